@@ -1,0 +1,8 @@
+//! natpilot: move a Tencent Cloud VPC behind a NAT gateway, step by step, with undo and history.
+//!
+//! Data flows one way: `web` → `wizard` → (`store`, `tencent`); `sim` speaks the same wire
+//! protocol as Tencent Cloud and is just another endpoint for `tencent`.
+
+pub mod cli;
+pub mod store;
+pub mod tencent;

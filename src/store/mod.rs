@@ -1,0 +1,59 @@
+//! SQLite persistence through sqlx: one writer connection plus a pool of readers, WAL,
+//! embedded migrations. Query functions live in small submodules next to the data they own;
+//! nothing here talks to the cloud, and no transaction is ever held across a cloud call.
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use sqlx::{
+    Sqlite, SqlitePool, Transaction,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Handles to the database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    /// Exactly one connection: SQLite allows one writer at a time, and queueing writers here
+    /// (instead of in SQLite's busy handler) is what keeps `database is locked` away.
+    writer: SqlitePool,
+    readers: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub async fn open(path: &Path) -> anyhow::Result<Store> {
+        let url = format!("sqlite://{}", path.display());
+        let options = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
+        MIGRATOR.run(&writer).await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Store { writer, readers })
+    }
+
+    pub fn readers(&self) -> &SqlitePool {
+        &self.readers
+    }
+
+    pub fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    /// Starts a write transaction with `BEGIN IMMEDIATE`, so it takes the write lock up front
+    /// instead of failing with `SQLITE_BUSY` when it first writes.
+    pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Sqlite>> {
+        self.writer.begin_with("BEGIN IMMEDIATE").await
+    }
+}
