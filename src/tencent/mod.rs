@@ -2,8 +2,10 @@
 //! limiting, credentials and call observation. It knows nothing about wizards or databases.
 
 pub mod action;
+pub mod paging;
 pub mod service;
 pub mod sign;
 
 pub use action::{Action, Replay};
+pub use paging::PagedAction;
 pub use service::Service;
