@@ -4,5 +4,7 @@
 //! protocol as Tencent Cloud and is just another endpoint for `tencent`.
 
 pub mod cli;
+pub mod config;
 pub mod store;
+pub mod telemetry;
 pub mod tencent;

@@ -1,0 +1,268 @@
+//! The one typed configuration, loaded once at start-up in layers, later layers winning:
+//! built-in defaults → optional `natpilot.toml` → `NATPILOT_*` environment variables (sections
+//! nested with `__`, e.g. `NATPILOT_SERVER__LISTEN`) → command-line flags.
+//!
+//! Errors name the setting at fault and where it came from (figment does the bookkeeping).
+//! Secrets live in `SecretString`, so `Debug` of a `Config` never prints them.
+//! Sections `sim` and `security` belong to their modules' owners; they extend them here.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The file read when `--config` is not given (and only if it exists).
+pub const DEFAULT_CONFIG_FILE: &str = "natpilot.toml";
+/// Prefix of the environment variables that override the file.
+pub const ENV_PREFIX: &str = "NATPILOT_";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub tencent: TencentConfig,
+    pub sim: SimConfig,
+    pub security: SecurityConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address the web portal listens on.
+    pub listen: SocketAddr,
+    /// SQLite database file (created if missing).
+    pub database: PathBuf,
+    /// Optional separate listener for Prometheus metrics; off when unset.
+    pub metrics_listen: Option<SocketAddr>,
+    pub log_format: LogFormat,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: PathBuf::from("./natpilot.db"),
+            metrics_listen: None,
+            log_format: LogFormat::Readable,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Readable,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// How to reach Tencent Cloud and as whom. Every field is optional: the credential chain and
+/// endpoint defaults fill the gaps (see `tencent::credentials` and `tencent::endpoint`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TencentConfig {
+    /// Default region, e.g. `ap-guangzhou` (else `TENCENTCLOUD_REGION` or the tccli profile).
+    pub region: Option<String>,
+    /// tccli profile name (`~/.tccli/<profile>.credential`); else `TCCLI_PROFILE`, else `default`.
+    pub profile: Option<String>,
+    /// One base URL for every service, e.g. `http://127.0.0.1:9000` for the simulator.
+    #[serde(deserialize_with = "deserialize_endpoint")]
+    pub endpoint: Option<String>,
+    /// Use the international domain `<service>.intl.tencentcloudapi.com`.
+    pub international: bool,
+    pub secret_id: Option<String>,
+    pub secret_key: Option<SecretString>,
+    /// STS session token, sent as `X-TC-Token`.
+    pub token: Option<SecretString>,
+    /// `X-TC-Language` (`en-US` or `zh-CN`); error messages come back in it.
+    pub language: String,
+    /// Whole-request timeout for one attempt, in seconds.
+    pub request_timeout_secs: u64,
+    pub connect_timeout_secs: u64,
+    /// Attempts per call, the first one included, for retryable errors.
+    pub max_attempts: u32,
+}
+
+impl Default for TencentConfig {
+    fn default() -> Self {
+        TencentConfig {
+            region: None,
+            profile: None,
+            endpoint: None,
+            international: false,
+            secret_id: None,
+            secret_key: None,
+            token: None,
+            language: "en-US".to_owned(),
+            request_timeout_secs: 30,
+            connect_timeout_secs: 5,
+            max_attempts: 4,
+        }
+    }
+}
+
+/// Settings of the built-in simulator (owned by the simulator module).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimConfig {}
+
+/// Settings of portal security: sessions, login throttling, … (owned by the web module).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {}
+
+/// Rejects an endpoint that is not an absolute http(s) URL at load time, naming the key.
+fn deserialize_endpoint<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+    let Some(raw) = Option::<String>::deserialize(de)? else {
+        return Ok(None);
+    };
+    let url = reqwest::Url::parse(&raw).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "`{raw}` is not a URL ({e}); expected e.g. `https://vpc.tencentcloudapi.com` or `http://127.0.0.1:9000`"
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(serde::de::Error::custom(format!(
+            "`{raw}` must be an http:// or https:// URL with a host"
+        )));
+    }
+    Ok(Some(raw))
+}
+
+/// A configuration that could not be loaded; the message names the key and its source.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+/// Command-line values that override every other layer, as dotted keys (`server.listen`).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides(Vec<(String, Value)>);
+
+impl Overrides {
+    /// Sets `key` (dotted, e.g. `tencent.region`) when `value` is `Some`.
+    pub fn set<T: Serialize>(&mut self, key: &str, value: Option<T>) -> &mut Self {
+        if let Some(v) = value {
+            let v = Value::serialize(v).expect("flag values serialize to plain values");
+            self.0.push((key.to_owned(), v));
+        }
+        self
+    }
+}
+
+impl Config {
+    /// Loads from the real process environment. `file`: `--config`; when `None`,
+    /// `./natpilot.toml` is read if it exists.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        Config::load_from(file, std::env::vars(), overrides)
+    }
+
+    /// Like [`Config::load`] with an explicit environment, so tests need not touch the process env.
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        let mut figment = Figment::new();
+        match file {
+            Some(path) if !path.is_file() => {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist (given with --config or NATPILOT_CONFIG)",
+                    path.display()
+                )));
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG_FILE))
+            }
+            None => {}
+        }
+        figment = figment.merge(EnvMap::new(env));
+        for (key, value) in &overrides.0 {
+            figment = figment.merge(Serialized::default(key, value.clone()).into_named());
+        }
+        figment.extract().map_err(|e| {
+            // We use a single profile; its name in key paths would only confuse.
+            ConfigError(e.to_string().replace("\"default.", "\""))
+        })
+    }
+}
+
+/// Wraps a flag override so errors say "command-line flag" rather than "Serialized".
+trait IntoNamed: Sized {
+    fn into_named(self) -> Named<Self>;
+}
+impl<T: Provider> IntoNamed for T {
+    fn into_named(self) -> Named<Self> {
+        Named(self)
+    }
+}
+struct Named<P>(P);
+impl<P: Provider> Provider for Named<P> {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("command-line flag")
+    }
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        self.0.data()
+    }
+}
+
+/// `NATPILOT_SECTION__KEY=value` pairs from an injected environment, nested like figment's
+/// `Env::prefixed("NATPILOT_").split("__")`. Variables without `__` (e.g. `NATPILOT_CONFIG`,
+/// read by clap) are not settings and are skipped.
+struct EnvMap(BTreeMap<String, String>);
+
+impl EnvMap {
+    fn new(env: impl IntoIterator<Item = (String, String)>) -> EnvMap {
+        let vars = env
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let rest = k.strip_prefix(ENV_PREFIX)?;
+                rest.contains("__")
+                    .then(|| (rest.to_ascii_lowercase().replace("__", "."), v))
+            })
+            .collect();
+        EnvMap(vars)
+    }
+}
+
+impl Provider for EnvMap {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("environment variable").interpolater(|_: &Profile, keys: &[&str]| {
+            let upper: Vec<String> = keys.iter().map(|k| k.to_ascii_uppercase()).collect();
+            format!("{ENV_PREFIX}{}", upper.join("__"))
+        })
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let mut dict = Dict::new();
+        for (key, raw) in &self.0 {
+            // Same parsing as figment's own `Env` provider: numbers and booleans typed.
+            let value: Value = raw.parse().unwrap_or_else(|never| match never {});
+            if let Some(nested) = figment::util::nest(key, value).into_dict() {
+                merge_into(&mut dict, nested);
+            }
+        }
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+fn merge_into(into: &mut Dict, from: Dict) {
+    for (key, value) in from {
+        match (into.get_mut(&key), value) {
+            (Some(Value::Dict(_, existing)), Value::Dict(_, new)) => merge_into(existing, new),
+            (_, value) => {
+                into.insert(key, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,111 @@
+use std::io::Write;
+
+use secrecy::ExposeSecret;
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn toml_file(content: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    f.write_all(content.as_bytes()).unwrap();
+    f
+}
+
+#[test]
+fn defaults_apply_when_no_layer_sets_anything() {
+    let config = Config::load_from(None, env(&[]), &Overrides::default()).unwrap();
+    assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(config.server.database, PathBuf::from("./natpilot.db"));
+    assert_eq!(config.server.metrics_listen, None);
+    assert_eq!(config.server.log_format, LogFormat::Readable);
+    assert_eq!(config.tencent.language, "en-US");
+    assert!(config.tencent.secret_key.is_none());
+}
+
+#[test]
+fn env_overrides_file_and_flags_override_env() {
+    let file = toml_file(
+        "[server]\nlisten = \"0.0.0.0:9000\"\ndatabase = \"/tmp/a.db\"\n\
+         [tencent]\nregion = \"ap-beijing\"\n",
+    );
+    let vars = env(&[
+        ("NATPILOT_SERVER__LISTEN", "0.0.0.0:9100"),
+        ("NATPILOT_TENCENT__REGION", "ap-shanghai"),
+        ("NATPILOT_TENCENT__SECRET_KEY", "file-secret"),
+        ("UNRELATED", "x"),
+    ]);
+    let mut flags = Overrides::default();
+    flags.set("tencent.region", Some("ap-singapore"));
+    let config = Config::load_from(Some(file.path()), vars, &flags).unwrap();
+    assert_eq!(config.server.listen.to_string(), "0.0.0.0:9100");
+    assert_eq!(config.server.database, PathBuf::from("/tmp/a.db"));
+    assert_eq!(config.tencent.region.as_deref(), Some("ap-singapore"));
+    assert_eq!(
+        config.tencent.secret_key.unwrap().expose_secret(),
+        "file-secret"
+    );
+}
+
+#[test]
+fn a_bad_value_in_the_file_names_the_key_and_the_file() {
+    let file = toml_file("[server]\nlisten = \"not-an-address\"\n");
+    let err = Config::load_from(Some(file.path()), env(&[]), &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("server.listen"), "{err}");
+    assert!(err.contains(&file.path().display().to_string()), "{err}");
+}
+
+#[test]
+fn an_unknown_key_in_the_file_is_rejected_by_name() {
+    let file = toml_file("[tencent]\nsecretid = \"AKID\"\n");
+    let err = Config::load_from(Some(file.path()), env(&[]), &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("secretid"), "{err}");
+}
+
+#[test]
+fn a_bad_endpoint_in_the_environment_names_the_variable() {
+    let vars = env(&[("NATPILOT_TENCENT__ENDPOINT", "127.0.0.1:9000")]);
+    let err = Config::load_from(None, vars, &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("NATPILOT_TENCENT__ENDPOINT"), "{err}");
+    assert!(err.contains("http://"), "{err}");
+}
+
+#[test]
+fn a_missing_config_file_given_explicitly_is_an_error() {
+    let err = Config::load_from(
+        Some(Path::new("/nonexistent/natpilot.toml")),
+        env(&[]),
+        &Overrides::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("/nonexistent/natpilot.toml"), "{err}");
+}
+
+#[test]
+fn debug_of_a_config_never_shows_the_secret_key_or_token() {
+    let vars = env(&[
+        ("NATPILOT_TENCENT__SECRET_KEY", "sk-very-secret"),
+        ("NATPILOT_TENCENT__TOKEN", "sts-very-secret"),
+    ]);
+    let config = Config::load_from(None, vars, &Overrides::default()).unwrap();
+    let shown = format!("{config:?}");
+    assert!(!shown.contains("very-secret"), "{shown}");
+}
+
+#[test]
+fn the_example_config_file_loads() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("natpilot.example.toml");
+    Config::load_from(Some(&example), env(&[]), &Overrides::default()).unwrap();
+}
