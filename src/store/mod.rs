@@ -2,6 +2,23 @@
 //! embedded migrations. Query functions live in small submodules next to the data they own;
 //! nothing here talks to the cloud, and no transaction is ever held across a cloud call.
 
+pub mod audit;
+pub mod events;
+pub mod ledger;
+pub mod results;
+pub mod runs;
+pub mod steps;
+pub mod types;
+pub mod undo;
+
+#[cfg(test)]
+mod tests;
+
+pub use types::{
+    EgressOutcome, EgressPhase, EventLevel, ReportKind, RunId, RunStatus, Step, StepState,
+    UndoState,
+};
+
 use std::{path::Path, str::FromStr, time::Duration};
 
 use sqlx::{

@@ -1,0 +1,90 @@
+//! Append-only run timeline (`run_events`): feeds the live progress view and the history page.
+//! The table refuses UPDATE and DELETE by trigger.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{Row, SqliteExecutor};
+
+use super::types::{EventLevel, RunId, Step, decode, from_millis, now_millis};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub id: i64,
+    pub run_id: RunId,
+    pub at: DateTime<Utc>,
+    pub step: Option<Step>,
+    pub level: EventLevel,
+    pub message: String,
+    pub data: serde_json::Value,
+}
+
+/// Appends an event and returns it with its id.
+pub async fn append(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+    step: Option<Step>,
+    level: EventLevel,
+    message: &str,
+    data: &serde_json::Value,
+) -> sqlx::Result<Event> {
+    let at = now_millis();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO run_events (run_id, at, step, level, message, data) VALUES (?, ?, ?, ?, ?, ?) \
+         RETURNING id",
+    )
+    .bind(run.to_string())
+    .bind(at)
+    .bind(step.map(|s| s.number()))
+    .bind(level.as_str())
+    .bind(message)
+    .bind(data.to_string())
+    .fetch_one(conn)
+    .await?;
+    Ok(Event {
+        id,
+        run_id: run,
+        at: from_millis(at),
+        step,
+        level,
+        message: message.to_owned(),
+        data: data.clone(),
+    })
+}
+
+/// Events of a run with id greater than `after_id` (0 for all), oldest first. SSE resumes
+/// from `Last-Event-ID` with this.
+pub async fn list(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+    after_id: i64,
+    limit: u32,
+) -> sqlx::Result<Vec<Event>> {
+    let rows = sqlx::query(
+        "SELECT id, at, step, level, message, data FROM run_events WHERE run_id = ? AND id > ? \
+         ORDER BY id LIMIT ?",
+    )
+    .bind(run.to_string())
+    .bind(after_id)
+    .bind(i64::from(limit))
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let level: String = r.try_get("level")?;
+            let data: String = r.try_get("data")?;
+            Ok(Event {
+                id: r.try_get("id")?,
+                run_id: run,
+                at: from_millis(r.try_get("at")?),
+                step: r
+                    .try_get::<Option<i64>, _>("step")?
+                    .map(Step::from_number)
+                    .transpose()
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                level: decode(level.parse())?,
+                message: r.try_get("message")?,
+                data: decode(serde_json::from_str(&data))?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,110 @@
+//! The API-call ledger (`api_calls`): every cloud call of a run, as the client's observer
+//! reported it. Parameters arrive already redacted.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{Row, SqliteExecutor};
+
+use super::types::{RunId, Step, decode, from_millis};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiCall {
+    pub id: i64,
+    pub run_id: RunId,
+    pub step: Option<Step>,
+    pub at: DateTime<Utc>,
+    pub service: String,
+    pub action: String,
+    pub region: String,
+    pub request_id: Option<String>,
+    pub duration_ms: i64,
+    pub attempt: i64,
+    /// `None` when the call succeeded, else the Tencent error code (or a client pseudo-code
+    /// such as a network error).
+    pub error_code: Option<String>,
+    pub params: serde_json::Value,
+}
+
+pub async fn record(conn: impl SqliteExecutor<'_>, call: &ApiCall) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO api_calls (run_id, step, at, service, action, region, request_id, \
+         duration_ms, attempt, outcome, error_code, params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(call.run_id.to_string())
+    .bind(call.step.map(|s| s.number()))
+    .bind(call.at.timestamp_millis())
+    .bind(&call.service)
+    .bind(&call.action)
+    .bind(&call.region)
+    .bind(&call.request_id)
+    .bind(call.duration_ms)
+    .bind(call.attempt)
+    .bind(if call.error_code.is_some() { "error" } else { "ok" })
+    .bind(&call.error_code)
+    .bind(call.params.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The ledger of a run, oldest first, from `after_id` (0 for the start).
+pub async fn list(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+    after_id: i64,
+    limit: u32,
+) -> sqlx::Result<Vec<ApiCall>> {
+    let rows =
+        sqlx::query("SELECT * FROM api_calls WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?")
+            .bind(run.to_string())
+            .bind(after_id)
+            .bind(i64::from(limit))
+            .fetch_all(conn)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            let params: String = r.try_get("params")?;
+            let step: Option<i64> = r.try_get("step")?;
+            Ok(ApiCall {
+                id: r.try_get("id")?,
+                run_id: run,
+                step: step
+                    .map(Step::from_number)
+                    .transpose()
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                at: from_millis(r.try_get("at")?),
+                service: r.try_get("service")?,
+                action: r.try_get("action")?,
+                region: r.try_get("region")?,
+                request_id: r.try_get("request_id")?,
+                duration_ms: r.try_get("duration_ms")?,
+                attempt: r.try_get("attempt")?,
+                error_code: r.try_get("error_code")?,
+                params: decode(serde_json::from_str(&params))?,
+            })
+        })
+        .collect()
+}
+
+/// Count of calls per action for a run (benchmarks and the run summary).
+pub async fn count_by_action(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+) -> sqlx::Result<Vec<(String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT action, COUNT(*) AS n, SUM(error_code LIKE 'RequestLimitExceeded%') AS limited \
+         FROM api_calls WHERE run_id = ? GROUP BY action ORDER BY action",
+    )
+    .bind(run.to_string())
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("action")?,
+                r.try_get("n")?,
+                r.try_get::<Option<i64>, _>("limited")?.unwrap_or(0),
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,306 @@
+//! The `runs` table: starting a run (refused while another run holds the VPC), status
+//! transitions, and the history listing with keyset pagination.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+// Dynamic SQL here is assembled only from constant fragments; values always go through `bind`.
+use sqlx::{AssertSqlSafe, Row, SqliteExecutor, sqlite::SqliteRow};
+
+use super::Store;
+use super::types::{RunId, RunStatus, Step, decode, from_millis, now_millis, to_millis};
+
+/// A failed cloud call or step, as the operator must see it (DESIGN: code, message, RequestId).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub step: Step,
+    /// `apply` or `rollback`.
+    pub phase: String,
+    pub code: String,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Run {
+    pub id: RunId,
+    pub account: String,
+    pub region: String,
+    pub vpc_id: String,
+    pub started_by: String,
+    pub status: RunStatus,
+    pub current_step: Step,
+    pub last_error: Option<Failure>,
+    pub started_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub finished_by: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRun<'a> {
+    pub account: &'a str,
+    pub region: &'a str,
+    pub vpc_id: &'a str,
+    pub started_by: &'a str,
+}
+
+/// Who holds a VPC, for the "busy" refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Holder {
+    pub run: RunId,
+    pub started_by: String,
+    pub since: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InsertRunError {
+    #[error("VPC is busy: run {} started by {} at {} is still active", .0.run, .0.started_by, .0.since)]
+    VpcBusy(Holder),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+const COLUMNS: &str = "id, account, region, vpc_id, started_by, status, current_step, \
+     last_error, started_at, updated_at, finished_at, finished_by";
+
+fn run_from_row(row: &SqliteRow) -> sqlx::Result<Run> {
+    let id: String = row.try_get("id")?;
+    let status: String = row.try_get("status")?;
+    let last_error: Option<String> = row.try_get("last_error")?;
+    Ok(Run {
+        id: decode(id.parse())?,
+        account: row.try_get("account")?,
+        region: row.try_get("region")?,
+        vpc_id: row.try_get("vpc_id")?,
+        started_by: row.try_get("started_by")?,
+        status: decode(status.parse())?,
+        current_step: decode(Step::from_number(row.try_get("current_step")?))?,
+        last_error: last_error
+            .map(|j| decode(serde_json::from_str(&j)))
+            .transpose()?,
+        started_at: from_millis(row.try_get("started_at")?),
+        updated_at: from_millis(row.try_get("updated_at")?),
+        finished_at: row
+            .try_get::<Option<i64>, _>("finished_at")?
+            .map(from_millis),
+        finished_by: row.try_get("finished_by")?,
+    })
+}
+
+/// Inserts a new `active` run at step 1. The unique partial index decides races: whoever
+/// loses gets `VpcBusy` naming the holder.
+#[tracing::instrument(skip_all)]
+pub async fn insert(store: &Store, new: &NewRun<'_>) -> Result<Run, InsertRunError> {
+    let id = RunId::new();
+    let now = now_millis();
+    let mut tx = store.begin_write().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO runs (id, account, region, vpc_id, started_by, status, current_step, \
+         started_at, updated_at) VALUES (?, ?, ?, ?, ?, 'active', 1, ?, ?)",
+    )
+    .bind(id.to_string())
+    .bind(new.account)
+    .bind(new.region)
+    .bind(new.vpc_id)
+    .bind(new.started_by)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Ok(_) => {
+            let run = get(&mut *tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+            tx.commit().await?;
+            Ok(run)
+        }
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            let holder = active_holder(&mut *tx, new.account, new.region, new.vpc_id).await?;
+            tx.rollback().await?;
+            Err(InsertRunError::VpcBusy(
+                holder.ok_or(sqlx::Error::RowNotFound)?,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn active_holder(
+    conn: impl SqliteExecutor<'_>,
+    account: &str,
+    region: &str,
+    vpc_id: &str,
+) -> sqlx::Result<Option<Holder>> {
+    let row = sqlx::query(
+        "SELECT id, started_by, started_at FROM runs WHERE account = ? AND region = ? AND \
+         vpc_id = ? AND status IN ('active', 'applying', 'failed', 'rolling_back')",
+    )
+    .bind(account)
+    .bind(region)
+    .bind(vpc_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        let id: String = r.try_get("id")?;
+        Ok(Holder {
+            run: decode(id.parse())?,
+            started_by: r.try_get("started_by")?,
+            since: from_millis(r.try_get("started_at")?),
+        })
+    })
+    .transpose()
+}
+
+pub async fn get(conn: impl SqliteExecutor<'_>, id: RunId) -> sqlx::Result<Option<Run>> {
+    let sql = format!("SELECT {COLUMNS} FROM runs WHERE id = ?");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(id.to_string())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(run_from_row).transpose()
+}
+
+/// Records a transition. `last_error` is replaced (None clears it); a terminal status also
+/// stamps `finished_at`/`finished_by`.
+pub async fn set_status(
+    conn: impl SqliteExecutor<'_>,
+    id: RunId,
+    status: RunStatus,
+    step: Step,
+    last_error: Option<&Failure>,
+    actor: Option<&str>,
+) -> sqlx::Result<()> {
+    let now = now_millis();
+    let finished = (!status.holds_vpc()).then_some(now);
+    let err = last_error.map(|e| serde_json::to_string(e).unwrap_or_default());
+    sqlx::query(
+        "UPDATE runs SET status = ?, current_step = ?, last_error = ?, updated_at = ?, \
+         finished_at = ?, finished_by = CASE WHEN ? IS NULL THEN NULL ELSE ? END WHERE id = ?",
+    )
+    .bind(status.as_str())
+    .bind(step.number())
+    .bind(err)
+    .bind(now)
+    .bind(finished)
+    .bind(finished)
+    .bind(actor)
+    .bind(id.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Runs the engine must pick up again after a restart.
+pub async fn unfinished_work(conn: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<Run>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM runs WHERE status IN ('applying', 'rolling_back') ORDER BY started_at"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(conn).await?;
+    rows.iter().map(run_from_row).collect()
+}
+
+/// Filters of the history page; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub status: Option<RunStatus>,
+    pub vpc_id: Option<String>,
+    pub started_by: Option<String>,
+    /// Runs started at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Runs started before this instant.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Position after the last row of a page: (started_at, id). Opaque text for URLs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub started_at: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.started_at, self.id)
+    }
+
+    /// Parses what `encode` produced; anything else is `None` (a bad link shows page one).
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let (ms, id) = s.split_once('_')?;
+        let id: RunId = id.parse().ok()?;
+        Some(Cursor {
+            started_at: ms.parse().ok()?,
+            id: id.to_string(),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunPage {
+    pub runs: Vec<Run>,
+    /// Cursor for the next (older) page, if there is one.
+    pub next: Option<Cursor>,
+}
+
+/// One page of history, newest first. Keyset pagination on (started_at, id) rides the
+/// `runs_by_*` indexes, so page N costs the same as page 1 at a million runs.
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    conn: impl SqliteExecutor<'_>,
+    filter: &RunFilter,
+    after: Option<&Cursor>,
+    limit: u32,
+) -> sqlx::Result<RunPage> {
+    let limit = limit.clamp(1, 500);
+    let mut sql = format!("SELECT {COLUMNS} FROM runs WHERE 1 = 1");
+    if filter.status.is_some() {
+        sql.push_str(" AND status = ?");
+    }
+    if filter.vpc_id.is_some() {
+        sql.push_str(" AND vpc_id = ?");
+    }
+    if filter.started_by.is_some() {
+        sql.push_str(" AND started_by = ?");
+    }
+    if filter.from.is_some() {
+        sql.push_str(" AND started_at >= ?");
+    }
+    if filter.until.is_some() {
+        sql.push_str(" AND started_at < ?");
+    }
+    if after.is_some() {
+        sql.push_str(" AND (started_at, id) < (?, ?)");
+    }
+    sql.push_str(" ORDER BY started_at DESC, id DESC LIMIT ?");
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    if let Some(s) = filter.status {
+        q = q.bind(s.as_str());
+    }
+    if let Some(v) = &filter.vpc_id {
+        q = q.bind(v.clone());
+    }
+    if let Some(u) = &filter.started_by {
+        q = q.bind(u.clone());
+    }
+    if let Some(t) = filter.from {
+        q = q.bind(to_millis(t));
+    }
+    if let Some(t) = filter.until {
+        q = q.bind(to_millis(t));
+    }
+    if let Some(c) = after {
+        q = q.bind(c.started_at).bind(c.id.clone());
+    }
+    let rows = q.bind(i64::from(limit) + 1).fetch_all(conn).await?;
+    let mut runs = rows
+        .iter()
+        .map(run_from_row)
+        .collect::<sqlx::Result<Vec<_>>>()?;
+    let next = (runs.len() > limit as usize).then(|| {
+        runs.truncate(limit as usize);
+        let last = runs.last().expect("limit is at least 1");
+        Cursor {
+            started_at: to_millis(last.started_at),
+            id: last.id.to_string(),
+        }
+    });
+    Ok(RunPage { runs, next })
+}
