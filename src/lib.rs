@@ -8,3 +8,4 @@ pub mod config;
 pub mod store;
 pub mod telemetry;
 pub mod tencent;
+pub mod wizard;

@@ -1,0 +1,418 @@
+//! Plan tests on hand-built inventories: no I/O.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::assess::{Egress, PublicIpKind, exposure};
+use super::{provision, route, verify};
+use crate::wizard::input::*;
+use crate::wizard::observed::*;
+use crate::wizard::plan::{Change, Undo};
+
+fn inst(id: &str, subnet: &str, public_ip: Option<&str>) -> Instance {
+    Instance {
+        id: id.into(),
+        name: format!("{id}-name"),
+        subnet_id: subnet.into(),
+        state: InstanceState::Running,
+        private_ip: Some("10.0.0.5".into()),
+        public_ip: public_ip.map(Into::into),
+        tags: vec![],
+        agent_online: true,
+    }
+}
+
+fn route(id: i64, gw_type: &str, gw: &str, route_type: &str) -> Route {
+    Route {
+        route_id: id,
+        item_id: format!("rti-{id}"),
+        destination: "0.0.0.0/0".into(),
+        gateway_type: gw_type.into(),
+        gateway_id: gw.into(),
+        route_type: route_type.into(),
+        enabled: true,
+        description: String::new(),
+    }
+}
+
+/// frontend (EIP + DNS), api (ordinary IP), worker (no public IP), batch (EIP, tagged protected,
+/// agent offline) in two subnets sharing one route table, plus a subnet of its own.
+fn world() -> Inventory {
+    let mut batch = inst("ins-batch", "subnet-b", Some("43.0.0.4"));
+    batch
+        .tags
+        .push(("natpilot:protected".into(), "true".into()));
+    batch.agent_online = false;
+    let table = |id: &str| RouteTable {
+        id: id.into(),
+        name: id.into(),
+        main: false,
+        routes: vec![],
+    };
+    Inventory {
+        vpc_id: "vpc-1".into(),
+        subnets: vec![
+            Subnet {
+                id: "subnet-a".into(),
+                route_table_id: "rtb-a".into(),
+                zone: "ap-guangzhou-3".into(),
+                cidr: "10.0.1.0/24".into(),
+            },
+            Subnet {
+                id: "subnet-b".into(),
+                route_table_id: "rtb-b".into(),
+                zone: "ap-guangzhou-3".into(),
+                cidr: "10.0.2.0/24".into(),
+            },
+        ],
+        route_tables: vec![table("rtb-a"), table("rtb-b")],
+        instances: vec![
+            inst("ins-front", "subnet-a", Some("43.0.0.1")),
+            inst("ins-api", "subnet-a", Some("43.0.0.2")),
+            inst("ins-worker", "subnet-b", None),
+            batch,
+        ],
+        addresses: vec![
+            Address {
+                id: "eip-front".into(),
+                ip: "43.0.0.1".into(),
+                kind: AddressKind::Eip,
+                status: "BIND".into(),
+                instance_id: Some("ins-front".into()),
+            },
+            Address {
+                id: "eip-batch".into(),
+                ip: "43.0.0.4".into(),
+                kind: AddressKind::Eip,
+                status: "BIND".into(),
+                instance_id: Some("ins-batch".into()),
+            },
+            Address {
+                id: "eip-free".into(),
+                ip: "43.0.0.9".into(),
+                kind: AddressKind::Eip,
+                status: "UNBIND".into(),
+                instance_id: None,
+            },
+        ],
+        nat_gateways: vec![],
+        dns: vec![
+            DnsRecord {
+                domain: "example.com".into(),
+                name: "www".into(),
+                record_type: "A".into(),
+                value: "43.0.0.1".into(),
+            },
+            DnsRecord {
+                domain: "example.com".into(),
+                name: "shop".into(),
+                record_type: "CNAME".into(),
+                value: "www.example.com.".into(),
+            },
+            DnsRecord {
+                domain: "example.org".into(),
+                name: "@".into(),
+                record_type: "CNAME".into(),
+                value: "shop.example.com.".into(),
+            },
+        ],
+        quota: EipQuota { limit: 20, used: 3 },
+    }
+}
+
+fn nat(id: &str, tag: Option<&str>) -> NatGateway {
+    NatGateway {
+        id: id.into(),
+        name: "n".into(),
+        state: "AVAILABLE".into(),
+        eips: vec![("eip-nat".into(), "43.0.0.100".into())],
+        tags: tag
+            .map(|t| vec![(RUN_TAG_KEY.to_owned(), t.to_owned())])
+            .unwrap_or_default(),
+        zone: "ap-guangzhou-3".into(),
+    }
+}
+
+fn create_input(new_eips: u32) -> ProvisionInput {
+    ProvisionInput::Create(NewNat {
+        name: "egress".into(),
+        bandwidth_mbps: 100,
+        max_connections: 1_000_000,
+        eips: EipChoice::New(new_eips),
+        zone: None,
+    })
+}
+
+#[test]
+fn exposure_classifies_public_ips_and_follows_cname_chains_to_the_a_record() {
+    let r = exposure(&world(), &BTreeMap::new(), &AssessInput::default());
+    let row = |id: &str| r.rows.iter().find(|x| x.instance_id == id).unwrap();
+    assert_eq!(row("ins-front").kind, PublicIpKind::Eip);
+    assert_eq!(row("ins-api").kind, PublicIpKind::Ordinary);
+    assert_eq!(row("ins-worker").kind, PublicIpKind::None);
+    assert_eq!(
+        row("ins-front").dns_names,
+        ["example.org", "shop.example.com", "www.example.com"]
+    );
+    assert!(row("ins-front").protected);
+    assert_eq!(row("ins-batch").reason, "tag");
+    assert!(!row("ins-api").protected);
+    assert_eq!((r.exposed, r.protected), (3, 2));
+}
+
+#[test]
+fn the_operator_can_protect_and_unprotect_over_the_suggestions() {
+    let input = AssessInput {
+        protect: vec!["ins-api".into()],
+        unprotect: vec!["ins-batch".into()],
+    };
+    let r = exposure(&world(), &BTreeMap::new(), &input);
+    let row = |id: &str| r.rows.iter().find(|x| x.instance_id == id).unwrap();
+    assert_eq!(
+        (row("ins-api").protected, row("ins-api").reason.as_str()),
+        (true, "operator")
+    );
+    assert!(!row("ins-batch").protected);
+}
+
+#[test]
+fn provisioning_plans_a_tagged_create_with_a_delete_undo() {
+    let p = provision::plan(&world(), &create_input(2), "run-1");
+    assert!(!p.is_blocked());
+    assert!(
+        matches!(&p.changes[0], Change::CreateNatGateway { new_eips: 2, run_tag, .. } if run_tag == "run-1")
+    );
+    assert!(matches!(
+        &p.undo[0],
+        Undo::DeleteNatGateway { nat_id: None, .. }
+    ));
+}
+
+#[test]
+fn provisioning_reuses_the_gateway_this_run_already_created() {
+    let mut w = world();
+    w.nat_gateways.push(nat("nat-mine", Some("run-1")));
+    let p = provision::plan(&w, &create_input(1), "run-1");
+    assert_eq!(
+        p.changes,
+        [Change::AdoptNatGateway {
+            nat_id: "nat-mine".into()
+        }]
+    );
+}
+
+#[test]
+fn provisioning_is_blocked_by_the_three_gateway_limit_and_by_eip_quota() {
+    let mut w = world();
+    w.nat_gateways = vec![nat("nat-1", None), nat("nat-2", None), nat("nat-3", None)];
+    w.quota.used = 19;
+    let p = provision::plan(&w, &create_input(2), "run-1");
+    let subjects: Vec<&str> = p.conflicts.iter().map(|c| c.subject.as_str()).collect();
+    assert_eq!(subjects, ["nat", "quota"]);
+}
+
+#[test]
+fn provisioning_offers_adoption_and_refuses_eips_that_are_not_free() {
+    let mut w = world();
+    w.nat_gateways.push(nat("nat-other", None));
+    let input = ProvisionInput::Create(NewNat {
+        eips: EipChoice::Existing(vec!["43.0.0.9".into(), "43.0.0.1".into()]),
+        ..match create_input(1) {
+            ProvisionInput::Create(n) => n,
+            _ => unreachable!(),
+        }
+    });
+    let p = provision::plan(&w, &input, "run-1");
+    assert!(p.warnings[0].contains("nat-other"));
+    assert_eq!(p.conflicts.len(), 1);
+    assert!(p.conflicts[0].message.contains("43.0.0.1"));
+    let adopt = provision::plan(
+        &w,
+        &ProvisionInput::Adopt {
+            nat_id: "nat-other".into(),
+        },
+        "run-1",
+    );
+    assert!(!adopt.is_blocked());
+    assert!(matches!(adopt.undo[0], Undo::CannotUndo { .. }));
+}
+
+#[test]
+fn route_step_creates_default_routes_and_previews_every_flipping_instance() {
+    let protected: BTreeSet<String> = ["ins-front".to_owned()].into();
+    let p = route::plan(&world(), "nat-1", &protected, &RouteInput::default());
+    assert_eq!(p.changes.len(), 2);
+    assert!(
+        p.changes
+            .iter()
+            .all(|c| matches!(c, Change::CreateRoute { .. }))
+    );
+    assert_eq!(p.flips.len(), 4);
+    assert!(
+        p.flips
+            .iter()
+            .find(|f| f.instance_id == "ins-front")
+            .unwrap()
+            .protected
+    );
+    assert!(p.warnings[0].contains("own subnet") && p.warnings[0].contains("EIP-type"));
+}
+
+#[test]
+fn route_step_refuses_to_overwrite_existing_default_route_without_consent() {
+    let mut w = world();
+    w.route_tables[0]
+        .routes
+        .push(route(7, "CVM", "10.0.0.9", "USER"));
+    let p = route::plan(&w, "nat-1", &BTreeSet::new(), &RouteInput::default());
+    assert_eq!(p.conflicts.len(), 1);
+    assert!(p.conflicts[0].needs_consent);
+    let p = route::plan(
+        &w,
+        "nat-1",
+        &BTreeSet::new(),
+        &RouteInput {
+            replace_existing_default: true,
+        },
+    );
+    assert!(!p.is_blocked());
+    let old = route(7, "CVM", "10.0.0.9", "USER");
+    assert!(p.undo.contains(&Undo::RestoreRoute {
+        route_table_id: "rtb-a".into(),
+        old
+    }));
+}
+
+#[test]
+fn route_step_never_touches_system_routes_and_skips_tables_already_done() {
+    let mut w = world();
+    w.route_tables[0]
+        .routes
+        .push(route(1, "CCN", "ccn-1", "CCN"));
+    w.route_tables[1]
+        .routes
+        .push(route(2, "NAT", "nat-1", "USER"));
+    let p = route::plan(
+        &w,
+        "nat-1",
+        &BTreeSet::new(),
+        &RouteInput {
+            replace_existing_default: true,
+        },
+    );
+    assert!(p.changes.is_empty());
+    assert_eq!(p.conflicts.len(), 1);
+    assert!(!p.conflicts[0].needs_consent);
+}
+
+fn after(results: &[(&str, Egress)]) -> BTreeMap<String, Egress> {
+    results
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+#[test]
+fn verify_retires_only_instances_that_passed_and_are_not_protected() {
+    let mut w = world();
+    w.nat_gateways.push(nat("nat-1", Some("run-1")));
+    w.instances
+        .push(inst("ins-stopped", "subnet-a", Some("43.0.0.7")));
+    let tables: BTreeSet<String> = ["rtb-a".to_owned(), "rtb-b".to_owned()].into();
+    let nat_ip = Egress::Ip {
+        ip: "43.0.0.100\n".into(),
+    };
+    let res = after(&[
+        ("ins-front", nat_ip.clone()),
+        ("ins-api", nat_ip.clone()),
+        ("ins-batch", nat_ip.clone()),
+        (
+            "ins-stopped",
+            Egress::Untestable {
+                detail: "instance is STOPPED".into(),
+            },
+        ),
+    ]);
+    let protected: BTreeSet<String> = ["ins-front".to_owned(), "ins-batch".to_owned()].into();
+    let p = verify::plan(
+        &w,
+        "nat-1",
+        &tables,
+        &res,
+        &protected,
+        &VerifyInput::default(),
+    );
+    // api has an ordinary IP: convert, then unbind (reversible).
+    assert_eq!(p.changes.len(), 2);
+    assert!(
+        matches!(&p.changes[0], Change::TransformAddress { instance_id, .. } if instance_id == "ins-api")
+    );
+    assert!(
+        matches!(&p.changes[1], Change::DisassociateEip { instance_id, .. } if instance_id == "ins-api")
+    );
+    let kept: Vec<(&str, &str)> = p
+        .kept
+        .iter()
+        .map(|k| (k.instance_id.as_str(), k.reason.as_str()))
+        .collect();
+    assert!(kept.contains(&("ins-front", "protected")));
+    assert!(
+        kept.iter()
+            .any(|(i, r)| *i == "ins-stopped" && r.contains("could not be tested"))
+    );
+    assert!(!p.has_irreversible());
+}
+
+#[test]
+fn verify_keeps_ips_of_instances_whose_egress_is_not_a_nat_eip() {
+    let mut w = world();
+    w.nat_gateways.push(nat("nat-1", None));
+    let tables: BTreeSet<String> = ["rtb-a".to_owned()].into();
+    let res = after(&[
+        (
+            "ins-api",
+            Egress::Ip {
+                ip: "43.0.0.2".into(),
+            },
+        ),
+        (
+            "ins-front",
+            Egress::Failed {
+                detail: "exit 28".into(),
+            },
+        ),
+    ]);
+    let p = verify::plan(
+        &w,
+        "nat-1",
+        &tables,
+        &res,
+        &BTreeSet::new(),
+        &VerifyInput::default(),
+    );
+    assert!(p.changes.is_empty());
+    assert_eq!(p.kept.len(), 2);
+}
+
+#[test]
+fn irreversible_retirement_happens_only_when_asked_and_is_flagged() {
+    let mut w = world();
+    w.nat_gateways.push(nat("nat-1", None));
+    let tables: BTreeSet<String> = ["rtb-a".to_owned()].into();
+    let ok = Egress::Ip {
+        ip: "43.0.0.100".into(),
+    };
+    let res = after(&[("ins-api", ok.clone()), ("ins-front", ok)]);
+    let input = VerifyInput {
+        release_eips: true,
+        return_ordinary: true,
+    };
+    let p = verify::plan(&w, "nat-1", &tables, &res, &BTreeSet::new(), &input);
+    let kinds: Vec<&Change> = p.changes.iter().collect();
+    assert!(
+        matches!(kinds[0], Change::DisassociateEip { instance_id, .. } if instance_id == "ins-front")
+    );
+    assert!(matches!(kinds[1], Change::ReleaseEip { .. }));
+    assert!(matches!(kinds[2], Change::ReturnNormalAddress { .. }));
+    assert!(p.has_irreversible());
+    assert!(p.warnings[0].contains("cannot be undone"));
+}

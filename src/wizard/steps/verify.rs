@@ -1,0 +1,148 @@
+//! Step 4, Verify and retire: an instance passes when its egress test printed one of the NAT's
+//! EIPs. Only instances that passed and are not protected lose their public IP (DESIGN
+//! invariants); the reversible path is the default, irreversible ones only when asked.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::wizard::input::VerifyInput;
+use crate::wizard::observed::Inventory;
+use crate::wizard::plan::{Change, Kept, Plan, Undo};
+use crate::wizard::steps::assess::Egress;
+
+/// Whether an egress result proves the instance now leaves through the NAT.
+pub fn passed(egress: Option<&Egress>, nat_ips: &BTreeSet<String>) -> bool {
+    matches!(egress, Some(Egress::Ip { ip }) if nat_ips.contains(ip.trim()))
+}
+
+pub fn plan(
+    inv: &Inventory,
+    nat_id: &str,
+    routed_tables: &BTreeSet<String>,
+    after: &BTreeMap<String, Egress>,
+    protected: &BTreeSet<String>,
+    input: &VerifyInput,
+) -> Plan {
+    let mut plan = Plan::default();
+    let Some(nat) = inv.nat(nat_id) else {
+        plan.conflict(
+            "nat",
+            format!("NAT gateway {nat_id} no longer exists; roll back or start over"),
+            false,
+        );
+        return plan;
+    };
+    let nat_ips: BTreeSet<String> = nat.eip_ips().map(str::to_owned).collect();
+    for i in &inv.instances {
+        if !inv.table_of(i).is_some_and(|t| routed_tables.contains(t)) {
+            continue;
+        }
+        let eip = inv.eip_of(i);
+        let Some(ip) = eip.map(|a| a.ip.clone()).or_else(|| i.public_ip.clone()) else {
+            continue;
+        };
+        let keep = |reason: &str| Kept {
+            instance_id: i.id.clone(),
+            ip: ip.clone(),
+            reason: reason.to_owned(),
+        };
+        if protected.contains(&i.id) {
+            plan.kept.push(keep("protected"));
+            continue;
+        }
+        match after.get(&i.id) {
+            _ if passed(after.get(&i.id), &nat_ips) => {}
+            Some(Egress::Untestable { detail }) => {
+                plan.kept
+                    .push(keep(&format!("egress could not be tested ({detail})")));
+                continue;
+            }
+            Some(Egress::Ip { ip: seen }) => {
+                plan.kept
+                    .push(keep(&format!("egress test printed {seen}, not a NAT EIP")));
+                continue;
+            }
+            Some(Egress::Failed { detail }) => {
+                plan.kept
+                    .push(keep(&format!("egress test failed ({detail})")));
+                continue;
+            }
+            None => {
+                plan.kept.push(keep("no egress test result yet"));
+                continue;
+            }
+        }
+        retire(&mut plan, &i.id, &ip, eip.map(|a| a.id.as_str()), input);
+    }
+    if plan.has_irreversible() {
+        plan.warnings.push(
+            "this plan releases public IPs; that cannot be undone, and rollback will not bring them back".into(),
+        );
+    }
+    plan
+}
+
+fn retire(
+    plan: &mut Plan,
+    instance: &str,
+    ip: &str,
+    address_id: Option<&str>,
+    input: &VerifyInput,
+) {
+    let (instance_id, ip_s) = (instance.to_owned(), ip.to_owned());
+    let rebind = |addr: Option<&str>| Undo::ReassociateEip {
+        instance_id: instance_id.clone(),
+        address_id: addr.map(str::to_owned),
+        ip: ip_s.clone(),
+    };
+    match address_id {
+        Some(addr) => {
+            plan.push(
+                Change::DisassociateEip {
+                    instance_id: instance_id.clone(),
+                    address_id: addr.to_owned(),
+                    ip: ip_s.clone(),
+                },
+                rebind(Some(addr)),
+            );
+            if input.release_eips {
+                plan.push(
+                    Change::ReleaseEip {
+                        instance_id: instance_id.clone(),
+                        address_id: addr.to_owned(),
+                        ip: ip_s.clone(),
+                    },
+                    Undo::CannotUndo {
+                        what: format!("EIP {ip} ({addr}) of {instance} was released"),
+                    },
+                );
+            }
+        }
+        None if input.return_ordinary => plan.push(
+            Change::ReturnNormalAddress {
+                instance_id: instance_id.clone(),
+                ip: ip_s.clone(),
+            },
+            Undo::CannotUndo {
+                what: format!("ordinary public IP {ip} of {instance} was returned"),
+            },
+        ),
+        None => {
+            // Converting keeps the address (as an EIP) so rollback can bind it back; the
+            // instance's IP stays the same through TransformAddress (reference §4.18).
+            plan.push(
+                Change::TransformAddress { instance_id: instance_id.clone(), ip: ip_s.clone() },
+                Undo::CannotUndo {
+                    what: format!("{ip} of {instance} stays an EIP; it cannot become an ordinary public IP again"),
+                },
+            );
+            plan.push(
+                Change::DisassociateEip {
+                    instance_id: instance_id.clone(),
+                    address_id: String::new(),
+                    ip: ip_s.clone(),
+                },
+                rebind(None),
+            );
+        }
+    }
+}
