@@ -2,6 +2,7 @@
 //! limiting, credentials and call observation. It knows nothing about wizards or databases.
 
 pub mod action;
+pub mod models;
 pub mod paging;
 pub mod service;
 pub mod sign;
