@@ -1,12 +1,33 @@
 //! The Tencent Cloud API client: signing, endpoints, typed actions, errors, retries, rate
 //! limiting, credentials and call observation. It knows nothing about wizards or databases.
+//!
+//! Entry points: [`Client`] (`call`, `fetch_all`, `with_observer`), built from
+//! [`ClientSettings`] or, for a local simulator, [`Client::for_endpoint`];
+//! [`CredentialChain`] finds credentials; [`TencentError`] is every failure.
 
 pub mod action;
+pub mod client;
+pub mod credentials;
+pub mod endpoint;
+pub mod envelope;
+pub mod error;
+pub mod hints;
 pub mod models;
+pub mod observer;
 pub mod paging;
+pub mod ratelimit;
 pub mod service;
 pub mod sign;
+#[cfg(test)]
+pub(crate) mod stub;
 
 pub use action::{Action, Replay};
+pub use client::{Client, ClientSettings, Reply, RetryPolicy};
+pub use credentials::{
+    CredentialChain, CredentialError, CredentialSource, Credentials, CredentialsProvider, Resolved,
+};
+pub use endpoint::Endpoint;
+pub use error::TencentError;
+pub use observer::{CallObserver, CallOutcome, CallRecord};
 pub use paging::PagedAction;
 pub use service::Service;

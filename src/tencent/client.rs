@@ -1,0 +1,278 @@
+//! The Tencent Cloud API client: one shared `reqwest::Client`, an endpoint, a credentials
+//! provider, the retry policy, the rate limiter and the call observers. Cheap to clone.
+//!
+//! `call` is the one place that decides about retries (see its doc comment); `wire` sends a
+//! single attempt; `envelope` reads the answer.
+
+mod retry;
+mod wire;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub use retry::RetryPolicy;
+
+use super::observer::{self, CallObserver, CallOutcome, CallRecord};
+use super::ratelimit::RateLimiter;
+use super::{
+    Action, CredentialSource, Credentials, CredentialsProvider, Endpoint, PagedAction, TencentError,
+};
+
+/// Everything a [`Client`] needs; [`ClientSettings::new`] fills sensible defaults.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    pub endpoint: Endpoint,
+    pub credentials: CredentialsProvider,
+    pub connect_timeout: Duration,
+    /// Whole-attempt timeout: connect, send, and read the full response.
+    pub request_timeout: Duration,
+    pub retry: RetryPolicy,
+    /// `X-TC-Language`: `en-US` or `zh-CN` (language of `Error.Message`).
+    pub language: String,
+    /// Client-side limit at each action's documented rate (reference §3.5). Keep on against
+    /// Tencent Cloud; a simulator test may turn it off.
+    pub rate_limit: bool,
+}
+
+impl ClientSettings {
+    pub fn new(endpoint: Endpoint, credentials: CredentialsProvider) -> ClientSettings {
+        ClientSettings {
+            endpoint,
+            credentials,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            language: "en-US".to_owned(),
+            rate_limit: true,
+        }
+    }
+}
+
+/// A successful call's typed response and its `RequestId`.
+#[derive(Debug, Clone)]
+pub struct Reply<R> {
+    pub response: R,
+    pub request_id: String,
+}
+
+#[derive(Clone)]
+pub struct Client {
+    shared: Arc<Shared>,
+    observers: Arc<Vec<Arc<dyn CallObserver>>>,
+}
+
+struct Shared {
+    http: reqwest::Client,
+    endpoint: Endpoint,
+    credentials: CredentialsProvider,
+    retry: RetryPolicy,
+    language: String,
+    rate_limit: bool,
+    limiter: RateLimiter,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.shared.endpoint)
+            .field("credentials", &self.shared.credentials)
+            .field("observers", &self.observers.len())
+            .finish()
+    }
+}
+
+impl Client {
+    pub fn new(settings: ClientSettings) -> Result<Client, TencentError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.request_timeout)
+            .user_agent(concat!("natpilot/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| TencentError::Setup(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Client {
+            shared: Arc::new(Shared {
+                http,
+                endpoint: settings.endpoint,
+                credentials: settings.credentials,
+                retry: settings.retry,
+                language: settings.language,
+                rate_limit: settings.rate_limit,
+                limiter: RateLimiter::default(),
+            }),
+            observers: Arc::new(Vec::new()),
+        })
+    }
+
+    /// A client for a local stand-in (simulator, test server) at `base_url`, e.g.
+    /// `http://127.0.0.1:9000`, with fixed keys and default settings.
+    pub fn for_endpoint(
+        base_url: &str,
+        secret_id: &str,
+        secret_key: &str,
+    ) -> Result<Client, TencentError> {
+        let endpoint =
+            Endpoint::override_url(base_url).map_err(|e| TencentError::Setup(e.to_string()))?;
+        let credentials = CredentialsProvider::fixed(
+            Credentials::new(secret_id, secret_key),
+            CredentialSource::Explicit,
+        );
+        Client::new(ClientSettings::new(endpoint, credentials))
+    }
+
+    /// This handle plus one more observer of every call made through it (and its clones).
+    /// The HTTP client, rate limiter and credentials stay shared with `self`.
+    pub fn with_observer(&self, observer: Arc<dyn CallObserver>) -> Client {
+        let mut observers = (*self.observers).clone();
+        observers.push(observer);
+        Client {
+            shared: self.shared.clone(),
+            observers: Arc::new(observers),
+        }
+    }
+
+    pub fn credential_source(&self) -> &CredentialSource {
+        self.shared.credentials.source()
+    }
+
+    /// Calls action `A` in `region` (ignored for DNSPod) and returns its typed response.
+    ///
+    /// Retries live here and only here: an attempt that fails with a *retryable* error
+    /// (`TencentError::is_retryable`: network errors, timeouts, HTTP 5xx/429,
+    /// `RequestLimitExceeded*`, `InternalError`, and the transient codes of reference §3.4) is
+    /// repeated after an exponential backoff with jitter, bounded both by
+    /// `RetryPolicy::max_attempts` and by `RetryPolicy::max_elapsed`. Permanent errors
+    /// (`InvalidParameter`, `AuthFailure.*`, …) return at once.
+    ///
+    /// Actions with `Replay::Unsafe` (creates without an idempotency token) are never repeated
+    /// after an *ambiguous* failure (timeout or dropped connection after sending, 5xx, an
+    /// unreadable 200, `InternalError`): they return `TencentError::MaybeApplied`, and the caller
+    /// must look at the cloud before deciding. They are still retried after failures that prove
+    /// nothing happened (connect errors, `RequestLimitExceeded`).
+    pub async fn call<A: Action>(
+        &self,
+        region: &str,
+        request: &A::Request,
+    ) -> Result<A::Response, TencentError> {
+        self.call_with_request_id::<A>(region, request)
+            .await
+            .map(|reply| reply.response)
+    }
+
+    /// Like [`Client::call`], also returning the successful attempt's `RequestId`.
+    pub async fn call_with_request_id<A: Action>(
+        &self,
+        region: &str,
+        request: &A::Request,
+    ) -> Result<Reply<A::Response>, TencentError> {
+        let encode = |e: serde_json::Error| TencentError::Encode {
+            action: A::NAME,
+            detail: e.to_string(),
+        };
+        let body = serde_json::to_vec(request).map_err(encode)?;
+        let params = match self.observers.is_empty() {
+            true => Value::Null,
+            false => observer::redact(&serde_json::to_value(request).map_err(encode)?),
+        };
+        let started = tokio::time::Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let credentials = self.shared.credentials.get().await?;
+            if self.shared.rate_limit {
+                let (id, rate) = (&credentials.secret_id, A::RATE_LIMIT_PER_SECOND);
+                self.shared.limiter.acquire(id, A::NAME, rate).await;
+            }
+            let sent_at = tokio::time::Instant::now();
+            let result = wire::send::<A>(&self.shared, &credentials, region, &body).await;
+            self.report::<A>(region, attempt, sent_at.elapsed(), &result, &params);
+            let error = match result {
+                Ok(reply) => return Ok(reply),
+                Err(error) => error,
+            };
+            match self
+                .shared
+                .retry
+                .decide(A::REPLAY, &error, attempt, started.elapsed())
+            {
+                retry::Decision::GiveUp => return Err(error),
+                retry::Decision::Reconcile => {
+                    return Err(TencentError::MaybeApplied {
+                        action: A::NAME,
+                        cause: Box::new(error),
+                    });
+                }
+                retry::Decision::RetryAfter(delay) => {
+                    tracing::warn!(action = A::NAME, attempt, ?delay, error = %error, "retrying");
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// Every item of a list action: pages of `A::MAX_LIMIT` until `TotalCount` is reached
+    /// (or, when the action reports no total, until a short or empty page).
+    pub async fn fetch_all<A: PagedAction>(
+        &self,
+        region: &str,
+        request: &A::Request,
+    ) -> Result<Vec<A::Item>, TencentError> {
+        let mut items = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = A::page_request(request, offset, A::MAX_LIMIT);
+            let (mut got, total) = A::into_page(self.call::<A>(region, &page).await?);
+            let count = got.len() as u64;
+            items.append(&mut got);
+            offset += count;
+            let done = match total {
+                Some(total) => offset >= total,
+                None => count < A::MAX_LIMIT,
+            };
+            // An empty page ends the walk even if TotalCount promised more (it changed meanwhile).
+            if count == 0 || done {
+                return Ok(items);
+            }
+        }
+    }
+
+    fn report<A: Action>(
+        &self,
+        region: &str,
+        attempt: u32,
+        duration: Duration,
+        result: &Result<Reply<A::Response>, TencentError>,
+        params: &Value,
+    ) {
+        if self.observers.is_empty() {
+            return;
+        }
+        let (request_id, outcome) = match result {
+            Ok(reply) => (Some(reply.request_id.clone()), CallOutcome::Ok),
+            Err(e) => (
+                e.request_id().map(str::to_owned),
+                CallOutcome::Error {
+                    code: e.outcome_code(),
+                },
+            ),
+        };
+        let record = CallRecord {
+            service: A::SERVICE,
+            action: A::NAME,
+            region: region.to_owned(),
+            request_id,
+            duration,
+            attempt,
+            outcome,
+            parameters: params.clone(),
+        };
+        for observer in self.observers.iter() {
+            observer.on_call(&record);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
