@@ -3,9 +3,11 @@
 //! Data flows one way: `web` → `wizard` → (`store`, `tencent`); `sim` speaks the same wire
 //! protocol as Tencent Cloud and is just another endpoint for `tencent`.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod store;
 pub mod telemetry;
 pub mod tencent;
 pub mod wizard;
+pub mod web;

@@ -7,9 +7,11 @@ pub mod events;
 pub mod ledger;
 pub mod results;
 pub mod runs;
+pub mod sessions;
 pub mod steps;
 pub mod types;
 pub mod undo;
+pub mod users;
 
 #[cfg(test)]
 mod tests;

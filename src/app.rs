@@ -1,0 +1,139 @@
+//! Builds the portal: typed state, the router with all its layers, and the listeners.
+//! `natpilot serve` and every test go through [`spawn`], so tests run the real app.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{Router, extract::FromRef};
+use tokio::{net::TcpListener, task::JoinHandle};
+
+use crate::{
+    store::Store,
+    web::{
+        self, auth::AuthState, metrics::Metrics, routes::AccessTable, settings::WebSettings,
+        tls::TlsFiles,
+    },
+};
+
+/// Everything a handler may need; cheap to clone. Handlers take the sub-state they use
+/// (`State<Store>`, `State<Metrics>`, …) through `FromRef`.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<WebSettings>,
+    pub metrics: Metrics,
+    pub auth: Arc<AuthState>,
+    pub access: AccessTable,
+}
+
+/// What [`spawn`] needs: already-bound listeners (port 0 in tests), an open store, settings.
+pub struct AppConfig {
+    pub listener: TcpListener,
+    pub metrics_listener: Option<TcpListener>,
+    pub store: Store,
+    pub settings: WebSettings,
+    pub tls: Option<TlsFiles>,
+}
+
+/// A running portal.
+pub struct RunningApp {
+    pub addr: SocketAddr,
+    pub metrics_addr: Option<SocketAddr>,
+    /// `https` when serving TLS directly, else `http`.
+    pub scheme: &'static str,
+    /// The one-time link that creates the first admin, when the database has no users yet.
+    /// Printed to the console by `serve`; never logged.
+    pub setup_path: Option<String>,
+    pub state: AppState,
+    server: JoinHandle<()>,
+    metrics_server: Option<JoinHandle<()>>,
+}
+
+impl RunningApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}://{}{}", self.scheme, self.addr, path)
+    }
+
+    /// Serves until the process ends (or a server task fails).
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        (&mut self.server).await?;
+        Ok(())
+    }
+}
+
+impl Drop for RunningApp {
+    fn drop(&mut self) {
+        self.server.abort();
+        if let Some(m) = &self.metrics_server {
+            m.abort();
+        }
+    }
+}
+
+/// Builds the state (creating a setup token when there are no users) and the router.
+pub async fn build(store: Store, settings: WebSettings) -> anyhow::Result<(AppState, Router)> {
+    let auth = Arc::new(AuthState::new(&settings));
+    let access = web::routes().into_parts().2;
+    let state = AppState {
+        store,
+        settings: Arc::new(settings),
+        metrics: Metrics::default(),
+        auth,
+        access,
+    };
+    web::auth::setup::arm_if_no_users(&state).await?;
+    let router = web::router(state.clone());
+    Ok((state, router))
+}
+
+/// Builds the app and serves it on the given listeners in background tasks.
+pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
+    let (state, router) = build(config.store, config.settings).await?;
+    let addr = config.listener.local_addr()?;
+    let make_service = router.into_make_service_with_connect_info::<web::tls::ClientAddr>();
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let server = match config.tls {
+        Some(files) => {
+            let listener = web::tls::TlsListener::new(config.listener, &files)?;
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, make_service).await {
+                    tracing::error!(error = %e, "portal server stopped");
+                }
+            })
+        }
+        None => {
+            let listener = config.listener;
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, make_service).await {
+                    tracing::error!(error = %e, "portal server stopped");
+                }
+            })
+        }
+    };
+    let (metrics_addr, metrics_server) = match config.metrics_listener {
+        Some(listener) => {
+            let addr = listener.local_addr()?;
+            let router = web::metrics::router(state.metrics.clone());
+            let task = tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "metrics server stopped");
+                }
+            });
+            (Some(addr), Some(task))
+        }
+        None => (None, None),
+    };
+    let setup_path = state.auth.setup_path();
+    Ok(RunningApp {
+        addr,
+        metrics_addr,
+        scheme,
+        setup_path,
+        state,
+        server,
+        metrics_server,
+    })
+}

@@ -1,0 +1,106 @@
+//! Server-side portal sessions. Rows are keyed by the SHA-256 of the session id; the raw id
+//! exists only in the browser's cookie and in memory while a request is served (issue 6:
+//! no session token in the database).
+
+use sqlx::{FromRow, SqliteExecutor};
+
+use super::users::{Role, now};
+
+/// A live session as found by its id hash, with its user (if logged in).
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct SessionRow {
+    pub id_hash: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub user_id: Option<i64>,
+    pub user_name: Option<String>,
+    pub user_role: Option<String>,
+}
+
+impl SessionRow {
+    pub fn role(&self) -> Option<Role> {
+        self.user_role.as_deref().and_then(|r| r.parse().ok())
+    }
+}
+
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    id_hash: &str,
+    user_id: Option<i64>,
+) -> sqlx::Result<()> {
+    let now = now();
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(id_hash)
+    .bind(user_id)
+    .bind(now)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Finds a session that is still within both timeouts. A session of a disabled user is not
+/// found: disabling a user ends their sessions at once, even before the rows are deleted.
+pub async fn find_live(
+    db: impl SqliteExecutor<'_>,
+    id_hash: &str,
+    idle_secs: i64,
+    absolute_secs: i64,
+) -> sqlx::Result<Option<SessionRow>> {
+    let now = now();
+    sqlx::query_as(
+        "SELECT s.id_hash, s.created_at, s.last_seen_at, s.user_id,
+                u.name AS user_name, u.role AS user_role
+         FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+         WHERE s.id_hash = ?
+           AND s.last_seen_at > ? AND s.created_at > ?
+           AND (s.user_id IS NULL OR u.disabled = 0)",
+    )
+    .bind(id_hash)
+    .bind(now - idle_secs)
+    .bind(now - absolute_secs)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn touch(db: impl SqliteExecutor<'_>, id_hash: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?")
+        .bind(now())
+        .bind(id_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(db: impl SqliteExecutor<'_>, id_hash: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+        .bind(id_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_for_user(db: impl SqliteExecutor<'_>, user_id: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Removes sessions past either timeout (run now and then; lookups ignore them anyway).
+pub async fn delete_expired(
+    db: impl SqliteExecutor<'_>,
+    idle_secs: i64,
+    absolute_secs: i64,
+) -> sqlx::Result<u64> {
+    let now = now();
+    let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at <= ? OR created_at <= ?")
+        .bind(now - idle_secs)
+        .bind(now - absolute_secs)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,77 @@
+//! The web portal: routes, the access/CSRF middleware, pages (askama), static assets,
+//! error pages, metrics. Handlers parse input, call `store`/`wizard`, and render; they never
+//! run SQL or call the cloud themselves.
+
+pub mod access;
+pub mod admin;
+pub mod assets;
+pub mod audit;
+pub mod auth;
+pub mod error;
+pub mod headers;
+pub mod layout;
+pub mod metrics;
+pub mod pages;
+pub mod routes;
+pub mod settings;
+pub mod tls;
+
+use axum::{Router, middleware};
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::app::AppState;
+use routes::{RouteSpec, Routes};
+
+/// Every route of the portal, with its access level. Feature modules own their routes.
+pub fn routes() -> Routes {
+    Routes::default()
+        .merge(pages::routes())
+        .merge(auth::routes())
+        .merge(admin::routes())
+        .merge(assets::routes())
+}
+
+/// The route table, for tests that check every route's protection.
+pub fn route_table() -> Vec<RouteSpec> {
+    routes().into_parts().1
+}
+
+/// Composes the routes and applies the layers (outermost first in the list below).
+pub fn router(state: AppState) -> Router {
+    let (router, _table, _) = routes().into_parts();
+    let request_id = axum::http::HeaderName::from_static("x-request-id");
+    let body_limit = state.settings.body_limit;
+    router
+        .fallback(error::not_found)
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::enforce,
+        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(error::make_span))
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    metrics::track,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    headers::security,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    error::render_pages,
+                ))
+                .layer(CatchPanicLayer::custom(error::panic_response))
+                .layer(RequestBodyLimitLayer::new(body_limit)),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,61 @@
+//! The portal's own typed settings, filled from `config::Config` by `serve` and built
+//! directly by tests. Durations and limits here are the security knobs of issue 6.
+
+use std::time::Duration;
+
+/// Which cloud the portal talks to; shown in the banner on every page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CloudLabel {
+    Simulated,
+    Tencent { account: String, region: String },
+}
+
+impl CloudLabel {
+    pub fn banner(&self) -> String {
+        match self {
+            CloudLabel::Simulated => "Simulated cloud — nothing here touches Tencent Cloud".into(),
+            CloudLabel::Tencent { account, region } => {
+                format!("Tencent Cloud · account {account} · {region}")
+            }
+        }
+    }
+
+    pub fn is_simulated(&self) -> bool {
+        matches!(self, CloudLabel::Simulated)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct WebSettings {
+    pub cloud: CloudLabel,
+    /// Mark cookies `Secure` (served over TLS, or behind an HTTPS proxy).
+    pub secure_cookies: bool,
+    /// Send `Strict-Transport-Security` (only when the browser reached us over HTTPS).
+    pub hsts: bool,
+    /// A session unused this long ends.
+    pub session_idle: Duration,
+    /// A session ends this long after login, used or not.
+    pub session_absolute: Duration,
+    /// Login attempts allowed per account before throttling starts; per client IP the
+    /// allowance is four times this (a team may share one NAT'd office address).
+    pub login_attempts: u32,
+    /// One attempt is given back per this period.
+    pub login_replenish: Duration,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for WebSettings {
+    fn default() -> WebSettings {
+        WebSettings {
+            cloud: CloudLabel::Simulated,
+            secure_cookies: false,
+            hsts: false,
+            session_idle: Duration::from_secs(30 * 60),
+            session_absolute: Duration::from_secs(12 * 60 * 60),
+            login_attempts: 5,
+            login_replenish: Duration::from_secs(60),
+            body_limit: 64 * 1024,
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! The one test harness: `TestApp` starts the real portal in-process on port 0 with a fresh
+//! SQLite file; `Browser` is a cookie-keeping client with typed helpers; pages are parsed
+//! with `scraper`. Logs go to an in-memory buffer (scanned by the secrets test) and are
+//! printed only when TEST_LOG is set.
+
+use std::{
+    io::Write,
+    path::PathBuf,
+    sync::{Mutex, OnceLock},
+};
+
+use natpilot::{
+    app::{self, AppConfig, RunningApp},
+    store::{
+        Store,
+        users::{self, Role, UserName},
+    },
+    web::{auth::password, settings::WebSettings},
+};
+use reqwest::{StatusCode, header};
+use scraper::{Html, Selector};
+use secrecy::SecretString;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+static LOGS: OnceLock<Mutex<Vec<u8>>> = OnceLock::new();
+
+struct LogSink;
+impl Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if std::env::var_os("TEST_LOG").is_some() {
+            std::io::stderr().write_all(buf)?;
+        }
+        LOGS.get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn init_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let filter = std::env::var("TEST_LOG").unwrap_or_else(|_| "debug".into());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(|| LogSink)
+            .with_ansi(false)
+            .try_init();
+    });
+}
+
+/// Everything logged by any test so far in this binary.
+pub fn captured_logs() -> Vec<u8> {
+    LOGS.get_or_init(Default::default).lock().unwrap().clone()
+}
+
+pub struct TestApp {
+    pub app: RunningApp,
+    pub db_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn start() -> TestApp {
+        TestApp::start_with(WebSettings::default()).await
+    }
+
+    pub async fn start_with(settings: WebSettings) -> TestApp {
+        init_logs();
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = dir.path().join("natpilot.db");
+        let store = Store::open(&db_path).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let metrics_listener = Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+        let config = AppConfig {
+            listener,
+            metrics_listener,
+            store,
+            settings,
+            tls: None,
+        };
+        let app = app::spawn(config).await.unwrap();
+        TestApp {
+            app,
+            db_path,
+            _dir: dir,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.app.state.store
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(self.app.url(""))
+    }
+
+    /// Creates a user directly in the store (the admin pages are tested on their own).
+    pub async fn user(&self, name: &str, role: Role) -> i64 {
+        let hash = password::hash(SecretString::from(PASSWORD)).await.unwrap();
+        let name = UserName::parse(name).unwrap();
+        users::insert(self.store().writer(), &name, role, &hash)
+            .await
+            .unwrap()
+    }
+
+    /// A browser signed in as a new user with this role.
+    pub async fn signed_in(&self, name: &str, role: Role) -> Browser {
+        self.user(name, role).await;
+        let mut b = self.browser();
+        let page = b.login(name, PASSWORD).await;
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "login of {name} failed: {}",
+            page.body
+        );
+        b
+    }
+
+    /// The raw bytes of the database file and its WAL.
+    pub fn raw_db_bytes(&self) -> Vec<u8> {
+        let mut bytes = std::fs::read(&self.db_path).unwrap();
+        for ext in ["-wal", "-shm"] {
+            let mut p = self.db_path.clone().into_os_string();
+            p.push(ext);
+            bytes.extend(std::fs::read(p).unwrap_or_default());
+        }
+        bytes
+    }
+}
+
+/// A fetched page.
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn html(&self) -> Html {
+        Html::parse_document(&self.body)
+    }
+
+    pub fn location(&self) -> Option<String> {
+        self.headers
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    /// Text of all elements matching a CSS selector.
+    pub fn texts(&self, css: &str) -> Vec<String> {
+        let sel = Selector::parse(css).unwrap();
+        self.html()
+            .select(&sel)
+            .map(|e| e.text().collect::<String>().trim().to_owned())
+            .collect()
+    }
+
+    pub fn text(&self, css: &str) -> String {
+        let texts = self.texts(css);
+        assert!(
+            !texts.is_empty(),
+            "no element matches `{css}` in:\n{}",
+            self.body
+        );
+        texts[0].clone()
+    }
+
+    pub fn count(&self, css: &str) -> usize {
+        self.texts(css).len()
+    }
+
+    pub fn attr(&self, css: &str, attr: &str) -> Option<String> {
+        let sel = Selector::parse(css).unwrap();
+        self.html()
+            .select(&sel)
+            .next()
+            .and_then(|e| e.value().attr(attr).map(str::to_owned))
+    }
+}
+
+/// A browser: keeps the session cookie and the last page's CSRF token.
+pub struct Browser {
+    base: String,
+    client: reqwest::Client,
+    pub cookie: Option<String>,
+    pub csrf: Option<String>,
+}
+
+impl Browser {
+    pub fn new(base: String) -> Browser {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Browser {
+            base,
+            client,
+            cookie: None,
+            csrf: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let req = match &self.cookie {
+            Some(c) => req.header(header::COOKIE, format!("natpilot_session={c}")),
+            None => req,
+        };
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        for v in headers.get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            if let Some(rest) = v.strip_prefix("natpilot_session=") {
+                let value = rest.split(';').next().unwrap();
+                self.cookie = (!value.is_empty()).then(|| value.to_owned());
+            }
+        }
+        let page = Page {
+            status,
+            headers,
+            body: resp.text().await.unwrap(),
+        };
+        if let Some(token) = page
+            .attr("meta[name=csrf-token]", "content")
+            .filter(|t| !t.is_empty())
+        {
+            self.csrf = Some(token);
+        }
+        page
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let req = self.client.get(self.url(path));
+        self.send(req).await
+    }
+
+    /// Posts a form the way our pages do: same origin, with the page's CSRF token.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        let token = self.csrf.clone().unwrap_or_default();
+        form.push(("csrf_token", &token));
+        let req = self
+            .client
+            .post(self.url(path))
+            .header(header::ORIGIN, &self.base)
+            .form(&form);
+        self.send(req).await
+    }
+
+    pub async fn login(&mut self, name: &str, password: &str) -> Page {
+        let page = self.get("/login").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        self.post("/login", &[("name", name), ("password", password)])
+            .await
+    }
+}
