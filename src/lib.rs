@@ -9,5 +9,5 @@ pub mod config;
 pub mod store;
 pub mod telemetry;
 pub mod tencent;
-pub mod wizard;
 pub mod web;
+pub mod wizard;

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use crate::app::AppState;
+use crate::{app::AppState, store};
 
 /// One audit entry about to be written.
 pub struct Entry<'a> {
@@ -17,15 +17,15 @@ pub struct Entry<'a> {
 /// Appends an entry. Failing to audit fails the request: an unrecorded change must not
 /// look like a recorded one.
 pub async fn record(state: &AppState, entry: Entry<'_>) -> anyhow::Result<()> {
-    let _ = state;
-    tracing::info!(
-        target: "natpilot::audit",
-        actor = entry.actor,
-        ip = ?entry.ip,
-        action = entry.action,
-        target_ = entry.target,
-        details = %entry.details,
-        "audit"
-    );
+    let ip = entry.ip.map(|ip| ip.to_string()).unwrap_or_default();
+    store::audit::record(
+        state.store.writer(),
+        entry.actor,
+        &ip,
+        entry.action,
+        entry.target,
+        &entry.details,
+    )
+    .await?;
     Ok(())
 }

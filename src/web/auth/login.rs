@@ -105,7 +105,7 @@ pub async fn submit(
         let msg = format!(
             "Too many sign-in attempts. Wait {secs} seconds before trying again; ask an admin if you have forgotten your password."
         );
-        audit_login(&state, &form.name, ip, "login_throttled").await?;
+        audit_login(&state, &form.name, ip, "login.throttled").await?;
         return page(layout, msg, StatusCode::TOO_MANY_REQUESTS);
     }
     let found = users::credentials(state.store.readers(), form.name.trim()).await?;
@@ -120,7 +120,7 @@ pub async fn submit(
             super::start_user_session(&state, ctx.as_ref(), user.id, &next).await
         }
         None => {
-            audit_login(&state, &form.name, ip, "login_failed").await?;
+            audit_login(&state, &form.name, ip, "login.failed").await?;
             page(layout, FAILED.to_owned(), StatusCode::UNAUTHORIZED)
         }
     }

@@ -134,7 +134,7 @@ pub async fn submit(
     let entry = Entry {
         actor: name.as_str(),
         ip: Some(peer.ip()),
-        action: "user_created",
+        action: "user.create",
         target: name.as_str(),
         details: serde_json::json!({"role": "admin", "via": "setup link"}),
     };
