@@ -189,6 +189,39 @@ pub async fn set_status(
     Ok(())
 }
 
+/// Moves a run from one of `from` to `to` (and `step`), clearing `last_error`. Returns false,
+/// changing nothing, when the run is not in one of `from`: that is how two operators pressing
+/// the same button at once cannot both start work.
+pub async fn transition(
+    conn: impl SqliteExecutor<'_>,
+    id: RunId,
+    from: &[RunStatus],
+    to: RunStatus,
+    step: Step,
+    actor: Option<&str>,
+) -> sqlx::Result<bool> {
+    let now = now_millis();
+    let finished = (!to.holds_vpc()).then_some(now);
+    let allowed: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let allowed = serde_json::to_string(&allowed).unwrap_or_default();
+    let done = sqlx::query(
+        "UPDATE runs SET status = ?, current_step = ?, last_error = NULL, updated_at = ?, \
+         finished_at = ?, finished_by = CASE WHEN ? IS NULL THEN NULL ELSE ? END \
+         WHERE id = ? AND status IN (SELECT value FROM json_each(?))",
+    )
+    .bind(to.as_str())
+    .bind(step.number())
+    .bind(now)
+    .bind(finished)
+    .bind(finished)
+    .bind(actor)
+    .bind(id.to_string())
+    .bind(allowed)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Runs the engine must pick up again after a restart.
 pub async fn unfinished_work(conn: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<Run>> {
     let sql = format!(

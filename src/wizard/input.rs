@@ -202,6 +202,8 @@ pub struct VerifyInput {
     pub release_eips: bool,
     /// Return ordinary public IPs with ReturnNormalAddresses instead of converting (irreversible).
     pub return_ordinary: bool,
+    /// The extra confirmation irreversible choices need (DESIGN invariant).
+    pub confirm_irreversible: bool,
 }
 
 /// Any step's input, as stored in `run_steps.input`.

@@ -2,6 +2,8 @@
 //! with a pure `plan` and an engine-driven `apply`.
 //! (Public API summary: see the engine module once it lands.)
 
+pub mod cloud;
+pub mod engine;
 pub mod input;
 pub mod observed;
 pub mod plan;

@@ -405,8 +405,16 @@ fn irreversible_retirement_happens_only_when_asked_and_is_flagged() {
     let input = VerifyInput {
         release_eips: true,
         return_ordinary: true,
+        confirm_irreversible: false,
+    };
+    let unconfirmed = verify::plan(&w, "nat-1", &tables, &res, &BTreeSet::new(), &input);
+    assert!(unconfirmed.is_blocked() && unconfirmed.conflicts[0].needs_consent);
+    let input = VerifyInput {
+        confirm_irreversible: true,
+        ..input
     };
     let p = verify::plan(&w, "nat-1", &tables, &res, &BTreeSet::new(), &input);
+    assert!(!p.is_blocked());
     let kinds: Vec<&Change> = p.changes.iter().collect();
     assert!(
         matches!(kinds[0], Change::DisassociateEip { instance_id, .. } if instance_id == "ins-front")

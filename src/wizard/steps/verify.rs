@@ -73,6 +73,13 @@ pub fn plan(
         }
         retire(&mut plan, &i.id, &ip, eip.map(|a| a.id.as_str()), input);
     }
+    if plan.has_irreversible() && !input.confirm_irreversible {
+        plan.conflict(
+            "irreversible",
+            "releasing or returning public IPs cannot be undone; confirm that explicitly, or untick those options",
+            true,
+        );
+    }
     if plan.has_irreversible() {
         plan.warnings.push(
             "this plan releases public IPs; that cannot be undone, and rollback will not bring them back".into(),

@@ -1,0 +1,121 @@
+//! The cloud as the engine sees it: a few operations in domain terms. `tencent_cloud`
+//! implements it over the Tencent client (real cloud or simulator alike); keeping the engine
+//! behind this seam keeps its state machine readable and lets it hold no wire types.
+//!
+//! Every method is safe to call again after a crash: reads are reads, and each write is
+//! preceded by the engine's own reconcile (describe before create).
+
+use std::{collections::BTreeMap, future::Future, pin::Pin, sync::Arc};
+
+use serde::{Deserialize, Serialize};
+
+use super::observed::{Address, Inventory, NatGateway, Route, RouteTable};
+use super::plan::Change;
+use super::steps::assess::Egress;
+use crate::store::{RunId, Step};
+
+pub type CloudFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, CloudError>> + Send + 'a>>;
+
+/// A failed cloud call as the operator must see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{action}: {code}: {message}{}", .request_id.as_ref().map(|r| format!(" (RequestId {r})")).unwrap_or_default())]
+pub struct CloudError {
+    pub action: String,
+    pub code: String,
+    pub message: String,
+    pub request_id: Option<String>,
+    /// Retrying later can succeed without anyone changing anything.
+    pub retryable: bool,
+}
+
+impl CloudError {
+    /// An error the engine itself raises about cloud state (no RequestId).
+    pub fn state(action: &str, code: &str, message: impl Into<String>) -> CloudError {
+        CloudError {
+            action: action.to_owned(),
+            code: code.to_owned(),
+            message: message.into(),
+            request_id: None,
+            retryable: false,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.code.starts_with("ResourceNotFound")
+            || self.code.starts_with("InvalidAddressId.NotFound")
+            || self.code == "InvalidParameterValue.AddressNotFound"
+            || self.code == "InvalidParameterValue.AddressIpsNotFound"
+    }
+}
+
+/// Where a call's ledger entry belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallScope {
+    pub run: RunId,
+    pub step: Step,
+}
+
+/// Receives one entry per call attempt; the engine stores them in the run's ledger.
+pub trait LedgerSink: Send + Sync {
+    fn record(&self, entry: crate::store::ledger::ApiCall);
+}
+
+/// Makes a `Cloud` for one (account, region) whose calls land in `ledger`.
+pub trait CloudConnector: Send + Sync {
+    fn connect(
+        &self,
+        account: &str,
+        region: &str,
+        scope: CallScope,
+        ledger: Arc<dyn LedgerSink>,
+    ) -> Result<Arc<dyn Cloud>, CloudError>;
+}
+
+pub trait Cloud: Send + Sync {
+    /// Every page of subnets, route tables, instances (with TAT agent state), EIPs and the VPC's
+    /// ordinary public IPs, NAT gateways, DNS records and the EIP quota.
+    fn inventory<'a>(&'a self, vpc_id: &'a str) -> CloudFuture<'a, Inventory>;
+    /// `curl -s --max-time 10 ifconfig.co` through TAT on each instance; stopped instances and
+    /// offline agents come back `Untestable` without a command being sent to them.
+    fn egress_test<'a>(
+        &'a self,
+        inventory: &'a Inventory,
+        instance_ids: &'a [String],
+    ) -> CloudFuture<'a, BTreeMap<String, Egress>>;
+    fn nat_gateways<'a>(&'a self, vpc_id: &'a str) -> CloudFuture<'a, Vec<NatGateway>>;
+    /// Sends CreateNatGateway (a `Change::CreateNatGateway`); returns the new gateway id.
+    fn create_nat<'a>(&'a self, vpc_id: &'a str, change: &'a Change) -> CloudFuture<'a, String>;
+    fn delete_nat<'a>(&'a self, nat_id: &'a str) -> CloudFuture<'a, ()>;
+    fn route_table<'a>(&'a self, table_id: &'a str) -> CloudFuture<'a, Option<RouteTable>>;
+    fn create_default_route<'a>(
+        &'a self,
+        table_id: &'a str,
+        nat_id: &'a str,
+    ) -> CloudFuture<'a, ()>;
+    /// ReplaceRoutes on `route` (same RouteId), pointing it at `gateway_type`/`gateway_id`.
+    fn replace_route<'a>(
+        &'a self,
+        table_id: &'a str,
+        route: &'a Route,
+        gateway_type: &'a str,
+        gateway_id: &'a str,
+    ) -> CloudFuture<'a, ()>;
+    fn create_route<'a>(&'a self, table_id: &'a str, route: &'a Route) -> CloudFuture<'a, ()>;
+    fn delete_route<'a>(&'a self, table_id: &'a str, route: &'a Route) -> CloudFuture<'a, ()>;
+    /// EIPs of the region and ordinary public IPs of `instance_ids` (address-type WanIP).
+    fn addresses<'a>(&'a self, instance_ids: &'a [String]) -> CloudFuture<'a, Vec<Address>>;
+    /// DisassociateAddress and wait for its task.
+    fn disassociate_address<'a>(&'a self, address_id: &'a str) -> CloudFuture<'a, ()>;
+    /// AssociateAddress and wait for its task.
+    fn associate_address<'a>(
+        &'a self,
+        address_id: &'a str,
+        instance_id: &'a str,
+    ) -> CloudFuture<'a, ()>;
+    /// ReleaseAddresses and wait for its task. Irreversible.
+    fn release_address<'a>(&'a self, address_id: &'a str) -> CloudFuture<'a, ()>;
+    /// TransformAddress and wait for its task; returns the new EIP's id.
+    fn transform_address<'a>(&'a self, instance_id: &'a str) -> CloudFuture<'a, String>;
+    /// ReturnNormalAddresses. Irreversible.
+    fn return_normal_address<'a>(&'a self, ip: &'a str) -> CloudFuture<'a, ()>;
+}

@@ -1,0 +1,502 @@
+//! The engine's operations for the web layer: start, plan, confirm, retry, roll back, abandon,
+//! protect. Each checks the run's state, persists the transition in one short write
+//! transaction, and hands slow cloud work to a background job.
+
+use serde_json::json;
+
+use super::ctx::LedgerWriter;
+use super::errors::{EngineError, StartError};
+use super::observe::{self, apply_choices, exposure_report};
+use super::rollback::RollbackReport;
+use super::{Engine, Job, jobs::to_json};
+use crate::store::{
+    self, EventLevel, ReportKind, RunId, RunStatus, Step, StepState, results::ProtectedHost,
+    runs::NewRun,
+};
+use crate::wizard::cloud::CallScope;
+use crate::wizard::input::{FieldErrors, StepInput};
+use crate::wizard::plan::Plan;
+use crate::wizard::steps::assess::ExposureReport;
+
+impl Engine {
+    /// Starts a run on (account, region, VPC) and its read-only assessment. Refused with
+    /// `VpcBusy` (naming who holds the VPC and since when) while another run is unfinished.
+    pub async fn start_run(
+        &self,
+        account: &str,
+        region: &str,
+        vpc_id: &str,
+        user: &str,
+    ) -> Result<RunId, StartError> {
+        let mut errs = FieldErrors::default();
+        if !vpc_id.starts_with("vpc-") || vpc_id.len() < 5 {
+            errs.0
+                .insert("vpc_id".into(), "a VPC id looks like vpc-xxxxxxxx".into());
+        }
+        if region.trim().is_empty() {
+            errs.0
+                .insert("region".into(), "choose a region, e.g. ap-guangzhou".into());
+        }
+        if !errs.0.is_empty() {
+            return Err(errs.into());
+        }
+        let new = NewRun {
+            account,
+            region,
+            vpc_id,
+            started_by: user,
+        };
+        let run =
+            store::runs::insert(self.store(), &new).await.map_err(|e| {
+                match StartError::from(e) {
+                    StartError::VpcBusy {
+                        holder,
+                        started_by,
+                        since,
+                        ..
+                    } => StartError::VpcBusy {
+                        vpc_id: vpc_id.to_owned(),
+                        holder,
+                        started_by,
+                        since,
+                    },
+                    other => other,
+                }
+            })?;
+        let mut tx = self.store().begin_write().await?;
+        store::runs::transition(
+            &mut *tx,
+            run.id,
+            &[RunStatus::Active],
+            RunStatus::Applying,
+            Step::Assess,
+            None,
+        )
+        .await?;
+        let msg = format!("run started by {user} on {vpc_id} ({region})");
+        store::events::append(
+            &mut *tx,
+            run.id,
+            Some(Step::Assess),
+            EventLevel::Info,
+            &msg,
+            &json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        let run = self
+            .run(run.id)
+            .await
+            .map_err(|_| StartError::Db(sqlx::Error::RowNotFound))?;
+        self.spawn(run.clone(), Job::Assess);
+        Ok(run.id)
+    }
+
+    /// The plan for the run's current step with this input, from fresh observations. Changes
+    /// nothing (its read calls do land in the run's ledger).
+    pub async fn plan_step(&self, run: RunId, input: &StepInput) -> Result<Plan, EngineError> {
+        let r = self.run(run).await?;
+        if r.status != RunStatus::Active || r.current_step != input.step() {
+            return Err(EngineError::wrong(
+                r.status,
+                r.current_step,
+                format!("{} cannot be planned now", input.step().title()),
+            ));
+        }
+        let (ledger, sink) = LedgerWriter::start(self.store().clone());
+        let scope = CallScope {
+            run,
+            step: input.step(),
+        };
+        let cloud = self
+            .inner
+            .connector
+            .connect(&r.account, &r.region, scope, sink)?;
+        let plan = observe::plan(self.store(), cloud.as_ref(), &r, input).await;
+        drop(cloud);
+        ledger.finish().await;
+        plan
+    }
+
+    /// Re-plans with `input`, refuses a blocked plan, records input + plan + who confirmed,
+    /// and starts applying it in the background. Returns the plan that is being applied.
+    pub async fn confirm_step(
+        &self,
+        run: RunId,
+        input: StepInput,
+        user: &str,
+    ) -> Result<Plan, EngineError> {
+        let plan = self.plan_step(run, &input).await?;
+        if plan.is_blocked() {
+            return Err(EngineError::Blocked(plan.conflicts));
+        }
+        let step = input.step();
+        let mut tx = self.store().begin_write().await?;
+        store::steps::confirm(&mut *tx, run, step, &to_json(&input), &to_json(&plan), user).await?;
+        if let StepInput::Assess(choices) = &input {
+            // Step 1 changes nothing in the cloud: record the decisions and move on.
+            let report = exposure_report(self.store(), run)
+                .await?
+                .unwrap_or_default();
+            let report = apply_choices(report, choices);
+            for row in report
+                .rows
+                .iter()
+                .filter(|r| r.protected || !r.suggested.is_empty())
+            {
+                let h = ProtectedHost {
+                    instance_id: row.instance_id.clone(),
+                    protected: row.protected,
+                    reason: if row.protected {
+                        row.reason.clone()
+                    } else {
+                        "operator".into()
+                    },
+                    detail: row.dns_names.join(", "),
+                    decided_by: user.to_owned(),
+                    at: chrono::Utc::now(),
+                };
+                store::results::put_protected(&mut *tx, run, &h).await?;
+            }
+            store::results::put_report(&mut *tx, run, ReportKind::Exposure, &to_json(&report))
+                .await?;
+            store::steps::set_state(&mut *tx, run, step, StepState::Applied, None).await?;
+            if !store::runs::transition(
+                &mut *tx,
+                run,
+                &[RunStatus::Active],
+                RunStatus::Active,
+                Step::Provision,
+                None,
+            )
+            .await?
+            {
+                return Err(self.not_now(run, "the run changed meanwhile; reload").await);
+            }
+            let msg = format!(
+                "{user} confirmed the assessment ({} protected)",
+                report.protected
+            );
+            self.append_event(&mut tx, run, step, &msg).await?;
+            tx.commit().await?;
+            return Ok(plan);
+        }
+        if !store::runs::transition(
+            &mut *tx,
+            run,
+            &[RunStatus::Active],
+            RunStatus::Applying,
+            step,
+            None,
+        )
+        .await?
+        {
+            return Err(self.not_now(run, "the run changed meanwhile; reload").await);
+        }
+        self.append_event(
+            &mut tx,
+            run,
+            step,
+            &format!(
+                "{user} confirmed {}: {} change(s)",
+                step.title(),
+                plan.changes.len()
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.spawn(self.run(run).await?, Job::Apply(step));
+        Ok(plan)
+    }
+
+    /// After a failure: applies the failed step again (re-planned from fresh observations with
+    /// the same input; reconcile keeps it from repeating what was done), or resumes a failed
+    /// rollback.
+    pub async fn retry(&self, run: RunId, user: &str) -> Result<(), EngineError> {
+        let r = self.run(run).await?;
+        if r.status != RunStatus::Failed {
+            return Err(EngineError::wrong(
+                r.status,
+                r.current_step,
+                "only a failed run can be retried",
+            ));
+        }
+        if r.last_error.as_ref().is_some_and(|f| f.phase == "rollback") {
+            let release = self.rollback_release_flag(run).await?;
+            return self
+                .start_rollback(run, &[RunStatus::Failed], user, release)
+                .await;
+        }
+        let step = r.current_step;
+        let job = match store::steps::get(self.store().readers(), run, step).await? {
+            None => Job::Assess,
+            Some(row) => {
+                let input: StepInput = serde_json::from_value(row.input)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                let plan = self.plan_failed_step(&r, &input).await?;
+                if plan.is_blocked() {
+                    return Err(EngineError::Blocked(plan.conflicts));
+                }
+                store::steps::confirm(
+                    self.store().writer(),
+                    run,
+                    step,
+                    &to_json(&input),
+                    &to_json(&plan),
+                    user,
+                )
+                .await?;
+                Job::Apply(step)
+            }
+        };
+        let mut tx = self.store().begin_write().await?;
+        if !store::runs::transition(
+            &mut *tx,
+            run,
+            &[RunStatus::Failed],
+            RunStatus::Applying,
+            step,
+            None,
+        )
+        .await?
+        {
+            return Err(self.not_now(run, "the run changed meanwhile; reload").await);
+        }
+        self.append_event(
+            &mut tx,
+            run,
+            step,
+            &format!("{user} retried {}", step.title()),
+        )
+        .await?;
+        tx.commit().await?;
+        self.spawn(self.run(run).await?, job);
+        Ok(())
+    }
+
+    async fn plan_failed_step(
+        &self,
+        r: &store::runs::Run,
+        input: &StepInput,
+    ) -> Result<Plan, EngineError> {
+        let (ledger, sink) = LedgerWriter::start(self.store().clone());
+        let cloud = self.inner.connector.connect(
+            &r.account,
+            &r.region,
+            CallScope {
+                run: r.id,
+                step: r.current_step,
+            },
+            sink,
+        )?;
+        let plan = observe::plan(self.store(), cloud.as_ref(), r, input).await;
+        drop(cloud);
+        ledger.finish().await;
+        plan
+    }
+
+    /// Undoes everything the run did, newest first. Allowed when the run is waiting, failed or
+    /// completed. `release_nat_eips` also releases the EIPs allocated for the NAT gateway.
+    pub async fn rollback(
+        &self,
+        run: RunId,
+        user: &str,
+        release_nat_eips: bool,
+    ) -> Result<(), EngineError> {
+        self.start_rollback(
+            run,
+            &[RunStatus::Active, RunStatus::Failed, RunStatus::Completed],
+            user,
+            release_nat_eips,
+        )
+        .await
+    }
+
+    async fn start_rollback(
+        &self,
+        run: RunId,
+        from: &[RunStatus],
+        user: &str,
+        release: bool,
+    ) -> Result<(), EngineError> {
+        let r = self.run(run).await?;
+        let mut tx = self.store().begin_write().await?;
+        let moved = match store::runs::transition(
+            &mut *tx,
+            run,
+            from,
+            RunStatus::RollingBack,
+            r.current_step,
+            None,
+        )
+        .await
+        {
+            Ok(m) => m,
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                drop(tx);
+                let h = store::runs::active_holder(
+                    self.store().readers(),
+                    &r.account,
+                    &r.region,
+                    &r.vpc_id,
+                )
+                .await?;
+                let h = h.ok_or(sqlx::Error::RowNotFound)?;
+                return Err(EngineError::VpcBusy {
+                    holder: h.run,
+                    started_by: h.started_by,
+                    since: h.since,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !moved {
+            return Err(EngineError::wrong(
+                r.status,
+                r.current_step,
+                "it cannot be rolled back now",
+            ));
+        }
+        let report = RollbackReport {
+            release_nat_eips: release,
+            ..Default::default()
+        };
+        store::results::put_report(&mut *tx, run, ReportKind::Rollback, &to_json(&report)).await?;
+        self.append_event(
+            &mut tx,
+            run,
+            r.current_step,
+            &format!("{user} started a rollback"),
+        )
+        .await?;
+        tx.commit().await?;
+        self.spawn(
+            self.run(run).await?,
+            Job::Rollback {
+                release_nat_eips: release,
+            },
+        );
+        Ok(())
+    }
+
+    pub(super) async fn rollback_release_flag(&self, run: RunId) -> sqlx::Result<bool> {
+        let v =
+            store::results::get_report(self.store().readers(), run, ReportKind::Rollback).await?;
+        Ok(
+            v.and_then(|v| serde_json::from_value::<RollbackReport>(v).ok())
+                .is_some_and(|r| r.release_nat_eips),
+        )
+    }
+
+    /// Gives up on a waiting or failed run, freeing its VPC. Nothing in the cloud is changed;
+    /// what the run did stays as it is (its undo records remain for reference).
+    pub async fn abandon(&self, run: RunId, user: &str) -> Result<(), EngineError> {
+        let r = self.run(run).await?;
+        let mut tx = self.store().begin_write().await?;
+        let from = [RunStatus::Active, RunStatus::Failed];
+        if !store::runs::transition(
+            &mut *tx,
+            run,
+            &from,
+            RunStatus::Abandoned,
+            r.current_step,
+            Some(user),
+        )
+        .await?
+        {
+            return Err(EngineError::wrong(
+                r.status,
+                r.current_step,
+                "only a waiting or failed run can be abandoned",
+            ));
+        }
+        let msg = format!("{user} abandoned the run; cloud resources were left as they are");
+        let ev = store::events::append(
+            &mut *tx,
+            run,
+            Some(r.current_step),
+            EventLevel::Warn,
+            &msg,
+            &json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        let _ = self.sender(run).send(ev);
+        Ok(())
+    }
+
+    /// Marks one instance protected or not (operator decision), before the retire step runs.
+    pub async fn set_protected(
+        &self,
+        run: RunId,
+        instance_id: &str,
+        protected: bool,
+        user: &str,
+    ) -> Result<(), EngineError> {
+        let r = self.run(run).await?;
+        if r.status != RunStatus::Active {
+            return Err(EngineError::wrong(
+                r.status,
+                r.current_step,
+                "protection can change only while the run waits for you",
+            ));
+        }
+        let h = ProtectedHost {
+            instance_id: instance_id.to_owned(),
+            protected,
+            reason: "operator".into(),
+            detail: String::new(),
+            decided_by: user.to_owned(),
+            at: chrono::Utc::now(),
+        };
+        let mut tx = self.store().begin_write().await?;
+        store::results::put_protected(&mut *tx, run, &h).await?;
+        let verb = if protected {
+            "protected"
+        } else {
+            "unprotected"
+        };
+        self.append_event(
+            &mut tx,
+            run,
+            r.current_step,
+            &format!("{user} {verb} {instance_id}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The exposure report of step 1 (with the operator's confirmed choices once confirmed).
+    pub async fn exposure_report(&self, run: RunId) -> Result<Option<ExposureReport>, EngineError> {
+        Ok(exposure_report(self.store(), run).await?)
+    }
+
+    async fn append_event(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        run: RunId,
+        step: Step,
+        msg: &str,
+    ) -> sqlx::Result<()> {
+        let ev = store::events::append(
+            &mut **tx,
+            run,
+            Some(step),
+            EventLevel::Info,
+            msg,
+            &json!({}),
+        )
+        .await?;
+        // Sent before commit; a viewer may see it a moment early, never one that was lost.
+        let _ = self.sender(run).send(ev);
+        Ok(())
+    }
+
+    async fn not_now(&self, run: RunId, wanted: &str) -> EngineError {
+        match self.run(run).await {
+            Ok(r) => EngineError::wrong(r.status, r.current_step, wanted),
+            Err(e) => e,
+        }
+    }
+}

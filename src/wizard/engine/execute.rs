@@ -1,0 +1,196 @@
+//! Running a job and recording how it ended: success moves the run on, a cloud error marks
+//! the step failed with code, message and RequestId (offering retry / rollback / abandon), a
+//! test crash leaves everything as a real crash would.
+
+use serde_json::json;
+
+use super::ctx::{Ctx, JobError, LedgerWriter};
+use super::{Engine, Job, jobs, rollback};
+use crate::store::{self, EventLevel, RunStatus, Step, StepState, runs::Failure, runs::Run};
+use crate::wizard::cloud::{CallScope, CloudError};
+use crate::wizard::plan::Plan;
+
+impl Engine {
+    pub(super) async fn execute(&self, run: Run, job: Job) {
+        let step = match job {
+            Job::Assess => Step::Assess,
+            Job::Apply(s) => s,
+            Job::Rollback { .. } => run.current_step,
+        };
+        let (ledger, sink) = LedgerWriter::start(self.store().clone());
+        let scope = CallScope { run: run.id, step };
+        let result = match self
+            .inner
+            .connector
+            .connect(&run.account, &run.region, scope, sink)
+        {
+            Ok(cloud) => {
+                let ctx = Ctx {
+                    store: self.store().clone(),
+                    run: run.clone(),
+                    cloud,
+                    events: self.sender(run.id),
+                    crash: self.inner.crash.clone(),
+                    poll: self.inner.options.poll,
+                };
+                self.run_job(&ctx, job).await
+            }
+            Err(e) => Err(JobError::Cloud(e)),
+        };
+        ledger.finish().await;
+        let recorded = match result {
+            Ok(()) => self.finish_ok(&run, job).await,
+            Err(JobError::Crashed(point)) => {
+                tracing::warn!(run = %run.id, ?point, "job stopped by the crash hook");
+                Ok(())
+            }
+            Err(e) => self.finish_failed(&run, job, step, e).await,
+        };
+        if let Err(e) = recorded {
+            tracing::error!(run = %run.id, error = %e, "could not record the end of a job; it resumes at start-up");
+        }
+    }
+
+    async fn run_job(&self, ctx: &Ctx, job: Job) -> Result<(), JobError> {
+        match job {
+            Job::Assess => jobs::assess(ctx).await,
+            Job::Apply(step) => {
+                let row = store::steps::get(self.store().readers(), ctx.id(), step).await?;
+                let plan: Plan = row
+                    .and_then(|r| serde_json::from_value(r.plan).ok())
+                    .ok_or_else(|| {
+                        CloudError::state(
+                            "apply",
+                            "natpilot.NoPlan",
+                            "no confirmed plan was found for this step; plan it again",
+                        )
+                    })?;
+                jobs::apply(ctx, step, &plan).await
+            }
+            Job::Rollback { release_nat_eips } => rollback::rollback(ctx, release_nat_eips).await,
+        }
+    }
+
+    async fn finish_ok(&self, run: &Run, job: Job) -> Result<(), sqlx::Error> {
+        let events = self.sender(run.id);
+        let mut tx = self.store().begin_write().await?;
+        let (msg, step) = match job {
+            Job::Assess => {
+                store::runs::transition(
+                    &mut *tx,
+                    run.id,
+                    &[RunStatus::Applying],
+                    RunStatus::Active,
+                    Step::Assess,
+                    None,
+                )
+                .await?;
+                ("assessment finished: review the exposure report and protected hosts, then confirm".to_owned(), Step::Assess)
+            }
+            Job::Apply(step) => {
+                store::steps::set_state(&mut *tx, run.id, step, StepState::Applied, None).await?;
+                let (status, next) = match step.next() {
+                    Some(n) => (RunStatus::Active, n),
+                    None => (RunStatus::Completed, step),
+                };
+                store::runs::transition(
+                    &mut *tx,
+                    run.id,
+                    &[RunStatus::Applying],
+                    status,
+                    next,
+                    Some(&run.started_by),
+                )
+                .await?;
+                (format!("{} done", step.title()), step)
+            }
+            Job::Rollback { .. } => {
+                for s in Step::ALL {
+                    store::steps::set_state(&mut *tx, run.id, s, StepState::RolledBack, None)
+                        .await?;
+                }
+                store::runs::transition(
+                    &mut *tx,
+                    run.id,
+                    &[RunStatus::RollingBack],
+                    RunStatus::RolledBack,
+                    run.current_step,
+                    None,
+                )
+                .await?;
+                ("rollback finished".to_owned(), run.current_step)
+            }
+        };
+        let ev = store::events::append(
+            &mut *tx,
+            run.id,
+            Some(step),
+            EventLevel::Info,
+            &msg,
+            &json!({"status": "ok"}),
+        )
+        .await?;
+        tx.commit().await?;
+        let _ = events.send(ev);
+        Ok(())
+    }
+
+    async fn finish_failed(
+        &self,
+        run: &Run,
+        job: Job,
+        step: Step,
+        e: JobError,
+    ) -> Result<(), sqlx::Error> {
+        let (code, message, request_id) = match &e {
+            JobError::Cloud(c) => (c.code.clone(), c.message.clone(), c.request_id.clone()),
+            other => ("natpilot.Internal".to_owned(), other.to_string(), None),
+        };
+        let phase = if matches!(job, Job::Rollback { .. }) {
+            "rollback"
+        } else {
+            "apply"
+        };
+        let failure = Failure {
+            step,
+            phase: phase.into(),
+            code,
+            message,
+            request_id,
+        };
+        let events = self.sender(run.id);
+        let mut tx = self.store().begin_write().await?;
+        if phase == "apply" {
+            store::steps::set_state(&mut *tx, run.id, step, StepState::Failed, Some(&failure))
+                .await?;
+        }
+        store::runs::set_status(
+            &mut *tx,
+            run.id,
+            RunStatus::Failed,
+            step,
+            Some(&failure),
+            None,
+        )
+        .await?;
+        let msg = format!(
+            "{} failed during {phase}: {} — {} (RequestId {}). Next: retry, roll back, or abandon",
+            step.title(),
+            failure.code,
+            failure.message,
+            failure.request_id.as_deref().unwrap_or("none")
+        );
+        let ev = store::events::append(
+            &mut *tx,
+            run.id,
+            Some(step),
+            EventLevel::Error,
+            &msg,
+            &jobs::to_json(&failure),
+        )
+        .await?;
+        tx.commit().await?;
+        let _ = events.send(ev);
+        Ok(())
+    }
+}

@@ -1,0 +1,169 @@
+//! The run engine: starts runs, plans and confirms steps, and executes apply / rollback as
+//! background tokio tasks that persist every transition, emit live events, and resume after a
+//! restart. Web handlers call only this (and `store` read functions); they never run SQL or
+//! cloud calls themselves.
+
+mod changes;
+mod ctx;
+mod errors;
+mod jobs;
+mod observe;
+mod rollback;
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use tokio::{sync::broadcast, task::JoinHandle};
+
+pub use ctx::{CrashHook, CrashPoint};
+pub use errors::{EngineError, StartError};
+pub use jobs::{UndoEntry, nat_id_of};
+pub use rollback::RollbackReport;
+
+use crate::store::{self, RunId, RunStatus, Step, Store, events::Event, runs::Run};
+use crate::wizard::cloud::CloudConnector;
+
+/// Knobs of the engine; defaults suit the real cloud.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Pause between polls of an asynchronous cloud state (NAT gateway creation/deletion).
+    pub poll: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            poll: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    connector: Arc<dyn CloudConnector>,
+    options: EngineOptions,
+    crash: Option<CrashHook>,
+    channels: std::sync::Mutex<HashMap<RunId, broadcast::Sender<Event>>>,
+    tasks: std::sync::Mutex<HashMap<RunId, JoinHandle<()>>>,
+}
+
+/// Which background job a run needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Job {
+    Assess,
+    Apply(Step),
+    Rollback { release_nat_eips: bool },
+}
+
+impl Engine {
+    pub fn new(store: Store, connector: Arc<dyn CloudConnector>, options: EngineOptions) -> Engine {
+        Engine {
+            inner: Arc::new(Inner {
+                store,
+                connector,
+                options,
+                crash: None,
+                channels: Default::default(),
+                tasks: Default::default(),
+            }),
+        }
+    }
+
+    /// Tests only: stop jobs dead at chosen points to simulate a crash.
+    pub fn with_crash_hook(
+        store: Store,
+        connector: Arc<dyn CloudConnector>,
+        options: EngineOptions,
+        hook: CrashHook,
+    ) -> Engine {
+        let mut e = Engine::new(store, connector, options);
+        if let Some(inner) = Arc::get_mut(&mut e.inner) {
+            inner.crash = Some(hook);
+        }
+        e
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Live events of a run (persisted before they are sent). Subscribe first, then read the
+    /// stored events with `store::events::list` to fill in what came before.
+    pub fn subscribe(&self, run: RunId) -> broadcast::Receiver<Event> {
+        self.sender(run).subscribe()
+    }
+
+    fn sender(&self, run: RunId) -> broadcast::Sender<Event> {
+        let mut map = self
+            .inner
+            .channels
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        map.entry(run)
+            .or_insert_with(|| broadcast::channel(256).0)
+            .clone()
+    }
+
+    /// Picks up every run left `applying` or `rolling_back` by a previous process (call once
+    /// at start-up). Returns how many jobs were restarted.
+    pub async fn resume(&self) -> Result<usize, EngineError> {
+        let runs = store::runs::unfinished_work(self.store().readers()).await?;
+        for run in &runs {
+            let job = match run.status {
+                RunStatus::RollingBack => Job::Rollback {
+                    release_nat_eips: self.rollback_release_flag(run.id).await?,
+                },
+                _ if run.current_step == Step::Assess
+                    && store::steps::get(self.store().readers(), run.id, Step::Assess)
+                        .await?
+                        .is_none() =>
+                {
+                    Job::Assess
+                }
+                _ => Job::Apply(run.current_step),
+            };
+            tracing::info!(run = %run.id, ?job, "resuming unfinished work");
+            self.spawn(run.clone(), job);
+        }
+        Ok(runs.len())
+    }
+
+    /// Waits for the run's background job, if any, and returns the run as it then stands.
+    pub async fn wait(&self, run: RunId) -> Result<Run, EngineError> {
+        let handle = self
+            .inner
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&run);
+        if let Some(h) = handle {
+            let _ = h.await;
+        }
+        self.run(run).await
+    }
+
+    pub async fn run(&self, run: RunId) -> Result<Run, EngineError> {
+        store::runs::get(self.store().readers(), run)
+            .await?
+            .ok_or(EngineError::NotFound(run))
+    }
+
+    fn spawn(&self, run: Run, job: Job) {
+        let engine = self.clone();
+        let id = run.id;
+        let handle = tokio::spawn(async move { engine.execute(run, job).await });
+        self.inner
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, handle);
+    }
+}
+
+mod api;
+mod execute;

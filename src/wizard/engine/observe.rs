@@ -1,0 +1,118 @@
+//! Planning a step for a run: observe what the step needs (fresh from the cloud, or stored
+//! results), then call the step's pure `plan`.
+
+use std::collections::BTreeSet;
+
+use super::errors::EngineError;
+use super::jobs::{load_egress, nat_id_of, routed_tables};
+use crate::store::{self, EgressPhase, ReportKind, RunId, Store, runs::Run};
+use crate::wizard::cloud::{Cloud, CloudError};
+use crate::wizard::input::{AssessInput, StepInput};
+use crate::wizard::plan::Plan;
+use crate::wizard::steps::assess::ExposureReport;
+use crate::wizard::steps::{provision, route, verify};
+
+/// Instances currently protected for the run (suggestions accepted + operator's choices).
+pub async fn protected_set(store: &Store, run: RunId) -> sqlx::Result<BTreeSet<String>> {
+    Ok(store::results::list_protected(store.readers(), run)
+        .await?
+        .into_iter()
+        .filter(|h| h.protected)
+        .map(|h| h.instance_id)
+        .collect())
+}
+
+pub async fn exposure_report(store: &Store, run: RunId) -> sqlx::Result<Option<ExposureReport>> {
+    let v = store::results::get_report(store.readers(), run, ReportKind::Exposure).await?;
+    Ok(v.and_then(|v| serde_json::from_value(v).ok()))
+}
+
+/// The exposure report with the operator's protect/unprotect choices applied.
+pub fn apply_choices(mut report: ExposureReport, input: &AssessInput) -> ExposureReport {
+    for row in &mut report.rows {
+        if input.protect.contains(&row.instance_id) {
+            (row.protected, row.reason) = (true, "operator".into());
+        } else if input.unprotect.contains(&row.instance_id) {
+            (row.protected, row.reason) = (false, String::new());
+        }
+    }
+    report.protected = report.rows.iter().filter(|r| r.protected).count();
+    report
+}
+
+pub async fn plan(
+    store: &Store,
+    cloud: &dyn Cloud,
+    run: &Run,
+    input: &StepInput,
+) -> Result<Plan, EngineError> {
+    let missing_nat = || {
+        CloudError::state(
+            "plan",
+            "natpilot.NoNatGateway",
+            "this run has no NAT gateway yet; do step 2 first",
+        )
+    };
+    match input {
+        StepInput::Assess(choices) => {
+            let report = exposure_report(store, run.id).await?.ok_or_else(|| {
+                CloudError::state(
+                    "plan",
+                    "natpilot.NotAssessed",
+                    "the assessment has not finished yet; wait for it",
+                )
+            })?;
+            let report = apply_choices(report, choices);
+            let mut plan = Plan::default();
+            let known: BTreeSet<&str> =
+                report.rows.iter().map(|r| r.instance_id.as_str()).collect();
+            for id in choices
+                .protect
+                .iter()
+                .chain(&choices.unprotect)
+                .filter(|i| !known.contains(i.as_str()))
+            {
+                plan.conflict(
+                    id,
+                    format!("{id} is not an instance of {}", run.vpc_id),
+                    false,
+                );
+            }
+            for r in report.rows.iter().filter(|r| r.protected) {
+                plan.warnings.push(format!(
+                    "{} ({}) will be protected: {}",
+                    r.instance_id, r.name, r.reason
+                ));
+            }
+            Ok(plan)
+        }
+        StepInput::Provision(p) => {
+            let inv = cloud.inventory(&run.vpc_id).await?;
+            Ok(provision::plan(&inv, p, &run.id.tag_value()))
+        }
+        StepInput::Route(r) => {
+            let nat = nat_id_of(store, run.id).await?.ok_or_else(missing_nat)?;
+            let inv = cloud.inventory(&run.vpc_id).await?;
+            Ok(route::plan(
+                &inv,
+                &nat,
+                &protected_set(store, run.id).await?,
+                r,
+            ))
+        }
+        StepInput::Verify(v) => {
+            let nat = nat_id_of(store, run.id).await?.ok_or_else(missing_nat)?;
+            let inv = cloud.inventory(&run.vpc_id).await?;
+            let after = load_egress(store, run.id, EgressPhase::After).await?;
+            let routed = routed_tables(&inv, &nat);
+            Ok(verify::plan(
+                &inv,
+                &nat,
+                &routed,
+                &after,
+                &protected_set(store, run.id).await?,
+                v,
+            ))
+        }
+    }
+}

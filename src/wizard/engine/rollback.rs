@@ -1,0 +1,248 @@
+//! Rollback: the run's undo records in reverse order. Each undo looks at the cloud first, so a
+//! rollback resumed after a crash never undoes twice. What cannot be undone (released or
+//! returned addresses, a public IP that stays an EIP) is named in the rollback report.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::ctx::{CrashPoint, Ctx, JobError};
+use super::jobs::{UndoEntry, to_json};
+use crate::store::{self, EventLevel, ReportKind, Step, UndoState};
+use crate::wizard::cloud::CloudError;
+use crate::wizard::input::{EipChoice, ProvisionInput, StepInput};
+use crate::wizard::observed::AddressKind;
+use crate::wizard::plan::Undo;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackReport {
+    pub release_nat_eips: bool,
+    pub undone: Vec<String>,
+    pub cannot_undo: Vec<String>,
+    pub finished: bool,
+}
+
+enum Outcome {
+    Undone(String),
+    NotNeeded,
+}
+
+pub async fn rollback(ctx: &Ctx, release_nat_eips: bool) -> Result<(), JobError> {
+    let mut report = RollbackReport {
+        release_nat_eips,
+        ..Default::default()
+    };
+    let records = store::undo::list(ctx.store.readers(), ctx.id()).await?;
+    for r in records.iter().rev() {
+        let Ok(entry) = serde_json::from_value::<UndoEntry>(r.action.clone()) else {
+            continue;
+        };
+        match r.state {
+            UndoState::Undone | UndoState::NotNeeded => continue,
+            UndoState::Irreversible => {
+                report.cannot_undo.push(cannot(&entry.undo));
+                continue;
+            }
+            UndoState::Pending | UndoState::Done | UndoState::Failed => {}
+        }
+        if let Undo::CannotUndo { what } = &entry.undo {
+            report.cannot_undo.push(what.clone());
+            store::undo::set_state(
+                ctx.store.writer(),
+                r.id,
+                UndoState::NotNeeded,
+                None,
+                Some("nothing to undo"),
+            )
+            .await?;
+            continue;
+        }
+        let key = format!("undo:{}", entry.key);
+        ctx.crash_at(CrashPoint::UndoWritten, &key)?;
+        let outcome = match undo_one(ctx, &entry.undo, release_nat_eips).await {
+            Ok(o) => o,
+            Err(e) => {
+                store::undo::set_state(
+                    ctx.store.writer(),
+                    r.id,
+                    UndoState::Failed,
+                    None,
+                    Some(&e.to_string()),
+                )
+                .await?;
+                return Err(e.into());
+            }
+        };
+        ctx.crash_at(CrashPoint::CallSent, &key)?;
+        let (state, msg) = match outcome {
+            Outcome::Undone(m) => (UndoState::Undone, m),
+            Outcome::NotNeeded => (
+                UndoState::NotNeeded,
+                format!("{}: nothing to undo", entry.key),
+            ),
+        };
+        store::undo::set_state(ctx.store.writer(), r.id, state, None, None).await?;
+        ctx.event(Some(r.step), EventLevel::Info, &msg, json!({"undo": r.id}))
+            .await?;
+        report.undone.push(msg);
+        ctx.crash_at(CrashPoint::ResultRecorded, &key)?;
+    }
+    report.finished = true;
+    store::results::put_report(
+        ctx.store.writer(),
+        ctx.id(),
+        ReportKind::Rollback,
+        &to_json(&report),
+    )
+    .await?;
+    if !report.cannot_undo.is_empty() {
+        let msg = format!("could not undo: {}", report.cannot_undo.join("; "));
+        ctx.event(None, EventLevel::Warn, &msg, json!({})).await?;
+    }
+    Ok(())
+}
+
+fn cannot(undo: &Undo) -> String {
+    match undo {
+        Undo::CannotUndo { what } => what.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+async fn undo_one(ctx: &Ctx, undo: &Undo, release_nat_eips: bool) -> Result<Outcome, CloudError> {
+    let cloud = &ctx.cloud;
+    match undo {
+        Undo::DeleteNatGateway {
+            nat_id, run_tag, ..
+        } => {
+            let nats = cloud.nat_gateways(&ctx.run.vpc_id).await?;
+            let found = nats
+                .iter()
+                .find(|n| Some(&n.id) == nat_id.as_ref() || n.run_tag() == Some(run_tag.as_str()));
+            let Some(nat) = found else {
+                return Ok(Outcome::NotNeeded);
+            };
+            let eips: Vec<(String, String)> = nat.eips.clone();
+            cloud.delete_nat(&nat.id).await?;
+            wait_gone(ctx, &nat.id).await?;
+            let mut msg = format!(
+                "deleted NAT gateway {} (its EIPs were unbound and kept)",
+                nat.id
+            );
+            if release_nat_eips {
+                let chosen = operator_chosen_eips(ctx).await;
+                for (id, ip) in eips.iter().filter(|(_, ip)| !chosen.contains(ip)) {
+                    cloud.release_address(id).await?;
+                    msg.push_str(&format!("; released EIP {ip}"));
+                }
+            }
+            Ok(Outcome::Undone(msg))
+        }
+        Undo::DeleteRoute {
+            route_table_id,
+            nat_id,
+        } => {
+            let Some(table) = cloud.route_table(route_table_id).await? else {
+                return Ok(Outcome::NotNeeded);
+            };
+            match table.default_route() {
+                Some(r) if r.gateway_type == "NAT" && r.gateway_id == *nat_id => {
+                    cloud.delete_route(route_table_id, r).await?;
+                    Ok(Outcome::Undone(format!(
+                        "removed 0.0.0.0/0 → {nat_id} from {route_table_id}"
+                    )))
+                }
+                _ => Ok(Outcome::NotNeeded),
+            }
+        }
+        Undo::RestoreRoute {
+            route_table_id,
+            old,
+        } => {
+            let Some(table) = cloud.route_table(route_table_id).await? else {
+                return Ok(Outcome::NotNeeded);
+            };
+            let msg = format!(
+                "restored 0.0.0.0/0 → {} {} in {route_table_id}",
+                old.gateway_type, old.gateway_id
+            );
+            match table.default_route() {
+                Some(r) if r.gateway_type == old.gateway_type && r.gateway_id == old.gateway_id => {
+                    Ok(Outcome::NotNeeded)
+                }
+                Some(r) => {
+                    cloud
+                        .replace_route(route_table_id, r, &old.gateway_type, &old.gateway_id)
+                        .await?;
+                    Ok(Outcome::Undone(msg))
+                }
+                // Deleting our NAT gateway also deletes routes to it (reference §4.11).
+                None => {
+                    cloud.create_route(route_table_id, old).await?;
+                    Ok(Outcome::Undone(msg))
+                }
+            }
+        }
+        Undo::ReassociateEip {
+            instance_id,
+            address_id,
+            ip,
+        } => {
+            let addrs = cloud.addresses(std::slice::from_ref(instance_id)).await?;
+            let addr = addrs.iter().find(|a| {
+                a.kind == AddressKind::Eip && (Some(&a.id) == address_id.as_ref() || a.ip == *ip)
+            });
+            match addr {
+                None => Err(CloudError::state(
+                    "AssociateAddress",
+                    "natpilot.AddressGone",
+                    format!(
+                        "EIP {ip} no longer exists (released?), so it cannot be bound back to {instance_id}"
+                    ),
+                )),
+                Some(a) if a.instance_id.as_deref() == Some(instance_id.as_str()) => {
+                    Ok(Outcome::NotNeeded)
+                }
+                Some(a) => {
+                    cloud.associate_address(&a.id, instance_id).await?;
+                    Ok(Outcome::Undone(format!(
+                        "bound EIP {ip} back to {instance_id}"
+                    )))
+                }
+            }
+        }
+        Undo::CannotUndo { .. } => Ok(Outcome::NotNeeded),
+    }
+}
+
+/// Polls until the gateway is gone (DeleteNatGateway is asynchronous, reference §4.10).
+async fn wait_gone(ctx: &Ctx, nat_id: &str) -> Result<(), CloudError> {
+    loop {
+        let nats = ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?;
+        match nats.iter().find(|n| n.id == nat_id) {
+            None => return Ok(()),
+            Some(n) if n.state == "DELETEFAILURE" => {
+                return Err(CloudError::state(
+                    "DeleteNatGateway",
+                    "NatGateway.DeleteFailure",
+                    format!("Tencent Cloud could not delete {nat_id}; retry the rollback"),
+                ));
+            }
+            Some(_) => tokio::time::sleep(ctx.poll).await,
+        }
+    }
+}
+
+/// EIPs the operator brought to the gateway: never released by rollback.
+async fn operator_chosen_eips(ctx: &Ctx) -> Vec<String> {
+    let Ok(Some(row)) = store::steps::get(ctx.store.readers(), ctx.id(), Step::Provision).await
+    else {
+        return vec![];
+    };
+    match serde_json::from_value::<StepInput>(row.input) {
+        Ok(StepInput::Provision(ProvisionInput::Create(n))) => match n.eips {
+            EipChoice::Existing(ips) => ips,
+            EipChoice::New(_) => vec![],
+        },
+        _ => vec![],
+    }
+}
