@@ -1,0 +1,1 @@
+//! `natpilot sim` arguments (issue 3 item 5).

@@ -1,0 +1,187 @@
+//! The HTTP face of the simulator: `POST /` with `X-TC-*` headers and a JSON body, answered
+//! like Tencent Cloud answers (reference §3, §7.3): always HTTP 200 with `Content-Type:
+//! application/json` exactly (the Python SDK ignores errors under any other content type), a
+//! fresh `RequestId`, errors in the envelope, never a panic. Order of checks: method,
+//! headers, signature, action, version, region, rate limit, injected faults, the action.
+//! Also the read-only `GET /_sim/state` inspection endpoint.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::sim::Shared;
+use crate::sim::auth;
+use crate::sim::config::FaultKind;
+use crate::sim::dispatch::{Entry, encode_error};
+use crate::sim::error::SimError;
+use crate::tencent::Service;
+
+/// Tencent accepts 10 MB POST bodies (reference §1.1).
+const BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/_sim/state", get(state))
+        .fallback(api)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(shared)
+}
+
+async fn state(State(shared): State<Arc<Shared>>) -> Response {
+    let body = serde_json::to_vec_pretty(&shared.state_json()).unwrap_or_default();
+    json_response(body)
+}
+
+fn json_response(body: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+async fn api(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (entry, secret_id) = match admit(&shared, &method, &uri, &headers, &body) {
+        Ok(admitted) => admitted,
+        Err(error) => return json_response(encode_error(&error, &request_id)),
+    };
+    let now = shared.clock.now();
+    if let Err(error) = shared.limiter.lock().expect("rate limiter lock").check(
+        &secret_id,
+        entry.name,
+        entry.rate_limit,
+        now,
+    ) {
+        return json_response(encode_error(&error, &request_id));
+    }
+    let fault = shared.faults.lock().expect("faults lock").draw(entry.name);
+    match fault {
+        Some(FaultKind::InternalError) => {
+            let error =
+                SimError::internal("An internal error occurred (injected by natpilot sim).");
+            return json_response(encode_error(&error, &request_id));
+        }
+        Some(FaultKind::RequestLimitExceeded) => {
+            let error = SimError::new(
+                "RequestLimitExceeded",
+                "Request rate limit exceeded (injected by natpilot sim). Please retry later.",
+            );
+            return json_response(encode_error(&error, &request_id));
+        }
+        Some(FaultKind::Slow) => {
+            let delay = shared.faults.lock().expect("faults lock").config.slow_delay;
+            tokio::time::sleep(delay).await;
+        }
+        _ => {}
+    }
+    let answer = shared.call(entry, &body, &request_id);
+    let body = answer.unwrap_or_else(|error| encode_error(&error, &request_id));
+    if fault == Some(FaultKind::Drop) {
+        return dropped();
+    }
+    json_response(body)
+}
+
+/// Checks everything before the action runs; returns the action and the caller's SecretId.
+fn admit<'s>(
+    shared: &'s Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(&'s Entry, String), SimError> {
+    if method != Method::POST {
+        return Err(SimError::new(
+            "UnsupportedProtocol",
+            "natpilot sim implements POST / with a JSON body only; set the SDK's \
+             HttpProfile reqMethod to POST.",
+        ));
+    }
+    let action =
+        header_str(headers, "x-tc-action").ok_or_else(|| SimError::missing("X-TC-Action"))?;
+    let version =
+        header_str(headers, "x-tc-version").ok_or_else(|| SimError::missing("X-TC-Version"))?;
+    let now_unix = chrono::Utc::now().timestamp();
+    let verified = auth::verify(
+        "POST",
+        uri.query().unwrap_or(""),
+        headers,
+        body,
+        now_unix,
+        |id| shared.secret_key_for(id),
+    )?;
+    let unknown_action = || {
+        SimError::new(
+            "InvalidAction",
+            format!(
+                "The action `{action}` of product `{}` is not valid or not simulated.",
+                verified.service
+            ),
+        )
+    };
+    let service = Service::from_name(&verified.service).ok_or_else(unknown_action)?;
+    let entry = shared
+        .registry
+        .get(service, action)
+        .ok_or_else(unknown_action)?;
+    if version != service.version() {
+        return Err(SimError::new(
+            "NoSuchVersion",
+            format!(
+                "The API version `{version}` does not exist for `{service}`; use `{}`.",
+                service.version()
+            ),
+        ));
+    }
+    if service.is_regional() {
+        let region =
+            header_str(headers, "x-tc-region").ok_or_else(|| SimError::missing("Region"))?;
+        let ours = shared.region();
+        if region != ours {
+            return Err(SimError::new(
+                "UnsupportedRegion",
+                format!(
+                    "natpilot sim models region `{ours}` only, not `{region}`; call with region \
+                     `{ours}` or start the simulator with `--region {region}`."
+                ),
+            ));
+        }
+    }
+    Ok((entry, verified.secret_id))
+}
+
+/// A response whose body fails after the head: hyper cuts the connection mid-answer.
+fn dropped() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection dropped (injected by natpilot sim)",
+        ))
+    });
+    let mut response = Response::new(Body::from_stream(stream));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}

@@ -1,0 +1,119 @@
+//! Which public IP an instance's outbound traffic leaves from, following reference §5.1
+//! exactly: the subnet's route table, enabled routes only, longest prefix; at the best prefix
+//! an `EIP`-type route wins for an instance that has a public IP (instances without one use
+//! the other routes of that prefix); a `NAT` route works only while the gateway is
+//! `AVAILABLE` and holds an EIP; with no matching route the instance's own public IP is used.
+//! "Route beats public IP" (DESIGN.md) is the whole point of the wizard's step 3.
+
+use super::World;
+use super::net::{Cidr, parse_ip};
+use super::types::{AddressStatus, Instance, NatState, Route};
+
+/// The IP-echo services the TAT shell understands, with a fixed public address each (only
+/// their being outside every VPC matters for routing).
+pub const ECHO_SERVICES: &[(&str, &str)] = &[
+    ("ifconfig.co", "104.21.54.91"),
+    ("ifconfig.me", "34.160.111.145"),
+    ("icanhazip.com", "104.16.184.241"),
+    ("api.ipify.org", "104.26.13.205"),
+    ("ipinfo.io", "34.117.59.81"),
+];
+
+/// A gateway CVM may itself route through another gateway; give up after this many hops.
+const MAX_HOPS: usize = 4;
+
+impl World {
+    /// The source IP the instance's traffic to `destination` leaves from, or `None` when it
+    /// has no way out (curl would time out).
+    pub fn egress_ip(&self, instance_id: &str, destination: &str) -> Option<String> {
+        let instance = self.instance(instance_id)?;
+        self.egress_from(instance, parse_ip(destination)?, 0)
+    }
+
+    fn egress_from(&self, instance: &Instance, destination: u32, hops: usize) -> Option<String> {
+        if hops > MAX_HOPS {
+            return None;
+        }
+        let own_ip = self.public_ips(instance).into_iter().next();
+        let table = self
+            .subnets
+            .get(&instance.subnet_id)
+            .and_then(|s| self.route_tables.get(&s.route_table_id))?;
+        let matching: Vec<(&Route, Cidr)> = table
+            .routes
+            .iter()
+            .filter(|r| r.enabled)
+            .filter_map(|r| Cidr::parse(&r.destination).map(|c| (r, c)))
+            .filter(|(_, c)| c.contains(destination))
+            .collect();
+        let Some(best) = matching.iter().map(|(_, c)| c.prefix).max() else {
+            return own_ip; // §5.1 step 5: no route → the instance's own public IP (or none).
+        };
+        let best: Vec<&Route> = matching
+            .iter()
+            .filter(|(_, c)| c.prefix == best)
+            .map(|(r, _)| *r)
+            .collect();
+        if own_ip.is_some() && best.iter().any(|r| r.gateway_type == "EIP") {
+            return own_ip; // §5.1 step 3: the EIP route wins for an instance with a public IP.
+        }
+        let others: Vec<&Route> = best
+            .into_iter()
+            .filter(|r| r.gateway_type != "EIP")
+            .collect();
+        if others.is_empty() {
+            return None;
+        }
+        // ECMP: a flow sticks to one next hop; hash on the private IP so it is stable.
+        let route = others[affinity(instance, others.len())];
+        self.through_gateway(instance, route, destination, hops)
+    }
+
+    fn through_gateway(
+        &self,
+        instance: &Instance,
+        route: &Route,
+        destination: u32,
+        hops: usize,
+    ) -> Option<String> {
+        match route.gateway_type.as_str() {
+            "NAT" => {
+                let nat = self.nat_gateways.get(&route.gateway_id)?;
+                if nat.state != NatState::Available {
+                    return None;
+                }
+                let eips: Vec<&str> = self
+                    .addresses_of(&nat.id)
+                    .filter(|a| a.status == AddressStatus::Bind)
+                    .map(|a| a.ip.as_str())
+                    .collect();
+                // PublicAddressAffinity (default on): one private IP keeps one EIP.
+                (!eips.is_empty()).then(|| eips[affinity(instance, eips.len())].to_string())
+            }
+            // A CVM acting as gateway forwards (SNATs) with its own egress.
+            "NORMAL_CVM" | "CVM" => {
+                let gateway = self
+                    .instances_in_vpc(&instance.vpc_id)
+                    .find(|g| g.private_ip == route.gateway_id || g.id == route.gateway_id)?;
+                if gateway.state != "RUNNING" || gateway.id == instance.id {
+                    return None;
+                }
+                self.egress_from(gateway, destination, hops + 1)
+            }
+            // VPN, peering, HAVIP, CCN…: no Internet path is modelled behind them.
+            _ => None,
+        }
+    }
+
+    pub fn instances_in_vpc<'a>(&'a self, vpc_id: &str) -> impl Iterator<Item = &'a Instance> + 'a {
+        let all = self.instances();
+        self.instance_positions_in_vpc(vpc_id)
+            .iter()
+            .map(move |&p| &all[p])
+    }
+}
+
+fn affinity(instance: &Instance, n: usize) -> usize {
+    let ip = parse_ip(&instance.private_ip).unwrap_or(0);
+    (ip as usize) % n.max(1)
+}
