@@ -20,7 +20,7 @@ async fn main() -> ExitCode {
     let result = match cli.command() {
         Command::Serve(_) => not_yet("serve"),
         Command::Sim(_) => not_yet("sim"),
-        Command::Doctor(_) => not_yet("doctor"),
+        Command::Doctor(_) => Ok(doctor(&config).await),
         Command::Snapshot(_) => not_yet("snapshot"),
         Command::User(_) => not_yet("user"),
     };
@@ -30,6 +30,16 @@ async fn main() -> ExitCode {
             eprintln!("natpilot: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn doctor(config: &Config) -> ExitCode {
+    let report = natpilot::doctor::run(config).await;
+    print!("{report}");
+    if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

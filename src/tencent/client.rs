@@ -15,6 +15,8 @@ use serde_json::Value;
 
 pub use retry::RetryPolicy;
 
+use crate::config::TencentConfig;
+
 use super::observer::{self, CallObserver, CallOutcome, CallRecord};
 use super::ratelimit::RateLimiter;
 use super::{
@@ -48,6 +50,29 @@ impl ClientSettings {
             language: "en-US".to_owned(),
             rate_limit: true,
         }
+    }
+}
+
+impl ClientSettings {
+    /// Settings from the `[tencent]` configuration section and resolved credentials: the
+    /// endpoint override (else the international or default domain), timeouts, attempts, language.
+    pub fn from_config(
+        config: &TencentConfig,
+        credentials: CredentialsProvider,
+    ) -> Result<ClientSettings, TencentError> {
+        let endpoint = match &config.endpoint {
+            Some(url) => {
+                Endpoint::override_url(url).map_err(|e| TencentError::Setup(e.to_string()))?
+            }
+            None if config.international => Endpoint::International,
+            None => Endpoint::Default,
+        };
+        let mut settings = ClientSettings::new(endpoint, credentials);
+        settings.connect_timeout = Duration::from_secs(config.connect_timeout_secs.max(1));
+        settings.request_timeout = Duration::from_secs(config.request_timeout_secs.max(1));
+        settings.retry.max_attempts = config.max_attempts.max(1);
+        settings.language = config.language.clone();
+        Ok(settings)
     }
 }
 
