@@ -52,6 +52,17 @@ impl Tag {
     }
 }
 
+/// Reads JSON `null` as the type's default. Every non-nullable response field uses it: the
+/// real API sometimes sends `null` where api.json promises a value, and one such field must
+/// not make a whole DescribeInstances page unreadable.
+pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
+}
+
 /// An unsigned integer that Tencent declares as a **String** on the wire: `Offset`/`Limit` of
 /// DescribeVpcs/DescribeSubnets/DescribeRouteTables and the EIP `TaskId`s (reference §4
 /// "Paging type quirk", §4.13, §4.21). Serializes as `"42"`; reads `"42"` or `42`, because the

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::tencent::models::common::{action, paged};
+use crate::tencent::models::common::{action, null_as_default, paged};
 
 action!(
     /// Lists the account's domains (reference §4.29).
@@ -40,7 +40,9 @@ pub struct DescribeDomainListRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeDomainListResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub domain_count_info: DomainCountInfo,
+    #[serde(deserialize_with = "null_as_default")]
     pub domain_list: Vec<DomainListItem>,
 }
 
@@ -57,17 +59,29 @@ pub struct TagItemFilter {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DomainCountInfo {
+    #[serde(deserialize_with = "null_as_default")]
     pub domain_total: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub all_total: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub mine_total: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub share_total: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub vip_total: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub pause_total: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub error_total: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub lock_total: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub spam_total: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub vip_expire: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub share_out_total: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub group_total: u64,
 }
 
@@ -75,31 +89,49 @@ pub struct DomainCountInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DomainListItem {
+    #[serde(deserialize_with = "null_as_default")]
     pub domain_id: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub name: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub status: String,
-    #[serde(rename = "TTL")]
+    #[serde(rename = "TTL", deserialize_with = "null_as_default")]
     pub ttl: u64,
-    #[serde(rename = "CNAMESpeedup")]
+    #[serde(rename = "CNAMESpeedup", deserialize_with = "null_as_default")]
     pub cname_speedup: String,
-    #[serde(rename = "DNSStatus")]
+    #[serde(rename = "DNSStatus", deserialize_with = "null_as_default")]
     pub dns_status: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub grade: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub group_id: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub search_engine_push: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub remark: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub punycode: String,
-    #[serde(rename = "EffectiveDNS")]
+    #[serde(rename = "EffectiveDNS", deserialize_with = "null_as_default")]
     pub effective_dns: Vec<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub grade_level: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub grade_title: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub is_vip: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub vip_start_at: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub vip_end_at: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub vip_auto_renew: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub record_count: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub created_on: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub updated_on: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub owner: String,
     pub tag_list: Option<Vec<TagItem>>,
 }
@@ -108,7 +140,9 @@ pub struct DomainListItem {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct TagItem {
+    #[serde(deserialize_with = "null_as_default")]
     pub tag_key: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub tag_value: String,
 }
 
@@ -162,7 +196,9 @@ pub struct DescribeRecordListRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeRecordListResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub record_count_info: RecordCountInfo,
+    #[serde(deserialize_with = "null_as_default")]
     pub record_list: Vec<RecordListItem>,
 }
 
@@ -170,8 +206,11 @@ pub struct DescribeRecordListResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct RecordCountInfo {
+    #[serde(deserialize_with = "null_as_default")]
     pub subdomain_count: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub list_count: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub total_count: u64,
 }
 
@@ -179,23 +218,32 @@ pub struct RecordCountInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct RecordListItem {
+    #[serde(deserialize_with = "null_as_default")]
     pub record_id: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub value: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub status: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub updated_on: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub name: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub line: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub line_id: String,
-    #[serde(rename = "Type")]
+    #[serde(rename = "Type", deserialize_with = "null_as_default")]
     pub type_: String,
     pub weight: Option<u64>,
+    #[serde(deserialize_with = "null_as_default")]
     pub monitor_status: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub remark: String,
-    #[serde(rename = "TTL")]
+    #[serde(rename = "TTL", deserialize_with = "null_as_default")]
     pub ttl: u64,
-    #[serde(rename = "MX")]
+    #[serde(rename = "MX", deserialize_with = "null_as_default")]
     pub mx: u64,
-    #[serde(rename = "DefaultNS")]
+    #[serde(rename = "DefaultNS", deserialize_with = "null_as_default")]
     pub default_ns: bool,
 }
 
@@ -269,6 +317,8 @@ pub struct DescribeRecordFilterListRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeRecordFilterListResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub record_count_info: RecordCountInfo,
+    #[serde(deserialize_with = "null_as_default")]
     pub record_list: Vec<RecordListItem>,
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::tencent::models::common::{Filter, Tag, action, paged};
+use crate::tencent::models::common::{Filter, Tag, action, null_as_default, paged};
 
 action!(
     /// TAT agent status per instance (reference §4.25; 60/s on the newest doc revision, the older 20/s kept to be safe).
@@ -36,7 +36,9 @@ pub struct DescribeAutomationAgentStatusRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeAutomationAgentStatusResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub automation_agent_set: Vec<AutomationAgentInfo>,
+    #[serde(deserialize_with = "null_as_default")]
     pub total_count: u64,
 }
 
@@ -44,11 +46,17 @@ pub struct DescribeAutomationAgentStatusResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct AutomationAgentInfo {
+    #[serde(deserialize_with = "null_as_default")]
     pub instance_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub version: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub last_heartbeat_time: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub agent_status: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub environment: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub support_features: Vec<String>,
 }
 
@@ -97,7 +105,9 @@ pub struct RunCommandRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct RunCommandResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub command_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub invocation_id: String,
 }
 
@@ -142,7 +152,9 @@ pub struct DescribeInvocationsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeInvocationsResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub total_count: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub invocation_set: Vec<Invocation>,
 }
 
@@ -150,28 +162,46 @@ pub struct DescribeInvocationsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Invocation {
+    #[serde(deserialize_with = "null_as_default")]
     pub invocation_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub command_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub command_name: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub invocation_status: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub invocation_task_basic_info_set: Vec<InvocationTaskBasicInfo>,
+    #[serde(deserialize_with = "null_as_default")]
     pub description: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub start_time: String,
     pub end_time: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub created_time: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub updated_time: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub parameters: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub default_parameters: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub instance_kind: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub username: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub invocation_source: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub command_content: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub command_type: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub timeout: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub working_directory: String,
-    #[serde(rename = "OutputCOSBucketUrl")]
+    #[serde(rename = "OutputCOSBucketUrl", deserialize_with = "null_as_default")]
     pub output_cos_bucket_url: String,
-    #[serde(rename = "OutputCOSKeyPrefix")]
+    #[serde(rename = "OutputCOSKeyPrefix", deserialize_with = "null_as_default")]
     pub output_cos_key_prefix: String,
 }
 
@@ -179,8 +209,11 @@ pub struct Invocation {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct InvocationTaskBasicInfo {
+    #[serde(deserialize_with = "null_as_default")]
     pub invocation_task_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub task_status: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub instance_id: String,
 }
 
@@ -217,7 +250,9 @@ pub struct DescribeInvocationTasksRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeInvocationTasksResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub total_count: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub invocation_task_set: Vec<InvocationTask>,
 }
 
@@ -225,19 +260,31 @@ pub struct DescribeInvocationTasksResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct InvocationTask {
+    #[serde(deserialize_with = "null_as_default")]
     pub invocation_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub invocation_task_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub command_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub task_status: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub instance_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub task_result: TaskResult,
     pub start_time: Option<String>,
     pub end_time: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub created_time: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub updated_time: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub command_document: CommandDocument,
+    #[serde(deserialize_with = "null_as_default")]
     pub error_info: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub invocation_source: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub command_name: String,
 }
 
@@ -245,13 +292,20 @@ pub struct InvocationTask {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct TaskResult {
+    #[serde(deserialize_with = "null_as_default")]
     pub exit_code: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub output: String,
     pub exec_start_time: Option<String>,
     pub exec_end_time: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub dropped: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub output_url: String,
-    #[serde(rename = "OutputUploadCOSErrorInfo")]
+    #[serde(
+        rename = "OutputUploadCOSErrorInfo",
+        deserialize_with = "null_as_default"
+    )]
     pub output_upload_cos_error_info: String,
 }
 
@@ -259,13 +313,18 @@ pub struct TaskResult {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct CommandDocument {
+    #[serde(deserialize_with = "null_as_default")]
     pub content: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub command_type: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub timeout: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub working_directory: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub username: String,
-    #[serde(rename = "OutputCOSBucketUrl")]
+    #[serde(rename = "OutputCOSBucketUrl", deserialize_with = "null_as_default")]
     pub output_cos_bucket_url: String,
-    #[serde(rename = "OutputCOSKeyPrefix")]
+    #[serde(rename = "OutputCOSKeyPrefix", deserialize_with = "null_as_default")]
     pub output_cos_key_prefix: String,
 }

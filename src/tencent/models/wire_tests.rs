@@ -202,3 +202,15 @@ fn action_constants_follow_reference_sections_2_and_3_5() {
         }
     );
 }
+
+#[test]
+fn null_in_a_field_api_json_calls_non_nullable_reads_as_its_default() {
+    let instance: cvm::Instance = serde_json::from_value(json!({
+        "InstanceId": "ins-1", "Placement": null, "Tags": null, "InstanceName": null,
+        "PrivateIpAddresses": ["10.0.0.2"]
+    }))
+    .unwrap();
+    assert_eq!(instance.instance_id, "ins-1");
+    assert_eq!(instance.placement, cvm::Placement::default());
+    assert!(instance.tags.is_empty() && instance.instance_name.is_empty());
+}

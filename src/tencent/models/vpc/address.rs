@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::tencent::models::common::{Filter, Tag, U64Num, U64Str, action, paged};
+use crate::tencent::models::common::{Filter, Tag, U64Num, U64Str, action, null_as_default, paged};
 
 action!(
     /// Applies for EIPs (reference §4.13). Unsafe unless the caller sets `ClientToken`.
@@ -56,7 +56,9 @@ pub struct AllocateAddressesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct AllocateAddressesResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub address_set: Vec<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub task_id: U64Str,
 }
 
@@ -100,7 +102,9 @@ pub struct DescribeAddressesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeAddressesResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub total_count: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub address_set: Vec<Address>,
 }
 
@@ -108,34 +112,53 @@ pub struct DescribeAddressesResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Address {
+    #[serde(deserialize_with = "null_as_default")]
     pub address_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub address_name: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub address_status: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub address_ip: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub instance_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub created_time: String,
     pub network_interface_id: Option<String>,
     pub private_address_ip: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub is_arrears: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub is_blocked: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub is_eip_direct_connection: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub address_type: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub cascade_release: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub eip_alg_type: AlgType,
+    #[serde(deserialize_with = "null_as_default")]
     pub internet_service_provider: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub local_bgp: bool,
     pub bandwidth: Option<u64>,
     pub internet_charge_type: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub tag_set: Vec<Tag>,
     pub deadline_date: Option<String>,
     pub instance_type: Option<String>,
     pub egress: Option<String>,
-    #[serde(rename = "AntiDDoSPackageId")]
+    #[serde(rename = "AntiDDoSPackageId", deserialize_with = "null_as_default")]
     pub anti_ddos_package_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub renew_flag: String,
     pub bandwidth_package_id: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub un_vpc_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub dedicated_cluster_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub eip_visible_on_eni: bool,
 }
 
@@ -143,7 +166,9 @@ pub struct Address {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct AlgType {
+    #[serde(deserialize_with = "null_as_default")]
     pub ftp: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub sip: bool,
 }
 
@@ -173,6 +198,7 @@ pub struct AssociateAddressRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct AssociateAddressResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub task_id: U64Str,
 }
 
@@ -194,6 +220,7 @@ pub struct DisassociateAddressRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DisassociateAddressResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub task_id: U64Str,
 }
 
@@ -213,6 +240,7 @@ pub struct ReleaseAddressesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct ReleaseAddressesResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub task_id: U64Str,
 }
 
@@ -232,7 +260,9 @@ pub struct TransformAddressRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct TransformAddressResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub task_id: U64Num,
+    #[serde(deserialize_with = "null_as_default")]
     pub address_id: String,
 }
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::tencent::models::common::{Filter, Tag, action, paged};
+use crate::tencent::models::common::{Filter, Tag, action, null_as_default, paged};
 
 action!(
     /// Creates a NAT gateway (reference §4.9). No idempotency token: reconcile (describe by tag/name) before replaying.
@@ -48,7 +48,9 @@ pub struct CreateNatGatewayRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct CreateNatGatewayResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub nat_gateway_set: Vec<NatGateway>,
+    #[serde(deserialize_with = "null_as_default")]
     pub total_count: u64,
 }
 
@@ -56,35 +58,63 @@ pub struct CreateNatGatewayResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct NatGateway {
+    #[serde(deserialize_with = "null_as_default")]
     pub nat_gateway_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub nat_gateway_name: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub created_time: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub state: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub internet_max_bandwidth_out: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub max_concurrent_connection: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub public_ip_address_set: Vec<NatGatewayAddress>,
+    #[serde(deserialize_with = "null_as_default")]
     pub network_state: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub destination_ip_port_translation_nat_rule_set: Vec<DestinationIpPortTranslationNatRule>,
+    #[serde(deserialize_with = "null_as_default")]
     pub vpc_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub zone: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub direct_connect_gateway_ids: Vec<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub subnet_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub tag_set: Vec<Tag>,
+    #[serde(deserialize_with = "null_as_default")]
     pub security_group_set: Vec<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub source_ip_translation_nat_rule_set: Vec<SourceIpTranslationNatRule>,
+    #[serde(deserialize_with = "null_as_default")]
     pub is_exclusive: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub exclusive_gateway_bandwidth: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub restrict_state: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub nat_product_version: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub strict_snat_mode: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub smart_schedule_mode: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub dedicated_cluster_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub deletion_protection_enabled: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub connection_state_timeouts: ConnectionStateTimeouts,
+    #[serde(deserialize_with = "null_as_default")]
     pub exclusive_type: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub auto_scaling: bool,
-    #[serde(rename = "ICMPProxy")]
+    #[serde(rename = "ICMPProxy", deserialize_with = "null_as_default")]
     pub icmp_proxy: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub public_address_affinity: bool,
 }
 
@@ -92,9 +122,13 @@ pub struct NatGateway {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct NatGatewayAddress {
+    #[serde(deserialize_with = "null_as_default")]
     pub address_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub public_ip_address: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub is_blocked: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub block_type: String,
 }
 
@@ -102,11 +136,17 @@ pub struct NatGatewayAddress {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DestinationIpPortTranslationNatRule {
+    #[serde(deserialize_with = "null_as_default")]
     pub ip_protocol: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub public_ip_address: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub public_port: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub private_ip_address: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub private_port: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub description: String,
 }
 
@@ -114,14 +154,23 @@ pub struct DestinationIpPortTranslationNatRule {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct SourceIpTranslationNatRule {
+    #[serde(deserialize_with = "null_as_default")]
     pub resource_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub resource_type: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub private_ip_address: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub public_ip_addresses: Vec<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub description: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub nat_gateway_snat_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub nat_gateway_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub vpc_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub created_time: String,
 }
 
@@ -129,11 +178,14 @@ pub struct SourceIpTranslationNatRule {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct ConnectionStateTimeouts {
-    #[serde(rename = "UDPMappingTimeout")]
+    #[serde(rename = "UDPMappingTimeout", deserialize_with = "null_as_default")]
     pub udp_mapping_timeout: u64,
-    #[serde(rename = "TCPEstablishedConnectionTimeout")]
+    #[serde(
+        rename = "TCPEstablishedConnectionTimeout",
+        deserialize_with = "null_as_default"
+    )]
     pub tcp_established_connection_timeout: u64,
-    #[serde(rename = "TCPTimeWaitTimeout")]
+    #[serde(rename = "TCPTimeWaitTimeout", deserialize_with = "null_as_default")]
     pub tcp_time_wait_timeout: u64,
 }
 
@@ -168,8 +220,11 @@ pub struct DescribeNatGatewaysRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeNatGatewaysResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub nat_gateway_set: Vec<NatGateway>,
+    #[serde(deserialize_with = "null_as_default")]
     pub total_count: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub verbose_level: String,
 }
 

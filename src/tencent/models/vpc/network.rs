@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::tencent::models::common::{Filter, Tag, U64Str, action, paged};
+use crate::tencent::models::common::{Filter, Tag, U64Str, action, null_as_default, paged};
 
 action!(
     /// Lists VPCs (reference §4.1). `Offset`/`Limit` are strings on the wire.
@@ -36,7 +36,9 @@ pub struct DescribeVpcsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeVpcsResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub total_count: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub vpc_set: Vec<Vpc>,
 }
 
@@ -44,22 +46,39 @@ pub struct DescribeVpcsResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Vpc {
+    #[serde(deserialize_with = "null_as_default")]
     pub vpc_name: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub vpc_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub cidr_block: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub is_default: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub enable_multicast: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub created_time: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub dns_server_set: Vec<String>,
+    #[serde(deserialize_with = "null_as_default")]
     pub domain_name: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub dhcp_options_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub enable_dhcp: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub ipv6_cidr_block: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub tag_set: Vec<Tag>,
+    #[serde(deserialize_with = "null_as_default")]
     pub assistant_cidr_set: Vec<AssistantCidr>,
+    #[serde(deserialize_with = "null_as_default")]
     pub enable_route_vpc_publish: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub ipv6_cidr_block_set: Vec<ISPIPv6CidrBlock>,
+    #[serde(deserialize_with = "null_as_default")]
     pub enable_route_vpc_publish_ipv6: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub stack_type: String,
 }
 
@@ -67,9 +86,13 @@ pub struct Vpc {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct AssistantCidr {
+    #[serde(deserialize_with = "null_as_default")]
     pub vpc_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub cidr_block: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub assistant_type: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub subnet_set: Vec<Subnet>,
 }
 
@@ -77,23 +100,41 @@ pub struct AssistantCidr {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Subnet {
+    #[serde(deserialize_with = "null_as_default")]
     pub vpc_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub subnet_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub subnet_name: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub cidr_block: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub is_default: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub enable_broadcast: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub zone: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub route_table_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub created_time: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub available_ip_address_count: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub ipv6_cidr_block: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub network_acl_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub is_remote_vpc_snat: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub total_ip_address_count: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub tag_set: Vec<Tag>,
+    #[serde(deserialize_with = "null_as_default")]
     pub cdc_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub is_cdc_subnet: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub stack_type: String,
 }
 
@@ -101,10 +142,11 @@ pub struct Subnet {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct ISPIPv6CidrBlock {
-    #[serde(rename = "IPv6CidrBlock")]
+    #[serde(rename = "IPv6CidrBlock", deserialize_with = "null_as_default")]
     pub ipv6_cidr_block: String,
-    #[serde(rename = "ISPType")]
+    #[serde(rename = "ISPType", deserialize_with = "null_as_default")]
     pub isp_type: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub address_type: String,
 }
 
@@ -143,7 +185,10 @@ pub struct DescribeSubnetsRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeSubnetsResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub total_count: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub subnet_set: Vec<Subnet>,
+    #[serde(deserialize_with = "null_as_default")]
     pub next_token: String,
 }

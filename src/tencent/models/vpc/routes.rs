@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::tencent::models::common::{Filter, Tag, U64Str, action, paged};
+use crate::tencent::models::common::{Filter, Tag, U64Str, action, null_as_default, paged};
 
 action!(
     /// Lists route tables with their routes and subnet associations (reference §4.3). `Offset`/`Limit` are strings.
@@ -38,7 +38,9 @@ pub struct DescribeRouteTablesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeRouteTablesResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub total_count: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub route_table_set: Vec<RouteTable>,
 }
 
@@ -46,14 +48,23 @@ pub struct DescribeRouteTablesResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct RouteTable {
+    #[serde(deserialize_with = "null_as_default")]
     pub vpc_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub route_table_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub route_table_name: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub association_set: Vec<RouteTableAssociation>,
+    #[serde(deserialize_with = "null_as_default")]
     pub route_set: Vec<Route>,
+    #[serde(deserialize_with = "null_as_default")]
     pub main: bool,
+    #[serde(deserialize_with = "null_as_default")]
     pub created_time: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub tag_set: Vec<Tag>,
+    #[serde(deserialize_with = "null_as_default")]
     pub local_cidr_for_ccn: Vec<CidrForCcn>,
 }
 
@@ -61,7 +72,9 @@ pub struct RouteTable {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct RouteTableAssociation {
+    #[serde(deserialize_with = "null_as_default")]
     pub subnet_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub route_table_id: String,
 }
 
@@ -101,7 +114,9 @@ pub struct Route {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct CidrForCcn {
+    #[serde(deserialize_with = "null_as_default")]
     pub cidr: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub published_to_vbc: bool,
 }
 
@@ -122,7 +137,9 @@ pub struct CreateRoutesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct CreateRoutesResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub total_count: u64,
+    #[serde(deserialize_with = "null_as_default")]
     pub route_table_set: Vec<RouteTable>,
 }
 
@@ -144,6 +161,7 @@ pub struct DeleteRoutesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DeleteRoutesResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub route_set: Vec<Route>,
 }
 
@@ -164,7 +182,9 @@ pub struct ReplaceRoutesRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct ReplaceRoutesResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub old_route_set: Vec<Route>,
+    #[serde(deserialize_with = "null_as_default")]
     pub new_route_set: Vec<Route>,
 }
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::tencent::models::common::{U64Num, action};
+use crate::tencent::models::common::{U64Num, action, null_as_default};
 
 action!(
     /// Status of an EIP task; `TaskId` is an integer here although most EIP actions return it as a string (reference §4.21).
@@ -24,7 +24,9 @@ pub struct DescribeTaskResultRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeTaskResultResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub task_id: U64Num,
+    #[serde(deserialize_with = "null_as_default")]
     pub result: String,
 }
 
@@ -44,8 +46,11 @@ pub struct DescribeVpcTaskResultRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeVpcTaskResultResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub status: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub output: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub result: Vec<VpcTaskResultDetailInfo>,
 }
 
@@ -53,7 +58,9 @@ pub struct DescribeVpcTaskResultResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct VpcTaskResultDetailInfo {
+    #[serde(deserialize_with = "null_as_default")]
     pub resource_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub status: String,
 }
 
@@ -71,6 +78,7 @@ pub struct DescribeAddressQuotaRequest {}
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeAddressQuotaResponse {
+    #[serde(deserialize_with = "null_as_default")]
     pub quota_set: Vec<Quota>,
 }
 
@@ -78,8 +86,12 @@ pub struct DescribeAddressQuotaResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Quota {
+    #[serde(deserialize_with = "null_as_default")]
     pub quota_id: String,
+    #[serde(deserialize_with = "null_as_default")]
     pub quota_current: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub quota_limit: i64,
+    #[serde(deserialize_with = "null_as_default")]
     pub quota_group: String,
 }
