@@ -8,3 +8,4 @@ pub mod input;
 pub mod observed;
 pub mod plan;
 pub mod steps;
+pub mod tencent_cloud;

@@ -1,0 +1,128 @@
+//! Public IPs: EIPs and ordinary (WanIP) addresses, and the EIP actions with their async
+//! tasks (reference §4.14–4.21).
+
+use super::TencentCloud;
+use super::inventory::IDS_PER_CALL;
+use crate::tencent::models::{Filter, U64Num, vpc};
+use crate::wizard::cloud::CloudError;
+use crate::wizard::observed::{Address, AddressKind};
+
+impl TencentCloud {
+    /// All EIPs of the region (bound anywhere or not), plus the ordinary public IPs of
+    /// `instance_ids` — DescribeAddresses shows those only with `address-type=WanIP` (§4.14).
+    pub(super) async fn list_addresses(
+        &self,
+        instance_ids: &[String],
+    ) -> Result<Vec<Address>, CloudError> {
+        let mut out: Vec<Address> = self
+            .fetch_all::<vpc::DescribeAddresses>(&vpc::DescribeAddressesRequest::default())
+            .await?
+            .into_iter()
+            .map(map_address)
+            .collect();
+        for chunk in instance_ids.chunks(IDS_PER_CALL / 20) {
+            // ≤5 values per filter (reference §4.24 filter limits).
+            let req = vpc::DescribeAddressesRequest {
+                filters: Some(vec![
+                    Filter::one("address-type", "WanIP"),
+                    Filter::new("instance-id", chunk.iter().cloned()),
+                ]),
+                ..Default::default()
+            };
+            out.extend(
+                self.fetch_all::<vpc::DescribeAddresses>(&req)
+                    .await?
+                    .into_iter()
+                    .map(map_address),
+            );
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn do_disassociate(&self, address_id: &str) -> Result<(), CloudError> {
+        let req = vpc::DisassociateAddressRequest {
+            address_id: address_id.to_owned(),
+            reallocate_normal_public_ip: Some(false),
+        };
+        let r = self.call::<vpc::DisassociateAddress>(&req).await?;
+        self.wait_task("DisassociateAddress", r.task_id.get()).await
+    }
+
+    pub(super) async fn do_associate(
+        &self,
+        address_id: &str,
+        instance_id: &str,
+    ) -> Result<(), CloudError> {
+        let req = vpc::AssociateAddressRequest {
+            address_id: address_id.to_owned(),
+            instance_id: Some(instance_id.to_owned()),
+            ..Default::default()
+        };
+        let r = self.call::<vpc::AssociateAddress>(&req).await?;
+        self.wait_task("AssociateAddress", r.task_id.get()).await
+    }
+
+    pub(super) async fn do_release(&self, address_id: &str) -> Result<(), CloudError> {
+        let req = vpc::ReleaseAddressesRequest {
+            address_ids: vec![address_id.to_owned()],
+        };
+        let r = self.call::<vpc::ReleaseAddresses>(&req).await?;
+        self.wait_task("ReleaseAddresses", r.task_id.get()).await
+    }
+
+    pub(super) async fn do_transform(&self, instance_id: &str) -> Result<String, CloudError> {
+        let req = vpc::TransformAddressRequest {
+            instance_id: instance_id.to_owned(),
+        };
+        let r = self.call::<vpc::TransformAddress>(&req).await?;
+        self.wait_task("TransformAddress", r.task_id.get()).await?;
+        Ok(r.address_id)
+    }
+
+    pub(super) async fn do_return(&self, ip: &str) -> Result<(), CloudError> {
+        let req = vpc::ReturnNormalAddressesRequest {
+            address_ips: vec![ip.to_owned()],
+        };
+        self.call::<vpc::ReturnNormalAddresses>(&req)
+            .await
+            .map(|_| ())
+    }
+
+    /// Polls DescribeTaskResult until the EIP task ends (reference §4.21).
+    async fn wait_task(&self, action: &str, task_id: u64) -> Result<(), CloudError> {
+        loop {
+            let req = vpc::DescribeTaskResultRequest {
+                task_id: Some(U64Num(task_id)),
+                deal_name: None,
+            };
+            let r = self.call::<vpc::DescribeTaskResult>(&req).await?;
+            match r.result.as_str() {
+                "SUCCESS" => return Ok(()),
+                "FAILED" => {
+                    return Err(CloudError::state(
+                        action,
+                        "FailedOperation.TaskFailed",
+                        format!("{action} task {task_id} failed"),
+                    ));
+                }
+                _ => tokio::time::sleep(self.poll).await,
+            }
+        }
+    }
+}
+
+fn map_address(a: vpc::Address) -> Address {
+    // One official example spells it `WanIp` (reference §4.14).
+    let kind = if a.address_type.eq_ignore_ascii_case("WanIP") {
+        AddressKind::Ordinary
+    } else {
+        AddressKind::Eip
+    };
+    Address {
+        id: a.address_id,
+        ip: a.address_ip,
+        kind,
+        status: a.address_status,
+        instance_id: (!a.instance_id.is_empty()).then_some(a.instance_id),
+    }
+}

@@ -1,0 +1,138 @@
+//! The egress test: `curl -s --max-time 10 ifconfig.co` through TAT RunCommand, results
+//! from DescribeInvocationTasks (reference §4.26–4.28, §5.3). Stopped instances and offline
+//! agents are untestable, not failures, and get no command.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+
+use super::TencentCloud;
+use super::inventory::IDS_PER_CALL;
+use crate::tencent::models::{Filter, tat};
+use crate::wizard::cloud::CloudError;
+use crate::wizard::observed::{InstanceState, Inventory};
+use crate::wizard::steps::assess::Egress;
+
+pub const EGRESS_COMMAND: &str = "curl -s --max-time 10 ifconfig.co";
+const TERMINAL: [&str; 8] = [
+    "SUCCESS",
+    "FAILED",
+    "TIMEOUT",
+    "TASK_TIMEOUT",
+    "DELIVER_FAILED",
+    "START_FAILED",
+    "CANCELLED",
+    "TERMINATED",
+];
+
+impl TencentCloud {
+    pub(super) async fn run_egress_test(
+        &self,
+        inv: &Inventory,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, Egress>, CloudError> {
+        let mut results = BTreeMap::new();
+        let mut testable = Vec::new();
+        for id in ids {
+            match inv.instance(id) {
+                Some(i) if i.testable() => testable.push(id.clone()),
+                Some(i) => {
+                    let detail = match &i.state {
+                        InstanceState::Running => "TAT agent offline".to_owned(),
+                        InstanceState::Stopped => "instance is STOPPED".to_owned(),
+                        InstanceState::Other(s) => format!("instance is {s}"),
+                    };
+                    results.insert(id.clone(), Egress::Untestable { detail });
+                }
+                None => {
+                    results.insert(
+                        id.clone(),
+                        Egress::Untestable {
+                            detail: "instance not found".into(),
+                        },
+                    );
+                }
+            }
+        }
+        let mut invocations = Vec::new();
+        for chunk in testable.chunks(IDS_PER_CALL) {
+            let req = tat::RunCommandRequest {
+                content: base64::engine::general_purpose::STANDARD.encode(EGRESS_COMMAND),
+                instance_ids: chunk.to_vec(),
+                command_name: Some("natpilot-egress-check".into()),
+                command_type: Some("SHELL".into()),
+                timeout: Some(30),
+                ..Default::default()
+            };
+            match self.call::<tat::RunCommand>(&req).await {
+                Ok(r) => invocations.push(r.invocation_id),
+                Err(e) if e.code.starts_with("ResourceUnavailable.") => {
+                    for id in chunk {
+                        results.insert(
+                            id.clone(),
+                            Egress::Untestable {
+                                detail: e.code.clone(),
+                            },
+                        );
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        for inv_id in invocations {
+            results.extend(self.await_invocation(&inv_id).await?);
+        }
+        Ok(results)
+    }
+
+    async fn await_invocation(
+        &self,
+        invocation_id: &str,
+    ) -> Result<BTreeMap<String, Egress>, CloudError> {
+        loop {
+            let req = tat::DescribeInvocationTasksRequest {
+                filters: Some(vec![Filter::one("invocation-id", invocation_id)]),
+                hide_output: Some(false),
+                ..Default::default()
+            };
+            let tasks = self.fetch_all::<tat::DescribeInvocationTasks>(&req).await?;
+            if !tasks.is_empty()
+                && tasks
+                    .iter()
+                    .all(|t| TERMINAL.contains(&t.task_status.as_str()))
+            {
+                return Ok(tasks
+                    .into_iter()
+                    .map(|t| (t.instance_id.clone(), outcome(&t)))
+                    .collect());
+            }
+            tokio::time::sleep(self.poll).await;
+        }
+    }
+}
+
+fn outcome(t: &tat::InvocationTask) -> Egress {
+    let output = base64::engine::general_purpose::STANDARD
+        .decode(t.task_result.output.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default();
+    let ip = output.trim();
+    match (t.task_status.as_str(), ip.parse::<std::net::Ipv4Addr>()) {
+        ("SUCCESS", Ok(_)) => Egress::Ip { ip: ip.to_owned() },
+        ("SUCCESS", Err(_)) => Egress::Failed {
+            detail: format!("printed {ip:?}, not an IP address"),
+        },
+        (status, _) => Egress::Failed {
+            detail: format!(
+                "{status}, exit code {}{}",
+                t.task_result.exit_code,
+                if t.error_info.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", t.error_info)
+                }
+            ),
+        },
+    }
+}

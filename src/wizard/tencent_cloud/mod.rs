@@ -1,0 +1,229 @@
+//! `Cloud` over the Tencent client: the same code path for Tencent Cloud and the simulator.
+//! Every call of a run reaches its ledger through a client observer. Creates without an
+//! idempotency token that fail ambiguously (`MaybeApplied`) are reconciled here by looking the
+//! resource up before the error is believed.
+
+mod addresses;
+mod egress;
+mod inventory;
+mod nat;
+
+use std::{sync::Arc, time::Duration};
+
+use crate::store::ledger::ApiCall;
+use crate::tencent::observer::{CallObserver, CallOutcome, CallRecord};
+use crate::tencent::{Action, Client, TencentError};
+use crate::wizard::cloud::{CallScope, Cloud, CloudConnector, CloudError, LedgerSink};
+
+/// Hands out per-run clouds sharing one client (one HTTP pool, one rate limiter).
+#[derive(Clone)]
+pub struct TencentConnector {
+    client: Client,
+    /// Pause between polls of asynchronous work (EIP tasks, TAT invocations).
+    poll: Duration,
+}
+
+impl TencentConnector {
+    pub fn new(client: Client, poll: Duration) -> TencentConnector {
+        TencentConnector { client, poll }
+    }
+}
+
+impl CloudConnector for TencentConnector {
+    fn connect(
+        &self,
+        _account: &str,
+        region: &str,
+        scope: CallScope,
+        ledger: Arc<dyn LedgerSink>,
+    ) -> Result<Arc<dyn Cloud>, CloudError> {
+        let observer = Arc::new(LedgerObserver {
+            scope,
+            sink: ledger,
+        });
+        Ok(Arc::new(TencentCloud {
+            client: self.client.with_observer(observer),
+            region: region.to_owned(),
+            poll: self.poll,
+        }))
+    }
+}
+
+struct LedgerObserver {
+    scope: CallScope,
+    sink: Arc<dyn LedgerSink>,
+}
+
+impl CallObserver for LedgerObserver {
+    fn on_call(&self, r: &CallRecord) {
+        self.sink.record(ApiCall {
+            id: 0,
+            run_id: self.scope.run,
+            step: Some(self.scope.step),
+            at: chrono::Utc::now(),
+            service: r.service.name().to_owned(),
+            action: r.action.to_owned(),
+            region: r.region.clone(),
+            request_id: r.request_id.clone(),
+            duration_ms: i64::try_from(r.duration.as_millis()).unwrap_or(i64::MAX),
+            attempt: i64::from(r.attempt),
+            error_code: match &r.outcome {
+                CallOutcome::Ok => None,
+                CallOutcome::Error { code } => Some(code.clone()),
+            },
+            params: r.parameters.clone(),
+        });
+    }
+}
+
+pub struct TencentCloud {
+    client: Client,
+    region: String,
+    poll: Duration,
+}
+
+pub(crate) fn cloud_error(action: &str, e: &TencentError) -> CloudError {
+    let message = match e {
+        TencentError::Api { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    CloudError {
+        action: action.to_owned(),
+        code: e.outcome_code(),
+        message,
+        request_id: e.request_id().map(str::to_owned),
+        retryable: e.is_retryable(),
+    }
+}
+
+impl TencentCloud {
+    async fn call<A: Action>(&self, req: &A::Request) -> Result<A::Response, CloudError> {
+        self.client
+            .call::<A>(&self.region, req)
+            .await
+            .map_err(|e| cloud_error(A::NAME, &e))
+    }
+
+    /// Like `call`, but hands back an ambiguous failure of an unsafe create for reconciling.
+    async fn call_raw<A: Action>(&self, req: &A::Request) -> Result<A::Response, TencentError> {
+        self.client.call::<A>(&self.region, req).await
+    }
+
+    async fn fetch_all<A: crate::tencent::PagedAction>(
+        &self,
+        req: &A::Request,
+    ) -> Result<Vec<A::Item>, CloudError> {
+        self.client
+            .fetch_all::<A>(&self.region, req)
+            .await
+            .map_err(|e| cloud_error(A::NAME, &e))
+    }
+}
+
+impl Cloud for TencentCloud {
+    fn inventory<'a>(
+        &'a self,
+        vpc_id: &'a str,
+    ) -> crate::wizard::cloud::CloudFuture<'a, crate::wizard::observed::Inventory> {
+        Box::pin(self.load_inventory(vpc_id))
+    }
+    fn egress_test<'a>(
+        &'a self,
+        inventory: &'a crate::wizard::observed::Inventory,
+        instance_ids: &'a [String],
+    ) -> crate::wizard::cloud::CloudFuture<
+        'a,
+        std::collections::BTreeMap<String, crate::wizard::steps::assess::Egress>,
+    > {
+        Box::pin(self.run_egress_test(inventory, instance_ids))
+    }
+    fn nat_gateways<'a>(
+        &'a self,
+        vpc_id: &'a str,
+    ) -> crate::wizard::cloud::CloudFuture<'a, Vec<crate::wizard::observed::NatGateway>> {
+        Box::pin(self.list_nats(vpc_id))
+    }
+    fn create_nat<'a>(
+        &'a self,
+        vpc_id: &'a str,
+        change: &'a crate::wizard::plan::Change,
+    ) -> crate::wizard::cloud::CloudFuture<'a, String> {
+        Box::pin(self.do_create_nat(vpc_id, change))
+    }
+    fn delete_nat<'a>(&'a self, nat_id: &'a str) -> crate::wizard::cloud::CloudFuture<'a, ()> {
+        Box::pin(self.do_delete_nat(nat_id))
+    }
+    fn route_table<'a>(
+        &'a self,
+        table_id: &'a str,
+    ) -> crate::wizard::cloud::CloudFuture<'a, Option<crate::wizard::observed::RouteTable>> {
+        Box::pin(self.get_route_table(table_id))
+    }
+    fn create_default_route<'a>(
+        &'a self,
+        table_id: &'a str,
+        nat_id: &'a str,
+    ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
+        Box::pin(self.do_create_default_route(table_id, nat_id))
+    }
+    fn replace_route<'a>(
+        &'a self,
+        table_id: &'a str,
+        route: &'a crate::wizard::observed::Route,
+        gateway_type: &'a str,
+        gateway_id: &'a str,
+    ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
+        Box::pin(self.do_replace_route(table_id, route, gateway_type, gateway_id))
+    }
+    fn create_route<'a>(
+        &'a self,
+        table_id: &'a str,
+        route: &'a crate::wizard::observed::Route,
+    ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
+        Box::pin(self.do_create_route(table_id, route))
+    }
+    fn delete_route<'a>(
+        &'a self,
+        table_id: &'a str,
+        route: &'a crate::wizard::observed::Route,
+    ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
+        Box::pin(self.do_delete_route(table_id, route))
+    }
+    fn addresses<'a>(
+        &'a self,
+        instance_ids: &'a [String],
+    ) -> crate::wizard::cloud::CloudFuture<'a, Vec<crate::wizard::observed::Address>> {
+        Box::pin(self.list_addresses(instance_ids))
+    }
+    fn disassociate_address<'a>(
+        &'a self,
+        address_id: &'a str,
+    ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
+        Box::pin(self.do_disassociate(address_id))
+    }
+    fn associate_address<'a>(
+        &'a self,
+        address_id: &'a str,
+        instance_id: &'a str,
+    ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
+        Box::pin(self.do_associate(address_id, instance_id))
+    }
+    fn release_address<'a>(
+        &'a self,
+        address_id: &'a str,
+    ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
+        Box::pin(self.do_release(address_id))
+    }
+    fn transform_address<'a>(
+        &'a self,
+        instance_id: &'a str,
+    ) -> crate::wizard::cloud::CloudFuture<'a, String> {
+        Box::pin(self.do_transform(instance_id))
+    }
+    fn return_normal_address<'a>(
+        &'a self,
+        ip: &'a str,
+    ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
+        Box::pin(self.do_return(ip))
+    }
+}
