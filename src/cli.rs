@@ -70,8 +70,7 @@ pub struct DoctorArgs {
     pub endpoint: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Args)]
-pub struct SnapshotArgs {}
+pub use crate::snapshot::SnapshotArgs;
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct UserArgs {}
@@ -93,6 +92,11 @@ impl Cli {
                 o.set("server.listen", a.listen)
                     .set("server.database", a.database.as_ref())
                     .set("server.metrics_listen", a.metrics_listen);
+            }
+            Some(Command::Snapshot(a)) => {
+                o.set("tencent.region", a.region.as_ref())
+                    .set("tencent.profile", a.profile.as_ref())
+                    .set("tencent.endpoint", a.endpoint.as_ref());
             }
             Some(Command::Doctor(a)) => {
                 o.set("tencent.region", a.region.as_ref())

@@ -21,7 +21,9 @@ async fn main() -> ExitCode {
         Command::Serve(_) => not_yet("serve"),
         Command::Sim(_) => not_yet("sim"),
         Command::Doctor(_) => Ok(doctor(&config).await),
-        Command::Snapshot(_) => not_yet("snapshot"),
+        Command::Snapshot(args) => natpilot::snapshot::run(&config, &args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
         Command::User(_) => not_yet("user"),
     };
     match result {
