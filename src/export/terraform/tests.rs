@@ -1,0 +1,116 @@
+use super::*;
+
+fn sample() -> RunResources {
+    RunResources {
+        run_id: "run-1".into(),
+        nat: Some(NatResource {
+            id: "nat-abc123".into(),
+            name: "natpilot-egress".into(),
+            vpc_id: "vpc-xyz".into(),
+            zone: Some("ap-guangzhou-3".into()),
+            bandwidth: Some(100),
+            max_concurrent: Some(1_000_000),
+            eips: vec![
+                EipResource {
+                    id: "eip-1".into(),
+                    ip: "203.0.113.10".into(),
+                    name: None,
+                },
+                EipResource {
+                    id: "eip-2".into(),
+                    ip: "203.0.113.11".into(),
+                    name: Some("b".into()),
+                },
+            ],
+        }),
+        routes: vec![RouteEntryResource {
+            route_table_id: "rtb-default".into(),
+            route_id: 4242,
+            destination: "0.0.0.0/0".into(),
+            next_type: "NAT".into(),
+            next_hub: "nat-abc123".into(),
+            description: "natpilot run-1".into(),
+        }],
+    }
+}
+
+#[test]
+fn export_names_every_resource_with_its_import_id() {
+    let tf = render(&sample());
+    assert!(
+        tf.contains("import {\n  to = tencentcloud_nat_gateway.natpilot\n  id = \"nat-abc123\"\n}"),
+        "{tf}"
+    );
+    assert!(
+        tf.contains("to = tencentcloud_eip.nat_eip_1\n  id = \"eip-1\""),
+        "{tf}"
+    );
+    assert!(
+        tf.contains("to = tencentcloud_eip.nat_eip_2\n  id = \"eip-2\""),
+        "{tf}"
+    );
+    assert!(
+        tf.contains(
+            "to = tencentcloud_route_table_entry.natpilot_rtb-default\n  id = \"4242.rtb-default\""
+        ),
+        "{tf}"
+    );
+    assert!(tf.contains(
+        "#   terraform import tencentcloud_route_table_entry.natpilot_rtb-default 4242.rtb-default"
+    ));
+}
+
+#[test]
+fn export_describes_the_gateway_and_points_the_route_at_it() {
+    let tf = render(&sample());
+    assert!(tf.contains("resource \"tencentcloud_nat_gateway\" \"natpilot\" {"));
+    assert!(tf.contains("  vpc_id           = \"vpc-xyz\""));
+    assert!(tf.contains("  bandwidth        = 100"));
+    assert!(tf.contains("  max_concurrent   = 1000000"));
+    assert!(tf.contains(
+        "  assigned_eip_set = [tencentcloud_eip.nat_eip_1.public_ip, tencentcloud_eip.nat_eip_2.public_ip]"
+    ));
+    assert!(tf.contains("  next_hub               = tencentcloud_nat_gateway.natpilot.id"));
+    assert!(tf.contains("  destination_cidr_block = \"0.0.0.0/0\""));
+}
+
+#[test]
+fn hostile_names_cannot_inject_configuration() {
+    let mut res = sample();
+    let nat = res.nat.as_mut().unwrap();
+    nat.name = "x\"\n  evil = \"${file(\"/etc/passwd\")}%{ if true }".into();
+    res.routes[0].description = "a\\b\nc".into();
+    let tf = render(&res);
+    assert!(
+        tf.contains(
+            r#"  name             = "x\"\n  evil = \"$${file(\"/etc/passwd\")}%%{ if true }""#
+        ),
+        "{tf}"
+    );
+    assert!(
+        tf.contains(r#"  description            = "a\\b\nc""#),
+        "{tf}"
+    );
+    assert!(
+        !tf.contains("\n  evil"),
+        "a newline escaped the string: {tf}"
+    );
+}
+
+#[test]
+fn a_run_without_resources_exports_only_a_header() {
+    let tf = render(&RunResources {
+        run_id: "r".into(),
+        ..Default::default()
+    });
+    assert!(!tf.contains("resource "));
+    assert!(!tf.contains("import {"));
+}
+
+#[test]
+fn a_route_to_something_other_than_our_nat_keeps_the_literal_next_hop() {
+    let mut res = sample();
+    res.routes[0].next_hub = "nat-other".into();
+    let tf = render(&res);
+    assert!(tf.contains("  next_hub               = \"nat-other\""));
+}
