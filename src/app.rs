@@ -3,13 +3,19 @@
 
 use std::{net::SocketAddr, sync::Arc};
 
+use anyhow::Context;
 use axum::{Router, extract::FromRef};
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
+    config::Config,
     store::Store,
     web::{
-        self, auth::AuthState, metrics::Metrics, routes::AccessTable, settings::WebSettings,
+        self,
+        auth::AuthState,
+        metrics::Metrics,
+        routes::AccessTable,
+        settings::{CloudLabel, WebSettings},
         tls::TlsFiles,
     },
 };
@@ -46,6 +52,7 @@ pub struct RunningApp {
     pub state: AppState,
     server: JoinHandle<()>,
     metrics_server: Option<JoinHandle<()>>,
+    housekeeping: JoinHandle<()>,
 }
 
 impl RunningApp {
@@ -63,6 +70,7 @@ impl RunningApp {
 impl Drop for RunningApp {
     fn drop(&mut self) {
         self.server.abort();
+        self.housekeeping.abort();
         if let Some(m) = &self.metrics_server {
             m.abort();
         }
@@ -83,6 +91,25 @@ pub async fn build(store: Store, settings: WebSettings) -> anyhow::Result<(AppSt
     web::auth::setup::arm_if_no_users(&state).await?;
     let router = web::router(state.clone());
     Ok((state, router))
+}
+
+/// Every ten minutes: drop expired sessions and idle throttling buckets.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let s = &state.settings;
+        let (idle, absolute) = (
+            s.session_idle.as_secs() as i64,
+            s.session_absolute.as_secs() as i64,
+        );
+        if let Err(e) =
+            crate::store::sessions::delete_expired(state.store.writer(), idle, absolute).await
+        {
+            tracing::warn!(error = %e, "could not delete expired sessions");
+        }
+        state.auth.throttle.retain_recent();
+    }
 }
 
 /// Builds the app and serves it on the given listeners in background tasks.
@@ -126,6 +153,7 @@ pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
         }
         None => (None, None),
     };
+    let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let setup_path = state.auth.setup_path();
     Ok(RunningApp {
         addr,
@@ -135,5 +163,59 @@ pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
         state,
         server,
         metrics_server,
+        housekeeping,
     })
+}
+
+/// `natpilot serve`: opens the database, binds the listeners, starts the portal and prints
+/// where it is (and the one-time setup link, to the console only, when there are no users).
+pub async fn serve(config: &Config) -> anyhow::Result<()> {
+    let store = Store::open(&config.server.database).await?;
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (set --listen or server.listen)",
+                config.server.listen
+            )
+        })?;
+    let metrics_listener =
+        match config.server.metrics_listen {
+            Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| {
+                format!("cannot listen on {addr} for metrics (--metrics-listen)")
+            })?),
+            None => None,
+        };
+    let sec = &config.security;
+    let tls = match (&sec.tls_cert, &sec.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        (None, None) => None,
+        _ => anyhow::bail!(
+            "give both --tls-cert and --tls-key (security.tls_cert/tls_key), or neither"
+        ),
+    };
+    let settings = WebSettings::from_config(sec, CloudLabel::Simulated, tls.is_some());
+    let app = spawn(AppConfig {
+        listener,
+        metrics_listener,
+        store,
+        settings,
+        tls,
+    })
+    .await?;
+    println!("natpilot portal: {}", app.url("/"));
+    if let Some(addr) = app.metrics_addr {
+        println!("Prometheus metrics: http://{addr}/metrics");
+    }
+    if let Some(setup) = &app.setup_path {
+        // Console only (never the log): whoever opens it first becomes admin.
+        println!(
+            "No users yet. Create the first admin with this one-time link:\n  {}",
+            app.url(setup)
+        );
+    }
+    app.wait().await
 }

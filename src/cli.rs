@@ -52,6 +52,15 @@ pub struct ServeArgs {
     /// Serve Prometheus metrics on this separate address.
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) for --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Browsers reach the portal over HTTPS through a proxy: Secure cookies, HSTS.
+    #[arg(long)]
+    pub behind_https: bool,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -72,8 +81,7 @@ pub struct DoctorArgs {
 
 pub use crate::snapshot::SnapshotArgs;
 
-#[derive(Debug, Clone, Default, Args)]
-pub struct UserArgs {}
+pub use crate::web::user_cli::UserArgs;
 
 impl Cli {
     /// The subcommand to run; `serve` when none is given.
@@ -91,7 +99,10 @@ impl Cli {
             Some(Command::Serve(a)) => {
                 o.set("server.listen", a.listen)
                     .set("server.database", a.database.as_ref())
-                    .set("server.metrics_listen", a.metrics_listen);
+                    .set("server.metrics_listen", a.metrics_listen)
+                    .set("security.tls_cert", a.tls_cert.as_ref())
+                    .set("security.tls_key", a.tls_key.as_ref())
+                    .set("security.behind_https", a.behind_https.then_some(true));
             }
             Some(Command::Snapshot(a)) => {
                 o.set("tencent.region", a.region.as_ref())

@@ -113,10 +113,43 @@ impl Default for TencentConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct SimConfig {}
 
-/// Settings of portal security: sessions, login throttling, … (owned by the web module).
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Settings of portal security: TLS, sessions, login throttling (owned by the web module;
+/// turned into `web::settings::WebSettings` by `app::serve`).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct SecurityConfig {}
+pub struct SecurityConfig {
+    /// PEM certificate chain; with `tls_key`, the portal serves HTTPS itself.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Browsers reach the portal over HTTPS through a proxy: mark cookies Secure, send HSTS.
+    pub behind_https: bool,
+    /// A session unused this many minutes ends.
+    pub session_idle_minutes: u64,
+    /// A session ends this many hours after login, used or not.
+    pub session_absolute_hours: u64,
+    /// Sign-in attempts per account before throttling (four times as many per client IP).
+    pub login_attempts: u32,
+    /// One sign-in attempt is given back every this many seconds.
+    pub login_replenish_secs: u64,
+    /// Largest request body accepted, in KiB.
+    pub body_limit_kib: usize,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            tls_cert: None,
+            tls_key: None,
+            behind_https: false,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            login_attempts: 5,
+            login_replenish_secs: 60,
+            body_limit_kib: 64,
+        }
+    }
+}
 
 /// Rejects an endpoint that is not an absolute http(s) URL at load time, naming the key.
 fn deserialize_endpoint<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {

@@ -18,13 +18,15 @@ async fn main() -> ExitCode {
     };
     natpilot::telemetry::init(config.server.log_format);
     let result = match cli.command() {
-        Command::Serve(_) => not_yet("serve"),
+        Command::Serve(_) => natpilot::app::serve(&config)
+            .await
+            .map(|()| ExitCode::SUCCESS),
         Command::Sim(_) => not_yet("sim"),
         Command::Doctor(_) => Ok(doctor(&config).await),
         Command::Snapshot(args) => natpilot::snapshot::run(&config, &args)
             .await
             .map(|()| ExitCode::SUCCESS),
-        Command::User(_) => not_yet("user"),
+        Command::User(args) => user(&config, args).await,
     };
     match result {
         Ok(code) => code,
@@ -47,4 +49,15 @@ async fn doctor(config: &Config) -> ExitCode {
 
 fn not_yet(name: &str) -> anyhow::Result<ExitCode> {
     anyhow::bail!("`natpilot {name}` is not implemented yet")
+}
+
+/// `natpilot user …` against the configured database.
+async fn user(config: &Config, args: natpilot::cli::UserArgs) -> anyhow::Result<ExitCode> {
+    use natpilot::web::user_cli::{self, PasswordSource};
+    let store = natpilot::store::Store::open(&config.server.database).await?;
+    let stdin = std::io::stdin();
+    let mut lock = stdin.lock();
+    let source = PasswordSource::Reader(&mut lock);
+    user_cli::run(&store, args.action, source, &mut std::io::stdout()).await?;
+    Ok(ExitCode::SUCCESS)
 }

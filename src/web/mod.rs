@@ -3,6 +3,7 @@
 //! run SQL or call the cloud themselves.
 
 pub mod access;
+pub mod accounts;
 pub mod admin;
 pub mod assets;
 pub mod audit;
@@ -15,6 +16,7 @@ pub mod pages;
 pub mod routes;
 pub mod settings;
 pub mod tls;
+pub mod user_cli;
 
 use axum::{Router, middleware};
 use tower::ServiceBuilder;

@@ -59,3 +59,24 @@ impl Default for WebSettings {
         }
     }
 }
+
+impl WebSettings {
+    /// From the `[security]` configuration; `tls` says whether we serve HTTPS ourselves.
+    pub fn from_config(
+        sec: &crate::config::SecurityConfig,
+        cloud: CloudLabel,
+        tls: bool,
+    ) -> WebSettings {
+        let https = tls || sec.behind_https;
+        WebSettings {
+            cloud,
+            secure_cookies: https,
+            hsts: https,
+            session_idle: Duration::from_secs(sec.session_idle_minutes.max(1) * 60),
+            session_absolute: Duration::from_secs(sec.session_absolute_hours.max(1) * 3600),
+            login_attempts: sec.login_attempts.max(1),
+            login_replenish: Duration::from_secs(sec.login_replenish_secs.max(1)),
+            body_limit: sec.body_limit_kib.max(4) * 1024,
+        }
+    }
+}

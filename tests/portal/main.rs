@@ -1,5 +1,6 @@
 //! In-process tests of the web portal (one test binary; modules per area).
 
+mod admin;
 mod basics;
 mod harness;
 mod security;

@@ -1,9 +1,21 @@
 //! Admin pages: users and roles, the audit log.
 
+pub mod audit;
 pub mod users;
 
 use super::routes::{Access, Routes};
 
 pub fn routes() -> Routes {
-    Routes::default().get("/admin/users", Access::Admin, users::list)
+    Routes::default()
+        .get("/admin/users", Access::Admin, users::list)
+        .post("/admin/users", Access::Admin, users::add)
+        .post("/admin/users/{id}/role", Access::Admin, users::set_role)
+        .post(
+            "/admin/users/{id}/password",
+            Access::Admin,
+            users::reset_password,
+        )
+        .post("/admin/users/{id}/disable", Access::Admin, users::disable)
+        .post("/admin/users/{id}/enable", Access::Admin, users::enable)
+        .get("/admin/audit", Access::Admin, audit::page)
 }
