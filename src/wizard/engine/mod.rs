@@ -167,3 +167,6 @@ impl Engine {
 
 mod api;
 mod execute;
+
+#[cfg(test)]
+mod tests;
