@@ -50,7 +50,9 @@ fn memory() -> String {
             .lines()
             .find_map(|l| l.strip_prefix(name))
             .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
-            .map_or("?".to_string(), |kb| format!("{:.0} MiB", kb as f64 / 1024.0))
+            .map_or("?".to_string(), |kb| {
+                format!("{:.0} MiB", kb as f64 / 1024.0)
+            })
     };
     format!("VmRSS {}, VmHWM {}", field("VmRSS:"), field("VmHWM:"))
 }
