@@ -187,6 +187,7 @@ impl Client {
     }
 
     /// Like [`Client::call`], also returning the successful attempt's `RequestId`.
+    #[tracing::instrument(skip_all, fields(action = A::NAME, region = region))]
     pub async fn call_with_request_id<A: Action>(
         &self,
         region: &str,
