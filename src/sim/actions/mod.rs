@@ -1,8 +1,54 @@
 //! The simulated actions, one module per product area, each a plain function
 //! `fn(&mut World, Request) -> Result<Response, SimError>` over the shared model types.
+//! `registry()` is the one list of what the simulator serves.
+
+mod common;
+mod cvm;
+mod dnspod;
+mod route_rules;
+mod tat;
+mod views;
+mod vpc_address;
+mod vpc_nat;
+mod vpc_network;
+mod vpc_routes;
+mod vpc_task;
 
 use crate::sim::dispatch::Registry;
+use crate::tencent::models::{cvm as c, dnspod as d, tat as t, vpc as v};
 
 pub fn registry() -> Registry {
-    Registry::default()
+    let mut r = Registry::default();
+    r.add::<v::DescribeVpcs>(vpc_network::describe_vpcs)
+        .add::<v::DescribeSubnets>(vpc_network::describe_subnets)
+        .add::<v::DescribeRouteTables>(vpc_network::describe_route_tables)
+        .add::<v::CreateRoutes>(vpc_routes::create_routes)
+        .add::<v::DeleteRoutes>(vpc_routes::delete_routes)
+        .add::<v::ReplaceRoutes>(vpc_routes::replace_routes)
+        .add::<v::EnableRoutes>(vpc_routes::enable_routes)
+        .add::<v::DisableRoutes>(vpc_routes::disable_routes)
+        .add::<v::CreateNatGateway>(vpc_nat::create_nat_gateway)
+        .add::<v::DescribeNatGateways>(vpc_nat::describe_nat_gateways)
+        .add::<v::DeleteNatGateway>(vpc_nat::delete_nat_gateway)
+        .add::<v::AssociateNatGatewayAddress>(vpc_nat::associate_nat_gateway_address)
+        .add::<v::DisassociateNatGatewayAddress>(vpc_nat::disassociate_nat_gateway_address)
+        .add::<v::AllocateAddresses>(vpc_address::allocate_addresses)
+        .add::<v::DescribeAddresses>(vpc_address::describe_addresses)
+        .add::<v::AssociateAddress>(vpc_address::associate_address)
+        .add::<v::DisassociateAddress>(vpc_address::disassociate_address)
+        .add::<v::ReleaseAddresses>(vpc_address::release_addresses)
+        .add::<v::TransformAddress>(vpc_address::transform_address)
+        .add::<v::ReturnNormalAddresses>(vpc_address::return_normal_addresses)
+        .add::<v::DescribeTaskResult>(vpc_task::describe_task_result)
+        .add::<v::DescribeVpcTaskResult>(vpc_task::describe_vpc_task_result)
+        .add::<v::DescribeAddressQuota>(vpc_task::describe_address_quota)
+        .add::<c::DescribeInstances>(cvm::describe_instances)
+        .add::<t::DescribeAutomationAgentStatus>(tat::describe_automation_agent_status)
+        .add::<t::RunCommand>(tat::run_command)
+        .add::<t::DescribeInvocations>(tat::describe_invocations)
+        .add::<t::DescribeInvocationTasks>(tat::describe_invocation_tasks)
+        .add::<d::DescribeDomainList>(dnspod::describe_domain_list)
+        .add::<d::DescribeRecordList>(dnspod::describe_record_list)
+        .add::<d::DescribeRecordFilterList>(dnspod::describe_record_filter_list);
+    r
 }

@@ -53,6 +53,8 @@ pub struct World {
     pub daily_eip_applied: u64,
     pub daily_ip_assigned: u64,
     pub next_route_id: u64,
+    /// AllocateAddresses `ClientToken` → its first answer (addresses, task), for idempotency.
+    pub client_tokens: HashMap<String, (Vec<String>, u64)>,
     next_task_id: u64,
     next_seq: u64,
     rng: StdRng,
@@ -96,6 +98,7 @@ impl World {
             daily_eip_applied: 0,
             daily_ip_assigned: 0,
             next_route_id: 1,
+            client_tokens: HashMap::new(),
             next_task_id: 100_000,
             next_seq: 0,
             rng: StdRng::seed_from_u64(seed),
