@@ -63,8 +63,7 @@ pub struct ServeArgs {
     pub behind_https: bool,
 }
 
-#[derive(Debug, Clone, Default, Args)]
-pub struct SimArgs {}
+pub use crate::sim::cli::SimArgs;
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct DoctorArgs {

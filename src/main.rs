@@ -21,7 +21,7 @@ async fn main() -> ExitCode {
         Command::Serve(_) => natpilot::app::serve(&config)
             .await
             .map(|()| ExitCode::SUCCESS),
-        Command::Sim(_) => not_yet("sim"),
+        Command::Sim(args) => natpilot::sim::cli::run(&args).await,
         Command::Doctor(_) => Ok(doctor(&config).await),
         Command::Snapshot(args) => natpilot::snapshot::run(&config, &args)
             .await
@@ -45,10 +45,6 @@ async fn doctor(config: &Config) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
-}
-
-fn not_yet(name: &str) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`natpilot {name}` is not implemented yet")
 }
 
 /// `natpilot user …` against the configured database.

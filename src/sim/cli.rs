@@ -19,7 +19,12 @@ pub struct SimArgs {
     #[arg(long, env = "NATPILOT_SIM_SECRET_ID", value_name = "ID")]
     pub secret_id: Option<String>,
     /// SecretKey clients must sign with [default: printed at start].
-    #[arg(long, env = "NATPILOT_SIM_SECRET_KEY", hide_env_values = true, value_name = "KEY")]
+    #[arg(
+        long,
+        env = "NATPILOT_SIM_SECRET_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
     pub secret_key: Option<String>,
     /// Region the simulated account lives in [default: the scenario's, ap-guangzhou].
     #[arg(long)]
@@ -69,18 +74,34 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 impl SimArgs {
     pub fn to_config(&self) -> anyhow::Result<SimConfig> {
         let rate = self.fault_rate.unwrap_or(0.0);
-        anyhow::ensure!((0.0..=1.0).contains(&rate), "--fault-rate must be between 0 and 1, got {rate}");
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&rate),
+            "--fault-rate must be between 0 and 1, got {rate}"
+        );
         let seed = self.seed.unwrap_or(1);
         let scenario = self.scenario.as_deref().unwrap_or("tutorial");
         Ok(SimConfig {
-            listen: self.listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 9000))),
-            secret_id: self.secret_id.clone().unwrap_or_else(|| DEFAULT_SECRET_ID.into()),
-            secret_key: self.secret_key.clone().unwrap_or_else(|| DEFAULT_SECRET_KEY.into()).into(),
+            listen: self
+                .listen
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 9000))),
+            secret_id: self
+                .secret_id
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SECRET_ID.into()),
+            secret_key: self
+                .secret_key
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SECRET_KEY.into())
+                .into(),
             region: self.region.clone(),
             scenario: ScenarioSource::parse(scenario, self.instances.unwrap_or(1000)),
             async_delay: self.async_delay.unwrap_or(Duration::from_secs(2)),
             nat_creation_fails: self.nat_creation_fails,
-            faults: FaultConfig { rate, seed, ..FaultConfig::default() },
+            faults: FaultConfig {
+                rate,
+                seed,
+                ..FaultConfig::default()
+            },
             rate_limit: !self.no_rate_limit,
             manual_clock: false,
             seed,
@@ -93,15 +114,23 @@ pub async fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
     let config = args.to_config()?;
     let sim = super::spawn(config).await?;
     let endpoint = sim.endpoint();
-    println!("natpilot sim: simulated Tencent Cloud listening on {endpoint} (region {})", sim.region());
+    println!(
+        "natpilot sim: simulated Tencent Cloud listening on {endpoint} (region {})",
+        sim.region()
+    );
     println!("  SecretId:  {}", sim.secret_id());
     if args.secret_key.is_some() {
         println!("  SecretKey: (as given by --secret-key / NATPILOT_SIM_SECRET_KEY)");
     } else {
-        println!("  SecretKey: {DEFAULT_SECRET_KEY}  (the built-in default; not a real credential)");
+        println!(
+            "  SecretKey: {DEFAULT_SECRET_KEY}  (the built-in default; not a real credential)"
+        );
     }
     println!("  state:     GET {endpoint}/_sim/state");
-    println!("  tccli:     tccli vpc DescribeVpcs --endpoint {endpoint} --region {}", sim.region());
+    println!(
+        "  tccli:     tccli vpc DescribeVpcs --endpoint {endpoint} --region {}",
+        sim.region()
+    );
     tokio::signal::ctrl_c().await?;
     println!("natpilot sim: stopping");
     sim.shutdown().await;

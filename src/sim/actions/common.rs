@@ -12,7 +12,11 @@ pub struct Filters<'a> {
 impl<'a> Filters<'a> {
     /// Refuses names outside `known` (a trailing `*` in `known` matches a prefix, for
     /// `tag:<key>`) with `code` (e.g. `InvalidParameter.FilterInvalidKey`).
-    pub fn new(filters: Option<&'a Vec<Filter>>, known: &[&str], code: &str) -> SimResult<Filters<'a>> {
+    pub fn new(
+        filters: Option<&'a Vec<Filter>>,
+        known: &[&str],
+        code: &str,
+    ) -> SimResult<Filters<'a>> {
         let filters = filters.map(Vec::as_slice).unwrap_or(&[]);
         for f in filters {
             let ok = known.iter().any(|k| match k.strip_suffix('*') {
@@ -43,7 +47,8 @@ impl<'a> Filters<'a> {
 
     /// True when filter `name` is absent or one of its values equals `actual`.
     pub fn allows(&self, name: &str, actual: &str) -> bool {
-        self.values(name).is_none_or(|vs| vs.iter().any(|v| v == actual))
+        self.values(name)
+            .is_none_or(|vs| vs.iter().any(|v| v == actual))
     }
 
     /// Like `allows`, case-insensitive (states, booleans).
@@ -64,17 +69,24 @@ impl<'a> Filters<'a> {
             .values("tag-key")
             .is_none_or(|vs| tags.clone().any(|(k, _)| vs.iter().any(|v| v == k)));
         key_ok
-            && self.filters.iter().all(|f| match f.name.strip_prefix("tag:") {
-                Some(key) => tags
-                    .clone()
-                    .any(|(k, v)| k == key && f.values.iter().any(|x| x == v)),
-                None => true,
-            })
+            && self
+                .filters
+                .iter()
+                .all(|f| match f.name.strip_prefix("tag:") {
+                    Some(key) => tags
+                        .clone()
+                        .any(|(k, v)| k == key && f.values.iter().any(|x| x == v)),
+                    None => true,
+                })
     }
 }
 
 /// `Ids` and `Filters` cannot be combined (`InvalidParameter.Coexist`).
-pub fn exclusive(ids: Option<&Vec<String>>, filters: Option<&Vec<Filter>>, code: &str) -> SimResult<()> {
+pub fn exclusive(
+    ids: Option<&Vec<String>>,
+    filters: Option<&Vec<Filter>>,
+    code: &str,
+) -> SimResult<()> {
     if ids.is_some_and(|i| !i.is_empty()) && filters.is_some_and(|f| !f.is_empty()) {
         return Err(SimError::new(
             code,
@@ -85,7 +97,12 @@ pub fn exclusive(ids: Option<&Vec<String>>, filters: Option<&Vec<Filter>>, code:
 }
 
 /// Validated `(offset, limit)`: limit defaults to `default`, must be within `1..=max`.
-pub fn paging(offset: Option<u64>, limit: Option<u64>, default: u64, max: u64) -> SimResult<(usize, usize)> {
+pub fn paging(
+    offset: Option<u64>,
+    limit: Option<u64>,
+    default: u64,
+    max: u64,
+) -> SimResult<(usize, usize)> {
     let limit = limit.unwrap_or(default);
     if limit == 0 || limit > max {
         return Err(SimError::new(
@@ -118,14 +135,19 @@ pub fn check_id(id: &str, prefix: &str, code: &str) -> SimResult<()> {
         .strip_prefix(prefix)
         .and_then(|rest| rest.strip_prefix('-'))
         .is_some_and(|rest| {
-            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         });
     if ok {
         Ok(())
     } else {
         Err(SimError::new(
             code,
-            format!("The id `{id}` is malformed; expected `{prefix}-` followed by lower-case letters and digits."),
+            format!(
+                "The id `{id}` is malformed; expected `{prefix}-` followed by lower-case letters and digits."
+            ),
         ))
     }
 }

@@ -52,3 +52,16 @@ pub fn registry() -> Registry {
         .add::<d::DescribeRecordFilterList>(dnspod::describe_record_filter_list);
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::tencent::Service;
+
+    #[test]
+    fn the_registry_serves_every_action_of_the_client() {
+        let registry = super::registry();
+        assert!(registry.get(Service::Vpc, "DescribeVpcs").is_some());
+        assert!(registry.get(Service::Cvm, "DescribeInstances").is_some());
+        assert!(registry.get(Service::Vpc, "DescribeInstances").is_none());
+    }
+}

@@ -8,8 +8,18 @@ use crate::sim::world::{Route, World};
 use crate::tencent::models::vpc;
 
 const GATEWAY_TYPES: &[&str] = &[
-    "CVM", "VPN", "DIRECTCONNECT", "PEERCONNECTION", "HAVIP", "NAT", "NORMAL_CVM", "EIP",
-    "LOCAL_GATEWAY", "INTRANAT", "USER_CCN", "GWLB_ENDPOINT",
+    "CVM",
+    "VPN",
+    "DIRECTCONNECT",
+    "PEERCONNECTION",
+    "HAVIP",
+    "NAT",
+    "NORMAL_CVM",
+    "EIP",
+    "LOCAL_GATEWAY",
+    "INTRANAT",
+    "USER_CCN",
+    "GWLB_ENDPOINT",
 ];
 
 fn next_hop_invalid(message: String) -> SimError {
@@ -22,8 +32,14 @@ pub fn checked_route(w: &World, vpc_id: &str, r: &vpc::Route) -> SimResult<Route
         .destination_cidr_block
         .clone()
         .ok_or_else(|| SimError::missing("Routes.DestinationCidrBlock"))?;
-    let gateway_type = r.gateway_type.clone().ok_or_else(|| SimError::missing("Routes.GatewayType"))?;
-    let gateway_id = r.gateway_id.clone().ok_or_else(|| SimError::missing("Routes.GatewayId"))?;
+    let gateway_type = r
+        .gateway_type
+        .clone()
+        .ok_or_else(|| SimError::missing("Routes.GatewayType"))?;
+    let gateway_id = r
+        .gateway_id
+        .clone()
+        .ok_or_else(|| SimError::missing("Routes.GatewayId"))?;
     let cidr = Cidr::parse(&destination).ok_or_else(|| {
         SimError::new(
             "InvalidParameterValue.Malformed",
@@ -37,11 +53,16 @@ pub fn checked_route(w: &World, vpc_id: &str, r: &vpc::Route) -> SimResult<Route
     {
         return Err(SimError::new(
             "InvalidParameterValue.VpcCidrConflict",
-            format!("The destination {destination} lies inside the VPC CIDR {}.", vpc.cidr),
+            format!(
+                "The destination {destination} lies inside the VPC CIDR {}.",
+                vpc.cidr
+            ),
         ));
     }
     if !GATEWAY_TYPES.contains(&gateway_type.as_str()) {
-        return Err(next_hop_invalid(format!("Unknown next-hop type `{gateway_type}`.")));
+        return Err(next_hop_invalid(format!(
+            "Unknown next-hop type `{gateway_type}`."
+        )));
     }
     check_next_hop(w, vpc_id, &gateway_type, &gateway_id)?;
     Ok(Route {
@@ -73,7 +94,9 @@ fn check_next_hop(w: &World, vpc_id: &str, gateway_type: &str, gateway_id: &str)
         }
         // For EIP routes the documented GatewayId is the string "0" (reference §4.4).
         "EIP" if gateway_id != "0" => {
-            return Err(next_hop_invalid("An `EIP` route takes `GatewayId: \"0\"`.".into()));
+            return Err(next_hop_invalid(
+                "An `EIP` route takes `GatewayId: \"0\"`.".into(),
+            ));
         }
         "NORMAL_CVM" | "CVM" => {
             let found = w
@@ -111,7 +134,10 @@ pub fn check_ecmp(table_id: &str, new: &Route, others: &[&Route]) -> SimResult<(
     {
         return Err(SimError::new(
             "InvalidParameterValue.Duplicate",
-            format!("The route {} → {} {} already exists ({}).", new.destination, new.gateway_type, new.gateway_id, dup.item_id),
+            format!(
+                "The route {} → {} {} already exists ({}).",
+                new.destination, new.gateway_type, new.gateway_id, dup.item_id
+            ),
         ));
     }
     let new_class = class(&new.gateway_type);
@@ -119,7 +145,10 @@ pub fn check_ecmp(table_id: &str, new: &Route, others: &[&Route]) -> SimResult<(
         let old_class = class(&existing.gateway_type);
         let pair_ok = match (new_class, old_class) {
             ("NAT", "NAT") | ("CVM", "CVM") => {
-                same.iter().filter(|r| class(&r.gateway_type) == new_class).count() < 8
+                same.iter()
+                    .filter(|r| class(&r.gateway_type) == new_class)
+                    .count()
+                    < 8
             }
             ("NAT", "EIP") | ("EIP", "NAT") | ("CVM", "EIP") | ("EIP", "CVM") => true,
             _ => false,
@@ -150,9 +179,11 @@ pub fn check_ecmp(table_id: &str, new: &Route, others: &[&Route]) -> SimResult<(
 
 /// Finds the position of a request route (by `RouteItemId`, else `RouteId`) in a table.
 pub fn find_route(routes: &[Route], r: &vpc::Route) -> Option<usize> {
-    routes.iter().position(|x| match (&r.route_item_id, r.route_id) {
-        (Some(item), _) if !item.is_empty() => &x.item_id == item,
-        (_, Some(id)) if id != 0 => x.id == id,
-        _ => false,
-    })
+    routes
+        .iter()
+        .position(|x| match (&r.route_item_id, r.route_id) {
+            (Some(item), _) if !item.is_empty() => &x.item_id == item,
+            (_, Some(id)) if id != 0 => x.id == id,
+            _ => false,
+        })
 }

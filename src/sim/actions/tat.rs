@@ -14,9 +14,20 @@ use crate::tencent::models::tat::*;
 
 const BAD_FILTER: &str = "InvalidParameterValue.InvalidFilter";
 
-pub fn describe_automation_agent_status(w: &mut World, req: DescribeAutomationAgentStatusRequest) -> SimResult<DescribeAutomationAgentStatusResponse> {
-    exclusive(req.instance_ids.as_ref(), req.filters.as_ref(), "InvalidParameter.ConflictParameter")?;
-    let f = Filters::new(req.filters.as_ref(), &["agent-status", "environment", "instance-id"], BAD_FILTER)?;
+pub fn describe_automation_agent_status(
+    w: &mut World,
+    req: DescribeAutomationAgentStatusRequest,
+) -> SimResult<DescribeAutomationAgentStatusResponse> {
+    exclusive(
+        req.instance_ids.as_ref(),
+        req.filters.as_ref(),
+        "InvalidParameter.ConflictParameter",
+    )?;
+    let f = Filters::new(
+        req.filters.as_ref(),
+        &["agent-status", "environment", "instance-id"],
+        BAD_FILTER,
+    )?;
     let (offset, limit) = paging(req.offset, req.limit, 20, 100)?;
     let ids = req.instance_ids.as_ref().filter(|i| !i.is_empty());
     let instances: Box<dyn Iterator<Item = &world::Instance>> = match ids {
@@ -29,50 +40,86 @@ pub fn describe_automation_agent_status(w: &mut World, req: DescribeAutomationAg
             instance_id: i.id.clone(),
             version: "1.1.8".into(),
             last_heartbeat_time: iso_now(),
-            agent_status: if i.agent == AgentState::Online && i.state == "RUNNING" { "Online" } else { "Offline" }.into(),
+            agent_status: if i.agent == AgentState::Online && i.state == "RUNNING" {
+                "Online"
+            } else {
+                "Offline"
+            }
+            .into(),
             environment: "Linux".into(),
             support_features: vec!["RunUser".into(), "OutputCOS".into()],
         })
-        .filter(|a| f.allows("instance-id", &a.instance_id) && f.allows_ci("agent-status", &a.agent_status))
+        .filter(|a| {
+            f.allows("instance-id", &a.instance_id) && f.allows_ci("agent-status", &a.agent_status)
+        })
         .filter(|a| f.allows_ci("environment", &a.environment))
         .collect();
-    Ok(DescribeAutomationAgentStatusResponse { total_count: all.len() as u64, automation_agent_set: page(&all, offset, limit) })
+    Ok(DescribeAutomationAgentStatusResponse {
+        total_count: all.len() as u64,
+        automation_agent_set: page(&all, offset, limit),
+    })
 }
 
 fn check_runnable(w: &World, id: &str) -> SimResult<()> {
     let i = w.instance(id).ok_or_else(|| {
-        SimError::new("ResourceNotFound.InstanceNotFound", format!("The instance {id} does not exist."))
+        SimError::new(
+            "ResourceNotFound.InstanceNotFound",
+            format!("The instance {id} does not exist."),
+        )
     })?;
     if i.state != "RUNNING" {
-        return Err(SimError::new("ResourceUnavailable.InstanceStateNotRunning", format!("Instance {id} is {}, not RUNNING.", i.state)));
+        return Err(SimError::new(
+            "ResourceUnavailable.InstanceStateNotRunning",
+            format!("Instance {id} is {}, not RUNNING.", i.state),
+        ));
     }
     match i.agent {
         AgentState::Online => Ok(()),
         AgentState::Offline => Err(SimError::new(
             "ResourceUnavailable.AgentStatusNotOnline",
-            format!("The TAT agent of {id} is offline; restart it on the instance (/usr/local/qcloud/tat_agent/)."),
+            format!(
+                "The TAT agent of {id} is offline; restart it on the instance (/usr/local/qcloud/tat_agent/)."
+            ),
         )),
-        AgentState::None => Err(SimError::new("ResourceUnavailable.AgentNotInstalled", format!("The TAT agent is not installed on {id}."))),
+        AgentState::None => Err(SimError::new(
+            "ResourceUnavailable.AgentNotInstalled",
+            format!("The TAT agent is not installed on {id}."),
+        )),
     }
 }
 
 pub fn run_command(w: &mut World, req: RunCommandRequest) -> SimResult<RunCommandResponse> {
     if req.content.len() > 64 * 1024 {
-        return Err(SimError::new("InvalidParameterValue.TooLong", "`Content` is longer than 64 KB."));
+        return Err(SimError::new(
+            "InvalidParameterValue.TooLong",
+            "`Content` is longer than 64 KB.",
+        ));
     }
     if STANDARD.decode(&req.content).is_err() {
-        return Err(SimError::new("InvalidParameterValue.InvalidContent", "`Content` is not valid Base64."));
+        return Err(SimError::new(
+            "InvalidParameterValue.InvalidContent",
+            "`Content` is not valid Base64.",
+        ));
     }
     if req.instance_ids.is_empty() || req.instance_ids.len() > 200 {
-        return Err(SimError::new("InvalidParameterValue.LimitExceeded", "`InstanceIds` takes 1 to 200 instances."));
+        return Err(SimError::new(
+            "InvalidParameterValue.LimitExceeded",
+            "`InstanceIds` takes 1 to 200 instances.",
+        ));
     }
     let command_type = req.command_type.clone().unwrap_or_else(|| "SHELL".into());
     if command_type != "SHELL" {
-        return Err(SimError::new("InvalidParameterValue.AgentUnsupportedCommandType", format!("The Linux agents here only run SHELL, not {command_type}.")));
+        return Err(SimError::new(
+            "InvalidParameterValue.AgentUnsupportedCommandType",
+            format!("The Linux agents here only run SHELL, not {command_type}."),
+        ));
     }
     let timeout = req.timeout.unwrap_or(60);
     if !(1..=86400).contains(&timeout) {
-        return Err(SimError::new("InvalidParameterValue.Range", "`Timeout` must be 1–86400 seconds."));
+        return Err(SimError::new(
+            "InvalidParameterValue.Range",
+            "`Timeout` must be 1–86400 seconds.",
+        ));
     }
     for id in &req.instance_ids {
         super::common::check_id(id, "ins", "InvalidParameterValue.InvalidInstanceId")?;
@@ -103,7 +150,10 @@ pub fn run_command(w: &mut World, req: RunCommandRequest) -> SimResult<RunComman
         content: req.content.clone(),
         command_type,
         timeout,
-        working_directory: req.working_directory.clone().unwrap_or_else(|| "/root".into()),
+        working_directory: req
+            .working_directory
+            .clone()
+            .unwrap_or_else(|| "/root".into()),
         username: req.username.clone().unwrap_or_else(|| "root".into()),
         status: "PENDING".into(),
         created_time: now.clone(),
@@ -112,7 +162,10 @@ pub fn run_command(w: &mut World, req: RunCommandRequest) -> SimResult<RunComman
     };
     w.invocations.insert(invocation_id.clone(), invocation);
     w.schedule(TimerKind::TatStart(invocation_id.clone()));
-    Ok(RunCommandResponse { command_id, invocation_id })
+    Ok(RunCommandResponse {
+        command_id,
+        invocation_id,
+    })
 }
 
 fn invocation_view(i: &world::Invocation) -> Invocation {
@@ -124,11 +177,23 @@ fn invocation_view(i: &world::Invocation) -> Invocation {
         invocation_task_basic_info_set: i
             .tasks
             .iter()
-            .map(|t| InvocationTaskBasicInfo { invocation_task_id: t.id.clone(), task_status: t.status.clone(), instance_id: t.instance_id.clone() })
+            .map(|t| InvocationTaskBasicInfo {
+                invocation_task_id: t.id.clone(),
+                task_status: t.status.clone(),
+                instance_id: t.instance_id.clone(),
+            })
             .collect(),
         description: i.description.clone(),
-        start_time: i.tasks.first().and_then(|t| t.start_time.clone()).unwrap_or_default(),
-        end_time: i.tasks.iter().all(|t| t.end_time.is_some()).then(|| i.updated_time.clone()),
+        start_time: i
+            .tasks
+            .first()
+            .and_then(|t| t.start_time.clone())
+            .unwrap_or_default(),
+        end_time: i
+            .tasks
+            .iter()
+            .all(|t| t.end_time.is_some())
+            .then(|| i.updated_time.clone()),
         created_time: i.created_time.clone(),
         updated_time: i.updated_time.clone(),
         instance_kind: "CVM".into(),
@@ -142,24 +207,65 @@ fn invocation_view(i: &world::Invocation) -> Invocation {
     }
 }
 
-pub fn describe_invocations(w: &mut World, req: DescribeInvocationsRequest) -> SimResult<DescribeInvocationsResponse> {
-    exclusive(req.invocation_ids.as_ref(), req.filters.as_ref(), "InvalidParameter.ConflictParameter")?;
-    let f = Filters::new(req.filters.as_ref(), &["invocation-id", "command-id", "command-created-by", "instance-kind"], BAD_FILTER)?;
+pub fn describe_invocations(
+    w: &mut World,
+    req: DescribeInvocationsRequest,
+) -> SimResult<DescribeInvocationsResponse> {
+    exclusive(
+        req.invocation_ids.as_ref(),
+        req.filters.as_ref(),
+        "InvalidParameter.ConflictParameter",
+    )?;
+    let f = Filters::new(
+        req.filters.as_ref(),
+        &[
+            "invocation-id",
+            "command-id",
+            "command-created-by",
+            "instance-kind",
+        ],
+        BAD_FILTER,
+    )?;
     let (offset, limit) = paging(req.offset, req.limit, 20, 100)?;
     let all: Vec<Invocation> = w
         .invocations
         .values()
-        .filter(|i| req.invocation_ids.as_ref().is_none_or(|ids| ids.is_empty() || ids.contains(&i.id)))
+        .filter(|i| {
+            req.invocation_ids
+                .as_ref()
+                .is_none_or(|ids| ids.is_empty() || ids.contains(&i.id))
+        })
         .filter(|i| f.allows("invocation-id", &i.id) && f.allows("command-id", &i.command_id))
-        .filter(|_| f.allows_ci("command-created-by", "USER") && f.allows_ci("instance-kind", "CVM"))
+        .filter(|_| {
+            f.allows_ci("command-created-by", "USER") && f.allows_ci("instance-kind", "CVM")
+        })
         .map(invocation_view)
         .collect();
-    Ok(DescribeInvocationsResponse { total_count: all.len() as u64, invocation_set: page(&all, offset, limit) })
+    Ok(DescribeInvocationsResponse {
+        total_count: all.len() as u64,
+        invocation_set: page(&all, offset, limit),
+    })
 }
 
-pub fn describe_invocation_tasks(w: &mut World, req: DescribeInvocationTasksRequest) -> SimResult<DescribeInvocationTasksResponse> {
-    exclusive(req.invocation_task_ids.as_ref(), req.filters.as_ref(), "InvalidParameter.ConflictParameter")?;
-    let f = Filters::new(req.filters.as_ref(), &["invocation-task-id", "invocation-id", "instance-id", "command-id"], BAD_FILTER)?;
+pub fn describe_invocation_tasks(
+    w: &mut World,
+    req: DescribeInvocationTasksRequest,
+) -> SimResult<DescribeInvocationTasksResponse> {
+    exclusive(
+        req.invocation_task_ids.as_ref(),
+        req.filters.as_ref(),
+        "InvalidParameter.ConflictParameter",
+    )?;
+    let f = Filters::new(
+        req.filters.as_ref(),
+        &[
+            "invocation-task-id",
+            "invocation-id",
+            "instance-id",
+            "command-id",
+        ],
+        BAD_FILTER,
+    )?;
     let (offset, limit) = paging(req.offset, req.limit, 20, 100)?;
     // Output is hidden unless the caller asks (`HideOutput` defaults to true, §4.28).
     let hide = req.hide_output.unwrap_or(true);
@@ -170,10 +276,15 @@ pub fn describe_invocation_tasks(w: &mut World, req: DescribeInvocationTasksRequ
         .filter(|i| f.allows("invocation-id", &i.id) && f.allows("command-id", &i.command_id))
         .flat_map(|i| i.tasks.iter().map(move |t| (i, t)))
         .filter(|(_, t)| ids.is_none_or(|ids| ids.contains(&t.id)))
-        .filter(|(_, t)| f.allows("invocation-task-id", &t.id) && f.allows("instance-id", &t.instance_id))
+        .filter(|(_, t)| {
+            f.allows("invocation-task-id", &t.id) && f.allows("instance-id", &t.instance_id)
+        })
         .map(|(i, t)| task_view(i, t, hide))
         .collect();
-    Ok(DescribeInvocationTasksResponse { total_count: all.len() as u64, invocation_task_set: page(&all, offset, limit) })
+    Ok(DescribeInvocationTasksResponse {
+        total_count: all.len() as u64,
+        invocation_task_set: page(&all, offset, limit),
+    })
 }
 
 fn task_view(i: &world::Invocation, t: &world::InvocationTask, hide: bool) -> InvocationTask {
@@ -185,7 +296,11 @@ fn task_view(i: &world::Invocation, t: &world::InvocationTask, hide: bool) -> In
         instance_id: t.instance_id.clone(),
         task_result: TaskResult {
             exit_code: t.exit_code.unwrap_or(0),
-            output: if hide { String::new() } else { t.output.clone() },
+            output: if hide {
+                String::new()
+            } else {
+                t.output.clone()
+            },
             exec_start_time: t.start_time.clone(),
             exec_end_time: t.end_time.clone(),
             ..Default::default()

@@ -36,7 +36,14 @@ fn start_task(w: &mut World, addresses: &[String], effect: TaskEffect) -> u64 {
             address.busy_task = Some(id);
         }
     }
-    w.tasks.insert(id, EipTask { id, result: "RUNNING".into(), effect });
+    w.tasks.insert(
+        id,
+        EipTask {
+            id,
+            result: "RUNNING".into(),
+            effect,
+        },
+    );
     w.schedule(TimerKind::EipTask(id));
     id
 }
@@ -44,12 +51,17 @@ fn start_task(w: &mut World, addresses: &[String], effect: TaskEffect) -> u64 {
 fn address<'a>(w: &'a World, id: &str) -> SimResult<&'a world::Address> {
     check_id(id, "eip", "InvalidParameterValue.AddressIdMalformed")?;
     let a = w.addresses.get(id).ok_or_else(|| {
-        SimError::new("InvalidAddressId.NotFound", format!("The EIP {id} does not exist."))
+        SimError::new(
+            "InvalidAddressId.NotFound",
+            format!("The EIP {id} does not exist."),
+        )
     })?;
     if let Some(task) = a.busy_task {
         return Err(SimError::new(
             "OperationDenied.MutexTaskRunning",
-            format!("Task {task} is still running on {id}; wait for it (DescribeTaskResult) and retry."),
+            format!(
+                "Task {task} is still running on {id}; wait for it (DescribeTaskResult) and retry."
+            ),
         ));
     }
     Ok(a)
@@ -58,28 +70,50 @@ fn address<'a>(w: &'a World, id: &str) -> SimResult<&'a world::Address> {
 fn instance<'a>(w: &'a World, id: &str) -> SimResult<&'a world::Instance> {
     check_id(id, "ins", "InvalidParameterValue.InstanceIdMalformed")?;
     w.instance(id).ok_or_else(|| {
-        SimError::new("InvalidInstanceId.NotFound", format!("The instance {id} does not exist."))
+        SimError::new(
+            "InvalidInstanceId.NotFound",
+            format!("The instance {id} does not exist."),
+        )
     })
 }
 
 fn status_not_permit(a: &world::Address, wanted: &str) -> SimError {
     SimError::new(
         "UnsupportedOperation.AddressStatusNotPermit",
-        format!("EIP {} is {}; this needs it to be {wanted}.", a.id, a.status.as_str()),
+        format!(
+            "EIP {} is {}; this needs it to be {wanted}.",
+            a.id,
+            a.status.as_str()
+        ),
     )
 }
 
-pub fn allocate_addresses(w: &mut World, req: AllocateAddressesRequest) -> SimResult<AllocateAddressesResponse> {
-    if let Some((ids, task)) = req.client_token.as_ref().and_then(|t| w.client_tokens.get(t)) {
-        return Ok(AllocateAddressesResponse { address_set: ids.clone(), task_id: U64Str(*task) });
+pub fn allocate_addresses(
+    w: &mut World,
+    req: AllocateAddressesRequest,
+) -> SimResult<AllocateAddressesResponse> {
+    if let Some((ids, task)) = req
+        .client_token
+        .as_ref()
+        .and_then(|t| w.client_tokens.get(t))
+    {
+        return Ok(AllocateAddressesResponse {
+            address_set: ids.clone(),
+            task_id: U64Str(*task),
+        });
     }
     let count = req.address_count.unwrap_or(1);
     if !(1..=100).contains(&count) {
-        return Err(SimError::new("InvalidParameterValue.Range", format!("`AddressCount` must be 1–100, got {count}.")));
+        return Err(SimError::new(
+            "InvalidParameterValue.Range",
+            format!("`AddressCount` must be 1–100, got {count}."),
+        ));
     }
     let count = count as u64;
     check_eip_quota(w, count, "AddressQuotaLimitExceeded").map_err(|e| match e.code.as_str() {
-        "LimitExceeded.DailyAllocateAddressQuotaLimitExceeded" => SimError::new("AddressQuotaLimitExceeded.DailyAllocate", e.message),
+        "LimitExceeded.DailyAllocateAddressQuotaLimitExceeded" => {
+            SimError::new("AddressQuotaLimitExceeded.DailyAllocate", e.message)
+        }
         _ => e,
     })?;
     let mut ids = Vec::new();
@@ -95,23 +129,57 @@ pub fn allocate_addresses(w: &mut World, req: AllocateAddressesRequest) -> SimRe
     if let Some(token) = req.client_token {
         w.client_tokens.insert(token, (ids.clone(), task));
     }
-    Ok(AllocateAddressesResponse { address_set: ids, task_id: U64Str(task) })
+    Ok(AllocateAddressesResponse {
+        address_set: ids,
+        task_id: U64Str(task),
+    })
 }
 
 const ADDRESS_FILTERS: &[&str] = &[
-    "address-id", "address-name", "address-ip", "address-status", "instance-id", "private-ip-address",
-    "network-interface-id", "is-arrears", "instance-type", "address-type", "address-isp",
-    "dedicated-cluster-id", "tag-key", "tag-value", "tag:*",
+    "address-id",
+    "address-name",
+    "address-ip",
+    "address-status",
+    "instance-id",
+    "private-ip-address",
+    "network-interface-id",
+    "is-arrears",
+    "instance-type",
+    "address-type",
+    "address-isp",
+    "dedicated-cluster-id",
+    "tag-key",
+    "tag-value",
+    "tag:*",
 ];
 
-pub fn describe_addresses(w: &mut World, req: DescribeAddressesRequest) -> SimResult<DescribeAddressesResponse> {
-    let f = Filters::new(req.filters.as_ref(), ADDRESS_FILTERS, "InvalidParameter.InvalidFilter")?;
+pub fn describe_addresses(
+    w: &mut World,
+    req: DescribeAddressesRequest,
+) -> SimResult<DescribeAddressesResponse> {
+    let f = Filters::new(
+        req.filters.as_ref(),
+        ADDRESS_FILTERS,
+        "InvalidParameter.InvalidFilter",
+    )?;
     if req.address_ids.as_ref().is_some_and(|i| !i.is_empty()) && f.values("address-id").is_some() {
-        exclusive(req.address_ids.as_ref(), req.filters.as_ref(), "InvalidParameter.Coexist")?;
+        exclusive(
+            req.address_ids.as_ref(),
+            req.filters.as_ref(),
+            "InvalidParameter.Coexist",
+        )?;
     }
-    let (offset, limit) = paging(unsigned(req.offset, "Offset")?, unsigned(req.limit, "Limit")?, 20, 100)?;
+    let (offset, limit) = paging(
+        unsigned(req.offset, "Offset")?,
+        unsigned(req.limit, "Limit")?,
+        20,
+        100,
+    )?;
     // Without `address-type`, only EIP kinds are listed; ordinary IPs need `WanIP` (§4.14).
-    let types = f.values("address-type").map(<[String]>::to_vec).unwrap_or_else(|| vec!["EIP".into()]);
+    let types = f
+        .values("address-type")
+        .map(<[String]>::to_vec)
+        .unwrap_or_else(|| vec!["EIP".into()]);
     let mut all: Vec<Address> = Vec::new();
     if types.iter().any(|t| t == "EIP") {
         all.extend(w.addresses.values().map(views::address));
@@ -125,18 +193,38 @@ pub fn describe_addresses(w: &mut World, req: DescribeAddressesRequest) -> SimRe
     }
     let all: Vec<Address> = all
         .into_iter()
-        .filter(|a| req.address_ids.as_ref().is_none_or(|ids| ids.is_empty() || ids.contains(&a.address_id)))
-        .filter(|a| f.allows("address-id", &a.address_id) && f.allows("address-name", &a.address_name))
-        .filter(|a| f.allows("address-ip", &a.address_ip) && f.allows_ci("address-status", &a.address_status))
+        .filter(|a| {
+            req.address_ids
+                .as_ref()
+                .is_none_or(|ids| ids.is_empty() || ids.contains(&a.address_id))
+        })
+        .filter(|a| {
+            f.allows("address-id", &a.address_id) && f.allows("address-name", &a.address_name)
+        })
+        .filter(|a| {
+            f.allows("address-ip", &a.address_ip)
+                && f.allows_ci("address-status", &a.address_status)
+        })
         .filter(|a| f.allows("instance-id", &a.instance_id))
         .filter(|a| f.allows("instance-type", a.instance_type.as_deref().unwrap_or("")))
-        .filter(|a| f.allows("private-ip-address", a.private_address_ip.as_deref().unwrap_or("")))
+        .filter(|a| {
+            f.allows(
+                "private-ip-address",
+                a.private_address_ip.as_deref().unwrap_or(""),
+            )
+        })
         .filter(|_| f.allows_ci("is-arrears", "false") && f.allows_tags(std::iter::empty()))
         .collect();
-    Ok(DescribeAddressesResponse { total_count: all.len() as i64, address_set: page(&all, offset, limit) })
+    Ok(DescribeAddressesResponse {
+        total_count: all.len() as i64,
+        address_set: page(&all, offset, limit),
+    })
 }
 
-pub fn associate_address(w: &mut World, req: AssociateAddressRequest) -> SimResult<AssociateAddressResponse> {
+pub fn associate_address(
+    w: &mut World,
+    req: AssociateAddressRequest,
+) -> SimResult<AssociateAddressResponse> {
     let a = address(w, &req.address_id)?;
     let Some(instance_id) = req.instance_id.clone() else {
         return Err(SimError::new(
@@ -149,71 +237,130 @@ pub fn associate_address(w: &mut World, req: AssociateAddressRequest) -> SimResu
     }
     let i = instance(w, &instance_id)?;
     if w.addresses_of(&i.id).next().is_some() {
-        return Err(SimError::new("InvalidInstanceId.AlreadyBindEip", format!("Instance {} already has an EIP.", i.id)));
+        return Err(SimError::new(
+            "InvalidInstanceId.AlreadyBindEip",
+            format!("Instance {} already has an EIP.", i.id),
+        ));
     }
     if i.public_ip.is_some() {
         return Err(SimError::new(
             "InvalidParameterValue.InstanceHasWanIP",
-            format!("Instance {} still has an ordinary public IP; return it (ReturnNormalAddresses) or transform it first.", i.id),
+            format!(
+                "Instance {} still has an ordinary public IP; return it (ReturnNormalAddresses) or transform it first.",
+                i.id
+            ),
         ));
     }
     if !matches!(i.state.as_str(), "RUNNING" | "STOPPED") {
-        return Err(SimError::new("UnsupportedOperation.InstanceStateNotSupported", format!("Instance {} is {}.", i.id, i.state)));
+        return Err(SimError::new(
+            "UnsupportedOperation.InstanceStateNotSupported",
+            format!("Instance {} is {}.", i.id, i.state),
+        ));
     }
     w.set_binding(&req.address_id, Some(&instance_id));
     w.set_status(&req.address_id, AddressStatus::Binding);
-    let task = start_task(w, std::slice::from_ref(&req.address_id), TaskEffect::Associate { address: req.address_id.clone() });
-    Ok(AssociateAddressResponse { task_id: U64Str(task) })
+    let task = start_task(
+        w,
+        std::slice::from_ref(&req.address_id),
+        TaskEffect::Associate {
+            address: req.address_id.clone(),
+        },
+    );
+    Ok(AssociateAddressResponse {
+        task_id: U64Str(task),
+    })
 }
 
-pub fn disassociate_address(w: &mut World, req: DisassociateAddressRequest) -> SimResult<DisassociateAddressResponse> {
+pub fn disassociate_address(
+    w: &mut World,
+    req: DisassociateAddressRequest,
+) -> SimResult<DisassociateAddressResponse> {
     let a = address(w, &req.address_id)?;
     if a.instance_type() == Some("NAT") {
         return Err(SimError::new(
             "InvalidInstance.NotSupported",
-            format!("EIP {} is bound to NAT gateway {}; use DisassociateNatGatewayAddress.", a.id, a.instance_id.as_deref().unwrap_or("")),
+            format!(
+                "EIP {} is bound to NAT gateway {}; use DisassociateNatGatewayAddress.",
+                a.id,
+                a.instance_id.as_deref().unwrap_or("")
+            ),
         ));
     }
     if a.status != AddressStatus::Bind {
-        return Err(SimError::new("InvalidAddressIdStatus.NotPermit", format!("EIP {} is {}, not BIND.", a.id, a.status.as_str())));
+        return Err(SimError::new(
+            "InvalidAddressIdStatus.NotPermit",
+            format!("EIP {} is {}, not BIND.", a.id, a.status.as_str()),
+        ));
     }
     let reallocate = req.reallocate_normal_public_ip.unwrap_or(false);
     if reallocate {
         if w.daily_ip_assigned >= w.quotas.public_ip_daily_assign {
-            return Err(SimError::new("AddressQuotaLimitExceeded.DailyAllocate", "The daily quota of re-assigned public IPs is used up."));
+            return Err(SimError::new(
+                "AddressQuotaLimitExceeded.DailyAllocate",
+                "The daily quota of re-assigned public IPs is used up.",
+            ));
         }
         w.daily_ip_assigned += 1;
     }
     w.set_status(&req.address_id, AddressStatus::Unbinding);
-    let effect = TaskEffect::Disassociate { address: req.address_id.clone(), reallocate };
+    let effect = TaskEffect::Disassociate {
+        address: req.address_id.clone(),
+        reallocate,
+    };
     let task = start_task(w, std::slice::from_ref(&req.address_id), effect);
-    Ok(DisassociateAddressResponse { task_id: U64Str(task) })
+    Ok(DisassociateAddressResponse {
+        task_id: U64Str(task),
+    })
 }
 
-pub fn release_addresses(w: &mut World, req: ReleaseAddressesRequest) -> SimResult<ReleaseAddressesResponse> {
+pub fn release_addresses(
+    w: &mut World,
+    req: ReleaseAddressesRequest,
+) -> SimResult<ReleaseAddressesResponse> {
     if req.address_ids.is_empty() {
         return Err(SimError::missing("AddressIds"));
     }
     for id in &req.address_ids {
         let a = address(w, id)?;
         if a.status != AddressStatus::Unbind || a.instance_id.is_some() {
-            return Err(SimError::new("InvalidAddressState", format!("EIP {id} is {}; only UNBIND EIPs can be released.", a.status.as_str())));
+            return Err(SimError::new(
+                "InvalidAddressState",
+                format!(
+                    "EIP {id} is {}; only UNBIND EIPs can be released.",
+                    a.status.as_str()
+                ),
+            ));
         }
     }
     for id in &req.address_ids {
         w.set_status(id, AddressStatus::Offlining);
     }
-    let task = start_task(w, &req.address_ids, TaskEffect::Release(req.address_ids.clone()));
-    Ok(ReleaseAddressesResponse { task_id: U64Str(task) })
+    let task = start_task(
+        w,
+        &req.address_ids,
+        TaskEffect::Release(req.address_ids.clone()),
+    );
+    Ok(ReleaseAddressesResponse {
+        task_id: U64Str(task),
+    })
 }
 
-pub fn transform_address(w: &mut World, req: TransformAddressRequest) -> SimResult<TransformAddressResponse> {
+pub fn transform_address(
+    w: &mut World,
+    req: TransformAddressRequest,
+) -> SimResult<TransformAddressResponse> {
     let i = instance(w, &req.instance_id)?;
     if w.addresses_of(&i.id).next().is_some() {
-        return Err(SimError::new("InvalidInstanceId.AlreadyBindEip", format!("Instance {} already has an EIP.", i.id)));
+        return Err(SimError::new(
+            "InvalidInstanceId.AlreadyBindEip",
+            format!("Instance {} already has an EIP.", i.id),
+        ));
     }
     let Some(ip) = i.public_ip.clone() else {
-        return Err(SimError::new("InvalidParameterValue.InstanceHasNoWanIP", format!("Instance {} has no ordinary public IP.", i.id)));
+        return Err(SimError::new(
+            "InvalidParameterValue.InstanceHasNoWanIP",
+            format!("Instance {} has no ordinary public IP.", i.id),
+        ));
     };
     check_eip_quota(w, 1, "AddressQuotaLimitExceeded")?;
     let mut a = new_eip(w, AddressStatus::Bind);
@@ -224,19 +371,38 @@ pub fn transform_address(w: &mut World, req: TransformAddressRequest) -> SimResu
     if let Some(instance) = w.instance_mut(&req.instance_id) {
         instance.public_ip = None;
     }
-    let task = start_task(w, std::slice::from_ref(&id), TaskEffect::Transform { address: id.clone() });
-    Ok(TransformAddressResponse { task_id: U64Num(task), address_id: id })
+    let task = start_task(
+        w,
+        std::slice::from_ref(&id),
+        TaskEffect::Transform {
+            address: id.clone(),
+        },
+    );
+    Ok(TransformAddressResponse {
+        task_id: U64Num(task),
+        address_id: id,
+    })
 }
 
-pub fn return_normal_addresses(w: &mut World, req: ReturnNormalAddressesRequest) -> SimResult<ReturnNormalAddressesResponse> {
+pub fn return_normal_addresses(
+    w: &mut World,
+    req: ReturnNormalAddressesRequest,
+) -> SimResult<ReturnNormalAddressesResponse> {
     if req.address_ips.is_empty() {
         return Err(SimError::missing("AddressIps"));
     }
     let mut owners = Vec::new();
     for ip in &req.address_ips {
-        let owner = w.instances().iter().find(|i| i.public_ip.as_deref() == Some(ip.as_str())).ok_or_else(|| {
-            SimError::new("InvalidParameterValue.AddressIpsNotFound", format!("{ip} is not an ordinary public IP of any instance."))
-        })?;
+        let owner = w
+            .instances()
+            .iter()
+            .find(|i| i.public_ip.as_deref() == Some(ip.as_str()))
+            .ok_or_else(|| {
+                SimError::new(
+                    "InvalidParameterValue.AddressIpsNotFound",
+                    format!("{ip} is not an ordinary public IP of any instance."),
+                )
+            })?;
         owners.push(owner.id.clone());
     }
     for id in owners {

@@ -15,7 +15,9 @@ const CONNECTIONS: &[u64] = &[1_000_000, 3_000_000, 10_000_000, 2_000_000];
 
 fn nat<'a>(w: &'a World, id: &str) -> SimResult<&'a world::NatGateway> {
     check_id(id, "nat", "InvalidParameterValue.Malformed")?;
-    w.nat_gateways.get(id).ok_or_else(|| SimError::not_found("NAT gateway", id))
+    w.nat_gateways
+        .get(id)
+        .ok_or_else(|| SimError::not_found("NAT gateway", id))
 }
 
 fn mutex_free(w: &World, nat_id: &str) -> SimResult<()> {
@@ -47,7 +49,11 @@ fn stock_eips(w: &World, ips: &[String]) -> SimResult<Vec<String>> {
             if a.instance_id.is_some() || a.status != AddressStatus::Unbind {
                 return Err(SimError::new(
                     "ResourceInUse.Address",
-                    format!("The EIP {ip} is {} (bound to {}); only UNBIND EIPs can be used.", a.status.as_str(), a.instance_id.as_deref().unwrap_or("nothing")),
+                    format!(
+                        "The EIP {ip} is {} (bound to {}); only UNBIND EIPs can be used.",
+                        a.status.as_str(),
+                        a.instance_id.as_deref().unwrap_or("nothing")
+                    ),
                 ));
             }
             Ok(a.id.clone())
@@ -63,13 +69,20 @@ pub fn check_eip_quota(w: &World, new: u64, code: &str) -> SimResult<()> {
     if w.eip_count() + new > w.quotas.eip_total {
         return Err(SimError::new(
             code,
-            format!("The account EIP quota ({}) would be exceeded: {} in use, {new} more requested.", w.quotas.eip_total, w.eip_count()),
+            format!(
+                "The account EIP quota ({}) would be exceeded: {} in use, {new} more requested.",
+                w.quotas.eip_total,
+                w.eip_count()
+            ),
         ));
     }
     if w.daily_eip_applied + new > w.quotas.eip_daily_apply {
         return Err(SimError::new(
             "LimitExceeded.DailyAllocateAddressQuotaLimitExceeded",
-            format!("The daily EIP application quota ({}) would be exceeded.", w.quotas.eip_daily_apply),
+            format!(
+                "The daily EIP application quota ({}) would be exceeded.",
+                w.quotas.eip_daily_apply
+            ),
         ));
     }
     Ok(())
@@ -79,39 +92,63 @@ fn check_per_nat(w: &World, current: u64, adding: u64) -> SimResult<()> {
     if current + adding > w.quotas.eips_per_nat {
         return Err(SimError::new(
             "LimitExceeded.PublicIpAddressPerNatGatewayLimitExceeded",
-            format!("A NAT gateway holds at most {} EIPs ({current} bound, {adding} requested).", w.quotas.eips_per_nat),
+            format!(
+                "A NAT gateway holds at most {} EIPs ({current} bound, {adding} requested).",
+                w.quotas.eips_per_nat
+            ),
         ));
     }
     Ok(())
 }
 
-pub fn create_nat_gateway(w: &mut World, req: CreateNatGatewayRequest) -> SimResult<CreateNatGatewayResponse> {
+pub fn create_nat_gateway(
+    w: &mut World,
+    req: CreateNatGatewayRequest,
+) -> SimResult<CreateNatGatewayResponse> {
     if req.nat_gateway_name.chars().count() > 60 {
-        return Err(SimError::new("InvalidParameterValue.TooLong", "`NatGatewayName` is longer than 60 characters."));
+        return Err(SimError::new(
+            "InvalidParameterValue.TooLong",
+            "`NatGatewayName` is longer than 60 characters.",
+        ));
     }
     check_id(&req.vpc_id, "vpc", "InvalidVpcId.Malformed")?;
     if !w.vpcs.contains_key(&req.vpc_id) {
-        return Err(SimError::new("InvalidVpcId.NotFound", format!("The VPC {} does not exist.", req.vpc_id)));
+        return Err(SimError::new(
+            "InvalidVpcId.NotFound",
+            format!("The VPC {} does not exist.", req.vpc_id),
+        ));
     }
     let bandwidth = req.internet_max_bandwidth_out.unwrap_or(100);
     let connections = req.max_concurrent_connection.unwrap_or(1_000_000);
     if !BANDWIDTHS.contains(&bandwidth) || !CONNECTIONS.contains(&connections) {
         return Err(SimError::new(
             "InvalidParameterValue.Range",
-            format!("`InternetMaxBandwidthOut` must be one of {BANDWIDTHS:?} and `MaxConcurrentConnection` one of 1000000, 3000000, 10000000."),
+            format!(
+                "`InternetMaxBandwidthOut` must be one of {BANDWIDTHS:?} and `MaxConcurrentConnection` one of 1000000, 3000000, 10000000."
+            ),
         ));
     }
-    let in_vpc = w.nat_gateways.values().filter(|n| n.vpc_id == req.vpc_id).count() as u64;
+    let in_vpc = w
+        .nat_gateways
+        .values()
+        .filter(|n| n.vpc_id == req.vpc_id)
+        .count() as u64;
     if in_vpc >= w.quotas.nat_per_vpc {
         return Err(SimError::new(
             "LimitExceeded.NatGatewayPerVpcLimitExceeded",
-            format!("VPC {} already has {in_vpc} NAT gateways, the maximum is {}.", req.vpc_id, w.quotas.nat_per_vpc),
+            format!(
+                "VPC {} already has {in_vpc} NAT gateways, the maximum is {}.",
+                req.vpc_id, w.quotas.nat_per_vpc
+            ),
         ));
     }
     let new = req.address_count.unwrap_or(0);
     let ips = req.public_ip_addresses.clone().unwrap_or_default();
     if new == 0 && ips.is_empty() {
-        return Err(SimError::new("InvalidParameter", "Give `AddressCount` (new EIPs) or `PublicIpAddresses` (existing EIPs)."));
+        return Err(SimError::new(
+            "InvalidParameter",
+            "Give `AddressCount` (new EIPs) or `PublicIpAddresses` (existing EIPs).",
+        ));
     }
     check_per_nat(w, 0, new + ips.len() as u64)?;
     check_eip_quota(w, new, "LimitExceeded.AddressQuotaLimitExceeded")?;
@@ -125,7 +162,15 @@ pub fn create_nat_gateway(w: &mut World, req: CreateNatGatewayRequest) -> SimRes
         bandwidth,
         max_concurrent_connection: connections,
         zone: req.zone.clone().unwrap_or_default(),
-        tags: req.tags.iter().flatten().map(|t| world::Tag { key: t.key.clone(), value: t.value.clone() }).collect(),
+        tags: req
+            .tags
+            .iter()
+            .flatten()
+            .map(|t| world::Tag {
+                key: t.key.clone(),
+                value: t.value.clone(),
+            })
+            .collect(),
         created_time: local_now(),
         pending_new_eips: new,
     };
@@ -137,14 +182,31 @@ pub fn create_nat_gateway(w: &mut World, req: CreateNatGatewayRequest) -> SimRes
     }
     w.schedule(TimerKind::NatReady(id.clone()));
     let view = views::nat(w, &w.nat_gateways[&id]);
-    Ok(CreateNatGatewayResponse { nat_gateway_set: vec![view], total_count: 1 })
+    Ok(CreateNatGatewayResponse {
+        nat_gateway_set: vec![view],
+        total_count: 1,
+    })
 }
 
-pub fn describe_nat_gateways(w: &mut World, req: DescribeNatGatewaysRequest) -> SimResult<DescribeNatGatewaysResponse> {
-    exclusive(req.nat_gateway_ids.as_ref(), req.filters.as_ref(), "InvalidParameter.Coexist")?;
+pub fn describe_nat_gateways(
+    w: &mut World,
+    req: DescribeNatGatewaysRequest,
+) -> SimResult<DescribeNatGatewaysResponse> {
+    exclusive(
+        req.nat_gateway_ids.as_ref(),
+        req.filters.as_ref(),
+        "InvalidParameter.Coexist",
+    )?;
     let f = Filters::new(
         req.filters.as_ref(),
-        &["nat-gateway-id", "vpc-id", "nat-gateway-name", "tag-key", "nat-state", "tag:*"],
+        &[
+            "nat-gateway-id",
+            "vpc-id",
+            "nat-gateway-name",
+            "tag-key",
+            "nat-state",
+            "tag:*",
+        ],
         "InvalidParameter.FilterInvalidKey",
     )?;
     for id in req.nat_gateway_ids.iter().flatten() {
@@ -154,9 +216,16 @@ pub fn describe_nat_gateways(w: &mut World, req: DescribeNatGatewaysRequest) -> 
     let all: Vec<NatGateway> = w
         .nat_gateways
         .values()
-        .filter(|n| req.nat_gateway_ids.as_ref().is_none_or(|ids| ids.is_empty() || ids.contains(&n.id)))
+        .filter(|n| {
+            req.nat_gateway_ids
+                .as_ref()
+                .is_none_or(|ids| ids.is_empty() || ids.contains(&n.id))
+        })
         .filter(|n| f.allows("nat-gateway-id", &n.id) && f.allows("vpc-id", &n.vpc_id))
-        .filter(|n| f.allows_substring("nat-gateway-name", &n.name) && f.allows_ci("nat-state", n.state.as_str()))
+        .filter(|n| {
+            f.allows_substring("nat-gateway-name", &n.name)
+                && f.allows_ci("nat-state", n.state.as_str())
+        })
         .filter(|n| f.allows_tags(n.tags.iter().map(|t| (t.key.as_str(), t.value.as_str()))))
         .map(|n| views::nat(w, n))
         .collect();
@@ -169,16 +238,29 @@ pub fn describe_nat_gateways(w: &mut World, req: DescribeNatGatewaysRequest) -> 
 
 /// Deleting removes the gateway's routes and unbinds (never releases) its EIPs when the
 /// deletion completes (reference §4.11; see `transitions.rs`).
-pub fn delete_nat_gateway(w: &mut World, req: DeleteNatGatewayRequest) -> SimResult<DeleteNatGatewayResponse> {
+pub fn delete_nat_gateway(
+    w: &mut World,
+    req: DeleteNatGatewayRequest,
+) -> SimResult<DeleteNatGatewayResponse> {
     let gateway = nat(w, &req.nat_gateway_id)?;
-    if !matches!(gateway.state, NatState::Available | NatState::Pendfailure | NatState::Deletefailure) {
+    if !matches!(
+        gateway.state,
+        NatState::Available | NatState::Pendfailure | NatState::Deletefailure
+    ) {
         return Err(SimError::new(
             "UnsupportedOperation.InvalidState",
-            format!("NAT gateway {} is {}; it can be deleted once it is AVAILABLE.", gateway.id, gateway.state.as_str()),
+            format!(
+                "NAT gateway {} is {}; it can be deleted once it is AVAILABLE.",
+                gateway.id,
+                gateway.state.as_str()
+            ),
         ));
     }
     mutex_free(w, &req.nat_gateway_id)?;
-    w.nat_gateways.get_mut(&req.nat_gateway_id).expect("checked").state = NatState::Deleting;
+    w.nat_gateways
+        .get_mut(&req.nat_gateway_id)
+        .expect("checked")
+        .state = NatState::Deleting;
     w.schedule(TimerKind::NatGone(req.nat_gateway_id));
     Ok(DeleteNatGatewayResponse {})
 }
@@ -188,19 +270,28 @@ fn available<'a>(w: &'a World, id: &str) -> SimResult<&'a world::NatGateway> {
     if gateway.state != NatState::Available {
         return Err(SimError::new(
             "UnsupportedOperation.InvalidState",
-            format!("NAT gateway {id} is {}, not AVAILABLE.", gateway.state.as_str()),
+            format!(
+                "NAT gateway {id} is {}, not AVAILABLE.",
+                gateway.state.as_str()
+            ),
         ));
     }
     Ok(gateway)
 }
 
-pub fn associate_nat_gateway_address(w: &mut World, req: AssociateNatGatewayAddressRequest) -> SimResult<AssociateNatGatewayAddressResponse> {
+pub fn associate_nat_gateway_address(
+    w: &mut World,
+    req: AssociateNatGatewayAddressRequest,
+) -> SimResult<AssociateNatGatewayAddressResponse> {
     available(w, &req.nat_gateway_id)?;
     mutex_free(w, &req.nat_gateway_id)?;
     let new = req.address_count.unwrap_or(0);
     let ips = req.public_ip_addresses.clone().unwrap_or_default();
     if new == 0 && ips.is_empty() {
-        return Err(SimError::new("InvalidParameter", "Give `AddressCount` or `PublicIpAddresses`."));
+        return Err(SimError::new(
+            "InvalidParameter",
+            "Give `AddressCount` or `PublicIpAddresses`.",
+        ));
     }
     let current = w.addresses_of(&req.nat_gateway_id).count() as u64;
     check_per_nat(w, current, new + ips.len() as u64)?;
@@ -219,14 +310,23 @@ pub fn associate_nat_gateway_address(w: &mut World, req: AssociateNatGatewayAddr
     Ok(AssociateNatGatewayAddressResponse {})
 }
 
-pub fn disassociate_nat_gateway_address(w: &mut World, req: DisassociateNatGatewayAddressRequest) -> SimResult<DisassociateNatGatewayAddressResponse> {
+pub fn disassociate_nat_gateway_address(
+    w: &mut World,
+    req: DisassociateNatGatewayAddressRequest,
+) -> SimResult<DisassociateNatGatewayAddressResponse> {
     available(w, &req.nat_gateway_id)?;
     mutex_free(w, &req.nat_gateway_id)?;
-    let bound: Vec<(String, String)> = w.addresses_of(&req.nat_gateway_id).map(|a| (a.ip.clone(), a.id.clone())).collect();
+    let bound: Vec<(String, String)> = w
+        .addresses_of(&req.nat_gateway_id)
+        .map(|a| (a.ip.clone(), a.id.clone()))
+        .collect();
     let mut ids = Vec::new();
     for ip in &req.public_ip_addresses {
         let (_, id) = bound.iter().find(|(b, _)| b == ip).ok_or_else(|| {
-            SimError::new("ResourceNotFound", format!("The EIP {ip} is not bound to {}.", req.nat_gateway_id))
+            SimError::new(
+                "ResourceNotFound",
+                format!("The EIP {ip} is not bound to {}.", req.nat_gateway_id),
+            )
         })?;
         ids.push(id.clone());
     }

@@ -10,7 +10,12 @@ use crate::tencent::models::vpc::*;
 const BAD_FILTER: &str = "InvalidParameter.FilterInvalidKey";
 const COEXIST: &str = "InvalidParameter.Coexist";
 
-fn known_ids<'a>(ids: Option<&'a Vec<String>>, prefix: &str, exists: impl Fn(&str) -> bool, what: &str) -> SimResult<Option<&'a Vec<String>>> {
+fn known_ids<'a>(
+    ids: Option<&'a Vec<String>>,
+    prefix: &str,
+    exists: impl Fn(&str) -> bool,
+    what: &str,
+) -> SimResult<Option<&'a Vec<String>>> {
     let Some(ids) = ids.filter(|i| !i.is_empty()) else {
         return Ok(None);
     };
@@ -25,10 +30,22 @@ fn known_ids<'a>(ids: Option<&'a Vec<String>>, prefix: &str, exists: impl Fn(&st
 
 pub fn describe_vpcs(w: &mut World, req: DescribeVpcsRequest) -> SimResult<DescribeVpcsResponse> {
     exclusive(req.vpc_ids.as_ref(), req.filters.as_ref(), COEXIST)?;
-    let ids = known_ids(req.vpc_ids.as_ref(), "vpc", |id| w.vpcs.contains_key(id), "VPC")?;
+    let ids = known_ids(
+        req.vpc_ids.as_ref(),
+        "vpc",
+        |id| w.vpcs.contains_key(id),
+        "VPC",
+    )?;
     let f = Filters::new(
         req.filters.as_ref(),
-        &["vpc-id", "vpc-name", "is-default", "cidr-block", "tag-key", "tag:*"],
+        &[
+            "vpc-id",
+            "vpc-name",
+            "is-default",
+            "cidr-block",
+            "tag-key",
+            "tag:*",
+        ],
         BAD_FILTER,
     )?;
     let (offset, limit) = paging(req.offset.map(|o| o.0), req.limit.map(|l| l.0), 20, 100)?;
@@ -48,12 +65,29 @@ pub fn describe_vpcs(w: &mut World, req: DescribeVpcsRequest) -> SimResult<Descr
     })
 }
 
-pub fn describe_subnets(w: &mut World, req: DescribeSubnetsRequest) -> SimResult<DescribeSubnetsResponse> {
+pub fn describe_subnets(
+    w: &mut World,
+    req: DescribeSubnetsRequest,
+) -> SimResult<DescribeSubnetsResponse> {
     exclusive(req.subnet_ids.as_ref(), req.filters.as_ref(), COEXIST)?;
-    let ids = known_ids(req.subnet_ids.as_ref(), "subnet", |id| w.subnets.contains_key(id), "subnet")?;
+    let ids = known_ids(
+        req.subnet_ids.as_ref(),
+        "subnet",
+        |id| w.subnets.contains_key(id),
+        "subnet",
+    )?;
     let f = Filters::new(
         req.filters.as_ref(),
-        &["subnet-id", "vpc-id", "cidr-block", "is-default", "subnet-name", "zone", "tag-key", "tag:*"],
+        &[
+            "subnet-id",
+            "vpc-id",
+            "cidr-block",
+            "is-default",
+            "subnet-name",
+            "zone",
+            "tag-key",
+            "tag:*",
+        ],
         BAD_FILTER,
     )?;
     let limit = req.limit.map(|l| l.0).or(req.max_results);
@@ -64,10 +98,16 @@ pub fn describe_subnets(w: &mut World, req: DescribeSubnetsRequest) -> SimResult
         .filter(|s| ids.is_none_or(|ids| ids.contains(&s.id)))
         .filter(|s| f.allows("subnet-id", &s.id) && f.allows("vpc-id", &s.vpc_id))
         .filter(|s| f.allows_substring("subnet-name", &s.name) && f.allows("zone", &s.zone))
-        .filter(|s| f.allows("cidr-block", s.cidr.split('/').next().unwrap_or("")) || f.allows("cidr-block", &s.cidr))
+        .filter(|s| {
+            f.allows("cidr-block", s.cidr.split('/').next().unwrap_or(""))
+                || f.allows("cidr-block", &s.cidr)
+        })
         .filter(|_| f.allows_ci("is-default", "false") && f.allows_tags(std::iter::empty()))
         .map(|s| {
-            let used = w.instances_in_vpc(&s.vpc_id).filter(|i| i.subnet_id == s.id).count();
+            let used = w
+                .instances_in_vpc(&s.vpc_id)
+                .filter(|i| i.subnet_id == s.id)
+                .count();
             views::subnet(s, used as u64)
         })
         .collect();
@@ -78,15 +118,33 @@ pub fn describe_subnets(w: &mut World, req: DescribeSubnetsRequest) -> SimResult
     })
 }
 
-pub fn describe_route_tables(w: &mut World, req: DescribeRouteTablesRequest) -> SimResult<DescribeRouteTablesResponse> {
+pub fn describe_route_tables(
+    w: &mut World,
+    req: DescribeRouteTablesRequest,
+) -> SimResult<DescribeRouteTablesResponse> {
     exclusive(req.route_table_ids.as_ref(), req.filters.as_ref(), COEXIST)?;
-    let ids = known_ids(req.route_table_ids.as_ref(), "rtb", |id| w.route_tables.contains_key(id), "route table")?;
+    let ids = known_ids(
+        req.route_table_ids.as_ref(),
+        "rtb",
+        |id| w.route_tables.contains_key(id),
+        "route table",
+    )?;
     let f = Filters::new(
         req.filters.as_ref(),
-        &["route-table-id", "route-table-name", "vpc-id", "association.main", "tag-key", "tag:*", "next-hop-type"],
+        &[
+            "route-table-id",
+            "route-table-name",
+            "vpc-id",
+            "association.main",
+            "tag-key",
+            "tag:*",
+            "next-hop-type",
+        ],
         BAD_FILTER,
     )?;
-    if f.values("next-hop-type").is_some() && (f.values("route-table-id").is_none() || f.values("vpc-id").is_none()) {
+    if f.values("next-hop-type").is_some()
+        && (f.values("route-table-id").is_none() || f.values("vpc-id").is_none())
+    {
         return Err(SimError::new(
             "InvalidParameter.FilterMissParameter",
             "The `next-hop-type` filter needs the `route-table-id` and `vpc-id` filters too.",

@@ -18,7 +18,10 @@ fn system_route(r: &Route) -> SimResult<()> {
     if r.route_type != "USER" {
         return Err(SimError::new(
             "UnsupportedOperation.SystemRoute",
-            format!("Route {} is a system route ({}) and cannot be changed.", r.item_id, r.route_type),
+            format!(
+                "Route {} is a system route ({}) and cannot be changed.",
+                r.item_id, r.route_type
+            ),
         ));
     }
     Ok(())
@@ -32,7 +35,10 @@ pub fn create_routes(w: &mut World, req: CreateRoutesRequest) -> SimResult<Creat
     if (t.routes.len() + req.routes.len()) as u64 > w.quotas.routes_per_table {
         return Err(SimError::new(
             "LimitExceeded",
-            format!("Route table {} would exceed its quota of {} routes.", t.id, w.quotas.routes_per_table),
+            format!(
+                "Route table {} would exceed its quota of {} routes.",
+                t.id, w.quotas.routes_per_table
+            ),
         ));
     }
     let vpc_id = t.vpc_id.clone();
@@ -46,7 +52,11 @@ pub fn create_routes(w: &mut World, req: CreateRoutesRequest) -> SimResult<Creat
     let count = accepted.len() as u64;
     for mut route in accepted {
         w.fill_route_ids(&mut route);
-        w.route_tables.get_mut(&req.route_table_id).expect("checked").routes.push(route);
+        w.route_tables
+            .get_mut(&req.route_table_id)
+            .expect("checked")
+            .routes
+            .push(route);
     }
     let t = table(w, &req.route_table_id)?;
     Ok(CreateRoutesResponse {
@@ -66,15 +76,24 @@ pub fn delete_routes(w: &mut World, req: DeleteRoutesRequest) -> SimResult<Delet
         let pos = find_route(&t.routes, r).ok_or_else(|| {
             SimError::new(
                 "ResourceNotFound",
-                format!("Route table {} has no route with the given RouteId/RouteItemId.", t.id),
+                format!(
+                    "Route table {} has no route with the given RouteId/RouteItemId.",
+                    t.id
+                ),
             )
         })?;
         system_route(&t.routes[pos])?;
         positions.push(pos);
     }
     let id = t.id.clone();
-    let table = w.route_tables.get_mut(&req.route_table_id).expect("checked");
-    let deleted: Vec<RouteSetItem> = positions.iter().map(|&p| views::route(&table.routes[p], &id)).collect();
+    let table = w
+        .route_tables
+        .get_mut(&req.route_table_id)
+        .expect("checked");
+    let deleted: Vec<RouteSetItem> = positions
+        .iter()
+        .map(|&p| views::route(&table.routes[p], &id))
+        .collect();
     let mut index = 0;
     table.routes.retain(|_| {
         index += 1;
@@ -85,7 +104,10 @@ pub fn delete_routes(w: &mut World, req: DeleteRoutesRequest) -> SimResult<Delet
 
 type RouteSetItem = crate::tencent::models::vpc::Route;
 
-pub fn replace_routes(w: &mut World, req: ReplaceRoutesRequest) -> SimResult<ReplaceRoutesResponse> {
+pub fn replace_routes(
+    w: &mut World,
+    req: ReplaceRoutesRequest,
+) -> SimResult<ReplaceRoutesResponse> {
     let t = table(w, &req.route_table_id)?;
     let vpc_id = t.vpc_id.clone();
     let mut updated = t.routes.clone();
@@ -94,16 +116,25 @@ pub fn replace_routes(w: &mut World, req: ReplaceRoutesRequest) -> SimResult<Rep
         let pos = find_route(&updated, r).ok_or_else(|| {
             SimError::new(
                 "UnsupportedOperation.RecordNotExists",
-                format!("Route table {} has no route with the given RouteId/RouteItemId.", t.id),
+                format!(
+                    "Route table {} has no route with the given RouteId/RouteItemId.",
+                    t.id
+                ),
             )
         })?;
         system_route(&updated[pos])?;
         let old = &updated[pos];
         let merged = crate::tencent::models::vpc::Route {
-            destination_cidr_block: r.destination_cidr_block.clone().or(Some(old.destination.clone())),
+            destination_cidr_block: r
+                .destination_cidr_block
+                .clone()
+                .or(Some(old.destination.clone())),
             gateway_type: r.gateway_type.clone().or(Some(old.gateway_type.clone())),
             gateway_id: r.gateway_id.clone().or(Some(old.gateway_id.clone())),
-            route_description: r.route_description.clone().or(Some(old.description.clone())),
+            route_description: r
+                .route_description
+                .clone()
+                .or(Some(old.description.clone())),
             ..Default::default()
         };
         let mut route = checked_route(w, &vpc_id, &merged)?;
@@ -115,26 +146,53 @@ pub fn replace_routes(w: &mut World, req: ReplaceRoutesRequest) -> SimResult<Rep
         updated[pos] = route;
     }
     for (pos, _, new) in &changed {
-        let others: Vec<&Route> = updated.iter().enumerate().filter(|(i, _)| i != pos).map(|(_, r)| r).collect();
-        check_ecmp(&t.id, new, &others).map_err(|e| SimError::new(
-            if e.code.starts_with("UnsupportedOperation.Ecmp") { "UnsupportedOperation.Ecmp" } else { e.code.as_str() },
-            e.message,
-        ))?;
+        let others: Vec<&Route> = updated
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i != pos)
+            .map(|(_, r)| r)
+            .collect();
+        check_ecmp(&t.id, new, &others).map_err(|e| {
+            SimError::new(
+                if e.code.starts_with("UnsupportedOperation.Ecmp") {
+                    "UnsupportedOperation.Ecmp"
+                } else {
+                    e.code.as_str()
+                },
+                e.message,
+            )
+        })?;
     }
     let id = t.id.clone();
-    w.route_tables.get_mut(&req.route_table_id).expect("checked").routes = updated;
+    w.route_tables
+        .get_mut(&req.route_table_id)
+        .expect("checked")
+        .routes = updated;
     Ok(ReplaceRoutesResponse {
-        old_route_set: changed.iter().map(|(_, old, _)| views::route(old, &id)).collect(),
-        new_route_set: changed.iter().map(|(_, _, new)| views::route(new, &id)).collect(),
+        old_route_set: changed
+            .iter()
+            .map(|(_, old, _)| views::route(old, &id))
+            .collect(),
+        new_route_set: changed
+            .iter()
+            .map(|(_, _, new)| views::route(new, &id))
+            .collect(),
     })
 }
 
 /// Positions of the routes named by `RouteIds` xor `RouteItemIds`.
-fn selected(t: &crate::sim::world::RouteTable, ids: Option<Vec<u64>>, items: Option<Vec<String>>) -> SimResult<Vec<usize>> {
+fn selected(
+    t: &crate::sim::world::RouteTable,
+    ids: Option<Vec<u64>>,
+    items: Option<Vec<String>>,
+) -> SimResult<Vec<usize>> {
     let ids = ids.unwrap_or_default();
     let items = items.unwrap_or_default();
     match (ids.is_empty(), items.is_empty()) {
-        (false, false) => Err(SimError::new("InvalidParameter.Coexist", "Give `RouteIds` or `RouteItemIds`, not both.")),
+        (false, false) => Err(SimError::new(
+            "InvalidParameter.Coexist",
+            "Give `RouteIds` or `RouteItemIds`, not both.",
+        )),
         (true, true) => Err(SimError::missing("RouteItemIds")),
         _ => {
             let mut out = Vec::new();
@@ -145,7 +203,10 @@ fn selected(t: &crate::sim::world::RouteTable, ids: Option<Vec<u64>>, items: Opt
                 }
             }
             if out.len() < ids.len() + items.len() {
-                return Err(SimError::new("ResourceNotFound", format!("Some of the given routes are not in route table {}.", t.id)));
+                return Err(SimError::new(
+                    "ResourceNotFound",
+                    format!("Some of the given routes are not in route table {}.", t.id),
+                ));
             }
             Ok(out)
         }
@@ -156,14 +217,24 @@ pub fn enable_routes(w: &mut World, req: EnableRoutesRequest) -> SimResult<Enabl
     let t = table(w, &req.route_table_id)?;
     let positions = selected(t, req.route_ids, req.route_item_ids)?;
     for &p in &positions {
-        let others: Vec<&Route> = t.routes.iter().enumerate().filter(|(i, _)| *i != p).map(|(_, r)| r).collect();
-        check_ecmp(&t.id, &t.routes[p], &others).map_err(|e| SimError::new("UnsupportedOperation.Ecmp", e.message))?;
+        let others: Vec<&Route> = t
+            .routes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != p)
+            .map(|(_, r)| r)
+            .collect();
+        check_ecmp(&t.id, &t.routes[p], &others)
+            .map_err(|e| SimError::new("UnsupportedOperation.Ecmp", e.message))?;
     }
     set_enabled(w, &req.route_table_id, &positions, true);
     Ok(EnableRoutesResponse {})
 }
 
-pub fn disable_routes(w: &mut World, req: DisableRoutesRequest) -> SimResult<DisableRoutesResponse> {
+pub fn disable_routes(
+    w: &mut World,
+    req: DisableRoutesRequest,
+) -> SimResult<DisableRoutesResponse> {
     let t = table(w, &req.route_table_id)?;
     let positions = selected(t, req.route_ids, req.route_item_ids)?;
     set_enabled(w, &req.route_table_id, &positions, false);
