@@ -3,3 +3,4 @@
 //! caller (web) fetches that data from the store.
 
 pub mod terraform;
+pub mod topology;
