@@ -1,6 +1,25 @@
-//! The cutover wizard: a run of four steps (assess, provision, route, verify & retire), each
-//! with a pure `plan` and an engine-driven `apply`.
-//! (Public API summary: see the engine module once it lands.)
+//! The cutover wizard: a run of four steps (1 assess exposure, 2 provision NAT gateway,
+//! 3 route egress, 4 verify & retire public IPs), each with a pure `plan` (`steps`) and an
+//! engine-driven, reconcile-first `apply` (`engine`).
+//!
+//! Public API for the web layer (handlers never run SQL or cloud calls themselves):
+//! - `engine::Engine::new(store, Arc<dyn cloud::CloudConnector>, EngineOptions)`; the real
+//!   connector is `tencent_cloud::TencentConnector::new(client, poll)`. Call
+//!   `engine.resume().await` once at start-up (restarts unfinished jobs).
+//! - `start_run(account, region, vpc_id, user) -> Result<RunId, StartError>`
+//!   (`StartError::VpcBusy { vpc_id, holder, started_by, since }`, `Invalid(FieldErrors)`); it
+//!   starts the read-only assessment in the background.
+//! - `plan_step(run, &StepInput) -> Result<Plan, EngineError>`: preview for the current step.
+//! - `confirm_step(run, StepInput, user) -> Result<Plan, EngineError>`: re-plans, refuses a
+//!   blocked plan (`EngineError::Blocked(conflicts)`), records input + plan, applies in the
+//!   background. Step 1's confirm records the protected-host decisions and moves to step 2.
+//! - `retry(run, user)`, `rollback(run, user, release_nat_eips)`, `abandon(run, user)`,
+//!   `set_protected(run, instance_id, bool, user)`, `exposure_report(run)`, `run(run)`.
+//! - `subscribe(run) -> broadcast::Receiver<store::events::Event>` for live progress (SSE):
+//!   subscribe first, then read `store::events::list(readers, run, after_id, limit)`.
+//! - Operator input: `input::ProvisionInput::parse(&ProvisionForm)` → `FieldErrors` per field;
+//!   `StepInput::{Assess(AssessInput), Provision(..), Route(RouteInput), Verify(VerifyInput)}`.
+//! - Pages read through `store::{runs, steps, events, ledger, undo, results, audit}` functions.
 
 pub mod cloud;
 pub mod engine;

@@ -44,8 +44,17 @@ impl TencentCloud {
             address_id: address_id.to_owned(),
             reallocate_normal_public_ip: Some(false),
         };
-        let r = self.call::<vpc::DisassociateAddress>(&req).await?;
-        self.wait_task("DisassociateAddress", r.task_id.get()).await
+        let done = async {
+            let r = self.call::<vpc::DisassociateAddress>(&req).await?;
+            self.wait_task("DisassociateAddress", r.task_id.get()).await
+        };
+        let result = done.await;
+        self.settle(
+            result,
+            |a| a.is_some_and(|a| a.instance_id.is_none()),
+            address_id,
+        )
+        .await
     }
 
     pub(super) async fn do_associate(
@@ -58,34 +67,86 @@ impl TencentCloud {
             instance_id: Some(instance_id.to_owned()),
             ..Default::default()
         };
-        let r = self.call::<vpc::AssociateAddress>(&req).await?;
-        self.wait_task("AssociateAddress", r.task_id.get()).await
+        let result = async {
+            let r = self.call::<vpc::AssociateAddress>(&req).await?;
+            self.wait_task("AssociateAddress", r.task_id.get()).await
+        }
+        .await;
+        self.settle(
+            result,
+            |a| a.is_some_and(|a| a.instance_id.as_deref() == Some(instance_id)),
+            address_id,
+        )
+        .await
     }
 
     pub(super) async fn do_release(&self, address_id: &str) -> Result<(), CloudError> {
         let req = vpc::ReleaseAddressesRequest {
             address_ids: vec![address_id.to_owned()],
         };
-        let r = self.call::<vpc::ReleaseAddresses>(&req).await?;
-        self.wait_task("ReleaseAddresses", r.task_id.get()).await
+        let result = async {
+            let r = self.call::<vpc::ReleaseAddresses>(&req).await?;
+            self.wait_task("ReleaseAddresses", r.task_id.get()).await
+        }
+        .await;
+        self.settle(result, |a| a.is_none(), address_id).await
     }
 
     pub(super) async fn do_transform(&self, instance_id: &str) -> Result<String, CloudError> {
         let req = vpc::TransformAddressRequest {
             instance_id: instance_id.to_owned(),
         };
-        let r = self.call::<vpc::TransformAddress>(&req).await?;
-        self.wait_task("TransformAddress", r.task_id.get()).await?;
-        Ok(r.address_id)
+        let result = async {
+            let r = self.call::<vpc::TransformAddress>(&req).await?;
+            self.wait_task("TransformAddress", r.task_id.get()).await?;
+            Ok(r.address_id)
+        }
+        .await;
+        match result {
+            Ok(id) => Ok(id),
+            Err(e) => {
+                // A replayed TransformAddress whose first attempt went through fails; the
+                // instance then already holds an EIP, which is the outcome we wanted.
+                let all = self.list_addresses(&[]).await?;
+                let eip = all.into_iter().find(|a| {
+                    a.kind == AddressKind::Eip && a.instance_id.as_deref() == Some(instance_id)
+                });
+                eip.map(|a| a.id).ok_or(e)
+            }
+        }
     }
 
     pub(super) async fn do_return(&self, ip: &str) -> Result<(), CloudError> {
         let req = vpc::ReturnNormalAddressesRequest {
             address_ips: vec![ip.to_owned()],
         };
-        self.call::<vpc::ReturnNormalAddresses>(&req)
-            .await
-            .map(|_| ())
+        match self.call::<vpc::ReturnNormalAddresses>(&req).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// After a failed EIP action, looks at the address: if it is already in the state the
+    /// action wanted (a replay after a dropped answer, reference §3.4), the action succeeded.
+    async fn settle(
+        &self,
+        result: Result<(), CloudError>,
+        wanted: impl Fn(Option<&Address>) -> bool,
+        address_id: &str,
+    ) -> Result<(), CloudError> {
+        let Err(e) = result else { return Ok(()) };
+        let req = vpc::DescribeAddressesRequest {
+            address_ids: Some(vec![address_id.to_owned()]),
+            ..Default::default()
+        };
+        let now = self.fetch_all::<vpc::DescribeAddresses>(&req).await?;
+        let addr = now.into_iter().map(map_address).next();
+        if wanted(addr.as_ref()) {
+            Ok(())
+        } else {
+            Err(e)
+        }
     }
 
     /// Polls DescribeTaskResult until the EIP task ends (reference §4.21).

@@ -64,7 +64,7 @@ impl TencentCloud {
                 timeout: Some(30),
                 ..Default::default()
             };
-            match self.call::<tat::RunCommand>(&req).await {
+            match self.run_command(&req).await {
                 Ok(r) => invocations.push(r.invocation_id),
                 Err(e) if e.code.starts_with("ResourceUnavailable.") => {
                     for id in chunk {
@@ -83,6 +83,25 @@ impl TencentCloud {
             results.extend(self.await_invocation(&inv_id).await?);
         }
         Ok(results)
+    }
+
+    /// RunCommand has no idempotency token; after an ambiguous failure it is sent again,
+    /// because a duplicate egress check only costs one more `curl`.
+    async fn run_command(
+        &self,
+        req: &tat::RunCommandRequest,
+    ) -> Result<tat::RunCommandResponse, CloudError> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.call_raw::<tat::RunCommand>(req).await {
+                Ok(r) => return Ok(r),
+                Err(e @ crate::tencent::TencentError::MaybeApplied { .. }) if attempts < 5 => {
+                    tracing::warn!(error = %e, "RunCommand may not have run; sending it again");
+                }
+                Err(e) => return Err(super::cloud_error("RunCommand", &e)),
+            }
+        }
     }
 
     async fn await_invocation(

@@ -9,6 +9,9 @@ use crate::wizard::cloud::CloudError;
 use crate::wizard::observed::{NatGateway, RUN_TAG_KEY, Route, RouteTable};
 use crate::wizard::plan::Change;
 
+/// How often an ambiguous create is re-sent after a look found it had not happened.
+const AMBIGUOUS_RETRIES: usize = 5;
+
 impl TencentCloud {
     pub(super) async fn list_nats(&self, vpc_id: &str) -> Result<Vec<NatGateway>, CloudError> {
         let req = vpc::DescribeNatGatewaysRequest {
@@ -55,25 +58,31 @@ impl TencentCloud {
             tags: Some(vec![Tag::new(RUN_TAG_KEY, run_tag.clone())]),
             ..Default::default()
         };
-        match self.call_raw::<vpc::CreateNatGateway>(&req).await {
-            Ok(r) => match r.nat_gateway_set.into_iter().next() {
-                Some(n) => Ok(n.nat_gateway_id),
-                None => self.find_tagged(vpc_id, run_tag).await?.ok_or_else(|| {
-                    CloudError::state(
-                        "CreateNatGateway",
-                        "natpilot.NatMissing",
-                        "CreateNatGateway answered without a gateway",
-                    )
-                }),
-            },
-            Err(e @ TencentError::MaybeApplied { .. }) => {
-                match self.find_tagged(vpc_id, run_tag).await? {
-                    Some(id) => Ok(id),
-                    None => Err(err("CreateNatGateway", &e)),
+        // An ambiguous failure is believed only after a look: found → it was created; not found
+        // → nothing happened, so sending it again cannot duplicate it (bounded).
+        let mut last = None;
+        for _ in 0..AMBIGUOUS_RETRIES {
+            match self.call_raw::<vpc::CreateNatGateway>(&req).await {
+                Ok(r) => match r.nat_gateway_set.into_iter().next() {
+                    Some(n) => return Ok(n.nat_gateway_id),
+                    None => last = None,
+                },
+                Err(e @ TencentError::MaybeApplied { .. }) => {
+                    last = Some(err("CreateNatGateway", &e))
                 }
+                Err(e) => return Err(err("CreateNatGateway", &e)),
             }
-            Err(e) => Err(err("CreateNatGateway", &e)),
+            if let Some(id) = self.find_tagged(vpc_id, run_tag).await? {
+                return Ok(id);
+            }
         }
+        Err(last.unwrap_or_else(|| {
+            CloudError::state(
+                "CreateNatGateway",
+                "natpilot.NatMissing",
+                "CreateNatGateway answered without a gateway",
+            )
+        }))
     }
 
     async fn find_tagged(&self, vpc_id: &str, run_tag: &str) -> Result<Option<String>, CloudError> {
@@ -134,25 +143,32 @@ impl TencentCloud {
             route_table_id: table_id.to_owned(),
             routes: vec![wire_route(route, false)],
         };
-        match self.call_raw::<vpc::CreateRoutes>(&req).await {
-            Ok(_) => Ok(()),
-            Err(e @ TencentError::MaybeApplied { .. }) => {
-                let table = self.get_route_table(table_id).await?;
-                let there = table.is_some_and(|t| {
-                    t.routes.iter().any(|r| {
-                        r.destination == route.destination
-                            && r.gateway_type == route.gateway_type
-                            && r.gateway_id == route.gateway_id
-                    })
-                });
-                if there {
-                    Ok(())
-                } else {
-                    Err(err("CreateRoutes", &e))
-                }
+        let mut last = None;
+        for _ in 0..AMBIGUOUS_RETRIES {
+            match self.call_raw::<vpc::CreateRoutes>(&req).await {
+                Ok(_) => return Ok(()),
+                Err(e @ TencentError::MaybeApplied { .. }) => last = Some(err("CreateRoutes", &e)),
+                Err(e) => return Err(err("CreateRoutes", &e)),
             }
-            Err(e) => Err(err("CreateRoutes", &e)),
+            let table = self.get_route_table(table_id).await?;
+            let there = table.is_some_and(|t| {
+                t.routes.iter().any(|r| {
+                    r.destination == route.destination
+                        && r.gateway_type == route.gateway_type
+                        && r.gateway_id == route.gateway_id
+                })
+            });
+            if there {
+                return Ok(());
+            }
         }
+        Err(last.unwrap_or_else(|| {
+            CloudError::state(
+                "CreateRoutes",
+                "natpilot.RouteMissing",
+                "the route did not appear",
+            )
+        }))
     }
 
     pub(super) async fn do_replace_route(
