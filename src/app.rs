@@ -10,6 +10,7 @@ use tokio::{net::TcpListener, task::JoinHandle};
 use crate::{
     config::Config,
     store::Store,
+    tencent::{Client, ClientSettings, CredentialChain},
     web::{
         self,
         auth::AuthState,
@@ -18,7 +19,14 @@ use crate::{
         settings::{CloudLabel, WebSettings},
         tls::TlsFiles,
     },
+    wizard::{
+        engine::{Engine, EngineOptions},
+        tencent_cloud::TencentConnector,
+    },
 };
+
+/// How often background jobs poll asynchronous cloud work.
+const ENGINE_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Everything a handler may need; cheap to clone. Handlers take the sub-state they use
 /// (`State<Store>`, `State<Metrics>`, …) through `FromRef`.
@@ -29,10 +37,16 @@ pub struct AppState {
     pub metrics: Metrics,
     pub auth: Arc<AuthState>,
     pub access: AccessTable,
+    /// Starts and drives runs; the only way handlers change anything in the cloud.
+    pub engine: Engine,
+    /// The cloud client (read-only listings such as the new-run page's VPCs).
+    pub cloud: Client,
 }
 
 /// What [`spawn`] needs: already-bound listeners (port 0 in tests), an open store, settings.
 pub struct AppConfig {
+    /// The cloud the portal talks to (Tencent, or the embedded simulator's endpoint).
+    pub client: Client,
     pub listener: TcpListener,
     pub metrics_listener: Option<TcpListener>,
     pub store: Store,
@@ -78,7 +92,21 @@ impl Drop for RunningApp {
 }
 
 /// Builds the state (creating a setup token when there are no users) and the router.
-pub async fn build(store: Store, settings: WebSettings) -> anyhow::Result<(AppState, Router)> {
+pub async fn build(
+    store: Store,
+    settings: WebSettings,
+    client: Client,
+) -> anyhow::Result<(AppState, Router)> {
+    let connector = Arc::new(TencentConnector::new(client.clone(), ENGINE_POLL));
+    let engine = Engine::new(
+        store.clone(),
+        connector,
+        EngineOptions { poll: ENGINE_POLL },
+    );
+    let resumed = engine.resume().await?;
+    if resumed > 0 {
+        tracing::info!(resumed, "resumed unfinished runs");
+    }
     let auth = Arc::new(AuthState::new(&settings));
     let access = web::routes().into_parts().2;
     let state = AppState {
@@ -87,6 +115,8 @@ pub async fn build(store: Store, settings: WebSettings) -> anyhow::Result<(AppSt
         metrics: Metrics::default(),
         auth,
         access,
+        engine,
+        cloud: client,
     };
     web::auth::setup::arm_if_no_users(&state).await?;
     let router = web::router(state.clone());
@@ -114,7 +144,7 @@ async fn housekeeping(state: AppState) {
 
 /// Builds the app and serves it on the given listeners in background tasks.
 pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
-    let (state, router) = build(config.store, config.settings).await?;
+    let (state, router) = build(config.store, config.settings, config.client).await?;
     let addr = config.listener.local_addr()?;
     let make_service = router.into_make_service_with_connect_info::<web::tls::ClientAddr>();
     let scheme = if config.tls.is_some() {
@@ -197,8 +227,10 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             "give both --tls-cert and --tls-key (security.tls_cert/tls_key), or neither"
         ),
     };
-    let settings = WebSettings::from_config(sec, CloudLabel::Simulated, tls.is_some());
+    let (client, cloud, _sim) = connect_cloud(config).await?;
+    let settings = WebSettings::from_config(sec, cloud, tls.is_some());
     let app = spawn(AppConfig {
+        client,
         listener,
         metrics_listener,
         store,
@@ -217,5 +249,52 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             app.url(setup)
         );
     }
-    app.wait().await
+    let result = app.wait().await;
+    drop(_sim);
+    result
+}
+
+/// The Tencent client from the credential chain, or — with no credentials configured — an
+/// embedded simulator (tutorial scenario, fresh random keys) that lives as long as the portal.
+async fn connect_cloud(
+    config: &Config,
+) -> anyhow::Result<(Client, CloudLabel, Option<crate::sim::RunningSim>)> {
+    let mut chain = CredentialChain::from_config(&config.tencent);
+    // Probing the CVM metadata service off-cloud would only add a timeout; a CVM role is
+    // used when `tencent.profile`/keys are absent only on a real CVM, via `natpilot doctor`.
+    chain.metadata_url = None;
+    match chain.resolve().await {
+        Ok(resolved) => {
+            let region = config.tencent.region.clone().or(resolved.region).context(
+                "Tencent credentials found but no region: set tencent.region or TENCENTCLOUD_REGION",
+            )?;
+            let settings = ClientSettings::from_config(&config.tencent, resolved.provider)?;
+            let account = config
+                .tencent
+                .profile
+                .clone()
+                .unwrap_or_else(|| "default".into());
+            println!("Using Tencent Cloud ({region}, profile {account}).");
+            Ok((
+                Client::new(settings)?,
+                CloudLabel::Tencent { account, region },
+                None,
+            ))
+        }
+        Err(_) => {
+            let sim = crate::sim::spawn(crate::sim::SimConfig::embedded()).await?;
+            let h = sim.handle();
+            let client = Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key())?;
+            println!(
+                "No Tencent Cloud credentials configured: using the embedded SIMULATED cloud at {} \
+                 (tutorial scenario). Configure credentials to manage real VPCs.",
+                sim.endpoint()
+            );
+            Ok((
+                client,
+                CloudLabel::Simulated { region: h.region() },
+                Some(sim),
+            ))
+        }
+    }
 }

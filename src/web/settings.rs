@@ -6,14 +6,22 @@ use std::time::Duration;
 /// Which cloud the portal talks to; shown in the banner on every page.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CloudLabel {
-    Simulated,
-    Tencent { account: String, region: String },
+    /// The embedded simulator (no Tencent credentials configured).
+    Simulated {
+        region: String,
+    },
+    Tencent {
+        account: String,
+        region: String,
+    },
 }
 
 impl CloudLabel {
     pub fn banner(&self) -> String {
         match self {
-            CloudLabel::Simulated => "Simulated cloud — nothing here touches Tencent Cloud".into(),
+            CloudLabel::Simulated { region } => {
+                format!("Simulated cloud ({region}) — nothing here touches Tencent Cloud")
+            }
             CloudLabel::Tencent { account, region } => {
                 format!("Tencent Cloud · account {account} · {region}")
             }
@@ -21,7 +29,22 @@ impl CloudLabel {
     }
 
     pub fn is_simulated(&self) -> bool {
-        matches!(self, CloudLabel::Simulated)
+        matches!(self, CloudLabel::Simulated { .. })
+    }
+
+    /// The account runs are recorded under.
+    pub fn account(&self) -> &str {
+        match self {
+            CloudLabel::Simulated { .. } => "simulated",
+            CloudLabel::Tencent { account, .. } => account,
+        }
+    }
+
+    /// The region offered first on the new-run page.
+    pub fn region(&self) -> &str {
+        match self {
+            CloudLabel::Simulated { region } | CloudLabel::Tencent { region, .. } => region,
+        }
     }
 }
 
@@ -48,7 +71,9 @@ pub struct WebSettings {
 impl Default for WebSettings {
     fn default() -> WebSettings {
         WebSettings {
-            cloud: CloudLabel::Simulated,
+            cloud: CloudLabel::Simulated {
+                region: "ap-guangzhou".into(),
+            },
             secure_cookies: false,
             hsts: false,
             session_idle: Duration::from_secs(30 * 60),

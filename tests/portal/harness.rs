@@ -11,10 +11,12 @@ use std::{
 
 use natpilot::{
     app::{self, AppConfig, RunningApp},
+    sim::{RunningSim, SimConfig},
     store::{
         Store,
         users::{self, Role, UserName},
     },
+    tencent::Client,
     web::{auth::password, settings::WebSettings},
 };
 use reqwest::{StatusCode, header};
@@ -61,6 +63,7 @@ pub fn captured_logs() -> Vec<u8> {
 
 pub struct TestApp {
     pub app: RunningApp,
+    pub sim: RunningSim,
     pub db_path: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -77,7 +80,17 @@ impl TestApp {
         let store = Store::open(&db_path).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let metrics_listener = Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+        // Real clock with short async phases: background jobs finish on their own.
+        let sim_config = SimConfig {
+            async_delay: std::time::Duration::from_millis(20),
+            rate_limit: false,
+            ..SimConfig::default()
+        };
+        let sim = natpilot::sim::spawn(sim_config).await.unwrap();
+        let h = sim.handle();
+        let client = Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap();
         let config = AppConfig {
+            client,
             listener,
             metrics_listener,
             store,
@@ -87,9 +100,16 @@ impl TestApp {
         let app = app::spawn(config).await.unwrap();
         TestApp {
             app,
+            sim,
             db_path,
             _dir: dir,
         }
+    }
+
+    /// Waits for a run's background job (assessment, apply, rollback) to finish.
+    pub async fn settle(&self, run: &str) {
+        let id = run.parse().unwrap();
+        self.app.state.engine.wait(id).await.unwrap();
     }
 
     pub fn store(&self) -> &Store {

@@ -3,4 +3,5 @@
 mod admin;
 mod basics;
 mod harness;
+mod runs;
 mod security;

@@ -292,7 +292,8 @@ async fn the_setup_link_creates_the_first_admin_once() {
 async fn a_database_with_users_gets_no_setup_link() {
     let app = TestApp::start().await;
     app.user("root", Role::Admin).await;
-    let again = natpilot::app::build(app.store().clone(), WebSettings::default())
+    let client = app.app.state.cloud.clone();
+    let again = natpilot::app::build(app.store().clone(), WebSettings::default(), client)
         .await
         .unwrap();
     assert_eq!(again.0.auth.setup_path(), None);

@@ -1,7 +1,10 @@
-//! Pages every signed-in user reads: the dashboard (and later history and run pages), plus
-//! the open health check.
+//! Pages every signed-in user reads (dashboard, history, a run's page) and the forms that
+//! start and drive runs, plus the open health check.
 
 pub mod dashboard;
+pub mod new_run;
+pub mod run_actions;
+pub mod runs;
 
 use super::routes::{Access, Routes};
 
@@ -9,6 +12,18 @@ pub fn routes() -> Routes {
     Routes::default()
         .get("/healthz", Access::Open, healthz)
         .get("/", Access::Viewer, dashboard::page)
+        .get("/runs", Access::Viewer, runs::history)
+        .get("/runs/new", Access::Operator, new_run::form)
+        .post("/runs", Access::Operator, new_run::start)
+        .get("/runs/{id}", Access::Viewer, runs::detail)
+        .get("/runs/{id}/report", Access::Viewer, runs::report_json)
+        .post("/runs/{id}/retry", Access::Operator, run_actions::retry)
+        .post(
+            "/runs/{id}/rollback",
+            Access::Operator,
+            run_actions::rollback,
+        )
+        .post("/runs/{id}/abandon", Access::Operator, run_actions::abandon)
 }
 
 /// For load balancers: answers without a session and without touching the database.

@@ -1,0 +1,161 @@
+//! Starting a rollout: pick a region and one of its VPCs (listed live with DescribeVpcs),
+//! then the engine starts the run and its read-only assessment. A busy VPC names its holder.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Form,
+    extract::{ConnectInfo, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    app::AppState,
+    store,
+    tencent::models::vpc::{DescribeVpcs, DescribeVpcsRequest},
+    web::{
+        audit::{self, Entry},
+        auth::session::CurrentUser,
+        error::WebError,
+        layout::Layout,
+        tls::ClientAddr,
+    },
+    wizard::engine::StartError,
+};
+
+/// One VPC offered on the page.
+pub struct VpcChoice {
+    pub id: String,
+    pub name: String,
+    pub cidr: String,
+    /// "run … by olga since …" when another run holds the VPC.
+    pub holder: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "runs/new.html")]
+pub struct NewRunPage {
+    layout: Layout,
+    region: String,
+    vpcs: Vec<VpcChoice>,
+    selected: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct RegionQuery {
+    region: Option<String>,
+}
+
+/// Lists the VPCs of a region through the cloud client (read-only; not part of any run).
+async fn list_vpcs(state: &AppState, region: &str) -> Result<Vec<VpcChoice>, String> {
+    let request = DescribeVpcsRequest::default();
+    let vpcs = state
+        .cloud
+        .fetch_all::<DescribeVpcs>(region, &request)
+        .await
+        .map_err(|e| format!("Could not list the VPCs of {region}: {e}"))?;
+    let account = state.settings.cloud.account();
+    let mut choices = Vec::with_capacity(vpcs.len());
+    for v in vpcs {
+        let holder = store::runs::active_holder(state.store.readers(), account, region, &v.vpc_id)
+            .await
+            .map_err(|e| format!("Could not read the run history: {e}"))?
+            .map(|h| {
+                format!(
+                    "held by {} since {} (run {})",
+                    h.started_by,
+                    h.since.format("%Y-%m-%d %H:%M UTC"),
+                    h.run
+                )
+            });
+        choices.push(VpcChoice {
+            id: v.vpc_id,
+            name: v.vpc_name,
+            cidr: v.cidr_block,
+            holder,
+        });
+    }
+    Ok(choices)
+}
+
+async fn render(
+    state: &AppState,
+    layout: Layout,
+    region: String,
+    selected: String,
+    error: Option<String>,
+) -> NewRunPage {
+    let (vpcs, list_error) = match list_vpcs(state, &region).await {
+        Ok(v) => (v, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    NewRunPage {
+        layout,
+        region,
+        vpcs,
+        selected,
+        error: error.or(list_error),
+    }
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    layout: Layout,
+    Query(q): Query<RegionQuery>,
+) -> NewRunPage {
+    let region = q.region.filter(|r| !r.trim().is_empty());
+    let region = region.unwrap_or_else(|| state.settings.cloud.region().to_owned());
+    render(&state, layout, region, String::new(), None).await
+}
+
+#[derive(Deserialize)]
+pub struct StartForm {
+    region: String,
+    #[serde(default)]
+    vpc_id: String,
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    ConnectInfo(ClientAddr(peer)): ConnectInfo<ClientAddr>,
+    user: CurrentUser,
+    layout: Layout,
+    Form(form): Form<StartForm>,
+) -> Result<Response, WebError> {
+    let account = state.settings.cloud.account().to_owned();
+    let region = form.region.trim().to_owned();
+    let vpc = form.vpc_id.trim().to_owned();
+    match state
+        .engine
+        .start_run(&account, &region, &vpc, &user.name)
+        .await
+    {
+        Ok(id) => {
+            let target = id.to_string();
+            let details = serde_json::json!({"account": account, "region": region, "vpc_id": vpc});
+            let entry = Entry {
+                actor: &user.name,
+                ip: Some(peer.ip()),
+                action: "run.start",
+                target: &target,
+                details,
+            };
+            audit::record(&state, entry).await?;
+            Ok(Redirect::to(&format!("/runs/{id}")).into_response())
+        }
+        Err(StartError::Db(e)) => Err(WebError::Internal(e.into())),
+        Err(e) => {
+            let message = match &e {
+                StartError::Invalid(fields) => {
+                    fields.0.values().cloned().collect::<Vec<_>>().join("; ")
+                }
+                other => other.to_string(),
+            };
+            let page = render(&state, layout, region, vpc, Some(message)).await;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Driving a run from its page: retry, roll back, abandon. Only the run's operator or an
+//! admin may (the route table already refuses viewers); each action is audited and ends in
+//! a redirect back to the run (Post/Redirect/Get). The engine does the work.
+
+use axum::{
+    Form,
+    extract::{ConnectInfo, Path, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    app::AppState,
+    store::users::Role,
+    web::{
+        audit::{self, Entry},
+        auth::session::CurrentUser,
+        error::WebError,
+        tls::ClientAddr,
+    },
+    wizard::engine::EngineError,
+};
+
+use super::runs::{load_run, may_drive, run_id};
+
+/// Engine refusals become pages that say what to do; database trouble stays internal.
+pub fn engine_error(e: EngineError) -> WebError {
+    match e {
+        EngineError::NotFound(id) => WebError::NotFound(format!("There is no run {id}.")),
+        EngineError::Db(e) => WebError::Internal(e.into()),
+        other => WebError::Conflict(format!("{other}.")),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct RollbackForm {
+    /// Also release the EIPs allocated for the NAT gateway (irreversible).
+    #[serde(default)]
+    release_nat_eips: Option<String>,
+}
+
+pub async fn retry(
+    state: State<AppState>,
+    peer: ConnectInfo<ClientAddr>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+) -> Result<Response, WebError> {
+    drive(state, peer, user, raw, Action::Retry).await
+}
+
+pub async fn rollback(
+    state: State<AppState>,
+    peer: ConnectInfo<ClientAddr>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+    Form(form): Form<RollbackForm>,
+) -> Result<Response, WebError> {
+    let release = form.release_nat_eips.is_some();
+    drive(state, peer, user, raw, Action::Rollback { release }).await
+}
+
+pub async fn abandon(
+    state: State<AppState>,
+    peer: ConnectInfo<ClientAddr>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+) -> Result<Response, WebError> {
+    drive(state, peer, user, raw, Action::Abandon).await
+}
+
+enum Action {
+    Retry,
+    Rollback { release: bool },
+    Abandon,
+}
+
+async fn drive(
+    State(state): State<AppState>,
+    ConnectInfo(ClientAddr(peer)): ConnectInfo<ClientAddr>,
+    user: CurrentUser,
+    raw: String,
+    action: Action,
+) -> Result<Response, WebError> {
+    let id = run_id(&raw)?;
+    let run = load_run(&state, id).await?;
+    // Abandoning someone else's run is the admin's way to free a VPC (issue 6).
+    let allowed = match action {
+        Action::Abandon => user.role == Role::Admin || may_drive(&user, &run),
+        _ => may_drive(&user, &run),
+    };
+    if !allowed {
+        return Err(WebError::Forbidden(format!(
+            "Only {} (who started this run) or an admin may drive it.",
+            run.started_by
+        )));
+    }
+    let engine = &state.engine;
+    let (name, details) = match action {
+        Action::Retry => {
+            engine.retry(id, &user.name).await.map_err(engine_error)?;
+            ("run.retry", serde_json::json!({}))
+        }
+        Action::Rollback { release } => {
+            engine
+                .rollback(id, &user.name, release)
+                .await
+                .map_err(engine_error)?;
+            (
+                "run.rollback",
+                serde_json::json!({"release_nat_eips": release}),
+            )
+        }
+        Action::Abandon => {
+            engine.abandon(id, &user.name).await.map_err(engine_error)?;
+            ("run.abandon", serde_json::json!({}))
+        }
+    };
+    let target = id.to_string();
+    let entry = Entry {
+        actor: &user.name,
+        ip: Some(peer.ip()),
+        action: name,
+        target: &target,
+        details,
+    };
+    audit::record(&state, entry).await?;
+    Ok(Redirect::to(&format!("/runs/{id}")).into_response())
+}

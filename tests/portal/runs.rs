@@ -1,0 +1,217 @@
+//! Issue 5 pages: dashboard, new run, a run's page and its actions, history, report.
+
+use natpilot::store::{self, runs::NewRun, users::Role};
+use reqwest::{StatusCode, header};
+
+use crate::harness::{Browser, TestApp};
+
+const VPC: &str = "vpc-tut0rial";
+
+/// Starts a run on the tutorial VPC through the form and returns its id.
+async fn start_run(app: &TestApp, b: &mut Browser) -> String {
+    let page = b.get("/runs/new").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let region = page
+        .attr("#new-run-form input[name=region]", "value")
+        .unwrap();
+    let done = b
+        .post("/runs", &[("region", &region), ("vpc_id", VPC)])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let id = done
+        .location()
+        .unwrap()
+        .trim_start_matches("/runs/")
+        .to_owned();
+    app.settle(&id).await;
+    id
+}
+
+#[tokio::test]
+async fn an_operator_starts_a_rollout_from_the_dashboard_and_sees_the_run() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let home = olga.get("/").await;
+    assert_eq!(
+        home.attr("#start-rollout", "href").as_deref(),
+        Some("/runs/new")
+    );
+    assert_eq!(home.count("#no-active-runs"), 1);
+    let new = olga.get("/runs/new").await;
+    assert!(new.count(&format!("#vpc-{VPC}")) == 1, "{}", new.body);
+    let id = start_run(&app, &mut olga).await;
+    let page = olga.get(&format!("/runs/{id}")).await;
+    assert_eq!(page.text("#run-vpc"), VPC);
+    assert_eq!(page.text("#run-operator"), "olga");
+    assert_eq!(page.count("#stepper li"), 4);
+    assert!(
+        page.texts("#timeline .event-message")
+            .iter()
+            .any(|m| m.contains("run started by olga"))
+    );
+    assert!(
+        page.count("#ledger tbody tr") > 1,
+        "assessment calls are in the ledger"
+    );
+    let home = olga.get("/").await;
+    assert_eq!(home.texts("#active-runs .run-operator"), vec!["olga"]);
+}
+
+#[tokio::test]
+async fn a_busy_vpc_names_who_holds_it() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    start_run(&app, &mut olga).await;
+    let mut ivan = app.signed_in("ivan", Role::Operator).await;
+    let page = ivan.get("/runs/new").await;
+    let row_holder = page.text("#vpcs .vpc-holder");
+    assert!(row_holder.contains("held by olga"), "{row_holder}");
+    let region = page
+        .attr("#new-run-form input[name=region]", "value")
+        .unwrap();
+    let refused = ivan
+        .post("/runs", &[("region", &region), ("vpc_id", VPC)])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text("#new-run-error").contains("olga"));
+}
+
+#[tokio::test]
+async fn only_the_runs_operator_or_an_admin_may_drive_it() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start_run(&app, &mut olga).await;
+    let mut ivan = app.signed_in("ivan", Role::Operator).await;
+    let page = ivan.get(&format!("/runs/{id}")).await;
+    assert_eq!(page.count("#abandon"), 0, "read-only for other operators");
+    let refused = ivan.post(&format!("/runs/{id}/abandon"), &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.text("#error-detail").contains("olga"));
+    let mut vera = app.signed_in("vera", Role::Viewer).await;
+    assert_eq!(vera.get(&format!("/runs/{id}")).await.count("#abandon"), 0);
+    let mut root = app.signed_in("root", Role::Admin).await;
+    root.get(&format!("/runs/{id}")).await;
+    let done = root.post(&format!("/runs/{id}/abandon"), &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        root.get(&format!("/runs/{id}")).await.text("#run-status"),
+        "abandoned"
+    );
+    let audit = root.get("/admin/audit?action=run.abandon").await;
+    assert_eq!(audit.texts("#audit-table .audit-actor"), vec!["root"]);
+}
+
+#[tokio::test]
+async fn the_run_owner_can_roll_back_an_assessed_run() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start_run(&app, &mut olga).await;
+    olga.get(&format!("/runs/{id}")).await;
+    let done = olga.post(&format!("/runs/{id}/rollback"), &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    app.settle(&id).await;
+    let page = olga.get(&format!("/runs/{id}")).await;
+    assert_eq!(page.text("#run-status"), "rolled_back");
+}
+
+#[tokio::test]
+async fn the_report_downloads_as_json_with_the_whole_record() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start_run(&app, &mut olga).await;
+    let page = olga.get(&format!("/runs/{id}/report")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains(&id)
+    );
+    let json: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+    assert_eq!(json["run"]["vpc_id"], VPC);
+    assert!(json["api_calls"].as_array().unwrap().len() > 1);
+    assert!(
+        json["reports"]["exposure"].is_object(),
+        "{}",
+        json["reports"]
+    );
+    assert_eq!(
+        olga.get("/runs/not-a-run").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn seed_runs(app: &TestApp, n: usize, by: &str) {
+    for i in 0..n {
+        let vpc = format!("vpc-seed{i:04}");
+        let new = NewRun {
+            account: "simulated",
+            region: "ap-guangzhou",
+            vpc_id: &vpc,
+            started_by: by,
+        };
+        store::runs::insert(app.store(), &new).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn history_pages_fifty_runs_at_a_time_with_a_keyset_link() {
+    let app = TestApp::start().await;
+    seed_runs(&app, 55, "olga").await;
+    let mut vera = app.signed_in("vera", Role::Viewer).await;
+    let first = vera.get("/runs").await;
+    assert_eq!(first.count("#runs-table tbody tr"), 50);
+    let next = first.attr("#history-next", "href").unwrap();
+    let second = vera.get(&next).await;
+    assert_eq!(second.count("#runs-table tbody tr"), 5);
+    assert_eq!(second.count("#history-next"), 0);
+    let mut all: Vec<String> = first.texts("#runs-table .run-link");
+    all.extend(second.texts("#runs-table .run-link"));
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 55, "no run twice, none missing");
+}
+
+#[tokio::test]
+async fn history_filters_by_status_vpc_operator_and_date_and_keeps_bad_input() {
+    let app = TestApp::start().await;
+    seed_runs(&app, 3, "olga").await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start_run(&app, &mut olga).await;
+    olga.get(&format!("/runs/{id}")).await;
+    olga.post(&format!("/runs/{id}/abandon"), &[]).await;
+    let by_status = olga.get("/runs?status=abandoned").await;
+    assert_eq!(by_status.texts("#runs-table .run-link"), vec![VPC]);
+    assert_eq!(
+        by_status
+            .attr("#filter-status option[selected]", "value")
+            .as_deref(),
+        Some("abandoned")
+    );
+    let by_vpc = olga.get("/runs?vpc=vpc-seed0001").await;
+    assert_eq!(by_vpc.texts("#runs-table .run-link"), vec!["vpc-seed0001"]);
+    let by_operator = olga.get("/runs?operator=nobody").await;
+    assert_eq!(by_operator.count("#runs-table .run-link"), 0);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let by_date = olga.get(&format!("/runs?from={today}&until={today}")).await;
+    assert_eq!(by_date.count("#runs-table .run-link"), 4);
+    let bad = olga.get("/runs?from=last+week").await;
+    assert!(bad.text("#history-errors").contains("not a date"));
+    assert_eq!(
+        bad.attr("#filter-from", "value").as_deref(),
+        Some("last week")
+    );
+}
+
+#[tokio::test]
+async fn cloud_controlled_vpc_names_render_escaped_on_the_new_run_page() {
+    let app = TestApp::start().await;
+    let payload = r#"<script>alert("vpc")</script>"#;
+    app.sim.handle().with_world(|w| {
+        w.vpcs.get_mut(VPC).unwrap().name = payload.to_owned();
+    });
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let page = olga.get("/runs/new").await;
+    assert!(page.texts("#vpcs .vpc-name").contains(&payload.to_owned()));
+    assert_eq!(page.count("#vpcs script"), 0);
+}
