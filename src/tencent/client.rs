@@ -115,6 +115,10 @@ impl Client {
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.request_timeout)
             .user_agent(concat!("natpilot/", env!("CARGO_PKG_VERSION")))
+            // `Host`, `Content-Type`, `Authorization` as the official SDKs spell them (the Go
+            // SDK sends `X-Tc-Action` too): a hand-written verifier may look headers up
+            // case-sensitively even though HTTP says it must not.
+            .http1_title_case_headers()
             .build()
             .map_err(|e| TencentError::Setup(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
