@@ -152,3 +152,22 @@ async fn the_state_endpoint_serves_the_world_as_json() {
     assert_eq!(state["scenario"]["vpcs"][0]["id"], "vpc-tut0rial");
     assert_eq!(state, env.sim.state_json());
 }
+
+#[tokio::test]
+async fn many_concurrent_requests_over_kept_alive_connections_are_all_answered() {
+    let env = tutorial().await;
+    let calls = (0..64).map(|_| {
+        let client = env.client.clone();
+        tokio::spawn(async move {
+            client
+                .call::<natpilot::tencent::models::cvm::DescribeInstances>(
+                    REGION,
+                    &Default::default(),
+                )
+                .await
+        })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        assert_eq!(call.await.unwrap().unwrap().total_count, 7);
+    }
+}

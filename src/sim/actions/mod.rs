@@ -11,6 +11,7 @@ mod views;
 mod vpc_address;
 mod vpc_nat;
 mod vpc_network;
+mod vpc_public_ip;
 mod vpc_routes;
 mod vpc_task;
 
@@ -37,8 +38,8 @@ pub fn registry() -> Registry {
         .add::<v::AssociateAddress>(vpc_address::associate_address)
         .add::<v::DisassociateAddress>(vpc_address::disassociate_address)
         .add::<v::ReleaseAddresses>(vpc_address::release_addresses)
-        .add::<v::TransformAddress>(vpc_address::transform_address)
-        .add::<v::ReturnNormalAddresses>(vpc_address::return_normal_addresses)
+        .add::<v::TransformAddress>(vpc_public_ip::transform_address)
+        .add::<v::ReturnNormalAddresses>(vpc_public_ip::return_normal_addresses)
         .add::<v::DescribeTaskResult>(vpc_task::describe_task_result)
         .add::<v::DescribeVpcTaskResult>(vpc_task::describe_vpc_task_result)
         .add::<v::DescribeAddressQuota>(vpc_task::describe_address_quota)

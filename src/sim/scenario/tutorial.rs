@@ -84,18 +84,6 @@ pub fn scenario() -> Scenario {
         route_type: "USER".into(),
         created_time: DEFAULT_CREATED.into(),
     };
-    let mut backend1 = instance("ins-backend1", "backend-1", "subnet-app00001", "10.0.2.11");
-    backend1.public_ip = Some("119.28.20.11".into());
-    let mut worker1 = instance("ins-worker01", "worker-1", "subnet-app00001", "10.0.2.21");
-    worker1.public_ip = Some("119.28.20.21".into());
-    let mut legacy = instance(
-        "ins-legacy01",
-        "legacy-batch (TAT agent offline)",
-        "subnet-app00001",
-        "10.0.2.30",
-    );
-    legacy.public_ip = Some("119.28.20.30".into());
-    legacy.agent = AgentState::Offline;
     Scenario {
         region: DEFAULT_REGION.into(),
         quotas: Quotas::default(),
@@ -119,20 +107,7 @@ pub fn scenario() -> Scenario {
             routes: vec![container_route],
             created_time: DEFAULT_CREATED.into(),
         }],
-        instances: vec![
-            instance(FRONTEND, "frontend-1", "subnet-web00001", "10.0.1.10"),
-            backend1,
-            instance("ins-backend2", "backend-2", "subnet-app00001", "10.0.2.12"),
-            worker1,
-            instance("ins-worker02", "worker-2", "subnet-app00001", "10.0.2.22"),
-            instance(
-                "ins-worker03",
-                "worker-3 (private only)",
-                "subnet-app00001",
-                "10.0.2.23",
-            ),
-            legacy,
-        ],
+        instances: instances(),
         addresses: vec![
             eip("eip-fr0ntend", "frontend-eip", FRONTEND_EIP, Some(FRONTEND)),
             eip(
@@ -162,4 +137,34 @@ pub fn scenario() -> Scenario {
             created_on: DEFAULT_CREATED.into(),
         }],
     }
+}
+
+/// The CVMs: who has an ordinary public IP, who an EIP (bound in `scenario()`), who nothing.
+fn instances() -> Vec<Instance> {
+    let mut backend1 = instance("ins-backend1", "backend-1", "subnet-app00001", "10.0.2.11");
+    backend1.public_ip = Some("119.28.20.11".into());
+    let mut worker1 = instance("ins-worker01", "worker-1", "subnet-app00001", "10.0.2.21");
+    worker1.public_ip = Some("119.28.20.21".into());
+    let mut legacy = instance(
+        "ins-legacy01",
+        "legacy-batch (TAT agent offline)",
+        "subnet-app00001",
+        "10.0.2.30",
+    );
+    legacy.public_ip = Some("119.28.20.30".into());
+    legacy.agent = AgentState::Offline;
+    vec![
+        instance(FRONTEND, "frontend-1", "subnet-web00001", "10.0.1.10"),
+        backend1,
+        instance("ins-backend2", "backend-2", "subnet-app00001", "10.0.2.12"),
+        worker1,
+        instance("ins-worker02", "worker-2", "subnet-app00001", "10.0.2.22"),
+        instance(
+            "ins-worker03",
+            "worker-3 (private only)",
+            "subnet-app00001",
+            "10.0.2.23",
+        ),
+        legacy,
+    ]
 }

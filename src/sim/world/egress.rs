@@ -117,3 +117,78 @@ fn affinity(instance: &Instance, n: usize) -> usize {
     let ip = parse_ip(&instance.private_ip).unwrap_or(0);
     (ip as usize) % n.max(1)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::sim::scenario::ScenarioSource;
+    use crate::sim::world::{Route, World};
+
+    const ECHO: &str = "104.21.54.91";
+
+    fn world() -> World {
+        World::from_scenario(ScenarioSource::Tutorial.load().unwrap(), 1).unwrap()
+    }
+
+    fn add(w: &mut World, destination: &str, gateway_type: &str, gateway_id: &str) {
+        let mut route = Route {
+            id: 0,
+            item_id: String::new(),
+            destination: destination.into(),
+            gateway_type: gateway_type.into(),
+            gateway_id: gateway_id.into(),
+            description: String::new(),
+            enabled: true,
+            route_type: "USER".into(),
+            created_time: String::new(),
+        };
+        w.fill_route_ids(&mut route);
+        w.route_tables
+            .get_mut("rtb-default0")
+            .unwrap()
+            .routes
+            .push(route);
+    }
+
+    #[test]
+    fn the_longest_matching_prefix_decides_the_next_hop() {
+        let mut w = world();
+        // A more specific route to the echo service through a gateway CVM (backend-1 at
+        // 10.0.2.11, which has an ordinary public IP) beats a shorter EIP-type route.
+        add(&mut w, "0.0.0.0/0", "EIP", "0");
+        add(&mut w, "104.16.0.0/12", "NORMAL_CVM", "10.0.2.11");
+        assert_eq!(
+            w.egress_ip("ins-worker02", ECHO),
+            None,
+            "the gateway loops back to itself"
+        );
+        w.route_tables.get_mut("rtb-default0").unwrap().routes.pop();
+        assert_eq!(
+            w.egress_ip("ins-worker02", ECHO).as_deref(),
+            Some("119.28.20.22")
+        );
+        assert_eq!(
+            w.egress_ip("ins-worker03", ECHO),
+            None,
+            "EIP route without a public IP"
+        );
+    }
+
+    #[test]
+    fn a_gateway_route_leaves_with_the_gateways_own_egress_and_routing_loops_give_up() {
+        let mut w = world();
+        add(&mut w, "0.0.0.0/0", "NORMAL_CVM", "10.0.1.10");
+        // The gateway (frontend) shares the table, so its own traffic loops: no way out.
+        assert_eq!(w.egress_ip("ins-worker03", ECHO), None);
+    }
+
+    #[test]
+    fn without_a_route_instances_use_their_own_public_ip_or_have_no_way_out() {
+        let w = world();
+        assert_eq!(w.egress_ip("ins-worker03", ECHO), None);
+        assert_eq!(
+            w.egress_ip("ins-backend1", ECHO).as_deref(),
+            Some("119.28.20.11")
+        );
+        assert_eq!(w.egress_ip("ins-nothere", ECHO), None);
+    }
+}
