@@ -5,3 +5,4 @@ mod basics;
 mod harness;
 mod runs;
 mod security;
+mod wizard;

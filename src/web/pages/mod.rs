@@ -5,6 +5,8 @@ pub mod dashboard;
 pub mod new_run;
 pub mod run_actions;
 pub mod runs;
+pub mod step_view;
+pub mod wizard;
 
 use super::routes::{Access, Routes};
 
@@ -24,6 +26,17 @@ pub fn routes() -> Routes {
             run_actions::rollback,
         )
         .post("/runs/{id}/abandon", Access::Operator, run_actions::abandon)
+        .get("/runs/{id}/step/{n}", Access::Viewer, wizard::show)
+        .post(
+            "/runs/{id}/step/{n}/plan",
+            Access::Operator,
+            wizard::preview,
+        )
+        .post(
+            "/runs/{id}/step/{n}/confirm",
+            Access::Operator,
+            wizard::confirm,
+        )
 }
 
 /// For load balancers: answers without a session and without touching the database.

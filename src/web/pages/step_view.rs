@@ -1,0 +1,187 @@
+//! Display models for the wizard's step pages: the exposure table and the plan preview as
+//! plain strings, so templates stay simple (and every cloud-controlled string is escaped by
+//! askama when rendered).
+
+use crate::wizard::{
+    plan::{Change, Plan, Undo},
+    steps::assess::{Egress, ExposureReport, PublicIpKind},
+};
+
+pub struct ExposureLine {
+    pub instance_id: String,
+    pub name: String,
+    pub subnet_id: String,
+    pub public_ip: String,
+    pub kind: &'static str,
+    pub dns_names: String,
+    pub egress: String,
+    pub agent: &'static str,
+    pub protected: bool,
+    /// Suggested for protection (DNS record or tag) before the operator decided.
+    pub suggested: bool,
+    pub reason: String,
+}
+
+pub fn exposure_lines(report: &ExposureReport) -> Vec<ExposureLine> {
+    report
+        .rows
+        .iter()
+        .map(|r| ExposureLine {
+            instance_id: r.instance_id.clone(),
+            name: r.name.clone(),
+            subnet_id: r.subnet_id.clone(),
+            public_ip: r.public_ip.clone().unwrap_or_default(),
+            kind: match r.kind {
+                PublicIpKind::Eip => "EIP",
+                PublicIpKind::Ordinary => "ordinary",
+                PublicIpKind::None => "none",
+            },
+            dns_names: r.dns_names.join(", "),
+            egress: match &r.egress {
+                Some(Egress::Ip { ip }) => ip.clone(),
+                Some(Egress::Failed { detail }) => format!("failed: {detail}"),
+                Some(Egress::Untestable { detail }) => format!("untestable: {detail}"),
+                None => "not tested".into(),
+            },
+            agent: if r.agent_online { "online" } else { "offline" },
+            protected: r.protected,
+            suggested: !r.suggested.is_empty(),
+            reason: if r.reason.is_empty() {
+                r.suggested.join(", ")
+            } else {
+                r.reason.clone()
+            },
+        })
+        .collect()
+}
+
+/// The plan preview: what will change, what undo would do, and what stands in the way.
+#[derive(Default)]
+pub struct PlanView {
+    pub changes: Vec<(String, bool)>,
+    pub undo: Vec<String>,
+    pub conflicts: Vec<String>,
+    pub needs_consent: bool,
+    pub warnings: Vec<String>,
+    pub flips: Vec<String>,
+    pub kept: Vec<String>,
+    pub blocked: bool,
+}
+
+pub fn plan_view(plan: &Plan) -> PlanView {
+    PlanView {
+        changes: plan
+            .changes
+            .iter()
+            .map(|c| (describe_change(c), c.irreversible()))
+            .collect(),
+        undo: plan.undo.iter().map(describe_undo).collect(),
+        conflicts: plan
+            .conflicts
+            .iter()
+            .map(|c| format!("{}: {}", c.subject, c.message))
+            .collect(),
+        needs_consent: plan.conflicts.iter().any(|c| c.needs_consent),
+        warnings: plan.warnings.clone(),
+        flips: plan
+            .flips
+            .iter()
+            .map(|f| {
+                let ip = f.current_public_ip.as_deref().unwrap_or("no public IP");
+                let protected = if f.protected { " — PROTECTED" } else { "" };
+                format!(
+                    "{} ({}) in {}: {ip}{protected}",
+                    f.instance_id, f.name, f.route_table_id
+                )
+            })
+            .collect(),
+        kept: plan
+            .kept
+            .iter()
+            .map(|k| format!("{} keeps {}: {}", k.instance_id, k.ip, k.reason))
+            .collect(),
+        blocked: plan.is_blocked(),
+    }
+}
+
+fn describe_change(c: &Change) -> String {
+    match c {
+        Change::CreateNatGateway {
+            name,
+            bandwidth_mbps,
+            max_connections,
+            new_eips,
+            existing_eips,
+            zone,
+            ..
+        } => {
+            let eips = if existing_eips.is_empty() {
+                format!("{new_eips} new EIP(s)")
+            } else {
+                format!("existing EIPs {}", existing_eips.join(", "))
+            };
+            let zone = zone.as_deref().unwrap_or("zone chosen by Tencent");
+            format!(
+                "Create NAT gateway “{name}”: {bandwidth_mbps} Mbps, {max_connections} connections, {eips}, {zone}"
+            )
+        }
+        Change::AdoptNatGateway { nat_id } => format!("Adopt the existing NAT gateway {nat_id}"),
+        Change::CreateRoute {
+            route_table_id,
+            nat_id,
+        } => {
+            format!("Add 0.0.0.0/0 → {nat_id} to route table {route_table_id}")
+        }
+        Change::ReplaceRoute {
+            route_table_id,
+            nat_id,
+            old,
+        } => format!(
+            "Replace 0.0.0.0/0 → {} {} with → {nat_id} in route table {route_table_id}",
+            old.gateway_type, old.gateway_id
+        ),
+        Change::DisassociateEip {
+            instance_id, ip, ..
+        } => format!("Unbind EIP {ip} from {instance_id}"),
+        Change::ReleaseEip {
+            instance_id, ip, ..
+        } => format!("Release EIP {ip} of {instance_id} (irreversible)"),
+        Change::TransformAddress { instance_id, ip } => {
+            format!("Convert the public IP {ip} of {instance_id} to an EIP and unbind it")
+        }
+        Change::ReturnNormalAddress { instance_id, ip } => {
+            format!("Return the public IP {ip} of {instance_id} (irreversible)")
+        }
+    }
+}
+
+fn describe_undo(u: &Undo) -> String {
+    match u {
+        Undo::DeleteNatGateway {
+            nat_id,
+            allocated_eips,
+            ..
+        } => format!(
+            "Delete the NAT gateway {} (its {} new EIP(s) are unbound, released only if you ask)",
+            nat_id.as_deref().unwrap_or("created by this run"),
+            allocated_eips.len()
+        ),
+        Undo::DeleteRoute {
+            route_table_id,
+            nat_id,
+        } => {
+            format!("Delete the route → {nat_id} from {route_table_id}")
+        }
+        Undo::RestoreRoute {
+            route_table_id,
+            old,
+        } => format!(
+            "Restore 0.0.0.0/0 → {} {} in {route_table_id}",
+            old.gateway_type, old.gateway_id
+        ),
+        Undo::ReassociateEip {
+            instance_id, ip, ..
+        } => format!("Bind {ip} to {instance_id} again"),
+        Undo::CannotUndo { what } => format!("Cannot be undone: {what}"),
+    }
+}

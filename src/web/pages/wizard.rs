@@ -1,0 +1,304 @@
+//! The wizard's step pages (`/runs/{id}/step/{n}`): what was observed, the step's form, the
+//! plan preview (`…/plan`, read-only) and confirm (`…/confirm`, applies in the background and
+//! redirects to the run page, which shows the progress). Forms keep what was typed.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Form,
+    extract::{ConnectInfo, Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+
+use crate::{
+    app::AppState,
+    store::{RunStatus, Step, runs::Run},
+    web::{
+        audit::{self, Entry},
+        auth::session::CurrentUser,
+        error::WebError,
+        layout::Layout,
+        tls::ClientAddr,
+    },
+    wizard::{
+        engine::EngineError,
+        input::{
+            AssessInput, BANDWIDTHS_MBPS, FieldErrors, MAX_CONNECTIONS, ProvisionForm,
+            ProvisionInput, RouteInput, StepInput, VerifyInput,
+        },
+    },
+};
+
+use super::{
+    run_actions::engine_error,
+    runs::{load_run, may_drive, run_id},
+    step_view::{ExposureLine, PlanView, exposure_lines, plan_view},
+};
+
+/// The submitted form, as repeated key/value pairs (checkbox lists repeat their key).
+pub type Fields = Vec<(String, String)>;
+
+fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+fn all<'a>(fields: &'a Fields, name: &str) -> Vec<&'a str> {
+    fields
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "runs/step.html")]
+pub struct StepPage {
+    layout: Layout,
+    run: Run,
+    step: i64,
+    title: &'static str,
+    is_current: bool,
+    can_drive: bool,
+    exposure: Vec<ExposureLine>,
+    fields: Fields,
+    errors: Vec<String>,
+    plan: Option<PlanView>,
+    bandwidths: &'static [u32],
+    connections: &'static [u32],
+}
+
+impl StepPage {
+    /// The submitted value of a field (for re-filling the form).
+    pub fn value(&self, name: &str) -> &str {
+        field(&self.fields, name)
+    }
+
+    pub fn checked(&self, name: &str, value: &str) -> bool {
+        all(&self.fields, name).contains(&value)
+    }
+}
+
+fn parse_step(n: i64) -> Result<Step, WebError> {
+    Step::from_number(n).map_err(|_| WebError::NotFound("Steps are numbered 1 to 4.".into()))
+}
+
+async fn page(
+    state: &AppState,
+    layout: Layout,
+    user: &CurrentUser,
+    run: Run,
+    step: Step,
+    fields: Fields,
+) -> Result<StepPage, WebError> {
+    let exposure = match state
+        .engine
+        .exposure_report(run.id)
+        .await
+        .map_err(engine_error)?
+    {
+        Some(report) if step == Step::Assess => exposure_lines(&report),
+        _ => Vec::new(),
+    };
+    let fields = if fields.is_empty() && step == Step::Assess {
+        // Start from the suggestions: protected rows are pre-ticked.
+        exposure
+            .iter()
+            .filter(|l| l.protected)
+            .map(|l| ("protect".into(), l.instance_id.clone()))
+            .collect()
+    } else {
+        fields
+    };
+    Ok(StepPage {
+        is_current: run.status == RunStatus::Active && run.current_step == step,
+        can_drive: may_drive(user, &run),
+        layout,
+        step: step.number(),
+        title: step.title(),
+        exposure,
+        fields,
+        errors: Vec::new(),
+        plan: None,
+        bandwidths: &BANDWIDTHS_MBPS,
+        connections: &MAX_CONNECTIONS,
+        run,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Path((raw, n)): Path<(String, i64)>,
+) -> Result<StepPage, WebError> {
+    let run = load_run(&state, run_id(&raw)?).await?;
+    page(&state, layout, &user, run, parse_step(n)?, Vec::new()).await
+}
+
+/// Turns the form into the step's input; field errors come back one message per field.
+fn step_input(
+    step: Step,
+    fields: &Fields,
+    run: &Run,
+    state: &AppState,
+) -> Result<StepInput, FieldErrors> {
+    let yes = |name: &str| !field(fields, name).is_empty();
+    Ok(match step {
+        Step::Assess => {
+            let ticked = all(fields, "protect");
+            let suggested: Vec<String> = all(fields, "suggested")
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            StepInput::Assess(AssessInput {
+                protect: ticked
+                    .iter()
+                    .filter(|i| !suggested.iter().any(|s| s == *i))
+                    .map(|s| s.to_string())
+                    .collect(),
+                unprotect: suggested
+                    .iter()
+                    .filter(|s| !ticked.contains(&s.as_str()))
+                    .cloned()
+                    .collect(),
+            })
+        }
+        Step::Provision => {
+            let form = ProvisionForm {
+                adopt_nat_id: Some(field(fields, "adopt_nat_id").to_owned()),
+                name: field(fields, "name").to_owned(),
+                bandwidth_mbps: field(fields, "bandwidth_mbps").to_owned(),
+                max_connections: field(fields, "max_connections").to_owned(),
+                new_eips: field(fields, "new_eips").to_owned(),
+                existing_eips: field(fields, "existing_eips")
+                    .split(',')
+                    .map(|s| s.trim().to_owned())
+                    .collect(),
+                zone: field(fields, "zone").to_owned(),
+            };
+            StepInput::Provision(ProvisionInput::parse(&form)?)
+        }
+        Step::Route => StepInput::Route(RouteInput {
+            replace_existing_default: yes("replace_existing_default"),
+        }),
+        Step::Verify => {
+            let _ = state;
+            let typed = field(fields, "confirm_vpc").trim();
+            StepInput::Verify(VerifyInput {
+                release_eips: yes("release_eips"),
+                return_ordinary: yes("return_ordinary"),
+                confirm_irreversible: !typed.is_empty() && typed == run.vpc_id,
+            })
+        }
+    })
+}
+
+async fn prepare(
+    state: &AppState,
+    user: &CurrentUser,
+    raw: &str,
+    n: i64,
+) -> Result<(Run, Step), WebError> {
+    let run = load_run(state, run_id(raw)?).await?;
+    if !may_drive(user, &run) {
+        return Err(WebError::Forbidden(format!(
+            "Only {} (who started this run) or an admin may drive it.",
+            run.started_by
+        )));
+    }
+    Ok((run, parse_step(n)?))
+}
+
+pub async fn preview(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Path((raw, n)): Path<(String, i64)>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, WebError> {
+    let (run, step) = prepare(&state, &user, &raw, n).await?;
+    let input = step_input(step, &fields, &run, &state);
+    let mut p = page(&state, layout, &user, run.clone(), step, fields).await?;
+    match input {
+        Err(errs) => {
+            p.errors = errs
+                .0
+                .into_iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Ok(input) => match state.engine.plan_step(run.id, &input).await {
+            Ok(plan) => {
+                p.plan = Some(plan_view(&plan));
+                Ok(p.into_response())
+            }
+            Err(e) => refused(p, e),
+        },
+    }
+}
+
+fn refused(mut p: StepPage, e: EngineError) -> Result<Response, WebError> {
+    match e {
+        EngineError::Db(e) => Err(WebError::Internal(e.into())),
+        EngineError::Invalid(errs) => {
+            p.errors = errs
+                .0
+                .into_iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        EngineError::Blocked(conflicts) => {
+            p.errors = conflicts
+                .iter()
+                .map(|c| format!("{}: {}", c.subject, c.message))
+                .collect();
+            Ok((StatusCode::CONFLICT, p).into_response())
+        }
+        other => {
+            p.errors = vec![format!("{other}.")];
+            Ok((StatusCode::CONFLICT, p).into_response())
+        }
+    }
+}
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    ConnectInfo(ClientAddr(peer)): ConnectInfo<ClientAddr>,
+    layout: Layout,
+    user: CurrentUser,
+    Path((raw, n)): Path<(String, i64)>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, WebError> {
+    let (run, step) = prepare(&state, &user, &raw, n).await?;
+    let input = match step_input(step, &fields, &run, &state) {
+        Ok(i) => i,
+        Err(errs) => {
+            return refused(
+                page(&state, layout, &user, run, step, fields).await?,
+                EngineError::Invalid(errs),
+            );
+        }
+    };
+    let details = serde_json::to_value(&input).unwrap_or_default();
+    match state.engine.confirm_step(run.id, input, &user.name).await {
+        Ok(_) => {
+            let target = run.id.to_string();
+            let entry = Entry {
+                actor: &user.name,
+                ip: Some(peer.ip()),
+                action: "run.confirm",
+                target: &target,
+                details,
+            };
+            audit::record(&state, entry).await?;
+            Ok(Redirect::to(&format!("/runs/{}", run.id)).into_response())
+        }
+        Err(e) => refused(page(&state, layout, &user, run, step, fields).await?, e),
+    }
+}

@@ -1,0 +1,146 @@
+//! The whole wizard through the forms, against the simulator.
+
+use natpilot::store::users::Role;
+use reqwest::StatusCode;
+
+use crate::harness::{Browser, TestApp};
+
+const VPC: &str = "vpc-tut0rial";
+
+async fn start(app: &TestApp, b: &mut Browser) -> String {
+    let page = b.get("/runs/new").await;
+    let region = page
+        .attr("#new-run-form input[name=region]", "value")
+        .unwrap();
+    let done = b
+        .post("/runs", &[("region", &region), ("vpc_id", VPC)])
+        .await;
+    let id = done
+        .location()
+        .unwrap()
+        .trim_start_matches("/runs/")
+        .to_owned();
+    app.settle(&id).await;
+    id
+}
+
+/// Previews and confirms a step with these fields; returns the preview page.
+async fn step(
+    app: &TestApp,
+    b: &mut Browser,
+    id: &str,
+    n: u8,
+    fields: &[(&str, &str)],
+) -> crate::harness::Page {
+    b.get(&format!("/runs/{id}/step/{n}")).await;
+    let preview = b.post(&format!("/runs/{id}/step/{n}/plan"), fields).await;
+    assert_eq!(
+        preview.status,
+        StatusCode::OK,
+        "step {n} preview: {}",
+        preview.body
+    );
+    let done = b
+        .post(&format!("/runs/{id}/step/{n}/confirm"), fields)
+        .await;
+    assert_eq!(
+        done.status,
+        StatusCode::SEE_OTHER,
+        "step {n} confirm: {}",
+        done.body
+    );
+    app.settle(id).await;
+    preview
+}
+
+#[tokio::test]
+async fn an_operator_walks_the_whole_wizard_through_the_forms() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start(&app, &mut olga).await;
+    let assess = olga.get(&format!("/runs/{id}/step/1")).await;
+    assert!(
+        assess.count("#exposure-table tbody tr[data-instance-id]") > 0,
+        "{}",
+        assess.body
+    );
+    // Keep the suggested protections as they are.
+    let protect: Vec<String> = assess
+        .html()
+        .select(&scraper::Selector::parse("#exposure-table input[name=protect][checked]").unwrap())
+        .map(|e| e.value().attr("value").unwrap().to_owned())
+        .collect();
+    let suggested: Vec<String> = assess
+        .html()
+        .select(&scraper::Selector::parse("#exposure-table input[name=suggested]").unwrap())
+        .map(|e| e.value().attr("value").unwrap().to_owned())
+        .collect();
+    let mut fields: Vec<(&str, &str)> = protect.iter().map(|p| ("protect", p.as_str())).collect();
+    fields.extend(suggested.iter().map(|s| ("suggested", s.as_str())));
+    step(&app, &mut olga, &id, 1, &fields).await;
+    let nat = [
+        ("name", "egress-nat"),
+        ("bandwidth_mbps", "100"),
+        ("max_connections", "1000000"),
+        ("new_eips", "1"),
+    ];
+    let preview = step(&app, &mut olga, &id, 2, &nat).await;
+    assert!(preview.text("#plan-changes").contains("egress-nat"));
+    let run = olga.get(&format!("/runs/{id}")).await;
+    assert_eq!(run.text("#step-2 .step-state"), "applied", "{}", run.body);
+    step(
+        &app,
+        &mut olga,
+        &id,
+        3,
+        &[("replace_existing_default", "1")],
+    )
+    .await;
+    step(&app, &mut olga, &id, 4, &[]).await;
+    let run = olga.get(&format!("/runs/{id}")).await;
+    assert_eq!(run.text("#run-status"), "completed", "{}", run.body);
+}
+
+#[tokio::test]
+async fn a_bad_provision_form_keeps_the_input_and_names_the_fields() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start(&app, &mut olga).await;
+    step(&app, &mut olga, &id, 1, &[]).await;
+    olga.get(&format!("/runs/{id}/step/2")).await;
+    let bad = olga
+        .post(
+            &format!("/runs/{id}/step/2/plan"),
+            &[
+                ("name", "<b>nat</b>"),
+                ("bandwidth_mbps", "100"),
+                ("max_connections", "1000000"),
+                ("new_eips", "99"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text("#step-errors").contains("new_eips"));
+    assert_eq!(
+        bad.attr("#nat-name", "value").as_deref(),
+        Some("<b>nat</b>")
+    );
+    assert_eq!(bad.attr("#nat-new-eips", "value").as_deref(), Some("99"));
+    assert_eq!(
+        bad.attr("#nat-bandwidth option[selected]", "value")
+            .as_deref(),
+        Some("100")
+    );
+}
+
+#[tokio::test]
+async fn another_operator_cannot_preview_or_confirm_someone_elses_run() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start(&app, &mut olga).await;
+    let mut ivan = app.signed_in("ivan", Role::Operator).await;
+    let page = ivan.get(&format!("/runs/{id}/step/1")).await;
+    assert_eq!(page.count("#confirm-step"), 0);
+    let refused = ivan.post(&format!("/runs/{id}/step/1/confirm"), &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
