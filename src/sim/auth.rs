@@ -2,7 +2,8 @@
 //! `Authorization` header, know the SecretId, check the 5-minute window against wall time,
 //! recompute the signature over the headers as received (the `Host` value verbatim — tccli
 //! sends `Host: http://127.0.0.1:PORT` and signs exactly that) and the raw body.
-//! Reuses `tencent::sign` so client and simulator share one recipe.
+//! Reuses `tencent::sign` so client and simulator share one recipe. The simulator issues no
+//! STS credentials, so an `X-TC-Token` header (tccli sends `TENCENTCLOUD_TOKEN`) is ignored.
 
 use axum::http::HeaderMap;
 
