@@ -133,3 +133,20 @@ impl Default for FaultConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn every_embedded_boot_gets_fresh_keys_on_a_loopback_port() {
+        let (a, b) = (SimConfig::embedded(), SimConfig::embedded());
+        assert_ne!(a.secret_id, b.secret_id);
+        assert_ne!(a.secret_key.expose_secret(), b.secret_key.expose_secret());
+        assert_ne!(a.secret_key.expose_secret(), DEFAULT_SECRET_KEY);
+        assert!(a.listen.ip().is_loopback() && a.listen.port() == 0);
+        assert_eq!(a.scenario, ScenarioSource::Tutorial);
+    }
+}

@@ -86,3 +86,20 @@ async fn instances_without_a_public_ip_report_null_public_addresses() {
         Some(vec!["139.199.10.10".to_string()])
     );
 }
+
+#[tokio::test]
+async fn more_than_100_instance_ids_or_a_malformed_id_are_refused() {
+    let env = tutorial().await;
+    let many = DescribeInstancesRequest {
+        instance_ids: Some((0..101).map(|n| format!("ins-{n:08}")).collect()),
+        ..Default::default()
+    };
+    let error = env.client.call::<DescribeInstances>(REGION, &many).await.unwrap_err();
+    assert_eq!(code(&error), "InvalidParameterValue.LimitExceeded");
+    let malformed = DescribeInstancesRequest {
+        instance_ids: Some(vec!["i-NOPE".into()]),
+        ..Default::default()
+    };
+    let error = env.client.call::<DescribeInstances>(REGION, &malformed).await.unwrap_err();
+    assert_eq!(code(&error), "InvalidParameterValue.InstanceIdMalformed");
+}

@@ -42,6 +42,12 @@ pub fn describe_instances(
             "At most 10 filters with 5 values each.",
         ));
     }
+    if req.instance_ids.as_ref().is_some_and(|ids| ids.len() > 100) {
+        return Err(SimError::new(
+            "InvalidParameterValue.LimitExceeded",
+            "`InstanceIds` takes at most 100 ids per request.",
+        ));
+    }
     for id in req
         .instance_ids
         .iter()
