@@ -94,12 +94,20 @@ async fn more_than_100_instance_ids_or_a_malformed_id_are_refused() {
         instance_ids: Some((0..101).map(|n| format!("ins-{n:08}")).collect()),
         ..Default::default()
     };
-    let error = env.client.call::<DescribeInstances>(REGION, &many).await.unwrap_err();
+    let error = env
+        .client
+        .call::<DescribeInstances>(REGION, &many)
+        .await
+        .unwrap_err();
     assert_eq!(code(&error), "InvalidParameterValue.LimitExceeded");
     let malformed = DescribeInstancesRequest {
         instance_ids: Some(vec!["i-NOPE".into()]),
         ..Default::default()
     };
-    let error = env.client.call::<DescribeInstances>(REGION, &malformed).await.unwrap_err();
+    let error = env
+        .client
+        .call::<DescribeInstances>(REGION, &malformed)
+        .await
+        .unwrap_err();
     assert_eq!(code(&error), "InvalidParameterValue.InstanceIdMalformed");
 }
