@@ -264,7 +264,7 @@ def expect_error(name, code, call):
         check(name, e.get_code() == code and bool(e.get_request_id()), f"{e.get_code()}: {e.get_message()}")
 
 
-def auth(port):
+def auth(_binary, port):
     expect_error("a wrong SecretKey raises AuthFailure.SignatureFailure", "AuthFailure.SignatureFailure",
                  lambda: Sdk(port, secret_key="not-the-key").call("vpc", "DescribeVpcs"))
     expect_error("an unknown SecretId raises AuthFailure.SecretIdNotFound", "AuthFailure.SecretIdNotFound",
@@ -282,7 +282,26 @@ def auth(port):
                  lambda: Sdk(port).common.call_json("DescribeTeapots", {}))
 
 
-def rollout(port):
+def snapshot(binary, port, vpc_id):
+    """`natpilot snapshot` through its CLI against the same simulator: a loadable scenario file."""
+    with tempfile.TemporaryDirectory() as home:
+        out = os.path.join(home, "vpc.json")
+        env = {**os.environ, "HOME": home, "TENCENTCLOUD_SECRET_ID": SECRET_ID,
+               "TENCENTCLOUD_SECRET_KEY": SECRET_KEY}
+        run = subprocess.run([binary, "snapshot", "--region", REGION, "--vpc", vpc_id, "--out", out,
+                              "--endpoint", f"http://127.0.0.1:{port}"],
+                             capture_output=True, text=True, env=env, cwd=home)
+        if not check("natpilot snapshot exits 0", run.returncode == 0, run.stdout + run.stderr):
+            return
+        with open(out) as f:
+            scenario = json.load(f)
+    check("the snapshot holds the VPC, its instances and the new NAT gateway",
+          [v["id"] for v in scenario["vpcs"]] == [vpc_id] and len(scenario["instances"]) == 7
+          and len(scenario["nat_gateways"]) == 1,
+          f"{len(scenario['instances'])} instances, {len(scenario['nat_gateways'])} NAT gateways")
+
+
+def rollout(binary, port):
     sdk = Sdk(port)
     vpc, subnets, tables, instances, eips, wan, agents = describe(sdk, port)
     online = {a["InstanceId"] for a in agents["AutomationAgentSet"] if a["AgentStatus"] == "Online"}
@@ -297,6 +316,7 @@ def rollout(port):
           f"before {before!r}, after {after!r}, NAT EIPs {nat_ips}, exit {task['TaskResult']['ExitCode']}")
     dns(sdk)
     retire(sdk, instances, eips, wan)
+    snapshot(binary, port, vpc["VpcId"])
 
 
 def main():
@@ -307,7 +327,7 @@ def main():
     try:
         for part in (auth, rollout):
             try:
-                part(port)
+                part(sys.argv[1], port)
             except Exception as e:  # one broken step must not hide the others' results
                 check(f"{part.__name__} ran to the end", False, f"{type(e).__name__}: {e}")
     finally:
