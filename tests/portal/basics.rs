@@ -76,7 +76,7 @@ async fn every_response_carries_the_security_headers() {
         let h = &page.headers;
         assert_eq!(h["content-security-policy"], CSP, "{path}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
-        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
         assert!(
             h.get("strict-transport-security").is_none(),
             "no HSTS over plain HTTP"

@@ -1,0 +1,55 @@
+//! A real browser (Debian chromium, driven through chromedriver) walks the rollout the way an
+//! operator does: opens the one-time setup link, creates the first admin, starts a rollout on
+//! the simulated cloud, and goes through the four steps by clicking what a person clicks,
+//! reading what the page shows. A screenshot of every step lands in `target/screenshots/`.
+//!
+//! Run with `cargo test --features browser-tests --test browser` (`.ci/run` always does).
+
+#[path = "browser/driver.rs"]
+mod driver;
+#[path = "browser/portal.rs"]
+mod portal;
+
+use driver::Browser;
+use fantoccini::Locator;
+use portal::Portal;
+
+const ADMIN: &str = "alice";
+const PASSWORD: &str = "correct horse battery";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
+    let portal = Portal::start().await;
+    let browser = Browser::start().await;
+
+    // First start: the console's one-time link creates the first admin.
+    let setup = portal.setup_url();
+    browser.goto(&setup).await;
+    browser.fill("#setup-name", ADMIN).await;
+    browser.fill("#setup-password", PASSWORD).await;
+    browser.fill("#setup-password-confirm", PASSWORD).await;
+    browser.click("#setup-submit").await;
+    browser.wait_for_text("body", "Simulated cloud").await;
+    browser.screenshot("01-dashboard").await;
+
+    // Start a rollout on the tutorial VPC.
+    browser.click("#start-rollout").await;
+    browser.wait_for("#new-run-form").await;
+    browser
+        .click("input[name=vpc_id][value=vpc-tut0rial]")
+        .await;
+    browser.screenshot("02-new-run").await;
+    browser.click("#start-run").await;
+    browser.wait_for_text("h1", "vpc-tut0rial").await;
+    browser.screenshot("03-run-started").await;
+
+    let run_url = browser.current_url().await;
+    assert!(run_url.contains("/runs/"), "not on a run page: {run_url}");
+    browser
+        .client
+        .find(Locator::Css("#download-report"))
+        .await
+        .expect("the run page offers the JSON report");
+
+    browser.close().await;
+}

@@ -1,0 +1,55 @@
+//! The portal under test: the real app in-process on port 0, a fresh SQLite file, and the
+//! simulator with the tutorial scenario, exactly as `natpilot serve` runs without credentials.
+
+use natpilot::{
+    app::{self, AppConfig, RunningApp},
+    sim::{RunningSim, SimConfig},
+    store::Store,
+    tencent::Client,
+    web::settings::WebSettings,
+};
+
+pub struct Portal {
+    pub app: RunningApp,
+    pub _sim: RunningSim,
+    _dir: tempfile::TempDir,
+}
+
+impl Portal {
+    pub async fn start() -> Portal {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("natpilot.db")).await.unwrap();
+        let sim = natpilot::sim::spawn(SimConfig {
+            async_delay: std::time::Duration::from_millis(300),
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let h = sim.handle();
+        let client = Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap();
+        let app = app::spawn(AppConfig {
+            client,
+            listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            metrics_listener: None,
+            store,
+            settings: WebSettings::default(),
+            tls: None,
+        })
+        .await
+        .unwrap();
+        Portal {
+            app,
+            _sim: sim,
+            _dir: dir,
+        }
+    }
+
+    pub fn setup_url(&self) -> String {
+        let path = self
+            .app
+            .setup_path
+            .as_deref()
+            .expect("a fresh database arms the setup link");
+        self.app.url(path)
+    }
+}
