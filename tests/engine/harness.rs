@@ -1,0 +1,131 @@
+//! One engine + one simulator per test.
+
+use std::{sync::Arc, time::Duration};
+
+use natpilot::sim::{RunningSim, ScenarioSource, SimConfig, spawn};
+use natpilot::store::{RunId, RunStatus, Step, Store};
+use natpilot::tencent::{
+    Client, ClientSettings, CredentialSource, Credentials, CredentialsProvider, Endpoint,
+    RetryPolicy,
+};
+use natpilot::wizard::engine::{CrashHook, Engine, EngineOptions};
+use natpilot::wizard::input::*;
+use natpilot::wizard::tencent_cloud::TencentConnector;
+
+pub const REGION: &str = "ap-guangzhou";
+pub const VPC: &str = "vpc-tut0rial";
+
+pub struct Env {
+    pub _dir: tempfile::TempDir,
+    pub sim: RunningSim,
+    pub store: Store,
+    pub engine: Engine,
+    connector: Arc<TencentConnector>,
+}
+
+fn config(scenario: ScenarioSource) -> SimConfig {
+    SimConfig {
+        scenario,
+        // Real clock, short async steps: the engine polls like it would against Tencent Cloud.
+        async_delay: Duration::from_millis(30),
+        manual_clock: false,
+        rate_limit: true,
+        ..SimConfig::default()
+    }
+}
+
+pub async fn start(scenario: ScenarioSource) -> Env {
+    let sim = spawn(config(scenario)).await.expect("simulator starts");
+    let settings = ClientSettings::new(
+        Endpoint::override_url(&sim.endpoint()).unwrap(),
+        CredentialsProvider::fixed(
+            Credentials::new(sim.secret_id(), sim.secret_key()),
+            CredentialSource::Explicit,
+        ),
+    );
+    let mut settings = settings;
+    // Quick backoff keeps fault-injection tests short; the policy is the same otherwise.
+    settings.retry = RetryPolicy {
+        max_attempts: 6,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(200),
+        ..RetryPolicy::default()
+    };
+    let client = Client::new(settings).unwrap();
+    let connector = Arc::new(TencentConnector::new(client, Duration::from_millis(10)));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("natpilot.db")).await.unwrap();
+    let engine = Engine::new(store.clone(), connector.clone(), options());
+    Env {
+        _dir: dir,
+        sim,
+        store,
+        engine,
+        connector,
+    }
+}
+
+pub fn options() -> EngineOptions {
+    EngineOptions {
+        poll: Duration::from_millis(10),
+    }
+}
+
+impl Env {
+    /// A new engine on the same database and cloud, as after a restart.
+    pub fn restart(&self, hook: Option<CrashHook>) -> Engine {
+        match hook {
+            Some(h) => {
+                Engine::with_crash_hook(self.store.clone(), self.connector.clone(), options(), h)
+            }
+            None => Engine::new(self.store.clone(), self.connector.clone(), options()),
+        }
+    }
+}
+
+pub fn provision() -> StepInput {
+    StepInput::Provision(ProvisionInput::Create(NewNat {
+        name: "natpilot-egress".into(),
+        bandwidth_mbps: 100,
+        max_connections: 1_000_000,
+        eips: EipChoice::New(1),
+        zone: None,
+    }))
+}
+
+pub async fn start_run(engine: &Engine) -> RunId {
+    let run = engine.start_run("sim", REGION, VPC, "alice").await.unwrap();
+    let r = engine.wait(run).await.unwrap();
+    assert_eq!(
+        (r.status, r.current_step),
+        (RunStatus::Active, Step::Assess),
+        "{:?}",
+        r.last_error
+    );
+    run
+}
+
+pub async fn confirm(engine: &Engine, run: RunId, input: StepInput) -> RunStatus {
+    engine.confirm_step(run, input, "alice").await.unwrap();
+    let r = engine.wait(run).await.unwrap();
+    if r.status == RunStatus::Failed {
+        eprintln!("step failed: {:?}", r.last_error);
+    }
+    r.status
+}
+
+pub async fn complete(engine: &Engine, run: RunId, route: RouteInput) {
+    assert_eq!(
+        confirm(engine, run, StepInput::Assess(AssessInput::default())).await,
+        RunStatus::Active
+    );
+    assert_eq!(confirm(engine, run, provision()).await, RunStatus::Active);
+    assert_eq!(
+        confirm(engine, run, StepInput::Route(route)).await,
+        RunStatus::Active
+    );
+    assert_eq!(
+        confirm(engine, run, StepInput::Verify(VerifyInput::default())).await,
+        RunStatus::Completed
+    );
+}

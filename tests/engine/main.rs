@@ -1,0 +1,6 @@
+//! The run engine against the simulator, in process: a fresh SQLite file per test and a
+//! simulator on 127.0.0.1:0 with its documented rate limits on. The final world is checked
+//! through the simulator itself.
+
+mod harness;
+mod runs;
