@@ -215,3 +215,57 @@ async fn cloud_controlled_vpc_names_render_escaped_on_the_new_run_page() {
     assert!(page.texts("#vpcs .vpc-name").contains(&payload.to_owned()));
     assert_eq!(page.count("#vpcs script"), 0);
 }
+
+/// Reads an SSE response until `needle` appears (or the stream ends).
+async fn read_sse_until(resp: &mut reqwest::Response, needle: &str) -> String {
+    let mut seen = String::new();
+    // A guard against hanging forever, not a timing assertion.
+    let next = |resp: &mut reqwest::Response| {
+        let fut = resp.chunk();
+        async move {
+            tokio::time::timeout(std::time::Duration::from_secs(60), fut)
+                .await
+                .expect("no SSE data for 60 s")
+        }
+    };
+    while let Some(chunk) = next(resp).await.unwrap() {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+        if seen.contains(needle) {
+            break;
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn the_event_stream_replays_the_timeline_and_delivers_live_progress() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start_run(&app, &mut olga).await;
+    let page = olga.get(&format!("/runs/{id}")).await;
+    let sse = page.attr("#timeline-body", "sse-connect").unwrap();
+    assert!(sse.starts_with(&format!("/runs/{id}/events?after=")));
+    let client = reqwest::Client::new();
+    let cookie = format!("natpilot_session={}", olga.cookie.clone().unwrap());
+    let mut resp = client
+        .get(olga.url(&format!("/runs/{id}/events?after=0")))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let replay = read_sse_until(&mut resp, "run started by olga").await;
+    assert!(replay.contains("event: event"), "{replay}");
+    assert!(replay.contains("<tr data-event-id="), "{replay}");
+    // A live event arrives on the open stream.
+    olga.post(&format!("/runs/{id}/rollback"), &[]).await;
+    let live = read_sse_until(&mut resp, "started a rollback").await;
+    assert!(live.contains("olga started a rollback"), "{live}");
+    app.settle(&id).await;
+}

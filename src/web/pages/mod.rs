@@ -3,6 +3,7 @@
 
 pub mod dashboard;
 pub mod new_run;
+pub mod progress;
 pub mod run_actions;
 pub mod runs;
 pub mod step_view;
@@ -19,6 +20,7 @@ pub fn routes() -> Routes {
         .post("/runs", Access::Operator, new_run::start)
         .get("/runs/{id}", Access::Viewer, runs::detail)
         .get("/runs/{id}/report", Access::Viewer, runs::report_json)
+        .get("/runs/{id}/events", Access::Viewer, progress::stream)
         .post("/runs/{id}/retry", Access::Operator, run_actions::retry)
         .post(
             "/runs/{id}/rollback",

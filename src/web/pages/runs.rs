@@ -160,6 +160,7 @@ pub struct RunPage {
     undo: Vec<UndoRecord>,
     final_report: Option<String>,
     can_drive: bool,
+    last_event_id: i64,
 }
 
 pub async fn detail(
@@ -191,7 +192,9 @@ pub async fn detail(
         .await?
         .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default());
     let can_drive = may_drive(&user, &run);
+    let last_event_id = events.last().map_or(0, |e| e.id);
     Ok(RunPage {
+        last_event_id,
         layout,
         run,
         steps,
