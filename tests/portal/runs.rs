@@ -220,15 +220,12 @@ async fn cloud_controlled_vpc_names_render_escaped_on_the_new_run_page() {
 async fn read_sse_until(resp: &mut reqwest::Response, needle: &str) -> String {
     let mut seen = String::new();
     // A guard against hanging forever, not a timing assertion.
-    let next = |resp: &mut reqwest::Response| {
-        let fut = resp.chunk();
-        async move {
-            tokio::time::timeout(std::time::Duration::from_secs(60), fut)
-                .await
-                .expect("no SSE data for 60 s")
-        }
-    };
-    while let Some(chunk) = next(resp).await.unwrap() {
+    let limit = std::time::Duration::from_secs(60);
+    while let Some(chunk) = tokio::time::timeout(limit, resp.chunk())
+        .await
+        .expect("no SSE data for 60 s")
+        .unwrap()
+    {
         seen.push_str(&String::from_utf8_lossy(&chunk));
         if seen.contains(needle) {
             break;
