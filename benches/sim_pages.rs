@@ -13,6 +13,7 @@ use natpilot::sim::{ScenarioSource, SimConfig};
 use natpilot::tencent::models::{Filter, cvm};
 use natpilot::tencent::{
     Client, ClientSettings, CredentialSource, Credentials, CredentialsProvider, Endpoint,
+    PagedAction,
 };
 
 const VPC: &str = "vpc-large000";
@@ -57,17 +58,26 @@ fn memory() -> String {
     format!("VmRSS {}, VmHWM {}", field("VmRSS:"), field("VmHWM:"))
 }
 
-/// One walk over every instance of the VPC; returns (pages, instances).
+/// One walk over every instance of the VPC, page by page, keeping nothing (so the memory
+/// printed is the simulator's, not a pile of fetched pages); returns (pages, instances).
 async fn walk(client: &Client, region: &str) -> (usize, usize) {
-    let request = cvm::DescribeInstancesRequest {
+    let filter = cvm::DescribeInstancesRequest {
         filters: Some(vec![Filter::one("vpc-id", VPC)]),
         ..Default::default()
     };
-    let all = client
-        .fetch_all::<cvm::DescribeInstances>(region, &request)
-        .await
-        .expect("DescribeInstances pages");
-    (all.len().div_ceil(100), all.len())
+    let (mut pages, mut seen) = (0, 0);
+    loop {
+        let page = cvm::DescribeInstances::page_request(&filter, seen as u64, 100);
+        let response = client
+            .call::<cvm::DescribeInstances>(region, &page)
+            .await
+            .expect("DescribeInstances page");
+        pages += 1;
+        seen += response.instance_set.len();
+        if response.instance_set.is_empty() || seen as i64 >= response.total_count {
+            return (pages, seen);
+        }
+    }
 }
 
 #[tokio::main]
