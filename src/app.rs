@@ -97,6 +97,8 @@ pub async fn build(
     settings: WebSettings,
     client: Client,
 ) -> anyhow::Result<(AppState, Router)> {
+    let metrics = Metrics::default();
+    let client = client.with_observer(Arc::new(metrics.clone()));
     let connector = Arc::new(TencentConnector::new(client.clone(), ENGINE_POLL));
     let engine = Engine::new(
         store.clone(),
@@ -112,7 +114,7 @@ pub async fn build(
     let state = AppState {
         store,
         settings: Arc::new(settings),
-        metrics: Metrics::default(),
+        metrics,
         auth,
         access,
         engine,

@@ -117,3 +117,14 @@ async fn scrape(State(metrics): State<Metrics>) -> impl IntoResponse {
         metrics.render(),
     )
 }
+
+/// Feeds `natpilot_cloud_calls_total` from every call of the cloud client (and its clones).
+impl crate::tencent::CallObserver for Metrics {
+    fn on_call(&self, record: &crate::tencent::CallRecord) {
+        let outcome = match &record.outcome {
+            crate::tencent::CallOutcome::Ok => "ok",
+            crate::tencent::CallOutcome::Error { code } => code.as_str(),
+        };
+        self.cloud_call(record.action, outcome);
+    }
+}

@@ -55,6 +55,17 @@ async fn an_operator_starts_a_rollout_from_the_dashboard_and_sees_the_run() {
     );
     let home = olga.get("/").await;
     assert_eq!(home.texts("#active-runs .run-operator"), vec!["olga"]);
+    let metrics_url = format!("http://{}/metrics", app.app.metrics_addr.unwrap());
+    let metrics = reqwest::get(&metrics_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"natpilot_cloud_calls_total{action="DescribeVpcs",outcome="ok"}"#),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
