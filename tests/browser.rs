@@ -45,6 +45,61 @@ async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
 
     let run_url = browser.current_url().await;
     assert!(run_url.contains("/runs/"), "not on a run page: {run_url}");
+    let run_url = run_url.trim_end_matches('/').to_string();
+
+    // 1 · Assess exposure: the background assessment fills the table with baseline egress;
+    // the frontend behind the DNS records is suggested for protection.
+    browser
+        .open_when_current(&format!("{run_url}/step/1"))
+        .await;
+    browser
+        .wait_for_reloading("#exposure-table", "139.199.10.10")
+        .await;
+    let frontend = browser.text("tr[data-instance-id=ins-fr0ntend]").await;
+    assert!(
+        frontend.contains("dns"),
+        "frontend not suggested for protection: {frontend}"
+    );
+    browser.click("#preview-plan").await;
+    browser.wait_for("#plan").await;
+    browser.screenshot("04-step1-assess").await;
+    browser.click("#confirm-step").await;
+
+    // 2 · Provision the NAT gateway with one new EIP.
+    browser
+        .open_when_current(&format!("{run_url}/step/2"))
+        .await;
+    browser.fill("#nat-name", "natpilot-egress").await;
+    browser.click("#preview-plan").await;
+    browser
+        .wait_for_text("#plan-changes", "Create NAT gateway")
+        .await;
+    browser.screenshot("05-step2-provision").await;
+    browser.click("#confirm-step").await;
+
+    // 3 · Route egress: the preview lists whose egress flips, the protected frontend flagged.
+    browser
+        .open_when_current(&format!("{run_url}/step/3"))
+        .await;
+    browser.click("#preview-plan").await;
+    browser.wait_for_text("#plan-flips", "PROTECTED").await;
+    browser.screenshot("06-step3-route").await;
+    browser.click("#confirm-step").await;
+
+    // 4 · Verify and retire, on the reversible path (the default).
+    browser
+        .open_when_current(&format!("{run_url}/step/4"))
+        .await;
+    browser.click("#preview-plan").await;
+    browser.wait_for("#plan-changes").await;
+    browser.screenshot("07-step4-verify-retire").await;
+    browser.click("#confirm-step").await;
+
+    // The run completes; its page shows the final report.
+    browser.goto(&run_url).await;
+    browser.wait_for_reloading("#run-status", "completed").await;
+    browser.wait_for("#final-report").await;
+    browser.screenshot("08-run-completed").await;
     browser
         .client
         .find(Locator::Css("#download-report"))

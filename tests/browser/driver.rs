@@ -131,6 +131,44 @@ impl Browser {
         }
     }
 
+    /// Text of the first element matching `css`.
+    pub async fn text(&self, css: &str) -> String {
+        self.wait_for(css).await.text().await.unwrap()
+    }
+
+    /// Reloads `url` until the step is open for input (its "Preview the plan" button shows):
+    /// the previous step applies in the background first.
+    pub async fn open_when_current(&self, url: &str) {
+        self.reload_until(url, "#preview-plan", None).await;
+    }
+
+    /// Reloads the current page until an element matching `css` contains `text`.
+    pub async fn wait_for_reloading(&self, css: &str, text: &str) {
+        let url = self.current_url().await;
+        self.reload_until(&url, css, Some(text)).await;
+    }
+
+    async fn reload_until(&self, url: &str, css: &str, text: Option<&str>) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            self.goto(url).await;
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                let found = match text {
+                    Some(t) => element.text().await.unwrap_or_default().contains(t),
+                    None => true,
+                };
+                if found {
+                    return;
+                }
+            }
+            if tokio::time::Instant::now() > deadline {
+                let source = self.client.source().await.unwrap_or_default();
+                panic!("{url} never showed `{css}` {text:?}; page was:\n{source}");
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
     pub async fn click(&self, css: &str) {
         self.wait_for(css).await.click().await.unwrap();
     }
