@@ -77,6 +77,8 @@ pub struct TencentConfig {
     pub endpoint: Option<String>,
     /// Use the international domain `<service>.intl.tencentcloudapi.com`.
     pub international: bool,
+    /// Pin calls to the region's own host `<service>.<region>.tencentcloudapi.com`.
+    pub region_pinned: bool,
     pub secret_id: Option<String>,
     pub secret_key: Option<SecretString>,
     /// STS session token, sent as `X-TC-Token`.
@@ -97,6 +99,7 @@ impl Default for TencentConfig {
             profile: None,
             endpoint: None,
             international: false,
+            region_pinned: false,
             secret_id: None,
             secret_key: None,
             token: None,

@@ -77,11 +77,12 @@ pub async fn run_with_chain(config: &Config, chain: CredentialChain) -> Report {
             };
         }
     };
-    let endpoint = config
-        .tencent
-        .endpoint
-        .clone()
-        .unwrap_or_else(|| "<service>.tencentcloudapi.com".into());
+    let endpoint = match &config.tencent.endpoint {
+        Some(url) => url.clone(),
+        None if config.tencent.international => "<service>.intl.tencentcloudapi.com".into(),
+        None if config.tencent.region_pinned => "<service>.<region>.tencentcloudapi.com".into(),
+        None => "<service>.tencentcloudapi.com".into(),
+    };
     let checks = check_all(&client, &region).await;
     Report::Ran {
         credentials,

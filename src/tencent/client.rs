@@ -55,7 +55,8 @@ impl ClientSettings {
 
 impl ClientSettings {
     /// Settings from the `[tencent]` configuration section and resolved credentials: the
-    /// endpoint override (else the international or default domain), timeouts, attempts, language.
+    /// endpoint override (else the international, region-pinned or default host), timeouts,
+    /// attempts, language.
     pub fn from_config(
         config: &TencentConfig,
         credentials: CredentialsProvider,
@@ -65,6 +66,7 @@ impl ClientSettings {
                 Endpoint::override_url(url).map_err(|e| TencentError::Setup(e.to_string()))?
             }
             None if config.international => Endpoint::International,
+            None if config.region_pinned => Endpoint::RegionPinned,
             None => Endpoint::Default,
         };
         let mut settings = ClientSettings::new(endpoint, credentials);

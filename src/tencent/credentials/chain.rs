@@ -21,67 +21,20 @@ impl CredentialChain {
     pub async fn resolve(&self) -> Result<Resolved, CredentialError> {
         let mut tried = Vec::new();
         let env_region = self.var("TENCENTCLOUD_REGION");
-
         if let Some(creds) = self.explicit_credentials()? {
             return Ok(fixed(creds, CredentialSource::Config, env_region));
         }
         tried.push("configuration: tencent.secret_id / tencent.secret_key not set".to_owned());
-
         if let Some(profile) = &self.profile {
-            // Asked for by name: it must exist.
-            let home = self
-                .home
-                .as_deref()
-                .ok_or_else(|| CredentialError::NotFound {
-                    tried: vec![format!(
-                        "tccli profile `{profile}`: no home directory (HOME unset)"
-                    )],
-                })?;
-            return match files::read_tccli_profile(home, profile)? {
-                Some(p) => self.use_profile(p).await,
-                None => Err(CredentialError::NotFound {
-                    tried: vec![format!(
-                        "tccli profile `{profile}`: {} does not exist",
-                        files::tccli_credential_path(home, profile).display()
-                    )],
-                }),
-            };
+            return self.named_profile(profile).await;
         }
-
         if let Some(creds) = self.env_credentials()? {
             return Ok(fixed(creds, CredentialSource::Environment, env_region));
         }
         tried.push("environment: TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY not set".into());
-
-        if let Some(home) = &self.home {
-            let profile = self
-                .var("TCCLI_PROFILE")
-                .unwrap_or_else(|| "default".into());
-            if let Some(p) = files::read_tccli_profile(home, &profile)? {
-                return self.use_profile(p).await;
-            }
-            tried.push(format!(
-                "tccli profile `{profile}`: {} not found",
-                files::tccli_credential_path(home, &profile).display()
-            ));
+        if let Some(resolved) = self.credential_files(&mut tried, &env_region).await? {
+            return Ok(resolved);
         }
-
-        let ini_path = self
-            .var("TENCENTCLOUD_CREDENTIALS_FILE")
-            .map(Into::into)
-            .or_else(|| {
-                self.home
-                    .as_ref()
-                    .map(|h| h.join(".tencentcloud/credentials"))
-            });
-        if let Some(path) = ini_path {
-            if let Some(creds) = files::read_shared_credentials(&path)? {
-                let source = CredentialSource::SharedCredentialsFile { path };
-                return Ok(fixed(creds, source, env_region));
-            }
-            tried.push(format!("credentials file {}: not found", path.display()));
-        }
-
         match &self.metadata_url {
             Some(url) => match CvmRole::discover(url).await? {
                 Some(role) => {
@@ -97,6 +50,60 @@ impl CredentialChain {
             None => tried.push("CVM role: not checked".into()),
         }
         Err(CredentialError::NotFound { tried })
+    }
+
+    /// A profile asked for by name (`--profile`): it must exist.
+    async fn named_profile(&self, profile: &str) -> Result<Resolved, CredentialError> {
+        let not_found = |why: String| CredentialError::NotFound {
+            tried: vec![format!("tccli profile `{profile}`: {why}")],
+        };
+        let home = self
+            .home
+            .as_deref()
+            .ok_or_else(|| not_found("no home directory (HOME unset)".into()))?;
+        match files::read_tccli_profile(home, profile)? {
+            Some(p) => self.use_profile(p).await,
+            None => Err(not_found(format!(
+                "{} does not exist",
+                files::tccli_credential_path(home, profile).display()
+            ))),
+        }
+    }
+
+    /// The default tccli profile, then the SDKs' INI file.
+    async fn credential_files(
+        &self,
+        tried: &mut Vec<String>,
+        env_region: &Option<String>,
+    ) -> Result<Option<Resolved>, CredentialError> {
+        if let Some(home) = &self.home {
+            let profile = self
+                .var("TCCLI_PROFILE")
+                .unwrap_or_else(|| "default".into());
+            if let Some(p) = files::read_tccli_profile(home, &profile)? {
+                return self.use_profile(p).await.map(Some);
+            }
+            tried.push(format!(
+                "tccli profile `{profile}`: {} not found",
+                files::tccli_credential_path(home, &profile).display()
+            ));
+        }
+        let ini_path = self
+            .var("TENCENTCLOUD_CREDENTIALS_FILE")
+            .map(Into::into)
+            .or_else(|| {
+                self.home
+                    .as_ref()
+                    .map(|h| h.join(".tencentcloud/credentials"))
+            });
+        if let Some(path) = ini_path {
+            if let Some(creds) = files::read_shared_credentials(&path)? {
+                let source = CredentialSource::SharedCredentialsFile { path };
+                return Ok(Some(fixed(creds, source, env_region.clone())));
+            }
+            tried.push(format!("credentials file {}: not found", path.display()));
+        }
+        Ok(None)
     }
 
     fn var(&self, name: &str) -> Option<String> {

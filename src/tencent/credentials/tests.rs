@@ -232,9 +232,12 @@ async fn with_no_source_at_all_the_error_lists_every_source_tried_and_how_to_con
     }
 }
 
-#[tokio::test]
-async fn the_cvm_role_is_used_when_nothing_else_is_configured() {
+/// A metadata service whose credentials expire `lifetime_secs` after each fetch; counts fetches.
+async fn metadata_stub(lifetime_secs: i64) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
     use axum::routing::get;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counter = fetches.clone();
     let app = axum::Router::new()
         .route(
             "/latest/meta-data/cam/security-credentials/",
@@ -242,23 +245,29 @@ async fn the_cvm_role_is_used_when_nothing_else_is_configured() {
         )
         .route(
             "/latest/meta-data/cam/security-credentials/natpilot-role",
-            get(|| async {
-                let expires = chrono::Utc::now().timestamp() + 3600;
+            get(move || async move {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                let expires = chrono::Utc::now().timestamp() + lifetime_secs;
                 axum::Json(serde_json::json!({
-                    "TmpSecretId": "AKIDtmp", "TmpSecretKey": "tmp-secret", "Token": "tmp-token",
-                    "ExpiredTime": expires, "Expiration": "", "Code": "Success"
+                    "TmpSecretId": format!("AKIDtmp{n}"), "TmpSecretKey": "tmp-secret",
+                    "Token": "tmp-token", "ExpiredTime": expires, "Expiration": "", "Code": "Success"
                 }))
             }),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, fetches)
+}
 
+#[tokio::test]
+async fn the_cvm_role_is_used_when_nothing_else_is_configured() {
+    let (url, _) = metadata_stub(3600).await;
     let home = Home::new();
     let mut chain = home.chain(&[]);
     chain.metadata_url = Some(url);
     let (creds, source, _) = resolve(&chain).await;
-    assert_eq!(creds.secret_id, "AKIDtmp");
+    assert_eq!(creds.secret_id, "AKIDtmp0");
     assert_eq!(creds.token.unwrap().expose_secret(), "tmp-token");
     assert_eq!(
         source,
@@ -266,6 +275,31 @@ async fn the_cvm_role_is_used_when_nothing_else_is_configured() {
             role: "natpilot-role".into()
         }
     );
+}
+
+#[tokio::test]
+async fn cvm_role_credentials_are_cached_and_refreshed_within_five_minutes_of_expiry() {
+    use std::sync::atomic::Ordering;
+    let (url, fetches) = metadata_stub(3600).await;
+    let role = CvmRole::discover(&url).await.unwrap().unwrap();
+    role.current().await.unwrap();
+    role.current().await.unwrap();
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        1,
+        "long-lived keys are reused"
+    );
+
+    let (url, fetches) = metadata_stub(200).await;
+    let role = CvmRole::discover(&url).await.unwrap().unwrap();
+    let first = role.current().await.unwrap();
+    let second = role.current().await.unwrap();
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        2,
+        "keys expiring in < 300 s are renewed"
+    );
+    assert_ne!(first.secret_id, second.secret_id);
 }
 
 #[test]
