@@ -323,6 +323,8 @@ def main():
     if len(sys.argv) != 2:
         sys.exit("usage: run.py PATH/TO/natpilot")
     port = free_port()
+    # Absolute, because some checks run tccli/natpilot from a scratch HOME directory.
+    sys.argv[1] = os.path.abspath(sys.argv[1])
     sim = start_sim(sys.argv[1], port)
     try:
         for part in (auth, rollout):
