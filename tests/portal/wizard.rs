@@ -99,6 +99,23 @@ async fn an_operator_walks_the_whole_wizard_through_the_forms() {
     step(&app, &mut olga, &id, 4, &[]).await;
     let run = olga.get(&format!("/runs/{id}")).await;
     assert_eq!(run.text("#run-status"), "completed", "{}", run.body);
+    let sim = app.sim.handle();
+    assert_ne!(
+        sim.egress_ip("ins-backend1").as_deref(),
+        Some("119.28.20.11")
+    );
+
+    // A completed run can still be undone from its page.
+    assert_eq!(run.count("#rollback"), 1, "{}", run.body);
+    let rolled = olga.post(&format!("/runs/{id}/rollback"), &[]).await;
+    assert_eq!(rolled.status, StatusCode::SEE_OTHER, "{}", rolled.body);
+    app.settle(&id).await;
+    let run = olga.get(&format!("/runs/{id}")).await;
+    assert_eq!(run.text("#run-status"), "rolled_back", "{}", run.body);
+    assert_eq!(
+        sim.egress_ip("ins-backend1").as_deref(),
+        Some("119.28.20.11")
+    );
 }
 
 #[tokio::test]
