@@ -210,5 +210,62 @@ fn comment_safe(value: &str) -> String {
     value.chars().filter(|c| !c.is_control()).collect()
 }
 
+/// What a run left in the cloud, read from a fresh inventory: the NAT gateway tagged
+/// `natpilot:run=<run id>` and its EIPs, and every `0.0.0.0/0` route pointing at it.
+/// Bandwidth and connection limits are not part of the observed state, so they are left for
+/// Terraform to read on import.
+pub fn from_inventory(
+    run_id: &str,
+    inventory: &crate::wizard::observed::Inventory,
+) -> RunResources {
+    let nat = inventory
+        .nat_gateways
+        .iter()
+        .find(|n| n.run_tag() == Some(run_id));
+    let routes = nat
+        .map(|nat| {
+            inventory
+                .route_tables
+                .iter()
+                .flat_map(|table| {
+                    table
+                        .routes
+                        .iter()
+                        .filter(|r| r.gateway_type == "NAT" && r.gateway_id == nat.id)
+                        .map(|r| RouteEntryResource {
+                            route_table_id: table.id.clone(),
+                            route_id: r.route_id,
+                            destination: r.destination.clone(),
+                            next_type: r.gateway_type.clone(),
+                            next_hub: r.gateway_id.clone(),
+                            description: r.description.clone(),
+                        })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    RunResources {
+        run_id: run_id.to_string(),
+        nat: nat.map(|n| NatResource {
+            id: n.id.clone(),
+            name: n.name.clone(),
+            vpc_id: inventory.vpc_id.clone(),
+            zone: (!n.zone.is_empty()).then(|| n.zone.clone()),
+            bandwidth: None,
+            max_concurrent: None,
+            eips: n
+                .eips
+                .iter()
+                .map(|(id, ip)| EipResource {
+                    id: id.clone(),
+                    ip: ip.clone(),
+                    name: None,
+                })
+                .collect(),
+        }),
+        routes,
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -105,6 +105,38 @@ async fn an_operator_walks_the_whole_wizard_through_the_forms() {
         Some("119.28.20.11")
     );
 
+    // The topology shows the run's NAT gateway; the Terraform export names it with import ids.
+    let nat = sim.nat_gateways("vpc-tut0rial");
+    let nat_id = nat[0].id.clone();
+    let topology = olga.get(&format!("/runs/{id}/topology")).await;
+    assert_eq!(topology.status, StatusCode::OK, "{}", topology.body);
+    assert_eq!(
+        topology.count(&format!("#topology svg g[data-nat={nat_id}]")),
+        1,
+        "{}",
+        topology.body
+    );
+    assert!(
+        topology.count("#topology .topo-route") >= 1,
+        "{}",
+        topology.body
+    );
+    let tf = olga.get(&format!("/runs/{id}/terraform")).await;
+    assert_eq!(tf.status, StatusCode::OK);
+    assert!(
+        tf.body.contains(&format!(
+            "to = tencentcloud_nat_gateway.natpilot\n  id = \"{nat_id}\""
+        )),
+        "{}",
+        tf.body
+    );
+    assert!(
+        tf.body
+            .contains("resource \"tencentcloud_route_table_entry\""),
+        "{}",
+        tf.body
+    );
+
     // A completed run can still be undone from its page.
     assert_eq!(run.count("#rollback"), 1, "{}", run.body);
     let rolled = olga.post(&format!("/runs/{id}/rollback"), &[]).await;

@@ -114,3 +114,57 @@ fn a_route_to_something_other_than_our_nat_keeps_the_literal_next_hop() {
     let tf = render(&res);
     assert!(tf.contains("  next_hub               = \"nat-other\""));
 }
+
+#[test]
+fn resources_come_from_the_gateway_tagged_with_the_run_and_its_routes() {
+    use crate::wizard::observed::{Inventory, NatGateway, Route, RouteTable};
+    let route = |id: i64, gateway: &str| Route {
+        route_id: id,
+        item_id: format!("rti-{id}"),
+        destination: "0.0.0.0/0".into(),
+        gateway_type: "NAT".into(),
+        gateway_id: gateway.into(),
+        route_type: "USER".into(),
+        enabled: true,
+        description: String::new(),
+    };
+    let nat = |id: &str, tag: &str| NatGateway {
+        id: id.into(),
+        name: format!("{id}-name"),
+        state: "AVAILABLE".into(),
+        eips: vec![(format!("eip-{id}"), "192.0.2.1".into())],
+        tags: vec![("natpilot:run".into(), tag.into())],
+        zone: "ap-guangzhou-3".into(),
+    };
+    let inventory = Inventory {
+        vpc_id: "vpc-1".into(),
+        route_tables: vec![
+            RouteTable {
+                id: "rtb-a".into(),
+                name: "a".into(),
+                main: true,
+                routes: vec![route(7, "nat-ours")],
+            },
+            RouteTable {
+                id: "rtb-b".into(),
+                name: "b".into(),
+                main: false,
+                routes: vec![route(8, "nat-other")],
+            },
+        ],
+        nat_gateways: vec![nat("nat-other", "another-run"), nat("nat-ours", "run-42")],
+        ..Default::default()
+    };
+    let res = from_inventory("run-42", &inventory);
+    let n = res.nat.as_ref().expect("the run's gateway");
+    assert_eq!(n.id, "nat-ours");
+    assert_eq!(n.vpc_id, "vpc-1");
+    assert_eq!(n.eips[0].id, "eip-nat-ours");
+    assert_eq!(res.routes.len(), 1);
+    assert_eq!(res.routes[0].route_table_id, "rtb-a");
+    assert_eq!(res.routes[0].route_id, 7);
+    assert!(render(&res).contains("id = \"7.rtb-a\""));
+
+    let none = from_inventory("run-without-gateway", &inventory);
+    assert!(none.nat.is_none() && none.routes.is_empty());
+}

@@ -2,6 +2,7 @@
 //! start and drive runs, plus the open health check.
 
 pub mod dashboard;
+pub mod exports;
 pub mod new_run;
 pub mod progress;
 pub mod run_actions;
@@ -20,6 +21,16 @@ pub fn routes() -> Routes {
         .post("/runs", Access::Operator, new_run::start)
         .get("/runs/{id}", Access::Viewer, runs::detail)
         .get("/runs/{id}/report", Access::Viewer, runs::report_json)
+        .get(
+            "/runs/{id}/topology",
+            Access::Viewer,
+            exports::topology_page,
+        )
+        .get(
+            "/runs/{id}/terraform",
+            Access::Viewer,
+            exports::terraform_file,
+        )
         .get("/runs/{id}/events", Access::Viewer, progress::stream)
         .post("/runs/{id}/retry", Access::Operator, run_actions::retry)
         .post(

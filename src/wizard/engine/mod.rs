@@ -6,6 +6,7 @@
 mod changes;
 mod ctx;
 mod errors;
+mod inspect;
 mod jobs;
 mod observe;
 mod rollback;

@@ -1,0 +1,87 @@
+//! A run's VPC as it is now: the topology picture (`/runs/{id}/topology`) and the resources
+//! the run left behind as Terraform (`/runs/{id}/terraform`). Both read a fresh inventory
+//! through the engine (read-only; the calls land in the run's ledger) and render it with
+//! the pure functions of `export`.
+
+use std::collections::BTreeSet;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{Path, State},
+    http::header,
+    response::{IntoResponse, Response},
+};
+
+use crate::{
+    app::AppState,
+    export::{terraform, topology},
+    store::{self, runs::Run},
+    web::{error::WebError, layout::Layout},
+};
+
+use super::run_actions::engine_error;
+use super::runs::{load_run, run_id};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "runs/topology.html")]
+pub struct TopologyPage {
+    layout: Layout,
+    run: Run,
+    /// Trusted markup: `topology::render` escapes every cloud-provided string itself.
+    svg: String,
+    protected: usize,
+}
+
+pub async fn topology_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    Path(raw): Path<String>,
+) -> Result<TopologyPage, WebError> {
+    let id = run_id(&raw)?;
+    let run = load_run(&state, id).await?;
+    let inventory = state
+        .engine
+        .current_inventory(id)
+        .await
+        .map_err(engine_error)?;
+    let protected: BTreeSet<String> = store::results::list_protected(state.store.readers(), id)
+        .await?
+        .into_iter()
+        .filter(|p| p.protected)
+        .map(|p| p.instance_id)
+        .collect();
+    let title = format!("VPC {} now", run.vpc_id);
+    Ok(TopologyPage {
+        layout,
+        svg: topology::render(&inventory, &protected, &title),
+        protected: protected.len(),
+        run,
+    })
+}
+
+pub async fn terraform_file(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, WebError> {
+    let id = run_id(&raw)?;
+    load_run(&state, id).await?;
+    let inventory = state
+        .engine
+        .current_inventory(id)
+        .await
+        .map_err(engine_error)?;
+    let body = terraform::render(&terraform::from_inventory(&id.to_string(), &inventory));
+    let disposition = format!("attachment; filename=\"natpilot-run-{id}.tf\"");
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
