@@ -106,5 +106,11 @@ async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
         .await
         .expect("the run page offers the JSON report");
 
+    // The topology picture shows the NAT gateway the run made, with the route leading to it.
+    browser.click("#view-topology").await;
+    browser.wait_for("#topology svg .topo-nat").await;
+    browser.wait_for("#topology svg .topo-route").await;
+    browser.screenshot("09-topology").await;
+
     browser.close().await;
 }

@@ -199,17 +199,17 @@ fn draw_instance(
         p = if is_protected { " topo-protected" } else { "" },
         id = escape(&instance.id),
         ty = y + 15,
-        mark = if is_protected { "🔒 " } else { "" },
+        mark = if is_protected { "* " } else { "" },
         name = escape(&label_of(instance)),
     );
     if !badge.is_empty() {
         let ip = instance.public_ip.as_deref().unwrap_or_default();
         let _ = write!(
             out,
-            r##"<rect class="{class}" x="{bx}" y="{by}" width="84" height="16" rx="3" fill="#fdecea" stroke="#c62828"/><text x="{tx}" y="{ty}" class="topo-badge-text">{badge} {ip}</text>"##,
-            bx = x + 146,
+            r##"<rect class="{class}" x="{bx}" y="{by}" width="98" height="16" rx="3" fill="#fdecea" stroke="#c62828"/><text x="{tx}" y="{ty}" class="topo-badge-text">{badge} {ip}</text>"##,
+            bx = x + 136,
             by = y + 3,
-            tx = x + 150,
+            tx = x + 140,
             ty = y + 15,
             ip = escape(&shorten(ip, 15)),
         );
