@@ -105,6 +105,24 @@ async fn an_operator_walks_the_whole_wizard_through_the_forms() {
         Some("119.28.20.11")
     );
 
+    // After a whole run, the cloud SecretKey, the password and the session token are nowhere
+    // in the raw database bytes or the logs.
+    let session = olga.cookie.clone().unwrap();
+    let db = app.raw_db_bytes();
+    let logs = crate::harness::captured_logs();
+    for secret in [sim.secret_key(), crate::harness::PASSWORD, session.as_str()] {
+        for (what, bytes) in [("database", &db), ("logs", &logs)] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "found a secret in the {what}"
+            );
+        }
+    }
+    assert!(
+        db.windows(12).any(|w| w == b"CreateRoutes"),
+        "the scan must have seen the run's ledger"
+    );
+
     // The topology shows the run's NAT gateway; the Terraform export names it with import ids.
     let nat = sim.nat_gateways("vpc-tut0rial");
     let nat_id = nat[0].id.clone();
