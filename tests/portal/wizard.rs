@@ -211,3 +211,88 @@ async fn another_operator_cannot_preview_or_confirm_someone_elses_run() {
     let refused = ivan.post(&format!("/runs/{id}/step/1/confirm"), &[]).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+const XSS: &str = "<script>alert('x')</script>";
+
+/// The payload after `prefix` is on the page, escaped (askama writes `&#60;`, the SVG `&lt;`).
+fn shows_escaped(body: &str, prefix: &str) -> bool {
+    body.contains(&format!("{prefix}&#60;script&#62;"))
+        || body.contains(&format!("{prefix}&lt;script&gt;"))
+}
+
+/// Instance names, tags, DNS names, route descriptions (cloud-controlled) and the NAT gateway
+/// name (typed by an operator) carry markup; every page that shows them must escape it.
+#[tokio::test]
+async fn hostile_cloud_and_operator_strings_render_escaped_on_every_page() {
+    let app = TestApp::start().await;
+    app.sim.handle().with_world(|w| {
+        let backend = w.instance_mut("ins-backend1").unwrap();
+        backend.name = format!("backend{XSS}");
+        backend.tags.push(natpilot::sim::world::Tag {
+            key: "owner".into(),
+            value: XSS.into(),
+        });
+        for table in w.route_tables.values_mut() {
+            for route in &mut table.routes {
+                route.description = format!("route{XSS}");
+            }
+        }
+        for domain in w.domains.values_mut() {
+            for record in &mut domain.records {
+                if record.name == "www" {
+                    record.name = format!("www{XSS}");
+                }
+            }
+        }
+    });
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start(&app, &mut olga).await;
+    let assess = olga.get(&format!("/runs/{id}/step/1")).await;
+    assert!(
+        shows_escaped(&assess.body, "backend") && shows_escaped(&assess.body, "www"),
+        "{}",
+        assess.body
+    );
+    step(&app, &mut olga, &id, 1, &[]).await;
+    let nat_name = format!("nat{XSS}");
+    let nat = [
+        ("name", nat_name.as_str()),
+        ("bandwidth_mbps", "100"),
+        ("max_connections", "1000000"),
+        ("new_eips", "1"),
+    ];
+    let preview = step(&app, &mut olga, &id, 2, &nat).await;
+    assert!(shows_escaped(&preview.body, "nat"), "{}", preview.body);
+    let mut pages = vec![assess, preview];
+    for path in [
+        "/".to_string(),
+        "/runs".to_string(),
+        format!("/runs/{id}"),
+        format!("/runs/{id}/step/1"),
+        format!("/runs/{id}/step/2"),
+        format!("/runs/{id}/step/3"),
+        format!("/runs/{id}/topology"),
+    ] {
+        pages.push(olga.get(&path).await);
+    }
+    pages.push(
+        olga.post(
+            &format!("/runs/{id}/step/3/plan"),
+            &[("replace_existing_default", "1")],
+        )
+        .await,
+    );
+    for page in &pages {
+        assert!(
+            !page.body.contains("<script>alert"),
+            "unescaped markup in a page:\n{}",
+            page.body
+        );
+    }
+    let topology = &pages[pages.len() - 2];
+    assert!(
+        shows_escaped(&topology.body, "backend"),
+        "{}",
+        topology.body
+    );
+}
