@@ -5,4 +5,5 @@ mod basics;
 mod harness;
 mod runs;
 mod security;
+mod tls;
 mod wizard;
