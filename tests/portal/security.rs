@@ -360,3 +360,65 @@ async fn passwords_and_session_ids_are_nowhere_in_the_database_or_logs() {
     }
     assert!(!logs.is_empty(), "the scan must have seen some logs");
 }
+
+/// Ages every session row by `secs` in one column, as if that much time had passed.
+async fn age_sessions(app: &TestApp, column: &str, secs: i64) {
+    let sql = format!("UPDATE sessions SET {column} = {column} - {secs}");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(app.store().writer())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_session_idle_longer_than_the_idle_timeout_ends() {
+    let app = TestApp::start().await;
+    let mut b = app.signed_in("olga", Role::Operator).await;
+    assert_eq!(b.get("/").await.status, StatusCode::OK);
+    let idle = app.app.state.settings.session_idle.as_secs() as i64;
+    age_sessions(&app, "last_seen_at", idle - 120).await;
+    assert_eq!(
+        b.get("/").await.status,
+        StatusCode::OK,
+        "still within the idle timeout"
+    );
+    age_sessions(&app, "last_seen_at", idle + 120).await;
+    let page = b.get("/").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(
+        page.location().unwrap().starts_with("/login"),
+        "{:?}",
+        page.location()
+    );
+}
+
+#[tokio::test]
+async fn a_session_older_than_the_absolute_timeout_ends_even_when_used() {
+    let app = TestApp::start().await;
+    let mut b = app.signed_in("olga", Role::Operator).await;
+    let absolute = app.app.state.settings.session_absolute.as_secs() as i64;
+    age_sessions(&app, "created_at", absolute + 60).await;
+    let page = b.get("/").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(
+        page.location().unwrap().starts_with("/login"),
+        "{:?}",
+        page.location()
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_request_body_is_refused() {
+    let app = TestApp::start().await;
+    let mut b = app.browser();
+    b.get("/login").await;
+    let huge = "x".repeat(app.app.state.settings.body_limit + 1);
+    let page = b
+        .post("/login", &[("name", "olga"), ("password", &huge)])
+        .await;
+    assert!(
+        page.status == StatusCode::PAYLOAD_TOO_LARGE || page.status == StatusCode::BAD_REQUEST,
+        "{}",
+        page.status
+    );
+}
