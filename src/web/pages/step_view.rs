@@ -157,14 +157,11 @@ fn describe_change(c: &Change) -> String {
 
 fn describe_undo(u: &Undo) -> String {
     match u {
-        Undo::DeleteNatGateway {
-            nat_id,
-            allocated_eips,
-            ..
-        } => format!(
-            "Delete the NAT gateway {} (its {} new EIP(s) are unbound, released only if you ask)",
+        // The gateway's EIPs are read from the gateway itself when rollback runs (they are
+        // not known before it exists), so the text does not count them.
+        Undo::DeleteNatGateway { nat_id, .. } => format!(
+            "Delete the NAT gateway {} (its EIPs are unbound and kept; released only if you ask)",
             nat_id.as_deref().unwrap_or("created by this run"),
-            allocated_eips.len()
         ),
         Undo::DeleteRoute {
             route_table_id,
