@@ -175,7 +175,7 @@ pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
     let (metrics_addr, metrics_server) = match config.metrics_listener {
         Some(listener) => {
             let addr = listener.local_addr()?;
-            let router = web::metrics::router(state.metrics.clone());
+            let router = web::metrics::router(state.metrics.clone(), state.store.clone());
             let task = tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, router).await {
                     tracing::error!(error = %e, "metrics server stopped");

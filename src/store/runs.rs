@@ -337,3 +337,10 @@ pub async fn list(
     });
     Ok(RunPage { runs, next })
 }
+
+/// How many runs are in each status (the `natpilot_runs` gauge). Uses the status index.
+pub async fn count_by_status(conn: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as("SELECT status, COUNT(*) FROM runs GROUP BY status ORDER BY status")
+        .fetch_all(conn)
+        .await
+}

@@ -55,7 +55,7 @@ impl Metrics {
         });
     }
 
-    /// The number of runs currently in `state` (the engine sets these as runs move).
+    /// The number of runs currently in `state` (refreshed from the database at each scrape).
     pub fn set_runs(&self, state: &str, count: i64) {
         self.with(|m| {
             m.runs.insert(state.to_owned(), count);
@@ -105,13 +105,25 @@ pub async fn track(State(metrics): State<Metrics>, req: Request, next: Next) -> 
 }
 
 /// The metrics listener's router: `GET /metrics` only.
-pub fn router(metrics: Metrics) -> Router {
+pub fn router(metrics: Metrics, store: crate::store::Store) -> Router {
     Router::new()
         .route("/metrics", get(scrape))
-        .with_state(metrics)
+        .with_state((metrics, store))
 }
 
-async fn scrape(State(metrics): State<Metrics>) -> impl IntoResponse {
+/// Runs by state are counted at scrape time from the database, so the gauge is right even
+/// for runs other processes or a restart changed.
+async fn scrape(
+    State((metrics, store)): State<(Metrics, crate::store::Store)>,
+) -> impl IntoResponse {
+    match crate::store::runs::count_by_status(store.readers()).await {
+        Ok(counts) => {
+            for (state, n) in counts {
+                metrics.set_runs(&state, n);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not count runs for the metrics"),
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         metrics.render(),

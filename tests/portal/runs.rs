@@ -277,3 +277,23 @@ async fn the_event_stream_replays_the_timeline_and_delivers_live_progress() {
     assert!(live.contains("olga started a rollback"), "{live}");
     app.settle(&id).await;
 }
+
+#[tokio::test]
+async fn metrics_count_runs_by_state_from_the_database() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    seed_runs(&app, 3, "bob").await;
+    start_run(&app, &mut olga).await;
+    let metrics_url = format!("http://{}/metrics", app.app.metrics_addr.unwrap());
+    let body = reqwest::get(&metrics_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The three seeded runs (on other VPCs) and the one just started are all active.
+    assert!(
+        body.contains(r#"natpilot_runs{state="active"} 4"#),
+        "{body}"
+    );
+}
