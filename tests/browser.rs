@@ -48,7 +48,7 @@ async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
     let run_url = run_url.trim_end_matches('/').to_string();
 
     // 1 · Assess exposure: the background assessment fills the table with baseline egress;
-    // the frontend behind the DNS records is suggested for protection.
+    // the frontend behind the DNS records is protected, and says why.
     browser
         .open_when_current(&format!("{run_url}/step/1"))
         .await;
@@ -57,9 +57,14 @@ async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
         .await;
     let frontend = browser.text("tr[data-instance-id=ins-fr0ntend]").await;
     assert!(
-        frontend.contains("dns"),
+        frontend.contains("protected") && frontend.contains("DNS records"),
         "frontend not suggested for protection: {frontend}"
     );
+    // Sorting is a plain link in the column heading.
+    browser.click("th[data-sort=public_ip] a").await;
+    browser
+        .wait_for("th[data-sort=public_ip][aria-sort=ascending]")
+        .await;
     browser.click("#preview-plan").await;
     browser.wait_for("#plan").await;
     browser.screenshot("04-step1-assess").await;

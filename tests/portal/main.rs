@@ -2,6 +2,7 @@
 
 mod admin;
 mod basics;
+mod exposure;
 mod harness;
 mod runs;
 mod security;

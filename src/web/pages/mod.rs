@@ -3,8 +3,10 @@
 
 pub mod dashboard;
 pub mod exports;
+pub mod exposure;
 pub mod new_run;
 pub mod progress;
+pub mod protection;
 pub mod run_actions;
 pub mod runs;
 pub mod step_view;
@@ -39,6 +41,7 @@ pub fn routes() -> Routes {
             run_actions::rollback,
         )
         .post("/runs/{id}/abandon", Access::Operator, run_actions::abandon)
+        .post("/runs/{id}/protection", Access::Operator, protection::set)
         .get("/runs/{id}/step/{n}", Access::Viewer, wizard::show)
         .post(
             "/runs/{id}/step/{n}/plan",

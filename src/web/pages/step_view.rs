@@ -1,59 +1,8 @@
-//! Display models for the wizard's step pages: the exposure table and the plan preview as
-//! plain strings, so templates stay simple (and every cloud-controlled string is escaped by
-//! askama when rendered).
+//! Display models for the wizard's step pages: the plan preview as plain strings, so
+//! templates stay simple (and every cloud-controlled string is escaped by askama when
+//! rendered).
 
-use crate::wizard::{
-    plan::{Change, Plan, Undo},
-    steps::assess::{Egress, ExposureReport, PublicIpKind},
-};
-
-pub struct ExposureLine {
-    pub instance_id: String,
-    pub name: String,
-    pub subnet_id: String,
-    pub public_ip: String,
-    pub kind: &'static str,
-    pub dns_names: String,
-    pub egress: String,
-    pub agent: &'static str,
-    pub protected: bool,
-    /// Suggested for protection (DNS record or tag) before the operator decided.
-    pub suggested: bool,
-    pub reason: String,
-}
-
-pub fn exposure_lines(report: &ExposureReport) -> Vec<ExposureLine> {
-    report
-        .rows
-        .iter()
-        .map(|r| ExposureLine {
-            instance_id: r.instance_id.clone(),
-            name: r.name.clone(),
-            subnet_id: r.subnet_id.clone(),
-            public_ip: r.public_ip.clone().unwrap_or_default(),
-            kind: match r.kind {
-                PublicIpKind::Eip => "EIP",
-                PublicIpKind::Ordinary => "ordinary",
-                PublicIpKind::None => "none",
-            },
-            dns_names: r.dns_names.join(", "),
-            egress: match &r.egress {
-                Some(Egress::Ip { ip }) => ip.clone(),
-                Some(Egress::Failed { detail }) => format!("failed: {detail}"),
-                Some(Egress::Untestable { detail }) => format!("untestable: {detail}"),
-                None => "not tested".into(),
-            },
-            agent: if r.agent_online { "online" } else { "offline" },
-            protected: r.protected,
-            suggested: !r.suggested.is_empty(),
-            reason: if r.reason.is_empty() {
-                r.suggested.join(", ")
-            } else {
-                r.reason.clone()
-            },
-        })
-        .collect()
-}
+use crate::wizard::plan::{Change, Plan, Undo};
 
 /// The plan preview: what will change, what undo would do, and what stands in the way.
 #[derive(Default)]

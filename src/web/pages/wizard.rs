@@ -6,14 +6,14 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Form,
-    extract::{ConnectInfo, Path, State},
+    extract::{ConnectInfo, Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 
 use crate::{
     app::AppState,
-    store::{RunStatus, Step, runs::Run},
+    store::{self, RunStatus, Step, results::ProtectedHost, runs::Run},
     web::{
         audit::{self, Entry},
         auth::session::CurrentUser,
@@ -31,9 +31,10 @@ use crate::{
 };
 
 use super::{
+    exposure::{COLUMNS, ExposureLine, ExposureQuery, exposure_lines, select},
     run_actions::engine_error,
     runs::{load_run, may_drive, run_id},
-    step_view::{ExposureLine, PlanView, exposure_lines, plan_view},
+    step_view::{PlanView, plan_view},
 };
 
 /// The submitted form, as repeated key/value pairs (checkbox lists repeat their key).
@@ -46,14 +47,6 @@ fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
         .map_or("", |(_, v)| v.as_str())
 }
 
-fn all<'a>(fields: &'a Fields, name: &str) -> Vec<&'a str> {
-    fields
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .collect()
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "runs/step.html")]
 pub struct StepPage {
@@ -63,7 +56,11 @@ pub struct StepPage {
     title: &'static str,
     is_current: bool,
     can_drive: bool,
+    /// Step 1: the rows the sort/filter query selects, out of `exposure_total`.
     exposure: Vec<ExposureLine>,
+    exposure_total: usize,
+    query: ExposureQuery,
+    columns: &'static [(&'static str, &'static str)],
     fields: Fields,
     errors: Vec<String>,
     plan: Option<PlanView>,
@@ -77,8 +74,9 @@ impl StepPage {
         field(&self.fields, name)
     }
 
-    pub fn checked(&self, name: &str, value: &str) -> bool {
-        all(&self.fields, name).contains(&value)
+    /// Protection can change while the run waits for the operator (engine `set_protected`).
+    pub fn can_protect(&self) -> bool {
+        self.can_drive && self.run.status == RunStatus::Active
     }
 }
 
@@ -93,26 +91,23 @@ async fn page(
     run: Run,
     step: Step,
     fields: Fields,
+    query: ExposureQuery,
 ) -> Result<StepPage, WebError> {
-    let exposure = match state
-        .engine
-        .exposure_report(run.id)
-        .await
-        .map_err(engine_error)?
-    {
-        Some(report) if step == Step::Assess => exposure_lines(&report),
-        _ => Vec::new(),
-    };
-    let fields = if fields.is_empty() && step == Step::Assess {
-        // Start from the suggestions: protected rows are pre-ticked.
-        exposure
-            .iter()
-            .filter(|l| l.protected)
-            .map(|l| ("protect".into(), l.instance_id.clone()))
-            .collect()
-    } else {
-        fields
-    };
+    let query = query.cleaned();
+    let (mut exposure, mut exposure_total) = (Vec::new(), 0);
+    if step == Step::Assess {
+        let report = state
+            .engine
+            .exposure_report(run.id)
+            .await
+            .map_err(engine_error)?;
+        if let Some(report) = report {
+            let hosts = store::results::list_protected(state.store.readers(), run.id).await?;
+            let lines = exposure_lines(&report, &hosts);
+            exposure_total = lines.len();
+            exposure = select(lines, &query);
+        }
+    }
     Ok(StepPage {
         is_current: run.status == RunStatus::Active && run.current_step == step,
         can_drive: may_drive(user, &run),
@@ -120,6 +115,9 @@ async fn page(
         step: step.number(),
         title: step.title(),
         exposure,
+        exposure_total,
+        query,
+        columns: &COLUMNS,
         fields,
         errors: Vec::new(),
         plan: None,
@@ -134,37 +132,42 @@ pub async fn show(
     layout: Layout,
     user: CurrentUser,
     Path((raw, n)): Path<(String, i64)>,
+    Query(query): Query<ExposureQuery>,
 ) -> Result<StepPage, WebError> {
     let run = load_run(&state, run_id(&raw)?).await?;
-    page(&state, layout, &user, run, parse_step(n)?, Vec::new()).await
+    page(
+        &state,
+        layout,
+        &user,
+        run,
+        parse_step(n)?,
+        Vec::new(),
+        query,
+    )
+    .await
 }
 
 /// Turns the form into the step's input; field errors come back one message per field.
+/// Step 1 takes the protect/unprotect decisions already recorded (`hosts`), not the form.
 fn step_input(
     step: Step,
     fields: &Fields,
     run: &Run,
-    state: &AppState,
+    hosts: &[ProtectedHost],
 ) -> Result<StepInput, FieldErrors> {
     let yes = |name: &str| !field(fields, name).is_empty();
     Ok(match step {
         Step::Assess => {
-            let ticked = all(fields, "protect");
-            let suggested: Vec<String> = all(fields, "suggested")
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
+            let ids = |keep: fn(&ProtectedHost) -> bool| {
+                hosts
+                    .iter()
+                    .filter(|h| keep(h))
+                    .map(|h| h.instance_id.clone())
+                    .collect()
+            };
             StepInput::Assess(AssessInput {
-                protect: ticked
-                    .iter()
-                    .filter(|i| !suggested.iter().any(|s| s == *i))
-                    .map(|s| s.to_string())
-                    .collect(),
-                unprotect: suggested
-                    .iter()
-                    .filter(|s| !ticked.contains(&s.as_str()))
-                    .cloned()
-                    .collect(),
+                protect: ids(|h| h.protected && h.reason == "operator"),
+                unprotect: ids(|h| !h.protected),
             })
         }
         Step::Provision => {
@@ -186,7 +189,6 @@ fn step_input(
             replace_existing_default: yes("replace_existing_default"),
         }),
         Step::Verify => {
-            let _ = state;
             let typed = field(fields, "confirm_vpc").trim();
             StepInput::Verify(VerifyInput {
                 release_eips: yes("release_eips"),
@@ -197,7 +199,7 @@ fn step_input(
     })
 }
 
-async fn prepare(
+pub(super) async fn prepare(
     state: &AppState,
     user: &CurrentUser,
     raw: &str,
@@ -213,16 +215,32 @@ async fn prepare(
     Ok((run, parse_step(n)?))
 }
 
+/// The step's input from the form (and, for step 1, the recorded protection decisions).
+async fn input_for(
+    state: &AppState,
+    step: Step,
+    fields: &Fields,
+    run: &Run,
+) -> Result<Result<StepInput, FieldErrors>, WebError> {
+    let hosts = if step == Step::Assess {
+        store::results::list_protected(state.store.readers(), run.id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(step_input(step, fields, run, &hosts))
+}
+
 pub async fn preview(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
     Path((raw, n)): Path<(String, i64)>,
+    Query(query): Query<ExposureQuery>,
     Form(fields): Form<Fields>,
 ) -> Result<Response, WebError> {
     let (run, step) = prepare(&state, &user, &raw, n).await?;
-    let input = step_input(step, &fields, &run, &state);
-    let mut p = page(&state, layout, &user, run.clone(), step, fields).await?;
+    let input = input_for(&state, step, &fields, &run).await?;
+    let mut p = page(&state, layout, &user, run.clone(), step, fields, query).await?;
     match input {
         Err(errs) => {
             p.errors = errs
@@ -273,14 +291,15 @@ pub async fn confirm(
     layout: Layout,
     user: CurrentUser,
     Path((raw, n)): Path<(String, i64)>,
+    Query(query): Query<ExposureQuery>,
     Form(fields): Form<Fields>,
 ) -> Result<Response, WebError> {
     let (run, step) = prepare(&state, &user, &raw, n).await?;
-    let input = match step_input(step, &fields, &run, &state) {
+    let input = match input_for(&state, step, &fields, &run).await? {
         Ok(i) => i,
         Err(errs) => {
             return refused(
-                page(&state, layout, &user, run, step, fields).await?,
+                page(&state, layout, &user, run, step, fields, query).await?,
                 EngineError::Invalid(errs),
             );
         }
@@ -299,6 +318,9 @@ pub async fn confirm(
             audit::record(&state, entry).await?;
             Ok(Redirect::to(&format!("/runs/{}", run.id)).into_response())
         }
-        Err(e) => refused(page(&state, layout, &user, run, step, fields).await?, e),
+        Err(e) => refused(
+            page(&state, layout, &user, run, step, fields, query).await?,
+            e,
+        ),
     }
 }

@@ -39,6 +39,12 @@ pub struct ExposureRow {
     pub instance_id: String,
     pub name: String,
     pub subnet_id: String,
+    /// Shown in the exposure table; `default` so reports stored before it existed still load.
+    #[serde(default)]
+    pub private_ip: Option<String>,
+    /// The instance's tags as (key, value), shown next to its name.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
     pub route_table_id: Option<String>,
     pub running: bool,
     pub agent_online: bool,
@@ -145,6 +151,8 @@ pub fn exposure(
             instance_id: i.id.clone(),
             name: i.name.clone(),
             subnet_id: i.subnet_id.clone(),
+            private_ip: i.private_ip.clone(),
+            tags: i.tags.clone(),
             route_table_id: inv.table_of(i).map(str::to_owned),
             running: i.state == InstanceState::Running,
             agent_online: i.agent_online,
