@@ -21,12 +21,10 @@ use crate::{
     },
     wizard::{
         engine::{Engine, EngineOptions},
+        poll::Poll,
         tencent_cloud::TencentConnector,
     },
 };
-
-/// How often background jobs poll asynchronous cloud work.
-const ENGINE_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Everything a handler may need; cheap to clone. Handlers take the sub-state they use
 /// (`State<Store>`, `State<Metrics>`, …) through `FromRef`.
@@ -99,12 +97,9 @@ pub async fn build(
 ) -> anyhow::Result<(AppState, Router)> {
     let metrics = Metrics::default();
     let client = client.with_observer(Arc::new(metrics.clone()));
-    let connector = Arc::new(TencentConnector::new(client.clone(), ENGINE_POLL));
-    let engine = Engine::new(
-        store.clone(),
-        connector,
-        EngineOptions { poll: ENGINE_POLL },
-    );
+    // Polls back off from 250 ms to 5 s: quick on the simulator, gentle on Tencent Cloud.
+    let connector = Arc::new(TencentConnector::new(client.clone(), Poll::default()));
+    let engine = Engine::new(store.clone(), connector, EngineOptions::default());
     let resumed = engine.resume().await?;
     if resumed > 0 {
         tracing::info!(resumed, "resumed unfinished runs");

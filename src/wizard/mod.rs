@@ -4,7 +4,7 @@
 //!
 //! Public API for the web layer (handlers never run SQL or cloud calls themselves):
 //! - `engine::Engine::new(store, Arc<dyn cloud::CloudConnector>, EngineOptions)`; the real
-//!   connector is `tencent_cloud::TencentConnector::new(client, poll)`. Call
+//!   connector is `tencent_cloud::TencentConnector::new(client, poll::Poll)`. Call
 //!   `engine.resume().await` once at start-up (restarts unfinished jobs).
 //! - `start_run(account, region, vpc_id, user) -> Result<RunId, StartError>`
 //!   (`StartError::VpcBusy { vpc_id, holder, started_by, since }`, `Invalid(FieldErrors)`); it
@@ -26,5 +26,6 @@ pub mod engine;
 pub mod input;
 pub mod observed;
 pub mod plan;
+pub mod poll;
 pub mod steps;
 pub mod tencent_cloud;

@@ -10,10 +10,12 @@ use natpilot::tencent::{
 };
 use natpilot::wizard::engine::{CrashHook, Engine, EngineOptions};
 use natpilot::wizard::input::*;
+use natpilot::wizard::poll::Poll;
 use natpilot::wizard::tencent_cloud::TencentConnector;
 
 pub const REGION: &str = "ap-guangzhou";
 pub const VPC: &str = "vpc-tut0rial";
+pub const LARGE_VPC: &str = "vpc-large000";
 
 pub struct Env {
     pub _dir: tempfile::TempDir,
@@ -46,13 +48,17 @@ pub async fn start(scenario: ScenarioSource) -> Env {
     let mut settings = settings;
     // Quick backoff keeps fault-injection tests short; the policy is the same otherwise.
     settings.retry = RetryPolicy {
-        max_attempts: 6,
+        // Enough attempts that a 20% fault rate over a few hundred calls never exhausts them.
+        max_attempts: 10,
         base_delay: Duration::from_millis(20),
         max_delay: Duration::from_millis(200),
         ..RetryPolicy::default()
     };
     let client = Client::new(settings).unwrap();
-    let connector = Arc::new(TencentConnector::new(client, Duration::from_millis(10)));
+    let connector = Arc::new(TencentConnector::new(
+        client,
+        Poll::fixed(Duration::from_millis(10)),
+    ));
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("natpilot.db")).await.unwrap();
     let engine = Engine::new(store.clone(), connector.clone(), options());
@@ -67,7 +73,8 @@ pub async fn start(scenario: ScenarioSource) -> Env {
 
 pub fn options() -> EngineOptions {
     EngineOptions {
-        poll: Duration::from_millis(10),
+        poll: Poll::fixed(Duration::from_millis(10)),
+        ..EngineOptions::default()
     }
 }
 
@@ -94,7 +101,11 @@ pub fn provision() -> StepInput {
 }
 
 pub async fn start_run(engine: &Engine) -> RunId {
-    let run = engine.start_run("sim", REGION, VPC, "alice").await.unwrap();
+    start_run_in(engine, VPC).await
+}
+
+pub async fn start_run_in(engine: &Engine, vpc: &str) -> RunId {
+    let run = engine.start_run("sim", REGION, vpc, "alice").await.unwrap();
     let r = engine.wait(run).await.unwrap();
     assert_eq!(
         (r.status, r.current_step),

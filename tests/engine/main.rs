@@ -3,4 +3,5 @@
 //! through the simulator itself.
 
 mod harness;
+mod retire;
 mod runs;

@@ -87,7 +87,9 @@ pub struct Ctx {
     pub cloud: Arc<dyn Cloud>,
     pub events: broadcast::Sender<Event>,
     pub crash: Option<CrashHook>,
-    pub poll: std::time::Duration,
+    pub poll: crate::wizard::poll::Poll,
+    /// How many retirements run at once (`EngineOptions::concurrency`).
+    pub concurrency: usize,
 }
 
 impl Ctx {

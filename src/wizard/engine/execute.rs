@@ -32,6 +32,7 @@ impl Engine {
                     events: self.sender(run.id),
                     crash: self.inner.crash.clone(),
                     poll: self.inner.options.poll,
+                    concurrency: self.inner.options.concurrency.max(1),
                 };
                 self.run_job(&ctx, job).await
             }

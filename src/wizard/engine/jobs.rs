@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::changes::{self, key};
-use super::ctx::{CrashPoint, Ctx, JobError};
-use crate::store::{self, EgressOutcome, EgressPhase, EventLevel, ReportKind, Step, UndoState};
+use super::batch;
+use super::ctx::{Ctx, JobError};
+use crate::store::{self, EgressOutcome, EgressPhase, EventLevel, ReportKind, Step};
 use crate::wizard::cloud::CloudError;
 use crate::wizard::input::AssessInput;
 use crate::wizard::observed::Inventory;
@@ -119,115 +119,12 @@ pub async fn load_egress(
 
 /// Applies the confirmed plan of `step`, then the step's follow-up.
 pub async fn apply(ctx: &Ctx, step: Step, plan: &Plan) -> Result<(), JobError> {
-    let existing: BTreeMap<String, (i64, UndoState)> =
-        store::undo::list(ctx.store.readers(), ctx.id())
-            .await?
-            .into_iter()
-            .filter(|r| r.step == step)
-            .filter_map(|r| {
-                let entry: UndoEntry = serde_json::from_value(r.action).ok()?;
-                Some((entry.key, (r.id, r.state)))
-            })
-            .collect();
-    let mut addresses = if plan.changes.iter().any(touches_addresses) {
-        let ids: Vec<String> = plan.changes.iter().filter_map(instance_of).collect();
-        ctx.cloud.addresses(&ids).await?
-    } else {
-        Vec::new()
-    };
-    for (i, (change, undo)) in plan.changes.iter().zip(&plan.undo).enumerate() {
-        let key = key(change);
-        let record = match existing.get(&key) {
-            Some((_, UndoState::Done | UndoState::NotNeeded | UndoState::Irreversible)) => continue,
-            Some((id, _)) => *id,
-            None => {
-                let entry = UndoEntry {
-                    key: key.clone(),
-                    undo: undo.clone(),
-                };
-                store::undo::insert_pending(ctx.store.writer(), ctx.id(), step, &to_json(&entry))
-                    .await?
-            }
-        };
-        ctx.crash_at(CrashPoint::UndoWritten, &key)?;
-        let applied = changes::apply(ctx, change, &mut addresses).await?;
-        ctx.crash_at(CrashPoint::CallSent, &key)?;
-        let final_undo = applied.undo.unwrap_or_else(|| undo.clone());
-        let state = match (&final_undo, applied.called) {
-            (Undo::CannotUndo { .. }, _) if change.irreversible() => UndoState::Irreversible,
-            (Undo::CannotUndo { .. }, _) => UndoState::Done,
-            _ => UndoState::Done,
-        };
-        let entry = to_json(&UndoEntry {
-            key: key.clone(),
-            undo: final_undo,
-        });
-        let note = (!applied.called).then_some("already in place; not repeated");
-        store::undo::set_state(ctx.store.writer(), record, state, Some(&entry), note).await?;
-        ctx.event(
-            Some(step),
-            EventLevel::Info,
-            &describe(change, applied.called),
-            json!({"change": i, "key": key}),
-        )
-        .await?;
-        ctx.crash_at(CrashPoint::ResultRecorded, &key)?;
-    }
+    batch::apply_changes(ctx, step, plan).await?;
     match step {
         Step::Assess => Ok(()),
         Step::Provision => after_provision(ctx, plan).await,
         Step::Route => after_route(ctx, plan).await,
         Step::Verify => after_verify(ctx).await,
-    }
-}
-
-fn touches_addresses(c: &Change) -> bool {
-    instance_of(c).is_some()
-}
-
-fn instance_of(c: &Change) -> Option<String> {
-    match c {
-        Change::DisassociateEip { instance_id, .. }
-        | Change::ReleaseEip { instance_id, .. }
-        | Change::TransformAddress { instance_id, .. }
-        | Change::ReturnNormalAddress { instance_id, .. } => Some(instance_id.clone()),
-        _ => None,
-    }
-}
-
-fn describe(change: &Change, called: bool) -> String {
-    let what = match change {
-        Change::CreateNatGateway { name, .. } => format!("created NAT gateway {name:?}"),
-        Change::AdoptNatGateway { nat_id } => format!("adopted NAT gateway {nat_id}"),
-        Change::CreateRoute {
-            route_table_id,
-            nat_id,
-        } => format!("added 0.0.0.0/0 → {nat_id} to {route_table_id}"),
-        Change::ReplaceRoute {
-            route_table_id,
-            nat_id,
-            old,
-        } => {
-            format!(
-                "replaced 0.0.0.0/0 → {} {} with → {nat_id} in {route_table_id}",
-                old.gateway_type, old.gateway_id
-            )
-        }
-        Change::DisassociateEip {
-            instance_id, ip, ..
-        } => format!("unbound EIP {ip} from {instance_id} (kept)"),
-        Change::ReleaseEip { ip, .. } => format!("released EIP {ip}"),
-        Change::TransformAddress { instance_id, ip } => {
-            format!("converted {ip} of {instance_id} to an EIP")
-        }
-        Change::ReturnNormalAddress { instance_id, ip } => {
-            format!("returned public IP {ip} of {instance_id}")
-        }
-    };
-    if called {
-        what
-    } else {
-        format!("{what} — found already done")
     }
 }
 
@@ -268,6 +165,7 @@ async fn after_provision(ctx: &Ctx, _plan: &Plan) -> Result<(), JobError> {
         )
     })?;
     let mut last_state = String::new();
+    let mut backoff = ctx.poll.start();
     loop {
         let nats = ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?;
         let nat = nats.iter().find(|n| n.id == nat_id).ok_or_else(|| {
@@ -295,7 +193,7 @@ async fn after_provision(ctx: &Ctx, _plan: &Plan) -> Result<(), JobError> {
                 )
                 .into());
             }
-            _ => tokio::time::sleep(ctx.poll).await,
+            _ => backoff.wait().await,
         }
     }
 }

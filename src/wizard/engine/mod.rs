@@ -3,6 +3,7 @@
 //! restart. Web handlers call only this (and `store` read functions); they never run SQL or
 //! cloud calls themselves.
 
+mod batch;
 mod changes;
 mod ctx;
 mod errors;
@@ -11,7 +12,7 @@ mod jobs;
 mod observe;
 mod rollback;
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc};
 
 use tokio::{sync::broadcast, task::JoinHandle};
 
@@ -22,21 +23,31 @@ pub use rollback::RollbackReport;
 
 use crate::store::{self, RunId, RunStatus, Step, Store, events::Event, runs::Run};
 use crate::wizard::cloud::CloudConnector;
+use crate::wizard::poll::Poll;
 
 /// Knobs of the engine; defaults suit the real cloud.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
-    /// Pause between polls of an asynchronous cloud state (NAT gateway creation/deletion).
-    pub poll: Duration,
+    /// Pauses between polls of an asynchronous cloud state (NAT gateway creation/deletion).
+    pub poll: Poll,
+    /// How many instances have their public IPs retired at once in step 4. The client's
+    /// per-action limiter keeps the calls within the documented rates (reference §3.5); this
+    /// only needs to be large enough to keep DisassociateAddress (10/s) busy while each
+    /// retirement waits for its task, and small enough not to flood the database.
+    pub concurrency: usize,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
-            poll: Duration::from_secs(2),
+            poll: Poll::default(),
+            concurrency: DEFAULT_CONCURRENCY,
         }
     }
 }
+
+/// 10 DisassociateAddress/s × up to ~5 s per task on Tencent Cloud, with room to spare.
+pub const DEFAULT_CONCURRENCY: usize = 64;
 
 /// Cheap to clone; share one per process.
 #[derive(Clone)]

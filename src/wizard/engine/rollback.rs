@@ -216,6 +216,7 @@ async fn undo_one(ctx: &Ctx, undo: &Undo, release_nat_eips: bool) -> Result<Outc
 
 /// Polls until the gateway is gone (DeleteNatGateway is asynchronous, reference §4.10).
 async fn wait_gone(ctx: &Ctx, nat_id: &str) -> Result<(), CloudError> {
+    let mut backoff = ctx.poll.start();
     loop {
         let nats = ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?;
         match nats.iter().find(|n| n.id == nat_id) {
@@ -227,7 +228,7 @@ async fn wait_gone(ctx: &Ctx, nat_id: &str) -> Result<(), CloudError> {
                     format!("Tencent Cloud could not delete {nat_id}; retry the rollback"),
                 ));
             }
-            Some(_) => tokio::time::sleep(ctx.poll).await,
+            Some(_) => backoff.wait().await,
         }
     }
 }

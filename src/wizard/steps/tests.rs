@@ -363,6 +363,32 @@ fn verify_retires_only_instances_that_passed_and_are_not_protected() {
 }
 
 #[test]
+fn verify_refuses_to_keep_more_ordinary_ips_as_eips_than_the_eip_quota_allows() {
+    let mut w = world();
+    w.nat_gateways.push(nat("nat-1", Some("run-1")));
+    let tables: BTreeSet<String> = ["rtb-a".to_owned(), "rtb-b".to_owned()].into();
+    let nat_ip = Egress::Ip {
+        ip: "43.0.0.100".into(),
+    };
+    let res = after(&[("ins-api", nat_ip)]);
+    let plan = |w: &Inventory| {
+        verify::plan(
+            w,
+            "nat-1",
+            &tables,
+            &res,
+            &BTreeSet::new(),
+            &VerifyInput::default(),
+        )
+    };
+    assert!(plan(&w).conflicts.is_empty(), "one transform, 17 EIPs free");
+    w.quota.used = 20;
+    let blocked = plan(&w);
+    assert_eq!(blocked.conflicts.len(), 1);
+    assert!(blocked.conflicts[0].message.contains("raise the EIP quota"));
+}
+
+#[test]
 fn verify_keeps_ips_of_instances_whose_egress_is_not_a_nat_eip() {
     let mut w = world();
     w.nat_gateways.push(nat("nat-1", None));

@@ -73,6 +73,7 @@ pub fn plan(
         }
         retire(&mut plan, &i.id, &ip, eip.map(|a| a.id.as_str()), input);
     }
+    check_quota(&mut plan, inv);
     if plan.has_irreversible() && !input.confirm_irreversible {
         plan.conflict(
             "irreversible",
@@ -86,6 +87,29 @@ pub fn plan(
         );
     }
     plan
+}
+
+/// TransformAddress turns an ordinary IP into an EIP, which counts against the account's EIP
+/// quota (it fails with `AddressQuotaLimitExceeded`, reference §4.18): refuse up front rather
+/// than stop halfway through the retirements. An unknown quota (limit 0) is not checked.
+fn check_quota(plan: &mut Plan, inv: &Inventory) {
+    let transforms = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c, Change::TransformAddress { .. }))
+        .count();
+    let free = inv.quota.limit.saturating_sub(inv.quota.used) as usize;
+    if inv.quota.limit > 0 && transforms > free {
+        plan.conflict(
+            "eip_quota",
+            format!(
+                "keeping {transforms} ordinary public IPs as EIPs needs {transforms} free EIPs of \
+                 quota and only {free} are free; raise the EIP quota in the Tencent Cloud console, \
+                 or return the ordinary IPs instead (irreversible)"
+            ),
+            false,
+        );
+    }
 }
 
 fn retire(

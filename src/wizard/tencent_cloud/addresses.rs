@@ -2,7 +2,6 @@
 //! tasks (reference §4.14–4.21).
 
 use super::TencentCloud;
-use super::inventory::IDS_PER_CALL;
 use crate::tencent::models::{Filter, U64Num, vpc};
 use crate::wizard::cloud::CloudError;
 use crate::wizard::observed::{Address, AddressKind};
@@ -20,23 +19,73 @@ impl TencentCloud {
             .into_iter()
             .map(map_address)
             .collect();
-        for chunk in instance_ids.chunks(IDS_PER_CALL / 20) {
-            // ≤5 values per filter (reference §4.24 filter limits).
-            let req = vpc::DescribeAddressesRequest {
-                filters: Some(vec![
-                    Filter::one("address-type", "WanIP"),
-                    Filter::new("instance-id", chunk.iter().cloned()),
-                ]),
-                ..Default::default()
-            };
-            out.extend(
-                self.fetch_all::<vpc::DescribeAddresses>(&req)
-                    .await?
-                    .into_iter()
-                    .map(map_address),
-            );
-        }
+        out.extend(self.ordinary_ips(instance_ids).await?);
         Ok(out)
+    }
+
+    /// The ordinary public IPs of `instance_ids`, in as few DescribeAddresses calls (20/s) as
+    /// we can tell: asking by instance id costs one call per 100 ids (≤100 values per filter,
+    /// §4.14); listing every WanIP of the region costs one call per 100 IPs. The first
+    /// region-wide page says how many there are, so the cheaper way is known after one call.
+    async fn ordinary_ips(&self, instance_ids: &[String]) -> Result<Vec<Address>, CloudError> {
+        const PAGE: usize = 100;
+        let wan = || Filter::one("address-type", "WanIP");
+        let by_id = |chunk: &[String]| vpc::DescribeAddressesRequest {
+            filters: Some(vec![
+                wan(),
+                Filter::new("instance-id", chunk.iter().cloned()),
+            ]),
+            limit: Some(PAGE as i64),
+            ..Default::default()
+        };
+        if instance_ids.len() <= PAGE {
+            if instance_ids.is_empty() {
+                return Ok(vec![]);
+            }
+            return Ok(self.page(&by_id(instance_ids)).await?.0);
+        }
+        let region_page = |offset: usize| vpc::DescribeAddressesRequest {
+            filters: Some(vec![wan()]),
+            offset: Some(offset as i64),
+            limit: Some(PAGE as i64),
+            ..Default::default()
+        };
+        let (mut found, total) = self.page(&region_page(0)).await?;
+        let pages_left = total.saturating_sub(found.len()).div_ceil(PAGE);
+        if pages_left > instance_ids.len().div_ceil(PAGE) {
+            found.clear();
+            for chunk in instance_ids.chunks(PAGE) {
+                let req = by_id(chunk);
+                found.extend(
+                    self.fetch_all::<vpc::DescribeAddresses>(&req)
+                        .await?
+                        .into_iter()
+                        .map(map_address),
+                );
+            }
+            return Ok(found);
+        }
+        while found.len() < total {
+            let (more, _) = self.page(&region_page(found.len())).await?;
+            if more.is_empty() {
+                break;
+            }
+            found.extend(more);
+        }
+        let wanted: std::collections::HashSet<&str> =
+            instance_ids.iter().map(String::as_str).collect();
+        found.retain(|a| a.instance_id.as_deref().is_some_and(|i| wanted.contains(i)));
+        Ok(found)
+    }
+
+    /// One DescribeAddresses page and the total the answer reports.
+    async fn page(
+        &self,
+        req: &vpc::DescribeAddressesRequest,
+    ) -> Result<(Vec<Address>, usize), CloudError> {
+        let r = self.call::<vpc::DescribeAddresses>(req).await?;
+        let total = usize::try_from(r.total_count).unwrap_or(0);
+        Ok((r.address_set.into_iter().map(map_address).collect(), total))
     }
 
     pub(super) async fn do_disassociate(&self, address_id: &str) -> Result<(), CloudError> {
@@ -106,9 +155,14 @@ impl TencentCloud {
             Ok(id) => Ok(id),
             Err(e) => {
                 // A replayed TransformAddress whose first attempt went through fails; the
-                // instance then already holds an EIP, which is the outcome we wanted.
-                let all = self.list_addresses(&[]).await?;
-                let eip = all.into_iter().find(|a| {
+                // instance then already holds an EIP, which is the outcome we wanted. One call
+                // by instance id (not the whole region's EIPs: many retirements run at once).
+                let req = vpc::DescribeAddressesRequest {
+                    filters: Some(vec![Filter::one("instance-id", instance_id)]),
+                    ..Default::default()
+                };
+                let mine = self.fetch_all::<vpc::DescribeAddresses>(&req).await?;
+                let eip = mine.into_iter().map(map_address).find(|a| {
                     a.kind == AddressKind::Eip && a.instance_id.as_deref() == Some(instance_id)
                 });
                 eip.map(|a| a.id).ok_or(e)
@@ -149,9 +203,13 @@ impl TencentCloud {
         }
     }
 
-    /// Polls DescribeTaskResult until the EIP task ends (reference §4.21).
+    /// Polls DescribeTaskResult until the EIP task ends (reference §4.21). A task is never done
+    /// the moment it starts, so the first look waits too: every look spends a request of the
+    /// 20/s DescribeTaskResult budget that all concurrent retirements share.
     async fn wait_task(&self, action: &str, task_id: u64) -> Result<(), CloudError> {
+        let mut backoff = self.poll.start();
         loop {
+            backoff.wait().await;
             let req = vpc::DescribeTaskResultRequest {
                 task_id: Some(U64Num(task_id)),
                 deal_name: None,
@@ -166,7 +224,7 @@ impl TencentCloud {
                         format!("{action} task {task_id} failed"),
                     ));
                 }
-                _ => tokio::time::sleep(self.poll).await,
+                _ => {}
             }
         }
     }

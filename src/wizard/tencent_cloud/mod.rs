@@ -8,23 +8,24 @@ mod egress;
 mod inventory;
 mod nat;
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use crate::store::ledger::ApiCall;
 use crate::tencent::observer::{CallObserver, CallOutcome, CallRecord};
 use crate::tencent::{Action, Client, TencentError};
 use crate::wizard::cloud::{CallScope, Cloud, CloudConnector, CloudError, LedgerSink};
+use crate::wizard::poll::Poll;
 
 /// Hands out per-run clouds sharing one client (one HTTP pool, one rate limiter).
 #[derive(Clone)]
 pub struct TencentConnector {
     client: Client,
-    /// Pause between polls of asynchronous work (EIP tasks, TAT invocations).
-    poll: Duration,
+    /// Pauses between polls of asynchronous work (EIP tasks, TAT invocations).
+    poll: Poll,
 }
 
 impl TencentConnector {
-    pub fn new(client: Client, poll: Duration) -> TencentConnector {
+    pub fn new(client: Client, poll: Poll) -> TencentConnector {
         TencentConnector { client, poll }
     }
 }
@@ -79,7 +80,7 @@ impl CallObserver for LedgerObserver {
 pub struct TencentCloud {
     client: Client,
     region: String,
-    poll: Duration,
+    poll: Poll,
 }
 
 pub(crate) fn cloud_error(action: &str, e: &TencentError) -> CloudError {

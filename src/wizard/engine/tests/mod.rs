@@ -13,6 +13,7 @@ use fake::{Connector, Fake};
 use super::{CrashHook, Engine, EngineOptions};
 use crate::store::{RunId, RunStatus, Step, Store};
 use crate::wizard::input::*;
+use crate::wizard::poll::Poll;
 
 pub struct T {
     pub _dir: tempfile::TempDir,
@@ -23,7 +24,8 @@ pub struct T {
 
 pub fn options() -> EngineOptions {
     EngineOptions {
-        poll: Duration::from_millis(1),
+        poll: Poll::fixed(Duration::from_millis(1)),
+        ..EngineOptions::default()
     }
 }
 

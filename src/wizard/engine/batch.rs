@@ -1,0 +1,262 @@
+//! Applying a confirmed plan's changes, each with its undo record written before the call and
+//! its result recorded after it. Changes of the NAT and route steps run one by one; the
+//! retirements of step 4 run as one chain per instance (TransformAddress, then
+//! DisassociateAddress, then any release — in plan order), many chains at once, because each
+//! waits seconds for its EIP task while DisassociateAddress allows 10 calls a second (reference
+//! §3.5). The client's per-action limiter keeps the concurrent calls within those rates.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures_util::StreamExt as _;
+use serde_json::json;
+
+use super::changes::{self, key};
+use super::ctx::{CrashPoint, Ctx, JobError};
+use super::jobs::{UndoEntry, to_json};
+use crate::store::{self, EventLevel, Step, UndoState};
+use crate::wizard::observed::Address;
+use crate::wizard::plan::{Change, Plan, Undo};
+
+/// Undo records this step already has, by change key: a resumed or retried step finds them.
+type Existing = BTreeMap<String, (i64, UndoState)>;
+
+/// One change of the plan: its position (for events), the change and its planned undo.
+type Item<'a> = (usize, &'a Change, &'a Undo);
+
+/// Applies every change of `plan` not yet recorded as done.
+pub async fn apply_changes(ctx: &Ctx, step: Step, plan: &Plan) -> Result<(), JobError> {
+    let existing = existing_records(ctx, step).await?;
+    let items: Vec<Item> = plan
+        .changes
+        .iter()
+        .zip(&plan.undo)
+        .enumerate()
+        .map(|(i, (c, u))| (i, c, u))
+        .collect();
+    let (retirements, others): (Vec<Item>, Vec<Item>) = items
+        .into_iter()
+        .partition(|(_, c, _)| instance_of(c).is_some());
+    for item in others {
+        apply_one(ctx, step, &existing, item, &mut Vec::new()).await?;
+    }
+    if retirements.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = retirements
+        .iter()
+        .filter_map(|(_, c, _)| instance_of(c))
+        .collect();
+    // One snapshot for all chains, taken after any crash: reconcile-first needs the truth now.
+    let snapshot = ctx.cloud.addresses(&ids).await?;
+    let chains = chains(retirements, snapshot);
+    run_chains(ctx, step, &existing, chains).await
+}
+
+async fn existing_records(ctx: &Ctx, step: Step) -> sqlx::Result<Existing> {
+    Ok(store::undo::list(ctx.store.readers(), ctx.id())
+        .await?
+        .into_iter()
+        .filter(|r| r.step == step)
+        .filter_map(|r| {
+            let entry: UndoEntry = serde_json::from_value(r.action).ok()?;
+            Some((entry.key, (r.id, r.state)))
+        })
+        .collect())
+}
+
+/// Runs the chains, `ctx.concurrency` at once. After a cloud error no chain starts another
+/// change, the ones in flight finish and are recorded, and the first error is returned (so
+/// nothing is left half-recorded). A test crash stops everything dead, as a real one would.
+async fn run_chains(
+    ctx: &Ctx,
+    step: Step,
+    existing: &Existing,
+    chains: Vec<Chain<'_>>,
+) -> Result<(), JobError> {
+    let stop = AtomicBool::new(false);
+    // Futures collected first (they start only when polled): a closure inside the stream
+    // would make the job's future lose `Send` (rust-lang/rust#102211).
+    let futures: Vec<_> = chains
+        .into_iter()
+        .map(|chain| run_chain(ctx, step, existing, chain, &stop))
+        .collect();
+    let mut running = futures_util::stream::iter(futures).buffer_unordered(ctx.concurrency);
+    let mut first_error = None;
+    while let Some(result) = running.next().await {
+        match result {
+            Ok(()) => {}
+            Err(e @ JobError::Crashed(_)) => return Err(e),
+            Err(e) => {
+                stop.store(true, Ordering::SeqCst);
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// The changes of one instance, in plan order, with the addresses they touch.
+struct Chain<'a> {
+    items: Vec<Item<'a>>,
+    addresses: Vec<Address>,
+}
+
+async fn run_chain(
+    ctx: &Ctx,
+    step: Step,
+    existing: &Existing,
+    mut chain: Chain<'_>,
+    stop: &AtomicBool,
+) -> Result<(), JobError> {
+    for item in chain.items {
+        if stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        apply_one(ctx, step, existing, item, &mut chain.addresses).await?;
+    }
+    Ok(())
+}
+
+/// Groups retirements by instance and hands each group the snapshot's addresses that belong to
+/// it (bound to the instance, or named by one of its changes), so chains share nothing.
+fn chains<'a>(items: Vec<Item<'a>>, snapshot: Vec<Address>) -> Vec<Chain<'a>> {
+    let mut order: Vec<String> = Vec::new();
+    let mut by_instance: HashMap<String, Chain<'a>> = HashMap::new();
+    let mut owner: HashMap<String, String> = HashMap::new();
+    for item in items {
+        let instance = instance_of(item.1).unwrap_or_default();
+        if let Some((ip, id)) = address_of(item.1) {
+            owner.insert(ip.to_owned(), instance.clone());
+            if !id.is_empty() {
+                owner.insert(id.to_owned(), instance.clone());
+            }
+        }
+        let chain = by_instance.entry(instance.clone()).or_insert_with(|| {
+            order.push(instance.clone());
+            Chain {
+                items: Vec::new(),
+                addresses: Vec::new(),
+            }
+        });
+        chain.items.push(item);
+    }
+    for a in snapshot {
+        let who = a
+            .instance_id
+            .clone()
+            .filter(|i| by_instance.contains_key(i))
+            .or_else(|| owner.get(&a.ip).cloned())
+            .or_else(|| owner.get(&a.id).cloned());
+        if let Some(chain) = who.and_then(|i| by_instance.get_mut(&i)) {
+            chain.addresses.push(a);
+        }
+    }
+    order.iter().filter_map(|i| by_instance.remove(i)).collect()
+}
+
+/// One change: undo record first, then the (reconciled) call, then its result and an event.
+async fn apply_one(
+    ctx: &Ctx,
+    step: Step,
+    existing: &Existing,
+    (i, change, undo): Item<'_>,
+    addresses: &mut Vec<Address>,
+) -> Result<(), JobError> {
+    let key = key(change);
+    let record = match existing.get(&key) {
+        Some((_, UndoState::Done | UndoState::NotNeeded | UndoState::Irreversible)) => {
+            return Ok(());
+        }
+        Some((id, _)) => *id,
+        None => {
+            let entry = UndoEntry {
+                key: key.clone(),
+                undo: undo.clone(),
+            };
+            store::undo::insert_pending(ctx.store.writer(), ctx.id(), step, &to_json(&entry))
+                .await?
+        }
+    };
+    ctx.crash_at(CrashPoint::UndoWritten, &key)?;
+    let applied = changes::apply(ctx, change, addresses).await?;
+    ctx.crash_at(CrashPoint::CallSent, &key)?;
+    let final_undo = applied.undo.unwrap_or_else(|| undo.clone());
+    let state = match &final_undo {
+        Undo::CannotUndo { .. } if change.irreversible() => UndoState::Irreversible,
+        _ => UndoState::Done,
+    };
+    let entry = to_json(&UndoEntry {
+        key: key.clone(),
+        undo: final_undo,
+    });
+    let note = (!applied.called).then_some("already in place; not repeated");
+    store::undo::set_state(ctx.store.writer(), record, state, Some(&entry), note).await?;
+    ctx.event(
+        Some(step),
+        EventLevel::Info,
+        &describe(change, applied.called),
+        json!({"change": i, "key": key}),
+    )
+    .await?;
+    ctx.crash_at(CrashPoint::ResultRecorded, &key)
+}
+
+/// The instance whose public IP a change retires (None for NAT and route changes).
+fn instance_of(c: &Change) -> Option<String> {
+    match c {
+        Change::DisassociateEip { instance_id, .. }
+        | Change::ReleaseEip { instance_id, .. }
+        | Change::TransformAddress { instance_id, .. }
+        | Change::ReturnNormalAddress { instance_id, .. } => Some(instance_id.clone()),
+        _ => None,
+    }
+}
+
+/// The (ip, address id) a retirement names; the id is empty before a transform made it.
+fn address_of(c: &Change) -> Option<(&str, &str)> {
+    match c {
+        Change::DisassociateEip { ip, address_id, .. }
+        | Change::ReleaseEip { ip, address_id, .. } => Some((ip, address_id)),
+        Change::TransformAddress { ip, .. } | Change::ReturnNormalAddress { ip, .. } => {
+            Some((ip, ""))
+        }
+        _ => None,
+    }
+}
+
+fn describe(change: &Change, called: bool) -> String {
+    let what = match change {
+        Change::CreateNatGateway { name, .. } => format!("created NAT gateway {name:?}"),
+        Change::AdoptNatGateway { nat_id } => format!("adopted NAT gateway {nat_id}"),
+        Change::CreateRoute {
+            route_table_id,
+            nat_id,
+        } => format!("added 0.0.0.0/0 → {nat_id} to {route_table_id}"),
+        Change::ReplaceRoute {
+            route_table_id,
+            nat_id,
+            old,
+        } => {
+            format!(
+                "replaced 0.0.0.0/0 → {} {} with → {nat_id} in {route_table_id}",
+                old.gateway_type, old.gateway_id
+            )
+        }
+        Change::DisassociateEip {
+            instance_id, ip, ..
+        } => format!("unbound EIP {ip} from {instance_id} (kept)"),
+        Change::ReleaseEip { ip, .. } => format!("released EIP {ip}"),
+        Change::TransformAddress { instance_id, ip } => {
+            format!("converted {ip} of {instance_id} to an EIP")
+        }
+        Change::ReturnNormalAddress { instance_id, ip } => {
+            format!("returned public IP {ip} of {instance_id}")
+        }
+    };
+    if called {
+        what
+    } else {
+        format!("{what} — found already done")
+    }
+}
