@@ -82,12 +82,18 @@ async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
     browser.screenshot("05-step2-provision").await;
     browser.click("#confirm-step").await;
 
-    // 3 · Route egress: the preview lists whose egress flips, the protected frontend flagged.
+    // 3 · Route egress: per route table the planned route and whose egress flips at once,
+    // the protected frontend flagged.
     browser
         .open_when_current(&format!("{run_url}/step/3"))
         .await;
+    browser
+        .wait_for("tr.protected-flip[data-instance-id=ins-fr0ntend]")
+        .await;
     browser.click("#preview-plan").await;
-    browser.wait_for_text("#plan-flips", "PROTECTED").await;
+    browser
+        .wait_for_text(".route-table .planned-change", "Add 0.0.0.0/0")
+        .await;
     browser.screenshot("06-step3-route").await;
     browser.click("#confirm-step").await;
 

@@ -4,6 +4,7 @@ mod admin;
 mod basics;
 mod exposure;
 mod harness;
+mod route_step;
 mod runs;
 mod security;
 mod tls;

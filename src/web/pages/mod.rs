@@ -7,8 +7,10 @@ pub mod exposure;
 pub mod new_run;
 pub mod progress;
 pub mod protection;
+pub mod route_step;
 pub mod run_actions;
 pub mod runs;
+pub mod step_details;
 pub mod step_view;
 pub mod wizard;
 

@@ -34,6 +34,7 @@ use super::{
     exposure::{COLUMNS, ExposureLine, ExposureQuery, exposure_lines, select},
     run_actions::engine_error,
     runs::{load_run, may_drive, run_id},
+    step_details::{self, StepDetails},
     step_view::{PlanView, plan_view},
 };
 
@@ -64,6 +65,8 @@ pub struct StepPage {
     fields: Fields,
     errors: Vec<String>,
     plan: Option<PlanView>,
+    /// Steps 3 and 4: the per-table / per-instance breakdown around the plan.
+    details: StepDetails,
     bandwidths: &'static [u32],
     connections: &'static [u32],
 }
@@ -121,6 +124,7 @@ async fn page(
         fields,
         errors: Vec::new(),
         plan: None,
+        details: StepDetails::default(),
         bandwidths: &BANDWIDTHS_MBPS,
         connections: &MAX_CONNECTIONS,
         run,
@@ -135,16 +139,16 @@ pub async fn show(
     Query(query): Query<ExposureQuery>,
 ) -> Result<StepPage, WebError> {
     let run = load_run(&state, run_id(&raw)?).await?;
-    page(
-        &state,
-        layout,
-        &user,
-        run,
-        parse_step(n)?,
-        Vec::new(),
-        query,
-    )
-    .await
+    let step = parse_step(n)?;
+    let mut p = page(&state, layout, &user, run.clone(), step, Vec::new(), query).await?;
+    if matches!(step, Step::Route | Step::Verify) {
+        let default_input = step_input(step, &Vec::new(), &run, &[]).ok();
+        let (plan, source) =
+            step_details::plan_for_visit(&state, &run, step, default_input, &mut p.errors).await?;
+        p.details = step_details::load(&state, &run, step, plan.as_ref(), source).await?;
+        p.plan = plan.as_ref().map(plan_view);
+    }
+    Ok(p)
 }
 
 /// Turns the form into the step's input; field errors come back one message per field.
@@ -252,6 +256,7 @@ pub async fn preview(
         }
         Ok(input) => match state.engine.plan_step(run.id, &input).await {
             Ok(plan) => {
+                p.details = step_details::load(&state, &run, step, Some(&plan), "preview").await?;
                 p.plan = Some(plan_view(&plan));
                 Ok(p.into_response())
             }

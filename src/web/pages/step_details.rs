@@ -1,0 +1,77 @@
+//! What the Route and Verify step pages show besides the form: a fresh, read-only inventory
+//! of the VPC (through the engine, ledgered) broken down per route table or per instance,
+//! next to the plan — the preview when the step is open, or the plan that was confirmed.
+
+use crate::{
+    app::AppState,
+    store::{self, RunStatus, Step, runs::Run},
+    web::error::WebError,
+    wizard::{engine::EngineError, input::StepInput, plan::Plan},
+};
+
+use super::{
+    route_step::{self, RouteTableView},
+    run_actions::engine_error,
+};
+
+#[derive(Default)]
+pub struct StepDetails {
+    /// Step 3: one section per route table.
+    pub route_tables: Vec<RouteTableView>,
+    /// "preview" or "confirmed": where the plan shown came from.
+    pub plan_source: &'static str,
+}
+
+/// The plan to show on a fresh visit: a preview with the default (safe) input while the step
+/// is open, else the plan that was confirmed for it, if any. Refusals become page errors.
+pub async fn plan_for_visit(
+    state: &AppState,
+    run: &Run,
+    step: Step,
+    default_input: Option<StepInput>,
+    errors: &mut Vec<String>,
+) -> Result<(Option<Plan>, &'static str), WebError> {
+    let open = run.status == RunStatus::Active && run.current_step == step;
+    if let (true, Some(input)) = (open, default_input) {
+        return match state.engine.plan_step(run.id, &input).await {
+            Ok(plan) => Ok((Some(plan), "preview")),
+            Err(EngineError::Db(e)) => Err(e.into()),
+            Err(e) => {
+                errors.push(format!("{e}."));
+                Ok((None, ""))
+            }
+        };
+    }
+    let confirmed = store::steps::get(state.store.readers(), run.id, step)
+        .await?
+        .and_then(|row| serde_json::from_value::<Plan>(row.plan).ok());
+    Ok((confirmed, "confirmed"))
+}
+
+/// The per-table (step 3) breakdown around `plan`; other steps need none.
+pub async fn load(
+    state: &AppState,
+    run: &Run,
+    step: Step,
+    plan: Option<&Plan>,
+    plan_source: &'static str,
+) -> Result<StepDetails, WebError> {
+    if step != Step::Route {
+        return Ok(StepDetails::default());
+    }
+    let inventory = state
+        .engine
+        .current_inventory(run.id)
+        .await
+        .map_err(engine_error)?;
+    let protected = store::results::list_protected(state.store.readers(), run.id)
+        .await?
+        .into_iter()
+        .filter(|h| h.protected)
+        .map(|h| h.instance_id)
+        .collect();
+    Ok(StepDetails {
+        route_tables: route_step::tables(&inventory, plan, &protected),
+        plan_source: if plan.is_some() { plan_source } else { "" },
+    })
+}

@@ -1,0 +1,120 @@
+//! The Route step page: per route table its subnets, current routes and planned change, the
+//! consent control for an existing default route, and whose egress flips at once.
+
+use natpilot::store::users::Role;
+use reqwest::StatusCode;
+
+use crate::harness::{Browser, TestApp};
+use crate::wizard::{start, step};
+
+const NAT: [(&str, &str); 4] = [
+    ("name", "egress-nat"),
+    ("bandwidth_mbps", "100"),
+    ("max_connections", "1000000"),
+    ("new_eips", "1"),
+];
+
+/// A run through steps 1 and 2, waiting at step 3.
+async fn at_route_step(app: &TestApp) -> (Browser, String) {
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start(app, &mut olga).await;
+    step(app, &mut olga, &id, 1, &[]).await;
+    step(app, &mut olga, &id, 2, &NAT).await;
+    (olga, id)
+}
+
+#[tokio::test]
+async fn the_route_step_shows_each_tables_subnets_routes_change_and_whose_egress_flips() {
+    let app = TestApp::start().await;
+    let (mut olga, id) = at_route_step(&app).await;
+    let nat_id = app.sim.handle().nat_gateways("vpc-tut0rial")[0].id.clone();
+    let page = olga.get(&format!("/runs/{id}/step/3")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let table = "section.route-table[data-route-table=rtb-default0]";
+    let mut subnets = page.texts(&format!("{table} table.subnets tbody td:first-child"));
+    subnets.sort();
+    assert_eq!(subnets, ["subnet-app00001", "subnet-web00001"]);
+    let routes = page.text(&format!("{table} table.routes tbody"));
+    assert!(routes.contains("172.16.0.0/16") && routes.contains("NORMAL_CVM 10.0.2.11"));
+    assert_eq!(
+        page.attr(&format!("{table} .planned-change"), "data-change")
+            .as_deref(),
+        Some("create")
+    );
+    assert!(
+        page.text(&format!("{table} .planned-change"))
+            .contains(&nat_id)
+    );
+    assert_eq!(page.count(&format!("{table} table.flips tr.flip")), 7);
+    assert_eq!(
+        page.attr(&format!("{table} tr.protected-flip"), "data-instance-id")
+            .as_deref(),
+        Some("ins-fr0ntend")
+    );
+    let advice = page.text(&format!("{table} .keep-egress"));
+    assert!(
+        advice.contains("Own subnet and route table") && advice.contains("EIP-type route"),
+        "{advice}"
+    );
+    assert_eq!(page.count(".consent-needed"), 0);
+}
+
+#[tokio::test]
+async fn an_existing_default_route_needs_consent_and_the_old_route_is_shown() {
+    let app = TestApp::start().await;
+    app.sim.handle().with_world(|w| {
+        let table = w.route_tables.values_mut().next().unwrap();
+        let mut default = table.routes[0].clone();
+        default.destination = "0.0.0.0/0".into();
+        default.gateway_id = "10.0.2.30".into();
+        default.description = "egress through the legacy proxy".into();
+        table.routes.push(default);
+    });
+    let (mut olga, id) = at_route_step(&app).await;
+    let table = "section.route-table[data-route-table=rtb-default0]";
+    let page = olga.get(&format!("/runs/{id}/step/3")).await;
+    assert_eq!(
+        page.attr(&format!("{table} .planned-change"), "data-change")
+            .as_deref(),
+        Some("blocked"),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.count(&format!("{table} .consent-needed")), 1);
+    assert!(
+        page.text(&format!("{table} tr.default-route"))
+            .contains("NORMAL_CVM 10.0.2.30")
+    );
+    assert_eq!(page.count("#replace-default:not([checked])"), 1);
+
+    let refused = olga.post(&format!("/runs/{id}/step/3/confirm"), &[]).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+
+    let consent = [("replace_existing_default", "1")];
+    let preview = olga
+        .post(&format!("/runs/{id}/step/3/plan"), &consent)
+        .await;
+    assert_eq!(
+        preview
+            .attr(&format!("{table} .planned-change"), "data-change")
+            .as_deref(),
+        Some("replace")
+    );
+    assert!(
+        preview
+            .text(&format!("{table} .old-route"))
+            .contains("NORMAL_CVM 10.0.2.30")
+    );
+    assert_eq!(preview.count("#replace-default[checked]"), 1);
+
+    // Once applied, the page shows the plan as it was confirmed.
+    step(&app, &mut olga, &id, 3, &consent).await;
+    let after = olga.get(&format!("/runs/{id}/step/3")).await;
+    assert!(after.text("#route-tables").contains("as confirmed"));
+    assert_eq!(
+        after
+            .attr(&format!("{table} .planned-change"), "data-change")
+            .as_deref(),
+        Some("replace")
+    );
+}
