@@ -97,9 +97,13 @@ async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
     browser.screenshot("06-step3-route").await;
     browser.click("#confirm-step").await;
 
-    // 4 · Verify and retire, on the reversible path (the default).
+    // 4 · Verify and retire, on the reversible path (the default): egress before/after per
+    // instance, checked against the NAT's EIPs.
     browser
         .open_when_current(&format!("{run_url}/step/4"))
+        .await;
+    browser
+        .wait_for("#egress-table tr[data-instance-id=ins-backend1] [data-verdict=pass]")
         .await;
     browser.click("#preview-plan").await;
     browser.wait_for("#plan-changes").await;

@@ -204,6 +204,13 @@ pub struct VerifyInput {
     pub return_ordinary: bool,
     /// The extra confirmation irreversible choices need (DESIGN invariant).
     pub confirm_irreversible: bool,
+    /// Per-instance choice: these keep their public IP for now (the operator's call).
+    #[serde(default)]
+    pub keep: Vec<String>,
+    /// Per-instance choice: the irreversible path for these only (release the EIP, or
+    /// return the ordinary IP), as if `release_eips`/`return_ordinary` were set for them.
+    #[serde(default)]
+    pub irreversible: Vec<String>,
 }
 
 /// Any step's input, as stored in `run_steps.input`.

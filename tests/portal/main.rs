@@ -8,4 +8,5 @@ mod route_step;
 mod runs;
 mod security;
 mod tls;
+mod verify_step;
 mod wizard;

@@ -12,6 +12,7 @@ pub mod run_actions;
 pub mod runs;
 pub mod step_details;
 pub mod step_view;
+pub mod verify_step;
 pub mod wizard;
 
 use super::routes::{Access, Routes};

@@ -2,22 +2,33 @@
 //! of the VPC (through the engine, ledgered) broken down per route table or per instance,
 //! next to the plan — the preview when the step is open, or the plan that was confirmed.
 
+use std::collections::BTreeSet;
+
 use crate::{
     app::AppState,
-    store::{self, RunStatus, Step, runs::Run},
+    store::{self, EgressPhase, RunStatus, Step, runs::Run},
     web::error::WebError,
-    wizard::{engine::EngineError, input::StepInput, plan::Plan},
+    wizard::{
+        engine::{EngineError, nat_id_of},
+        input::StepInput,
+        plan::Plan,
+    },
 };
 
 use super::{
     route_step::{self, RouteTableView},
     run_actions::engine_error,
+    verify_step::{self, EgressLine},
 };
 
 #[derive(Default)]
 pub struct StepDetails {
     /// Step 3: one section per route table.
     pub route_tables: Vec<RouteTableView>,
+    /// Step 4: egress before/after and the retire plan, per instance.
+    pub egress: Vec<EgressLine>,
+    /// Step 4: the EIPs of the run's NAT gateway (what a passing test prints).
+    pub nat_ips: Vec<String>,
     /// "preview" or "confirmed": where the plan shown came from.
     pub plan_source: &'static str,
 }
@@ -48,7 +59,7 @@ pub async fn plan_for_visit(
     Ok((confirmed, "confirmed"))
 }
 
-/// The per-table (step 3) breakdown around `plan`; other steps need none.
+/// The per-table (step 3) or per-instance (step 4) breakdown around `plan`.
 pub async fn load(
     state: &AppState,
     run: &Run,
@@ -56,7 +67,7 @@ pub async fn load(
     plan: Option<&Plan>,
     plan_source: &'static str,
 ) -> Result<StepDetails, WebError> {
-    if step != Step::Route {
+    if !matches!(step, Step::Route | Step::Verify) {
         return Ok(StepDetails::default());
     }
     let inventory = state
@@ -64,14 +75,29 @@ pub async fn load(
         .current_inventory(run.id)
         .await
         .map_err(engine_error)?;
-    let protected = store::results::list_protected(state.store.readers(), run.id)
+    let readers = state.store.readers();
+    let protected: BTreeSet<String> = store::results::list_protected(readers, run.id)
         .await?
         .into_iter()
         .filter(|h| h.protected)
         .map(|h| h.instance_id)
         .collect();
-    Ok(StepDetails {
-        route_tables: route_step::tables(&inventory, plan, &protected),
+    let mut details = StepDetails {
         plan_source: if plan.is_some() { plan_source } else { "" },
-    })
+        ..StepDetails::default()
+    };
+    if step == Step::Route {
+        details.route_tables = route_step::tables(&inventory, plan, &protected);
+        return Ok(details);
+    }
+    let nat_id = nat_id_of(&state.store, run.id).await?;
+    let nat_ips: BTreeSet<String> = nat_id
+        .and_then(|id| inventory.nat(&id))
+        .map(|n| n.eip_ips().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let baseline = store::results::list_egress(readers, run.id, EgressPhase::Baseline).await?;
+    let after = store::results::list_egress(readers, run.id, EgressPhase::After).await?;
+    details.egress = verify_step::lines(&inventory, &nat_ips, &baseline, &after, plan, &protected);
+    details.nat_ips = nat_ips.into_iter().collect();
+    Ok(details)
 }

@@ -53,7 +53,7 @@ pub fn plan_view(plan: &Plan) -> PlanView {
     }
 }
 
-fn describe_change(c: &Change) -> String {
+pub fn describe_change(c: &Change) -> String {
     match c {
         Change::CreateNatGateway {
             name,

@@ -72,6 +72,16 @@ pub struct StepPage {
 }
 
 impl StepPage {
+    /// The submitted choice for an instance row of the retire plan (`retire` by default).
+    pub fn choice(&self, instance_id: &str) -> &str {
+        self.fields
+            .iter()
+            .filter(|(k, _)| k == "choice")
+            .filter_map(|(_, v)| v.rsplit_once('='))
+            .find(|(id, _)| *id == instance_id)
+            .map_or("retire", |(_, c)| c)
+    }
+
     /// The submitted value of a field (for re-filling the form).
     pub fn value(&self, name: &str) -> &str {
         field(&self.fields, name)
@@ -194,10 +204,22 @@ fn step_input(
         }),
         Step::Verify => {
             let typed = field(fields, "confirm_vpc").trim();
+            // One `choice` per instance row: `<instance id>=retire|keep|irreversible`.
+            let chosen = |what: &str| -> Vec<String> {
+                fields
+                    .iter()
+                    .filter(|(k, _)| k == "choice")
+                    .filter_map(|(_, v)| v.rsplit_once('='))
+                    .filter(|(_, c)| *c == what)
+                    .map(|(id, _)| id.to_owned())
+                    .collect()
+            };
             StepInput::Verify(VerifyInput {
                 release_eips: yes("release_eips"),
                 return_ordinary: yes("return_ordinary"),
                 confirm_irreversible: !typed.is_empty() && typed == run.vpc_id,
+                keep: chosen("keep"),
+                irreversible: chosen("irreversible"),
             })
         }
     })

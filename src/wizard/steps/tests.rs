@@ -432,6 +432,7 @@ fn irreversible_retirement_happens_only_when_asked_and_is_flagged() {
         release_eips: true,
         return_ordinary: true,
         confirm_irreversible: false,
+        ..Default::default()
     };
     let unconfirmed = verify::plan(&w, "nat-1", &tables, &res, &BTreeSet::new(), &input);
     assert!(unconfirmed.is_blocked() && unconfirmed.conflicts[0].needs_consent);

@@ -49,6 +49,10 @@ pub fn plan(
             plan.kept.push(keep("protected"));
             continue;
         }
+        if input.keep.contains(&i.id) {
+            plan.kept.push(keep("kept for now by the operator"));
+            continue;
+        }
         match after.get(&i.id) {
             _ if passed(after.get(&i.id), &nat_ips) => {}
             Some(Egress::Untestable { detail }) => {
@@ -135,7 +139,7 @@ fn retire(
                 },
                 rebind(Some(addr)),
             );
-            if input.release_eips {
+            if input.release_eips || input.irreversible.iter().any(|i| i == instance) {
                 plan.push(
                     Change::ReleaseEip {
                         instance_id: instance_id.clone(),
@@ -148,15 +152,17 @@ fn retire(
                 );
             }
         }
-        None if input.return_ordinary => plan.push(
-            Change::ReturnNormalAddress {
-                instance_id: instance_id.clone(),
-                ip: ip_s.clone(),
-            },
-            Undo::CannotUndo {
-                what: format!("ordinary public IP {ip} of {instance} was returned"),
-            },
-        ),
+        None if input.return_ordinary || input.irreversible.iter().any(|i| i == instance) => {
+            plan.push(
+                Change::ReturnNormalAddress {
+                    instance_id: instance_id.clone(),
+                    ip: ip_s.clone(),
+                },
+                Undo::CannotUndo {
+                    what: format!("ordinary public IP {ip} of {instance} was returned"),
+                },
+            );
+        }
         None => {
             // Converting keeps the address (as an EIP) so rollback can bind it back; the
             // instance's IP stays the same through TransformAddress (reference §4.18).

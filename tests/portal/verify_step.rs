@@ -1,0 +1,135 @@
+//! The Verify & retire step page: egress before/after per instance with pass/fail against
+//! the NAT's EIPs, the retire plan with per-instance choices, and the typed VPC id that
+//! irreversible choices need.
+
+use natpilot::store::users::Role;
+use reqwest::StatusCode;
+
+use crate::harness::{Browser, Page, TestApp};
+use crate::wizard::{start, step};
+
+const VPC: &str = "vpc-tut0rial";
+
+/// A run through steps 1–3 (the after-route egress check done), waiting at step 4.
+async fn at_verify_step(app: &TestApp) -> (Browser, String) {
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start(app, &mut olga).await;
+    step(app, &mut olga, &id, 1, &[]).await;
+    let nat = [
+        ("name", "egress-nat"),
+        ("bandwidth_mbps", "100"),
+        ("max_connections", "1000000"),
+        ("new_eips", "1"),
+    ];
+    step(app, &mut olga, &id, 2, &nat).await;
+    step(app, &mut olga, &id, 3, &[]).await;
+    (olga, id)
+}
+
+fn cell(page: &Page, instance: &str, class: &str) -> String {
+    page.text(&format!(
+        "#egress-table tr[data-instance-id={instance}] .{class}"
+    ))
+}
+
+#[tokio::test]
+async fn the_verify_step_shows_egress_before_and_after_with_pass_fail_and_why_untested() {
+    let app = TestApp::start().await;
+    let (mut olga, id) = at_verify_step(&app).await;
+    let page = olga.get(&format!("/runs/{id}/step/4")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let nat_ip = page.text("#nat-ips .mono");
+    assert!(nat_ip.parse::<std::net::Ipv4Addr>().is_ok(), "{nat_ip}");
+
+    assert_eq!(cell(&page, "ins-backend1", "egress-before"), "119.28.20.11");
+    assert_eq!(cell(&page, "ins-backend1", "egress-after"), nat_ip);
+    assert_eq!(
+        page.attr(
+            "#egress-table tr[data-instance-id=ins-backend1] .verdict",
+            "data-verdict"
+        )
+        .as_deref(),
+        Some("pass")
+    );
+    // The offline agent cannot be tested; the page says why, and the IP stays.
+    assert_eq!(
+        page.attr(
+            "#egress-table tr[data-instance-id=ins-legacy01] .verdict",
+            "data-verdict"
+        )
+        .as_deref(),
+        Some("untestable")
+    );
+    assert!(!cell(&page, "ins-legacy01", "verdict .reason").is_empty());
+    assert!(cell(&page, "ins-legacy01", "kept").contains("could not be tested"));
+    // The protected frontend passes too (the route beats its EIP) but keeps its address.
+    assert!(cell(&page, "ins-fr0ntend", "kept").contains("protected"));
+    // The default plan is the reversible one.
+    assert!(
+        cell(&page, "ins-backend1", "retire-action").contains("Convert the public IP 119.28.20.11")
+    );
+    assert!(cell(&page, "ins-backend2", "retire-action").contains("Unbind EIP 119.28.20.12"));
+    assert_eq!(page.count("#egress-table .retire-action .badge.danger"), 0);
+    assert_eq!(page.count("#egress-table select[name=choice]"), 4);
+}
+
+#[tokio::test]
+async fn per_instance_choices_shape_the_plan_and_irreversible_ones_need_the_vpc_id_typed() {
+    let app = TestApp::start().await;
+    let (mut olga, id) = at_verify_step(&app).await;
+    olga.get(&format!("/runs/{id}/step/4")).await;
+    let choices = [
+        ("choice", "ins-backend2=irreversible"),
+        ("choice", "ins-worker01=keep"),
+    ];
+    let preview = olga
+        .post(&format!("/runs/{id}/step/4/plan"), &choices)
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(cell(&preview, "ins-backend2", "retire-plan").contains("Release EIP 119.28.20.12"));
+    assert_eq!(
+        preview.count("#egress-table tr[data-instance-id=ins-backend2] .badge.danger"),
+        1
+    );
+    assert!(cell(&preview, "ins-worker01", "kept").contains("kept for now"));
+    assert_eq!(
+        preview
+            .attr("#choice-ins-worker01 option[selected]", "value")
+            .as_deref(),
+        Some("ins-worker01=keep")
+    );
+    assert_eq!(preview.count("#plan-blocked"), 1, "{}", preview.body);
+
+    // Irreversible without the VPC id typed, or with a wrong one: refused, nothing changes.
+    let confirm = format!("/runs/{id}/step/4/confirm");
+    let refused = olga.post(&confirm, &choices).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(refused.text("#step-errors").contains("cannot be undone"));
+    let mut wrong = choices.to_vec();
+    wrong.push(("confirm_vpc", "vpc-someother"));
+    assert_eq!(
+        olga.post(&confirm, &wrong).await.status,
+        StatusCode::CONFLICT
+    );
+    assert!(
+        app.sim
+            .handle()
+            .with_world(|w| w.addresses.contains_key("eip-backend2"))
+    );
+
+    let mut typed = choices.to_vec();
+    typed.push(("confirm_vpc", VPC));
+    let done = olga.post(&confirm, &typed).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    app.settle(&id).await;
+    let (released, worker_ip) = app.sim.handle().with_world(|w| {
+        (
+            !w.addresses.contains_key("eip-backend2"),
+            w.instance_mut("ins-worker01").unwrap().public_ip.clone(),
+        )
+    });
+    assert!(released, "the chosen EIP was released");
+    assert_eq!(worker_ip.as_deref(), Some("119.28.20.21"), "kept for now");
+    let after = olga.get(&format!("/runs/{id}/step/4")).await;
+    assert!(after.text("#egress-check").contains("as confirmed"));
+}
