@@ -12,6 +12,9 @@ use std::fmt::Write;
 
 use crate::wizard::observed::{AddressKind, Instance, Inventory};
 
+mod diff;
+pub use diff::changes;
+
 /// Instances drawn per subnet before the rest are summarised.
 const SHOWN_PER_SUBNET: usize = 8;
 const COLUMN_WIDTH: u32 = 250;

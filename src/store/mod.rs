@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod events;
+pub mod inventories;
 pub mod ledger;
 pub mod results;
 pub mod runs;

@@ -8,5 +8,6 @@ mod route_step;
 mod runs;
 mod security;
 mod tls;
+mod topology;
 mod verify_step;
 mod wizard;

@@ -133,6 +133,21 @@ async fn an_operator_walks_the_whole_wizard_through_the_forms() {
         "{}",
         topology.body
     );
+    // Before the run, backend-2 had its EIP; now it does not, and the page says so.
+    assert!(
+        topology
+            .text("#topology-before svg")
+            .contains("119.28.20.12")
+    );
+    assert!(!topology.text("#topology-now svg").contains("119.28.20.12"));
+    assert!(
+        topology
+            .texts(".topology-change")
+            .iter()
+            .any(|c| c == "ins-backend2 (backend-2) no longer has public IP 119.28.20.12"),
+        "{}",
+        topology.body
+    );
     let tf = olga.get(&format!("/runs/{id}/terraform")).await;
     assert_eq!(tf.status, StatusCode::OK);
     assert!(

@@ -1,7 +1,7 @@
-//! A run's VPC as it is now: the topology picture (`/runs/{id}/topology`) and the resources
-//! the run left behind as Terraform (`/runs/{id}/terraform`). Both read a fresh inventory
-//! through the engine (read-only; the calls land in the run's ledger) and render it with
-//! the pure functions of `export`.
+//! A run's VPC before and now: the topology pictures (`/runs/{id}/topology`: the inventory
+//! recorded at the Assess step next to a fresh one) and the resources the run left behind as
+//! Terraform (`/runs/{id}/terraform`). Fresh inventories come through the engine (read-only;
+//! the calls land in the run's ledger) and are rendered by the pure functions of `export`.
 
 use std::collections::BTreeSet;
 
@@ -29,7 +29,11 @@ pub struct TopologyPage {
     layout: Layout,
     run: Run,
     /// Trusted markup: `topology::render` escapes every cloud-provided string itself.
-    svg: String,
+    /// `None` when the run has no recorded assessment (it never finished one).
+    before: Option<String>,
+    before_at: String,
+    now: String,
+    changes: Vec<String>,
     protected: usize,
 }
 
@@ -40,9 +44,14 @@ pub async fn topology_page(
 ) -> Result<TopologyPage, WebError> {
     let id = run_id(&raw)?;
     let run = load_run(&state, id).await?;
-    let inventory = state
+    let now = state
         .engine
         .current_inventory(id)
+        .await
+        .map_err(engine_error)?;
+    let before = state
+        .engine
+        .inventory_before(id)
         .await
         .map_err(engine_error)?;
     let protected: BTreeSet<String> = store::results::list_protected(state.store.readers(), id)
@@ -51,10 +60,21 @@ pub async fn topology_page(
         .filter(|p| p.protected)
         .map(|p| p.instance_id)
         .collect();
-    let title = format!("VPC {} now", run.vpc_id);
+    let vpc = &run.vpc_id;
     Ok(TopologyPage {
         layout,
-        svg: topology::render(&inventory, &protected, &title),
+        before: before
+            .as_ref()
+            .map(|(inv, _)| topology::render(inv, &protected, &format!("VPC {vpc} before"))),
+        before_at: before
+            .as_ref()
+            .map(|(_, at)| at.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default(),
+        changes: before
+            .as_ref()
+            .map(|(inv, _)| topology::changes(inv, &now))
+            .unwrap_or_default(),
+        now: topology::render(&now, &protected, &format!("VPC {vpc} now")),
         protected: protected.len(),
         run,
     })

@@ -2,10 +2,12 @@
 //! export. The describe calls land in the run's ledger like every other call, so the history
 //! shows that someone looked.
 
+use chrono::{DateTime, Utc};
+
 use super::Engine;
 use super::ctx::LedgerWriter;
 use super::errors::EngineError;
-use crate::store::RunId;
+use crate::store::{self, RunId};
 use crate::wizard::cloud::CallScope;
 use crate::wizard::observed::Inventory;
 
@@ -28,5 +30,14 @@ impl Engine {
         };
         ledger.finish().await;
         Ok(result?)
+    }
+
+    /// The VPC as the run's assessment saw it (before any change) and when, if recorded.
+    pub async fn inventory_before(
+        &self,
+        run: RunId,
+    ) -> Result<Option<(Inventory, DateTime<Utc>)>, EngineError> {
+        let stored = store::inventories::get_before(self.store().readers(), run).await?;
+        Ok(stored.and_then(|(body, at)| Some((serde_json::from_value(body).ok()?, at))))
     }
 }

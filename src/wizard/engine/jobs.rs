@@ -29,6 +29,8 @@ pub async fn assess(ctx: &Ctx) -> Result<(), JobError> {
     ctx.info(Step::Assess, "taking inventory of the VPC")
         .await?;
     let inv = ctx.cloud.inventory(&ctx.run.vpc_id).await?;
+    // Kept for the topology page's "before" picture; nothing has changed in the cloud yet.
+    store::inventories::put_before(ctx.store.writer(), ctx.id(), &to_json(&inv)).await?;
     ctx.info(
         Step::Assess,
         &format!(
