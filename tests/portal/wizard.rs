@@ -300,6 +300,13 @@ async fn hostile_cloud_and_operator_strings_render_escaped_on_every_page() {
             page.body
         );
     }
+    // The route step shows each table's routes, hostile descriptions included.
+    let route_step = &pages[pages.len() - 3];
+    assert!(
+        shows_escaped(&route_step.body, "route"),
+        "{}",
+        route_step.body
+    );
     let topology = &pages[pages.len() - 2];
     assert!(
         shows_escaped(&topology.body, "backend"),

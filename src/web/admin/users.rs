@@ -4,6 +4,8 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use std::net::SocketAddr;
+
 use axum::{
     Form,
     extract::{ConnectInfo, Path, Query, State},
@@ -86,12 +88,16 @@ pub async fn add(
     Form(form): Form<AddForm>,
 ) -> Result<Response, WebError> {
     let role: Role = form.role.parse().map_err(WebError::BadRequest)?;
-    let ip = peer.ip().to_string();
-    let actor = Actor {
-        name: &admin.name,
-        ip: &ip,
-    };
-    match accounts::add(&state.store, &actor, &form.name, role, form.password).await {
+    let acting = Acting::new(&admin, peer);
+    match accounts::add(
+        &state.store,
+        &acting.actor(),
+        &form.name,
+        role,
+        form.password,
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to("/admin/users?done=added").into_response()),
         Err(AccountError::Internal(e)) => Err(WebError::Internal(e)),
         Err(e) => {
@@ -119,10 +125,39 @@ fn refused(e: AccountError) -> WebError {
     }
 }
 
-async fn target(state: &AppState, id: i64) -> Result<User, WebError> {
-    users::by_id(state.store.readers(), id)
+/// The admin acting and from where: `accounts` writes it into the audit entry of the change.
+struct Acting {
+    name: String,
+    ip: String,
+}
+
+impl Acting {
+    fn new(admin: &CurrentUser, peer: SocketAddr) -> Acting {
+        Acting {
+            name: admin.name.clone(),
+            ip: peer.ip().to_string(),
+        }
+    }
+
+    fn actor(&self) -> Actor<'_> {
+        Actor {
+            name: &self.name,
+            ip: &self.ip,
+        }
+    }
+}
+
+/// The user an admin action is about (404 if there is none), and who is acting.
+async fn target(
+    state: &AppState,
+    id: i64,
+    admin: &CurrentUser,
+    peer: SocketAddr,
+) -> Result<(User, Acting), WebError> {
+    let user = users::by_id(state.store.readers(), id)
         .await?
-        .ok_or_else(|| WebError::NotFound("There is no such user.".into()))
+        .ok_or_else(|| WebError::NotFound("There is no such user.".into()))?;
+    Ok((user, Acting::new(admin, peer)))
 }
 
 #[derive(Deserialize)]
@@ -138,13 +173,8 @@ pub async fn set_role(
     Form(form): Form<RoleForm>,
 ) -> Result<Response, WebError> {
     let role: Role = form.role.parse().map_err(WebError::BadRequest)?;
-    let user = target(&state, id).await?;
-    let ip = peer.ip().to_string();
-    let actor = Actor {
-        name: &admin.name,
-        ip: &ip,
-    };
-    accounts::set_role(&state.store, &actor, &user.name, role)
+    let (user, acting) = target(&state, id, &admin, peer).await?;
+    accounts::set_role(&state.store, &acting.actor(), &user.name, role)
         .await
         .map_err(refused)?;
     Ok(Redirect::to("/admin/users?done=role").into_response())
@@ -162,13 +192,8 @@ pub async fn reset_password(
     Path(id): Path<i64>,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, WebError> {
-    let user = target(&state, id).await?;
-    let ip = peer.ip().to_string();
-    let actor = Actor {
-        name: &admin.name,
-        ip: &ip,
-    };
-    accounts::reset_password(&state.store, &actor, &user.name, form.password)
+    let (user, acting) = target(&state, id, &admin, peer).await?;
+    accounts::reset_password(&state.store, &acting.actor(), &user.name, form.password)
         .await
         .map_err(|e| match e {
             AccountError::Invalid(msg) => WebError::BadRequest(format!("Password: {msg}.")),
@@ -202,13 +227,8 @@ async fn set_disabled(
     Path(id): Path<i64>,
     disabled: bool,
 ) -> Result<Response, WebError> {
-    let user = target(&state, id).await?;
-    let ip = peer.ip().to_string();
-    let actor = Actor {
-        name: &admin.name,
-        ip: &ip,
-    };
-    accounts::set_disabled(&state.store, &actor, &user.name, disabled)
+    let (user, acting) = target(&state, id, &admin, peer).await?;
+    accounts::set_disabled(&state.store, &acting.actor(), &user.name, disabled)
         .await
         .map_err(refused)?;
     let done = if disabled { "disabled" } else { "enabled" };
