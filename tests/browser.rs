@@ -65,6 +65,15 @@ async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
     browser
         .wait_for("th[data-sort=public_ip][aria-sort=ascending]")
         .await;
+    // Protect a worker and change our mind: each decision is saved at once.
+    browser.click("#row-ins-worker01 button.protect").await;
+    browser
+        .wait_for_text("#row-ins-worker01 .reason", "chosen by alice")
+        .await;
+    browser.click("#row-ins-worker01 button.unprotect").await;
+    browser
+        .wait_for_text("#row-ins-worker01 .reason", "not protected")
+        .await;
     browser.click("#preview-plan").await;
     browser.wait_for("#plan").await;
     browser.screenshot("04-step1-assess").await;

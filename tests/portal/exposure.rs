@@ -131,6 +131,10 @@ async fn the_exposure_table_filters_by_text_ip_kind_protection_and_agent() {
     assert_eq!(rows(&both), ["ins-backend1", "ins-worker01"]);
     let link = both.attr("th[data-sort=public_ip] a", "href").unwrap();
     assert!(link.contains("kind=ordinary") && link.contains("agent=online"));
+    // "Clear filters" keeps the sort as it is.
+    let sorted = olga.get(&get("kind=eip&sort=private_ip&dir=desc")).await;
+    let clear = sorted.attr("#clear-filter", "href").unwrap();
+    assert_eq!(clear, format!("/runs/{id}/step/1?sort=private_ip&dir=desc"));
     let none = olga.get(&get("q=no-such-host")).await;
     assert!(rows(&none).is_empty());
     assert!(

@@ -119,6 +119,16 @@ impl ExposureQuery {
         .to_query_string()
     }
 
+    /// This view's sort without any filter (the "Clear filters" link).
+    pub fn unfiltered(&self) -> String {
+        ExposureQuery {
+            sort: self.sort.clone(),
+            dir: self.dir.clone(),
+            ..ExposureQuery::default()
+        }
+        .to_query_string()
+    }
+
     /// The `aria-sort` value of a column heading.
     pub fn aria_sort(&self, key: &str) -> &'static str {
         match (self.sort_key() == key, self.descending()) {

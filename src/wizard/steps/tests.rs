@@ -451,3 +451,39 @@ fn irreversible_retirement_happens_only_when_asked_and_is_flagged() {
     assert!(p.has_irreversible());
     assert!(p.warnings[0].contains("cannot be undone"));
 }
+
+#[test]
+fn per_instance_choices_keep_one_address_and_take_the_irreversible_path_for_another_only() {
+    let mut w = world();
+    w.nat_gateways.push(nat("nat-1", None));
+    let tables: BTreeSet<String> = ["rtb-a".to_owned()].into();
+    let ok = Egress::Ip {
+        ip: "43.0.0.100".into(),
+    };
+    let res = after(&[("ins-api", ok.clone()), ("ins-front", ok)]);
+    let input = VerifyInput {
+        keep: vec!["ins-api".into()],
+        irreversible: vec!["ins-front".into()],
+        ..Default::default()
+    };
+    let unconfirmed = verify::plan(&w, "nat-1", &tables, &res, &BTreeSet::new(), &input);
+    assert!(unconfirmed.is_blocked() && unconfirmed.conflicts[0].needs_consent);
+    let input = VerifyInput {
+        confirm_irreversible: true,
+        ..input
+    };
+    let p = verify::plan(&w, "nat-1", &tables, &res, &BTreeSet::new(), &input);
+    assert!(!p.is_blocked(), "{:?}", p.conflicts);
+    assert!(
+        p.kept
+            .iter()
+            .any(|k| k.instance_id == "ins-api" && k.reason.contains("operator"))
+    );
+    assert!(p.changes.iter().all(|c| !matches!(c,
+        Change::DisassociateEip { instance_id, .. }
+        | Change::TransformAddress { instance_id, .. }
+        | Change::ReturnNormalAddress { instance_id, .. } if instance_id == "ins-api")));
+    assert!(p.changes.iter().any(
+        |c| matches!(c, Change::ReleaseEip { instance_id, .. } if instance_id == "ins-front")
+    ));
+}
