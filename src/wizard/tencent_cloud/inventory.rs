@@ -3,7 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use futures_util::StreamExt as _;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
 use super::{TencentCloud, cloud_error};
+use crate::tencent::PagedAction as _;
 use crate::tencent::models::{
     Filter, cvm,
     dnspod::{
@@ -34,14 +38,21 @@ impl TencentCloud {
             filters: by_vpc(),
             ..Default::default()
         };
-        let subnets = self.fetch_all::<vpc::DescribeSubnets>(&subnet_req);
-        let tables = self.fetch_all::<vpc::DescribeRouteTables>(&table_req);
-        let instances = self.fetch_all::<cvm::DescribeInstances>(&instance_req);
-        let (subnets, tables, instances) = tokio::try_join!(subnets, tables, instances)?;
-        let ids: Vec<String> = instances.iter().map(|i| i.instance_id.clone()).collect();
-        let (agents, addresses, nat_gateways, dns, quota) = tokio::try_join!(
-            self.agents_online(&ids),
-            self.list_addresses(&ids),
+        // Everything at once, each list at its own action's rate (reference §3.5): agent states
+        // are asked for page by page as instance pages arrive, and the addresses once the
+        // instance ids are known — no list waits for one it does not need.
+        let (pages, page_rx) = tokio::sync::mpsc::unbounded_channel();
+        let instances_then_addresses = async {
+            let instances = self.instances_paged(&instance_req, pages).await?;
+            let ids: Vec<String> = instances.iter().map(|i| i.instance_id.clone()).collect();
+            let addresses = self.list_addresses(&ids).await?;
+            Ok::<_, CloudError>((instances, addresses))
+        };
+        let (subnets, tables, (instances, addresses), agents, nat_gateways, dns, quota) = tokio::try_join!(
+            self.fetch_all::<vpc::DescribeSubnets>(&subnet_req),
+            self.fetch_all::<vpc::DescribeRouteTables>(&table_req),
+            instances_then_addresses,
+            self.agents_online(page_rx),
             self.list_nats(vpc_id),
             self.dns_records(),
             self.eip_quota(),
@@ -69,21 +80,64 @@ impl TencentCloud {
         })
     }
 
-    async fn agents_online(&self, ids: &[String]) -> Result<BTreeMap<String, bool>, CloudError> {
-        let mut online = BTreeMap::new();
-        for chunk in ids.chunks(IDS_PER_CALL) {
-            let req = DescribeAutomationAgentStatusRequest {
-                instance_ids: Some(chunk.to_vec()),
-                ..Default::default()
-            };
-            for a in self
-                .fetch_all::<DescribeAutomationAgentStatus>(&req)
-                .await?
-            {
-                online.insert(a.instance_id, a.agent_status == "Online");
+    /// Every instance of the request, page by page; each page's ids go to `pages` at once.
+    async fn instances_paged(
+        &self,
+        req: &cvm::DescribeInstancesRequest,
+        pages: UnboundedSender<Vec<String>>,
+    ) -> Result<Vec<cvm::Instance>, CloudError> {
+        let mut all = Vec::new();
+        loop {
+            let page_req = cvm::DescribeInstances::page_request(
+                req,
+                all.len() as u64,
+                cvm::DescribeInstances::MAX_LIMIT,
+            );
+            let page = self.call::<cvm::DescribeInstances>(&page_req).await?;
+            let (got, total) = cvm::DescribeInstances::into_page(page);
+            // A closed receiver means the agent lookup failed; its error is the one reported.
+            let _ = pages.send(got.iter().map(|i| i.instance_id.clone()).collect());
+            let count = got.len();
+            all.extend(got);
+            if count == 0 || total.is_none_or(|t| all.len() as u64 >= t) {
+                return Ok(all);
             }
         }
+    }
+
+    /// TAT agent states of the instance ids arriving on `pages` (≤100 ids per call), several
+    /// calls in flight so that a slow answer does not hold the 20/s budget idle.
+    async fn agents_online(
+        &self,
+        pages: UnboundedReceiver<Vec<String>>,
+    ) -> Result<BTreeMap<String, bool>, CloudError> {
+        let chunks = futures_util::stream::unfold(pages, |mut rx| async move {
+            rx.recv().await.map(|ids| (ids, rx))
+        });
+        let mut lookups = std::pin::pin!(
+            chunks
+                .filter(|ids| std::future::ready(!ids.is_empty()))
+                .map(|ids| self.agent_page(ids))
+                .buffer_unordered(4)
+        );
+        let mut online = BTreeMap::new();
+        while let Some(found) = lookups.next().await {
+            online.extend(found?);
+        }
         Ok(online)
+    }
+
+    async fn agent_page(&self, ids: Vec<String>) -> Result<Vec<(String, bool)>, CloudError> {
+        let req = DescribeAutomationAgentStatusRequest {
+            instance_ids: Some(ids),
+            ..Default::default()
+        };
+        Ok(self
+            .fetch_all::<DescribeAutomationAgentStatus>(&req)
+            .await?
+            .into_iter()
+            .map(|a| (a.instance_id, a.agent_status == "Online"))
+            .collect())
     }
 
     /// A and CNAME records of every DNSPod domain of the account. An account that does not
