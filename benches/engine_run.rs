@@ -260,13 +260,13 @@ fn print_calls(calls: &[ApiCall], minimum: &BTreeMap<&'static str, usize>) {
         *made.entry(c.action.as_str()).or_default() += 1;
     }
     println!(
-        "{:<30} {:>8} {:>8} {:>7}",
+        "{:<36} {:>8} {:>8} {:>7}",
         "action (limit/s)", "made", "minimum", "extra"
     );
     for (action, n) in &made {
         let min = minimum.get(action).copied().unwrap_or(0);
         let name = format!("{action} ({})", limit(action));
-        println!("{name:<30} {n:>8} {min:>8} {:>7}", *n as i64 - min as i64);
+        println!("{name:<36} {n:>8} {min:>8} {:>7}", *n as i64 - min as i64);
     }
     let limited = calls
         .iter()

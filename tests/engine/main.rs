@@ -2,6 +2,7 @@
 //! simulator on 127.0.0.1:0 with its documented rate limits on. The final world is checked
 //! through the simulator itself.
 
+mod crashes;
 mod harness;
 mod retire;
 mod runs;

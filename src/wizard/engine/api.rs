@@ -4,7 +4,6 @@
 
 use serde_json::json;
 
-use super::ctx::LedgerWriter;
 use super::errors::{EngineError, StartError};
 use super::observe::{self, apply_choices, exposure_report};
 use super::rollback::RollbackReport;
@@ -13,7 +12,6 @@ use crate::store::{
     self, EventLevel, ReportKind, RunId, RunStatus, Step, StepState, results::ProtectedHost,
     runs::NewRun,
 };
-use crate::wizard::cloud::CallScope;
 use crate::wizard::input::{FieldErrors, StepInput};
 use crate::wizard::plan::Plan;
 use crate::wizard::steps::assess::ExposureReport;
@@ -103,19 +101,11 @@ impl Engine {
                 format!("{} cannot be planned now", input.step().title()),
             ));
         }
-        let (ledger, sink) = LedgerWriter::start(self.store().clone());
-        let scope = CallScope {
-            run,
-            step: input.step(),
-        };
-        let cloud = self
-            .inner
-            .connector
-            .connect(&r.account, &r.region, scope, sink)?;
-        let plan = observe::plan(self.store(), cloud.as_ref(), &r, input).await;
-        drop(cloud);
-        ledger.finish().await;
-        plan
+        let (store, r) = (self.store(), &r);
+        self.with_cloud(r, input.step(), |cloud| async move {
+            observe::plan(store, cloud.as_ref(), r, input).await
+        })
+        .await
     }
 
     /// Re-plans with `input`, refuses a blocked plan, records input + plan + who confirmed,
@@ -181,31 +171,13 @@ impl Engine {
             tx.commit().await?;
             return Ok(plan);
         }
-        if !store::runs::transition(
-            &mut *tx,
-            run,
-            &[RunStatus::Active],
-            RunStatus::Applying,
-            step,
-            None,
-        )
-        .await?
-        {
-            return Err(self.not_now(run, "the run changed meanwhile; reload").await);
-        }
-        self.append_event(
-            &mut tx,
-            run,
-            step,
-            &format!(
-                "{user} confirmed {}: {} change(s)",
-                step.title(),
-                plan.changes.len()
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        self.spawn(self.run(run).await?, Job::Apply(step));
+        let msg = format!(
+            "{user} confirmed {}: {} change(s)",
+            step.title(),
+            plan.changes.len()
+        );
+        self.start_applying(tx, run, RunStatus::Active, step, &msg, Job::Apply(step))
+            .await?;
         Ok(plan)
     }
 
@@ -249,26 +221,31 @@ impl Engine {
                 Job::Apply(step)
             }
         };
-        let mut tx = self.store().begin_write().await?;
-        if !store::runs::transition(
-            &mut *tx,
-            run,
-            &[RunStatus::Failed],
-            RunStatus::Applying,
-            step,
-            None,
-        )
-        .await?
-        {
+        let tx = self.store().begin_write().await?;
+        let msg = format!("{user} retried {}", step.title());
+        self.start_applying(tx, run, RunStatus::Failed, step, &msg, job)
+            .await
+    }
+
+    /// The common end of confirm and retry: in `tx`, moves the run from `from` to `applying`
+    /// and records `msg`, commits, then starts `job`. Refuses when the run changed meanwhile
+    /// (another operator was quicker), leaving nothing written.
+    async fn start_applying(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        run: RunId,
+        from: RunStatus,
+        step: Step,
+        msg: &str,
+        job: Job,
+    ) -> Result<(), EngineError> {
+        let moved =
+            store::runs::transition(&mut *tx, run, &[from], RunStatus::Applying, step, None)
+                .await?;
+        if !moved {
             return Err(self.not_now(run, "the run changed meanwhile; reload").await);
         }
-        self.append_event(
-            &mut tx,
-            run,
-            step,
-            &format!("{user} retried {}", step.title()),
-        )
-        .await?;
+        self.append_event(&mut tx, run, step, msg).await?;
         tx.commit().await?;
         self.spawn(self.run(run).await?, job);
         Ok(())
@@ -279,20 +256,11 @@ impl Engine {
         r: &store::runs::Run,
         input: &StepInput,
     ) -> Result<Plan, EngineError> {
-        let (ledger, sink) = LedgerWriter::start(self.store().clone());
-        let cloud = self.inner.connector.connect(
-            &r.account,
-            &r.region,
-            CallScope {
-                run: r.id,
-                step: r.current_step,
-            },
-            sink,
-        )?;
-        let plan = observe::plan(self.store(), cloud.as_ref(), r, input).await;
-        drop(cloud);
-        ledger.finish().await;
-        plan
+        let store = self.store();
+        self.with_cloud(r, r.current_step, |cloud| async move {
+            observe::plan(store, cloud.as_ref(), r, input).await
+        })
+        .await
     }
 
     /// Undoes everything the run did, newest first. Allowed when the run is waiting, failed or

@@ -1,35 +1,54 @@
-//! Read-only views of a run's VPC as it is now, for the topology picture and the Terraform
-//! export. The describe calls land in the run's ledger like every other call, so the history
-//! shows that someone looked.
+//! The run's cloud outside a background job — for plans and for read-only views of the VPC as
+//! it is now and as the assessment saw it (the topology picture, the Terraform export). Every call lands in the run's
+//! ledger like those of a job, so the history shows that someone looked.
+
+use std::future::Future;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use super::Engine;
 use super::ctx::LedgerWriter;
 use super::errors::EngineError;
-use crate::store::{self, RunId};
-use crate::wizard::cloud::CallScope;
+use crate::store::{self, RunId, Step, runs::Run};
+use crate::wizard::cloud::{CallScope, Cloud};
 use crate::wizard::observed::Inventory;
 
 impl Engine {
     /// A fresh inventory (every page) of the run's VPC. Changes nothing.
     pub async fn current_inventory(&self, run: RunId) -> Result<Inventory, EngineError> {
         let r = self.run(run).await?;
+        let vpc = r.vpc_id.as_str();
+        self.with_cloud(&r, r.current_step, |cloud| async move {
+            Ok(cloud.inventory(vpc).await?)
+        })
+        .await
+    }
+
+    /// Runs `f` on a cloud for `r` whose calls land in its ledger under `step`, and returns once
+    /// every call is recorded (the ledger writer ends when `f` has dropped the cloud).
+    pub(super) async fn with_cloud<'a, T, F, Fut>(
+        &self,
+        r: &Run,
+        step: Step,
+        f: F,
+    ) -> Result<T, EngineError>
+    where
+        F: FnOnce(Arc<dyn Cloud>) -> Fut,
+        Fut: Future<Output = Result<T, EngineError>> + 'a,
+    {
         let (ledger, sink) = LedgerWriter::start(self.store().clone());
-        let scope = CallScope {
-            run,
-            step: r.current_step,
-        };
+        let scope = CallScope { run: r.id, step };
         let result = match self
             .inner
             .connector
             .connect(&r.account, &r.region, scope, sink)
         {
-            Ok(cloud) => cloud.inventory(&r.vpc_id).await,
-            Err(e) => Err(e),
+            Ok(cloud) => f(cloud).await,
+            Err(e) => Err(e.into()),
         };
         ledger.finish().await;
-        Ok(result?)
+        result
     }
 
     /// The VPC as the run's assessment saw it (before any change) and when, if recorded.
