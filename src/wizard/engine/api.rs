@@ -6,13 +6,12 @@ use serde_json::json;
 
 use super::errors::{EngineError, StartError};
 use super::observe::{self, apply_choices, exposure_report};
-use super::rollback::RollbackReport;
 use super::{Engine, Job, jobs::to_json};
 use crate::store::{
     self, EventLevel, ReportKind, RunId, RunStatus, Step, StepState, results::ProtectedHost,
     runs::NewRun,
 };
-use crate::wizard::input::{FieldErrors, StepInput};
+use crate::wizard::input::{AssessInput, FieldErrors, StepInput};
 use crate::wizard::plan::Plan;
 use crate::wizard::steps::assess::ExposureReport;
 
@@ -125,50 +124,7 @@ impl Engine {
         store::steps::confirm(&mut *tx, run, step, &to_json(&input), &to_json(&plan), user).await?;
         if let StepInput::Assess(choices) = &input {
             // Step 1 changes nothing in the cloud: record the decisions and move on.
-            let report = exposure_report(self.store(), run)
-                .await?
-                .unwrap_or_default();
-            let report = apply_choices(report, choices);
-            for row in report
-                .rows
-                .iter()
-                .filter(|r| r.protected || !r.suggested.is_empty())
-            {
-                let h = ProtectedHost {
-                    instance_id: row.instance_id.clone(),
-                    protected: row.protected,
-                    reason: if row.protected {
-                        row.reason.clone()
-                    } else {
-                        "operator".into()
-                    },
-                    detail: row.dns_names.join(", "),
-                    decided_by: user.to_owned(),
-                    at: chrono::Utc::now(),
-                };
-                store::results::put_protected(&mut *tx, run, &h).await?;
-            }
-            store::results::put_report(&mut *tx, run, ReportKind::Exposure, &to_json(&report))
-                .await?;
-            store::steps::set_state(&mut *tx, run, step, StepState::Applied, None).await?;
-            if !store::runs::transition(
-                &mut *tx,
-                run,
-                &[RunStatus::Active],
-                RunStatus::Active,
-                Step::Provision,
-                None,
-            )
-            .await?
-            {
-                return Err(self.not_now(run, "the run changed meanwhile; reload").await);
-            }
-            let msg = format!(
-                "{user} confirmed the assessment ({} protected)",
-                report.protected
-            );
-            self.append_event(&mut tx, run, step, &msg).await?;
-            tx.commit().await?;
+            self.confirm_assessment(tx, run, choices, user).await?;
             return Ok(plan);
         }
         let msg = format!(
@@ -179,6 +135,63 @@ impl Engine {
         self.start_applying(tx, run, RunStatus::Active, step, &msg, Job::Apply(step))
             .await?;
         Ok(plan)
+    }
+
+    /// Step 1's confirmation, in `tx` (which already holds the confirmed input and plan):
+    /// the protected-host decisions, the exposure report with the operator's choices, and the
+    /// move to step 2.
+    async fn confirm_assessment(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        run: RunId,
+        choices: &AssessInput,
+        user: &str,
+    ) -> Result<(), EngineError> {
+        let step = Step::Assess;
+        let report = exposure_report(self.store(), run)
+            .await?
+            .unwrap_or_default();
+        let report = apply_choices(report, choices);
+        for row in report
+            .rows
+            .iter()
+            .filter(|r| r.protected || !r.suggested.is_empty())
+        {
+            let h = ProtectedHost {
+                instance_id: row.instance_id.clone(),
+                protected: row.protected,
+                reason: if row.protected {
+                    row.reason.clone()
+                } else {
+                    "operator".into()
+                },
+                detail: row.dns_names.join(", "),
+                decided_by: user.to_owned(),
+                at: chrono::Utc::now(),
+            };
+            store::results::put_protected(&mut *tx, run, &h).await?;
+        }
+        store::results::put_report(&mut *tx, run, ReportKind::Exposure, &to_json(&report)).await?;
+        store::steps::set_state(&mut *tx, run, step, StepState::Applied, None).await?;
+        if !store::runs::transition(
+            &mut *tx,
+            run,
+            &[RunStatus::Active],
+            RunStatus::Active,
+            Step::Provision,
+            None,
+        )
+        .await?
+        {
+            return Err(self.not_now(run, "the run changed meanwhile; reload").await);
+        }
+        let msg = format!(
+            "{user} confirmed the assessment ({} protected)",
+            report.protected
+        );
+        self.append_event(&mut tx, run, step, &msg).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// After a failure: applies the failed step again (re-planned from fresh observations with
@@ -263,136 +276,6 @@ impl Engine {
         .await
     }
 
-    /// Undoes everything the run did, newest first. Allowed when the run is waiting, failed or
-    /// completed. `release_nat_eips` also releases the EIPs allocated for the NAT gateway.
-    pub async fn rollback(
-        &self,
-        run: RunId,
-        user: &str,
-        release_nat_eips: bool,
-    ) -> Result<(), EngineError> {
-        self.start_rollback(
-            run,
-            &[RunStatus::Active, RunStatus::Failed, RunStatus::Completed],
-            user,
-            release_nat_eips,
-        )
-        .await
-    }
-
-    async fn start_rollback(
-        &self,
-        run: RunId,
-        from: &[RunStatus],
-        user: &str,
-        release: bool,
-    ) -> Result<(), EngineError> {
-        let r = self.run(run).await?;
-        let mut tx = self.store().begin_write().await?;
-        let moved = match store::runs::transition(
-            &mut *tx,
-            run,
-            from,
-            RunStatus::RollingBack,
-            r.current_step,
-            None,
-        )
-        .await
-        {
-            Ok(m) => m,
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                drop(tx);
-                let h = store::runs::active_holder(
-                    self.store().readers(),
-                    &r.account,
-                    &r.region,
-                    &r.vpc_id,
-                )
-                .await?;
-                let h = h.ok_or(sqlx::Error::RowNotFound)?;
-                return Err(EngineError::VpcBusy {
-                    holder: h.run,
-                    started_by: h.started_by,
-                    since: h.since,
-                });
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if !moved {
-            return Err(EngineError::wrong(
-                r.status,
-                r.current_step,
-                "it cannot be rolled back now",
-            ));
-        }
-        let report = RollbackReport {
-            release_nat_eips: release,
-            ..Default::default()
-        };
-        store::results::put_report(&mut *tx, run, ReportKind::Rollback, &to_json(&report)).await?;
-        self.append_event(
-            &mut tx,
-            run,
-            r.current_step,
-            &format!("{user} started a rollback"),
-        )
-        .await?;
-        tx.commit().await?;
-        self.spawn(
-            self.run(run).await?,
-            Job::Rollback {
-                release_nat_eips: release,
-            },
-        );
-        Ok(())
-    }
-
-    pub(super) async fn rollback_release_flag(&self, run: RunId) -> sqlx::Result<bool> {
-        let v =
-            store::results::get_report(self.store().readers(), run, ReportKind::Rollback).await?;
-        Ok(
-            v.and_then(|v| serde_json::from_value::<RollbackReport>(v).ok())
-                .is_some_and(|r| r.release_nat_eips),
-        )
-    }
-
-    /// Gives up on a waiting or failed run, freeing its VPC. Nothing in the cloud is changed;
-    /// what the run did stays as it is (its undo records remain for reference).
-    pub async fn abandon(&self, run: RunId, user: &str) -> Result<(), EngineError> {
-        let r = self.run(run).await?;
-        let mut tx = self.store().begin_write().await?;
-        let from = [RunStatus::Active, RunStatus::Failed];
-        if !store::runs::transition(
-            &mut *tx,
-            run,
-            &from,
-            RunStatus::Abandoned,
-            r.current_step,
-            Some(user),
-        )
-        .await?
-        {
-            return Err(EngineError::wrong(
-                r.status,
-                r.current_step,
-                "only a waiting or failed run can be abandoned",
-            ));
-        }
-        let msg = format!("{user} abandoned the run; cloud resources were left as they are");
-        let ev = store::events::append(
-            &mut *tx,
-            run,
-            Some(r.current_step),
-            EventLevel::Warn,
-            &msg,
-            &json!({}),
-        )
-        .await?;
-        tx.commit().await?;
-        let _ = self.sender(run).send(ev);
-        Ok(())
-    }
-
     /// Marks one instance protected or not (operator decision), before the retire step runs.
     pub async fn set_protected(
         &self,
@@ -440,7 +323,7 @@ impl Engine {
         Ok(exposure_report(self.store(), run).await?)
     }
 
-    async fn append_event(
+    pub(super) async fn append_event(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
         run: RunId,

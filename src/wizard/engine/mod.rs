@@ -178,6 +178,7 @@ impl Engine {
 }
 
 mod api;
+mod ending;
 mod execute;
 
 #[cfg(test)]

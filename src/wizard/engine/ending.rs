@@ -1,0 +1,141 @@
+//! Ending a run early or undoing it: rollback (started here, run by the `rollback` job) and
+//! abandon. Each persists its transition in one short write transaction.
+
+use serde_json::json;
+
+use super::errors::EngineError;
+use super::rollback::RollbackReport;
+use super::{Engine, Job, jobs::to_json};
+use crate::store::{self, EventLevel, ReportKind, RunId, RunStatus};
+
+impl Engine {
+    /// Undoes everything the run did, newest first. Allowed when the run is waiting, failed or
+    /// completed. `release_nat_eips` also releases the EIPs allocated for the NAT gateway.
+    pub async fn rollback(
+        &self,
+        run: RunId,
+        user: &str,
+        release_nat_eips: bool,
+    ) -> Result<(), EngineError> {
+        self.start_rollback(
+            run,
+            &[RunStatus::Active, RunStatus::Failed, RunStatus::Completed],
+            user,
+            release_nat_eips,
+        )
+        .await
+    }
+
+    pub(super) async fn start_rollback(
+        &self,
+        run: RunId,
+        from: &[RunStatus],
+        user: &str,
+        release: bool,
+    ) -> Result<(), EngineError> {
+        let r = self.run(run).await?;
+        let mut tx = self.store().begin_write().await?;
+        let moved = match store::runs::transition(
+            &mut *tx,
+            run,
+            from,
+            RunStatus::RollingBack,
+            r.current_step,
+            None,
+        )
+        .await
+        {
+            Ok(m) => m,
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                drop(tx);
+                let h = store::runs::active_holder(
+                    self.store().readers(),
+                    &r.account,
+                    &r.region,
+                    &r.vpc_id,
+                )
+                .await?;
+                let h = h.ok_or(sqlx::Error::RowNotFound)?;
+                return Err(EngineError::VpcBusy {
+                    holder: h.run,
+                    started_by: h.started_by,
+                    since: h.since,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !moved {
+            return Err(EngineError::wrong(
+                r.status,
+                r.current_step,
+                "it cannot be rolled back now",
+            ));
+        }
+        let report = RollbackReport {
+            release_nat_eips: release,
+            ..Default::default()
+        };
+        store::results::put_report(&mut *tx, run, ReportKind::Rollback, &to_json(&report)).await?;
+        self.append_event(
+            &mut tx,
+            run,
+            r.current_step,
+            &format!("{user} started a rollback"),
+        )
+        .await?;
+        tx.commit().await?;
+        self.spawn(
+            self.run(run).await?,
+            Job::Rollback {
+                release_nat_eips: release,
+            },
+        );
+        Ok(())
+    }
+
+    pub(super) async fn rollback_release_flag(&self, run: RunId) -> sqlx::Result<bool> {
+        let v =
+            store::results::get_report(self.store().readers(), run, ReportKind::Rollback).await?;
+        Ok(
+            v.and_then(|v| serde_json::from_value::<RollbackReport>(v).ok())
+                .is_some_and(|r| r.release_nat_eips),
+        )
+    }
+
+    /// Gives up on a waiting or failed run, freeing its VPC. Nothing in the cloud is changed;
+    /// what the run did stays as it is (its undo records remain for reference).
+    pub async fn abandon(&self, run: RunId, user: &str) -> Result<(), EngineError> {
+        let r = self.run(run).await?;
+        let mut tx = self.store().begin_write().await?;
+        let from = [RunStatus::Active, RunStatus::Failed];
+        if !store::runs::transition(
+            &mut *tx,
+            run,
+            &from,
+            RunStatus::Abandoned,
+            r.current_step,
+            Some(user),
+        )
+        .await?
+        {
+            return Err(EngineError::wrong(
+                r.status,
+                r.current_step,
+                "only a waiting or failed run can be abandoned",
+            ));
+        }
+        let msg = format!("{user} abandoned the run; cloud resources were left as they are");
+        let ev = store::events::append(
+            &mut *tx,
+            run,
+            Some(r.current_step),
+            EventLevel::Warn,
+            &msg,
+            &json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        let _ = self.sender(run).send(ev);
+        Ok(())
+    }
+}
