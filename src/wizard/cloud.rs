@@ -104,6 +104,9 @@ pub trait Cloud: Send + Sync {
     fn delete_route<'a>(&'a self, table_id: &'a str, route: &'a Route) -> CloudFuture<'a, ()>;
     /// EIPs of the region and ordinary public IPs of `instance_ids` (address-type WanIP).
     fn addresses<'a>(&'a self, instance_ids: &'a [String]) -> CloudFuture<'a, Vec<Address>>;
+    /// The EIP(s) holding `ip` — one DescribeAddresses call, where `addresses` lists the whole
+    /// region (rollback binds thousands back, one look each).
+    fn eips_with_ip<'a>(&'a self, ip: &'a str) -> CloudFuture<'a, Vec<Address>>;
     /// DisassociateAddress and wait for its task.
     fn disassociate_address<'a>(&'a self, address_id: &'a str) -> CloudFuture<'a, ()>;
     /// AssociateAddress and wait for its task.

@@ -129,3 +129,42 @@ async fn a_batch_of_retirements_under_faults_completes_with_every_ip_kept_once_a
     let distinct: BTreeSet<&String> = keys.iter().collect();
     assert_eq!(distinct.len(), keys.len(), "one undo record per change");
 }
+
+#[tokio::test]
+async fn rolling_back_a_batch_of_retirements_under_faults_binds_every_address_back_once() {
+    let env = start(ScenarioSource::Large { instances: 150 }).await;
+    env.sim.handle().with_world(|w| w.quotas.eip_total = 1_000);
+    let before = public_ips(&env);
+    let run = start_run_in(&env.engine, LARGE_VPC).await;
+    complete(&env.engine, run, RouteInput::default()).await;
+    let per_action = [
+        "AssociateAddress",
+        "DescribeTaskResult",
+        "DescribeAddresses",
+    ]
+    .map(|a| (a.to_owned(), 0.2))
+    .into();
+    env.sim.handle().set_faults(FaultConfig {
+        per_action,
+        kinds: vec![
+            FaultKind::InternalError,
+            FaultKind::RequestLimitExceeded,
+            FaultKind::Drop,
+        ],
+        seed: 5,
+        ..FaultConfig::default()
+    });
+    env.engine.rollback(run, "alice", true).await.unwrap();
+    let r = env.engine.wait(run).await.unwrap();
+    assert_eq!(r.status, RunStatus::RolledBack, "{:?}", r.last_error);
+    let after = public_ips(&env);
+    for (ip, (_, holder)) in &before {
+        assert_eq!(&after[ip].1, holder, "{ip} is back with its instance");
+    }
+    assert_eq!(
+        after.len(),
+        before.len(),
+        "the NAT's EIP was released, nothing else"
+    );
+    assert!(records_per_ip(&env).values().all(|n| *n == 1));
+}

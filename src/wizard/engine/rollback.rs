@@ -1,13 +1,16 @@
-//! Rollback: the run's undo records in reverse order. Each undo looks at the cloud first, so a
+//! Rollback: the run's undo records in reverse order (step 4's many at once). Each undo looks at the cloud first, so a
 //! rollback resumed after a crash never undoes twice. What cannot be undone (released or
 //! returned addresses, a public IP that stays an EIP) is named in the rollback report.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::ctx::{CrashPoint, Ctx, JobError};
 use super::jobs::{UndoEntry, to_json};
-use crate::store::{self, EventLevel, ReportKind, Step, UndoState};
+use crate::store::{self, EventLevel, ReportKind, Step, UndoState, undo::UndoRecord};
 use crate::wizard::cloud::CloudError;
 use crate::wizard::input::{EipChoice, ProvisionInput, StepInput};
 use crate::wizard::observed::AddressKind;
@@ -26,65 +29,32 @@ enum Outcome {
     NotNeeded,
 }
 
+/// What undoing one record adds to the report.
+enum Note {
+    Undone(String),
+    Cannot(String),
+}
+
 pub async fn rollback(ctx: &Ctx, release_nat_eips: bool) -> Result<(), JobError> {
     let mut report = RollbackReport {
         release_nat_eips,
         ..Default::default()
     };
     let records = store::undo::list(ctx.store.readers(), ctx.id()).await?;
-    for r in records.iter().rev() {
-        let Ok(entry) = serde_json::from_value::<UndoEntry>(r.action.clone()) else {
-            continue;
-        };
-        match r.state {
-            UndoState::Undone | UndoState::NotNeeded => continue,
-            UndoState::Irreversible => {
-                report.cannot_undo.push(cannot(&entry.undo));
-                continue;
-            }
-            UndoState::Pending | UndoState::Done | UndoState::Failed => {}
+    // Newest first. Step 4's records are the newest and independent across instances (an
+    // instance's own records only rebind one EIP), so they are undone many at once like they
+    // were applied; then routes, then the NAT gateway, one by one.
+    let (retirements, others): (Vec<&UndoRecord>, Vec<&UndoRecord>) =
+        records.iter().rev().partition(|r| r.step == Step::Verify);
+    let mut notes = undo_concurrently(ctx, retirements, release_nat_eips).await?;
+    for r in others {
+        notes.extend(undo_record(ctx, r, release_nat_eips).await?);
+    }
+    for note in notes {
+        match note {
+            Note::Undone(m) => report.undone.push(m),
+            Note::Cannot(m) => report.cannot_undo.push(m),
         }
-        if let Undo::CannotUndo { what } = &entry.undo {
-            report.cannot_undo.push(what.clone());
-            store::undo::set_state(
-                ctx.store.writer(),
-                r.id,
-                UndoState::NotNeeded,
-                None,
-                Some("nothing to undo"),
-            )
-            .await?;
-            continue;
-        }
-        let key = format!("undo:{}", entry.key);
-        ctx.crash_at(CrashPoint::UndoWritten, &key)?;
-        let outcome = match undo_one(ctx, &entry.undo, release_nat_eips).await {
-            Ok(o) => o,
-            Err(e) => {
-                store::undo::set_state(
-                    ctx.store.writer(),
-                    r.id,
-                    UndoState::Failed,
-                    None,
-                    Some(&e.to_string()),
-                )
-                .await?;
-                return Err(e.into());
-            }
-        };
-        ctx.crash_at(CrashPoint::CallSent, &key)?;
-        let (state, msg) = match outcome {
-            Outcome::Undone(m) => (UndoState::Undone, m),
-            Outcome::NotNeeded => (
-                UndoState::NotNeeded,
-                format!("{}: nothing to undo", entry.key),
-            ),
-        };
-        store::undo::set_state(ctx.store.writer(), r.id, state, None, None).await?;
-        ctx.event(Some(r.step), EventLevel::Info, &msg, json!({"undo": r.id}))
-            .await?;
-        report.undone.push(msg);
-        ctx.crash_at(CrashPoint::ResultRecorded, &key)?;
     }
     report.finished = true;
     store::results::put_report(
@@ -99,6 +69,99 @@ pub async fn rollback(ctx: &Ctx, release_nat_eips: bool) -> Result<(), JobError>
         ctx.event(None, EventLevel::Warn, &msg, json!({})).await?;
     }
     Ok(())
+}
+
+/// Undoes `records`, `ctx.concurrency` at once. After an error none starts, those in flight
+/// finish and are recorded, and the first error is returned; a test crash stops dead.
+async fn undo_concurrently(
+    ctx: &Ctx,
+    records: Vec<&UndoRecord>,
+    release_nat_eips: bool,
+) -> Result<Vec<Note>, JobError> {
+    let stop = AtomicBool::new(false);
+    let stop = &stop;
+    // Futures collected first: a closure in the stream would lose `Send` (rust#102211).
+    let futures: Vec<_> = records
+        .into_iter()
+        .map(|r| async move {
+            if stop.load(Ordering::SeqCst) {
+                return Ok(None);
+            }
+            undo_record(ctx, r, release_nat_eips).await
+        })
+        .collect();
+    let mut running = futures_util::stream::iter(futures).buffer_unordered(ctx.concurrency);
+    let (mut notes, mut first_error) = (Vec::new(), None);
+    while let Some(result) = running.next().await {
+        match result {
+            Ok(note) => notes.extend(note),
+            Err(e @ JobError::Crashed(_)) => return Err(e),
+            Err(e) => {
+                stop.store(true, Ordering::SeqCst);
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    first_error.map_or(Ok(notes), Err)
+}
+
+/// One undo record: skipped when already undone, noted when it cannot be undone, else undone
+/// after a look at the cloud (so a resumed rollback never undoes twice) and recorded.
+async fn undo_record(
+    ctx: &Ctx,
+    r: &UndoRecord,
+    release_nat_eips: bool,
+) -> Result<Option<Note>, JobError> {
+    let Ok(entry) = serde_json::from_value::<UndoEntry>(r.action.clone()) else {
+        return Ok(None);
+    };
+    match r.state {
+        UndoState::Undone | UndoState::NotNeeded => return Ok(None),
+        UndoState::Irreversible => return Ok(Some(Note::Cannot(cannot(&entry.undo)))),
+        UndoState::Pending | UndoState::Done | UndoState::Failed => {}
+    }
+    if let Undo::CannotUndo { what } = &entry.undo {
+        let nothing = Some("nothing to undo");
+        store::undo::set_state(
+            ctx.store.writer(),
+            r.id,
+            UndoState::NotNeeded,
+            None,
+            nothing,
+        )
+        .await?;
+        return Ok(Some(Note::Cannot(what.clone())));
+    }
+    let key = format!("undo:{}", entry.key);
+    ctx.crash_at(CrashPoint::UndoWritten, &key)?;
+    let outcome = match undo_one(ctx, &entry.undo, release_nat_eips).await {
+        Ok(o) => o,
+        Err(e) => {
+            let why = Some(e.to_string());
+            store::undo::set_state(
+                ctx.store.writer(),
+                r.id,
+                UndoState::Failed,
+                None,
+                why.as_deref(),
+            )
+            .await?;
+            return Err(e.into());
+        }
+    };
+    ctx.crash_at(CrashPoint::CallSent, &key)?;
+    let (state, msg) = match outcome {
+        Outcome::Undone(m) => (UndoState::Undone, m),
+        Outcome::NotNeeded => (
+            UndoState::NotNeeded,
+            format!("{}: nothing to undo", entry.key),
+        ),
+    };
+    store::undo::set_state(ctx.store.writer(), r.id, state, None, None).await?;
+    ctx.event(Some(r.step), EventLevel::Info, &msg, json!({"undo": r.id}))
+        .await?;
+    ctx.crash_at(CrashPoint::ResultRecorded, &key)?;
+    Ok(Some(Note::Undone(msg)))
 }
 
 fn cannot(undo: &Undo) -> String {
@@ -187,7 +250,7 @@ async fn undo_one(ctx: &Ctx, undo: &Undo, release_nat_eips: bool) -> Result<Outc
             address_id,
             ip,
         } => {
-            let addrs = cloud.addresses(std::slice::from_ref(instance_id)).await?;
+            let addrs = cloud.eips_with_ip(ip).await?;
             let addr = addrs.iter().find(|a| {
                 a.kind == AddressKind::Eip && (Some(&a.id) == address_id.as_ref() || a.ip == *ip)
             });

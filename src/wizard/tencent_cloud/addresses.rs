@@ -78,6 +78,20 @@ impl TencentCloud {
         Ok(found)
     }
 
+    /// EIPs (any kind but WanIP, §4.14) whose IP is `ip`.
+    pub(super) async fn list_eips_with_ip(&self, ip: &str) -> Result<Vec<Address>, CloudError> {
+        let req = vpc::DescribeAddressesRequest {
+            filters: Some(vec![Filter::one("address-ip", ip)]),
+            ..Default::default()
+        };
+        Ok(self
+            .fetch_all::<vpc::DescribeAddresses>(&req)
+            .await?
+            .into_iter()
+            .map(map_address)
+            .collect())
+    }
+
     /// One DescribeAddresses page and the total the answer reports.
     async fn page(
         &self,

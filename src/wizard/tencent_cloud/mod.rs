@@ -196,6 +196,12 @@ impl Cloud for TencentCloud {
     ) -> crate::wizard::cloud::CloudFuture<'a, Vec<crate::wizard::observed::Address>> {
         Box::pin(self.list_addresses(instance_ids))
     }
+    fn eips_with_ip<'a>(
+        &'a self,
+        ip: &'a str,
+    ) -> crate::wizard::cloud::CloudFuture<'a, Vec<crate::wizard::observed::Address>> {
+        Box::pin(self.list_eips_with_ip(ip))
+    }
     fn disassociate_address<'a>(
         &'a self,
         address_id: &'a str,

@@ -394,6 +394,16 @@ impl Cloud for Scoped {
             w.vpcs.values().flat_map(|v| v.addresses.clone()).collect()
         )))
     }
+    fn eips_with_ip<'a>(&'a self, ip: &'a str) -> CloudFuture<'a, Vec<Address>> {
+        ready!(self.op("eips_with_ip", |w| {
+            Ok(w.vpcs
+                .values()
+                .flat_map(|v| v.addresses.iter())
+                .filter(|a| a.kind == AddressKind::Eip && a.ip == ip)
+                .cloned()
+                .collect())
+        }))
+    }
     fn disassociate_address<'a>(&'a self, id: &'a str) -> CloudFuture<'a, ()> {
         ready!(
             self.op("disassociate_address", |w| with_address(w, id, |a| (
