@@ -4,7 +4,8 @@
 //! its rate-limit floor and their ratio, calls made vs the minimum needed, and how many
 //! `RequestLimitExceeded` answers came back. Asserts nothing about time.
 //!
-//! `cargo bench --bench engine_run -- [--instances 10000] [--async-ms 5] [--concurrency 64]`
+//! `cargo bench --bench engine_run -- [--instances 10000] [--async-ms 5] [--concurrency 64]
+//! [--rollback 1]`
 //! The simulator's async steps (EIP tasks, TAT, NAT creation) take `--async-ms`, small enough
 //! that the rate limits, not the simulated cloud, decide how long the run takes.
 
@@ -28,6 +29,8 @@ struct Options {
     instances: usize,
     async_ms: u64,
     concurrency: usize,
+    /// Also roll the completed run back (`--rollback 1`) and print the same figures for it.
+    rollback: bool,
 }
 
 fn options() -> Options {
@@ -35,6 +38,7 @@ fn options() -> Options {
         instances: 10_000,
         async_ms: 5,
         concurrency: natpilot::wizard::engine::DEFAULT_CONCURRENCY,
+        rollback: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.windows(2) {
@@ -43,6 +47,7 @@ fn options() -> Options {
             "--instances" => o.instances = value() as usize,
             "--async-ms" => o.async_ms = value(),
             "--concurrency" => o.concurrency = value() as usize,
+            "--rollback" => o.rollback = value() != 0,
             _ => {}
         }
     }
@@ -282,6 +287,52 @@ fn print_calls(calls: &[ApiCall], minimum: &BTreeMap<&'static str, usize>) {
     );
 }
 
+/// Rolls the run back (releasing the NAT's EIP) and prints its time against its floor. Every
+/// rollback call of an instance (look up its EIP, bind it back, poll the task) overlaps those
+/// of other instances, so here the floor is the max over all actions of calls / limit.
+async fn roll_back(engine: &Engine, store: &Store, run: RunId, after: i64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    engine.rollback(run, "bench", true).await?;
+    let r = engine.wait(run).await?;
+    anyhow::ensure!(
+        r.status == RunStatus::RolledBack,
+        "rollback ended {:?}: {:?}",
+        r.status,
+        r.last_error
+    );
+    let elapsed = started.elapsed().as_secs_f64();
+    let calls: Vec<ApiCall> = ledger(store, run)
+        .await?
+        .into_iter()
+        .filter(|c| c.id > after)
+        .collect();
+    let mut by_action: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in &calls {
+        *by_action.entry(c.action.as_str()).or_default() += 1;
+    }
+    let floor = by_action
+        .iter()
+        .map(|(a, n)| *n as f64 / limit(a))
+        .fold(0.0, f64::max);
+    println!(
+        "rollback: {elapsed:.2} s, floor {floor:.2} s, ratio {:.2}",
+        elapsed / floor
+    );
+    for (action, n) in &by_action {
+        println!("  {:<34} {n:>8}", format!("{action} ({})", limit(action)));
+    }
+    let limited = calls
+        .iter()
+        .filter(|c| {
+            c.error_code
+                .as_deref()
+                .is_some_and(|e| e.starts_with("RequestLimitExceeded"))
+        })
+        .count();
+    println!("  RequestLimitExceeded answers: {limited}");
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let o = options();
@@ -311,6 +362,9 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_default();
     print_steps(&times, &calls);
     print_calls(&calls, &minimum(&facts, &plan));
+    if o.rollback {
+        roll_back(&engine, &store, run, calls.last().map_or(0, |c| c.id)).await?;
+    }
     sim.shutdown().await;
     Ok(())
 }
