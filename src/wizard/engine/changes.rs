@@ -47,27 +47,8 @@ pub async fn apply(
     change: &Change,
     addresses: &mut Vec<Address>,
 ) -> Result<Applied, CloudError> {
-    let cloud = &ctx.cloud;
     match change {
-        Change::CreateNatGateway { run_tag, .. } => {
-            let existing = cloud.nat_gateways(&ctx.run.vpc_id).await?;
-            let (nat_id, called) = match existing
-                .iter()
-                .find(|n| n.run_tag() == Some(run_tag.as_str()))
-            {
-                Some(n) => (n.id.clone(), false),
-                None => (cloud.create_nat(&ctx.run.vpc_id, change).await?, true),
-            };
-            let undo = Undo::DeleteNatGateway {
-                nat_id: Some(nat_id),
-                run_tag: run_tag.clone(),
-                allocated_eips: vec![],
-            };
-            Ok(Applied {
-                called,
-                undo: Some(undo),
-            })
-        }
+        Change::CreateNatGateway { run_tag, .. } => create_nat(ctx, change, run_tag).await,
         Change::AdoptNatGateway { .. } => Ok(done(None)),
         Change::CreateRoute {
             route_table_id,
@@ -77,110 +58,22 @@ pub async fn apply(
             route_table_id,
             nat_id,
             ..
-        } => {
-            let table = cloud.route_table(route_table_id).await?.ok_or_else(|| {
-                CloudError::state(
-                    "DescribeRouteTables",
-                    "ResourceNotFound",
-                    format!("route table {route_table_id} is gone"),
-                )
-            })?;
-            match (table.default_route(), change) {
-                (Some(r), _) if r.gateway_type == "NAT" && &r.gateway_id == nat_id => {
-                    Ok(done(None))
-                }
-                (None, _) => {
-                    cloud.create_default_route(route_table_id, nat_id).await?;
-                    Ok(Applied {
-                        called: true,
-                        undo: None,
-                    })
-                }
-                (Some(current), Change::ReplaceRoute { old, .. })
-                    if current.route_id == old.route_id =>
-                {
-                    cloud
-                        .replace_route(route_table_id, current, "NAT", nat_id)
-                        .await?;
-                    Ok(Applied {
-                        called: true,
-                        undo: None,
-                    })
-                }
-                (Some(current), _) => Err(CloudError::state(
-                    "CreateRoutes",
-                    "natpilot.RouteChanged",
-                    format!(
-                        "{route_table_id} now sends 0.0.0.0/0 to {} {}, which the confirmed plan did not expect; \
-                         plan this step again",
-                        current.gateway_type, current.gateway_id
-                    ),
-                )),
-            }
-        }
+        } => route(ctx, change, route_table_id, nat_id).await,
         Change::DisassociateEip {
             instance_id,
             address_id,
             ip,
-        } => {
-            let found = addresses.iter_mut().find(|a| {
-                a.kind == AddressKind::Eip
-                    && (a.id == *address_id || (address_id.is_empty() && a.ip == *ip))
-            });
-            let Some(addr) = found else {
-                return Err(CloudError::state(
-                    "DisassociateAddress",
-                    "natpilot.AddressMissing",
-                    format!("EIP {ip} of {instance_id} was not found"),
-                ));
-            };
-            let undo = Undo::ReassociateEip {
-                instance_id: instance_id.clone(),
-                address_id: Some(addr.id.clone()),
-                ip: ip.clone(),
-            };
-            if addr.instance_id.as_deref() != Some(instance_id.as_str()) {
-                return Ok(done(Some(undo)));
-            }
-            cloud.disassociate_address(&addr.id).await?;
-            addr.instance_id = None;
-            addr.status = "UNBIND".into();
-            Ok(Applied {
-                called: true,
-                undo: Some(undo),
-            })
-        }
+        } => disassociate(ctx, addresses, instance_id, address_id, ip).await,
         Change::ReleaseEip { address_id, .. } => {
             let Some(pos) = addresses.iter().position(|a| a.id == *address_id) else {
                 return Ok(done(None));
             };
-            cloud.release_address(address_id).await?;
+            ctx.cloud.release_address(address_id).await?;
             addresses.remove(pos);
-            Ok(Applied {
-                called: true,
-                undo: None,
-            })
+            Ok(called(None))
         }
         Change::TransformAddress { instance_id, ip } => {
-            if addresses
-                .iter()
-                .any(|a| a.kind == AddressKind::Eip && a.ip == *ip)
-            {
-                return Ok(done(None));
-            }
-            let id = cloud.transform_address(instance_id).await?;
-            addresses.retain(|a| a.ip != *ip);
-            addresses.push(Address {
-                id,
-                ip: ip.clone(),
-                kind: AddressKind::Eip,
-                status: "BIND".into(),
-                instance_id: Some(instance_id.clone()),
-            });
-            Ok(Applied {
-                called: true,
-                undo: None,
-            })
+            transform(ctx, addresses, instance_id, ip).await
         }
         Change::ReturnNormalAddress { ip, .. } => {
             let Some(pos) = addresses
@@ -189,12 +82,133 @@ pub async fn apply(
             else {
                 return Ok(done(None));
             };
-            cloud.return_normal_address(ip).await?;
+            ctx.cloud.return_normal_address(ip).await?;
             addresses.remove(pos);
-            Ok(Applied {
-                called: true,
-                undo: None,
-            })
+            Ok(called(None))
         }
     }
+}
+
+fn called(undo: Option<Undo>) -> Applied {
+    Applied { called: true, undo }
+}
+
+/// No idempotency token (reference §4.9): the gateway tagged with this run is looked for first.
+async fn create_nat(ctx: &Ctx, change: &Change, run_tag: &str) -> Result<Applied, CloudError> {
+    let existing = ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?;
+    let (nat_id, was_called) = match existing.iter().find(|n| n.run_tag() == Some(run_tag)) {
+        Some(n) => (n.id.clone(), false),
+        None => (ctx.cloud.create_nat(&ctx.run.vpc_id, change).await?, true),
+    };
+    let undo = Undo::DeleteNatGateway {
+        nat_id: Some(nat_id),
+        run_tag: run_tag.to_owned(),
+        allocated_eips: vec![],
+    };
+    Ok(Applied {
+        called: was_called,
+        undo: Some(undo),
+    })
+}
+
+/// The table's default route as it is now decides: already ours, absent (create), the old one
+/// the operator agreed to replace (replace), or something the plan did not expect (stop).
+async fn route(
+    ctx: &Ctx,
+    change: &Change,
+    route_table_id: &str,
+    nat_id: &str,
+) -> Result<Applied, CloudError> {
+    let table = ctx
+        .cloud
+        .route_table(route_table_id)
+        .await?
+        .ok_or_else(|| {
+            CloudError::state(
+                "DescribeRouteTables",
+                "ResourceNotFound",
+                format!("route table {route_table_id} is gone"),
+            )
+        })?;
+    match (table.default_route(), change) {
+        (Some(r), _) if r.gateway_type == "NAT" && r.gateway_id == nat_id => Ok(done(None)),
+        (None, _) => {
+            ctx.cloud
+                .create_default_route(route_table_id, nat_id)
+                .await?;
+            Ok(called(None))
+        }
+        (Some(current), Change::ReplaceRoute { old, .. }) if current.route_id == old.route_id => {
+            ctx.cloud
+                .replace_route(route_table_id, current, "NAT", nat_id)
+                .await?;
+            Ok(called(None))
+        }
+        (Some(current), _) => Err(CloudError::state(
+            "CreateRoutes",
+            "natpilot.RouteChanged",
+            format!(
+                "{route_table_id} now sends 0.0.0.0/0 to {} {}, which the confirmed plan did not expect; \
+                 plan this step again",
+                current.gateway_type, current.gateway_id
+            ),
+        )),
+    }
+}
+
+/// The EIP is found by id, or by IP when a transform in this same chain just made it.
+async fn disassociate(
+    ctx: &Ctx,
+    addresses: &mut [Address],
+    instance_id: &str,
+    address_id: &str,
+    ip: &str,
+) -> Result<Applied, CloudError> {
+    let found = addresses.iter_mut().find(|a| {
+        a.kind == AddressKind::Eip && (a.id == address_id || (address_id.is_empty() && a.ip == ip))
+    });
+    let Some(addr) = found else {
+        return Err(CloudError::state(
+            "DisassociateAddress",
+            "natpilot.AddressMissing",
+            format!("EIP {ip} of {instance_id} was not found"),
+        ));
+    };
+    let undo = Undo::ReassociateEip {
+        instance_id: instance_id.to_owned(),
+        address_id: Some(addr.id.clone()),
+        ip: ip.to_owned(),
+    };
+    if addr.instance_id.as_deref() != Some(instance_id) {
+        return Ok(done(Some(undo)));
+    }
+    ctx.cloud.disassociate_address(&addr.id).await?;
+    addr.instance_id = None;
+    addr.status = "UNBIND".into();
+    Ok(called(Some(undo)))
+}
+
+/// Already an EIP means the transform happened (before a crash, or a replay).
+async fn transform(
+    ctx: &Ctx,
+    addresses: &mut Vec<Address>,
+    instance_id: &str,
+    ip: &str,
+) -> Result<Applied, CloudError> {
+    if addresses
+        .iter()
+        .any(|a| a.kind == AddressKind::Eip && a.ip == ip)
+    {
+        return Ok(done(None));
+    }
+    let id = ctx.cloud.transform_address(instance_id).await?;
+    addresses.retain(|a| a.ip != ip);
+    addresses.push(Address {
+        id,
+        ip: ip.to_owned(),
+        kind: AddressKind::Eip,
+        status: "BIND".into(),
+        instance_id: Some(instance_id.to_owned()),
+    });
+    Ok(called(None))
 }

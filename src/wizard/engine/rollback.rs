@@ -13,7 +13,7 @@ use super::jobs::{UndoEntry, to_json};
 use crate::store::{self, EventLevel, ReportKind, Step, UndoState, undo::UndoRecord};
 use crate::wizard::cloud::CloudError;
 use crate::wizard::input::{EipChoice, ProvisionInput, StepInput};
-use crate::wizard::observed::AddressKind;
+use crate::wizard::observed::{AddressKind, Route};
 use crate::wizard::plan::Undo;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,44 +172,20 @@ fn cannot(undo: &Undo) -> String {
 }
 
 async fn undo_one(ctx: &Ctx, undo: &Undo, release_nat_eips: bool) -> Result<Outcome, CloudError> {
-    let cloud = &ctx.cloud;
     match undo {
         Undo::DeleteNatGateway {
             nat_id, run_tag, ..
-        } => {
-            let nats = cloud.nat_gateways(&ctx.run.vpc_id).await?;
-            let found = nats
-                .iter()
-                .find(|n| Some(&n.id) == nat_id.as_ref() || n.run_tag() == Some(run_tag.as_str()));
-            let Some(nat) = found else {
-                return Ok(Outcome::NotNeeded);
-            };
-            let eips: Vec<(String, String)> = nat.eips.clone();
-            cloud.delete_nat(&nat.id).await?;
-            wait_gone(ctx, &nat.id).await?;
-            let mut msg = format!(
-                "deleted NAT gateway {} (its EIPs were unbound and kept)",
-                nat.id
-            );
-            if release_nat_eips {
-                let chosen = operator_chosen_eips(ctx).await;
-                for (id, ip) in eips.iter().filter(|(_, ip)| !chosen.contains(ip)) {
-                    cloud.release_address(id).await?;
-                    msg.push_str(&format!("; released EIP {ip}"));
-                }
-            }
-            Ok(Outcome::Undone(msg))
-        }
+        } => delete_nat(ctx, nat_id.as_deref(), run_tag, release_nat_eips).await,
         Undo::DeleteRoute {
             route_table_id,
             nat_id,
         } => {
-            let Some(table) = cloud.route_table(route_table_id).await? else {
+            let Some(table) = ctx.cloud.route_table(route_table_id).await? else {
                 return Ok(Outcome::NotNeeded);
             };
             match table.default_route() {
                 Some(r) if r.gateway_type == "NAT" && r.gateway_id == *nat_id => {
-                    cloud.delete_route(route_table_id, r).await?;
+                    ctx.cloud.delete_route(route_table_id, r).await?;
                     Ok(Outcome::Undone(format!(
                         "removed 0.0.0.0/0 → {nat_id} from {route_table_id}"
                     )))
@@ -220,60 +196,104 @@ async fn undo_one(ctx: &Ctx, undo: &Undo, release_nat_eips: bool) -> Result<Outc
         Undo::RestoreRoute {
             route_table_id,
             old,
-        } => {
-            let Some(table) = cloud.route_table(route_table_id).await? else {
-                return Ok(Outcome::NotNeeded);
-            };
-            let msg = format!(
-                "restored 0.0.0.0/0 → {} {} in {route_table_id}",
-                old.gateway_type, old.gateway_id
-            );
-            match table.default_route() {
-                Some(r) if r.gateway_type == old.gateway_type && r.gateway_id == old.gateway_id => {
-                    Ok(Outcome::NotNeeded)
-                }
-                Some(r) => {
-                    cloud
-                        .replace_route(route_table_id, r, &old.gateway_type, &old.gateway_id)
-                        .await?;
-                    Ok(Outcome::Undone(msg))
-                }
-                // Deleting our NAT gateway also deletes routes to it (reference §4.11).
-                None => {
-                    cloud.create_route(route_table_id, old).await?;
-                    Ok(Outcome::Undone(msg))
-                }
-            }
-        }
+        } => restore_route(ctx, route_table_id, old).await,
         Undo::ReassociateEip {
             instance_id,
             address_id,
             ip,
-        } => {
-            let addrs = cloud.eips_with_ip(ip).await?;
-            let addr = addrs.iter().find(|a| {
-                a.kind == AddressKind::Eip && (Some(&a.id) == address_id.as_ref() || a.ip == *ip)
-            });
-            match addr {
-                None => Err(CloudError::state(
-                    "AssociateAddress",
-                    "natpilot.AddressGone",
-                    format!(
-                        "EIP {ip} no longer exists (released?), so it cannot be bound back to {instance_id}"
-                    ),
-                )),
-                Some(a) if a.instance_id.as_deref() == Some(instance_id.as_str()) => {
-                    Ok(Outcome::NotNeeded)
-                }
-                Some(a) => {
-                    cloud.associate_address(&a.id, instance_id).await?;
-                    Ok(Outcome::Undone(format!(
-                        "bound EIP {ip} back to {instance_id}"
-                    )))
-                }
-            }
-        }
+        } => rebind(ctx, instance_id, address_id.as_deref(), ip).await,
         Undo::CannotUndo { .. } => Ok(Outcome::NotNeeded),
+    }
+}
+
+/// Deletes the run's gateway (found by id or by the run tag), waits until it is gone, and
+/// releases the EIPs it allocated when asked — never those the operator brought.
+async fn delete_nat(
+    ctx: &Ctx,
+    nat_id: Option<&str>,
+    run_tag: &str,
+    release_nat_eips: bool,
+) -> Result<Outcome, CloudError> {
+    let nats = ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?;
+    let found = nats
+        .iter()
+        .find(|n| Some(n.id.as_str()) == nat_id || n.run_tag() == Some(run_tag));
+    let Some(nat) = found else {
+        return Ok(Outcome::NotNeeded);
+    };
+    let eips: Vec<(String, String)> = nat.eips.clone();
+    ctx.cloud.delete_nat(&nat.id).await?;
+    wait_gone(ctx, &nat.id).await?;
+    let mut msg = format!(
+        "deleted NAT gateway {} (its EIPs were unbound and kept)",
+        nat.id
+    );
+    if release_nat_eips {
+        let chosen = operator_chosen_eips(ctx).await;
+        for (id, ip) in eips.iter().filter(|(_, ip)| !chosen.contains(ip)) {
+            ctx.cloud.release_address(id).await?;
+            msg.push_str(&format!("; released EIP {ip}"));
+        }
+    }
+    Ok(Outcome::Undone(msg))
+}
+
+async fn restore_route(
+    ctx: &Ctx,
+    route_table_id: &str,
+    old: &Route,
+) -> Result<Outcome, CloudError> {
+    let Some(table) = ctx.cloud.route_table(route_table_id).await? else {
+        return Ok(Outcome::NotNeeded);
+    };
+    let msg = format!(
+        "restored 0.0.0.0/0 → {} {} in {route_table_id}",
+        old.gateway_type, old.gateway_id
+    );
+    match table.default_route() {
+        Some(r) if r.gateway_type == old.gateway_type && r.gateway_id == old.gateway_id => {
+            Ok(Outcome::NotNeeded)
+        }
+        Some(r) => {
+            ctx.cloud
+                .replace_route(route_table_id, r, &old.gateway_type, &old.gateway_id)
+                .await?;
+            Ok(Outcome::Undone(msg))
+        }
+        // Deleting our NAT gateway also deletes routes to it (reference §4.11).
+        None => {
+            ctx.cloud.create_route(route_table_id, old).await?;
+            Ok(Outcome::Undone(msg))
+        }
+    }
+}
+
+/// Binds the kept EIP back, after one look at it by IP (already bound back: nothing to do).
+async fn rebind(
+    ctx: &Ctx,
+    instance_id: &str,
+    address_id: Option<&str>,
+    ip: &str,
+) -> Result<Outcome, CloudError> {
+    let addrs = ctx.cloud.eips_with_ip(ip).await?;
+    let addr = addrs
+        .iter()
+        .find(|a| a.kind == AddressKind::Eip && (Some(a.id.as_str()) == address_id || a.ip == ip));
+    match addr {
+        None => Err(CloudError::state(
+            "AssociateAddress",
+            "natpilot.AddressGone",
+            format!(
+                "EIP {ip} no longer exists (released?), so it cannot be bound back to {instance_id}"
+            ),
+        )),
+        Some(a) if a.instance_id.as_deref() == Some(instance_id) => Ok(Outcome::NotNeeded),
+        Some(a) => {
+            ctx.cloud.associate_address(&a.id, instance_id).await?;
+            Ok(Outcome::Undone(format!(
+                "bound EIP {ip} back to {instance_id}"
+            )))
+        }
     }
 }
 
