@@ -48,19 +48,7 @@ impl Engine {
             Ok(m) => m,
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                 drop(tx);
-                let h = store::runs::active_holder(
-                    self.store().readers(),
-                    &r.account,
-                    &r.region,
-                    &r.vpc_id,
-                )
-                .await?;
-                let h = h.ok_or(sqlx::Error::RowNotFound)?;
-                return Err(EngineError::VpcBusy {
-                    holder: h.run,
-                    started_by: h.started_by,
-                    since: h.since,
-                });
+                return Err(self.vpc_busy(&r).await);
             }
             Err(e) => return Err(e.into()),
         };
@@ -137,5 +125,21 @@ impl Engine {
         tx.commit().await?;
         let _ = self.sender(run).send(ev);
         Ok(())
+    }
+
+    /// Another run took the VPC meanwhile (the one-active-run-per-VPC index refused us).
+    async fn vpc_busy(&self, r: &store::runs::Run) -> EngineError {
+        let holder =
+            store::runs::active_holder(self.store().readers(), &r.account, &r.region, &r.vpc_id)
+                .await;
+        match holder {
+            Ok(Some(h)) => EngineError::VpcBusy {
+                holder: h.run,
+                started_by: h.started_by,
+                since: h.since,
+            },
+            Ok(None) => sqlx::Error::RowNotFound.into(),
+            Err(e) => e.into(),
+        }
     }
 }

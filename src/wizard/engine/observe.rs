@@ -54,38 +54,7 @@ pub async fn plan(
         )
     };
     match input {
-        StepInput::Assess(choices) => {
-            let report = exposure_report(store, run.id).await?.ok_or_else(|| {
-                CloudError::state(
-                    "plan",
-                    "natpilot.NotAssessed",
-                    "the assessment has not finished yet; wait for it",
-                )
-            })?;
-            let report = apply_choices(report, choices);
-            let mut plan = Plan::default();
-            let known: BTreeSet<&str> =
-                report.rows.iter().map(|r| r.instance_id.as_str()).collect();
-            for id in choices
-                .protect
-                .iter()
-                .chain(&choices.unprotect)
-                .filter(|i| !known.contains(i.as_str()))
-            {
-                plan.conflict(
-                    id,
-                    format!("{id} is not an instance of {}", run.vpc_id),
-                    false,
-                );
-            }
-            for r in report.rows.iter().filter(|r| r.protected) {
-                plan.warnings.push(format!(
-                    "{} ({}) will be protected: {}",
-                    r.instance_id, r.name, r.reason
-                ));
-            }
-            Ok(plan)
-        }
+        StepInput::Assess(choices) => plan_assessment(store, run, choices).await,
         StepInput::Provision(p) => {
             let inv = cloud.inventory(&run.vpc_id).await?;
             Ok(provision::plan(&inv, p, &run.id.tag_value()))
@@ -115,4 +84,42 @@ pub async fn plan(
             ))
         }
     }
+}
+
+/// Step 1's "plan": the stored exposure report with the operator's choices; it changes
+/// nothing in the cloud, so it only refuses ids that are not instances of the VPC.
+async fn plan_assessment(
+    store: &Store,
+    run: &Run,
+    choices: &AssessInput,
+) -> Result<Plan, EngineError> {
+    let report = exposure_report(store, run.id).await?.ok_or_else(|| {
+        CloudError::state(
+            "plan",
+            "natpilot.NotAssessed",
+            "the assessment has not finished yet; wait for it",
+        )
+    })?;
+    let report = apply_choices(report, choices);
+    let mut plan = Plan::default();
+    let known: BTreeSet<&str> = report.rows.iter().map(|r| r.instance_id.as_str()).collect();
+    for id in choices
+        .protect
+        .iter()
+        .chain(&choices.unprotect)
+        .filter(|i| !known.contains(i.as_str()))
+    {
+        plan.conflict(
+            id,
+            format!("{id} is not an instance of {}", run.vpc_id),
+            false,
+        );
+    }
+    for r in report.rows.iter().filter(|r| r.protected) {
+        plan.warnings.push(format!(
+            "{} ({}) will be protected: {}",
+            r.instance_id, r.name, r.reason
+        ));
+    }
+    Ok(plan)
 }
