@@ -23,6 +23,10 @@ use natpilot::{
 };
 use secrecy::SecretString;
 
+/// The same allocator as the `natpilot` binary, so the figures are the shipped portal's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USER: &str = "bench";
 const PASSWORD: &str = "benchmark password";
 

@@ -16,6 +16,10 @@ use natpilot::tencent::{
     PagedAction,
 };
 
+/// The same allocator as the `natpilot` binary, so the figures are the shipped simulator's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const VPC: &str = "vpc-large000";
 
 struct Options {
@@ -41,6 +45,17 @@ fn options() -> Options {
         }
     }
     o
+}
+
+/// CPU time (user + system) this process has used so far, from /proc/self/stat (Linux only).
+/// Pages per CPU-second do not depend on what else the machine runs, unlike pages per second.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the `(comm)`: state is field 3, utime 14 and stime 15 (clock ticks).
+    let after_comm = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_comm.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// `VmRSS` and `VmHWM` (peak) of this process, in MiB, from /proc (Linux only).
@@ -114,7 +129,7 @@ async fn main() -> anyhow::Result<()> {
     assert_eq!(items, o.instances, "the walk saw every instance once");
     println!("one client, whole inventory: {pages} pages in {single:.2?}");
 
-    let started = Instant::now();
+    let (started, cpu_before) = (Instant::now(), cpu_seconds());
     let tasks: Vec<_> = (0..o.clients)
         .map(|_| {
             let (client, region) = (client.clone(), region.clone());
@@ -138,6 +153,15 @@ async fn main() -> anyhow::Result<()> {
         o.walks,
         total as f64 / elapsed.as_secs_f64(),
         memory()
+    );
+    let cpu = (cpu_seconds() - cpu_before).max(0.01);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    println!(
+        "CPU used {cpu:.2}s = {:.0} pages per CPU-second, i.e. {:.0} pages/s on {cores} idle cores \
+         (load average while measuring: {})",
+        total as f64 / cpu,
+        total as f64 / cpu * cores as f64,
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
     );
     sim.shutdown().await;
     Ok(())

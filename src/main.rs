@@ -6,6 +6,11 @@ use clap::Parser;
 use natpilot::cli::{Cli, Command};
 use natpilot::config::Config;
 
+/// mimalloc instead of glibc malloc: the simulator and the portal allocate many small JSON
+/// strings per request (see the simulator benchmark in the README).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

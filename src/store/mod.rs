@@ -56,9 +56,11 @@ impl Store {
             .await
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
         MIGRATOR.run(&writer).await?;
+        // A history page is 51 rows; with sqlx's default buffer of 50 the reader thread
+        // blocks on the last row and hands over twice (history benchmark, issue 5).
         let readers = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options.read_only(true))
+            .connect_with(options.read_only(true).row_buffer_size(128))
             .await?;
         Ok(Store { writer, readers })
     }

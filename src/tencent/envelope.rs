@@ -3,6 +3,7 @@
 //! Never panics on bad input: whatever arrives becomes a typed result or a `TencentError`
 //! that keeps the RequestId (when one can be found) and a short excerpt of the body.
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -10,7 +11,32 @@ use super::TencentError;
 
 const EXCERPT_CHARS: usize = 200;
 
-/// The typed content of `Response` plus its `RequestId`.
+/// The envelope's head: only `Error` and `RequestId`, every other field skipped without
+/// being built, so a 100-instance page is not parsed into a `Value` tree first.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(rename = "Response")]
+    response: Option<HeadFields>,
+}
+
+#[derive(Deserialize)]
+struct HeadFields {
+    #[serde(rename = "RequestId")]
+    request_id: Option<Value>,
+    #[serde(rename = "Error")]
+    error: Option<Value>,
+}
+
+/// The success envelope read straight into the typed response; `RequestId` and unknown
+/// extra fields (e.g. `DeprecatedWarning`) are ignored by the typed structs.
+#[derive(Deserialize)]
+struct Typed<R> {
+    #[serde(rename = "Response")]
+    response: R,
+}
+
+/// The typed content of `Response` plus its `RequestId`. Two passes over the bytes (the head,
+/// then the typed body) cost far less than one pass into a `serde_json::Value` and a copy.
 pub fn parse_response<R: DeserializeOwned>(
     action: &'static str,
     body: &[u8],
@@ -21,19 +47,25 @@ pub fn parse_response<R: DeserializeOwned>(
         request_id,
         excerpt: excerpt(body),
     };
-    let envelope: Value = serde_json::from_slice(body)
-        .map_err(|e| unparsable(format!("not JSON: {e}"), find_request_id(body)))?;
-    let Some(Value::Object(mut response)) = envelope.get("Response").cloned() else {
+    let head: Head = serde_json::from_slice(body).map_err(|e| {
+        let reason = if e.is_data() {
+            "no `Response` object".to_string()
+        } else {
+            format!("not JSON: {e}")
+        };
+        unparsable(reason, find_request_id(body))
+    })?;
+    let Some(head) = head.response else {
         return Err(unparsable(
             "no `Response` object".into(),
             find_request_id(body),
         ));
     };
-    let request_id = match response.remove("RequestId") {
+    let request_id = match head.request_id {
         Some(Value::String(id)) => Some(id),
         _ => None,
     };
-    if let Some(error) = response.get("Error") {
+    if let Some(error) = head.error {
         let field = |name: &str| error.get(name).and_then(Value::as_str).map(str::to_owned);
         let (Some(code), Some(request_id)) = (field("Code"), request_id.clone()) else {
             return Err(unparsable(
@@ -51,14 +83,13 @@ pub fn parse_response<R: DeserializeOwned>(
     let Some(request_id) = request_id else {
         return Err(unparsable("no `RequestId` in `Response`".into(), None));
     };
-    // Unknown extra fields (e.g. `DeprecatedWarning`) are ignored by the typed structs.
-    let typed = serde_json::from_value(Value::Object(response)).map_err(|e| {
+    let typed: Typed<R> = serde_json::from_slice(body).map_err(|e| {
         unparsable(
             format!("unexpected response shape: {e}"),
             Some(request_id.clone()),
         )
     })?;
-    Ok((typed, request_id))
+    Ok((typed.response, request_id))
 }
 
 /// The first 200 characters of the body, lossily decoded.
