@@ -181,6 +181,9 @@ async fn check_page(url: &str, cookie: &str) -> anyhow::Result<()> {
         status.is_success() && rows >= 50,
         "history page: {status}, {rows} rows"
     );
+    println!("history page: {} bytes, {rows} table rows", body.len());
+    let path = std::env::temp_dir().join("natpilot-history-page.html");
+    std::fs::write(&path, &body)?;
     Ok(())
 }
 

@@ -54,7 +54,12 @@ fn cpu_seconds() -> f64 {
     // Fields after the `(comm)`: state is field 3, utime 14 and stime 15 (clock ticks).
     let after_comm = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after_comm.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 
@@ -161,7 +166,9 @@ async fn main() -> anyhow::Result<()> {
          (load average while measuring: {})",
         total as f64 / cpu,
         total as f64 / cpu * cores as f64,
-        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
     );
     sim.shutdown().await;
     Ok(())

@@ -26,10 +26,14 @@ use crate::{
     },
 };
 
-/// Everything a handler may need; cheap to clone. Handlers take the sub-state they use
-/// (`State<Store>`, `State<Metrics>`, …) through `FromRef`.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Everything a handler may need. One `Arc`, so the per-request clones axum makes (every
+/// middleware and `State` extractor) cost one reference count, not one per field (history
+/// benchmark, issue 5). Handlers take the sub-state they use (`State<Store>`,
+/// `State<Metrics>`) through `FromRef`.
+#[derive(Clone)]
+pub struct AppState(Arc<AppParts>);
+
+pub struct AppParts {
     pub store: Store,
     pub settings: Arc<WebSettings>,
     pub metrics: Metrics,
@@ -39,6 +43,25 @@ pub struct AppState {
     pub engine: Engine,
     /// The cloud client (read-only listings such as the new-run page's VPCs).
     pub cloud: Client,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for Store {
+    fn from_ref(state: &AppState) -> Store {
+        state.store.clone()
+    }
+}
+
+impl FromRef<AppState> for Metrics {
+    fn from_ref(state: &AppState) -> Metrics {
+        state.metrics.clone()
+    }
 }
 
 /// What [`spawn`] needs: already-bound listeners (port 0 in tests), an open store, settings.
@@ -106,7 +129,7 @@ pub async fn build(
     }
     let auth = Arc::new(AuthState::new(&settings));
     let access = web::routes().into_parts().2;
-    let state = AppState {
+    let state = AppState(Arc::new(AppParts {
         store,
         settings: Arc::new(settings),
         metrics,
@@ -114,7 +137,7 @@ pub async fn build(
         access,
         engine,
         cloud: client,
-    };
+    }));
     web::auth::setup::arm_if_no_users(&state).await?;
     let router = web::router(state.clone());
     Ok((state, router))

@@ -22,7 +22,15 @@ pub use types::{
     UndoState,
 };
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    path::Path,
+    str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use sqlx::{
     Sqlite, SqlitePool, Transaction,
@@ -38,6 +46,9 @@ pub struct Store {
     /// (instead of in SQLite's busy handler) is what keeps `database is locked` away.
     writer: SqlitePool,
     readers: SqlitePool,
+    /// Bumped whenever this process's writer changes a row of `users` or `sessions`; lets
+    /// the portal's session cache know a cached sign-in may be stale.
+    auth_version: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -50,19 +61,41 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        let auth_version = Arc::new(AtomicU64::new(0));
+        let hooked = auth_version.clone();
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // Every write goes through this connection (whichever code path made it), so a
+            // hook here sees every change to who may sign in.
+            .after_connect(move |conn, _| {
+                let version = hooked.clone();
+                Box::pin(async move {
+                    conn.lock_handle().await?.set_update_hook(move |change| {
+                        if matches!(change.table, "users" | "sessions") {
+                            version.fetch_add(1, Ordering::SeqCst);
+                        }
+                    });
+                    Ok(())
+                })
+            })
             .connect_with(options.clone())
             .await
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
         MIGRATOR.run(&writer).await?;
-        // A history page is 51 rows; with sqlx's default buffer of 50 the reader thread
-        // blocks on the last row and hands over twice (history benchmark, issue 5).
         let readers = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options.read_only(true).row_buffer_size(128))
+            .connect_with(options.read_only(true))
             .await?;
-        Ok(Store { writer, readers })
+        Ok(Store {
+            writer,
+            readers,
+            auth_version,
+        })
+    }
+
+    /// Changes so far to `users` or `sessions` made through this store (see the field).
+    pub fn auth_version(&self) -> u64 {
+        self.auth_version.load(Ordering::SeqCst)
     }
 
     pub fn readers(&self) -> &SqlitePool {

@@ -3,6 +3,7 @@
 pub mod login;
 pub mod password;
 pub mod session;
+pub mod session_cache;
 pub mod setup;
 pub mod throttle;
 
@@ -23,6 +24,8 @@ use session::SessionCtx;
 /// Authentication state that lives in memory: throttling buckets and the setup token.
 pub struct AuthState {
     pub throttle: throttle::LoginThrottle,
+    /// Recently checked sessions (see `session_cache` for how it stays fresh).
+    pub sessions: session_cache::SessionCache,
     /// The one-time setup token while no user exists; taken when the first admin is created.
     setup_token: Mutex<Option<String>>,
 }
@@ -31,6 +34,7 @@ impl AuthState {
     pub fn new(settings: &WebSettings) -> AuthState {
         AuthState {
             throttle: throttle::LoginThrottle::new(settings),
+            sessions: session_cache::SessionCache::default(),
             setup_token: Mutex::new(None),
         }
     }

@@ -87,15 +87,9 @@ pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Sessio
         return Ok(None);
     };
     let id_hash = hash_id(&raw);
-    let s = &state.settings;
-    let row = sessions::find_live(
-        state.store.readers(),
-        &id_hash,
-        s.session_idle.as_secs() as i64,
-        s.session_absolute.as_secs() as i64,
-    )
-    .await?;
-    let Some(row) = row else { return Ok(None) };
+    let Some(row) = live_row(state, &id_hash).await? else {
+        return Ok(None);
+    };
     if crate::store::users::now() - row.last_seen_at >= 60 {
         sessions::touch(state.store.writer(), &id_hash).await?;
     }
@@ -108,6 +102,33 @@ pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Sessio
         csrf: csrf_for(&raw),
         user,
     }))
+}
+
+/// The live session row, from the session cache when it is fresh, else from the database.
+/// The timeouts are checked on every request, cached or not.
+async fn live_row(
+    state: &AppState,
+    id_hash: &str,
+) -> Result<Option<sessions::SessionRow>, WebError> {
+    let s = &state.settings;
+    let (idle, absolute) = (
+        s.session_idle.as_secs() as i64,
+        s.session_absolute.as_secs() as i64,
+    );
+    let now = crate::store::users::now();
+    let within_timeouts =
+        |r: &sessions::SessionRow| r.last_seen_at > now - idle && r.created_at > now - absolute;
+    // Taken before the read: a change committed during it leaves the entry stale.
+    let version = state.store.auth_version();
+    let clock = std::time::Instant::now();
+    if let Some(row) = state.auth.sessions.get(id_hash, version, clock) {
+        return Ok(within_timeouts(&row).then_some(row));
+    }
+    let row = sessions::find_live(state.store.readers(), id_hash, idle, absolute).await?;
+    if let Some(row) = &row {
+        state.auth.sessions.put(row.clone(), version, clock);
+    }
+    Ok(row)
 }
 
 /// Creates a session row and returns the raw id for the cookie.
