@@ -46,9 +46,9 @@ pub struct Store {
     /// (instead of in SQLite's busy handler) is what keeps `database is locked` away.
     writer: SqlitePool,
     readers: SqlitePool,
-    /// Bumped whenever this process's writer changes a row of `users` or `sessions`; lets
-    /// the portal's session cache know a cached sign-in may be stale.
-    auth_version: Arc<AtomicU64>,
+    /// Bumped by every commit of the writer; lets the portal's session cache know that a
+    /// cached sign-in may be stale (see `write_generation`).
+    write_generation: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -61,19 +61,20 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let auth_version = Arc::new(AtomicU64::new(0));
-        let hooked = auth_version.clone();
+        let write_generation = Arc::new(AtomicU64::new(0));
+        let hooked = write_generation.clone();
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            // Every write goes through this connection (whichever code path made it), so a
-            // hook here sees every change to who may sign in.
+            // Every write of this process goes through this connection, whichever code path
+            // made it, so a commit hook here sees every change to who may sign in. (A commit
+            // hook, not an update hook: SQLite skips update hooks for WITHOUT ROWID tables
+            // such as `sessions`.)
             .after_connect(move |conn, _| {
-                let version = hooked.clone();
+                let generation = hooked.clone();
                 Box::pin(async move {
-                    conn.lock_handle().await?.set_update_hook(move |change| {
-                        if matches!(change.table, "users" | "sessions") {
-                            version.fetch_add(1, Ordering::SeqCst);
-                        }
+                    conn.lock_handle().await?.set_commit_hook(move || {
+                        generation.fetch_add(1, Ordering::SeqCst);
+                        true // let the commit proceed
                     });
                     Ok(())
                 })
@@ -89,13 +90,14 @@ impl Store {
         Ok(Store {
             writer,
             readers,
-            auth_version,
+            write_generation,
         })
     }
 
-    /// Changes so far to `users` or `sessions` made through this store (see the field).
-    pub fn auth_version(&self) -> u64 {
-        self.auth_version.load(Ordering::SeqCst)
+    /// How many write transactions this store has committed (counted as each commit
+    /// starts, so a reader that sees an unchanged number may still race the very last one).
+    pub fn write_generation(&self) -> u64 {
+        self.write_generation.load(Ordering::SeqCst)
     }
 
     pub fn readers(&self) -> &SqlitePool {

@@ -274,3 +274,30 @@ async fn twenty_concurrent_writers_never_see_database_is_locked() {
         .unwrap();
     assert_eq!(page.runs.len(), 20);
 }
+
+#[tokio::test]
+async fn every_committed_write_bumps_the_write_generation_and_reads_do_not() {
+    let (_d, store) = temp_store().await;
+    let before = store.write_generation();
+    // `sessions` is WITHOUT ROWID, which SQLite's update hook would miss.
+    sessions::insert(store.writer(), "h1", None).await.unwrap();
+    let after_insert = store.write_generation();
+    assert!(after_insert > before, "insert: {before} -> {after_insert}");
+    sessions::touch(store.writer(), "h1").await.unwrap();
+    let after_touch = store.write_generation();
+    assert!(
+        after_touch > after_insert,
+        "touch: {after_insert} -> {after_touch}"
+    );
+    sessions::find_live(store.readers(), "h1", 3600, 3600)
+        .await
+        .unwrap()
+        .expect("the session is live");
+    assert_eq!(
+        store.write_generation(),
+        after_touch,
+        "a read is not a write"
+    );
+    sessions::delete(store.writer(), "h1").await.unwrap();
+    assert!(store.write_generation() > after_touch, "delete");
+}

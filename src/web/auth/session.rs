@@ -118,8 +118,8 @@ async fn live_row(
     let now = crate::store::users::now();
     let within_timeouts =
         |r: &sessions::SessionRow| r.last_seen_at > now - idle && r.created_at > now - absolute;
-    // Taken before the read: a change committed during it leaves the entry stale.
-    let version = state.store.auth_version();
+    // Taken before the read: a write committed during it leaves the entry stale.
+    let version = state.store.write_generation();
     let clock = std::time::Instant::now();
     if let Some(row) = state.auth.sessions.get(id_hash, version, clock) {
         return Ok(within_timeouts(&row).then_some(row));

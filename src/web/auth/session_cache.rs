@@ -2,9 +2,9 @@
 //! a database round trip for the session check (history benchmark, issue 5).
 //!
 //! Freshness, in order of strength:
-//! - any change this process makes to `users` or `sessions` (sign-out, disabling a user, a
-//!   role change, a new session) bumps the store's `auth_version`, and every entry read
-//!   under an older version is ignored, so the next request reads the database again;
+//! - every write this process commits (among them sign-out, disabling a user, a role
+//!   change) bumps the store's `write_generation`, and every entry read under an older
+//!   generation is ignored, so the next request reads the database again;
 //! - every entry expires after [`TTL`] anyway, which bounds how long a change made by
 //!   another process (`natpilot user disable …`) or a request racing the very write can
 //!   go unseen;
@@ -46,8 +46,9 @@ impl SessionCache {
             .map(|e| e.row.clone())
     }
 
-    /// Remembers a row read from the database; `version` must be the store's `auth_version`
-    /// taken before the read, so a change committed meanwhile makes the entry stale.
+    /// Remembers a row read from the database; `version` must be the store's
+    /// `write_generation` taken before the read, so a write committed meanwhile makes the
+    /// entry stale.
     pub fn put(&self, row: SessionRow, version: u64, now: Instant) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_ENTRIES {
@@ -86,7 +87,7 @@ mod tests {
     }
 
     #[test]
-    fn any_change_to_users_or_sessions_makes_every_entry_stale() {
+    fn any_committed_write_makes_every_entry_stale() {
         let (cache, t0) = (SessionCache::default(), Instant::now());
         cache.put(row("a"), 3, t0);
         assert_eq!(cache.get("a", 4, t0), None);
