@@ -15,6 +15,24 @@ use crate::wizard::input::{AssessInput, FieldErrors, StepInput};
 use crate::wizard::plan::Plan;
 use crate::wizard::steps::assess::ExposureReport;
 
+/// A run needs a region and something that looks like a VPC id; one message per field.
+fn validate_start(region: &str, vpc_id: &str) -> Result<(), StartError> {
+    let mut errs = FieldErrors::default();
+    if !vpc_id.starts_with("vpc-") || vpc_id.len() < 5 {
+        errs.0
+            .insert("vpc_id".into(), "a VPC id looks like vpc-xxxxxxxx".into());
+    }
+    if region.trim().is_empty() {
+        errs.0
+            .insert("region".into(), "choose a region, e.g. ap-guangzhou".into());
+    }
+    if errs.0.is_empty() {
+        Ok(())
+    } else {
+        Err(errs.into())
+    }
+}
+
 impl Engine {
     /// Starts a run on (account, region, VPC) and its read-only assessment. Refused with
     /// `VpcBusy` (naming who holds the VPC and since when) while another run is unfinished.
@@ -25,18 +43,7 @@ impl Engine {
         vpc_id: &str,
         user: &str,
     ) -> Result<RunId, StartError> {
-        let mut errs = FieldErrors::default();
-        if !vpc_id.starts_with("vpc-") || vpc_id.len() < 5 {
-            errs.0
-                .insert("vpc_id".into(), "a VPC id looks like vpc-xxxxxxxx".into());
-        }
-        if region.trim().is_empty() {
-            errs.0
-                .insert("region".into(), "choose a region, e.g. ap-guangzhou".into());
-        }
-        if !errs.0.is_empty() {
-            return Err(errs.into());
-        }
+        validate_start(region, vpc_id)?;
         let new = NewRun {
             account,
             region,

@@ -75,53 +75,7 @@ impl Engine {
     async fn finish_ok(&self, run: &Run, job: Job) -> Result<(), sqlx::Error> {
         let events = self.sender(run.id);
         let mut tx = self.store().begin_write().await?;
-        let (msg, step) = match job {
-            Job::Assess => {
-                store::runs::transition(
-                    &mut *tx,
-                    run.id,
-                    &[RunStatus::Applying],
-                    RunStatus::Active,
-                    Step::Assess,
-                    None,
-                )
-                .await?;
-                ("assessment finished: review the exposure report and protected hosts, then confirm".to_owned(), Step::Assess)
-            }
-            Job::Apply(step) => {
-                store::steps::set_state(&mut *tx, run.id, step, StepState::Applied, None).await?;
-                let (status, next) = match step.next() {
-                    Some(n) => (RunStatus::Active, n),
-                    None => (RunStatus::Completed, step),
-                };
-                store::runs::transition(
-                    &mut *tx,
-                    run.id,
-                    &[RunStatus::Applying],
-                    status,
-                    next,
-                    Some(&run.started_by),
-                )
-                .await?;
-                (format!("{} done", step.title()), step)
-            }
-            Job::Rollback { .. } => {
-                for s in Step::ALL {
-                    store::steps::set_state(&mut *tx, run.id, s, StepState::RolledBack, None)
-                        .await?;
-                }
-                store::runs::transition(
-                    &mut *tx,
-                    run.id,
-                    &[RunStatus::RollingBack],
-                    RunStatus::RolledBack,
-                    run.current_step,
-                    None,
-                )
-                .await?;
-                ("rollback finished".to_owned(), run.current_step)
-            }
-        };
+        let (msg, step) = record_finish(&mut tx, run, job).await?;
         let ev = store::events::append(
             &mut *tx,
             run.id,
@@ -194,4 +148,64 @@ impl Engine {
         let _ = events.send(ev);
         Ok(())
     }
+}
+
+/// The state changes that end a job successfully, inside the caller's transaction; returns
+/// the event message and the step it belongs to.
+async fn record_finish(
+    tx: &mut sqlx::SqliteConnection,
+    run: &Run,
+    job: Job,
+) -> Result<(String, Step), sqlx::Error> {
+    let finished = match job {
+        Job::Assess => {
+            store::runs::transition(
+                &mut *tx,
+                run.id,
+                &[RunStatus::Applying],
+                RunStatus::Active,
+                Step::Assess,
+                None,
+            )
+            .await?;
+            (
+                "assessment finished: review the exposure report and protected hosts, then confirm"
+                    .to_owned(),
+                Step::Assess,
+            )
+        }
+        Job::Apply(step) => {
+            store::steps::set_state(&mut *tx, run.id, step, StepState::Applied, None).await?;
+            let (status, next) = match step.next() {
+                Some(n) => (RunStatus::Active, n),
+                None => (RunStatus::Completed, step),
+            };
+            store::runs::transition(
+                &mut *tx,
+                run.id,
+                &[RunStatus::Applying],
+                status,
+                next,
+                Some(&run.started_by),
+            )
+            .await?;
+            (format!("{} done", step.title()), step)
+        }
+        Job::Rollback { .. } => {
+            for s in Step::ALL {
+                store::steps::set_state(&mut *tx, run.id, s, StepState::RolledBack, None).await?;
+            }
+            store::runs::transition(
+                &mut *tx,
+                run.id,
+                &[RunStatus::RollingBack],
+                RunStatus::RolledBack,
+                run.current_step,
+                None,
+            )
+            .await?;
+            ("rollback finished".to_owned(), run.current_step)
+        }
+    };
+    Ok(finished)
 }
