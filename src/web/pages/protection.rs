@@ -42,18 +42,6 @@ pub async fn set(
 ) -> Result<Response, WebError> {
     let (run, _) = prepare(&state, &user, &raw, 1).await?;
     let instance = form.instance_id.trim();
-    let report = state
-        .engine
-        .exposure_report(run.id)
-        .await
-        .map_err(engine_error)?
-        .unwrap_or_default();
-    if !report.rows.iter().any(|r| r.instance_id == instance) {
-        return Err(WebError::BadRequest(format!(
-            "{instance} is not an instance of {}; reload the exposure table and pick one from it.",
-            run.vpc_id
-        )));
-    }
     let protect = form.protect == "1";
     state
         .engine

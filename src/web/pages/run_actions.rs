@@ -28,6 +28,10 @@ pub fn engine_error(e: EngineError) -> WebError {
     match e {
         EngineError::NotFound(id) => WebError::NotFound(format!("There is no run {id}.")),
         EngineError::Db(e) => WebError::Internal(e.into()),
+        EngineError::Invalid(errs) => WebError::BadRequest(format!(
+            "{}.",
+            errs.0.into_values().collect::<Vec<_>>().join("; ")
+        )),
         other => WebError::Conflict(format!("{other}.")),
     }
 }

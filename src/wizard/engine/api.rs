@@ -299,6 +299,21 @@ impl Engine {
                 "protection can change only while the run waits for you",
             ));
         }
+        let known = exposure_report(self.store(), run)
+            .await?
+            .is_some_and(|report| report.rows.iter().any(|row| row.instance_id == instance_id));
+        if !known {
+            let mut errs = FieldErrors::default();
+            errs.0.insert(
+                "instance_id".into(),
+                format!(
+                    "{instance_id} is not an instance of {}; reload the exposure table and pick \
+                     one from it",
+                    r.vpc_id
+                ),
+            );
+            return Err(errs.into());
+        }
         let h = ProtectedHost {
             instance_id: instance_id.to_owned(),
             protected,

@@ -277,3 +277,33 @@ async fn twenty_concurrent_runs_on_twenty_vpcs_complete() {
         20
     );
 }
+
+#[tokio::test]
+async fn protection_is_refused_for_an_instance_outside_the_assessed_vpc() {
+    let t = setup(&["vpc-a", "vpc-b"]).await;
+    let run = start(&t.engine, "vpc-a").await;
+    let err = t
+        .engine
+        .set_protected(run, "vpc-b-front", true, "alice")
+        .await
+        .unwrap_err();
+    match err {
+        EngineError::Invalid(errs) => assert!(
+            errs.0["instance_id"].contains("vpc-b-front is not an instance of vpc-a"),
+            "{errs:?}"
+        ),
+        other => panic!("expected a field error, got {other}"),
+    }
+    assert!(
+        store::results::list_protected(t.store.readers(), run)
+            .await
+            .unwrap()
+            .iter()
+            .all(|h| h.instance_id != "vpc-b-front"),
+        "nothing was recorded"
+    );
+    t.engine
+        .set_protected(run, "vpc-a-front", false, "alice")
+        .await
+        .unwrap();
+}
