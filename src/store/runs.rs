@@ -64,30 +64,24 @@ const COLUMNS: &str = "id, account, region, vpc_id, started_by, status, current_
      last_error, started_at, updated_at, finished_at, finished_by";
 
 fn run_from_row(row: &SqliteRow) -> sqlx::Result<Run> {
-    let id: String = row.try_get("id")?;
-    let status: String = row.try_get("status")?;
-    let last_error: Option<String> = row.try_get("last_error")?;
-    Ok(Run {
-        id: decode(id.parse())?,
-        account: row.try_get("account")?,
-        region: row.try_get("region")?,
-        vpc_id: row.try_get("vpc_id")?,
-        started_by: row.try_get("started_by")?,
-        status: decode(status.parse())?,
-        current_step: decode(Step::from_number(row.try_get("current_step")?))?,
-        last_error: last_error
-            .map(|j| decode(serde_json::from_str(&j)))
-            .transpose()?,
-        started_at: from_millis(row.try_get("started_at")?),
-        updated_at: from_millis(row.try_get("updated_at")?),
-        finished_at: row
-            .try_get::<Option<i64>, _>("finished_at")?
-            .map(from_millis),
-        finished_by: row.try_get("finished_by")?,
-    })
+    run_from_tuple((
+        row.try_get("id")?,
+        row.try_get("account")?,
+        row.try_get("region")?,
+        row.try_get("vpc_id")?,
+        row.try_get("started_by")?,
+        row.try_get("status")?,
+        row.try_get("current_step")?,
+        row.try_get("last_error")?,
+        row.try_get("started_at")?,
+        row.try_get("updated_at")?,
+        row.try_get("finished_at")?,
+        row.try_get("finished_by")?,
+    ))
 }
 
-/// One run as a JSON array in `COLUMNS` order (the history page's one-row form).
+/// One run's columns in `COLUMNS` order: a row's, or an element of the history page's
+/// one-row JSON form.
 type RunTuple = (
     String,
     String,
@@ -104,8 +98,9 @@ type RunTuple = (
 );
 
 fn run_from_tuple(t: RunTuple) -> sqlx::Result<Run> {
-    let (id, account, region, vpc_id, started_by, status, step, last_error, started, updated) =
-        (t.0, t.1, t.2, t.3, t.4, t.5, t.6, t.7, t.8, t.9);
+    let (id, account, region, vpc_id, started_by, status, step, last_error) =
+        (t.0, t.1, t.2, t.3, t.4, t.5, t.6, t.7);
+    let (started, updated, finished, finished_by) = (t.8, t.9, t.10, t.11);
     Ok(Run {
         id: decode(id.parse())?,
         account,
@@ -119,8 +114,8 @@ fn run_from_tuple(t: RunTuple) -> sqlx::Result<Run> {
             .transpose()?,
         started_at: from_millis(started),
         updated_at: from_millis(updated),
-        finished_at: t.10.map(from_millis),
-        finished_by: t.11,
+        finished_at: finished.map(from_millis),
+        finished_by,
     })
 }
 

@@ -301,3 +301,56 @@ async fn every_committed_write_bumps_the_write_generation_and_reads_do_not() {
     sessions::delete(store.writer(), "h1").await.unwrap();
     assert!(store.write_generation() > after_touch, "delete");
 }
+
+#[tokio::test]
+async fn the_history_page_reads_every_field_exactly_as_a_single_run_read_does() {
+    let (_d, store) = temp_store().await;
+    let failed = runs::insert(&store, &new_run("vpc-f", "alice"))
+        .await
+        .unwrap();
+    let failure = runs::Failure {
+        step: Step::Provision,
+        phase: "apply".into(),
+        code: "LimitExceeded.NatGatewayPerVpcLimitExceeded".into(),
+        message: "quota \"3\" reached; it's full".into(),
+        request_id: Some("req-1".into()),
+    };
+    runs::set_status(
+        store.writer(),
+        failed.id,
+        RunStatus::Failed,
+        Step::Provision,
+        Some(&failure),
+        None,
+    )
+    .await
+    .unwrap();
+    let done = runs::insert(&store, &new_run("vpc-d", "bob"))
+        .await
+        .unwrap();
+    runs::set_status(
+        store.writer(),
+        done.id,
+        RunStatus::Abandoned,
+        Step::Route,
+        None,
+        Some("carol"),
+    )
+    .await
+    .unwrap();
+    let active = runs::insert(&store, &new_run("vpc-a", "dave"))
+        .await
+        .unwrap();
+
+    let page = runs::list(store.readers(), &RunFilter::default(), None, 50)
+        .await
+        .unwrap();
+    assert_eq!(page.runs.len(), 3);
+    for id in [failed.id, done.id, active.id] {
+        let listed = page.runs.iter().find(|r| r.id == id).unwrap();
+        let single = runs::get(store.readers(), id).await.unwrap().unwrap();
+        assert_eq!(listed, &single);
+    }
+    let listed_failure = page.runs.iter().find(|r| r.id == failed.id).unwrap();
+    assert_eq!(listed_failure.last_error.as_ref(), Some(&failure));
+}
