@@ -182,8 +182,6 @@ async fn check_page(url: &str, cookie: &str) -> anyhow::Result<()> {
         "history page: {status}, {rows} rows"
     );
     println!("history page: {} bytes, {rows} table rows", body.len());
-    let path = std::env::temp_dir().join("natpilot-history-page.html");
-    std::fs::write(&path, &body)?;
     Ok(())
 }
 

@@ -65,9 +65,7 @@ async fn existing_records(ctx: &Ctx, step: Step) -> sqlx::Result<Existing> {
         .collect())
 }
 
-/// Runs the chains, `ctx.concurrency` at once. After a cloud error no chain starts another
-/// change, the ones in flight finish and are recorded, and the first error is returned (so
-/// nothing is left half-recorded). A test crash stops everything dead, as a real one would.
+/// Runs the chains, `ctx.concurrency` at once (see [`run_bounded`]).
 async fn run_chains(
     ctx: &Ctx,
     step: Step,
@@ -81,11 +79,23 @@ async fn run_chains(
         .into_iter()
         .map(|chain| run_chain(ctx, step, existing, chain, &stop))
         .collect();
-    let mut running = futures_util::stream::iter(futures).buffer_unordered(ctx.concurrency);
-    let mut first_error = None;
+    run_bounded(futures, ctx.concurrency, &stop).await.map(drop)
+}
+
+/// Runs `futures`, `concurrency` at once, and collects their results. After a cloud error it
+/// sets `stop` (each future checks it before starting another change), lets the ones in
+/// flight finish and be recorded, and returns the first error, so nothing is left
+/// half-recorded. A test crash returns at once: a real crash stops everything dead.
+pub(super) async fn run_bounded<T>(
+    futures: Vec<impl Future<Output = Result<T, JobError>>>,
+    concurrency: usize,
+    stop: &AtomicBool,
+) -> Result<Vec<T>, JobError> {
+    let mut running = futures_util::stream::iter(futures).buffer_unordered(concurrency);
+    let (mut done, mut first_error) = (Vec::new(), None);
     while let Some(result) = running.next().await {
         match result {
-            Ok(()) => {}
+            Ok(value) => done.push(value),
             Err(e @ JobError::Crashed(_)) => return Err(e),
             Err(e) => {
                 stop.store(true, Ordering::SeqCst);
@@ -93,7 +103,7 @@ async fn run_chains(
             }
         }
     }
-    first_error.map_or(Ok(()), Err)
+    first_error.map_or(Ok(done), Err)
 }
 
 /// The changes of one instance, in plan order, with the addresses they touch.

@@ -4,10 +4,10 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::batch::run_bounded;
 use super::ctx::{CrashPoint, Ctx, JobError};
 use super::jobs::{UndoEntry, to_json};
 use crate::store::{self, EventLevel, ReportKind, Step, UndoState, undo::UndoRecord};
@@ -71,8 +71,7 @@ pub async fn rollback(ctx: &Ctx, release_nat_eips: bool) -> Result<(), JobError>
     Ok(())
 }
 
-/// Undoes `records`, `ctx.concurrency` at once. After an error none starts, those in flight
-/// finish and are recorded, and the first error is returned; a test crash stops dead.
+/// Undoes `records`, `ctx.concurrency` at once (see `batch::run_bounded`).
 async fn undo_concurrently(
     ctx: &Ctx,
     records: Vec<&UndoRecord>,
@@ -90,19 +89,8 @@ async fn undo_concurrently(
             undo_record(ctx, r, release_nat_eips).await
         })
         .collect();
-    let mut running = futures_util::stream::iter(futures).buffer_unordered(ctx.concurrency);
-    let (mut notes, mut first_error) = (Vec::new(), None);
-    while let Some(result) = running.next().await {
-        match result {
-            Ok(note) => notes.extend(note),
-            Err(e @ JobError::Crashed(_)) => return Err(e),
-            Err(e) => {
-                stop.store(true, Ordering::SeqCst);
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    first_error.map_or(Ok(notes), Err)
+    let notes = run_bounded(futures, ctx.concurrency, stop).await?;
+    Ok(notes.into_iter().flatten().collect())
 }
 
 /// One undo record: skipped when already undone, noted when it cannot be undone, else undone
