@@ -118,3 +118,29 @@ async fn an_existing_default_route_needs_consent_and_the_old_route_is_shown() {
         Some("replace")
     );
 }
+
+/// How many calls of `action` the run's API-call ledger holds.
+async fn ledgered(app: &TestApp, run: &str, action: &str) -> usize {
+    let id = run.parse().unwrap();
+    natpilot::store::ledger::list(app.store().readers(), id, 0, 100_000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|c| c.action == action)
+        .count()
+}
+
+#[tokio::test]
+async fn a_visit_to_the_route_step_observes_the_vpc_once_for_the_plan_and_the_breakdown() {
+    let app = TestApp::start().await;
+    let (mut olga, id) = at_route_step(&app).await;
+    let before = ledgered(&app, &id, "DescribeRouteTables").await;
+    let page = olga.get(&format!("/runs/{id}/step/3")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.count("section.route-table"), 1);
+    assert_eq!(
+        ledgered(&app, &id, "DescribeRouteTables").await - before,
+        1,
+        "one inventory serves the preview and the per-table breakdown"
+    );
+}

@@ -11,6 +11,7 @@ use crate::{
     wizard::{
         engine::{EngineError, nat_id_of},
         input::StepInput,
+        observed::Inventory,
         plan::Plan,
     },
 };
@@ -33,30 +34,55 @@ pub struct StepDetails {
     pub plan_source: &'static str,
 }
 
-/// The plan to show on a fresh visit: a preview with the default (safe) input while the step
-/// is open, else the plan that was confirmed for it, if any. Refusals become page errors.
+/// What a fresh visit shows: a preview with the default (safe) input while the step is open
+/// (with the inventory it was made from), else the plan that was confirmed for it, if any.
+/// Refusals become page errors.
 pub async fn plan_for_visit(
     state: &AppState,
     run: &Run,
     step: Step,
     default_input: Option<StepInput>,
     errors: &mut Vec<String>,
-) -> Result<(Option<Plan>, &'static str), WebError> {
+) -> Result<Shown, WebError> {
     let open = run.status == RunStatus::Active && run.current_step == step;
     if let (true, Some(input)) = (open, default_input) {
-        return match state.engine.plan_step(run.id, &input).await {
-            Ok(plan) => Ok((Some(plan), "preview")),
+        return match state.engine.preview_step(run.id, &input).await {
+            Ok((plan, inventory)) => Ok(Shown::preview(plan, inventory)),
             Err(EngineError::Db(e)) => Err(e.into()),
             Err(e) => {
                 errors.push(format!("{e}."));
-                Ok((None, ""))
+                Ok(Shown::default())
             }
         };
     }
     let confirmed = store::steps::get(state.store.readers(), run.id, step)
         .await?
         .and_then(|row| serde_json::from_value::<Plan>(row.plan).ok());
-    Ok((confirmed, "confirmed"))
+    Ok(Shown {
+        plan: confirmed,
+        inventory: None,
+        source: "confirmed",
+    })
+}
+
+/// A plan to show, where it came from, and the inventory it was made from when that is at
+/// hand (a preview), so the breakdown does not observe the VPC a second time.
+#[derive(Default)]
+pub struct Shown {
+    pub plan: Option<Plan>,
+    pub inventory: Option<Inventory>,
+    /// "preview" or "confirmed".
+    pub source: &'static str,
+}
+
+impl Shown {
+    pub fn preview(plan: Plan, inventory: Option<Inventory>) -> Shown {
+        Shown {
+            plan: Some(plan),
+            inventory,
+            source: "preview",
+        }
+    }
 }
 
 /// The per-table (step 3) or per-instance (step 4) breakdown around `plan`.
@@ -64,17 +90,20 @@ pub async fn load(
     state: &AppState,
     run: &Run,
     step: Step,
-    plan: Option<&Plan>,
-    plan_source: &'static str,
+    shown: Shown,
 ) -> Result<StepDetails, WebError> {
     if !matches!(step, Step::Route | Step::Verify) {
         return Ok(StepDetails::default());
     }
-    let inventory = state
-        .engine
-        .current_inventory(run.id)
-        .await
-        .map_err(engine_error)?;
+    let (plan, plan_source) = (shown.plan.as_ref(), shown.source);
+    let inventory = match shown.inventory {
+        Some(inventory) => inventory,
+        None => state
+            .engine
+            .current_inventory(run.id)
+            .await
+            .map_err(engine_error)?,
+    };
     let readers = state.store.readers();
     let protected: BTreeSet<String> = store::results::list_protected(readers, run.id)
         .await?

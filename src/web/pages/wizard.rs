@@ -153,10 +153,10 @@ pub async fn show(
     let mut p = page(&state, layout, &user, run.clone(), step, Vec::new(), query).await?;
     if matches!(step, Step::Route | Step::Verify) {
         let default_input = step_input(step, &Vec::new(), &run, &[]).ok();
-        let (plan, source) =
+        let shown =
             step_details::plan_for_visit(&state, &run, step, default_input, &mut p.errors).await?;
-        p.details = step_details::load(&state, &run, step, plan.as_ref(), source).await?;
-        p.plan = plan.as_ref().map(plan_view);
+        p.plan = shown.plan.as_ref().map(plan_view);
+        p.details = step_details::load(&state, &run, step, shown).await?;
     }
     Ok(p)
 }
@@ -276,10 +276,11 @@ pub async fn preview(
                 .collect();
             Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
         }
-        Ok(input) => match state.engine.plan_step(run.id, &input).await {
-            Ok(plan) => {
-                p.details = step_details::load(&state, &run, step, Some(&plan), "preview").await?;
+        Ok(input) => match state.engine.preview_step(run.id, &input).await {
+            Ok((plan, inventory)) => {
                 p.plan = Some(plan_view(&plan));
+                let shown = step_details::Shown::preview(plan, inventory);
+                p.details = step_details::load(&state, &run, step, shown).await?;
                 Ok(p.into_response())
             }
             Err(e) => refused(p, e),

@@ -12,6 +12,7 @@ use crate::store::{
     runs::NewRun,
 };
 use crate::wizard::input::{AssessInput, FieldErrors, StepInput};
+use crate::wizard::observed::Inventory;
 use crate::wizard::plan::Plan;
 use crate::wizard::steps::assess::ExposureReport;
 
@@ -99,6 +100,16 @@ impl Engine {
     /// The plan for the run's current step with this input, from fresh observations. Changes
     /// nothing (its read calls do land in the run's ledger).
     pub async fn plan_step(&self, run: RunId, input: &StepInput) -> Result<Plan, EngineError> {
+        Ok(self.preview_step(run, input).await?.0)
+    }
+
+    /// [`Engine::plan_step`] plus the inventory the plan was made from (none for step 1),
+    /// for pages that show the VPC next to the plan without observing it twice.
+    pub async fn preview_step(
+        &self,
+        run: RunId,
+        input: &StepInput,
+    ) -> Result<(Plan, Option<Inventory>), EngineError> {
         let r = self.run(run).await?;
         if r.status != RunStatus::Active || r.current_step != input.step() {
             return Err(EngineError::wrong(
@@ -277,10 +288,12 @@ impl Engine {
         input: &StepInput,
     ) -> Result<Plan, EngineError> {
         let store = self.store();
-        self.with_cloud(r, r.current_step, |cloud| async move {
-            observe::plan(store, cloud.as_ref(), r, input).await
-        })
-        .await
+        let (plan, _) = self
+            .with_cloud(r, r.current_step, |cloud| async move {
+                observe::plan(store, cloud.as_ref(), r, input).await
+            })
+            .await?;
+        Ok(plan)
     }
 
     /// Marks one instance protected or not (operator decision), before the retire step runs.

@@ -8,6 +8,7 @@ use super::jobs::{load_egress, nat_id_of, routed_tables};
 use crate::store::{self, EgressPhase, ReportKind, RunId, Store, runs::Run};
 use crate::wizard::cloud::{Cloud, CloudError};
 use crate::wizard::input::{AssessInput, StepInput};
+use crate::wizard::observed::Inventory;
 use crate::wizard::plan::Plan;
 use crate::wizard::steps::assess::ExposureReport;
 use crate::wizard::steps::{provision, route, verify};
@@ -40,12 +41,14 @@ pub fn apply_choices(mut report: ExposureReport, input: &AssessInput) -> Exposur
     report
 }
 
+/// The plan for `input`, with the inventory it was made from (none for step 1, which plans
+/// from the stored assessment), so a page can show both without observing the VPC twice.
 pub async fn plan(
     store: &Store,
     cloud: &dyn Cloud,
     run: &Run,
     input: &StepInput,
-) -> Result<Plan, EngineError> {
+) -> Result<(Plan, Option<Inventory>), EngineError> {
     let missing_nat = || {
         CloudError::state(
             "plan",
@@ -54,34 +57,25 @@ pub async fn plan(
         )
     };
     match input {
-        StepInput::Assess(choices) => plan_assessment(store, run, choices).await,
+        StepInput::Assess(choices) => Ok((plan_assessment(store, run, choices).await?, None)),
         StepInput::Provision(p) => {
             let inv = cloud.inventory(&run.vpc_id).await?;
-            Ok(provision::plan(&inv, p, &run.id.tag_value()))
+            Ok((provision::plan(&inv, p, &run.id.tag_value()), Some(inv)))
         }
         StepInput::Route(r) => {
             let nat = nat_id_of(store, run.id).await?.ok_or_else(missing_nat)?;
             let inv = cloud.inventory(&run.vpc_id).await?;
-            Ok(route::plan(
-                &inv,
-                &nat,
-                &protected_set(store, run.id).await?,
-                r,
-            ))
+            let plan = route::plan(&inv, &nat, &protected_set(store, run.id).await?, r);
+            Ok((plan, Some(inv)))
         }
         StepInput::Verify(v) => {
             let nat = nat_id_of(store, run.id).await?.ok_or_else(missing_nat)?;
             let inv = cloud.inventory(&run.vpc_id).await?;
             let after = load_egress(store, run.id, EgressPhase::After).await?;
             let routed = routed_tables(&inv, &nat);
-            Ok(verify::plan(
-                &inv,
-                &nat,
-                &routed,
-                &after,
-                &protected_set(store, run.id).await?,
-                v,
-            ))
+            let protected = protected_set(store, run.id).await?;
+            let plan = verify::plan(&inv, &nat, &routed, &after, &protected, v);
+            Ok((plan, Some(inv)))
         }
     }
 }
