@@ -10,9 +10,11 @@
 //!   (`StartError::VpcBusy { vpc_id, holder, started_by, since }`, `Invalid(FieldErrors)`); it
 //!   starts the read-only assessment in the background.
 //! - `plan_step(run, &StepInput) -> Result<Plan, EngineError>`: preview for the current step.
-//! - `confirm_step(run, StepInput, user) -> Result<Plan, EngineError>`: re-plans, refuses a
-//!   blocked plan (`EngineError::Blocked(conflicts)`), records input + plan, applies in the
-//!   background. Step 1's confirm records the protected-host decisions and moves to step 2.
+//! - `confirm_previewed(run, StepInput, &PlanDigest, user) -> Result<Plan, EngineError>`:
+//!   re-plans, refuses a blocked plan (`EngineError::Blocked(conflicts)`) or one that is not
+//!   the plan previewed (`EngineError::PlanChanged`; `Plan::digest`), records input + plan,
+//!   applies in the background. Step 1's confirm records the protected-host decisions and
+//!   moves to step 2. `confirm_step` is the same without the preview check (tests, tools).
 //! - `retry(run, user)`, `rollback(run, user, release_nat_eips)`, `abandon(run, user)`,
 //!   `set_protected(run, instance_id, bool, user)`, `exposure_report(run)`, `run(run)`.
 //! - `subscribe(run) -> broadcast::Receiver<store::events::Event>` for live progress (SSE):

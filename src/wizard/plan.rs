@@ -3,6 +3,7 @@
 //! the call is made).
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::observed::Route;
 
@@ -158,5 +159,26 @@ impl Plan {
 
     pub fn has_irreversible(&self) -> bool {
         self.changes.iter().any(Change::irreversible)
+    }
+
+    /// Fingerprint of what confirming this plan would do: its changes, their undo records and
+    /// whose egress flips. The page carries the digest of the plan the operator previewed, and
+    /// confirm refuses when the plan it recomputes differs, so nothing is applied that was not
+    /// shown. Conflicts and warnings are left out: they decide *whether* the plan may run (the
+    /// engine checks them again), and typing a confirmation must not force another preview.
+    pub fn digest(&self) -> PlanDigest {
+        let shown = (&self.changes, &self.undo, &self.flips);
+        let bytes = serde_json::to_vec(&shown).expect("plans always serialise");
+        PlanDigest(hex::encode(Sha256::digest(&bytes)))
+    }
+}
+
+/// [`Plan::digest`]: hex SHA-256, as carried by the step form's `plan_digest` field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanDigest(pub String);
+
+impl std::fmt::Display for PlanDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }

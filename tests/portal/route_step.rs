@@ -87,8 +87,16 @@ async fn an_existing_default_route_needs_consent_and_the_old_route_is_shown() {
     );
     assert_eq!(page.count("#replace-default:not([checked])"), 1);
 
-    let refused = olga.post(&format!("/runs/{id}/step/3/confirm"), &[]).await;
+    // Confirming the plan shown (its digest), without consent: blocked, nothing changes.
+    let shown = digest(&page);
+    let refused = olga
+        .post(
+            &format!("/runs/{id}/step/3/confirm"),
+            &[("plan_digest", &shown)],
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(refused.text("#step-errors").contains("rtb-default0"));
 
     let consent = [("replace_existing_default", "1")];
     let preview = olga
@@ -117,6 +125,46 @@ async fn an_existing_default_route_needs_consent_and_the_old_route_is_shown() {
             .as_deref(),
         Some("replace")
     );
+}
+
+/// The digest of the plan a page shows, as its confirm button would send it.
+fn digest(page: &crate::harness::Page) -> String {
+    page.attr("#step-form input[name=plan_digest]", "value")
+        .expect("the page shows a plan")
+}
+
+#[tokio::test]
+async fn a_plan_that_changed_in_the_cloud_since_the_preview_is_shown_again_not_applied() {
+    let app = TestApp::start().await;
+    let (mut olga, id) = at_route_step(&app).await;
+    let page = olga.get(&format!("/runs/{id}/step/3")).await;
+    let previewed = digest(&page);
+    let worker = "tr.flip[data-instance-id=ins-worker01]";
+    assert!(!page.text(worker).is_empty() && !page.text(worker).contains("worker-renamed"));
+
+    // Someone renames an instance whose egress flips, between preview and confirm.
+    app.sim.handle().with_world(|w| {
+        w.instance_mut("ins-worker01").unwrap().name = "worker-renamed".into();
+    });
+    let confirm = format!("/runs/{id}/step/3/confirm");
+    let refused = olga.post(&confirm, &[("plan_digest", &previewed)]).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(
+        refused
+            .text("#step-errors")
+            .contains("not the one previewed"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.text(worker).contains("worker-renamed"));
+    let now = digest(&refused);
+    assert_ne!(now, previewed);
+    assert_eq!(ledgered(&app, &id, "CreateRoutes").await, 0);
+
+    let done = olga.post(&confirm, &[("plan_digest", &now)]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    app.settle(&id).await;
+    assert_eq!(ledgered(&app, &id, "CreateRoutes").await, 1);
 }
 
 /// How many calls of `action` the run's API-call ledger holds.

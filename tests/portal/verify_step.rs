@@ -102,6 +102,11 @@ async fn per_instance_choices_shape_the_plan_and_irreversible_ones_need_the_vpc_
 
     // Irreversible without the VPC id typed, or with a wrong one: refused, nothing changes.
     let confirm = format!("/runs/{id}/step/4/confirm");
+    let digest = preview
+        .attr("#step-form input[name=plan_digest]", "value")
+        .unwrap();
+    let mut choices = choices.to_vec();
+    choices.push(("plan_digest", &digest));
     let refused = olga.post(&confirm, &choices).await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
     assert!(refused.text("#step-errors").contains("cannot be undone"));

@@ -40,8 +40,13 @@ pub async fn step(
         "step {n} preview: {}",
         preview.body
     );
+    let digest = preview
+        .attr("#step-form input[name=plan_digest]", "value")
+        .expect("a preview carries the digest of the plan it shows");
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("plan_digest", &digest));
     let done = b
-        .post(&format!("/runs/{id}/step/{n}/confirm"), fields)
+        .post(&format!("/runs/{id}/step/{n}/confirm"), &confirmed)
         .await;
     assert_eq!(
         done.status,
@@ -207,6 +212,73 @@ async fn a_bad_provision_form_keeps_the_input_and_names_the_fields() {
             .as_deref(),
         Some("100")
     );
+}
+
+#[tokio::test]
+async fn only_the_previewed_plan_can_be_confirmed() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start(&app, &mut olga).await;
+    step(&app, &mut olga, &id, 1, &[]).await;
+    let nat = |name: &'static str| {
+        [
+            ("name", name),
+            ("bandwidth_mbps", "100"),
+            ("max_connections", "1000000"),
+            ("new_eips", "1"),
+        ]
+    };
+    let gateways = || app.sim.handle().with_world(|w| w.nat_gateways.len());
+    let confirm = format!("/runs/{id}/step/2/confirm");
+
+    // Before any preview the confirm button is off, and a confirm without one is refused.
+    let page = olga.get(&format!("/runs/{id}/step/2")).await;
+    assert_eq!(page.count("#confirm-step[disabled]"), 1, "{}", page.body);
+    assert_eq!(page.count("input[name=plan_digest]"), 0);
+    let refused = olga.post(&confirm, &nat("nat-a")).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(
+        refused
+            .text("#step-errors")
+            .contains("Preview the plan first")
+    );
+    assert_eq!(refused.attr("#nat-name", "value").as_deref(), Some("nat-a"));
+
+    // Previewed as `nat-a`, then the name edited to `nat-b` and confirmed: the plan for
+    // `nat-b` is shown for review, not applied.
+    let preview = olga
+        .post(&format!("/runs/{id}/step/2/plan"), &nat("nat-a"))
+        .await;
+    assert_eq!(preview.count("#confirm-step[disabled]"), 0);
+    let seen = preview
+        .attr("#step-form input[name=plan_digest]", "value")
+        .unwrap();
+    let mut edited = nat("nat-b").to_vec();
+    edited.push(("plan_digest", &seen));
+    let changed = olga.post(&confirm, &edited).await;
+    assert_eq!(changed.status, StatusCode::CONFLICT, "{}", changed.body);
+    assert!(
+        changed
+            .text("#step-errors")
+            .contains("not the one previewed")
+    );
+    assert!(changed.text("#plan-changes").contains("nat-b"));
+    assert_eq!(gateways(), 0, "nothing was created");
+
+    let now = changed
+        .attr("#step-form input[name=plan_digest]", "value")
+        .unwrap();
+    assert_ne!(now, seen);
+    let mut reviewed = nat("nat-b").to_vec();
+    reviewed.push(("plan_digest", &now));
+    let done = olga.post(&confirm, &reviewed).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    app.settle(&id).await;
+    let names: Vec<String> = app
+        .sim
+        .handle()
+        .with_world(|w| w.nat_gateways.values().map(|n| n.name.clone()).collect());
+    assert_eq!(names, ["nat-b"]);
 }
 
 #[tokio::test]

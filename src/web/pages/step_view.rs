@@ -15,6 +15,8 @@ pub struct PlanView {
     pub flips: Vec<String>,
     pub kept: Vec<String>,
     pub blocked: bool,
+    /// [`Plan::digest`], sent back with the confirm so only the plan shown can be applied.
+    pub digest: String,
 }
 
 pub fn plan_view(plan: &Plan) -> PlanView {
@@ -50,6 +52,7 @@ pub fn plan_view(plan: &Plan) -> PlanView {
             .map(|k| format!("{} keeps {}: {}", k.instance_id, k.ip, k.reason))
             .collect(),
         blocked: plan.is_blocked(),
+        digest: plan.digest().0,
     }
 }
 

@@ -27,6 +27,7 @@ use crate::{
             AssessInput, BANDWIDTHS_MBPS, FieldErrors, MAX_CONNECTIONS, ProvisionForm,
             ProvisionInput, RouteInput, StepInput, VerifyInput,
         },
+        plan::PlanDigest,
     },
 };
 
@@ -332,8 +333,20 @@ pub async fn confirm(
             );
         }
     };
+    let previewed = field(&fields, "plan_digest").trim();
+    if previewed.is_empty() {
+        let mut p = page(&state, layout, &user, run, step, fields, query).await?;
+        p.errors = vec![
+            "Preview the plan first: confirming applies only a plan you have been shown.".into(),
+        ];
+        return Ok((StatusCode::CONFLICT, p).into_response());
+    }
+    let previewed = PlanDigest(previewed.to_owned());
     let details = serde_json::to_value(&input).unwrap_or_default();
-    match state.engine.confirm_step(run.id, input, &user.name).await {
+    match (state.engine)
+        .confirm_previewed(run.id, input.clone(), &previewed, &user.name)
+        .await
+    {
         Ok(_) => {
             let target = run.id.to_string();
             let entry = Entry {
@@ -345,6 +358,24 @@ pub async fn confirm(
             };
             audit::record(&state, entry).await?;
             Ok(Redirect::to(&format!("/runs/{}", run.id)).into_response())
+        }
+        Err(EngineError::PlanChanged) => {
+            // Show the plan as it is now, with its own digest, for the operator to review.
+            let mut p = page(&state, layout, &user, run.clone(), step, fields, query).await?;
+            let notice = format!("{}.", EngineError::PlanChanged);
+            match state.engine.preview_step(run.id, &input).await {
+                Ok((plan, inventory)) => {
+                    p.plan = Some(plan_view(&plan));
+                    let shown = step_details::Shown::preview(plan, inventory);
+                    p.details = step_details::load(&state, &run, step, shown).await?;
+                    p.errors = vec![notice];
+                    Ok((StatusCode::CONFLICT, p).into_response())
+                }
+                Err(e) => {
+                    let refusal = refused(p, e)?;
+                    Ok(refusal)
+                }
+            }
         }
         Err(e) => refused(
             page(&state, layout, &user, run, step, fields, query).await?,

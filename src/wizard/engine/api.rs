@@ -13,7 +13,7 @@ use crate::store::{
 };
 use crate::wizard::input::{AssessInput, FieldErrors, StepInput};
 use crate::wizard::observed::Inventory;
-use crate::wizard::plan::Plan;
+use crate::wizard::plan::{Plan, PlanDigest};
 use crate::wizard::steps::assess::ExposureReport;
 
 /// A run needs a region and something that looks like a VPC id; one message per field.
@@ -127,15 +127,43 @@ impl Engine {
 
     /// Re-plans with `input`, refuses a blocked plan, records input + plan + who confirmed,
     /// and starts applying it in the background. Returns the plan that is being applied.
+    /// For callers that plan and confirm in one go without showing a preview (tests, tools);
+    /// a page confirms with [`Engine::confirm_previewed`].
     pub async fn confirm_step(
         &self,
         run: RunId,
         input: StepInput,
         user: &str,
     ) -> Result<Plan, EngineError> {
+        self.confirm(run, input, None, user).await
+    }
+
+    /// [`Engine::confirm_step`] for a plan the operator was shown: refused with
+    /// [`EngineError::PlanChanged`] (nothing recorded, nothing applied) when the plan made now
+    /// is not the previewed one, because the input or the cloud changed since the preview.
+    pub async fn confirm_previewed(
+        &self,
+        run: RunId,
+        input: StepInput,
+        previewed: &PlanDigest,
+        user: &str,
+    ) -> Result<Plan, EngineError> {
+        self.confirm(run, input, Some(previewed), user).await
+    }
+
+    async fn confirm(
+        &self,
+        run: RunId,
+        input: StepInput,
+        previewed: Option<&PlanDigest>,
+        user: &str,
+    ) -> Result<Plan, EngineError> {
         let plan = self.plan_step(run, &input).await?;
         if plan.is_blocked() {
             return Err(EngineError::Blocked(plan.conflicts));
+        }
+        if previewed.is_some_and(|seen| *seen != plan.digest()) {
+            return Err(EngineError::PlanChanged);
         }
         let step = input.step();
         let mut tx = self.store().begin_write().await?;

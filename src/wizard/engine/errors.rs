@@ -54,6 +54,10 @@ pub enum EngineError {
     #[error("the plan is blocked: {}", .0.iter().map(|c| c.message.as_str()).collect::<Vec<_>>().join("; "))]
     Blocked(Vec<Conflict>),
     #[error(
+        "the plan is not the one previewed: the form or the cloud changed since the preview; review the plan as it is now and confirm again"
+    )]
+    PlanChanged,
+    #[error(
         "VPC is held by run {holder} started by {started_by} at {since}; finish or abandon it first"
     )]
     VpcBusy {

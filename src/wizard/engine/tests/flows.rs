@@ -307,3 +307,46 @@ async fn protection_is_refused_for_an_instance_outside_the_assessed_vpc() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_confirm_applies_only_the_plan_that_was_previewed() {
+    let t = setup(&["vpc-a"]).await;
+    let run = start(&t.engine, "vpc-a").await;
+    confirm(&t.engine, run, StepInput::Assess(AssessInput::default())).await;
+    confirm(&t.engine, run, provision()).await;
+    let route = || StepInput::Route(RouteInput::default());
+    let previewed = t.engine.plan_step(run, &route()).await.unwrap().digest();
+    assert_eq!(
+        t.engine.plan_step(run, &route()).await.unwrap().digest(),
+        previewed,
+        "the same input on the same cloud plans the same"
+    );
+
+    // A new instance appears in a routed subnet after the preview: its egress would flip
+    // too, which the operator was not shown.
+    t.fake.world(|w| {
+        let vpc = w.vpcs.get_mut("vpc-a").unwrap();
+        let mut late = vpc.instances[2].clone();
+        late.id = "vpc-a-late".into();
+        late.name = "late".into();
+        vpc.instances.push(late);
+    });
+    let err = t
+        .engine
+        .confirm_previewed(run, route(), &previewed, "alice")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EngineError::PlanChanged), "{err}");
+    assert_eq!(t.fake.calls("create_route"), 0);
+    let r = t.engine.run(run).await.unwrap();
+    assert_eq!((r.status, r.current_step), (RunStatus::Active, Step::Route));
+
+    let now = t.engine.plan_step(run, &route()).await.unwrap();
+    assert!(now.flips.iter().any(|f| f.instance_id == "vpc-a-late"));
+    t.engine
+        .confirm_previewed(run, route(), &now.digest(), "alice")
+        .await
+        .unwrap();
+    assert_eq!(t.engine.wait(run).await.unwrap().current_step, Step::Verify);
+    assert_eq!(t.fake.calls("create_route"), 2);
+}
