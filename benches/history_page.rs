@@ -67,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
         store,
         settings: WebSettings::default(),
         tls: None,
+        engine: Default::default(),
     })
     .await?;
     let cookie = sign_in(&app.url("")).await?;

@@ -21,7 +21,6 @@ use crate::{
     },
     wizard::{
         engine::{Engine, EngineOptions},
-        poll::Poll,
         tencent_cloud::TencentConnector,
     },
 };
@@ -73,6 +72,8 @@ pub struct AppConfig {
     pub store: Store,
     pub settings: WebSettings,
     pub tls: Option<TlsFiles>,
+    /// Pacing of the cutover engine (config section `[engine]`).
+    pub engine: EngineOptions,
 }
 
 /// A running portal.
@@ -117,12 +118,14 @@ pub async fn build(
     store: Store,
     settings: WebSettings,
     client: Client,
+    options: EngineOptions,
 ) -> anyhow::Result<(AppState, Router)> {
     let metrics = Metrics::default();
     let client = client.with_observer(Arc::new(metrics.clone()));
-    // Polls back off from 250 ms to 5 s: quick on the simulator, gentle on Tencent Cloud.
-    let connector = Arc::new(TencentConnector::new(client.clone(), Poll::default()));
-    let engine = Engine::new(store.clone(), connector, EngineOptions::default());
+    // Polls back off (by default from 250 ms to 5 s): quick on the simulator, gentle on
+    // Tencent Cloud.
+    let connector = Arc::new(TencentConnector::new(client.clone(), options.poll));
+    let engine = Engine::new(store.clone(), connector, options);
     let resumed = engine.resume().await?;
     if resumed > 0 {
         tracing::info!(resumed, "resumed unfinished runs");
@@ -164,7 +167,8 @@ async fn housekeeping(state: AppState) {
 
 /// Builds the app and serves it on the given listeners in background tasks.
 pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
-    let (state, router) = build(config.store, config.settings, config.client).await?;
+    let (state, router) =
+        build(config.store, config.settings, config.client, config.engine).await?;
     let addr = config.listener.local_addr()?;
     let make_service = router.into_make_service_with_connect_info::<web::tls::ClientAddr>();
     let scheme = if config.tls.is_some() {
@@ -256,6 +260,10 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         store,
         settings,
         tls,
+        engine: EngineOptions {
+            poll: config.engine.poll(),
+            concurrency: config.engine.retire_concurrency,
+        },
     })
     .await?;
     println!("natpilot portal: {}", app.url("/"));

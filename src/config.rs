@@ -28,6 +28,7 @@ pub struct Config {
     pub tencent: TencentConfig,
     pub sim: SimConfig,
     pub security: SecurityConfig,
+    pub engine: EngineConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -152,6 +153,77 @@ impl Default for SecurityConfig {
             body_limit_kib: 64,
         }
     }
+}
+
+/// How the cutover engine paces itself against the cloud (turned into
+/// `wizard::engine::EngineOptions` and the connector's `Poll` by `app::serve`). The defaults
+/// suit Tencent Cloud's documented rate limits (reference §3.5).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    /// First pause before looking again at asynchronous work (NAT gateway state, EIP tasks,
+    /// TAT invocations), in milliseconds; it doubles on each look.
+    #[serde(deserialize_with = "poll_first_ms")]
+    pub poll_first_ms: u64,
+    /// The pause between looks never grows past this many seconds.
+    #[serde(deserialize_with = "poll_max_secs")]
+    pub poll_max_secs: u64,
+    /// Instances whose public IPs are retired (or restored by a rollback) at once in step 4.
+    #[serde(deserialize_with = "retire_concurrency")]
+    pub retire_concurrency: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            poll_first_ms: 250,
+            poll_max_secs: 5,
+            retire_concurrency: 64,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// The pauses between polls: `poll_first_ms`, doubling up to `poll_max_secs`.
+    pub fn poll(&self) -> crate::wizard::poll::Poll {
+        crate::wizard::poll::Poll {
+            first: std::time::Duration::from_millis(self.poll_first_ms),
+            max: std::time::Duration::from_secs(self.poll_max_secs),
+        }
+    }
+}
+
+/// A whole number in `range`, or an error that says which values are allowed (figment adds
+/// the key and where the value came from).
+fn bounded<'de, D: Deserializer<'de>>(
+    de: D,
+    range: std::ops::RangeInclusive<u64>,
+    unit: &str,
+) -> Result<u64, D::Error> {
+    let n = u64::deserialize(de)?;
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{n} is out of range; use {} to {} {unit}",
+            range.start(),
+            range.end()
+        )))
+    }
+}
+
+fn poll_first_ms<'de, D: Deserializer<'de>>(de: D) -> Result<u64, D::Error> {
+    // Below 10 ms a poll loop is a busy loop against a rate-limited API.
+    bounded(de, 10..=60_000, "milliseconds")
+}
+
+fn poll_max_secs<'de, D: Deserializer<'de>>(de: D) -> Result<u64, D::Error> {
+    bounded(de, 1..=300, "seconds")
+}
+
+fn retire_concurrency<'de, D: Deserializer<'de>>(de: D) -> Result<usize, D::Error> {
+    // More than this only queues in the client's rate limiter and the database writer.
+    bounded(de, 1..=1_000, "instances at once").map(|n| n as usize)
 }
 
 /// Rejects an endpoint that is not an absolute http(s) URL at load time, naming the key.

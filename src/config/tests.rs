@@ -109,3 +109,38 @@ fn the_example_config_file_loads() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("natpilot.example.toml");
     Config::load_from(Some(&example), env(&[]), &Overrides::default()).unwrap();
 }
+
+#[test]
+fn engine_pacing_defaults_and_overrides() {
+    let config = Config::load_from(None, env(&[]), &Overrides::default()).unwrap();
+    let poll = config.engine.poll();
+    assert_eq!(
+        (poll.first.as_millis(), poll.max.as_secs()),
+        (250, 5),
+        "the defaults are the documented ones"
+    );
+    assert_eq!(config.engine.retire_concurrency, 64);
+
+    let file = toml_file("[engine]\npoll_first_ms = 500\npoll_max_secs = 30\n");
+    let vars = env(&[("NATPILOT_ENGINE__RETIRE_CONCURRENCY", "8")]);
+    let config = Config::load_from(Some(file.path()), vars, &Overrides::default()).unwrap();
+    let poll = config.engine.poll();
+    assert_eq!((poll.first.as_millis(), poll.max.as_secs()), (500, 30));
+    assert_eq!(config.engine.retire_concurrency, 8);
+}
+
+#[test]
+fn engine_pacing_out_of_range_names_the_key_and_the_allowed_values() {
+    let file = toml_file("[engine]\nretire_concurrency = 0\n");
+    let err = Config::load_from(Some(file.path()), env(&[]), &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("engine.retire_concurrency"), "{err}");
+    assert!(err.contains("use 1 to 1000"), "{err}");
+    let vars = env(&[("NATPILOT_ENGINE__POLL_FIRST_MS", "1")]);
+    let err = Config::load_from(None, vars, &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("NATPILOT_ENGINE__POLL_FIRST_MS"), "{err}");
+    assert!(err.contains("10 to 60000 milliseconds"), "{err}");
+}

@@ -34,6 +34,7 @@ impl Portal {
             store,
             settings: WebSettings::default(),
             tls: None,
+            engine: Default::default(),
         })
         .await
         .unwrap();

@@ -96,6 +96,7 @@ impl TestApp {
             store,
             settings,
             tls: None,
+            engine: Default::default(),
         };
         let app = app::spawn(config).await.unwrap();
         TestApp {

@@ -293,9 +293,14 @@ async fn a_database_with_users_gets_no_setup_link() {
     let app = TestApp::start().await;
     app.user("root", Role::Admin).await;
     let client = app.app.state.cloud.clone();
-    let again = natpilot::app::build(app.store().clone(), WebSettings::default(), client)
-        .await
-        .unwrap();
+    let again = natpilot::app::build(
+        app.store().clone(),
+        WebSettings::default(),
+        client,
+        Default::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(again.0.auth.setup_path(), None);
 }
 

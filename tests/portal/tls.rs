@@ -38,6 +38,7 @@ async fn the_portal_serves_https_with_hsts_and_secure_cookies() {
         store: Store::open(&dir.path().join("natpilot.db")).await.unwrap(),
         settings,
         tls: Some(TlsFiles { cert, key }),
+        engine: Default::default(),
     })
     .await
     .unwrap();
