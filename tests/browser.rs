@@ -136,5 +136,11 @@ async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
     browser.wait_for("#topology svg .topo-route").await;
     browser.screenshot("09-topology").await;
 
+    // Every cloud call of the run, with its parameters, one click from the run page.
+    browser.goto(&run_url).await;
+    browser.click("#all-calls").await;
+    browser.wait_for("#calls tbody tr[data-call-id]").await;
+    browser.screenshot("10-api-calls").await;
+
     browser.close().await;
 }

@@ -59,32 +59,69 @@ pub async fn list(
     after_id: i64,
     limit: u32,
 ) -> sqlx::Result<Vec<Event>> {
+    page(conn, run, false, after_id, limit).await
+}
+
+/// Like [`list`], but with `problems_only` just the warnings and errors.
+pub async fn page(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+    problems_only: bool,
+    after_id: i64,
+    limit: u32,
+) -> sqlx::Result<Vec<Event>> {
     let rows = sqlx::query(
         "SELECT id, at, step, level, message, data FROM run_events WHERE run_id = ? AND id > ? \
-         ORDER BY id LIMIT ?",
+         AND (?3 = 0 OR level <> 'info') ORDER BY id LIMIT ?4",
     )
     .bind(run.to_string())
     .bind(after_id)
+    .bind(problems_only)
     .bind(i64::from(limit))
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let level: String = r.try_get("level")?;
-            let data: String = r.try_get("data")?;
-            Ok(Event {
-                id: r.try_get("id")?,
-                run_id: run,
-                at: from_millis(r.try_get("at")?),
-                step: r
-                    .try_get::<Option<i64>, _>("step")?
-                    .map(Step::from_number)
-                    .transpose()
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                level: decode(level.parse())?,
-                message: r.try_get("message")?,
-                data: decode(serde_json::from_str(&data))?,
-            })
-        })
-        .collect()
+    rows.iter().map(|r| event_from_row(r, run)).collect()
+}
+
+/// The newest `limit` events of a run, oldest first (the run page; older ones are paged).
+pub async fn latest(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+    limit: u32,
+) -> sqlx::Result<Vec<Event>> {
+    let rows = sqlx::query(
+        "SELECT * FROM (SELECT id, at, step, level, message, data FROM run_events \
+         WHERE run_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+    )
+    .bind(run.to_string())
+    .bind(i64::from(limit))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| event_from_row(r, run)).collect()
+}
+
+/// How many events a run has.
+pub async fn count(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM run_events WHERE run_id = ?")
+        .bind(run.to_string())
+        .fetch_one(conn)
+        .await
+}
+
+fn event_from_row(r: &sqlx::sqlite::SqliteRow, run: RunId) -> sqlx::Result<Event> {
+    let level: String = r.try_get("level")?;
+    let data: String = r.try_get("data")?;
+    Ok(Event {
+        id: r.try_get("id")?,
+        run_id: run,
+        at: from_millis(r.try_get("at")?),
+        step: r
+            .try_get::<Option<i64>, _>("step")?
+            .map(Step::from_number)
+            .transpose()
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        level: decode(level.parse())?,
+        message: r.try_get("message")?,
+        data: decode(serde_json::from_str(&data))?,
+    })
 }

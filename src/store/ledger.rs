@@ -54,33 +54,111 @@ pub async fn list(
     after_id: i64,
     limit: u32,
 ) -> sqlx::Result<Vec<ApiCall>> {
-    let rows =
-        sqlx::query("SELECT * FROM api_calls WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?")
-            .bind(run.to_string())
-            .bind(after_id)
-            .bind(i64::from(limit))
-            .fetch_all(conn)
-            .await?;
+    page(conn, run, &CallFilter::default(), after_id, limit).await
+}
+
+/// Which of a run's calls a page lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallFilter {
+    /// Only calls of this action (e.g. `DisassociateAddress`).
+    pub action: Option<String>,
+    /// Only calls that ended in an error.
+    pub failed_only: bool,
+}
+
+/// Calls matching `filter` with id greater than `after_id` (keyset paging), oldest first.
+pub async fn page(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+    filter: &CallFilter,
+    after_id: i64,
+    limit: u32,
+) -> sqlx::Result<Vec<ApiCall>> {
+    let rows = sqlx::query(
+        "SELECT * FROM api_calls WHERE run_id = ? AND id > ? \
+         AND (?3 IS NULL OR action = ?3) AND (?4 = 0 OR outcome = 'error') ORDER BY id LIMIT ?5",
+    )
+    .bind(run.to_string())
+    .bind(after_id)
+    .bind(filter.action.as_deref())
+    .bind(filter.failed_only)
+    .bind(i64::from(limit))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| call_from_row(r, run)).collect()
+}
+
+/// The newest `limit` calls of a run, oldest first.
+pub async fn latest(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+    limit: u32,
+) -> sqlx::Result<Vec<ApiCall>> {
+    let rows = sqlx::query(
+        "SELECT * FROM (SELECT * FROM api_calls WHERE run_id = ? ORDER BY id DESC LIMIT ?) \
+         ORDER BY id",
+    )
+    .bind(run.to_string())
+    .bind(i64::from(limit))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| call_from_row(r, run)).collect()
+}
+
+fn call_from_row(r: &sqlx::sqlite::SqliteRow, run: RunId) -> sqlx::Result<ApiCall> {
+    let params: String = r.try_get("params")?;
+    let step: Option<i64> = r.try_get("step")?;
+    Ok(ApiCall {
+        id: r.try_get("id")?,
+        run_id: run,
+        step: step
+            .map(Step::from_number)
+            .transpose()
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        at: from_millis(r.try_get("at")?),
+        service: r.try_get("service")?,
+        action: r.try_get("action")?,
+        region: r.try_get("region")?,
+        request_id: r.try_get("request_id")?,
+        duration_ms: r.try_get("duration_ms")?,
+        attempt: r.try_get("attempt")?,
+        error_code: r.try_get("error_code")?,
+        params: decode(serde_json::from_str(&params))?,
+    })
+}
+
+/// One action's share of a run's ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionTotals {
+    pub service: String,
+    pub action: String,
+    pub calls: i64,
+    /// Calls that ended in an error (each attempt is a call of its own).
+    pub failed: i64,
+    /// Calls that were a second or later attempt.
+    pub retries: i64,
+    pub total_ms: i64,
+}
+
+/// Per-action totals of a run's ledger, by service and action.
+pub async fn totals(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Vec<ActionTotals>> {
+    let rows = sqlx::query(
+        "SELECT service, action, COUNT(*) AS calls, SUM(outcome = 'error') AS failed, \
+         SUM(attempt > 1) AS retries, SUM(duration_ms) AS total_ms \
+         FROM api_calls WHERE run_id = ? GROUP BY service, action ORDER BY service, action",
+    )
+    .bind(run.to_string())
+    .fetch_all(conn)
+    .await?;
     rows.iter()
         .map(|r| {
-            let params: String = r.try_get("params")?;
-            let step: Option<i64> = r.try_get("step")?;
-            Ok(ApiCall {
-                id: r.try_get("id")?,
-                run_id: run,
-                step: step
-                    .map(Step::from_number)
-                    .transpose()
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                at: from_millis(r.try_get("at")?),
+            Ok(ActionTotals {
                 service: r.try_get("service")?,
                 action: r.try_get("action")?,
-                region: r.try_get("region")?,
-                request_id: r.try_get("request_id")?,
-                duration_ms: r.try_get("duration_ms")?,
-                attempt: r.try_get("attempt")?,
-                error_code: r.try_get("error_code")?,
-                params: decode(serde_json::from_str(&params))?,
+                calls: r.try_get("calls")?,
+                failed: r.try_get("failed")?,
+                retries: r.try_get("retries")?,
+                total_ms: r.try_get("total_ms")?,
             })
         })
         .collect()

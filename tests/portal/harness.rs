@@ -204,6 +204,15 @@ impl Page {
             .next()
             .and_then(|e| e.value().attr(attr).map(str::to_owned))
     }
+
+    /// The attribute of every element matching `css`, in document order.
+    pub fn select_attrs(&self, css: &str, attr: &str) -> Vec<String> {
+        let sel = Selector::parse(css).unwrap();
+        self.html()
+            .select(&sel)
+            .filter_map(|e| e.value().attr(attr).map(str::to_owned))
+            .collect()
+    }
 }
 
 /// A browser: keeps the session cookie and the last page's CSRF token.

@@ -5,6 +5,7 @@ mod basics;
 mod exposure;
 mod harness;
 mod route_step;
+mod run_records;
 mod runs;
 mod security;
 mod tls;

@@ -9,6 +9,7 @@ pub mod progress;
 pub mod protection;
 pub mod route_step;
 pub mod run_actions;
+pub mod run_records;
 pub mod runs;
 pub mod step_details;
 pub mod step_view;
@@ -26,6 +27,8 @@ pub fn routes() -> Routes {
         .post("/runs", Access::Operator, new_run::start)
         .get("/runs/{id}", Access::Viewer, runs::detail)
         .get("/runs/{id}/report", Access::Viewer, runs::report_json)
+        .get("/runs/{id}/calls", Access::Viewer, run_records::calls)
+        .get("/runs/{id}/timeline", Access::Viewer, run_records::timeline)
         .get(
             "/runs/{id}/topology",
             Access::Viewer,

@@ -17,7 +17,7 @@ use crate::{
     store::{
         self, ReportKind, RunId, RunStatus, Step,
         events::Event,
-        ledger::ApiCall,
+        ledger::{ActionTotals, ApiCall},
         runs::{Cursor, Run, RunFilter},
         undo::UndoRecord,
     },
@@ -155,13 +155,41 @@ pub struct RunPage {
     layout: Layout,
     run: Run,
     steps: Vec<StepView>,
+    /// The newest events (older ones on the run's timeline page) out of `events_total`.
     events: Vec<Event>,
+    events_total: i64,
+    /// The newest calls (all of them on the run's ledger page), and per-action totals.
     calls: Vec<ApiCall>,
+    calls_total: i64,
+    call_totals: Vec<ActionTotals>,
     undo: Vec<UndoRecord>,
     final_report: Option<String>,
     can_drive: bool,
     last_event_id: i64,
 }
+
+impl RunPage {
+    pub fn more_events(&self) -> bool {
+        self.events_total > self.events.len() as i64
+    }
+
+    pub fn more_calls(&self) -> bool {
+        self.calls_total > self.calls.len() as i64
+    }
+
+    pub fn failed_calls(&self) -> i64 {
+        self.call_totals.iter().map(|t| t.failed).sum()
+    }
+
+    /// The call-row partial leaves parameters to the ledger page.
+    pub fn show_params(&self) -> bool {
+        false
+    }
+}
+
+/// Events and calls shown on the run page itself: the newest, since a run on a large VPC
+/// has tens of thousands of each. All of them are on the timeline and ledger pages.
+const RECENT_ROWS: u32 = 100;
 
 pub async fn detail(
     State(state): State<AppState>,
@@ -185,8 +213,11 @@ pub async fn detail(
             input: row.map(|r| r.input.to_string()),
         });
     }
-    let events = store::events::list(db, id, 0, 1000).await?;
-    let calls = store::ledger::list(db, id, 0, 1000).await?;
+    let events = store::events::latest(db, id, RECENT_ROWS).await?;
+    let events_total = store::events::count(db, id).await?;
+    let calls = store::ledger::latest(db, id, RECENT_ROWS).await?;
+    let call_totals = store::ledger::totals(db, id).await?;
+    let calls_total = call_totals.iter().map(|t| t.calls).sum();
     let undo = store::undo::list(db, id).await?;
     let final_report = store::results::get_report(db, id, ReportKind::Final)
         .await?
@@ -199,7 +230,10 @@ pub async fn detail(
         run,
         steps,
         events,
+        events_total,
         calls,
+        calls_total,
+        call_totals,
         undo,
         final_report,
         can_drive,
@@ -226,8 +260,9 @@ pub async fn report_json(
     }
     let body = serde_json::json!({
         "run": run,
-        "events": store::events::list(db, id, 0, 100_000).await?,
-        "api_calls": store::ledger::list(db, id, 0, 100_000).await?,
+        // Everything, however large: this is the record a change ticket keeps.
+        "events": store::events::list(db, id, 0, u32::MAX).await?,
+        "api_calls": store::ledger::list(db, id, 0, u32::MAX).await?,
         "undo_records": store::undo::list(db, id).await?,
         "protected_hosts": store::results::list_protected(db, id).await?,
         "reports": reports,
