@@ -115,11 +115,11 @@ fn event_from_row(r: &sqlx::sqlite::SqliteRow, run: RunId) -> sqlx::Result<Event
         id: r.try_get("id")?,
         run_id: run,
         at: from_millis(r.try_get("at")?),
-        step: r
-            .try_get::<Option<i64>, _>("step")?
-            .map(Step::from_number)
-            .transpose()
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        step: decode(
+            r.try_get::<Option<i64>, _>("step")?
+                .map(Step::from_number)
+                .transpose(),
+        )?,
         level: decode(level.parse())?,
         message: r.try_get("message")?,
         data: decode(serde_json::from_str(&data))?,

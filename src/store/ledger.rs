@@ -111,10 +111,7 @@ fn call_from_row(r: &sqlx::sqlite::SqliteRow, run: RunId) -> sqlx::Result<ApiCal
     Ok(ApiCall {
         id: r.try_get("id")?,
         run_id: run,
-        step: step
-            .map(Step::from_number)
-            .transpose()
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        step: decode(step.map(Step::from_number).transpose())?,
         at: from_millis(r.try_get("at")?),
         service: r.try_get("service")?,
         action: r.try_get("action")?,

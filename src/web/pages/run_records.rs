@@ -23,6 +23,13 @@ use super::runs::{load_run, run_id};
 /// Rows per page of either record.
 const PAGE: u32 = 200;
 
+/// A page of rows out of `PAGE + 1` fetched, and whether there are more after it.
+fn one_page<T>(mut rows: Vec<T>) -> (Vec<T>, bool) {
+    let more = rows.len() > PAGE as usize;
+    rows.truncate(PAGE as usize);
+    (rows, more)
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct CallsQuery {
     /// Keyset cursor: the last call id of the previous page.
@@ -79,9 +86,7 @@ pub async fn calls(
         failed_only: q.failed.as_deref().is_some_and(|f| !f.is_empty()),
     };
     let after = q.after.unwrap_or(0).max(0);
-    let mut calls = store::ledger::page(db, id, &filter, after, PAGE + 1).await?;
-    let more = calls.len() > PAGE as usize;
-    calls.truncate(PAGE as usize);
+    let (calls, more) = one_page(store::ledger::page(db, id, &filter, after, PAGE + 1).await?);
     let actions = store::ledger::totals(db, id)
         .await?
         .into_iter()
@@ -135,9 +140,8 @@ pub async fn timeline(
     let problems_only = q.problems.as_deref().is_some_and(|p| !p.is_empty());
     let after = q.after.unwrap_or(0).max(0);
     let db = state.store.readers();
-    let mut events = store::events::page(db, id, problems_only, after, PAGE + 1).await?;
-    let more = events.len() > PAGE as usize;
-    events.truncate(PAGE as usize);
+    let (events, more) =
+        one_page(store::events::page(db, id, problems_only, after, PAGE + 1).await?);
     let next = match events.last() {
         Some(last) if more => {
             let filter = if problems_only { "&problems=1" } else { "" };
