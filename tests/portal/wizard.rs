@@ -103,6 +103,16 @@ async fn an_operator_walks_the_whole_wizard_through_the_forms() {
         sim.egress_ip("ins-backend1").as_deref(),
         Some("119.28.20.11")
     );
+    // The undo records say in words what a rollback would do, newest last.
+    let undo = run.texts("#undo .undo-what");
+    assert!(
+        undo[0].starts_with("Delete the NAT gateway nat-"),
+        "{undo:?}"
+    );
+    assert!(
+        undo.iter()
+            .any(|u| u == "Bind 119.28.20.11 to ins-backend1 again")
+    );
 
     // After a whole run, the cloud SecretKey, the password and the session token are nowhere
     // in the raw database bytes or the logs.

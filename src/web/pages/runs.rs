@@ -22,7 +22,10 @@ use crate::{
         undo::UndoRecord,
     },
     web::{auth::session::CurrentUser, error::WebError, layout::Layout},
+    wizard::engine::UndoEntry,
 };
+
+use super::step_view::describe_undo;
 
 pub const PAGE: u32 = 50;
 
@@ -162,7 +165,7 @@ pub struct RunPage {
     calls: Vec<ApiCall>,
     calls_total: i64,
     call_totals: Vec<ActionTotals>,
-    undo: Vec<UndoRecord>,
+    undo: Vec<UndoLine>,
     final_report: Option<String>,
     can_drive: bool,
     last_event_id: i64,
@@ -184,6 +187,21 @@ impl RunPage {
     /// The call-row partial leaves parameters to the ledger page.
     pub fn show_params(&self) -> bool {
         false
+    }
+}
+
+/// An undo record as the run page shows it: what undoing does, in words, next to the record.
+pub struct UndoLine {
+    pub record: UndoRecord,
+    pub what: String,
+}
+
+impl From<UndoRecord> for UndoLine {
+    fn from(record: UndoRecord) -> UndoLine {
+        let what = serde_json::from_value::<UndoEntry>(record.action.clone())
+            .map(|e| describe_undo(&e.undo))
+            .unwrap_or_else(|_| record.action.to_string());
+        UndoLine { record, what }
     }
 }
 
@@ -218,7 +236,11 @@ pub async fn detail(
     let calls = store::ledger::latest(db, id, RECENT_ROWS).await?;
     let call_totals = store::ledger::totals(db, id).await?;
     let calls_total = call_totals.iter().map(|t| t.calls).sum();
-    let undo = store::undo::list(db, id).await?;
+    let undo = store::undo::list(db, id)
+        .await?
+        .into_iter()
+        .map(UndoLine::from)
+        .collect();
     let final_report = store::results::get_report(db, id, ReportKind::Final)
         .await?
         .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default());

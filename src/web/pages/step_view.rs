@@ -107,7 +107,7 @@ pub fn describe_change(c: &Change) -> String {
     }
 }
 
-fn describe_undo(u: &Undo) -> String {
+pub fn describe_undo(u: &Undo) -> String {
     match u {
         // The gateway's EIPs are read from the gateway itself when rollback runs (they are
         // not known before it exists), so the text does not count them.
