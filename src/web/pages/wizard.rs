@@ -277,15 +277,27 @@ pub async fn preview(
                 .collect();
             Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
         }
-        Ok(input) => match state.engine.preview_step(run.id, &input).await {
-            Ok((plan, inventory)) => {
-                p.plan = Some(plan_view(&plan));
-                let shown = step_details::Shown::preview(plan, inventory);
-                p.details = step_details::load(&state, &run, step, shown).await?;
-                Ok(p.into_response())
-            }
-            Err(e) => refused(p, e),
-        },
+        Ok(input) => with_preview(&state, p, &run, &input, StatusCode::OK).await,
+    }
+}
+
+/// Renders the page with the plan for `input` (and, for steps 3 and 4, its breakdown from the
+/// same observation), answering `status`; a refused plan shows why instead.
+async fn with_preview(
+    state: &AppState,
+    mut p: StepPage,
+    run: &Run,
+    input: &StepInput,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    match state.engine.preview_step(run.id, input).await {
+        Ok((plan, inventory)) => {
+            p.plan = Some(plan_view(&plan));
+            let shown = step_details::Shown::preview(plan, inventory);
+            p.details = step_details::load(state, run, input.step(), shown).await?;
+            Ok((status, p).into_response())
+        }
+        Err(e) => refused(p, e),
     }
 }
 
@@ -362,20 +374,8 @@ pub async fn confirm(
         Err(EngineError::PlanChanged) => {
             // Show the plan as it is now, with its own digest, for the operator to review.
             let mut p = page(&state, layout, &user, run.clone(), step, fields, query).await?;
-            let notice = format!("{}.", EngineError::PlanChanged);
-            match state.engine.preview_step(run.id, &input).await {
-                Ok((plan, inventory)) => {
-                    p.plan = Some(plan_view(&plan));
-                    let shown = step_details::Shown::preview(plan, inventory);
-                    p.details = step_details::load(&state, &run, step, shown).await?;
-                    p.errors = vec![notice];
-                    Ok((StatusCode::CONFLICT, p).into_response())
-                }
-                Err(e) => {
-                    let refusal = refused(p, e)?;
-                    Ok(refusal)
-                }
-            }
+            p.errors = vec![format!("{}.", EngineError::PlanChanged)];
+            with_preview(&state, p, &run, &input, StatusCode::CONFLICT).await
         }
         Err(e) => refused(
             page(&state, layout, &user, run, step, fields, query).await?,
