@@ -113,6 +113,11 @@ async fn an_operator_walks_the_whole_wizard_through_the_forms() {
         undo.iter()
             .any(|u| u == "Bind 119.28.20.11 to ins-backend1 again")
     );
+    // Next to the rollback button: the same, newest first, as the rollback would go.
+    let preview = run.texts("#rollback-preview li");
+    assert_eq!(preview.len(), undo.len(), "{preview:?}");
+    assert_eq!(preview.last(), undo.first());
+    assert_eq!(preview.first(), undo.last());
 
     // After a whole run, the cloud SecretKey, the password and the session token are nowhere
     // in the raw database bytes or the logs.

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     store::{
-        self, ReportKind, RunId, RunStatus, Step,
+        self, ReportKind, RunId, RunStatus, Step, UndoState,
         events::Event,
         ledger::{ActionTotals, ApiCall},
         runs::{Cursor, Run, RunFilter},
@@ -166,6 +166,8 @@ pub struct RunPage {
     calls_total: i64,
     call_totals: Vec<ActionTotals>,
     undo: Vec<UndoLine>,
+    /// What a rollback would do now, in the order it would do it.
+    rollback_preview: Vec<String>,
     final_report: Option<String>,
     can_drive: bool,
     last_event_id: i64,
@@ -205,6 +207,20 @@ impl From<UndoRecord> for UndoLine {
     }
 }
 
+/// What rolling back would do, newest change first, as the engine's rollback walks the
+/// records: what is already undone is skipped, what cannot be undone is named.
+fn rollback_preview(undo: &[UndoLine]) -> Vec<String> {
+    undo.iter()
+        .rev()
+        .filter_map(|u| match u.record.state {
+            UndoState::Undone | UndoState::NotNeeded => None,
+            UndoState::Irreversible => Some(u.what.clone()),
+            UndoState::Pending => Some(format!("{} (if the change was made)", u.what)),
+            UndoState::Done | UndoState::Failed => Some(u.what.clone()),
+        })
+        .collect()
+}
+
 /// Events and calls shown on the run page itself: the newest, since a run on a large VPC
 /// has tens of thousands of each. All of them are on the timeline and ledger pages.
 const RECENT_ROWS: u32 = 100;
@@ -240,7 +256,8 @@ pub async fn detail(
         .await?
         .into_iter()
         .map(UndoLine::from)
-        .collect();
+        .collect::<Vec<_>>();
+    let rollback_preview = rollback_preview(&undo);
     let final_report = store::results::get_report(db, id, ReportKind::Final)
         .await?
         .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -257,6 +274,7 @@ pub async fn detail(
         calls_total,
         call_totals,
         undo,
+        rollback_preview,
         final_report,
         can_drive,
     })
