@@ -90,6 +90,12 @@ async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
         .await;
     browser.screenshot("05-step2-provision").await;
     browser.click("#confirm-step").await;
+    // The run page it lands on follows the engine without a reload: the step turns applied
+    // once the NAT gateway is AVAILABLE (the simulator takes its time).
+    browser.wait_for("#run-live #run-head").await;
+    browser
+        .wait_for_text("#step-2 .step-state", "applied")
+        .await;
 
     // 3 · Route egress: per route table the planned route and whose egress flips at once,
     // the protected frontend flagged.

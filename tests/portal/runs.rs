@@ -251,8 +251,18 @@ async fn the_event_stream_replays_the_timeline_and_delivers_live_progress() {
     let mut olga = app.signed_in("olga", Role::Operator).await;
     let id = start_run(&app, &mut olga).await;
     let page = olga.get(&format!("/runs/{id}")).await;
-    let sse = page.attr("#timeline-body", "sse-connect").unwrap();
+    let sse = page.attr("#run-live", "sse-connect").unwrap();
     assert!(sse.starts_with(&format!("/runs/{id}/events?after=")));
+    // Events go to the timeline; the head (status, steps, actions) follows them.
+    assert_eq!(
+        page.attr("#run-live #timeline-body", "sse-swap").as_deref(),
+        Some("event")
+    );
+    assert_eq!(
+        page.attr("#run-live #run-head", "hx-select").as_deref(),
+        Some("#run-head")
+    );
+    assert!(page.count("#run-head #run-status") == 1 && page.count("#run-head #run-actions") == 1);
     let client = reqwest::Client::new();
     let cookie = format!("natpilot_session={}", olga.cookie.clone().unwrap());
     let mut resp = client
