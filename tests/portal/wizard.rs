@@ -234,6 +234,15 @@ async fn only_the_previewed_plan_can_be_confirmed() {
     let app = TestApp::start().await;
     let mut olga = app.signed_in("olga", Role::Operator).await;
     let id = start(&app, &mut olga).await;
+    // Step 1's plan is shown as soon as the step opens (it is made from the assessment).
+    let assess = olga.get(&format!("/runs/{id}/step/1")).await;
+    assert!(
+        assess
+            .attr("#step-form input[name=plan_digest]", "value")
+            .is_some()
+    );
+    assert_eq!(assess.count("#confirm-step:not([disabled])"), 1);
+
     step(&app, &mut olga, &id, 1, &[]).await;
     let nat = |name: &'static str| {
         [
@@ -246,7 +255,8 @@ async fn only_the_previewed_plan_can_be_confirmed() {
     let gateways = || app.sim.handle().with_world(|w| w.nat_gateways.len());
     let confirm = format!("/runs/{id}/step/2/confirm");
 
-    // Before any preview the confirm button is off, and a confirm without one is refused.
+    // Step 2 needs the operator's input: before any preview the confirm button is off, and a
+    // confirm without one is refused.
     let page = olga.get(&format!("/runs/{id}/step/2")).await;
     assert_eq!(page.count("#confirm-step[disabled]"), 1, "{}", page.body);
     assert_eq!(page.count("input[name=plan_digest]"), 0);

@@ -152,8 +152,10 @@ pub async fn show(
     let run = load_run(&state, run_id(&raw)?).await?;
     let step = parse_step(n)?;
     let mut p = page(&state, layout, &user, run.clone(), step, Vec::new(), query).await?;
-    if matches!(step, Step::Route | Step::Verify) {
-        let default_input = step_input(step, &Vec::new(), &run, &[]).ok();
+    // Steps 1, 3 and 4 have a plan before any input (the recorded protection decisions; the
+    // default route and retire choices), shown at once so it can be confirmed as it stands.
+    if matches!(step, Step::Assess | Step::Route | Step::Verify) {
+        let default_input = input_for(&state, step, &Vec::new(), &run).await?.ok();
         let shown =
             step_details::plan_for_visit(&state, &run, step, default_input, &mut p.errors).await?;
         p.plan = shown.plan.as_ref().map(plan_view);
