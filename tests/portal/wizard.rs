@@ -103,6 +103,35 @@ async fn an_operator_walks_the_whole_wizard_through_the_forms() {
         sim.egress_ip("ins-backend1").as_deref(),
         Some("119.28.20.11")
     );
+    // The inputs used, in words; each confirm is audited with the digest of the plan shown.
+    assert!(
+        run.text("#input-2 .input-words")
+            .starts_with("Create NAT gateway “egress-nat”: 100 Mbps"),
+        "{}",
+        run.text("#input-2")
+    );
+    assert_eq!(
+        run.text("#input-3 .input-words"),
+        "Replace existing 0.0.0.0/0 routes: yes"
+    );
+    let confirms = natpilot::store::audit::list(
+        app.store().readers(),
+        &natpilot::store::audit::AuditFilter {
+            action: Some("run.confirm".into()),
+            ..Default::default()
+        },
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(confirms.len(), 4);
+    assert!(confirms.iter().all(|c| {
+        c.actor == "olga"
+            && c.target == id
+            && c.details["plan_digest"]
+                .as_str()
+                .is_some_and(|d| d.len() == 64)
+    }));
     // The undo records say in words what a rollback would do, newest last.
     let undo = run.texts("#undo .undo-what");
     assert!(

@@ -22,10 +22,10 @@ use crate::{
         undo::UndoRecord,
     },
     web::{auth::session::CurrentUser, error::WebError, layout::Layout},
-    wizard::engine::UndoEntry,
+    wizard::{engine::UndoEntry, input::StepInput},
 };
 
-use super::step_view::describe_undo;
+use super::step_view::{describe_input, describe_undo};
 
 pub const PAGE: u32 = 50;
 
@@ -149,7 +149,8 @@ pub struct StepView {
     pub title: &'static str,
     pub state: String,
     pub current: bool,
-    pub input: Option<String>,
+    /// The confirmed input in words, and as stored.
+    pub input: Option<(String, String)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -244,7 +245,12 @@ pub async fn detail(
                 .as_ref()
                 .map_or_else(|| "pending".to_owned(), |r| r.state.to_string()),
             current: step == run.current_step,
-            input: row.map(|r| r.input.to_string()),
+            input: row.map(|r| {
+                let words = serde_json::from_value::<StepInput>(r.input.clone())
+                    .map(|i| describe_input(&i))
+                    .unwrap_or_default();
+                (words, r.input.to_string())
+            }),
         });
     }
     let events = store::events::latest(db, id, RECENT_ROWS).await?;

@@ -2,6 +2,7 @@
 //! templates stay simple (and every cloud-controlled string is escaped by askama when
 //! rendered).
 
+use crate::wizard::input::{EipChoice, ProvisionInput, StepInput};
 use crate::wizard::plan::{Change, Plan, Undo};
 
 /// The plan preview: what will change, what undo would do, and what stands in the way.
@@ -132,5 +133,51 @@ pub fn describe_undo(u: &Undo) -> String {
             instance_id, ip, ..
         } => format!("Bind {ip} to {instance_id} again"),
         Undo::CannotUndo { what } => format!("Cannot be undone: {what}"),
+    }
+}
+
+/// A step's confirmed input in words, for the run page (the stored JSON stays beside it).
+pub fn describe_input(input: &StepInput) -> String {
+    let list = |ids: &[String]| {
+        if ids.is_empty() {
+            "none".to_owned()
+        } else {
+            ids.join(", ")
+        }
+    };
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    match input {
+        StepInput::Assess(a) => format!(
+            "Protect besides the suggestions: {}; suggestions not protected: {}",
+            list(&a.protect),
+            list(&a.unprotect)
+        ),
+        StepInput::Provision(ProvisionInput::Adopt { nat_id }) => {
+            format!("Adopt the existing NAT gateway {nat_id}")
+        }
+        StepInput::Provision(ProvisionInput::Create(n)) => {
+            let eips = match &n.eips {
+                EipChoice::New(k) => format!("{k} new EIP(s)"),
+                EipChoice::Existing(ips) => format!("existing EIPs {}", ips.join(", ")),
+            };
+            let zone = n.zone.as_deref().unwrap_or("any zone");
+            format!(
+                "Create NAT gateway “{}”: {} Mbps, {} connections, {eips}, {zone}",
+                n.name, n.bandwidth_mbps, n.max_connections
+            )
+        }
+        StepInput::Route(r) => format!(
+            "Replace existing 0.0.0.0/0 routes: {}",
+            yes_no(r.replace_existing_default)
+        ),
+        StepInput::Verify(v) => format!(
+            "Release unbound EIPs: {}; return ordinary IPs: {}; VPC id typed for irreversible \
+             choices: {}; keep for now: {}; irreversible for: {}",
+            yes_no(v.release_eips),
+            yes_no(v.return_ordinary),
+            yes_no(v.confirm_irreversible),
+            list(&v.keep),
+            list(&v.irreversible)
+        ),
     }
 }

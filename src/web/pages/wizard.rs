@@ -356,7 +356,8 @@ pub async fn confirm(
         return Ok((StatusCode::CONFLICT, p).into_response());
     }
     let previewed = PlanDigest(previewed.to_owned());
-    let details = serde_json::to_value(&input).unwrap_or_default();
+    // The audit entry names the plan that was shown and confirmed, next to the input.
+    let details = serde_json::json!({ "input": &input, "plan_digest": &previewed.0 });
     match (state.engine)
         .confirm_previewed(run.id, input.clone(), &previewed, &user.name)
         .await
