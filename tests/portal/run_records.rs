@@ -174,6 +174,15 @@ async fn the_whole_timeline_pages_and_filters_warnings() {
     assert_eq!(second.count("#timeline tbody tr") as i64, total - 200);
     assert_eq!(second.count("#timeline-next"), 0);
 
+    let bad = olga
+        .get(&format!("/runs/{id}/timeline?after=yesterday"))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body
+            .contains("Leave it out to start from the first page")
+    );
+
     let warnings = olga.get(&format!("/runs/{id}/timeline?problems=1")).await;
     assert_eq!(warnings.count("#timeline tbody tr"), 150);
     assert_eq!(warnings.count("#timeline tbody .badge.warn"), 150);

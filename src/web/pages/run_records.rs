@@ -23,6 +23,19 @@ use super::runs::{load_run, run_id};
 /// Rows per page of either record.
 const PAGE: u32 = 200;
 
+/// The `after` cursor of a page link: a row id (empty or absent for the first page).
+fn cursor(raw: Option<&str>) -> Result<i64, WebError> {
+    match raw.map(str::trim).filter(|r| !r.is_empty()) {
+        None => Ok(0),
+        Some(r) => r.parse::<i64>().map(|n| n.max(0)).map_err(|_| {
+            WebError::BadRequest(format!(
+                "`after={r}` is not a position in this list; it takes the id of the last row \
+                 of the previous page. Leave it out to start from the first page."
+            ))
+        }),
+    }
+}
+
 /// A page of rows out of `PAGE + 1` fetched, and whether there are more after it.
 fn one_page<T>(mut rows: Vec<T>) -> (Vec<T>, bool) {
     let more = rows.len() > PAGE as usize;
@@ -34,7 +47,7 @@ fn one_page<T>(mut rows: Vec<T>) -> (Vec<T>, bool) {
 pub struct CallsQuery {
     /// Keyset cursor: the last call id of the previous page.
     #[serde(default)]
-    after: Option<i64>,
+    after: Option<String>,
     #[serde(default)]
     action: Option<String>,
     #[serde(default)]
@@ -85,7 +98,7 @@ pub async fn calls(
         action: q.action.clone().filter(|a| !a.trim().is_empty()),
         failed_only: q.failed.as_deref().is_some_and(|f| !f.is_empty()),
     };
-    let after = q.after.unwrap_or(0).max(0);
+    let after = cursor(q.after.as_deref())?;
     let (calls, more) = one_page(store::ledger::page(db, id, &filter, after, PAGE + 1).await?);
     let actions = store::ledger::totals(db, id)
         .await?
@@ -111,8 +124,9 @@ pub async fn calls(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct TimelineQuery {
+    /// Keyset cursor: the last event id of the previous page.
     #[serde(default)]
-    after: Option<i64>,
+    after: Option<String>,
     /// Warnings and errors only.
     #[serde(default)]
     problems: Option<String>,
@@ -138,7 +152,7 @@ pub async fn timeline(
     let id = run_id(&raw)?;
     let run = load_run(&state, id).await?;
     let problems_only = q.problems.as_deref().is_some_and(|p| !p.is_empty());
-    let after = q.after.unwrap_or(0).max(0);
+    let after = cursor(q.after.as_deref())?;
     let db = state.store.readers();
     let (events, more) =
         one_page(store::events::page(db, id, problems_only, after, PAGE + 1).await?);
