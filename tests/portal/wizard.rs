@@ -318,6 +318,23 @@ async fn only_the_previewed_plan_can_be_confirmed() {
     );
     assert!(changed.text("#plan-changes").contains("nat-b"));
     assert_eq!(gateways(), 0, "nothing was created");
+    let refusals = natpilot::store::audit::list(
+        app.store().readers(),
+        &natpilot::store::audit::AuditFilter {
+            action: Some("run.confirm_refused".into()),
+            ..Default::default()
+        },
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(refusals.len(), 1, "the refused confirm is audited");
+    assert_eq!(refusals[0].actor, "olga");
+    assert!(
+        refusals[0].details["refused"]
+            .as_str()
+            .is_some_and(|r| r.contains("not the one previewed"))
+    );
 
     let now = changed
         .attr("#step-form input[name=plan_digest]", "value")

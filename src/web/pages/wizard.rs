@@ -356,24 +356,34 @@ pub async fn confirm(
         return Ok((StatusCode::CONFLICT, p).into_response());
     }
     let previewed = PlanDigest(previewed.to_owned());
-    // The audit entry names the plan that was shown and confirmed, next to the input.
-    let details = serde_json::json!({ "input": &input, "plan_digest": &previewed.0 });
-    match (state.engine)
+    let outcome = (state.engine)
         .confirm_previewed(run.id, input.clone(), &previewed, &user.name)
-        .await
-    {
-        Ok(_) => {
-            let target = run.id.to_string();
-            let entry = Entry {
-                actor: &user.name,
-                ip: Some(peer.ip()),
-                action: "run.confirm",
-                target: &target,
-                details,
-            };
-            audit::record(&state, entry).await?;
-            Ok(Redirect::to(&format!("/runs/{}", run.id)).into_response())
-        }
+        .await;
+    // Audited either way (a refusal with its reason): who confirmed which shown plan, and
+    // who tried to and was stopped. A database failure is not a decision and is not audited.
+    let audited = match &outcome {
+        Ok(_) => Some(("run.confirm", None)),
+        Err(EngineError::Db(_)) => None,
+        Err(e) => Some(("run.confirm_refused", Some(e.to_string()))),
+    };
+    if let Some((action, refusal)) = audited {
+        let target = run.id.to_string();
+        let entry = Entry {
+            actor: &user.name,
+            ip: Some(peer.ip()),
+            action,
+            target: &target,
+            details: serde_json::json!({
+                "step": step.number(),
+                "input": &input,
+                "plan_digest": &previewed.0,
+                "refused": refusal,
+            }),
+        };
+        audit::record(&state, entry).await?;
+    }
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&format!("/runs/{}", run.id)).into_response()),
         Err(EngineError::PlanChanged) => {
             // Show the plan as it is now, with its own digest, for the operator to review.
             let mut p = page(&state, layout, &user, run.clone(), step, fields, query).await?;
