@@ -125,10 +125,11 @@ async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
     browser.screenshot("07-step4-verify-retire").await;
     browser.click("#confirm-step").await;
 
-    // The run completes; its page shows the final report.
-    browser.goto(&run_url).await;
-    browser.wait_for_reloading("#run-status", "completed").await;
-    browser.wait_for("#final-report").await;
+    // The run completes; the page the confirm led to shows it, and the final report, without
+    // a reload.
+    browser.wait_for("#run-live #run-head").await;
+    browser.wait_for_text("#run-status", "completed").await;
+    browser.wait_for("#run-records #final-report").await;
     browser.screenshot("08-run-completed").await;
     browser
         .client

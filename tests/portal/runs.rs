@@ -262,6 +262,11 @@ async fn the_event_stream_replays_the_timeline_and_delivers_live_progress() {
         page.attr("#run-live #run-head", "hx-select").as_deref(),
         Some("#run-head")
     );
+    assert_eq!(
+        page.attr("#run-live #run-head", "hx-select-oob").as_deref(),
+        Some("#run-records")
+    );
+    assert_eq!(page.count("#run-live #run-records #ledger"), 1);
     assert!(page.count("#run-head #run-status") == 1 && page.count("#run-head #run-actions") == 1);
     let client = reqwest::Client::new();
     let cookie = format!("natpilot_session={}", olga.cookie.clone().unwrap());
