@@ -15,14 +15,17 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     store::{
-        self, ReportKind, RunId, RunStatus, Step, UndoState,
+        self, ReportKind, RunId, RunStatus, Step,
         events::Event,
         ledger::{ActionTotals, ApiCall},
         runs::{Cursor, Run, RunFilter},
         undo::UndoRecord,
     },
     web::{auth::session::CurrentUser, error::WebError, layout::Layout},
-    wizard::{engine::UndoEntry, input::StepInput},
+    wizard::{
+        engine::{self, Disposition, UndoEntry},
+        input::StepInput,
+    },
 };
 
 use super::step_view::{describe_input, describe_undo};
@@ -208,16 +211,22 @@ impl From<UndoRecord> for UndoLine {
     }
 }
 
-/// What rolling back would do, newest change first, as the engine's rollback walks the
-/// records: what is already undone is skipped, what cannot be undone is named.
-fn rollback_preview(undo: &[UndoLine]) -> Vec<String> {
-    undo.iter()
-        .rev()
-        .filter_map(|u| match u.record.state {
-            UndoState::Undone | UndoState::NotNeeded => None,
-            UndoState::Irreversible => Some(u.what.clone()),
-            UndoState::Pending => Some(format!("{} (if the change was made)", u.what)),
-            UndoState::Done | UndoState::Failed => Some(u.what.clone()),
+/// What rolling back would do, in the engine's own order and with its own skips.
+fn rollback_preview(records: &[UndoRecord]) -> Vec<String> {
+    engine::rollback_preview(records)
+        .into_iter()
+        .filter_map(|d| match d {
+            Disposition::Undo {
+                entry,
+                maybe_not_made: true,
+            } => Some(format!(
+                "{} (if the change was made)",
+                describe_undo(&entry.undo)
+            )),
+            Disposition::Undo { entry, .. } | Disposition::Irreversible(entry) => {
+                Some(describe_undo(&entry.undo))
+            }
+            Disposition::Skip => None,
         })
         .collect()
 }
@@ -258,12 +267,9 @@ pub async fn detail(
     let calls = store::ledger::latest(db, id, RECENT_ROWS).await?;
     let call_totals = store::ledger::totals(db, id).await?;
     let calls_total = call_totals.iter().map(|t| t.calls).sum();
-    let undo = store::undo::list(db, id)
-        .await?
-        .into_iter()
-        .map(UndoLine::from)
-        .collect::<Vec<_>>();
-    let rollback_preview = rollback_preview(&undo);
+    let records = store::undo::list(db, id).await?;
+    let rollback_preview = rollback_preview(&records);
+    let undo = records.into_iter().map(UndoLine::from).collect();
     let final_report = store::results::get_report(db, id, ReportKind::Final)
         .await?
         .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default());

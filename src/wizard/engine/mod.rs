@@ -19,7 +19,7 @@ use tokio::{sync::broadcast, task::JoinHandle};
 pub use ctx::{CrashHook, CrashPoint};
 pub use errors::{EngineError, StartError};
 pub use jobs::{UndoEntry, nat_id_of};
-pub use rollback::RollbackReport;
+pub use rollback::{Disposition, RollbackReport, preview as rollback_preview};
 
 use crate::store::{self, RunId, RunStatus, Step, Store, events::Event, runs::Run};
 use crate::wizard::cloud::CloudConnector;

@@ -35,6 +35,49 @@ enum Note {
     Cannot(String),
 }
 
+/// What a rollback does with one undo record, from the record alone.
+pub enum Disposition {
+    /// Already undone, nothing to undo, or not an undo record this engine wrote.
+    Skip,
+    /// Its change cannot be taken back (a released or returned address); the report names it.
+    Irreversible(UndoEntry),
+    /// Undone after a look at the cloud. `maybe_not_made`: the change may never have reached
+    /// the cloud (the record was written before the call and no result came back).
+    Undo {
+        entry: UndoEntry,
+        maybe_not_made: bool,
+    },
+}
+
+pub fn disposition(r: &UndoRecord) -> Disposition {
+    let Ok(entry) = serde_json::from_value::<UndoEntry>(r.action.clone()) else {
+        return Disposition::Skip;
+    };
+    match r.state {
+        UndoState::Undone | UndoState::NotNeeded => Disposition::Skip,
+        UndoState::Irreversible => Disposition::Irreversible(entry),
+        UndoState::Pending => Disposition::Undo {
+            entry,
+            maybe_not_made: true,
+        },
+        UndoState::Done | UndoState::Failed => Disposition::Undo {
+            entry,
+            maybe_not_made: false,
+        },
+    }
+}
+
+/// The undo records a rollback would act on, in the order it takes them (newest first), with
+/// what it would do to each. For the run page, before the operator rolls back.
+pub fn preview(records: &[UndoRecord]) -> Vec<Disposition> {
+    records
+        .iter()
+        .rev()
+        .map(disposition)
+        .filter(|d| !matches!(d, Disposition::Skip))
+        .collect()
+}
+
 pub async fn rollback(ctx: &Ctx, release_nat_eips: bool) -> Result<(), JobError> {
     let mut report = RollbackReport {
         release_nat_eips,
@@ -100,14 +143,11 @@ async fn undo_record(
     r: &UndoRecord,
     release_nat_eips: bool,
 ) -> Result<Option<Note>, JobError> {
-    let Ok(entry) = serde_json::from_value::<UndoEntry>(r.action.clone()) else {
-        return Ok(None);
+    let entry = match disposition(r) {
+        Disposition::Skip => return Ok(None),
+        Disposition::Irreversible(entry) => return Ok(Some(Note::Cannot(cannot(&entry.undo)))),
+        Disposition::Undo { entry, .. } => entry,
     };
-    match r.state {
-        UndoState::Undone | UndoState::NotNeeded => return Ok(None),
-        UndoState::Irreversible => return Ok(Some(Note::Cannot(cannot(&entry.undo)))),
-        UndoState::Pending | UndoState::Done | UndoState::Failed => {}
-    }
     if let Undo::CannotUndo { what } = &entry.undo {
         let nothing = Some("nothing to undo");
         store::undo::set_state(
@@ -316,5 +356,58 @@ async fn operator_chosen_eips(ctx: &Ctx) -> Vec<String> {
             EipChoice::New(_) => vec![],
         },
         _ => vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::RunId;
+
+    fn record(id: i64, state: UndoState, what: &str) -> UndoRecord {
+        let entry = UndoEntry {
+            key: format!("k{id}"),
+            undo: Undo::CannotUndo { what: what.into() },
+        };
+        UndoRecord {
+            id,
+            run_id: RunId::new(),
+            step: Step::Verify,
+            action: to_json(&entry),
+            state,
+            note: None,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_preview_takes_records_newest_first_and_skips_what_is_already_undone() {
+        let records = [
+            record(1, UndoState::Done, "a"),
+            record(2, UndoState::Undone, "b"),
+            record(3, UndoState::Irreversible, "c"),
+            record(4, UndoState::NotNeeded, "d"),
+            record(5, UndoState::Pending, "e"),
+        ];
+        let seen: Vec<(String, &str)> = preview(&records)
+            .into_iter()
+            .map(|d| match d {
+                Disposition::Undo {
+                    entry,
+                    maybe_not_made,
+                } => (entry.key, if maybe_not_made { "maybe" } else { "undo" }),
+                Disposition::Irreversible(entry) => (entry.key, "cannot"),
+                Disposition::Skip => unreachable!("the preview leaves skips out"),
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("k5".to_owned(), "maybe"),
+                ("k3".to_owned(), "cannot"),
+                ("k1".to_owned(), "undo")
+            ]
+        );
     }
 }
