@@ -260,10 +260,7 @@ fn print_steps(times: &BTreeMap<Step, Duration>, calls: &[ApiCall]) {
 }
 
 fn print_calls(calls: &[ApiCall], minimum: &BTreeMap<&'static str, usize>) {
-    let mut made: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in calls {
-        *made.entry(c.action.as_str()).or_default() += 1;
-    }
+    let made = per_action(calls);
     println!(
         "{:<36} {:>8} {:>8} {:>7}",
         "action (limit/s)", "made", "minimum", "extra"
@@ -273,18 +270,32 @@ fn print_calls(calls: &[ApiCall], minimum: &BTreeMap<&'static str, usize>) {
         let name = format!("{action} ({})", limit(action));
         println!("{name:<36} {n:>8} {min:>8} {:>7}", *n as i64 - min as i64);
     }
-    let limited = calls
+    let limited = rate_limited(calls);
+    let failed = calls.iter().filter(|c| c.error_code.is_some()).count();
+    println!(
+        "RequestLimitExceeded answers: {limited} (target 0); failed calls of any kind: {failed}"
+    );
+}
+
+/// How many of `calls` each action made.
+fn per_action(calls: &[ApiCall]) -> BTreeMap<&str, usize> {
+    let mut n: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in calls {
+        *n.entry(c.action.as_str()).or_default() += 1;
+    }
+    n
+}
+
+/// How many of `calls` the simulator answered with RequestLimitExceeded (target 0).
+fn rate_limited(calls: &[ApiCall]) -> usize {
+    calls
         .iter()
         .filter(|c| {
             c.error_code
                 .as_deref()
                 .is_some_and(|e| e.starts_with("RequestLimitExceeded"))
         })
-        .count();
-    let failed = calls.iter().filter(|c| c.error_code.is_some()).count();
-    println!(
-        "RequestLimitExceeded answers: {limited} (target 0); failed calls of any kind: {failed}"
-    );
+        .count()
 }
 
 /// Rolls the run back (releasing the NAT's EIP) and prints its time against its floor. Every
@@ -306,10 +317,7 @@ async fn roll_back(engine: &Engine, store: &Store, run: RunId, after: i64) -> an
         .into_iter()
         .filter(|c| c.id > after)
         .collect();
-    let mut by_action: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in &calls {
-        *by_action.entry(c.action.as_str()).or_default() += 1;
-    }
+    let by_action = per_action(&calls);
     let floor = by_action
         .iter()
         .map(|(a, n)| *n as f64 / limit(a))
@@ -321,14 +329,7 @@ async fn roll_back(engine: &Engine, store: &Store, run: RunId, after: i64) -> an
     for (action, n) in &by_action {
         println!("  {:<34} {n:>8}", format!("{action} ({})", limit(action)));
     }
-    let limited = calls
-        .iter()
-        .filter(|c| {
-            c.error_code
-                .as_deref()
-                .is_some_and(|e| e.starts_with("RequestLimitExceeded"))
-        })
-        .count();
+    let limited = rate_limited(&calls);
     println!("  RequestLimitExceeded answers: {limited}");
     Ok(())
 }

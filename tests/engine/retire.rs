@@ -62,24 +62,13 @@ async fn a_batch_of_retirements_under_faults_completes_with_every_ip_kept_once_a
 
     // Faults only now, on every action the retirements use: a dropped answer to a
     // DisassociateAddress or TransformAddress that did happen is the case to get right.
-    let per_action = [
+    let actions = [
         "DisassociateAddress",
         "TransformAddress",
         "DescribeTaskResult",
         "DescribeAddresses",
-    ]
-    .map(|a| (a.to_owned(), 0.2))
-    .into();
-    env.sim.handle().set_faults(FaultConfig {
-        per_action,
-        kinds: vec![
-            FaultKind::InternalError,
-            FaultKind::RequestLimitExceeded,
-            FaultKind::Drop,
-        ],
-        seed: 11,
-        ..FaultConfig::default()
-    });
+    ];
+    faults_on(&env, &actions, 11);
     let verify = StepInput::Verify(VerifyInput::default());
     assert_eq!(
         confirm(&env.engine, run, verify).await,
@@ -130,6 +119,21 @@ async fn a_batch_of_retirements_under_faults_completes_with_every_ip_kept_once_a
     assert_eq!(distinct.len(), keys.len(), "one undo record per change");
 }
 
+/// From now on, 20% of the calls of each of `actions` fail: an internal error, a rate-limit
+/// answer, or a dropped connection (the call may have happened), chosen with `seed`.
+fn faults_on(env: &Env, actions: &[&str], seed: u64) {
+    env.sim.handle().set_faults(FaultConfig {
+        per_action: actions.iter().map(|a| (a.to_string(), 0.2)).collect(),
+        kinds: vec![
+            FaultKind::InternalError,
+            FaultKind::RequestLimitExceeded,
+            FaultKind::Drop,
+        ],
+        seed,
+        ..FaultConfig::default()
+    });
+}
+
 #[tokio::test]
 async fn rolling_back_a_batch_of_retirements_under_faults_binds_every_address_back_once() {
     let env = start(ScenarioSource::Large { instances: 150 }).await;
@@ -137,23 +141,15 @@ async fn rolling_back_a_batch_of_retirements_under_faults_binds_every_address_ba
     let before = public_ips(&env);
     let run = start_run_in(&env.engine, LARGE_VPC).await;
     complete(&env.engine, run, RouteInput::default()).await;
-    let per_action = [
-        "AssociateAddress",
-        "DescribeTaskResult",
-        "DescribeAddresses",
-    ]
-    .map(|a| (a.to_owned(), 0.2))
-    .into();
-    env.sim.handle().set_faults(FaultConfig {
-        per_action,
-        kinds: vec![
-            FaultKind::InternalError,
-            FaultKind::RequestLimitExceeded,
-            FaultKind::Drop,
+    faults_on(
+        &env,
+        &[
+            "AssociateAddress",
+            "DescribeTaskResult",
+            "DescribeAddresses",
         ],
-        seed: 5,
-        ..FaultConfig::default()
-    });
+        5,
+    );
     env.engine.rollback(run, "alice", true).await.unwrap();
     let r = env.engine.wait(run).await.unwrap();
     assert_eq!(r.status, RunStatus::RolledBack, "{:?}", r.last_error);
