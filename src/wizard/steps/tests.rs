@@ -419,8 +419,9 @@ fn verify_keeps_ips_of_instances_whose_egress_is_not_a_nat_eip() {
     assert_eq!(p.kept.len(), 2);
 }
 
-#[test]
-fn irreversible_retirement_happens_only_when_asked_and_is_flagged() {
+/// The world behind `nat-1` (route table `rtb-a`), where api and front both leave through
+/// its EIP.
+fn both_passed_behind_nat_1() -> (Inventory, BTreeSet<String>, BTreeMap<String, Egress>) {
     let mut w = world();
     w.nat_gateways.push(nat("nat-1", None));
     let tables: BTreeSet<String> = ["rtb-a".to_owned()].into();
@@ -428,6 +429,12 @@ fn irreversible_retirement_happens_only_when_asked_and_is_flagged() {
         ip: "43.0.0.100".into(),
     };
     let res = after(&[("ins-api", ok.clone()), ("ins-front", ok)]);
+    (w, tables, res)
+}
+
+#[test]
+fn irreversible_retirement_happens_only_when_asked_and_is_flagged() {
+    let (w, tables, res) = both_passed_behind_nat_1();
     let input = VerifyInput {
         release_eips: true,
         return_ordinary: true,
@@ -454,13 +461,7 @@ fn irreversible_retirement_happens_only_when_asked_and_is_flagged() {
 
 #[test]
 fn per_instance_choices_keep_one_address_and_take_the_irreversible_path_for_another_only() {
-    let mut w = world();
-    w.nat_gateways.push(nat("nat-1", None));
-    let tables: BTreeSet<String> = ["rtb-a".to_owned()].into();
-    let ok = Egress::Ip {
-        ip: "43.0.0.100".into(),
-    };
-    let res = after(&[("ins-api", ok.clone()), ("ins-front", ok)]);
+    let (w, tables, res) = both_passed_behind_nat_1();
     let input = VerifyInput {
         keep: vec!["ins-api".into()],
         irreversible: vec!["ins-front".into()],
