@@ -231,12 +231,12 @@ pub fn from_inventory(
                     table
                         .routes
                         .iter()
-                        .filter(|r| r.gateway_type == "NAT" && r.gateway_id == nat.id)
+                        .filter(|r| r.points_at(&nat.id))
                         .map(|r| RouteEntryResource {
                             route_table_id: table.id.clone(),
                             route_id: r.route_id,
                             destination: r.destination.clone(),
-                            next_type: r.gateway_type.clone(),
+                            next_type: r.gateway_type.to_string(),
                             next_hub: r.gateway_id.clone(),
                             description: r.description.clone(),
                         })
@@ -247,7 +247,7 @@ pub fn from_inventory(
     RunResources {
         run_id: run_id.to_string(),
         nat: nat.map(|n| NatResource {
-            id: n.id.clone(),
+            id: n.id.to_string(),
             name: n.name.clone(),
             vpc_id: inventory.vpc_id.clone(),
             zone: (!n.zone.is_empty()).then(|| n.zone.clone()),

@@ -71,8 +71,8 @@ fn draw_nat_band(out: &mut String, inventory: &Inventory, width: u32) {
         let _ = write!(
             out,
             r##"<g class="topo-nat" data-nat="{id}"><rect x="{x}" y="34" width="{w}" height="{h}" rx="6" fill="#e6f4ea" stroke="#2e7d32"/><text x="{tx}" y="52" class="topo-label">NAT {id} · {state}</text><text x="{tx}" y="70" class="topo-ip">{ips}</text></g>"##,
-            id = escape(&nat.id),
-            state = escape(&nat.state),
+            id = escape(nat.id.as_str()),
+            state = escape(nat.state.as_str()),
             w = COLUMN_WIDTH,
             h = NAT_BAND - 50,
             tx = x + 10,
@@ -104,13 +104,7 @@ fn draw_route_table(
     };
     // An arrow up to the NAT band when this table sends its default route to a NAT gateway.
     let nat_position = default_route
-        .filter(|r| r.gateway_type == "NAT")
-        .and_then(|route| {
-            inventory
-                .nat_gateways
-                .iter()
-                .position(|n| n.id == route.gateway_id)
-        });
+        .and_then(|route| inventory.nat_gateways.iter().position(|n| route.points_at(&n.id)));
     if let Some(pos) = nat_position {
         let nat_x = GAP + pos as u32 * (COLUMN_WIDTH + GAP) + COLUMN_WIDTH / 2;
         let _ = write!(

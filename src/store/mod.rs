@@ -6,6 +6,7 @@ pub mod audit;
 pub mod events;
 pub mod inventories;
 pub mod ledger;
+pub mod nat_gateways;
 pub mod results;
 pub mod runs;
 pub mod sessions;

@@ -63,6 +63,22 @@ pub async fn set_state(
     Ok(())
 }
 
+/// Replaces a record's action, keeping its state: the record learned more about what undoing
+/// takes (the EIPs a NAT gateway was given, once they are seen).
+pub async fn set_action(
+    conn: impl SqliteExecutor<'_>,
+    id: i64,
+    action: &serde_json::Value,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE undo_records SET action = ?, updated_at = ? WHERE id = ?")
+        .bind(action.to_string())
+        .bind(now_millis())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// All undo records of a run in the order they were written.
 pub async fn list(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Vec<UndoRecord>> {
     let rows = sqlx::query("SELECT * FROM undo_records WHERE run_id = ? ORDER BY id")

@@ -9,6 +9,7 @@ use std::{collections::BTreeMap, future::Future, pin::Pin, sync::Arc};
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::NatGatewayId;
 use super::observed::{Address, Inventory, NatGateway, Route, RouteTable};
 use super::plan::Change;
 use super::steps::assess::Egress;
@@ -40,12 +41,28 @@ impl CloudError {
         }
     }
 
+    /// The RequestId of the call whose answer showed the problem (a describe that saw a
+    /// failed state), so the operator can quote it to Tencent support.
+    pub fn with_request_id(mut self, request_id: Option<String>) -> CloudError {
+        if self.request_id.is_none() {
+            self.request_id = request_id;
+        }
+        self
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.code.starts_with("ResourceNotFound")
             || self.code.starts_with("InvalidAddressId.NotFound")
             || self.code == "InvalidParameterValue.AddressNotFound"
             || self.code == "InvalidParameterValue.AddressIpsNotFound"
     }
+}
+
+/// What a describe answered, with the RequestId of the answer (quoted in errors about it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Seen<T> {
+    pub items: T,
+    pub request_id: Option<String>,
 }
 
 /// Where a call's ledger entry belongs.
@@ -82,23 +99,30 @@ pub trait Cloud: Send + Sync {
         inventory: &'a Inventory,
         instance_ids: &'a [String],
     ) -> CloudFuture<'a, BTreeMap<String, Egress>>;
-    fn nat_gateways<'a>(&'a self, vpc_id: &'a str) -> CloudFuture<'a, Vec<NatGateway>>;
+    /// The VPC's NAT gateways, with the RequestId of the answer.
+    fn nat_gateways<'a>(&'a self, vpc_id: &'a str) -> CloudFuture<'a, Seen<Vec<NatGateway>>>;
     /// Sends CreateNatGateway (a `Change::CreateNatGateway`); returns the new gateway id.
-    fn create_nat<'a>(&'a self, vpc_id: &'a str, change: &'a Change) -> CloudFuture<'a, String>;
-    fn delete_nat<'a>(&'a self, nat_id: &'a str) -> CloudFuture<'a, ()>;
+    fn create_nat<'a>(
+        &'a self,
+        vpc_id: &'a str,
+        change: &'a Change,
+    ) -> CloudFuture<'a, NatGatewayId>;
+    fn delete_nat<'a>(&'a self, nat_id: &'a NatGatewayId) -> CloudFuture<'a, ()>;
     fn route_table<'a>(&'a self, table_id: &'a str) -> CloudFuture<'a, Option<RouteTable>>;
+    /// CreateRoutes: `0.0.0.0/0 → nat_id`, with `description` on the route.
     fn create_default_route<'a>(
         &'a self,
         table_id: &'a str,
-        nat_id: &'a str,
+        nat_id: &'a NatGatewayId,
+        description: &'a str,
     ) -> CloudFuture<'a, ()>;
-    /// ReplaceRoutes on `route` (same RouteId), pointing it at `gateway_type`/`gateway_id`.
+    /// ReplaceRoutes on `current` (same RouteId): its next hop and description become those
+    /// of `next`.
     fn replace_route<'a>(
         &'a self,
         table_id: &'a str,
-        route: &'a Route,
-        gateway_type: &'a str,
-        gateway_id: &'a str,
+        current: &'a Route,
+        next: &'a Route,
     ) -> CloudFuture<'a, ()>;
     fn create_route<'a>(&'a self, table_id: &'a str, route: &'a Route) -> CloudFuture<'a, ()>;
     fn delete_route<'a>(&'a self, table_id: &'a str, route: &'a Route) -> CloudFuture<'a, ()>;

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::NatGatewayId;
+
 /// Field name → what was wrong and how to fix it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("invalid input: {}", .0.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "))]
@@ -62,7 +64,7 @@ pub enum ProvisionInput {
     Create(NewNat),
     /// Use a NAT gateway that already exists in the VPC; it is never deleted by rollback.
     Adopt {
-        nat_id: String,
+        nat_id: NatGatewayId,
     },
 }
 
@@ -88,12 +90,13 @@ impl ProvisionInput {
             .filter(|s| !s.is_empty())
         {
             let mut errs = FieldErrors::default();
-            if !id.starts_with("nat-") {
-                errs.add("adopt_nat_id", "a NAT gateway id looks like nat-xxxxxxxx");
-            }
-            return errs.into_result(|| ProvisionInput::Adopt {
-                nat_id: id.to_owned(),
-            });
+            return match NatGatewayId::parse(id) {
+                Ok(nat_id) => Ok(ProvisionInput::Adopt { nat_id }),
+                Err(_) => {
+                    errs.add("adopt_nat_id", "a NAT gateway id looks like nat-xxxxxxxx");
+                    Err(errs)
+                }
+            };
         }
         let mut errs = FieldErrors::default();
         let name = form.name.trim().to_owned();
@@ -333,7 +336,7 @@ mod tests {
         assert_eq!(
             ProvisionInput::parse(&f).unwrap(),
             ProvisionInput::Adopt {
-                nat_id: "nat-abc".into()
+                nat_id: NatGatewayId::parse("nat-abc").unwrap()
             }
         );
         let f = ProvisionForm {

@@ -25,6 +25,7 @@
 
 pub mod cloud;
 pub mod engine;
+pub mod ids;
 pub mod input;
 pub mod observed;
 pub mod plan;

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::{GatewayType, NatGatewayId, NatState};
+
 /// The tag that marks a host the operator wants left alone (DESIGN: protected suggestions).
 pub const PROTECTED_TAG: (&str, &str) = ("natpilot:protected", "true");
 /// The tag key put on every resource a run creates; its value is the run id.
@@ -75,7 +77,7 @@ pub struct Route {
     pub route_id: i64,
     pub item_id: String,
     pub destination: String,
-    pub gateway_type: String,
+    pub gateway_type: GatewayType,
     pub gateway_id: String,
     /// USER, NETD or CCN; only USER routes may be changed.
     pub route_type: String,
@@ -91,6 +93,13 @@ pub struct RouteTable {
     pub routes: Vec<Route>,
 }
 
+impl Route {
+    /// Whether this route sends its traffic to that NAT gateway.
+    pub fn points_at(&self, nat: &NatGatewayId) -> bool {
+        self.gateway_type == GatewayType::Nat && nat == self.gateway_id.as_str()
+    }
+}
+
 impl RouteTable {
     pub fn default_route(&self) -> Option<&Route> {
         self.routes.iter().find(|r| r.destination == "0.0.0.0/0")
@@ -99,10 +108,9 @@ impl RouteTable {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NatGateway {
-    pub id: String,
+    pub id: NatGatewayId,
     pub name: String,
-    /// PENDING, AVAILABLE, PENDFAILURE, ...
-    pub state: String,
+    pub state: NatState,
     /// (AddressId, PublicIpAddress) of its EIPs.
     pub eips: Vec<(String, String)>,
     pub tags: Vec<(String, String)>,
@@ -181,8 +189,8 @@ impl Inventory {
         self.instances.iter().find(|i| i.id == id)
     }
 
-    pub fn nat(&self, id: &str) -> Option<&NatGateway> {
-        self.nat_gateways.iter().find(|n| n.id == id)
+    pub fn nat(&self, id: &NatGatewayId) -> Option<&NatGateway> {
+        self.nat_gateways.iter().find(|n| n.id == *id)
     }
 
     /// The route table governing an instance's egress (its subnet's table).

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::ids::NatGatewayId;
 use super::observed::Route;
 
 /// One mutating cloud call (or, for egress tests, one read-only batch) the step will make.
@@ -20,19 +21,32 @@ pub enum Change {
         zone: Option<String>,
         /// `natpilot:run` tag value; the engine looks for a gateway with it before creating.
         run_tag: String,
+        /// 1 for the run's first gateway; one more for each gateway created after an earlier
+        /// one failed (its undo record is then a record of its own).
+        #[serde(default = "first_attempt")]
+        attempt: u32,
     },
     AdoptNatGateway {
-        nat_id: String,
+        nat_id: NatGatewayId,
+    },
+    /// Delete a gateway this run created that Tencent Cloud failed to create (`PENDFAILURE`):
+    /// it can never carry traffic and must not be adopted.
+    DeleteFailedNatGateway {
+        nat_id: NatGatewayId,
     },
     CreateRoute {
         route_table_id: String,
-        nat_id: String,
+        nat_id: NatGatewayId,
+        /// Route description naming natpilot and the run.
+        description: String,
     },
     /// Replace an existing USER 0.0.0.0/0 route (only with the operator's consent).
     ReplaceRoute {
         route_table_id: String,
-        nat_id: String,
+        nat_id: NatGatewayId,
         old: Route,
+        /// Route description naming natpilot and the run (the old one is kept in `old`).
+        description: String,
     },
     DisassociateEip {
         instance_id: String,
@@ -57,6 +71,10 @@ pub enum Change {
     },
 }
 
+fn first_attempt() -> u32 {
+    1
+}
+
 impl Change {
     pub fn irreversible(&self) -> bool {
         matches!(
@@ -73,14 +91,21 @@ pub enum Undo {
     /// Delete the gateway this run created (found by its run tag if the id was never
     /// recorded); that also removes its routes and unbinds its EIPs (reference §4.11).
     DeleteNatGateway {
-        nat_id: Option<String>,
+        nat_id: Option<NatGatewayId>,
         run_tag: String,
-        /// EIPs allocated for it (not the operator's existing ones), released only on request.
-        allocated_eips: Vec<String>,
+        /// EIPs Tencent Cloud allocated for the gateway (never the operator's existing ones),
+        /// recorded as soon as the gateway is seen with them. Released on request, and only
+        /// these: the record names exactly what an irreversible release may take.
+        allocated_eips: Vec<AllocatedEip>,
+        /// The operator's own EIPs the gateway was created with: never released. `None` only
+        /// in records written before this was recorded; such a record cannot tell allocated
+        /// EIPs from the operator's, so rollback refuses to release from it.
+        #[serde(default)]
+        operator_eips: Option<Vec<String>>,
     },
     DeleteRoute {
         route_table_id: String,
-        nat_id: String,
+        nat_id: NatGatewayId,
     },
     RestoreRoute {
         route_table_id: String,
@@ -96,6 +121,25 @@ pub enum Undo {
     CannotUndo {
         what: String,
     },
+    /// The change leaves nothing to take back (deleting a gateway that had failed to create).
+    NothingToUndo {
+        what: String,
+    },
+}
+
+/// An EIP that CreateNatGateway allocated (`AddressCount`), by id and IP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllocatedEip {
+    pub address_id: String,
+    pub ip: String,
+}
+
+/// One change of a plan together with how to take it back: they are made, stored and read
+/// as one value, so a change can never be paired with another change's undo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Planned {
+    pub change: Change,
+    pub undo: Undo,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,11 +169,13 @@ pub struct Kept {
     pub reason: String,
 }
 
+/// Stored as JSON in `run_steps.plan` and read back strictly (`deny_unknown_fields`): a plan
+/// that does not decode is an error, never an empty plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Plan {
-    pub changes: Vec<Change>,
-    /// Undo records paired with `changes` by index (same length).
-    pub undo: Vec<Undo>,
+    /// The changes in the order they are applied, each with its undo record.
+    pub items: Vec<Planned>,
     pub conflicts: Vec<Conflict>,
     pub warnings: Vec<String>,
     /// Step 3 preview: every instance whose egress flips immediately.
@@ -140,8 +186,22 @@ pub struct Plan {
 
 impl Plan {
     pub fn push(&mut self, change: Change, undo: Undo) {
-        self.changes.push(change);
-        self.undo.push(undo);
+        self.items.push(Planned { change, undo });
+    }
+
+    pub fn changes(&self) -> impl Iterator<Item = &Change> {
+        self.items.iter().map(|p| &p.change)
+    }
+
+    /// Unit tests compare whole lists.
+    #[cfg(test)]
+    pub fn change_list(&self) -> Vec<Change> {
+        self.changes().cloned().collect()
+    }
+
+    #[cfg(test)]
+    pub fn undo_list(&self) -> Vec<Undo> {
+        self.items.iter().map(|p| p.undo.clone()).collect()
     }
 
     pub fn conflict(&mut self, subject: &str, message: impl Into<String>, needs_consent: bool) {
@@ -158,7 +218,7 @@ impl Plan {
     }
 
     pub fn has_irreversible(&self) -> bool {
-        self.changes.iter().any(Change::irreversible)
+        self.changes().any(Change::irreversible)
     }
 
     /// Fingerprint of what confirming this plan would do: its changes, their undo records and
@@ -167,7 +227,7 @@ impl Plan {
     /// shown. Conflicts and warnings are left out: they decide *whether* the plan may run (the
     /// engine checks them again), and typing a confirmation must not force another preview.
     pub fn digest(&self) -> PlanDigest {
-        let shown = (&self.changes, &self.undo, &self.flips);
+        let shown = (&self.items, &self.flips);
         let bytes = serde_json::to_vec(&shown).expect("plans always serialise");
         PlanDigest(hex::encode(Sha256::digest(&bytes)))
     }

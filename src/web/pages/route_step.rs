@@ -7,8 +7,10 @@
 use std::collections::BTreeSet;
 
 use crate::wizard::{
+    ids::NatGatewayId,
     observed::{Inventory, Route, RouteTable},
     plan::{Change, Plan},
+    steps::route::{self, RouteDecision},
 };
 
 pub struct SubnetLine {
@@ -87,7 +89,12 @@ fn route_line(r: &Route) -> RouteLine {
     }
 }
 
-fn change_for(table: &RouteTable, plan: Option<&Plan>, flips: usize) -> TableChange {
+fn change_for(
+    table: &RouteTable,
+    nat: Option<&NatGatewayId>,
+    plan: Option<&Plan>,
+    flips: usize,
+) -> TableChange {
     let Some(plan) = plan else {
         return if flips == 0 {
             TableChange::Unused
@@ -95,23 +102,25 @@ fn change_for(table: &RouteTable, plan: Option<&Plan>, flips: usize) -> TableCha
             TableChange::Unknown
         };
     };
-    for c in &plan.changes {
+    for c in plan.changes() {
         match c {
             Change::CreateRoute {
                 route_table_id,
                 nat_id,
+                ..
             } if *route_table_id == table.id => {
                 return TableChange::Create {
-                    nat_id: nat_id.clone(),
+                    nat_id: nat_id.to_string(),
                 };
             }
             Change::ReplaceRoute {
                 route_table_id,
                 nat_id,
                 old,
+                ..
             } if *route_table_id == table.id => {
                 return TableChange::Replace {
-                    nat_id: nat_id.clone(),
+                    nat_id: nat_id.to_string(),
                     old: describe(old),
                 };
             }
@@ -124,9 +133,12 @@ fn change_for(table: &RouteTable, plan: Option<&Plan>, flips: usize) -> TableCha
             needs_consent: c.needs_consent,
         };
     }
-    match (flips, table.default_route()) {
+    // No change and no conflict for a table in use: the plan found it routed already; the same
+    // decision the plan made says so.
+    let decided = nat.map(|n| route::decide(table, n, route::Consent::No));
+    match (flips, decided) {
         (0, _) => TableChange::Unused,
-        (_, Some(r)) if r.gateway_type == "NAT" => TableChange::AlreadyRouted,
+        (_, Some(RouteDecision::AlreadyRouted)) => TableChange::AlreadyRouted,
         _ => TableChange::Unknown,
     }
 }
@@ -135,6 +147,7 @@ fn change_for(table: &RouteTable, plan: Option<&Plan>, flips: usize) -> TableCha
 /// plan); `protected` the run's protected instances.
 pub fn tables(
     inv: &Inventory,
+    nat: Option<&NatGatewayId>,
     plan: Option<&Plan>,
     protected: &BTreeSet<String>,
 ) -> Vec<RouteTableView> {
@@ -168,7 +181,7 @@ pub fn tables(
                 })
                 .collect();
             RouteTableView {
-                change: change_for(t, plan, flips.len()),
+                change: change_for(t, nat, plan, flips.len()),
                 id: t.id.clone(),
                 name: t.name.clone(),
                 main: t.main,

@@ -226,6 +226,10 @@ fn rollback_preview(records: &[UndoRecord]) -> Vec<String> {
             Disposition::Undo { entry, .. } | Disposition::Irreversible(entry) => {
                 Some(describe_undo(&entry.undo))
             }
+            Disposition::Unreadable { record, detail } => Some(format!(
+                "Undo record {record} cannot be read ({detail}): the rollback stops before \
+                 undoing anything"
+            )),
             Disposition::Skip => None,
         })
         .collect()

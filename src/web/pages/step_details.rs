@@ -9,7 +9,7 @@ use crate::{
     store::{self, EgressPhase, RunStatus, Step, runs::Run},
     web::error::WebError,
     wizard::{
-        engine::{EngineError, nat_id_of},
+        engine::EngineError,
         input::StepInput,
         observed::Inventory,
         plan::Plan,
@@ -115,11 +115,15 @@ pub async fn load(
         plan_source: if plan.is_some() { plan_source } else { "" },
         ..StepDetails::default()
     };
+    let nat_id = state
+        .engine
+        .nat_gateway(run.id)
+        .await
+        .map_err(engine_error)?;
     if step == Step::Route {
-        details.route_tables = route_step::tables(&inventory, plan, &protected);
+        details.route_tables = route_step::tables(&inventory, nat_id.as_ref(), plan, &protected);
         return Ok(details);
     }
-    let nat_id = nat_id_of(&state.store, run.id).await?;
     let nat_ips: BTreeSet<String> = nat_id
         .and_then(|id| inventory.nat(&id))
         .map(|n| n.eip_ips().map(str::to_owned).collect())

@@ -3,6 +3,7 @@
 //! rendered).
 
 use crate::wizard::input::{EipChoice, ProvisionInput, StepInput};
+use crate::wizard::ids::NatGatewayId;
 use crate::wizard::plan::{Change, Plan, Undo};
 
 /// The plan preview: what will change, what undo would do, and what stands in the way.
@@ -23,11 +24,10 @@ pub struct PlanView {
 pub fn plan_view(plan: &Plan) -> PlanView {
     PlanView {
         changes: plan
-            .changes
-            .iter()
+            .changes()
             .map(|c| (describe_change(c), c.irreversible()))
             .collect(),
-        undo: plan.undo.iter().map(describe_undo).collect(),
+        undo: plan.items.iter().map(|p| describe_undo(&p.undo)).collect(),
         conflicts: plan
             .conflicts
             .iter()
@@ -79,19 +79,27 @@ pub fn describe_change(c: &Change) -> String {
             )
         }
         Change::AdoptNatGateway { nat_id } => format!("Adopt the existing NAT gateway {nat_id}"),
+        Change::DeleteFailedNatGateway { nat_id } => format!(
+            "Delete NAT gateway {nat_id}, which this run created and Tencent Cloud failed to create"
+        ),
         Change::CreateRoute {
             route_table_id,
             nat_id,
+            description,
         } => {
-            format!("Add 0.0.0.0/0 → {nat_id} to route table {route_table_id}")
+            format!(
+                "Add 0.0.0.0/0 → {nat_id} to route table {route_table_id}, described “{description}”"
+            )
         }
         Change::ReplaceRoute {
             route_table_id,
             nat_id,
             old,
+            description,
         } => format!(
-            "Replace 0.0.0.0/0 → {} {} with → {nat_id} in route table {route_table_id}",
-            old.gateway_type, old.gateway_id
+            "Replace 0.0.0.0/0 → {} {} with → {nat_id} in route table {route_table_id}, described \
+             “{description}” (was “{}”)",
+            old.gateway_type, old.gateway_id, old.description
         ),
         Change::DisassociateEip {
             instance_id, ip, ..
@@ -110,12 +118,29 @@ pub fn describe_change(c: &Change) -> String {
 
 pub fn describe_undo(u: &Undo) -> String {
     match u {
-        // The gateway's EIPs are read from the gateway itself when rollback runs (they are
-        // not known before it exists), so the text does not count them.
-        Undo::DeleteNatGateway { nat_id, .. } => format!(
-            "Delete the NAT gateway {} (its EIPs are unbound and kept; released only if you ask)",
-            nat_id.as_deref().unwrap_or("created by this run"),
-        ),
+        // The EIPs Tencent allocated are recorded once the gateway is seen with them; only
+        // those are released, and only if asked.
+        Undo::DeleteNatGateway {
+            nat_id,
+            allocated_eips,
+            ..
+        } => {
+            let nat = nat_id
+                .as_ref()
+                .map_or("created by this run", NatGatewayId::as_str);
+            let eips = if allocated_eips.is_empty() {
+                "its EIPs are unbound and kept; the ones Tencent allocated for it are released \
+                 only if you ask"
+                    .to_owned()
+            } else {
+                let ips: Vec<&str> = allocated_eips.iter().map(|a| a.ip.as_str()).collect();
+                format!(
+                    "its EIPs are unbound and kept; {} allocated for it released only if you ask",
+                    ips.join(", ")
+                )
+            };
+            format!("Delete the NAT gateway {nat} ({eips})")
+        }
         Undo::DeleteRoute {
             route_table_id,
             nat_id,
@@ -126,13 +151,14 @@ pub fn describe_undo(u: &Undo) -> String {
             route_table_id,
             old,
         } => format!(
-            "Restore 0.0.0.0/0 → {} {} in {route_table_id}",
-            old.gateway_type, old.gateway_id
+            "Restore 0.0.0.0/0 → {} {} in {route_table_id}, described “{}”",
+            old.gateway_type, old.gateway_id, old.description
         ),
         Undo::ReassociateEip {
             instance_id, ip, ..
         } => format!("Bind {ip} to {instance_id} again"),
         Undo::CannotUndo { what } => format!("Cannot be undone: {what}"),
+        Undo::NothingToUndo { what } => format!("Nothing to undo: {what}"),
     }
 }
 

@@ -93,8 +93,7 @@ pub fn lines(
             let after_result = find(after, &i.id);
             let (verdict, reason) = verdict(after_result.as_ref(), nat_ips);
             let actions = plan.map_or_else(Vec::new, |p| {
-                p.changes
-                    .iter()
+                p.changes()
                     .filter(|c| instance_of(c) == Some(i.id.as_str()))
                     .map(|c| (describe_change(c), c.irreversible()))
                     .collect()

@@ -6,7 +6,8 @@ use serde_json::json;
 
 use super::errors::{EngineError, StartError};
 use super::observe::{self, apply_choices, exposure_report};
-use super::{Engine, Job, jobs::to_json};
+use super::{Engine, Job, jobs::to_json, records};
+use crate::wizard::cloud::CloudError;
 use crate::store::{
     self, EventLevel, ReportKind, RunId, RunStatus, Step, StepState, results::ProtectedHost,
     runs::NewRun,
@@ -176,7 +177,7 @@ impl Engine {
         let msg = format!(
             "{user} confirmed {}: {} change(s)",
             step.title(),
-            plan.changes.len()
+            plan.items.len()
         );
         self.start_applying(tx, run, RunStatus::Active, step, &msg, Job::Apply(step))
             .await?;
@@ -194,9 +195,13 @@ impl Engine {
         user: &str,
     ) -> Result<(), EngineError> {
         let step = Step::Assess;
-        let report = exposure_report(self.store(), run)
-            .await?
-            .unwrap_or_default();
+        let report = exposure_report(self.store(), run).await?.ok_or_else(|| {
+            CloudError::state(
+                "confirm",
+                "natpilot.NotAssessed",
+                "the assessment has not finished yet; wait for it",
+            )
+        })?;
         let report = apply_choices(report, choices);
         for row in report
             .rows
@@ -261,9 +266,10 @@ impl Engine {
         let step = r.current_step;
         let job = match store::steps::get(self.store().readers(), run, step).await? {
             None => Job::Assess,
-            Some(row) => {
-                let input: StepInput = serde_json::from_value(row.input)
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            Some(_) => {
+                let input = records::input(self.store(), run, step)
+                    .await?
+                    .ok_or(sqlx::Error::RowNotFound)?;
                 let plan = self.plan_failed_step(&r, &input).await?;
                 if plan.is_blocked() {
                     return Err(EngineError::Blocked(plan.conflicts));

@@ -14,7 +14,9 @@ use serde_json::json;
 use super::changes::{self, key};
 use super::ctx::{CrashPoint, Ctx, JobError};
 use super::jobs::{UndoEntry, to_json};
-use crate::store::{self, EventLevel, Step, UndoState};
+use super::records::{self, RecordError};
+use crate::store::{self, EventLevel, Step, UndoState, nat_gateways};
+use crate::wizard::ids::NatGatewayId;
 use crate::wizard::observed::Address;
 use crate::wizard::plan::{Change, Plan, Undo};
 
@@ -28,11 +30,10 @@ type Item<'a> = (usize, &'a Change, &'a Undo);
 pub async fn apply_changes(ctx: &Ctx, step: Step, plan: &Plan) -> Result<(), JobError> {
     let existing = existing_records(ctx, step).await?;
     let items: Vec<Item> = plan
-        .changes
+        .items
         .iter()
-        .zip(&plan.undo)
         .enumerate()
-        .map(|(i, (c, u))| (i, c, u))
+        .map(|(i, p)| (i, &p.change, &p.undo))
         .collect();
     let (retirements, others): (Vec<Item>, Vec<Item>) = items
         .into_iter()
@@ -53,15 +54,13 @@ pub async fn apply_changes(ctx: &Ctx, step: Step, plan: &Plan) -> Result<(), Job
     run_chains(ctx, step, &existing, chains).await
 }
 
-async fn existing_records(ctx: &Ctx, step: Step) -> sqlx::Result<Existing> {
-    Ok(store::undo::list(ctx.store.readers(), ctx.id())
+/// A record that does not decode stops the step: skipping it would repeat its change.
+async fn existing_records(ctx: &Ctx, step: Step) -> Result<Existing, RecordError> {
+    Ok(records::undo_records(&ctx.store, ctx.id())
         .await?
         .into_iter()
-        .filter(|r| r.step == step)
-        .filter_map(|r| {
-            let entry: UndoEntry = serde_json::from_value(r.action).ok()?;
-            Some((entry.key, (r.id, r.state)))
-        })
+        .filter(|u| u.record.step == step)
+        .map(|u| (u.entry.key, (u.record.id, u.record.state)))
         .collect())
 }
 
@@ -198,10 +197,16 @@ async fn apply_one(
     };
     let entry = to_json(&UndoEntry {
         key: key.clone(),
-        undo: final_undo,
+        undo: final_undo.clone(),
     });
     let note = (!applied.called).then_some("already in place; not repeated");
-    store::undo::set_state(ctx.store.writer(), record, state, Some(&entry), note).await?;
+    let mut tx = ctx.store.begin_write().await?;
+    store::undo::set_state(&mut *tx, record, state, Some(&entry), note).await?;
+    // The run's gateway is a record of its own, written with the undo record naming it.
+    if let Some((nat_id, how)) = gateway_named(change, &final_undo) {
+        store::nat_gateways::set(&mut *tx, ctx.id(), nat_id.as_str(), how).await?;
+    }
+    tx.commit().await?;
     ctx.event(
         Some(step),
         EventLevel::Info,
@@ -210,6 +215,23 @@ async fn apply_one(
     )
     .await?;
     ctx.crash_at(CrashPoint::ResultRecorded, &key)
+}
+
+/// The gateway a change gave the run: the one it created, or the one it adopted.
+fn gateway_named<'a>(
+    change: &'a Change,
+    undo: &'a Undo,
+) -> Option<(&'a NatGatewayId, nat_gateways::How)> {
+    match (change, undo) {
+        (
+            Change::CreateNatGateway { .. },
+            Undo::DeleteNatGateway {
+                nat_id: Some(id), ..
+            },
+        ) => Some((id, nat_gateways::How::Created)),
+        (Change::AdoptNatGateway { nat_id }, _) => Some((nat_id, nat_gateways::How::Adopted)),
+        _ => None,
+    }
 }
 
 /// The instance whose public IP a change retires (None for NAT and route changes).
@@ -239,14 +261,19 @@ fn describe(change: &Change, called: bool) -> String {
     let what = match change {
         Change::CreateNatGateway { name, .. } => format!("created NAT gateway {name:?}"),
         Change::AdoptNatGateway { nat_id } => format!("adopted NAT gateway {nat_id}"),
+        Change::DeleteFailedNatGateway { nat_id } => {
+            format!("deleted NAT gateway {nat_id}, which had failed to create")
+        }
         Change::CreateRoute {
             route_table_id,
             nat_id,
+            ..
         } => format!("added 0.0.0.0/0 → {nat_id} to {route_table_id}"),
         Change::ReplaceRoute {
             route_table_id,
             nat_id,
             old,
+            ..
         } => {
             format!(
                 "replaced 0.0.0.0/0 → {} {} with → {nat_id} in {route_table_id}",

@@ -3,8 +3,10 @@
 //! The undo record is written by the caller BEFORE this runs.
 
 use crate::wizard::cloud::CloudError;
+use crate::wizard::ids::{NatGatewayId, NatState};
 use crate::wizard::observed::{Address, AddressKind};
 use crate::wizard::plan::{Change, Undo};
+use crate::wizard::steps::route::{self, RouteDecision};
 
 use super::ctx::Ctx;
 
@@ -20,8 +22,11 @@ pub struct Applied {
 /// the record of the same change.
 pub fn key(change: &Change) -> String {
     match change {
-        Change::CreateNatGateway { .. } => "create_nat".into(),
+        // The first gateway keeps the key records written before attempts existed have.
+        Change::CreateNatGateway { attempt, .. } if *attempt <= 1 => "create_nat".into(),
+        Change::CreateNatGateway { attempt, .. } => format!("create_nat#{attempt}"),
         Change::AdoptNatGateway { nat_id } => format!("adopt:{nat_id}"),
+        Change::DeleteFailedNatGateway { nat_id } => format!("delete_failed:{nat_id}"),
         Change::CreateRoute { route_table_id, .. }
         | Change::ReplaceRoute { route_table_id, .. } => {
             format!("route:{route_table_id}")
@@ -48,17 +53,16 @@ pub async fn apply(
     addresses: &mut Vec<Address>,
 ) -> Result<Applied, CloudError> {
     match change {
-        Change::CreateNatGateway { run_tag, .. } => create_nat(ctx, change, run_tag).await,
-        Change::AdoptNatGateway { .. } => Ok(done(None)),
-        Change::CreateRoute {
-            route_table_id,
-            nat_id,
-        }
-        | Change::ReplaceRoute {
-            route_table_id,
-            nat_id,
+        Change::CreateNatGateway {
+            run_tag,
+            existing_eips,
             ..
-        } => route(ctx, change, route_table_id, nat_id).await,
+        } => create_nat(ctx, change, run_tag, existing_eips).await,
+        Change::AdoptNatGateway { .. } => Ok(done(None)),
+        Change::DeleteFailedNatGateway { nat_id } => delete_failed_nat(ctx, nat_id).await,
+        Change::CreateRoute { route_table_id, .. } | Change::ReplaceRoute { route_table_id, .. } => {
+            route(ctx, change, route_table_id).await
+        }
         Change::DisassociateEip {
             instance_id,
             address_id,
@@ -93,17 +97,28 @@ fn called(undo: Option<Undo>) -> Applied {
     Applied { called: true, undo }
 }
 
-/// No idempotency token (reference §4.9): the gateway tagged with this run is looked for first.
-async fn create_nat(ctx: &Ctx, change: &Change, run_tag: &str) -> Result<Applied, CloudError> {
-    let existing = ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?;
-    let (nat_id, was_called) = match existing.iter().find(|n| n.run_tag() == Some(run_tag)) {
+/// No idempotency token (reference §4.9): the live gateway tagged with this run is looked for
+/// first. A failed (`PENDFAILURE`) or dying one is not reused; the plan deletes it first.
+async fn create_nat(
+    ctx: &Ctx,
+    change: &Change,
+    run_tag: &str,
+    existing_eips: &[String],
+) -> Result<Applied, CloudError> {
+    let existing = ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?.items;
+    let ours = existing
+        .iter()
+        .find(|n| n.run_tag() == Some(run_tag) && !n.state.is_dead());
+    let (nat_id, was_called) = match ours {
         Some(n) => (n.id.clone(), false),
         None => (ctx.cloud.create_nat(&ctx.run.vpc_id, change).await?, true),
     };
     let undo = Undo::DeleteNatGateway {
         nat_id: Some(nat_id),
         run_tag: run_tag.to_owned(),
+        // Filled in as soon as the gateway is seen with its EIPs (`jobs::record_allocated_eips`).
         allocated_eips: vec![],
+        operator_eips: Some(existing_eips.to_vec()),
     };
     Ok(Applied {
         called: was_called,
@@ -111,14 +126,28 @@ async fn create_nat(ctx: &Ctx, change: &Change, run_tag: &str) -> Result<Applied
     })
 }
 
-/// The table's default route as it is now decides: already ours, absent (create), the old one
-/// the operator agreed to replace (replace), or something the plan did not expect (stop).
-async fn route(
-    ctx: &Ctx,
-    change: &Change,
-    route_table_id: &str,
-    nat_id: &str,
-) -> Result<Applied, CloudError> {
+/// Deletes a gateway of this run that failed to create, and waits until it is gone, so the
+/// create that follows cannot mistake it for a usable one.
+async fn delete_failed_nat(ctx: &Ctx, nat_id: &NatGatewayId) -> Result<Applied, CloudError> {
+    let seen = ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?;
+    let Some(nat) = seen.items.iter().find(|n| n.id == *nat_id) else {
+        return Ok(done(None));
+    };
+    let called = nat.state != NatState::Deleting;
+    if called {
+        ctx.cloud.delete_nat(nat_id).await?;
+    }
+    super::rollback::wait_gone(ctx, nat_id).await?;
+    Ok(Applied {
+        called,
+        undo: None,
+    })
+}
+
+/// The table's default route as it is now decides (`route::decide`, the one function plan,
+/// apply and page share): already ours, absent (create), the old one the operator agreed to
+/// replace (replace), or something the confirmed plan did not expect (stop).
+async fn route(ctx: &Ctx, change: &Change, route_table_id: &str) -> Result<Applied, CloudError> {
     let table = ctx
         .cloud
         .route_table(route_table_id)
@@ -130,29 +159,46 @@ async fn route(
                 format!("route table {route_table_id} is gone"),
             )
         })?;
-    match (table.default_route(), change) {
-        (Some(r), _) if r.gateway_type == "NAT" && r.gateway_id == nat_id => Ok(done(None)),
-        (None, _) => {
+    let (nat_id, description, consented) = match change {
+        Change::CreateRoute {
+            nat_id,
+            description,
+            ..
+        } => (nat_id, description, route::Consent::No),
+        Change::ReplaceRoute {
+            nat_id,
+            description,
+            old,
+            ..
+        } => (nat_id, description, route::Consent::Exactly(old)),
+        _ => unreachable!("route() is called for route changes only"),
+    };
+    match route::decide(&table, nat_id, consented) {
+        RouteDecision::AlreadyRouted => Ok(done(None)),
+        RouteDecision::Create => {
             ctx.cloud
-                .create_default_route(route_table_id, nat_id)
+                .create_default_route(route_table_id, nat_id, description)
                 .await?;
             Ok(called(None))
         }
-        (Some(current), Change::ReplaceRoute { old, .. }) if current.route_id == old.route_id => {
+        RouteDecision::Replace(current) => {
+            let next = route::nat_route(nat_id, description);
             ctx.cloud
-                .replace_route(route_table_id, current, "NAT", nat_id)
+                .replace_route(route_table_id, current, &next)
                 .await?;
             Ok(called(None))
         }
-        (Some(current), _) => Err(CloudError::state(
-            "CreateRoutes",
-            "natpilot.RouteChanged",
-            format!(
-                "{route_table_id} now sends 0.0.0.0/0 to {} {}, which the confirmed plan did not expect; \
-                 plan this step again",
-                current.gateway_type, current.gateway_id
-            ),
-        )),
+        RouteDecision::System(current) | RouteDecision::NeedsConsent(current) => {
+            Err(CloudError::state(
+                "CreateRoutes",
+                "natpilot.RouteChanged",
+                format!(
+                    "{route_table_id} now sends 0.0.0.0/0 to {} {}, which the confirmed plan did \
+                     not expect; plan this step again",
+                    current.gateway_type, current.gateway_id
+                ),
+            ))
+        }
     }
 }
 

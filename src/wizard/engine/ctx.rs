@@ -34,12 +34,24 @@ pub enum JobError {
     Cloud(#[from] CloudError),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// A stored record did not decode: stop, never guess.
+    #[error("{0}")]
+    Record(super::records::RecordError),
     /// A test's crash hook fired: leave everything as it is.
     #[error("crashed at {0:?} (test hook)")]
     Crashed(CrashPoint),
 }
 
 /// Writes ledger entries in call order from a sync observer callback.
+impl From<super::records::RecordError> for JobError {
+    fn from(e: super::records::RecordError) -> JobError {
+        match e {
+            super::records::RecordError::Db(db) => JobError::Db(db),
+            other => JobError::Record(other),
+        }
+    }
+}
+
 pub struct LedgerWriter {
     tx: mpsc::UnboundedSender<ApiCall>,
     done: tokio::task::JoinHandle<()>,

@@ -4,8 +4,10 @@
 use serde_json::json;
 
 use super::errors::EngineError;
+use super::records::{self, RecordError};
 use super::rollback::RollbackReport;
 use super::{Engine, Job, jobs::to_json};
+use crate::wizard::ids::NatGatewayId;
 use crate::store::{self, EventLevel, ReportKind, RunId, RunStatus};
 
 impl Engine {
@@ -81,13 +83,29 @@ impl Engine {
         Ok(())
     }
 
-    pub(super) async fn rollback_release_flag(&self, run: RunId) -> sqlx::Result<bool> {
+    /// Whether the rollback under way was asked to release the gateway's EIPs, from the
+    /// report it started with. An unreadable report stops the resume (never guessed either way).
+    pub(super) async fn rollback_release_flag(&self, run: RunId) -> Result<bool, EngineError> {
         let v =
             store::results::get_report(self.store().readers(), run, ReportKind::Rollback).await?;
-        Ok(
-            v.and_then(|v| serde_json::from_value::<RollbackReport>(v).ok())
-                .is_some_and(|r| r.release_nat_eips),
-        )
+        match v {
+            None => Ok(false),
+            Some(v) => serde_json::from_value::<RollbackReport>(v)
+                .map(|r| r.release_nat_eips)
+                .map_err(|e| {
+                    RecordError::Corrupt {
+                        what: "rollback report".into(),
+                        run,
+                        detail: e.to_string(),
+                    }
+                    .into()
+                }),
+        }
+    }
+
+    /// The NAT gateway the run uses, once step 2 has named one.
+    pub async fn nat_gateway(&self, run: RunId) -> Result<Option<NatGatewayId>, EngineError> {
+        Ok(records::nat_gateway(self.store(), run).await?)
     }
 
     /// Gives up on a waiting or failed run, freeing its VPC. Nothing in the cloud is changed;

@@ -69,6 +69,18 @@ pub enum EngineError {
     Cloud(#[from] CloudError),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// A stored record did not decode (names the record and what to do).
+    #[error("{0}")]
+    Record(super::records::RecordError),
+}
+
+impl From<super::records::RecordError> for EngineError {
+    fn from(e: super::records::RecordError) -> EngineError {
+        match e {
+            super::records::RecordError::Db(db) => EngineError::Db(db),
+            other => EngineError::Record(other),
+        }
+    }
 }
 
 impl EngineError {

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::ctx::{Ctx, JobError, LedgerWriter};
-use super::{Engine, Job, jobs, rollback};
+use super::{Engine, Job, jobs, records, rollback};
 use crate::store::{self, EventLevel, RunStatus, Step, StepState, runs::Failure, runs::Run};
 use crate::wizard::cloud::{CallScope, CloudError};
 use crate::wizard::plan::Plan;
@@ -56,9 +56,8 @@ impl Engine {
         match job {
             Job::Assess => jobs::assess(ctx).await,
             Job::Apply(step) => {
-                let row = store::steps::get(self.store().readers(), ctx.id(), step).await?;
-                let plan: Plan = row
-                    .and_then(|r| serde_json::from_value(r.plan).ok())
+                let plan: Plan = records::plan(self.store(), ctx.id(), step)
+                    .await?
                     .ok_or_else(|| {
                         CloudError::state(
                             "apply",
@@ -99,6 +98,7 @@ impl Engine {
     ) -> Result<(), sqlx::Error> {
         let (code, message, request_id) = match &e {
             JobError::Cloud(c) => (c.code.clone(), c.message.clone(), c.request_id.clone()),
+            JobError::Record(r) => ("natpilot.CorruptRecord".to_owned(), r.to_string(), None),
             other => ("natpilot.Internal".to_owned(), other.to_string(), None),
         };
         let phase = if matches!(job, Job::Rollback { .. }) {

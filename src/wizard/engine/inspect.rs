@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use super::Engine;
 use super::ctx::LedgerWriter;
 use super::errors::EngineError;
+use super::records::RecordError;
 use crate::store::{self, RunId, Step, runs::Run};
 use crate::wizard::cloud::{CallScope, Cloud};
 use crate::wizard::observed::Inventory;
@@ -57,6 +58,16 @@ impl Engine {
         run: RunId,
     ) -> Result<Option<(Inventory, DateTime<Utc>)>, EngineError> {
         let stored = store::inventories::get_before(self.store().readers(), run).await?;
-        Ok(stored.and_then(|(body, at)| Some((serde_json::from_value(body).ok()?, at))))
+        match stored {
+            None => Ok(None),
+            Some((body, at)) => {
+                let inv = serde_json::from_value(body).map_err(|e| RecordError::Corrupt {
+                    what: "inventory before the run".into(),
+                    run,
+                    detail: e.to_string(),
+                })?;
+                Ok(Some((inv, at)))
+            }
+        }
     }
 }

@@ -8,13 +8,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::batch;
+use super::changes;
 use super::ctx::{Ctx, JobError};
-use crate::store::{self, EgressOutcome, EgressPhase, EventLevel, ReportKind, Step};
+use super::records;
+use crate::store::{self, EgressOutcome, EgressPhase, EventLevel, ReportKind, Step, UndoState};
 use crate::wizard::cloud::CloudError;
 use crate::wizard::input::AssessInput;
-use crate::wizard::observed::Inventory;
-use crate::wizard::plan::{Change, Plan, Undo};
-use crate::wizard::steps::assess::{self, Egress, ExposureReport};
+use crate::wizard::ids::{NatGatewayId, NatState};
+use crate::wizard::observed::{Inventory, NatGateway};
+use crate::wizard::plan::{AllocatedEip, Change, Plan, Undo};
+use crate::wizard::steps::assess::{self, Egress};
 use crate::wizard::steps::verify;
 
 /// How an undo record's JSON looks: the change key next to the undo action.
@@ -130,69 +133,58 @@ pub async fn apply(ctx: &Ctx, step: Step, plan: &Plan) -> Result<(), JobError> {
     }
 }
 
-/// The NAT gateway a run uses: the adopted one, or the one its create recorded.
-pub async fn nat_id_of(store: &store::Store, run: store::RunId) -> sqlx::Result<Option<String>> {
-    for r in store::undo::list(store.readers(), run)
+/// The run's NAT gateway, or a clear error when step 2 never named one.
+pub async fn run_nat(ctx: &Ctx) -> Result<NatGatewayId, JobError> {
+    records::nat_gateway(&ctx.store, ctx.id())
         .await?
-        .into_iter()
-        .rev()
-    {
-        if let Ok(UndoEntry {
-            undo: Undo::DeleteNatGateway {
-                nat_id: Some(id), ..
-            },
-            ..
-        }) = serde_json::from_value(r.action)
-        {
-            return Ok(Some(id));
-        }
-    }
-    let Some(row) = store::steps::get(store.readers(), run, Step::Provision).await? else {
-        return Ok(None);
-    };
-    let plan: Plan = serde_json::from_value(row.plan).unwrap_or_default();
-    Ok(plan.changes.iter().find_map(|c| match c {
-        Change::AdoptNatGateway { nat_id } => Some(nat_id.clone()),
-        _ => None,
-    }))
+        .ok_or_else(|| {
+            CloudError::state(
+                "plan",
+                "natpilot.NatMissing",
+                "no NAT gateway was recorded for this run; do step 2 first",
+            )
+            .into()
+        })
 }
 
-/// Polls until the gateway is AVAILABLE (CreateNatGateway is asynchronous, reference §4.10).
+/// Polls until the gateway is AVAILABLE (CreateNatGateway is asynchronous, reference §4.10),
+/// recording the EIPs Tencent allocated for it in its undo record as soon as they are seen.
 async fn after_provision(ctx: &Ctx, _plan: &Plan) -> Result<(), JobError> {
-    let nat_id = nat_id_of(&ctx.store, ctx.id()).await?.ok_or_else(|| {
-        CloudError::state(
-            "CreateNatGateway",
-            "natpilot.NatMissing",
-            "no NAT gateway was recorded for this run",
-        )
-    })?;
-    let mut last_state = String::new();
+    let nat_id = run_nat(ctx).await?;
+    let mut last_state = None;
     let mut backoff = ctx.poll.start();
     loop {
-        let nats = ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?;
-        let nat = nats.iter().find(|n| n.id == nat_id).ok_or_else(|| {
+        let seen = ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?;
+        let nat = seen.items.iter().find(|n| n.id == nat_id).ok_or_else(|| {
             CloudError::state(
                 "DescribeNatGateways",
                 "ResourceNotFound",
                 format!("NAT gateway {nat_id} disappeared"),
             )
+            .with_request_id(seen.request_id.clone())
         })?;
-        if nat.state != last_state {
+        record_allocated_eips(ctx, nat).await?;
+        if last_state.as_ref() != Some(&nat.state) {
             ctx.info(
                 Step::Provision,
                 &format!("NAT gateway {nat_id} is {}", nat.state),
             )
             .await?;
-            last_state = nat.state.clone();
+            last_state = Some(nat.state.clone());
         }
-        match nat.state.as_str() {
-            "AVAILABLE" => return Ok(()),
-            "PENDFAILURE" => {
+        match nat.state {
+            NatState::Available => return Ok(()),
+            NatState::PendFailure => {
                 return Err(CloudError::state(
                     "CreateNatGateway",
                     "NatGateway.PendFailure",
-                    format!("Tencent Cloud could not create NAT gateway {nat_id} (state PENDFAILURE); roll back, then try another zone or fewer EIPs"),
+                    format!(
+                        "Tencent Cloud could not create NAT gateway {nat_id} (state PENDFAILURE, \
+                         seen by DescribeNatGateways); Retry deletes it and creates another, or \
+                         roll back; another zone or fewer EIPs may help"
+                    ),
                 )
+                .with_request_id(seen.request_id.clone())
                 .into());
             }
             _ => backoff.wait().await,
@@ -200,9 +192,52 @@ async fn after_provision(ctx: &Ctx, _plan: &Plan) -> Result<(), JobError> {
     }
 }
 
+/// Adds the gateway's EIPs that the operator did not bring to the undo record that deletes
+/// it, so a rollback releases exactly those — even after the gateway itself is gone.
+pub async fn record_allocated_eips(ctx: &Ctx, nat: &NatGateway) -> Result<(), JobError> {
+    for u in records::undo_records(&ctx.store, ctx.id()).await? {
+        let Undo::DeleteNatGateway {
+            nat_id: Some(id),
+            run_tag,
+            allocated_eips,
+            operator_eips: Some(operator),
+        } = &u.entry.undo
+        else {
+            continue;
+        };
+        if *id != nat.id {
+            continue;
+        }
+        let mut allocated = allocated_eips.clone();
+        for (address_id, ip) in &nat.eips {
+            let known = allocated.iter().any(|a| a.address_id == *address_id);
+            if !known && !operator.contains(ip) {
+                allocated.push(AllocatedEip {
+                    address_id: address_id.clone(),
+                    ip: ip.clone(),
+                });
+            }
+        }
+        if allocated.len() == allocated_eips.len() {
+            continue;
+        }
+        let entry = UndoEntry {
+            key: u.entry.key.clone(),
+            undo: Undo::DeleteNatGateway {
+                nat_id: Some(id.clone()),
+                run_tag: run_tag.clone(),
+                allocated_eips: allocated,
+                operator_eips: Some(operator.clone()),
+            },
+        };
+        store::undo::set_action(ctx.store.writer(), u.record.id, &to_json(&entry)).await?;
+    }
+    Ok(())
+}
+
 /// Checks every table now routes to the NAT, then runs the post-change egress test.
 async fn after_route(ctx: &Ctx, plan: &Plan) -> Result<(), JobError> {
-    let nat_id = nat_id_of(&ctx.store, ctx.id()).await?.unwrap_or_default();
+    let nat_id = run_nat(ctx).await?;
     let inv = ctx.cloud.inventory(&ctx.run.vpc_id).await?;
     let routed = routed_tables(&inv, &nat_id);
     for table in crate::wizard::steps::route::tables_in_use(&inv) {
@@ -251,37 +286,85 @@ async fn after_route(ctx: &Ctx, plan: &Plan) -> Result<(), JobError> {
 }
 
 /// Route tables whose default route points at `nat_id`.
-pub fn routed_tables(inv: &Inventory, nat_id: &str) -> BTreeSet<String> {
+pub fn routed_tables(inv: &Inventory, nat_id: &NatGatewayId) -> BTreeSet<String> {
     inv.route_tables
         .iter()
-        .filter(|t| {
-            t.default_route()
-                .is_some_and(|r| r.gateway_type == "NAT" && r.gateway_id == nat_id)
-        })
+        .filter(|t| t.default_route().is_some_and(|r| r.points_at(nat_id)))
         .map(|t| t.id.clone())
         .collect()
 }
 
-/// The final report: egress before/after, what was removed, what was kept and why.
+/// The final report: egress before/after, what was removed (each change with its undo record,
+/// which holds the ids the calls revealed, such as a converted address's new EIP id), what was
+/// kept and why.
 async fn after_verify(ctx: &Ctx) -> Result<(), JobError> {
     let before = load_egress(&ctx.store, ctx.id(), EgressPhase::Baseline).await?;
     let after = load_egress(&ctx.store, ctx.id(), EgressPhase::After).await?;
-    let plan: Plan = match store::steps::get(ctx.store.readers(), ctx.id(), Step::Verify).await? {
-        Some(row) => serde_json::from_value(row.plan).unwrap_or_default(),
-        None => Plan::default(),
-    };
-    let exposure: Option<ExposureReport> =
-        store::results::get_report(ctx.store.readers(), ctx.id(), ReportKind::Exposure)
-            .await?
-            .and_then(|v| serde_json::from_value(v).ok());
+    let plan = records::plan(&ctx.store, ctx.id(), Step::Verify)
+        .await?
+        .unwrap_or_default();
+    let exposure = records::exposure(&ctx.store, ctx.id()).await?;
+    let undo: BTreeMap<String, (UndoState, Undo)> = records::undo_records(&ctx.store, ctx.id())
+        .await?
+        .into_iter()
+        .filter(|u| u.record.step == Step::Verify)
+        .map(|u| (u.entry.key, (u.record.state, u.entry.undo)))
+        .collect();
+    let removed: Vec<Removed> = plan
+        .changes()
+        .filter_map(|c| removed(c, undo.get(&changes::key(c))))
+        .collect();
     let report = json!({
-        "nat_id": nat_id_of(&ctx.store, ctx.id()).await?,
+        "nat_id": records::nat_gateway(&ctx.store, ctx.id()).await?,
         "egress_before": before,
         "egress_after": after,
-        "removed": plan.changes,
+        "removed": removed,
         "kept": plan.kept,
         "exposed_before": exposure.map(|e| e.exposed),
     });
     store::results::put_report(ctx.store.writer(), ctx.id(), ReportKind::Final, &report).await?;
     ctx.info(Step::Verify, "final report written").await
+}
+
+/// One public IP step 4 took off an instance, as the final report lists it.
+#[derive(Debug, Serialize)]
+struct Removed {
+    instance_id: String,
+    ip: String,
+    /// The EIP's id (for a converted ordinary IP: the id TransformAddress gave it).
+    address_id: Option<String>,
+    /// `unbound` (the EIP is kept, unbound), `released` or `returned` (both irreversible).
+    how: &'static str,
+}
+
+/// A retirement that took effect (its undo record says so), with the ids its record holds.
+fn removed(change: &Change, record: Option<&(UndoState, Undo)>) -> Option<Removed> {
+    let (state, undo) = record?;
+    if !matches!(state, UndoState::Done | UndoState::Irreversible) {
+        return None;
+    }
+    let (instance_id, ip, address_id, how) = match (change, undo) {
+        (
+            Change::DisassociateEip {
+                instance_id, ip, ..
+            },
+            Undo::ReassociateEip { address_id, .. },
+        ) => (instance_id, ip, address_id.clone(), "unbound"),
+        (
+            Change::ReleaseEip {
+                instance_id,
+                ip,
+                address_id,
+            },
+            _,
+        ) => (instance_id, ip, Some(address_id.clone()), "released"),
+        (Change::ReturnNormalAddress { instance_id, ip }, _) => (instance_id, ip, None, "returned"),
+        _ => return None,
+    };
+    Some(Removed {
+        instance_id: instance_id.clone(),
+        ip: ip.clone(),
+        address_id,
+        how,
+    })
 }

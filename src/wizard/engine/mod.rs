@@ -10,6 +10,7 @@ mod errors;
 mod inspect;
 mod jobs;
 mod observe;
+mod records;
 mod rollback;
 
 use std::{collections::HashMap, sync::Arc};
@@ -18,7 +19,8 @@ use tokio::{sync::broadcast, task::JoinHandle};
 
 pub use ctx::{CrashHook, CrashPoint};
 pub use errors::{EngineError, StartError};
-pub use jobs::{UndoEntry, nat_id_of};
+pub use jobs::UndoEntry;
+pub use records::RecordError;
 pub use rollback::{Disposition, RollbackReport, preview as rollback_preview};
 
 use crate::store::{self, RunId, RunStatus, Step, Store, events::Event, runs::Run};

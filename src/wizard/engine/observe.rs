@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 
 use super::errors::EngineError;
-use super::jobs::{load_egress, nat_id_of, routed_tables};
-use crate::store::{self, EgressPhase, ReportKind, RunId, Store, runs::Run};
+use super::jobs::{load_egress, routed_tables};
+use super::records;
+use crate::store::{self, EgressPhase, RunId, Store, runs::Run};
 use crate::wizard::cloud::{Cloud, CloudError};
 use crate::wizard::input::{AssessInput, StepInput};
 use crate::wizard::observed::Inventory;
@@ -23,9 +24,21 @@ pub async fn protected_set(store: &Store, run: RunId) -> sqlx::Result<BTreeSet<S
         .collect())
 }
 
-pub async fn exposure_report(store: &Store, run: RunId) -> sqlx::Result<Option<ExposureReport>> {
-    let v = store::results::get_report(store.readers(), run, ReportKind::Exposure).await?;
-    Ok(v.and_then(|v| serde_json::from_value(v).ok()))
+pub async fn exposure_report(
+    store: &Store,
+    run: RunId,
+) -> Result<Option<ExposureReport>, records::RecordError> {
+    records::exposure(store, run).await
+}
+
+/// How many gateways the run has asked Tencent to create so far (its create undo records).
+async fn creates_so_far(store: &Store, run: RunId) -> Result<u32, records::RecordError> {
+    let n = records::undo_records(store, run)
+        .await?
+        .iter()
+        .filter(|u| u.entry.key.starts_with("create_nat"))
+        .count();
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// The exposure report with the operator's protect/unprotect choices applied.
@@ -59,17 +72,24 @@ pub async fn plan(
     match input {
         StepInput::Assess(choices) => Ok((plan_assessment(store, run, choices).await?, None)),
         StepInput::Provision(p) => {
+            let creates = creates_so_far(store, run.id).await?;
             let inv = cloud.inventory(&run.vpc_id).await?;
-            Ok((provision::plan(&inv, p, &run.id.tag_value()), Some(inv)))
+            let plan = provision::plan(&inv, p, &run.id.tag_value(), creates);
+            Ok((plan, Some(inv)))
         }
         StepInput::Route(r) => {
-            let nat = nat_id_of(store, run.id).await?.ok_or_else(missing_nat)?;
+            let nat = records::nat_gateway(store, run.id)
+                .await?
+                .ok_or_else(missing_nat)?;
             let inv = cloud.inventory(&run.vpc_id).await?;
-            let plan = route::plan(&inv, &nat, &protected_set(store, run.id).await?, r);
+            let protected = protected_set(store, run.id).await?;
+            let plan = route::plan(&inv, &nat, &run.id.tag_value(), &protected, r);
             Ok((plan, Some(inv)))
         }
         StepInput::Verify(v) => {
-            let nat = nat_id_of(store, run.id).await?.ok_or_else(missing_nat)?;
+            let nat = records::nat_gateway(store, run.id)
+                .await?
+                .ok_or_else(missing_nat)?;
             let inv = cloud.inventory(&run.vpc_id).await?;
             let after = load_egress(store, run.id, EgressPhase::After).await?;
             let routed = routed_tables(&inv, &nat);

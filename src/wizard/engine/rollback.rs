@@ -10,11 +10,14 @@ use serde_json::json;
 use super::batch::run_bounded;
 use super::ctx::{CrashPoint, Ctx, JobError};
 use super::jobs::{UndoEntry, to_json};
+use super::records::{self, RecordError};
 use crate::store::{self, EventLevel, ReportKind, Step, UndoState, undo::UndoRecord};
 use crate::wizard::cloud::CloudError;
-use crate::wizard::input::{EipChoice, ProvisionInput, StepInput};
+use crate::wizard::ids::{NatGatewayId, NatState};
 use crate::wizard::observed::{AddressKind, Route};
 use crate::wizard::plan::Undo;
+
+mod nat;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RollbackReport {
@@ -24,22 +27,17 @@ pub struct RollbackReport {
     pub finished: bool,
 }
 
-enum Outcome {
+pub(super) enum Outcome {
     Undone(String),
     NotNeeded,
 }
 
-/// What undoing one record adds to the report.
-enum Note {
-    Undone(String),
-    Cannot(String),
-}
-
 /// What a rollback does with one undo record, from the record alone.
 pub enum Disposition {
-    /// Already undone, nothing to undo, or not an undo record this engine wrote.
+    /// Already undone, or nothing to undo.
     Skip,
-    /// Its change cannot be taken back (a released or returned address); the report names it.
+    /// Its change cannot be taken back (a released or returned address, an ordinary IP that
+    /// stays an EIP, an adopted gateway left in place); the report names it.
     Irreversible(UndoEntry),
     /// Undone after a look at the cloud. `maybe_not_made`: the change may never have reached
     /// the cloud (the record was written before the call and no result came back).
@@ -47,20 +45,31 @@ pub enum Disposition {
         entry: UndoEntry,
         maybe_not_made: bool,
     },
+    /// The record does not decode: the rollback stops here rather than guess what it undoes.
+    Unreadable { record: i64, detail: String },
 }
 
 pub fn disposition(r: &UndoRecord) -> Disposition {
-    let Ok(entry) = serde_json::from_value::<UndoEntry>(r.action.clone()) else {
-        return Disposition::Skip;
+    let entry = match serde_json::from_value::<UndoEntry>(r.action.clone()) {
+        Ok(entry) => entry,
+        Err(e) => {
+            return Disposition::Unreadable {
+                record: r.id,
+                detail: e.to_string(),
+            };
+        }
     };
-    match r.state {
-        UndoState::Undone | UndoState::NotNeeded => Disposition::Skip,
-        UndoState::Irreversible => Disposition::Irreversible(entry),
-        UndoState::Pending => Disposition::Undo {
+    match (&entry.undo, r.state) {
+        (_, UndoState::Undone | UndoState::NotNeeded) => Disposition::Skip,
+        (Undo::NothingToUndo { .. }, _) => Disposition::Skip,
+        (Undo::CannotUndo { .. }, _) | (_, UndoState::Irreversible) => {
+            Disposition::Irreversible(entry)
+        }
+        (_, UndoState::Pending) => Disposition::Undo {
             entry,
             maybe_not_made: true,
         },
-        UndoState::Done | UndoState::Failed => Disposition::Undo {
+        (_, UndoState::Done | UndoState::Failed) => Disposition::Undo {
             entry,
             maybe_not_made: false,
         },
@@ -79,27 +88,29 @@ pub fn preview(records: &[UndoRecord]) -> Vec<Disposition> {
 }
 
 pub async fn rollback(ctx: &Ctx, release_nat_eips: bool) -> Result<(), JobError> {
-    let mut report = RollbackReport {
-        release_nat_eips,
-        ..Default::default()
-    };
     let records = store::undo::list(ctx.store.readers(), ctx.id()).await?;
+    // Every record must be readable before anything is undone: a rollback that stopped half
+    // way at an unreadable record would leave the run in a state nobody planned.
+    for r in &records {
+        if let Disposition::Unreadable { record, detail } = disposition(r) {
+            return Err(RecordError::Corrupt {
+                what: format!("undo record {record}"),
+                run: ctx.id(),
+                detail,
+            }
+            .into());
+        }
+    }
     // Newest first. Step 4's records are the newest and independent across instances (an
     // instance's own records only rebind one EIP), so they are undone many at once like they
     // were applied; then routes, then the NAT gateway, one by one.
     let (retirements, others): (Vec<&UndoRecord>, Vec<&UndoRecord>) =
         records.iter().rev().partition(|r| r.step == Step::Verify);
-    let mut notes = undo_concurrently(ctx, retirements, release_nat_eips).await?;
+    undo_concurrently(ctx, retirements, release_nat_eips).await?;
     for r in others {
-        notes.extend(undo_record(ctx, r, release_nat_eips).await?);
+        undo_record(ctx, r, release_nat_eips).await?;
     }
-    for note in notes {
-        match note {
-            Note::Undone(m) => report.undone.push(m),
-            Note::Cannot(m) => report.cannot_undo.push(m),
-        }
-    }
-    report.finished = true;
+    let report = report_from_records(ctx, release_nat_eips).await?;
     store::results::put_report(
         ctx.store.writer(),
         ctx.id(),
@@ -114,12 +125,39 @@ pub async fn rollback(ctx: &Ctx, release_nat_eips: bool) -> Result<(), JobError>
     Ok(())
 }
 
+/// The report from the stored records, newest first: what each undone record's note says was
+/// done (written when it was undone, by whichever process did it) and what cannot be undone.
+/// A rollback resumed after a crash thus reports what was undone before the crash too.
+async fn report_from_records(
+    ctx: &Ctx,
+    release_nat_eips: bool,
+) -> Result<RollbackReport, JobError> {
+    let mut report = RollbackReport {
+        release_nat_eips,
+        finished: true,
+        ..Default::default()
+    };
+    for u in records::undo_records(&ctx.store, ctx.id()).await?.iter().rev() {
+        match (u.record.state, &u.entry.undo) {
+            (UndoState::Undone, _) => report.undone.push(
+                u.record
+                    .note
+                    .clone()
+                    .unwrap_or_else(|| format!("{}: undone", u.entry.key)),
+            ),
+            (UndoState::Irreversible, undo) => report.cannot_undo.push(cannot(undo)),
+            _ => {}
+        }
+    }
+    Ok(report)
+}
+
 /// Undoes `records`, `ctx.concurrency` at once (see `batch::run_bounded`).
 async fn undo_concurrently(
     ctx: &Ctx,
     records: Vec<&UndoRecord>,
     release_nat_eips: bool,
-) -> Result<Vec<Note>, JobError> {
+) -> Result<(), JobError> {
     let stop = AtomicBool::new(false);
     let stop = &stop;
     // Futures collected first: a closure in the stream would lose `Send` (rust#102211).
@@ -127,42 +165,54 @@ async fn undo_concurrently(
         .into_iter()
         .map(|r| async move {
             if stop.load(Ordering::SeqCst) {
-                return Ok(None);
+                return Ok(());
             }
             undo_record(ctx, r, release_nat_eips).await
         })
         .collect();
-    let notes = run_bounded(futures, ctx.concurrency, stop).await?;
-    Ok(notes.into_iter().flatten().collect())
+    run_bounded(futures, ctx.concurrency, stop).await.map(drop)
 }
 
-/// One undo record: skipped when already undone, noted when it cannot be undone, else undone
-/// after a look at the cloud (so a resumed rollback never undoes twice) and recorded.
-async fn undo_record(
-    ctx: &Ctx,
-    r: &UndoRecord,
-    release_nat_eips: bool,
-) -> Result<Option<Note>, JobError> {
+/// One undo record: skipped when already undone, marked irreversible when it cannot be undone,
+/// else undone after a look at the cloud (so a resumed rollback never undoes twice) and
+/// recorded with what was done.
+async fn undo_record(ctx: &Ctx, r: &UndoRecord, release_nat_eips: bool) -> Result<(), JobError> {
     let entry = match disposition(r) {
-        Disposition::Skip => return Ok(None),
-        Disposition::Irreversible(entry) => return Ok(Some(Note::Cannot(cannot(&entry.undo)))),
+        Disposition::Skip => {
+            if r.state != UndoState::Undone && r.state != UndoState::NotNeeded {
+                let nothing = Some("nothing to undo");
+                store::undo::set_state(ctx.store.writer(), r.id, UndoState::NotNeeded, None, nothing)
+                    .await?;
+            }
+            return Ok(());
+        }
+        Disposition::Unreadable { record, detail } => {
+            return Err(RecordError::Corrupt {
+                what: format!("undo record {record}"),
+                run: ctx.id(),
+                detail,
+            }
+            .into());
+        }
+        Disposition::Irreversible(entry) => {
+            if r.state != UndoState::Irreversible {
+                let why = cannot(&entry.undo);
+                store::undo::set_state(
+                    ctx.store.writer(),
+                    r.id,
+                    UndoState::Irreversible,
+                    None,
+                    Some(&why),
+                )
+                .await?;
+            }
+            return Ok(());
+        }
         Disposition::Undo { entry, .. } => entry,
     };
-    if let Undo::CannotUndo { what } = &entry.undo {
-        let nothing = Some("nothing to undo");
-        store::undo::set_state(
-            ctx.store.writer(),
-            r.id,
-            UndoState::NotNeeded,
-            None,
-            nothing,
-        )
-        .await?;
-        return Ok(Some(Note::Cannot(what.clone())));
-    }
     let key = format!("undo:{}", entry.key);
     ctx.crash_at(CrashPoint::UndoWritten, &key)?;
-    let outcome = match undo_one(ctx, &entry.undo, release_nat_eips).await {
+    let outcome = match undo_one(ctx, r.id, &entry, release_nat_eips).await {
         Ok(o) => o,
         Err(e) => {
             let why = Some(e.to_string());
@@ -174,7 +224,7 @@ async fn undo_record(
                 why.as_deref(),
             )
             .await?;
-            return Err(e.into());
+            return Err(e);
         }
     };
     ctx.crash_at(CrashPoint::CallSent, &key)?;
@@ -185,25 +235,30 @@ async fn undo_record(
             format!("{}: nothing to undo", entry.key),
         ),
     };
-    store::undo::set_state(ctx.store.writer(), r.id, state, None, None).await?;
+    store::undo::set_state(ctx.store.writer(), r.id, state, None, Some(&msg)).await?;
     ctx.event(Some(r.step), EventLevel::Info, &msg, json!({"undo": r.id}))
         .await?;
-    ctx.crash_at(CrashPoint::ResultRecorded, &key)?;
-    Ok(Some(Note::Undone(msg)))
+    ctx.crash_at(CrashPoint::ResultRecorded, &key)
 }
 
 fn cannot(undo: &Undo) -> String {
     match undo {
-        Undo::CannotUndo { what } => what.clone(),
+        Undo::CannotUndo { what } | Undo::NothingToUndo { what } => what.clone(),
         other => format!("{other:?}"),
     }
 }
 
-async fn undo_one(ctx: &Ctx, undo: &Undo, release_nat_eips: bool) -> Result<Outcome, CloudError> {
-    match undo {
-        Undo::DeleteNatGateway {
-            nat_id, run_tag, ..
-        } => delete_nat(ctx, nat_id.as_deref(), run_tag, release_nat_eips).await,
+async fn undo_one(
+    ctx: &Ctx,
+    record: i64,
+    entry: &UndoEntry,
+    release_nat_eips: bool,
+) -> Result<Outcome, JobError> {
+    let cloud = |e: CloudError| JobError::Cloud(e);
+    match &entry.undo {
+        Undo::DeleteNatGateway { .. } => {
+            nat::delete_nat(ctx, record, entry, release_nat_eips).await
+        }
         Undo::DeleteRoute {
             route_table_id,
             nat_id,
@@ -212,7 +267,7 @@ async fn undo_one(ctx: &Ctx, undo: &Undo, release_nat_eips: bool) -> Result<Outc
                 return Ok(Outcome::NotNeeded);
             };
             match table.default_route() {
-                Some(r) if r.gateway_type == "NAT" && r.gateway_id == *nat_id => {
+                Some(r) if r.points_at(nat_id) => {
                     ctx.cloud.delete_route(route_table_id, r).await?;
                     Ok(Outcome::Undone(format!(
                         "removed 0.0.0.0/0 → {nat_id} from {route_table_id}"
@@ -224,48 +279,19 @@ async fn undo_one(ctx: &Ctx, undo: &Undo, release_nat_eips: bool) -> Result<Outc
         Undo::RestoreRoute {
             route_table_id,
             old,
-        } => restore_route(ctx, route_table_id, old).await,
+        } => restore_route(ctx, route_table_id, old).await.map_err(cloud),
         Undo::ReassociateEip {
             instance_id,
             address_id,
             ip,
-        } => rebind(ctx, instance_id, address_id.as_deref(), ip).await,
-        Undo::CannotUndo { .. } => Ok(Outcome::NotNeeded),
+        } => rebind(ctx, instance_id, address_id.as_deref(), ip)
+            .await
+            .map_err(cloud),
+        Undo::CannotUndo { .. } | Undo::NothingToUndo { .. } => Ok(Outcome::NotNeeded),
     }
 }
 
-/// Deletes the run's gateway (found by id or by the run tag), waits until it is gone, and
-/// releases the EIPs it allocated when asked — never those the operator brought.
-async fn delete_nat(
-    ctx: &Ctx,
-    nat_id: Option<&str>,
-    run_tag: &str,
-    release_nat_eips: bool,
-) -> Result<Outcome, CloudError> {
-    let nats = ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?;
-    let found = nats
-        .iter()
-        .find(|n| Some(n.id.as_str()) == nat_id || n.run_tag() == Some(run_tag));
-    let Some(nat) = found else {
-        return Ok(Outcome::NotNeeded);
-    };
-    let eips: Vec<(String, String)> = nat.eips.clone();
-    ctx.cloud.delete_nat(&nat.id).await?;
-    wait_gone(ctx, &nat.id).await?;
-    let mut msg = format!(
-        "deleted NAT gateway {} (its EIPs were unbound and kept)",
-        nat.id
-    );
-    if release_nat_eips {
-        let chosen = operator_chosen_eips(ctx).await;
-        for (id, ip) in eips.iter().filter(|(_, ip)| !chosen.contains(ip)) {
-            ctx.cloud.release_address(id).await?;
-            msg.push_str(&format!("; released EIP {ip}"));
-        }
-    }
-    Ok(Outcome::Undone(msg))
-}
-
+/// Puts the old default route back as it was: next hop and description.
 async fn restore_route(
     ctx: &Ctx,
     route_table_id: &str,
@@ -279,13 +305,15 @@ async fn restore_route(
         old.gateway_type, old.gateway_id
     );
     match table.default_route() {
-        Some(r) if r.gateway_type == old.gateway_type && r.gateway_id == old.gateway_id => {
+        Some(r)
+            if r.gateway_type == old.gateway_type
+                && r.gateway_id == old.gateway_id
+                && r.description == old.description =>
+        {
             Ok(Outcome::NotNeeded)
         }
         Some(r) => {
-            ctx.cloud
-                .replace_route(route_table_id, r, &old.gateway_type, &old.gateway_id)
-                .await?;
+            ctx.cloud.replace_route(route_table_id, r, old).await?;
             Ok(Outcome::Undone(msg))
         }
         // Deleting our NAT gateway also deletes routes to it (reference §4.11).
@@ -326,36 +354,22 @@ async fn rebind(
 }
 
 /// Polls until the gateway is gone (DeleteNatGateway is asynchronous, reference §4.10).
-async fn wait_gone(ctx: &Ctx, nat_id: &str) -> Result<(), CloudError> {
+pub(super) async fn wait_gone(ctx: &Ctx, nat_id: &NatGatewayId) -> Result<(), CloudError> {
     let mut backoff = ctx.poll.start();
     loop {
-        let nats = ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?;
-        match nats.iter().find(|n| n.id == nat_id) {
+        let seen = ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?;
+        match seen.items.iter().find(|n| n.id == *nat_id) {
             None => return Ok(()),
-            Some(n) if n.state == "DELETEFAILURE" => {
+            Some(n) if n.state == NatState::DeleteFailure => {
                 return Err(CloudError::state(
                     "DeleteNatGateway",
                     "NatGateway.DeleteFailure",
                     format!("Tencent Cloud could not delete {nat_id}; retry the rollback"),
-                ));
+                )
+                .with_request_id(seen.request_id.clone()));
             }
             Some(_) => backoff.wait().await,
         }
-    }
-}
-
-/// EIPs the operator brought to the gateway: never released by rollback.
-async fn operator_chosen_eips(ctx: &Ctx) -> Vec<String> {
-    let Ok(Some(row)) = store::steps::get(ctx.store.readers(), ctx.id(), Step::Provision).await
-    else {
-        return vec![];
-    };
-    match serde_json::from_value::<StepInput>(row.input) {
-        Ok(StepInput::Provision(ProvisionInput::Create(n))) => match n.eips {
-            EipChoice::Existing(ips) => ips,
-            EipChoice::New(_) => vec![],
-        },
-        _ => vec![],
     }
 }
 
@@ -364,10 +378,18 @@ mod tests {
     use super::*;
     use crate::store::RunId;
 
-    fn record(id: i64, state: UndoState, what: &str) -> UndoRecord {
+    fn rebind(what: &str) -> Undo {
+        Undo::ReassociateEip {
+            instance_id: format!("ins-{what}"),
+            address_id: Some(format!("eip-{what}")),
+            ip: "1.2.3.4".into(),
+        }
+    }
+
+    fn record(id: i64, state: UndoState, undo: Undo) -> UndoRecord {
         let entry = UndoEntry {
             key: format!("k{id}"),
-            undo: Undo::CannotUndo { what: what.into() },
+            undo,
         };
         UndoRecord {
             id,
@@ -381,16 +403,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_preview_takes_records_newest_first_and_skips_what_is_already_undone() {
-        let records = [
-            record(1, UndoState::Done, "a"),
-            record(2, UndoState::Undone, "b"),
-            record(3, UndoState::Irreversible, "c"),
-            record(4, UndoState::NotNeeded, "d"),
-            record(5, UndoState::Pending, "e"),
-        ];
-        let seen: Vec<(String, &str)> = preview(&records)
+    fn shown(records: &[UndoRecord]) -> Vec<(String, &'static str)> {
+        preview(records)
             .into_iter()
             .map(|d| match d {
                 Disposition::Undo {
@@ -398,14 +412,48 @@ mod tests {
                     maybe_not_made,
                 } => (entry.key, if maybe_not_made { "maybe" } else { "undo" }),
                 Disposition::Irreversible(entry) => (entry.key, "cannot"),
+                Disposition::Unreadable { record, .. } => (format!("k{record}"), "unreadable"),
                 Disposition::Skip => unreachable!("the preview leaves skips out"),
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn the_preview_takes_records_newest_first_and_skips_what_is_already_undone() {
+        let cannot = |what: &str| Undo::CannotUndo { what: what.into() };
+        let records = [
+            record(1, UndoState::Done, rebind("a")),
+            record(2, UndoState::Undone, rebind("b")),
+            record(3, UndoState::Irreversible, cannot("c")),
+            record(4, UndoState::NotNeeded, rebind("d")),
+            record(5, UndoState::Pending, rebind("e")),
+            record(6, UndoState::Done, cannot("f")),
+            record(
+                7,
+                UndoState::Done,
+                Undo::NothingToUndo { what: "g".into() },
+            ),
+        ];
         assert_eq!(
-            seen,
+            shown(&records),
             [
+                ("k6".to_owned(), "cannot"),
                 ("k5".to_owned(), "maybe"),
                 ("k3".to_owned(), "cannot"),
+                ("k1".to_owned(), "undo")
+            ]
+        );
+    }
+
+    #[test]
+    fn an_undo_record_that_does_not_decode_is_shown_as_unreadable_not_skipped() {
+        let mut broken = record(2, UndoState::Done, rebind("b"));
+        broken.action = serde_json::json!({"key": "k2", "undo": {"kind": "delete_everything"}});
+        let records = [record(1, UndoState::Done, rebind("a")), broken];
+        assert_eq!(
+            shown(&records),
+            [
+                ("k2".to_owned(), "unreadable"),
                 ("k1".to_owned(), "undo")
             ]
         );

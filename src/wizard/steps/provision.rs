@@ -1,91 +1,144 @@
 //! Step 2, Provision NAT gateway: pre-flight (gateways already in the VPC → offer adopt, the
 //! 3-per-VPC limit, EIP quota, chosen EIPs really unbound) and the create/adopt plan.
 
-use crate::wizard::input::{EipChoice, ProvisionInput};
-use crate::wizard::observed::Inventory;
+use crate::wizard::ids::{NatGatewayId, NatState};
+use crate::wizard::input::{EipChoice, NewNat, ProvisionInput};
+use crate::wizard::observed::{Inventory, NatGateway};
 use crate::wizard::plan::{Change, Plan, Undo};
 
 /// Tencent allows 3 NAT gateways per VPC (reference §4.9 quotas).
 pub const NATS_PER_VPC: usize = 3;
 
-pub fn plan(inv: &Inventory, input: &ProvisionInput, run_tag: &str) -> Plan {
+/// `creates_so_far`: how many gateways this run has already asked Tencent to create (its
+/// create undo records); a gateway created after a failed one is a new attempt with a record
+/// of its own.
+pub fn plan(inv: &Inventory, input: &ProvisionInput, run_tag: &str, creates_so_far: u32) -> Plan {
     let mut plan = Plan::default();
-    // Reconcile first: a gateway carrying this run's tag is ours from an earlier attempt.
-    if let Some(ours) = inv
+    let ours: Vec<&NatGateway> = inv
         .nat_gateways
         .iter()
-        .find(|n| n.run_tag() == Some(run_tag))
-    {
+        .filter(|n| n.run_tag() == Some(run_tag))
+        .collect();
+    let live = ours.iter().find(|n| !n.state.is_dead());
+    let new = match input {
+        ProvisionInput::Create(new) => new,
+        ProvisionInput::Adopt { .. } if !ours.is_empty() => {
+            let ids: Vec<&str> = ours.iter().map(|n| n.id.as_str()).collect();
+            plan.conflict(
+                "nat",
+                format!(
+                    "this run already created NAT gateway {}; plan \"create\" with the same \
+                     settings to use it (or to replace it if it failed), or roll back",
+                    ids.join(", ")
+                ),
+                false,
+            );
+            return plan;
+        }
+        ProvisionInput::Adopt { nat_id } => {
+            plan_adopt(inv, nat_id, &mut plan);
+            return plan;
+        }
+    };
+    let (new_eips, existing) = match &new.eips {
+        EipChoice::New(n) => (*n, vec![]),
+        EipChoice::Existing(ips) => (0, ips.clone()),
+    };
+    // Reconcile first: a live gateway carrying this run's tag is ours from an earlier attempt;
+    // the create finds it and is not sent again.
+    if let Some(ours) = live {
         plan.warnings.push(format!(
             "NAT gateway {} was already created by this run; it will be reused, not created again",
             ours.id
         ));
-        plan.push(
-            Change::AdoptNatGateway {
-                nat_id: ours.id.clone(),
-            },
-            Undo::DeleteNatGateway {
-                nat_id: Some(ours.id.clone()),
-                run_tag: run_tag.to_owned(),
-                allocated_eips: vec![],
-            },
-        );
+        let attempt = creates_so_far.max(1);
+        push_create(&mut plan, new, new_eips, existing, run_tag, attempt);
         return plan;
     }
-    match input {
-        ProvisionInput::Adopt { nat_id } => plan_adopt(inv, nat_id, &mut plan),
-        ProvisionInput::Create(new) => {
-            let others: Vec<&str> = inv.nat_gateways.iter().map(|n| n.id.as_str()).collect();
-            if others.len() >= NATS_PER_VPC {
-                plan.conflict(
-                    "nat",
-                    format!(
-                        "the VPC already has {} NAT gateways ({}), Tencent's limit is {NATS_PER_VPC}; adopt one of them instead",
-                        others.len(),
-                        others.join(", ")
-                    ),
-                    false,
-                );
-            } else if !others.is_empty() {
-                plan.warnings.push(format!(
-                    "the VPC already has NAT gateway(s) {}; you can adopt one instead of creating another",
-                    others.join(", ")
-                ));
-            }
-            let (new_eips, existing) = match &new.eips {
-                EipChoice::New(n) => (*n, vec![]),
-                EipChoice::Existing(ips) => (0, ips.clone()),
-            };
-            check_eips(inv, new_eips, &existing, &mut plan);
-            plan.push(
-                Change::CreateNatGateway {
-                    name: new.name.clone(),
-                    bandwidth_mbps: new.bandwidth_mbps,
-                    max_connections: new.max_connections,
-                    new_eips,
-                    existing_eips: existing,
-                    zone: new.zone.clone(),
-                    run_tag: run_tag.to_owned(),
-                },
-                Undo::DeleteNatGateway {
-                    nat_id: None,
-                    run_tag: run_tag.to_owned(),
-                    allocated_eips: vec![],
-                },
-            );
-        }
+    for dead in &ours {
+        plan.warnings.push(format!(
+            "NAT gateway {} of this run is {} and can never carry traffic: it is deleted first, \
+             then a new one is created. EIPs Tencent allocated for it stay allocated and unbound; \
+             a rollback with \"release the NAT gateway's new EIPs\" releases them",
+            dead.id, dead.state
+        ));
+        plan.push(
+            Change::DeleteFailedNatGateway {
+                nat_id: dead.id.clone(),
+            },
+            Undo::NothingToUndo {
+                what: format!("failed NAT gateway {} was deleted", dead.id),
+            },
+        );
     }
+    let others: Vec<&str> = inv
+        .nat_gateways
+        .iter()
+        .filter(|n| n.run_tag() != Some(run_tag))
+        .map(|n| n.id.as_str())
+        .collect();
+    if others.len() >= NATS_PER_VPC {
+        plan.conflict(
+            "nat",
+            format!(
+                "the VPC already has {} NAT gateways ({}), Tencent's limit is {NATS_PER_VPC}; adopt one of them instead",
+                others.len(),
+                others.join(", ")
+            ),
+            false,
+        );
+    } else if !others.is_empty() {
+        plan.warnings.push(format!(
+            "the VPC already has NAT gateway(s) {}; you can adopt one instead of creating another",
+            others.join(", ")
+        ));
+    }
+    check_eips(inv, new_eips, &existing, &mut plan);
+    let attempt = if ours.is_empty() {
+        creates_so_far.max(1)
+    } else {
+        creates_so_far + 1
+    };
+    push_create(&mut plan, new, new_eips, existing, run_tag, attempt);
     plan
 }
 
-fn plan_adopt(inv: &Inventory, nat_id: &str, plan: &mut Plan) {
+fn push_create(
+    plan: &mut Plan,
+    new: &NewNat,
+    new_eips: u32,
+    existing: Vec<String>,
+    run_tag: &str,
+    attempt: u32,
+) {
+    plan.push(
+        Change::CreateNatGateway {
+            name: new.name.clone(),
+            bandwidth_mbps: new.bandwidth_mbps,
+            max_connections: new.max_connections,
+            new_eips,
+            existing_eips: existing.clone(),
+            zone: new.zone.clone(),
+            run_tag: run_tag.to_owned(),
+            attempt,
+        },
+        Undo::DeleteNatGateway {
+            nat_id: None,
+            run_tag: run_tag.to_owned(),
+            allocated_eips: vec![],
+            operator_eips: Some(existing),
+        },
+    );
+}
+
+fn plan_adopt(inv: &Inventory, nat_id: &NatGatewayId, plan: &mut Plan) {
     match inv.nat(nat_id) {
         None => plan.conflict(
             "nat",
             format!("NAT gateway {nat_id} is not in VPC {}", inv.vpc_id),
             false,
         ),
-        Some(n) if n.state != "AVAILABLE" => plan.conflict(
+        Some(n) if n.state != NatState::Available => plan.conflict(
             "nat",
             format!(
                 "NAT gateway {nat_id} is {}, not AVAILABLE; wait for it or pick another",
@@ -103,7 +156,7 @@ fn plan_adopt(inv: &Inventory, nat_id: &str, plan: &mut Plan) {
                 .push(format!("{nat_id} is adopted: rollback will not delete it"));
             plan.push(
                 Change::AdoptNatGateway {
-                    nat_id: nat_id.to_owned(),
+                    nat_id: nat_id.clone(),
                 },
                 Undo::CannotUndo {
                     what: format!("adopted NAT gateway {nat_id} is left in place"),

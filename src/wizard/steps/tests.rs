@@ -7,6 +7,7 @@ use super::{provision, route, verify};
 use crate::wizard::input::*;
 use crate::wizard::observed::*;
 use crate::wizard::plan::{Change, Undo};
+use crate::wizard::ids::NatState;
 
 fn inst(id: &str, subnet: &str, public_ip: Option<&str>) -> Instance {
     Instance {
@@ -176,13 +177,13 @@ fn the_operator_can_protect_and_unprotect_over_the_suggestions() {
 
 #[test]
 fn provisioning_plans_a_tagged_create_with_a_delete_undo() {
-    let p = provision::plan(&world(), &create_input(2), "run-1");
+    let p = provision::plan(&world(), &create_input(2), "run-1", 0);
     assert!(!p.is_blocked());
     assert!(
-        matches!(&p.changes[0], Change::CreateNatGateway { new_eips: 2, run_tag, .. } if run_tag == "run-1")
+        matches!(&p.change_list()[0], Change::CreateNatGateway { new_eips: 2, run_tag, .. } if run_tag == "run-1")
     );
     assert!(matches!(
-        &p.undo[0],
+        &p.undo_list()[0],
         Undo::DeleteNatGateway { nat_id: None, .. }
     ));
 }
@@ -191,13 +192,44 @@ fn provisioning_plans_a_tagged_create_with_a_delete_undo() {
 fn provisioning_reuses_the_gateway_this_run_already_created() {
     let mut w = world();
     w.nat_gateways.push(nat("nat-mine", Some("run-1")));
-    let p = provision::plan(&w, &create_input(1), "run-1");
+    // The create of the earlier attempt is planned again (same key, so its undo record is
+    // found and the gateway is not created twice), and the page says it is reused.
+    let p = provision::plan(&w, &create_input(1), "run-1", 1);
+    assert!(matches!(
+        &p.change_list()[..],
+        [Change::CreateNatGateway { attempt: 1, .. }]
+    ));
+    assert!(p.warnings[0].contains("nat-mine") && p.warnings[0].contains("reused"));
+    // Adopting something else while this run has its own gateway is refused.
+    let adopt = ProvisionInput::Adopt {
+        nat_id: "nat-other".into(),
+    };
+    let p = provision::plan(&w, &adopt, "run-1", 1);
+    assert!(p.is_blocked() && p.conflicts[0].message.contains("nat-mine"));
+}
+
+#[test]
+fn provisioning_after_a_failed_gateway_deletes_it_and_creates_another_attempt() {
+    let mut w = world();
+    let mut failed = nat("nat-failed", Some("run-1"));
+    failed.state = NatState::PendFailure;
+    w.nat_gateways.push(failed);
+    let p = provision::plan(&w, &create_input(1), "run-1", 1);
+    let changes = p.change_list();
     assert_eq!(
-        p.changes,
-        [Change::AdoptNatGateway {
-            nat_id: "nat-mine".into()
-        }]
+        changes[0],
+        Change::DeleteFailedNatGateway {
+            nat_id: "nat-failed".into()
+        }
     );
+    // A new attempt: its undo record is one of its own, not the failed gateway's.
+    assert!(matches!(
+        changes[1],
+        Change::CreateNatGateway { attempt: 2, .. }
+    ));
+    assert_eq!(changes.len(), 2);
+    assert!(matches!(p.undo_list()[0], Undo::NothingToUndo { .. }));
+    assert!(p.warnings.iter().any(|w| w.contains("PENDFAILURE")));
 }
 
 #[test]
@@ -205,7 +237,7 @@ fn provisioning_is_blocked_by_the_three_gateway_limit_and_by_eip_quota() {
     let mut w = world();
     w.nat_gateways = vec![nat("nat-1", None), nat("nat-2", None), nat("nat-3", None)];
     w.quota.used = 19;
-    let p = provision::plan(&w, &create_input(2), "run-1");
+    let p = provision::plan(&w, &create_input(2), "run-1", 0);
     let subjects: Vec<&str> = p.conflicts.iter().map(|c| c.subject.as_str()).collect();
     assert_eq!(subjects, ["nat", "quota"]);
 }
@@ -221,7 +253,7 @@ fn provisioning_offers_adoption_and_refuses_eips_that_are_not_free() {
             _ => unreachable!(),
         }
     });
-    let p = provision::plan(&w, &input, "run-1");
+    let p = provision::plan(&w, &input, "run-1", 0);
     assert!(p.warnings[0].contains("nat-other"));
     assert_eq!(p.conflicts.len(), 1);
     assert!(p.conflicts[0].message.contains("43.0.0.1"));
@@ -231,18 +263,19 @@ fn provisioning_offers_adoption_and_refuses_eips_that_are_not_free() {
             nat_id: "nat-other".into(),
         },
         "run-1",
+        0,
     );
     assert!(!adopt.is_blocked());
-    assert!(matches!(adopt.undo[0], Undo::CannotUndo { .. }));
+    assert!(matches!(adopt.undo_list()[0], Undo::CannotUndo { .. }));
 }
 
 #[test]
 fn route_step_creates_default_routes_and_previews_every_flipping_instance() {
     let protected: BTreeSet<String> = ["ins-front".to_owned()].into();
-    let p = route::plan(&world(), "nat-1", &protected, &RouteInput::default());
-    assert_eq!(p.changes.len(), 2);
+    let p = route::plan(&world(), &"nat-1".into(), "run-1", &protected, &RouteInput::default());
+    assert_eq!(p.change_list().len(), 2);
     assert!(
-        p.changes
+        p.change_list()
             .iter()
             .all(|c| matches!(c, Change::CreateRoute { .. }))
     );
@@ -263,12 +296,13 @@ fn route_step_refuses_to_overwrite_existing_default_route_without_consent() {
     w.route_tables[0]
         .routes
         .push(route(7, "CVM", "10.0.0.9", "USER"));
-    let p = route::plan(&w, "nat-1", &BTreeSet::new(), &RouteInput::default());
+    let p = route::plan(&w, &"nat-1".into(), "run-1", &BTreeSet::new(), &RouteInput::default());
     assert_eq!(p.conflicts.len(), 1);
     assert!(p.conflicts[0].needs_consent);
     let p = route::plan(
         &w,
-        "nat-1",
+        &"nat-1".into(),
+        "run-1",
         &BTreeSet::new(),
         &RouteInput {
             replace_existing_default: true,
@@ -276,7 +310,7 @@ fn route_step_refuses_to_overwrite_existing_default_route_without_consent() {
     );
     assert!(!p.is_blocked());
     let old = route(7, "CVM", "10.0.0.9", "USER");
-    assert!(p.undo.contains(&Undo::RestoreRoute {
+    assert!(p.undo_list().contains(&Undo::RestoreRoute {
         route_table_id: "rtb-a".into(),
         old
     }));
@@ -293,13 +327,14 @@ fn route_step_never_touches_system_routes_and_skips_tables_already_done() {
         .push(route(2, "NAT", "nat-1", "USER"));
     let p = route::plan(
         &w,
-        "nat-1",
+        &"nat-1".into(),
+        "run-1",
         &BTreeSet::new(),
         &RouteInput {
             replace_existing_default: true,
         },
     );
-    assert!(p.changes.is_empty());
+    assert!(p.change_list().is_empty());
     assert_eq!(p.conflicts.len(), 1);
     assert!(!p.conflicts[0].needs_consent);
 }
@@ -335,19 +370,19 @@ fn verify_retires_only_instances_that_passed_and_are_not_protected() {
     let protected: BTreeSet<String> = ["ins-front".to_owned(), "ins-batch".to_owned()].into();
     let p = verify::plan(
         &w,
-        "nat-1",
+        &"nat-1".into(),
         &tables,
         &res,
         &protected,
         &VerifyInput::default(),
     );
     // api has an ordinary IP: convert, then unbind (reversible).
-    assert_eq!(p.changes.len(), 2);
+    assert_eq!(p.change_list().len(), 2);
     assert!(
-        matches!(&p.changes[0], Change::TransformAddress { instance_id, .. } if instance_id == "ins-api")
+        matches!(&p.change_list()[0], Change::TransformAddress { instance_id, .. } if instance_id == "ins-api")
     );
     assert!(
-        matches!(&p.changes[1], Change::DisassociateEip { instance_id, .. } if instance_id == "ins-api")
+        matches!(&p.change_list()[1], Change::DisassociateEip { instance_id, .. } if instance_id == "ins-api")
     );
     let kept: Vec<(&str, &str)> = p
         .kept
@@ -374,7 +409,7 @@ fn verify_refuses_to_keep_more_ordinary_ips_as_eips_than_the_eip_quota_allows() 
     let plan = |w: &Inventory| {
         verify::plan(
             w,
-            "nat-1",
+            &"nat-1".into(),
             &tables,
             &res,
             &BTreeSet::new(),
@@ -409,13 +444,13 @@ fn verify_keeps_ips_of_instances_whose_egress_is_not_a_nat_eip() {
     ]);
     let p = verify::plan(
         &w,
-        "nat-1",
+        &"nat-1".into(),
         &tables,
         &res,
         &BTreeSet::new(),
         &VerifyInput::default(),
     );
-    assert!(p.changes.is_empty());
+    assert!(p.change_list().is_empty());
     assert_eq!(p.kept.len(), 2);
 }
 
@@ -441,15 +476,15 @@ fn irreversible_retirement_happens_only_when_asked_and_is_flagged() {
         confirm_irreversible: false,
         ..Default::default()
     };
-    let unconfirmed = verify::plan(&w, "nat-1", &tables, &res, &BTreeSet::new(), &input);
+    let unconfirmed = verify::plan(&w, &"nat-1".into(), &tables, &res, &BTreeSet::new(), &input);
     assert!(unconfirmed.is_blocked() && unconfirmed.conflicts[0].needs_consent);
     let input = VerifyInput {
         confirm_irreversible: true,
         ..input
     };
-    let p = verify::plan(&w, "nat-1", &tables, &res, &BTreeSet::new(), &input);
+    let p = verify::plan(&w, &"nat-1".into(), &tables, &res, &BTreeSet::new(), &input);
     assert!(!p.is_blocked());
-    let kinds: Vec<&Change> = p.changes.iter().collect();
+    let kinds: Vec<&Change> = p.changes().collect();
     assert!(
         matches!(kinds[0], Change::DisassociateEip { instance_id, .. } if instance_id == "ins-front")
     );
@@ -467,24 +502,24 @@ fn per_instance_choices_keep_one_address_and_take_the_irreversible_path_for_anot
         irreversible: vec!["ins-front".into()],
         ..Default::default()
     };
-    let unconfirmed = verify::plan(&w, "nat-1", &tables, &res, &BTreeSet::new(), &input);
+    let unconfirmed = verify::plan(&w, &"nat-1".into(), &tables, &res, &BTreeSet::new(), &input);
     assert!(unconfirmed.is_blocked() && unconfirmed.conflicts[0].needs_consent);
     let input = VerifyInput {
         confirm_irreversible: true,
         ..input
     };
-    let p = verify::plan(&w, "nat-1", &tables, &res, &BTreeSet::new(), &input);
+    let p = verify::plan(&w, &"nat-1".into(), &tables, &res, &BTreeSet::new(), &input);
     assert!(!p.is_blocked(), "{:?}", p.conflicts);
     assert!(
         p.kept
             .iter()
             .any(|k| k.instance_id == "ins-api" && k.reason.contains("operator"))
     );
-    assert!(p.changes.iter().all(|c| !matches!(c,
+    assert!(p.change_list().iter().all(|c| !matches!(c,
         Change::DisassociateEip { instance_id, .. }
         | Change::TransformAddress { instance_id, .. }
         | Change::ReturnNormalAddress { instance_id, .. } if instance_id == "ins-api")));
-    assert!(p.changes.iter().any(
+    assert!(p.change_list().iter().any(
         |c| matches!(c, Change::ReleaseEip { instance_id, .. } if instance_id == "ins-front")
     ));
 }

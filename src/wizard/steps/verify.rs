@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::wizard::ids::NatGatewayId;
 use crate::wizard::input::VerifyInput;
 use crate::wizard::observed::Inventory;
 use crate::wizard::plan::{Change, Kept, Plan, Undo};
@@ -16,7 +17,7 @@ pub fn passed(egress: Option<&Egress>, nat_ips: &BTreeSet<String>) -> bool {
 
 pub fn plan(
     inv: &Inventory,
-    nat_id: &str,
+    nat_id: &NatGatewayId,
     routed_tables: &BTreeSet<String>,
     after: &BTreeMap<String, Egress>,
     protected: &BTreeSet<String>,
@@ -98,8 +99,7 @@ pub fn plan(
 /// than stop halfway through the retirements. An unknown quota (limit 0) is not checked.
 fn check_quota(plan: &mut Plan, inv: &Inventory) {
     let transforms = plan
-        .changes
-        .iter()
+        .changes()
         .filter(|c| matches!(c, Change::TransformAddress { .. }))
         .count();
     let free = inv.quota.limit.saturating_sub(inv.quota.used) as usize;

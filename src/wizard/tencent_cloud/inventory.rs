@@ -17,6 +17,7 @@ use crate::tencent::models::{
     tat::{DescribeAutomationAgentStatus, DescribeAutomationAgentStatusRequest},
     vpc,
 };
+use crate::wizard::ids::GatewayType;
 use crate::wizard::cloud::CloudError;
 use crate::wizard::observed::*;
 
@@ -215,7 +216,7 @@ pub(super) fn map_route(r: &vpc::Route) -> Route {
         route_id: r.route_id.map(|n| n as i64).unwrap_or(0),
         item_id: r.route_item_id.clone().unwrap_or_default(),
         destination: r.destination_cidr_block.clone().unwrap_or_default(),
-        gateway_type: r.gateway_type.clone().unwrap_or_default(),
+        gateway_type: GatewayType::from_wire(r.gateway_type.as_deref().unwrap_or_default()),
         gateway_id: r.gateway_id.clone().unwrap_or_default(),
         route_type: r.route_type.clone().unwrap_or_else(|| "USER".into()),
         enabled: r.enabled.unwrap_or(true),

@@ -141,17 +141,23 @@ impl Cloud for TencentCloud {
     fn nat_gateways<'a>(
         &'a self,
         vpc_id: &'a str,
-    ) -> crate::wizard::cloud::CloudFuture<'a, Vec<crate::wizard::observed::NatGateway>> {
-        Box::pin(self.list_nats(vpc_id))
+    ) -> crate::wizard::cloud::CloudFuture<
+        'a,
+        crate::wizard::cloud::Seen<Vec<crate::wizard::observed::NatGateway>>,
+    > {
+        Box::pin(self.list_nats_seen(vpc_id))
     }
     fn create_nat<'a>(
         &'a self,
         vpc_id: &'a str,
         change: &'a crate::wizard::plan::Change,
-    ) -> crate::wizard::cloud::CloudFuture<'a, String> {
+    ) -> crate::wizard::cloud::CloudFuture<'a, crate::wizard::ids::NatGatewayId> {
         Box::pin(self.do_create_nat(vpc_id, change))
     }
-    fn delete_nat<'a>(&'a self, nat_id: &'a str) -> crate::wizard::cloud::CloudFuture<'a, ()> {
+    fn delete_nat<'a>(
+        &'a self,
+        nat_id: &'a crate::wizard::ids::NatGatewayId,
+    ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
         Box::pin(self.do_delete_nat(nat_id))
     }
     fn route_table<'a>(
@@ -163,18 +169,18 @@ impl Cloud for TencentCloud {
     fn create_default_route<'a>(
         &'a self,
         table_id: &'a str,
-        nat_id: &'a str,
+        nat_id: &'a crate::wizard::ids::NatGatewayId,
+        description: &'a str,
     ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
-        Box::pin(self.do_create_default_route(table_id, nat_id))
+        Box::pin(self.do_create_default_route(table_id, nat_id, description))
     }
     fn replace_route<'a>(
         &'a self,
         table_id: &'a str,
-        route: &'a crate::wizard::observed::Route,
-        gateway_type: &'a str,
-        gateway_id: &'a str,
+        current: &'a crate::wizard::observed::Route,
+        next: &'a crate::wizard::observed::Route,
     ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
-        Box::pin(self.do_replace_route(table_id, route, gateway_type, gateway_id))
+        Box::pin(self.do_replace_route(table_id, current, next))
     }
     fn create_route<'a>(
         &'a self,

@@ -5,7 +5,9 @@ use super::TencentCloud;
 use super::inventory::{err, map_table};
 use crate::tencent::TencentError;
 use crate::tencent::models::{Filter, Tag, vpc};
-use crate::wizard::cloud::CloudError;
+use crate::tencent::PagedAction;
+use crate::wizard::cloud::{CloudError, Seen};
+use crate::wizard::ids::{GatewayType, NatGatewayId, NatState};
 use crate::wizard::observed::{NatGateway, RUN_TAG_KEY, Route, RouteTable};
 use crate::wizard::plan::Change;
 
@@ -14,23 +16,51 @@ const AMBIGUOUS_RETRIES: usize = 5;
 
 impl TencentCloud {
     pub(super) async fn list_nats(&self, vpc_id: &str) -> Result<Vec<NatGateway>, CloudError> {
+        Ok(self.list_nats_seen(vpc_id).await?.items)
+    }
+
+    /// Every page of the VPC's gateways, with the RequestId of the last page's answer.
+    pub(super) async fn list_nats_seen(
+        &self,
+        vpc_id: &str,
+    ) -> Result<Seen<Vec<NatGateway>>, CloudError> {
         let req = vpc::DescribeNatGatewaysRequest {
             filters: Some(vec![Filter::one("vpc-id", vpc_id)]),
             ..Default::default()
         };
-        Ok(self
-            .fetch_all::<vpc::DescribeNatGateways>(&req)
-            .await?
-            .into_iter()
-            .map(map_nat)
-            .collect())
+        let mut seen: Seen<Vec<NatGateway>> = Seen::default();
+        let mut offset = 0;
+        loop {
+            let page = vpc::DescribeNatGateways::page_request(
+                &req,
+                offset,
+                vpc::DescribeNatGateways::MAX_LIMIT,
+            );
+            let reply = self
+                .client
+                .call_with_request_id::<vpc::DescribeNatGateways>(&self.region, &page)
+                .await
+                .map_err(|e| err("DescribeNatGateways", &e))?;
+            seen.request_id = Some(reply.request_id);
+            let (got, total) = vpc::DescribeNatGateways::into_page(reply.response);
+            let count = got.len() as u64;
+            seen.items.extend(got.into_iter().map(map_nat));
+            offset += count;
+            let done = match total {
+                Some(total) => offset >= total,
+                None => count < vpc::DescribeNatGateways::MAX_LIMIT,
+            };
+            if count == 0 || done {
+                return Ok(seen);
+            }
+        }
     }
 
     pub(super) async fn do_create_nat(
         &self,
         vpc_id: &str,
         change: &Change,
-    ) -> Result<String, CloudError> {
+    ) -> Result<NatGatewayId, CloudError> {
         let Change::CreateNatGateway {
             name,
             bandwidth_mbps,
@@ -39,6 +69,7 @@ impl TencentCloud {
             existing_eips,
             zone,
             run_tag,
+            ..
         } = change
         else {
             return Err(CloudError::state(
@@ -64,7 +95,11 @@ impl TencentCloud {
         for _ in 0..AMBIGUOUS_RETRIES {
             match self.call_raw::<vpc::CreateNatGateway>(&req).await {
                 Ok(r) => match r.nat_gateway_set.into_iter().next() {
-                    Some(n) => return Ok(n.nat_gateway_id),
+                    Some(n) => {
+                        return NatGatewayId::parse(&n.nat_gateway_id).map_err(|m| {
+                            CloudError::state("CreateNatGateway", "natpilot.BadAnswer", m)
+                        });
+                    }
                     None => last = None,
                 },
                 Err(e @ TencentError::MaybeApplied { .. }) => {
@@ -85,17 +120,23 @@ impl TencentCloud {
         }))
     }
 
-    async fn find_tagged(&self, vpc_id: &str, run_tag: &str) -> Result<Option<String>, CloudError> {
+    /// The live gateway tagged with this run (a failed or dying one is not it: it is never
+    /// reused).
+    async fn find_tagged(
+        &self,
+        vpc_id: &str,
+        run_tag: &str,
+    ) -> Result<Option<NatGatewayId>, CloudError> {
         let nats = self.list_nats(vpc_id).await?;
         Ok(nats
             .into_iter()
-            .find(|n| n.run_tag() == Some(run_tag))
+            .find(|n| n.run_tag() == Some(run_tag) && !n.state.is_dead())
             .map(|n| n.id))
     }
 
-    pub(super) async fn do_delete_nat(&self, nat_id: &str) -> Result<(), CloudError> {
+    pub(super) async fn do_delete_nat(&self, nat_id: &NatGatewayId) -> Result<(), CloudError> {
         let req = vpc::DeleteNatGatewayRequest {
-            nat_gateway_id: nat_id.to_owned(),
+            nat_gateway_id: nat_id.to_string(),
             ignore_operation_risk: None,
         };
         self.call::<vpc::DeleteNatGateway>(&req).await.map(|_| ())
@@ -119,17 +160,18 @@ impl TencentCloud {
     pub(super) async fn do_create_default_route(
         &self,
         table_id: &str,
-        nat_id: &str,
+        nat_id: &NatGatewayId,
+        description: &str,
     ) -> Result<(), CloudError> {
         let route = Route {
             route_id: 0,
             item_id: String::new(),
             destination: "0.0.0.0/0".into(),
-            gateway_type: "NAT".into(),
-            gateway_id: nat_id.to_owned(),
+            gateway_type: GatewayType::Nat,
+            gateway_id: nat_id.to_string(),
             route_type: "USER".into(),
             enabled: true,
-            description: "natpilot".into(),
+            description: description.to_owned(),
         };
         self.do_create_route(table_id, &route).await
     }
@@ -174,13 +216,15 @@ impl TencentCloud {
     pub(super) async fn do_replace_route(
         &self,
         table_id: &str,
-        route: &Route,
-        gateway_type: &str,
-        gateway_id: &str,
+        current: &Route,
+        next: &Route,
     ) -> Result<(), CloudError> {
-        let mut new = route.clone();
-        new.gateway_type = gateway_type.to_owned();
-        new.gateway_id = gateway_id.to_owned();
+        let new = Route {
+            gateway_type: next.gateway_type.clone(),
+            gateway_id: next.gateway_id.clone(),
+            description: next.description.clone(),
+            ..current.clone()
+        };
         let req = vpc::ReplaceRoutesRequest {
             route_table_id: table_id.to_owned(),
             routes: vec![wire_route(&new, true)],
@@ -211,9 +255,10 @@ impl TencentCloud {
 fn wire_route(r: &Route, with_id: bool) -> vpc::Route {
     vpc::Route {
         destination_cidr_block: Some(r.destination.clone()),
-        gateway_type: Some(r.gateway_type.clone()),
+        gateway_type: Some(r.gateway_type.to_string()),
         gateway_id: Some(r.gateway_id.clone()),
-        route_description: (!r.description.is_empty()).then(|| r.description.clone()),
+        // Sent even when empty: replacing a route must not keep the old route's description.
+        route_description: Some(r.description.clone()),
         route_id: (with_id && r.route_id > 0).then_some(r.route_id as u64),
         route_item_id: (with_id && !r.item_id.is_empty()).then(|| r.item_id.clone()),
         ..Default::default()
@@ -228,9 +273,9 @@ fn map_nat(n: vpc::NatGateway) -> NatGateway {
             .map(|a| (a.address_id, a.public_ip_address))
             .collect(),
         tags: n.tag_set.into_iter().map(|t| (t.key, t.value)).collect(),
-        id: n.nat_gateway_id,
+        id: NatGatewayId::from_cloud(&n.nat_gateway_id),
         name: n.nat_gateway_name,
-        state: n.state,
+        state: NatState::from_wire(&n.state),
         zone: n.zone,
     }
 }

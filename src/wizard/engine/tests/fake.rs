@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use crate::store::ledger::ApiCall;
 use crate::wizard::cloud::*;
 use crate::wizard::observed::*;
+use crate::wizard::ids::{GatewayType, NatGatewayId};
 use crate::wizard::plan::Change;
 use crate::wizard::steps::assess::Egress;
 
@@ -116,8 +117,8 @@ impl World {
             .find(|a| a.instance_id.as_deref() == Some(i.id.as_str()))
             .map(|a| a.ip.clone());
         match table.default_route() {
-            Some(r) if r.gateway_type == "NAT" => inv
-                .nat(&r.gateway_id)
+            Some(r) if r.gateway_type == GatewayType::Nat => inv
+                .nat(&NatGatewayId::from(r.gateway_id.as_str()))
                 .and_then(|n| n.eips.first().map(|e| e.1.clone())),
             Some(_) => None,
             None => own,
@@ -271,15 +272,24 @@ impl Cloud for Scoped {
                 .collect())
         }))
     }
-    fn nat_gateways<'a>(&'a self, vpc_id: &'a str) -> CloudFuture<'a, Vec<NatGateway>> {
+    fn nat_gateways<'a>(&'a self, vpc_id: &'a str) -> CloudFuture<'a, Seen<Vec<NatGateway>>> {
         ready!(self.op("nat_gateways", |w| {
-            Ok(w.vpcs
+            let items = w
+                .vpcs
                 .get(vpc_id)
                 .map(|v| v.nat_gateways.clone())
-                .unwrap_or_default())
+                .unwrap_or_default();
+            Ok(Seen {
+                items,
+                request_id: Some("fake-request".into()),
+            })
         }))
     }
-    fn create_nat<'a>(&'a self, vpc_id: &'a str, change: &'a Change) -> CloudFuture<'a, String> {
+    fn create_nat<'a>(
+        &'a self,
+        vpc_id: &'a str,
+        change: &'a Change,
+    ) -> CloudFuture<'a, NatGatewayId> {
         ready!(self.op("create_nat", |w| {
             let Change::CreateNatGateway { name, run_tag, .. } = change else {
                 unreachable!()
@@ -287,7 +297,7 @@ impl Cloud for Scoped {
             w.next_id += 1;
             let n = w.next_id;
             let nat = NatGateway {
-                id: format!("nat-{n}"),
+                id: NatGatewayId::from(format!("nat-{n}").as_str()),
                 name: name.clone(),
                 state: "AVAILABLE".into(),
                 eips: vec![(format!("eip-nat-{n}"), format!("9.9.9.{n}"))],
@@ -300,28 +310,29 @@ impl Cloud for Scoped {
                 ip: format!("9.9.9.{n}"),
                 kind: AddressKind::Eip,
                 status: "BIND".into(),
-                instance_id: Some(nat.id.clone()),
+                instance_id: Some(nat.id.to_string()),
             });
+            let id = nat.id.clone();
             v.nat_gateways.push(nat);
-            Ok(format!("nat-{n}"))
+            Ok(id)
         }))
     }
-    fn delete_nat<'a>(&'a self, nat_id: &'a str) -> CloudFuture<'a, ()> {
+    fn delete_nat<'a>(&'a self, nat_id: &'a NatGatewayId) -> CloudFuture<'a, ()> {
         ready!(self.op("delete_nat", |w| {
             let v = w
                 .vpcs
                 .values_mut()
                 .find(|v| v.nat(nat_id).is_some())
-                .ok_or_else(|| gone(nat_id))?;
-            v.nat_gateways.retain(|n| n.id != nat_id);
+                .ok_or_else(|| gone(nat_id.as_str()))?;
+            v.nat_gateways.retain(|n| n.id != *nat_id);
             // Deleting a gateway deletes routes to it and unbinds its EIPs (reference §4.11).
             for t in &mut v.route_tables {
-                t.routes.retain(|r| r.gateway_id != nat_id);
+                t.routes.retain(|r| r.gateway_id != nat_id.as_str());
             }
             for a in v
                 .addresses
                 .iter_mut()
-                .filter(|a| a.instance_id.as_deref() == Some(nat_id))
+                .filter(|a| a.instance_id.as_deref() == Some(nat_id.as_str()))
             {
                 (a.instance_id, a.status) = (None, "UNBIND".into());
             }
@@ -337,26 +348,17 @@ impl Cloud for Scoped {
     fn create_default_route<'a>(
         &'a self,
         table_id: &'a str,
-        nat_id: &'a str,
+        nat_id: &'a NatGatewayId,
+        description: &'a str,
     ) -> CloudFuture<'a, ()> {
-        let route = Route {
-            route_id: 0,
-            item_id: String::new(),
-            destination: "0.0.0.0/0".into(),
-            gateway_type: "NAT".into(),
-            gateway_id: nat_id.into(),
-            route_type: "USER".into(),
-            enabled: true,
-            description: String::new(),
-        };
+        let route = crate::wizard::steps::route::nat_route(nat_id, description);
         ready!(self.op("create_route", |w| add_route(w, table_id, route)))
     }
     fn replace_route<'a>(
         &'a self,
         table_id: &'a str,
         route: &'a Route,
-        gt: &'a str,
-        gid: &'a str,
+        next: &'a Route,
     ) -> CloudFuture<'a, ()> {
         ready!(self.op("replace_route", |w| {
             let v = w.vpc_of_table(table_id).ok_or_else(|| gone(table_id))?;
@@ -370,7 +372,11 @@ impl Cloud for Scoped {
                 .iter_mut()
                 .find(|r| r.route_id == route.route_id)
                 .ok_or_else(|| gone("route"))?;
-            (r.gateway_type, r.gateway_id) = (gt.to_owned(), gid.to_owned());
+            (r.gateway_type, r.gateway_id, r.description) = (
+                next.gateway_type.clone(),
+                next.gateway_id.clone(),
+                next.description.clone(),
+            );
             Ok(())
         }))
     }
