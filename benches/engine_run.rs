@@ -182,7 +182,7 @@ fn facts(sim: &SimHandle) -> Facts {
 /// table, and per retirement its call and one look at its task.
 fn minimum(f: &Facts, plan: &Plan) -> BTreeMap<&'static str, usize> {
     let pages = |n: usize| n.div_ceil(100);
-    let count = |p: fn(&Change) -> bool| plan.changes.iter().filter(|c| p(c)).count();
+    let count = |p: fn(&Change) -> bool| plan.changes().filter(|c| p(c)).count();
     let transforms = count(|c| matches!(c, Change::TransformAddress { .. }));
     let unbinds = count(|c| matches!(c, Change::DisassociateEip { .. }));
     let inventories = 5;

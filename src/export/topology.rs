@@ -103,8 +103,12 @@ fn draw_route_table(
         None => "no default route".to_string(),
     };
     // An arrow up to the NAT band when this table sends its default route to a NAT gateway.
-    let nat_position = default_route
-        .and_then(|route| inventory.nat_gateways.iter().position(|n| route.points_at(&n.id)));
+    let nat_position = default_route.and_then(|route| {
+        inventory
+            .nat_gateways
+            .iter()
+            .position(|n| route.points_at(&n.id))
+    });
     if let Some(pos) = nat_position {
         let nat_x = GAP + pos as u32 * (COLUMN_WIDTH + GAP) + COLUMN_WIDTH / 2;
         let _ = write!(

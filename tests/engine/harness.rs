@@ -38,6 +38,25 @@ fn config(scenario: ScenarioSource) -> SimConfig {
 
 pub async fn start(scenario: ScenarioSource) -> Env {
     let sim = spawn(config(scenario)).await.expect("simulator starts");
+    let client = client_for(&sim);
+    let connector = Arc::new(TencentConnector::new(
+        client,
+        Poll::fixed(Duration::from_millis(10)),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("natpilot.db")).await.unwrap();
+    let engine = Engine::new(store.clone(), connector.clone(), options());
+    Env {
+        _dir: dir,
+        sim,
+        store,
+        engine,
+        connector,
+    }
+}
+
+/// A client of the simulator, as the engine's (tests also use it to act as another process).
+pub fn client_for(sim: &RunningSim) -> Client {
     let settings = ClientSettings::new(
         Endpoint::override_url(&sim.endpoint()).unwrap(),
         CredentialsProvider::fixed(
@@ -54,20 +73,18 @@ pub async fn start(scenario: ScenarioSource) -> Env {
         max_delay: Duration::from_millis(200),
         ..RetryPolicy::default()
     };
-    let client = Client::new(settings).unwrap();
-    let connector = Arc::new(TencentConnector::new(
-        client,
-        Poll::fixed(Duration::from_millis(10)),
-    ));
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("natpilot.db")).await.unwrap();
-    let engine = Engine::new(store.clone(), connector.clone(), options());
-    Env {
-        _dir: dir,
-        sim,
-        store,
-        engine,
-        connector,
+    Client::new(settings).unwrap()
+}
+
+/// Waits (polling the simulator's state, within a budget a loaded machine meets) until `done`.
+pub async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

@@ -3,6 +3,7 @@
 //! through the simulator itself.
 
 mod crashes;
+mod fail_closed;
 mod harness;
 mod retire;
 mod runs;

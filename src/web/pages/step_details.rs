@@ -8,12 +8,7 @@ use crate::{
     app::AppState,
     store::{self, EgressPhase, RunStatus, Step, runs::Run},
     web::error::WebError,
-    wizard::{
-        engine::EngineError,
-        input::StepInput,
-        observed::Inventory,
-        plan::Plan,
-    },
+    wizard::{engine::EngineError, input::StepInput, observed::Inventory, plan::Plan},
 };
 
 use super::{

@@ -2,8 +2,8 @@
 //! templates stay simple (and every cloud-controlled string is escaped by askama when
 //! rendered).
 
-use crate::wizard::input::{EipChoice, ProvisionInput, StepInput};
 use crate::wizard::ids::NatGatewayId;
+use crate::wizard::input::{EipChoice, ProvisionInput, StepInput};
 use crate::wizard::plan::{Change, Plan, Undo};
 
 /// The plan preview: what will change, what undo would do, and what stands in the way.

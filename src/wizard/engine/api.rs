@@ -7,11 +7,11 @@ use serde_json::json;
 use super::errors::{EngineError, StartError};
 use super::observe::{self, apply_choices, exposure_report};
 use super::{Engine, Job, jobs::to_json, records};
-use crate::wizard::cloud::CloudError;
 use crate::store::{
     self, EventLevel, ReportKind, RunId, RunStatus, Step, StepState, results::ProtectedHost,
     runs::NewRun,
 };
+use crate::wizard::cloud::CloudError;
 use crate::wizard::input::{AssessInput, FieldErrors, StepInput};
 use crate::wizard::observed::Inventory;
 use crate::wizard::plan::{Plan, PlanDigest};

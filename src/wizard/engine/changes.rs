@@ -60,9 +60,8 @@ pub async fn apply(
         } => create_nat(ctx, change, run_tag, existing_eips).await,
         Change::AdoptNatGateway { .. } => Ok(done(None)),
         Change::DeleteFailedNatGateway { nat_id } => delete_failed_nat(ctx, nat_id).await,
-        Change::CreateRoute { route_table_id, .. } | Change::ReplaceRoute { route_table_id, .. } => {
-            route(ctx, change, route_table_id).await
-        }
+        Change::CreateRoute { route_table_id, .. }
+        | Change::ReplaceRoute { route_table_id, .. } => route(ctx, change, route_table_id).await,
         Change::DisassociateEip {
             instance_id,
             address_id,
@@ -138,10 +137,7 @@ async fn delete_failed_nat(ctx: &Ctx, nat_id: &NatGatewayId) -> Result<Applied, 
         ctx.cloud.delete_nat(nat_id).await?;
     }
     super::rollback::wait_gone(ctx, nat_id).await?;
-    Ok(Applied {
-        called,
-        undo: None,
-    })
+    Ok(Applied { called, undo: None })
 }
 
 /// The table's default route as it is now decides (`route::decide`, the one function plan,

@@ -7,8 +7,8 @@ use super::errors::EngineError;
 use super::records::{self, RecordError};
 use super::rollback::RollbackReport;
 use super::{Engine, Job, jobs::to_json};
-use crate::wizard::ids::NatGatewayId;
 use crate::store::{self, EventLevel, ReportKind, RunId, RunStatus};
+use crate::wizard::ids::NatGatewayId;
 
 impl Engine {
     /// Undoes everything the run did, newest first. Allowed when the run is waiting, failed or

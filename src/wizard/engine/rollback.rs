@@ -137,7 +137,11 @@ async fn report_from_records(
         finished: true,
         ..Default::default()
     };
-    for u in records::undo_records(&ctx.store, ctx.id()).await?.iter().rev() {
+    for u in records::undo_records(&ctx.store, ctx.id())
+        .await?
+        .iter()
+        .rev()
+    {
         match (u.record.state, &u.entry.undo) {
             (UndoState::Undone, _) => report.undone.push(
                 u.record
@@ -181,8 +185,14 @@ async fn undo_record(ctx: &Ctx, r: &UndoRecord, release_nat_eips: bool) -> Resul
         Disposition::Skip => {
             if r.state != UndoState::Undone && r.state != UndoState::NotNeeded {
                 let nothing = Some("nothing to undo");
-                store::undo::set_state(ctx.store.writer(), r.id, UndoState::NotNeeded, None, nothing)
-                    .await?;
+                store::undo::set_state(
+                    ctx.store.writer(),
+                    r.id,
+                    UndoState::NotNeeded,
+                    None,
+                    nothing,
+                )
+                .await?;
             }
             return Ok(());
         }
@@ -428,11 +438,7 @@ mod tests {
             record(4, UndoState::NotNeeded, rebind("d")),
             record(5, UndoState::Pending, rebind("e")),
             record(6, UndoState::Done, cannot("f")),
-            record(
-                7,
-                UndoState::Done,
-                Undo::NothingToUndo { what: "g".into() },
-            ),
+            record(7, UndoState::Done, Undo::NothingToUndo { what: "g".into() }),
         ];
         assert_eq!(
             shown(&records),
@@ -452,10 +458,7 @@ mod tests {
         let records = [record(1, UndoState::Done, rebind("a")), broken];
         assert_eq!(
             shown(&records),
-            [
-                ("k2".to_owned(), "unreadable"),
-                ("k1".to_owned(), "undo")
-            ]
+            [("k2".to_owned(), "unreadable"), ("k1".to_owned(), "undo")]
         );
     }
 }

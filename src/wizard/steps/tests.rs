@@ -4,10 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::assess::{Egress, PublicIpKind, exposure};
 use super::{provision, route, verify};
+use crate::wizard::ids::NatState;
 use crate::wizard::input::*;
 use crate::wizard::observed::*;
 use crate::wizard::plan::{Change, Undo};
-use crate::wizard::ids::NatState;
 
 fn inst(id: &str, subnet: &str, public_ip: Option<&str>) -> Instance {
     Instance {
@@ -272,7 +272,13 @@ fn provisioning_offers_adoption_and_refuses_eips_that_are_not_free() {
 #[test]
 fn route_step_creates_default_routes_and_previews_every_flipping_instance() {
     let protected: BTreeSet<String> = ["ins-front".to_owned()].into();
-    let p = route::plan(&world(), &"nat-1".into(), "run-1", &protected, &RouteInput::default());
+    let p = route::plan(
+        &world(),
+        &"nat-1".into(),
+        "run-1",
+        &protected,
+        &RouteInput::default(),
+    );
     assert_eq!(p.change_list().len(), 2);
     assert!(
         p.change_list()
@@ -296,7 +302,13 @@ fn route_step_refuses_to_overwrite_existing_default_route_without_consent() {
     w.route_tables[0]
         .routes
         .push(route(7, "CVM", "10.0.0.9", "USER"));
-    let p = route::plan(&w, &"nat-1".into(), "run-1", &BTreeSet::new(), &RouteInput::default());
+    let p = route::plan(
+        &w,
+        &"nat-1".into(),
+        "run-1",
+        &BTreeSet::new(),
+        &RouteInput::default(),
+    );
     assert_eq!(p.conflicts.len(), 1);
     assert!(p.conflicts[0].needs_consent);
     let p = route::plan(

@@ -17,8 +17,8 @@ use crate::tencent::models::{
     tat::{DescribeAutomationAgentStatus, DescribeAutomationAgentStatusRequest},
     vpc,
 };
-use crate::wizard::ids::GatewayType;
 use crate::wizard::cloud::CloudError;
+use crate::wizard::ids::GatewayType;
 use crate::wizard::observed::*;
 
 /// Limit of ids per Describe request (reference §4: ≤100 ids).

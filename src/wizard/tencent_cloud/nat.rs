@@ -3,9 +3,9 @@
 
 use super::TencentCloud;
 use super::inventory::{err, map_table};
+use crate::tencent::PagedAction;
 use crate::tencent::TencentError;
 use crate::tencent::models::{Filter, Tag, vpc};
-use crate::tencent::PagedAction;
 use crate::wizard::cloud::{CloudError, Seen};
 use crate::wizard::ids::{GatewayType, NatGatewayId, NatState};
 use crate::wizard::observed::{NatGateway, RUN_TAG_KEY, Route, RouteTable};

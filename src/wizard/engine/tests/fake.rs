@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::store::ledger::ApiCall;
 use crate::wizard::cloud::*;
-use crate::wizard::observed::*;
 use crate::wizard::ids::{GatewayType, NatGatewayId};
+use crate::wizard::observed::*;
 use crate::wizard::plan::Change;
 use crate::wizard::steps::assess::Egress;
 
