@@ -329,3 +329,50 @@ async fn the_final_report_names_converted_eips_and_rollback_marks_what_cannot_be
     }
     assert!(!rollback_report(&env, run).await.cannot_undo.is_empty());
 }
+
+#[tokio::test]
+async fn a_run_action_and_its_audit_entry_commit_together_or_not_at_all() {
+    let env = start(ScenarioSource::Tutorial).await;
+    let run = start_run(&env.engine).await;
+    let audited = |env: &Env| {
+        let store = env.store.clone();
+        async move {
+            let filter = store::audit::AuditFilter::default();
+            store::audit::list(store.readers(), &filter, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.action, e.target))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(
+        audited(&env)
+            .await
+            .contains(&("run.start".into(), run.to_string()))
+    );
+    // The audit log refuses the entry: the action must not happen either.
+    sqlx::query(
+        "CREATE TEMP TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+         BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END",
+    )
+    .execute(env.store.writer())
+    .await
+    .unwrap();
+    assert!(env.engine.abandon(run, "alice").await.is_err());
+    assert_eq!(
+        env.engine.run(run).await.unwrap().status,
+        RunStatus::Active,
+        "the run was abandoned without an audit entry"
+    );
+    sqlx::query("DROP TRIGGER refuse_audit")
+        .execute(env.store.writer())
+        .await
+        .unwrap();
+    env.engine.abandon(run, "alice").await.unwrap();
+    assert!(
+        audited(&env)
+            .await
+            .contains(&("run.abandon".into(), run.to_string()))
+    );
+}

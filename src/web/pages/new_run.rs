@@ -1,6 +1,7 @@
 //! Starting a rollout: pick a region and one of its VPCs (listed live with DescribeVpcs),
 //! then the engine starts the run and its read-only assessment. A busy VPC names its holder.
 
+use crate::wizard::engine::Actor as RunActor;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -15,13 +16,7 @@ use crate::{
     app::AppState,
     store,
     tencent::models::vpc::{DescribeVpcs, DescribeVpcsRequest},
-    web::{
-        audit::{self, Entry},
-        auth::session::CurrentUser,
-        error::WebError,
-        layout::Layout,
-        tls::ClientAddr,
-    },
+    web::{auth::session::CurrentUser, error::WebError, layout::Layout, tls::ClientAddr},
     wizard::engine::StartError,
 };
 
@@ -128,24 +123,13 @@ pub async fn start(
     let account = state.settings.cloud.account().to_owned();
     let region = form.region.trim().to_owned();
     let vpc = form.vpc_id.trim().to_owned();
-    match state
-        .engine
-        .start_run(&account, &region, &vpc, &user.name)
-        .await
-    {
-        Ok(id) => {
-            let target = id.to_string();
-            let details = serde_json::json!({"account": account, "region": region, "vpc_id": vpc});
-            let entry = Entry {
-                actor: &user.name,
-                ip: Some(peer.ip()),
-                action: "run.start",
-                target: &target,
-                details,
-            };
-            audit::record(&state, entry).await?;
-            Ok(Redirect::to(&format!("/runs/{id}")).into_response())
-        }
+    let actor = RunActor {
+        user: &user.name,
+        ip: Some(peer.ip()),
+    };
+    match state.engine.start_run(&account, &region, &vpc, actor).await {
+        // Audited by the engine, in the transaction that starts the run.
+        Ok(id) => Ok(Redirect::to(&format!("/runs/{id}")).into_response()),
         Err(StartError::Db(e)) => Err(WebError::Internal(e.into())),
         Err(e) => {
             let message = match &e {

@@ -3,6 +3,7 @@
 //! which are plain links, never lose it), audited, and the operator lands back on the same
 //! sorted and filtered view (Post/Redirect/Get).
 
+use crate::wizard::engine::Actor as RunActor;
 use axum::{
     Form,
     extract::{ConnectInfo, Path, State},
@@ -12,12 +13,7 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    web::{
-        audit::{self, Entry},
-        auth::session::CurrentUser,
-        error::WebError,
-        tls::ClientAddr,
-    },
+    web::{auth::session::CurrentUser, error::WebError, tls::ClientAddr},
 };
 
 use super::{exposure::ExposureQuery, run_actions::engine_error, wizard::prepare};
@@ -43,24 +39,16 @@ pub async fn set(
     let (run, _) = prepare(&state, &user, &raw, 1).await?;
     let instance = form.instance_id.trim();
     let protect = form.protect == "1";
+    // Audited by the engine, in the transaction that records the decision.
+    let actor = RunActor {
+        user: &user.name,
+        ip: Some(peer.ip()),
+    };
     state
         .engine
-        .set_protected(run.id, instance, protect, &user.name)
+        .set_protected(run.id, instance, protect, actor)
         .await
         .map_err(engine_error)?;
-    let target = run.id.to_string();
-    let entry = Entry {
-        actor: &user.name,
-        ip: Some(peer.ip()),
-        action: if protect {
-            "run.protect"
-        } else {
-            "run.unprotect"
-        },
-        target: &target,
-        details: serde_json::json!({ "instance_id": instance }),
-    };
-    audit::record(&state, entry).await?;
     // Rebuilt from known values only: the redirect never carries what the form sent.
     let back: ExposureQuery =
         serde_urlencoded::from_str(form.back.trim_start_matches('?')).unwrap_or_default();

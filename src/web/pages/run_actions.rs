@@ -2,6 +2,7 @@
 //! admin may (the route table already refuses viewers); each action is audited and ends in
 //! a redirect back to the run (Post/Redirect/Get). The engine does the work.
 
+use crate::wizard::engine::Actor as RunActor;
 use axum::{
     Form,
     extract::{ConnectInfo, Path, State},
@@ -12,12 +13,7 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     store::users::Role,
-    web::{
-        audit::{self, Entry},
-        auth::session::CurrentUser,
-        error::WebError,
-        tls::ClientAddr,
-    },
+    web::{auth::session::CurrentUser, error::WebError, tls::ClientAddr},
     wizard::engine::EngineError,
 };
 
@@ -99,34 +95,16 @@ async fn drive(
         )));
     }
     let engine = &state.engine;
-    let (name, details) = match action {
-        Action::Retry => {
-            engine.retry(id, &user.name).await.map_err(engine_error)?;
-            ("run.retry", serde_json::json!({}))
-        }
-        Action::Rollback { release } => {
-            engine
-                .rollback(id, &user.name, release)
-                .await
-                .map_err(engine_error)?;
-            (
-                "run.rollback",
-                serde_json::json!({"release_nat_eips": release}),
-            )
-        }
-        Action::Abandon => {
-            engine.abandon(id, &user.name).await.map_err(engine_error)?;
-            ("run.abandon", serde_json::json!({}))
-        }
-    };
-    let target = id.to_string();
-    let entry = Entry {
-        actor: &user.name,
+    // The engine audits each action in the transaction that makes it.
+    let actor = RunActor {
+        user: &user.name,
         ip: Some(peer.ip()),
-        action: name,
-        target: &target,
-        details,
     };
-    audit::record(&state, entry).await?;
+    match action {
+        Action::Retry => engine.retry(id, actor).await,
+        Action::Rollback { release } => engine.rollback(id, actor, release).await,
+        Action::Abandon => engine.abandon(id, actor).await,
+    }
+    .map_err(engine_error)?;
     Ok(Redirect::to(&format!("/runs/{id}")).into_response())
 }

@@ -2,6 +2,7 @@
 //! plan preview (`…/plan`, read-only) and confirm (`…/confirm`, applies in the background and
 //! redirects to the run page, which shows the progress). Forms keep what was typed.
 
+use crate::wizard::engine::Actor as RunActor;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -14,13 +15,7 @@ use axum::{
 use crate::{
     app::AppState,
     store::{self, RunStatus, Step, results::ProtectedHost, runs::Run},
-    web::{
-        audit::{self, Entry},
-        auth::session::CurrentUser,
-        error::WebError,
-        layout::Layout,
-        tls::ClientAddr,
-    },
+    web::{auth::session::CurrentUser, error::WebError, layout::Layout, tls::ClientAddr},
     wizard::{
         engine::EngineError,
         input::{
@@ -356,32 +351,15 @@ pub async fn confirm(
         return Ok((StatusCode::CONFLICT, p).into_response());
     }
     let previewed = PlanDigest(previewed.to_owned());
-    let outcome = (state.engine)
-        .confirm_previewed(run.id, input.clone(), &previewed, &user.name)
-        .await;
-    // Audited either way (a refusal with its reason): who confirmed which shown plan, and
-    // who tried to and was stopped. A database failure is not a decision and is not audited.
-    let audited = match &outcome {
-        Ok(_) => Some(("run.confirm", None)),
-        Err(EngineError::Db(_)) => None,
-        Err(e) => Some(("run.confirm_refused", Some(e.to_string()))),
+    // The engine audits the confirmation (or its refusal, with the reason) itself, in the
+    // transaction that records it.
+    let actor = RunActor {
+        user: &user.name,
+        ip: Some(peer.ip()),
     };
-    if let Some((action, refusal)) = audited {
-        let target = run.id.to_string();
-        let entry = Entry {
-            actor: &user.name,
-            ip: Some(peer.ip()),
-            action,
-            target: &target,
-            details: serde_json::json!({
-                "step": step.number(),
-                "input": &input,
-                "plan_digest": &previewed.0,
-                "refused": refusal,
-            }),
-        };
-        audit::record(&state, entry).await?;
-    }
+    let outcome = (state.engine)
+        .confirm_previewed(run.id, input.clone(), &previewed, actor)
+        .await;
     match outcome {
         Ok(_) => Ok(Redirect::to(&format!("/runs/{}", run.id)).into_response()),
         Err(EngineError::PlanChanged) => {

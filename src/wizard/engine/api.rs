@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::actor::Actor;
 use super::errors::{EngineError, StartError};
 use super::observe::{self, apply_choices, exposure_report};
 use super::{Engine, Job, jobs::to_json, records};
@@ -43,8 +44,10 @@ impl Engine {
         account: &str,
         region: &str,
         vpc_id: &str,
-        user: &str,
+        actor: impl Into<Actor<'_>>,
     ) -> Result<RunId, StartError> {
+        let actor = actor.into();
+        let user = actor.user;
         validate_start(region, vpc_id)?;
         let new = NewRun {
             account,
@@ -89,6 +92,8 @@ impl Engine {
             &json!({}),
         )
         .await?;
+        let details = json!({"account": account, "region": region, "vpc_id": vpc_id});
+        actor.audit(&mut *tx, "run.start", run.id, &details).await?;
         tx.commit().await?;
         let run = self
             .run(run.id)
@@ -134,9 +139,9 @@ impl Engine {
         &self,
         run: RunId,
         input: StepInput,
-        user: &str,
+        actor: impl Into<Actor<'_>>,
     ) -> Result<Plan, EngineError> {
-        self.confirm(run, input, None, user).await
+        self.confirm(run, input, None, actor.into()).await
     }
 
     /// [`Engine::confirm_step`] for a plan the operator was shown: refused with
@@ -147,19 +152,55 @@ impl Engine {
         run: RunId,
         input: StepInput,
         previewed: &PlanDigest,
-        user: &str,
+        actor: impl Into<Actor<'_>>,
     ) -> Result<Plan, EngineError> {
-        self.confirm(run, input, Some(previewed), user).await
+        self.confirm(run, input, Some(previewed), actor.into())
+            .await
     }
 
+    /// Confirms, and audits the outcome: `run.confirm` in the transaction that records the
+    /// confirmation, or `run.confirm_refused` with the reason (who tried what and was stopped).
+    /// A database failure is not a decision and is not audited.
     async fn confirm(
         &self,
         run: RunId,
         input: StepInput,
         previewed: Option<&PlanDigest>,
-        user: &str,
+        actor: Actor<'_>,
     ) -> Result<Plan, EngineError> {
-        let plan = self.plan_step(run, &input).await?;
+        let shown = previewed.map(|d| d.0.clone());
+        let details = |refused: Option<String>| {
+            json!({
+                "step": input.step().number(),
+                "input": &input,
+                "plan_digest": shown,
+                "refused": refused,
+            })
+        };
+        let result = self
+            .confirm_inner(run, &input, previewed, actor, &details(None))
+            .await;
+        if let Err(e) = &result
+            && !matches!(e, EngineError::Db(_))
+        {
+            let refused = details(Some(e.to_string()));
+            actor
+                .audit(self.store().writer(), "run.confirm_refused", run, &refused)
+                .await?;
+        }
+        result
+    }
+
+    async fn confirm_inner(
+        &self,
+        run: RunId,
+        input: &StepInput,
+        previewed: Option<&PlanDigest>,
+        actor: Actor<'_>,
+        audit: &serde_json::Value,
+    ) -> Result<Plan, EngineError> {
+        let user = actor.user;
+        let plan = self.plan_step(run, input).await?;
         if plan.is_blocked() {
             return Err(EngineError::Blocked(plan.conflicts));
         }
@@ -168,8 +209,9 @@ impl Engine {
         }
         let step = input.step();
         let mut tx = self.store().begin_write().await?;
-        store::steps::confirm(&mut *tx, run, step, &to_json(&input), &to_json(&plan), user).await?;
-        if let StepInput::Assess(choices) = &input {
+        store::steps::confirm(&mut *tx, run, step, &to_json(input), &to_json(&plan), user).await?;
+        actor.audit(&mut *tx, "run.confirm", run, audit).await?;
+        if let StepInput::Assess(choices) = input {
             // Step 1 changes nothing in the cloud: record the decisions and move on.
             self.confirm_assessment(tx, run, choices, user).await?;
             return Ok(plan);
@@ -248,7 +290,9 @@ impl Engine {
     /// After a failure: applies the failed step again (re-planned from fresh observations with
     /// the same input; reconcile keeps it from repeating what was done), or resumes a failed
     /// rollback.
-    pub async fn retry(&self, run: RunId, user: &str) -> Result<(), EngineError> {
+    pub async fn retry(&self, run: RunId, actor: impl Into<Actor<'_>>) -> Result<(), EngineError> {
+        let actor = actor.into();
+        let user = actor.user;
         let r = self.run(run).await?;
         if r.status != RunStatus::Failed {
             return Err(EngineError::wrong(
@@ -260,10 +304,11 @@ impl Engine {
         if r.last_error.as_ref().is_some_and(|f| f.phase == "rollback") {
             let release = self.rollback_release_flag(run).await?;
             return self
-                .start_rollback(run, &[RunStatus::Failed], user, release)
+                .start_rollback(run, &[RunStatus::Failed], actor, release, "run.retry")
                 .await;
         }
         let step = r.current_step;
+        let mut confirmed = None;
         let job = match store::steps::get(self.store().readers(), run, step).await? {
             None => Job::Assess,
             Some(_) => {
@@ -274,19 +319,17 @@ impl Engine {
                 if plan.is_blocked() {
                     return Err(EngineError::Blocked(plan.conflicts));
                 }
-                store::steps::confirm(
-                    self.store().writer(),
-                    run,
-                    step,
-                    &to_json(&input),
-                    &to_json(&plan),
-                    user,
-                )
-                .await?;
+                confirmed = Some((input, plan));
                 Job::Apply(step)
             }
         };
-        let tx = self.store().begin_write().await?;
+        let mut tx = self.store().begin_write().await?;
+        if let Some((input, plan)) = &confirmed {
+            let (input, plan) = (to_json(input), to_json(plan));
+            store::steps::confirm(&mut *tx, run, step, &input, &plan, user).await?;
+        }
+        let details = json!({"step": step.number()});
+        actor.audit(&mut *tx, "run.retry", run, &details).await?;
         let msg = format!("{user} retried {}", step.title());
         self.start_applying(tx, run, RunStatus::Failed, step, &msg, job)
             .await
@@ -336,8 +379,10 @@ impl Engine {
         run: RunId,
         instance_id: &str,
         protected: bool,
-        user: &str,
+        actor: impl Into<Actor<'_>>,
     ) -> Result<(), EngineError> {
+        let actor = actor.into();
+        let user = actor.user;
         let r = self.run(run).await?;
         if r.status != RunStatus::Active {
             return Err(EngineError::wrong(
@@ -383,6 +428,13 @@ impl Engine {
             &format!("{user} {verb} {instance_id}"),
         )
         .await?;
+        let action = if protected {
+            "run.protect"
+        } else {
+            "run.unprotect"
+        };
+        let details = json!({ "instance_id": instance_id });
+        actor.audit(&mut *tx, action, run, &details).await?;
         tx.commit().await?;
         Ok(())
     }

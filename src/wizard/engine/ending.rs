@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use super::actor::Actor;
 use super::errors::EngineError;
 use super::records::{self, RecordError};
 use super::rollback::RollbackReport;
@@ -16,25 +17,30 @@ impl Engine {
     pub async fn rollback(
         &self,
         run: RunId,
-        user: &str,
+        actor: impl Into<Actor<'_>>,
         release_nat_eips: bool,
     ) -> Result<(), EngineError> {
         self.start_rollback(
             run,
             &[RunStatus::Active, RunStatus::Failed, RunStatus::Completed],
-            user,
+            actor.into(),
             release_nat_eips,
+            "run.rollback",
         )
         .await
     }
 
+    /// `audit`: the action the audit log names (`run.rollback`, or `run.retry` of a failed
+    /// rollback), written in the transaction that starts the rollback.
     pub(super) async fn start_rollback(
         &self,
         run: RunId,
         from: &[RunStatus],
-        user: &str,
+        actor: Actor<'_>,
         release: bool,
+        audit: &str,
     ) -> Result<(), EngineError> {
+        let user = actor.user;
         let r = self.run(run).await?;
         let mut tx = self.store().begin_write().await?;
         let moved = match store::runs::transition(
@@ -73,6 +79,8 @@ impl Engine {
             &format!("{user} started a rollback"),
         )
         .await?;
+        let details = json!({"release_nat_eips": release});
+        actor.audit(&mut *tx, audit, run, &details).await?;
         tx.commit().await?;
         self.spawn(
             self.run(run).await?,
@@ -110,7 +118,13 @@ impl Engine {
 
     /// Gives up on a waiting or failed run, freeing its VPC. Nothing in the cloud is changed;
     /// what the run did stays as it is (its undo records remain for reference).
-    pub async fn abandon(&self, run: RunId, user: &str) -> Result<(), EngineError> {
+    pub async fn abandon(
+        &self,
+        run: RunId,
+        actor: impl Into<Actor<'_>>,
+    ) -> Result<(), EngineError> {
+        let actor = actor.into();
+        let user = actor.user;
         let r = self.run(run).await?;
         let mut tx = self.store().begin_write().await?;
         let from = [RunStatus::Active, RunStatus::Failed];
@@ -140,6 +154,9 @@ impl Engine {
             &json!({}),
         )
         .await?;
+        actor
+            .audit(&mut *tx, "run.abandon", run, &json!({}))
+            .await?;
         tx.commit().await?;
         let _ = self.sender(run).send(ev);
         Ok(())

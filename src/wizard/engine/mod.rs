@@ -3,6 +3,7 @@
 //! restart. Web handlers call only this (and `store` read functions); they never run SQL or
 //! cloud calls themselves.
 
+mod actor;
 mod batch;
 mod changes;
 mod ctx;
@@ -17,6 +18,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use tokio::{sync::broadcast, task::JoinHandle};
 
+pub use actor::Actor;
 pub use ctx::{CrashHook, CrashPoint};
 pub use errors::{EngineError, StartError};
 pub use jobs::UndoEntry;
