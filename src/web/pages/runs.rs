@@ -261,7 +261,7 @@ pub async fn detail(
             input: row.map(|r| {
                 let words = serde_json::from_value::<StepInput>(r.input.clone())
                     .map(|i| describe_input(&i))
-                    .unwrap_or_default();
+                    .unwrap_or_else(|e| format!("The stored input does not decode ({e})."));
                 (words, r.input.to_string())
             }),
         });

@@ -50,9 +50,11 @@ pub async fn plan_for_visit(
             }
         };
     }
-    let confirmed = store::steps::get(state.store.readers(), run.id, step)
-        .await?
-        .and_then(|row| serde_json::from_value::<Plan>(row.plan).ok());
+    let confirmed = state
+        .engine
+        .confirmed_plan(run.id, step)
+        .await
+        .map_err(engine_error)?;
     Ok(Shown {
         plan: confirmed,
         inventory: None,

@@ -111,6 +111,15 @@ impl Engine {
         }
     }
 
+    /// The plan a step was confirmed with (a stored plan that does not decode is an error).
+    pub async fn confirmed_plan(
+        &self,
+        run: RunId,
+        step: crate::store::Step,
+    ) -> Result<Option<crate::wizard::plan::Plan>, EngineError> {
+        Ok(records::plan(self.store(), run, step).await?)
+    }
+
     /// The NAT gateway the run uses, once step 2 has named one.
     pub async fn nat_gateway(&self, run: RunId) -> Result<Option<NatGatewayId>, EngineError> {
         Ok(records::nat_gateway(self.store(), run).await?)
