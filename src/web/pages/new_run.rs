@@ -14,7 +14,10 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     store,
-    tencent::models::vpc::{DescribeVpcs, DescribeVpcsRequest},
+    tencent::{
+        Region,
+        models::vpc::{DescribeVpcs, DescribeVpcsRequest},
+    },
     web::{
         audit::{self, Entry},
         auth::session::CurrentUser,
@@ -50,7 +53,8 @@ pub struct RegionQuery {
 }
 
 /// Lists the VPCs of a region through the cloud client (read-only; not part of any run).
-async fn list_vpcs(state: &AppState, region: &str) -> Result<Vec<VpcChoice>, String> {
+async fn list_vpcs(state: &AppState, region: &Region) -> Result<Vec<VpcChoice>, String> {
+    let region = region.as_str();
     let request = DescribeVpcsRequest::default();
     let vpcs = state
         .cloud
@@ -81,6 +85,8 @@ async fn list_vpcs(state: &AppState, region: &str) -> Result<Vec<VpcChoice>, Str
     Ok(choices)
 }
 
+/// The page for the region as typed: its VPCs when it is a region name, else the text kept
+/// in the field with what is wrong with it (and no cloud call at all).
 async fn render(
     state: &AppState,
     layout: Layout,
@@ -88,7 +94,11 @@ async fn render(
     selected: String,
     error: Option<String>,
 ) -> NewRunPage {
-    let (vpcs, list_error) = match list_vpcs(state, &region).await {
+    let listed = match Region::parse(&region) {
+        Ok(parsed) => list_vpcs(state, &parsed).await,
+        Err(e) => Err(format!("Region: {e}.")),
+    };
+    let (vpcs, list_error) = match listed {
         Ok(v) => (v, None),
         Err(e) => (Vec::new(), Some(e)),
     };
@@ -126,16 +136,23 @@ pub async fn start(
     Form(form): Form<StartForm>,
 ) -> Result<Response, WebError> {
     let account = state.settings.cloud.account().to_owned();
-    let region = form.region.trim().to_owned();
     let vpc = form.vpc_id.trim().to_owned();
+    let region = match Region::parse(form.region.trim()) {
+        Ok(region) => region,
+        Err(e) => {
+            let message = format!("Region: {e}.");
+            let page = render(&state, layout, form.region, vpc, Some(message)).await;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
     match state
         .engine
-        .start_run(&account, &region, &vpc, &user.name)
+        .start_run(&account, region.as_str(), &vpc, &user.name)
         .await
     {
         Ok(id) => {
             let target = id.to_string();
-            let details = serde_json::json!({"account": account, "region": region, "vpc_id": vpc});
+            let details = serde_json::json!({"account": account, "region": region.as_str(), "vpc_id": vpc});
             let entry = Entry {
                 actor: &user.name,
                 ip: Some(peer.ip()),
@@ -154,7 +171,7 @@ pub async fn start(
                 }
                 other => other.to_string(),
             };
-            let page = render(&state, layout, region, vpc, Some(message)).await;
+            let page = render(&state, layout, region.to_string(), vpc, Some(message)).await;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
