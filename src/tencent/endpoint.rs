@@ -8,7 +8,10 @@
 
 use reqwest::Url;
 
-use super::{Service, region::{Region, RegionError}};
+use super::{
+    Service,
+    region::{Region, RegionError},
+};
 
 const ROOT_DOMAIN: &str = "tencentcloudapi.com";
 
@@ -108,22 +111,30 @@ mod tests {
 
     #[test]
     fn default_host_is_service_dot_root_domain() {
-        let t = Endpoint::Default.target(Service::Vpc, "ap-guangzhou").unwrap();
+        let t = Endpoint::Default
+            .target(Service::Vpc, "ap-guangzhou")
+            .unwrap();
         assert_eq!(t.host, "vpc.tencentcloudapi.com");
         assert_eq!(t.url, "https://vpc.tencentcloudapi.com/");
     }
 
     #[test]
     fn region_pinned_host_includes_the_region_except_for_dnspod() {
-        let t = Endpoint::RegionPinned.target(Service::Cvm, "ap-shanghai").unwrap();
+        let t = Endpoint::RegionPinned
+            .target(Service::Cvm, "ap-shanghai")
+            .unwrap();
         assert_eq!(t.host, "cvm.ap-shanghai.tencentcloudapi.com");
-        let t = Endpoint::RegionPinned.target(Service::Dnspod, "ap-shanghai").unwrap();
+        let t = Endpoint::RegionPinned
+            .target(Service::Dnspod, "ap-shanghai")
+            .unwrap();
         assert_eq!(t.host, "dnspod.tencentcloudapi.com");
     }
 
     #[test]
     fn international_host_uses_the_intl_label() {
-        let t = Endpoint::International.target(Service::Tat, "ap-singapore").unwrap();
+        let t = Endpoint::International
+            .target(Service::Tat, "ap-singapore")
+            .unwrap();
         assert_eq!(t.host, "tat.intl.tencentcloudapi.com");
     }
 
@@ -154,7 +165,10 @@ mod tests {
         ];
         for endpoint in endpoints {
             let e = endpoint.target(Service::Vpc, evil).unwrap_err();
-            assert!(e.to_string().contains("is not a Tencent Cloud region"), "{e}");
+            assert!(
+                e.to_string().contains("is not a Tencent Cloud region"),
+                "{e}"
+            );
         }
     }
 

@@ -14,7 +14,9 @@ pub struct Region(String);
 
 /// Why a text is not a region name; the message says what a region looks like.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{shown}` is not a Tencent Cloud region: {why}; a region looks like ap-guangzhou or na-siliconvalley")]
+#[error(
+    "`{shown}` is not a Tencent Cloud region: {why}; a region looks like ap-guangzhou or na-siliconvalley"
+)]
 pub struct RegionError {
     /// The input, shortened and with control characters escaped (it is shown to the user).
     shown: String,
@@ -26,7 +28,11 @@ const MAX_LEN: usize = 64;
 impl Region {
     pub fn parse(raw: &str) -> Result<Region, RegionError> {
         let fail = |why| RegionError {
-            shown: raw.chars().take(MAX_LEN).flat_map(char::escape_debug).collect(),
+            shown: raw
+                .chars()
+                .take(MAX_LEN)
+                .flat_map(char::escape_debug)
+                .collect(),
             why,
         };
         if raw.is_empty() {
@@ -35,7 +41,10 @@ impl Region {
         if raw.len() > MAX_LEN {
             return Err(fail("it is too long"));
         }
-        if !raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        if !raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
             return Err(fail(
                 "only lower-case letters, digits and dashes are allowed",
             ));
@@ -126,7 +135,10 @@ mod tests {
     #[test]
     fn the_message_names_the_input_and_the_expected_shape() {
         let e = Region::parse("x@127.0.0.1:9000/#").unwrap_err().to_string();
-        assert!(e.contains("`x@127.0.0.1:9000/#` is not a Tencent Cloud region"), "{e}");
+        assert!(
+            e.contains("`x@127.0.0.1:9000/#` is not a Tencent Cloud region"),
+            "{e}"
+        );
         assert!(e.contains("ap-guangzhou"), "{e}");
         let e = Region::parse("a\nb").unwrap_err().to_string();
         assert!(e.contains("a\\nb"), "{e}");

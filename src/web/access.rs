@@ -185,7 +185,11 @@ async fn check_csrf(
         return if tokens_match(token, &expected) {
             Ok(req)
         } else {
-            Err(refuse("csrf: token mismatch", "The form's security token did not match.").into())
+            Err(refuse(
+                "csrf: token mismatch",
+                "The form's security token did not match.",
+            )
+            .into())
         };
     }
     let is_form = req.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
@@ -193,7 +197,11 @@ async fn check_csrf(
             .starts_with(b"application/x-www-form-urlencoded")
     });
     if !is_form {
-        return Err(refuse("csrf: token missing", "The form's security token is missing.").into());
+        return Err(refuse(
+            "csrf: token missing",
+            "The form's security token is missing.",
+        )
+        .into());
     }
     // Buffer the (size-limited) form to read the token, then hand the bytes on unchanged.
     let (parts, body) = req.into_parts();
@@ -207,7 +215,11 @@ async fn check_csrf(
         .map(|(_, v)| v.as_str());
     match token {
         Some(t) if tokens_match(t, &expected) => Ok(Request::from_parts(parts, Body::from(bytes))),
-        _ => Err(refuse("csrf: token mismatch", "The form's security token did not match.").into()),
+        _ => Err(refuse(
+            "csrf: token mismatch",
+            "The form's security token did not match.",
+        )
+        .into()),
     }
 }
 

@@ -112,7 +112,10 @@ mod tests {
         let h = xff(&["198.51.100.1", "203.0.113.9", "10.0.0.2"]);
         assert_eq!(resolve(ip("127.0.0.1"), &h, &trusted), ip("203.0.113.9"));
         // A dual-stack socket's mapped address is the IPv4 one.
-        assert_eq!(resolve(ip("::ffff:127.0.0.1"), &h, &trusted), ip("203.0.113.9"));
+        assert_eq!(
+            resolve(ip("::ffff:127.0.0.1"), &h, &trusted),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]
@@ -120,6 +123,9 @@ mod tests {
         let trusted = nets(&["127.0.0.1/32"]);
         let peer = ip("127.0.0.1");
         assert_eq!(resolve(peer, &HeaderMap::new(), &trusted), peer);
-        assert_eq!(resolve(peer, &xff(&["203.0.113.9, nonsense"]), &trusted), peer);
+        assert_eq!(
+            resolve(peer, &xff(&["203.0.113.9, nonsense"]), &trusted),
+            peer
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! run SQL or call the cloud themselves.
 
 pub mod access;
+pub mod account;
 pub mod accounts;
 pub mod admin;
 pub mod assets;
@@ -37,6 +38,7 @@ pub fn routes() -> Routes {
     Routes::default()
         .merge(pages::routes())
         .merge(auth::routes())
+        .merge(account::routes())
         .merge(admin::routes())
         .merge(assets::routes())
 }

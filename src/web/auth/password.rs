@@ -48,7 +48,11 @@ pub fn check_new(password: &SecretString, context: &[&str]) -> Result<(), String
     why.push_str(
         "; it is among common or leaked passwords, or built from your name, dates or keyboard patterns.",
     );
-    match entropy.feedback().map(|f| f.suggestions()).unwrap_or_default() {
+    match entropy
+        .feedback()
+        .map(|f| f.suggestions())
+        .unwrap_or_default()
+    {
         [] => why.push_str(" Use a few unrelated words or a longer passphrase"),
         hints => {
             for h in hints {
@@ -109,7 +113,13 @@ mod tests {
 
     #[test]
     fn common_and_leaked_passwords_are_refused_with_why_and_how() {
-        for weak in ["password123", "qwertyuiop", "1234567890", "iloveyou12", "natpilot2026"] {
+        for weak in [
+            "password123",
+            "qwertyuiop",
+            "1234567890",
+            "iloveyou12",
+            "natpilot2026",
+        ] {
             let e = check(weak, &[]).unwrap_err();
             assert!(e.contains("too easy to guess"), "{weak}: {e}");
             assert!(e.contains("common or leaked"), "{weak}: {e}");
@@ -130,6 +140,10 @@ mod tests {
     #[test]
     fn the_length_rule_comes_first() {
         assert!(check("Xq9!", &[]).unwrap_err().contains("at least 10"));
-        assert!(check(&"x".repeat(1025), &[]).unwrap_err().contains("at most 1024"));
+        assert!(
+            check(&"x".repeat(1025), &[])
+                .unwrap_err()
+                .contains("at most 1024")
+        );
     }
 }

@@ -207,7 +207,15 @@ pub async fn submit(
     let id = users::insert(&mut *tx, &name, Role::Admin, &hash).await?;
     let ip = peer.ip().to_string();
     let details = serde_json::json!({"role": "admin", "via": "setup link"});
-    audit::record(&mut *tx, name.as_str(), &ip, "user.create", name.as_str(), &details).await?;
+    audit::record(
+        &mut *tx,
+        name.as_str(),
+        &ip,
+        "user.create",
+        name.as_str(),
+        &details,
+    )
+    .await?;
     tx.commit().await?;
     disarm(&state);
     let client = super::client_info(peer.ip(), &headers);

@@ -152,7 +152,8 @@ pub async fn start(
     {
         Ok(id) => {
             let target = id.to_string();
-            let details = serde_json::json!({"account": account, "region": region.as_str(), "vpc_id": vpc});
+            let details =
+                serde_json::json!({"account": account, "region": region.as_str(), "vpc_id": vpc});
             let entry = Entry {
                 actor: &user.name,
                 ip: Some(peer.ip()),

@@ -36,10 +36,10 @@ impl Engine {
             run: r.id,
             step: r.current_step,
         };
-        let cloud = self
-            .inner
-            .connector
-            .connect(&r.account, &r.region, scope, Arc::new(NotRecorded))?;
+        let cloud =
+            self.inner
+                .connector
+                .connect(&r.account, &r.region, scope, Arc::new(NotRecorded))?;
         Ok(cloud.inventory(&r.vpc_id).await?)
     }
 
