@@ -37,7 +37,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 pub struct RouteLabel(pub String);
 
 /// A refused request, before it becomes an error page: why (for the audit log) and by whom.
-pub struct Refused {
+struct Refused {
     reason: &'static str,
     user: Option<String>,
     error: WebError,
