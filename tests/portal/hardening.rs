@@ -196,6 +196,16 @@ async fn viewing_a_runs_topology_or_terraform_adds_nothing_to_its_ledger() {
     let app = TestApp::start().await;
     let mut olga = app.signed_in("olga", Role::Operator).await;
     let id = start(&app, &mut olga).await;
+    // Finish the run: an assessed run rolled back is over.
+    olga.get(&format!("/runs/{id}")).await;
+    let done = olga.post(&format!("/runs/{id}/rollback"), &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    app.settle(&id).await;
+    let run = store::runs::get(app.store().readers(), id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!run.status.holds_vpc(), "the run is over: {:?}", run.status);
     let before = ledger_rows(&app, &id).await;
     assert!(before > 0, "the assessment's calls are in the ledger");
     let mut vera = app.signed_in("vera", Role::Viewer).await;
