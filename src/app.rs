@@ -273,7 +273,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     if let Some(setup) = &app.setup_path {
         // Console only (never the log): whoever opens it first becomes admin.
         println!(
-            "No users yet. Create the first admin with this one-time link:\n  {}",
+            "No users yet. Create the first admin with this one-time link (it works for one hour; restart natpilot for a new one):\n  {}",
             app.url(setup)
         );
     }

@@ -138,6 +138,10 @@ pub struct SecurityConfig {
     pub login_replenish_secs: u64,
     /// Largest request body accepted, in KiB.
     pub body_limit_kib: usize,
+    /// Reverse proxies (IP addresses or CIDR networks) whose `X-Forwarded-For` header is
+    /// believed for the client address (login throttling, audit). Empty: never believed.
+    #[serde(deserialize_with = "deserialize_proxies")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for SecurityConfig {
@@ -151,6 +155,7 @@ impl Default for SecurityConfig {
             login_attempts: 5,
             login_replenish_secs: 60,
             body_limit_kib: 64,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -224,6 +229,24 @@ fn poll_max_secs<'de, D: Deserializer<'de>>(de: D) -> Result<u64, D::Error> {
 fn retire_concurrency<'de, D: Deserializer<'de>>(de: D) -> Result<usize, D::Error> {
     // More than this only queues in the client's rate limiter and the database writer.
     bounded(de, 1..=1_000, "instances at once").map(|n| n as usize)
+}
+
+/// IP addresses (`10.0.0.5`, `::1`) or networks (`10.0.0.0/8`), each checked at load time
+/// (figment adds the key, `security.trusted_proxies`, and where the value came from).
+fn deserialize_proxies<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    Vec::<String>::deserialize(de)?
+        .iter()
+        .map(|raw| {
+            let raw = raw.trim();
+            raw.parse::<ipnet::IpNet>()
+                .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "`{raw}` is not an IP address or CIDR network; use e.g. `10.0.0.5` or `10.0.0.0/8`"
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// Rejects an endpoint that is not an absolute http(s) URL at load time, naming the key.

@@ -23,22 +23,95 @@ impl SessionRow {
     }
 }
 
+/// Where a session was started from, shown to its user in their list of sessions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub ip: String,
+    /// The browser's `User-Agent`, shortened to [`USER_AGENT_MAX`] characters.
+    pub user_agent: String,
+}
+
+/// Longest user agent kept (they are only shown, never parsed).
+pub const USER_AGENT_MAX: usize = 256;
+
+impl ClientInfo {
+    pub fn new(ip: impl Into<String>, user_agent: &str) -> ClientInfo {
+        ClientInfo {
+            ip: ip.into(),
+            user_agent: user_agent
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(USER_AGENT_MAX)
+                .collect(),
+        }
+    }
+}
+
 pub async fn insert(
     db: impl SqliteExecutor<'_>,
     id_hash: &str,
     user_id: Option<i64>,
+    client: &ClientInfo,
 ) -> sqlx::Result<()> {
     let now = now();
     sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, client_ip, user_agent)
+         VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(id_hash)
     .bind(user_id)
     .bind(now)
     .bind(now)
+    .bind(&client.ip)
+    .bind(&client.user_agent)
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// One of a user's live sessions as their account page lists it. `id_hash` is for
+/// comparing with the current session and for ending one; it is never rendered.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct SessionInfo {
+    pub id_hash: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub client_ip: String,
+    pub user_agent: String,
+}
+
+/// A user's sessions that are still within both timeouts, most recently used first.
+pub async fn list_for_user(
+    db: impl SqliteExecutor<'_>,
+    user_id: i64,
+    idle_secs: i64,
+    absolute_secs: i64,
+) -> sqlx::Result<Vec<SessionInfo>> {
+    let now = now();
+    sqlx::query_as(
+        "SELECT id_hash, created_at, last_seen_at, client_ip, user_agent FROM sessions
+         WHERE user_id = ? AND last_seen_at > ? AND created_at > ?
+         ORDER BY last_seen_at DESC, created_at DESC",
+    )
+    .bind(user_id)
+    .bind(now - idle_secs)
+    .bind(now - absolute_secs)
+    .fetch_all(db)
+    .await
+}
+
+/// Ends every session of `user_id` but `keep` (the one changing the password).
+pub async fn delete_for_user_except(
+    db: impl SqliteExecutor<'_>,
+    user_id: i64,
+    keep: &str,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id_hash != ?")
+        .bind(user_id)
+        .bind(keep)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Finds a session that is still within both timeouts. A session of a disabled user is not

@@ -280,7 +280,9 @@ async fn every_committed_write_bumps_the_write_generation_and_reads_do_not() {
     let (_d, store) = temp_store().await;
     let before = store.write_generation();
     // `sessions` is WITHOUT ROWID, which SQLite's update hook would miss.
-    sessions::insert(store.writer(), "h1", None).await.unwrap();
+    sessions::insert(store.writer(), "h1", None, &Default::default())
+        .await
+        .unwrap();
     let after_insert = store.write_generation();
     assert!(after_insert > before, "insert: {before} -> {after_insert}");
     sessions::touch(store.writer(), "h1").await.unwrap();

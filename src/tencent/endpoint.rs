@@ -8,7 +8,10 @@
 
 use reqwest::Url;
 
-use super::Service;
+use super::{
+    Service,
+    region::{Region, RegionError},
+};
 
 const ROOT_DOMAIN: &str = "tencentcloudapi.com";
 
@@ -62,20 +65,29 @@ impl Endpoint {
         Ok(Endpoint::Override(url))
     }
 
-    pub fn target(&self, service: Service, region: &str) -> Target {
+    /// Where a call of `service` in `region` goes. An empty region means "none" (DNSPod);
+    /// any other region must parse as a [`Region`], whatever the endpoint: the region is put
+    /// into the host name (region-pinned) and into a signed header, and a text such as
+    /// `x@127.0.0.1:9000/#` would otherwise send signed requests to another host (issue 10).
+    /// Callers parse regions at the edge already; this is the last line of defence.
+    pub fn target(&self, service: Service, region: &str) -> Result<Target, RegionError> {
+        let region = match region {
+            "" => None,
+            raw => Some(Region::parse(raw)?),
+        };
         let name = service.name();
-        let host = match self {
-            Endpoint::Override(url) => return override_target(url),
-            Endpoint::RegionPinned if service.is_regional() && !region.is_empty() => {
+        let host = match (self, region) {
+            (Endpoint::Override(url), _) => return Ok(override_target(url)),
+            (Endpoint::RegionPinned, Some(region)) if service.is_regional() => {
                 format!("{name}.{region}.{ROOT_DOMAIN}")
             }
-            Endpoint::International => format!("{name}.intl.{ROOT_DOMAIN}"),
-            Endpoint::Default | Endpoint::RegionPinned => format!("{name}.{ROOT_DOMAIN}"),
+            (Endpoint::International, _) => format!("{name}.intl.{ROOT_DOMAIN}"),
+            (Endpoint::Default | Endpoint::RegionPinned, _) => format!("{name}.{ROOT_DOMAIN}"),
         };
-        Target {
+        Ok(Target {
             url: format!("https://{host}/"),
             host,
-        }
+        })
     }
 }
 
@@ -99,22 +111,30 @@ mod tests {
 
     #[test]
     fn default_host_is_service_dot_root_domain() {
-        let t = Endpoint::Default.target(Service::Vpc, "ap-guangzhou");
+        let t = Endpoint::Default
+            .target(Service::Vpc, "ap-guangzhou")
+            .unwrap();
         assert_eq!(t.host, "vpc.tencentcloudapi.com");
         assert_eq!(t.url, "https://vpc.tencentcloudapi.com/");
     }
 
     #[test]
     fn region_pinned_host_includes_the_region_except_for_dnspod() {
-        let t = Endpoint::RegionPinned.target(Service::Cvm, "ap-shanghai");
+        let t = Endpoint::RegionPinned
+            .target(Service::Cvm, "ap-shanghai")
+            .unwrap();
         assert_eq!(t.host, "cvm.ap-shanghai.tencentcloudapi.com");
-        let t = Endpoint::RegionPinned.target(Service::Dnspod, "ap-shanghai");
+        let t = Endpoint::RegionPinned
+            .target(Service::Dnspod, "ap-shanghai")
+            .unwrap();
         assert_eq!(t.host, "dnspod.tencentcloudapi.com");
     }
 
     #[test]
     fn international_host_uses_the_intl_label() {
-        let t = Endpoint::International.target(Service::Tat, "ap-singapore");
+        let t = Endpoint::International
+            .target(Service::Tat, "ap-singapore")
+            .unwrap();
         assert_eq!(t.host, "tat.intl.tencentcloudapi.com");
     }
 
@@ -122,7 +142,7 @@ mod tests {
     fn override_on_loopback_sends_and_signs_host_with_port() {
         let e = Endpoint::override_url("http://127.0.0.1:18765").unwrap();
         for service in Service::ALL {
-            let t = e.target(service, "ap-guangzhou");
+            let t = e.target(service, "ap-guangzhou").unwrap();
             assert_eq!(t.host, "127.0.0.1:18765");
             assert_eq!(t.url, "http://127.0.0.1:18765/");
         }
@@ -131,7 +151,25 @@ mod tests {
     #[test]
     fn override_with_default_port_sends_the_bare_host() {
         let e = Endpoint::override_url("https://vpc.example.com:443/").unwrap();
-        assert_eq!(e.target(Service::Vpc, "").host, "vpc.example.com");
+        assert_eq!(e.target(Service::Vpc, "").unwrap().host, "vpc.example.com");
+    }
+
+    #[test]
+    fn a_region_that_is_not_a_region_name_is_refused_for_every_endpoint() {
+        let evil = "x@127.0.0.1:9000/#";
+        let endpoints = [
+            Endpoint::Default,
+            Endpoint::RegionPinned,
+            Endpoint::International,
+            Endpoint::override_url("http://127.0.0.1:18765").unwrap(),
+        ];
+        for endpoint in endpoints {
+            let e = endpoint.target(Service::Vpc, evil).unwrap_err();
+            assert!(
+                e.to_string().contains("is not a Tencent Cloud region"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod models;
 pub mod observer;
 pub mod paging;
 pub mod ratelimit;
+pub mod region;
 pub mod service;
 pub mod sign;
 #[cfg(test)]
@@ -30,4 +31,5 @@ pub use endpoint::Endpoint;
 pub use error::TencentError;
 pub use observer::{CallObserver, CallOutcome, CallRecord};
 pub use paging::PagedAction;
+pub use region::{Region, RegionError};
 pub use service::Service;

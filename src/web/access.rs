@@ -1,6 +1,8 @@
 //! The one middleware every routed request passes: finds the session, checks CSRF on
 //! state-changing requests (Origin/Sec-Fetch-Site plus the session-bound token), then the
 //! route's access level from the route table. Unknown routes fail closed.
+//! Every refusal that is not simply "sign in first" (a role too low, a CSRF or cross-site
+//! refusal, an unknown route) is written to the audit log with user, path, reason and IP.
 
 use axum::{
     body::{Body, to_bytes},
@@ -10,12 +12,20 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use axum::extract::ConnectInfo;
+use subtle::ConstantTimeEq;
+
 use crate::{app::AppState, store::users::Role};
 
 use super::{
-    auth::session::{self, SessionCtx},
+    audit::{self, Entry},
+    auth::{
+        pre_session,
+        session::{self, SessionCtx},
+    },
     error::WebError,
     routes::Access,
+    tls::ClientAddr,
 };
 
 /// The form field and header that carry the CSRF token.
@@ -26,14 +36,59 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 #[derive(Clone, Debug)]
 pub struct RouteLabel(pub String);
 
+/// A refused request, before it becomes an error page: why (for the audit log) and by whom.
+struct Refused {
+    reason: &'static str,
+    user: Option<String>,
+    error: WebError,
+}
+
+/// What `check` returns on failure: a plain error (sign in first, a bad form) or a refusal
+/// to audit.
+enum Denied {
+    Plain(WebError),
+    Refused(Refused),
+}
+
+impl From<WebError> for Denied {
+    fn from(e: WebError) -> Denied {
+        Denied::Plain(e)
+    }
+}
+
+impl From<Refused> for Denied {
+    fn from(r: Refused) -> Denied {
+        Denied::Refused(r)
+    }
+}
+
 pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<ClientAddr>>()
+        .map(|c| c.0.0.ip());
     let mut response = match check(&state, req, route.as_deref()).await {
         Ok(req) => next.run(req).await,
-        Err(e) => e.into_response(),
+        Err(Denied::Plain(e)) => e.into_response(),
+        Err(Denied::Refused(r)) => {
+            let entry = Entry {
+                actor: r.user.as_deref().unwrap_or(""),
+                ip,
+                action: "request.refused",
+                target: &path,
+                details: serde_json::json!({"method": method.as_str(), "reason": r.reason}),
+            };
+            // The request is refused either way; an audit failure is logged, not shown.
+            if let Err(e) = audit::record(&state, entry).await {
+                tracing::error!(error = %e, "could not audit a refused request");
+            }
+            r.error.into_response()
+        }
     };
     if let Some(route) = route {
         response.extensions_mut().insert(RouteLabel(route));
@@ -41,14 +96,19 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     response
 }
 
-async fn check(state: &AppState, req: Request, route: Option<&str>) -> Result<Request, WebError> {
+async fn check(state: &AppState, req: Request, route: Option<&str>) -> Result<Request, Denied> {
     let Some(access) = route.and_then(|r| state.access.lookup(req.method(), r)) else {
         tracing::error!(route = ?route, "route missing from the access table; refusing");
-        return Err(WebError::Forbidden(
-            "This address is not open to anyone.".into(),
-        ));
+        return Err(Refused {
+            reason: "route not in the access table",
+            user: None,
+            error: WebError::Forbidden("This address is not open to anyone.".into()),
+        }
+        .into());
     };
-    let needs_session = access != Access::Open || session::cookie_value(req.headers()).is_some();
+    let secure = state.settings.secure_cookies;
+    let needs_session =
+        access != Access::Open || session::cookie_value(req.headers(), secure).is_some();
     let ctx = if needs_session {
         session::load(state, req.headers()).await?
     } else {
@@ -68,7 +128,7 @@ async fn check(state: &AppState, req: Request, route: Option<&str>) -> Result<Re
             } else {
                 req.uri().path().to_owned()
             };
-            return Err(WebError::SignInRequired { next });
+            return Err(WebError::SignInRequired { next }.into());
         };
         let needed = match access {
             Access::Open | Access::Viewer => Role::Viewer,
@@ -76,10 +136,15 @@ async fn check(state: &AppState, req: Request, route: Option<&str>) -> Result<Re
             Access::Admin => Role::Admin,
         };
         if user.role < needed {
-            return Err(WebError::Forbidden(format!(
-                "This needs the {needed} role; you are signed in as {} ({}). Ask an admin if you need it.",
-                user.name, user.role
-            )));
+            return Err(Refused {
+                reason: "role",
+                user: Some(user.name.clone()),
+                error: WebError::Forbidden(format!(
+                    "This needs the {needed} role; you are signed in as {} ({}). Ask an admin if you need it.",
+                    user.name, user.role
+                )),
+            }
+            .into());
         }
     }
     if let Some(ctx) = ctx {
@@ -89,28 +154,42 @@ async fn check(state: &AppState, req: Request, route: Option<&str>) -> Result<Re
 }
 
 /// Cross-site request defence in depth: the browser's own origin signals must not say
-/// "cross-site", and the request must carry the session's synchronizer token.
+/// "cross-site", and the request must carry the synchronizer token of its session (or, on
+/// the open forms, of its pre-session cookie; see `auth::pre_session`).
 async fn check_csrf(
     state: &AppState,
     req: Request,
     ctx: Option<&SessionCtx>,
-) -> Result<Request, WebError> {
-    let refuse = |why: &str| {
-        WebError::Forbidden(format!("{why} Reload the page and submit the form again."))
+) -> Result<Request, Denied> {
+    let user = ctx.and_then(|c| c.user.as_ref()).map(|u| u.name.clone());
+    let refuse = |reason: &'static str, why: &str| Refused {
+        reason,
+        user: user.clone(),
+        error: WebError::Forbidden(format!("{why} Reload the page and submit the form again.")),
     };
     if !same_origin(req.headers()) {
         return Err(refuse(
+            "cross-site",
             "This request came from another site, so it was refused.",
-        ));
+        )
+        .into());
     }
-    let Some(ctx) = ctx else {
-        return Err(refuse("Your session has expired."));
+    let expected = match ctx {
+        Some(ctx) => Some(ctx.csrf.clone()),
+        None => pre_session::existing_token(req.headers(), state.settings.secure_cookies),
+    };
+    let Some(expected) = expected else {
+        return Err(refuse("csrf: no session", "Your session has expired.").into());
     };
     if let Some(token) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
-        return if constant_time_eq(token, &ctx.csrf) {
+        return if tokens_match(token, &expected) {
             Ok(req)
         } else {
-            Err(refuse("The form's security token did not match."))
+            Err(refuse(
+                "csrf: token mismatch",
+                "The form's security token did not match.",
+            )
+            .into())
         };
     }
     let is_form = req.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
@@ -118,7 +197,11 @@ async fn check_csrf(
             .starts_with(b"application/x-www-form-urlencoded")
     });
     if !is_form {
-        return Err(refuse("The form's security token is missing."));
+        return Err(refuse(
+            "csrf: token missing",
+            "The form's security token is missing.",
+        )
+        .into());
     }
     // Buffer the (size-limited) form to read the token, then hand the bytes on unchanged.
     let (parts, body) = req.into_parts();
@@ -131,10 +214,12 @@ async fn check_csrf(
         .find(|(k, _)| k == CSRF_FIELD)
         .map(|(_, v)| v.as_str());
     match token {
-        Some(t) if constant_time_eq(t, &ctx.csrf) => {
-            Ok(Request::from_parts(parts, Body::from(bytes)))
-        }
-        _ => Err(refuse("The form's security token did not match.")),
+        Some(t) if tokens_match(t, &expected) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        _ => Err(refuse(
+            "csrf: token mismatch",
+            "The form's security token did not match.",
+        )
+        .into()),
     }
 }
 
@@ -158,10 +243,8 @@ fn same_origin(headers: &HeaderMap) -> bool {
     origin_host.is_some_and(|h| !host.is_empty() && h.eq_ignore_ascii_case(host))
 }
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+/// Constant-time token comparison (the tokens have a fixed length; only a length mismatch
+/// returns early, and that reveals nothing).
+fn tokens_match(a: &str, b: &str) -> bool {
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }

@@ -45,7 +45,7 @@ pub async fn add(
     pw: SecretString,
 ) -> Result<i64, AccountError> {
     let name = UserName::parse(name).map_err(AccountError::Invalid)?;
-    password::check_new(&pw).map_err(AccountError::Invalid)?;
+    password::check_new(&pw, &[name.as_str()]).map_err(AccountError::Invalid)?;
     if users::by_name(store.readers(), name.as_str())
         .await?
         .is_some()
@@ -115,7 +115,7 @@ pub async fn reset_password(
     pw: SecretString,
 ) -> Result<(), AccountError> {
     let user = find(store, name).await?;
-    password::check_new(&pw).map_err(AccountError::Invalid)?;
+    password::check_new(&pw, &[user.name.as_str()]).map_err(AccountError::Invalid)?;
     let hash = password::hash(pw).await?;
     let mut tx = store.begin_write().await?;
     users::set_password_hash(&mut *tx, user.id, &hash).await?;

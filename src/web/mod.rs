@@ -3,16 +3,19 @@
 //! run SQL or call the cloud themselves.
 
 pub mod access;
+pub mod account;
 pub mod accounts;
 pub mod admin;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod client_ip;
 pub mod error;
 pub mod headers;
 pub mod layout;
 pub mod metrics;
 pub mod pages;
+pub mod request_id;
 pub mod routes;
 pub mod settings;
 pub mod tls;
@@ -35,6 +38,7 @@ pub fn routes() -> Routes {
     Routes::default()
         .merge(pages::routes())
         .merge(auth::routes())
+        .merge(account::routes())
         .merge(admin::routes())
         .merge(assets::routes())
 }
@@ -57,12 +61,20 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(
             ServiceBuilder::new()
+                // Before anything reads the request id: a client's id must be safe to log.
+                .layer(middleware::from_fn(request_id::sanitize))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(error::make_span))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(middleware::from_fn_with_state(
                     state.clone(),
                     metrics::track,
+                ))
+                // Before the access check and every handler: they all read the client's
+                // address from `ConnectInfo`.
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    client_ip::layer,
                 ))
                 .layer(middleware::from_fn_with_state(
                     state.clone(),

@@ -66,6 +66,10 @@ pub struct WebSettings {
     pub login_replenish: Duration,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// How long the first-admin setup link works after it is printed.
+    pub setup_link_ttl: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see `web::client_ip`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for WebSettings {
@@ -81,6 +85,8 @@ impl Default for WebSettings {
             login_attempts: 5,
             login_replenish: Duration::from_secs(60),
             body_limit: 64 * 1024,
+            setup_link_ttl: Duration::from_secs(60 * 60),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -102,6 +108,8 @@ impl WebSettings {
             login_attempts: sec.login_attempts.max(1),
             login_replenish: Duration::from_secs(sec.login_replenish_secs.max(1)),
             body_limit: sec.body_limit_kib.max(4) * 1024,
+            setup_link_ttl: Duration::from_secs(60 * 60),
+            trusted_proxies: sec.trusted_proxies.clone(),
         }
     }
 }

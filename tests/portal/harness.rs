@@ -215,11 +215,17 @@ impl Page {
     }
 }
 
-/// A browser: keeps the session cookie and the last page's CSRF token.
+/// A browser: keeps the session cookie (under the name the portal gave it), the other
+/// cookies (the pre-session cookie of the sign-in form) and the last page's CSRF token.
 pub struct Browser {
     base: String,
     client: reqwest::Client,
+    /// The session id, whichever the cookie's name (`natpilot_session`, or
+    /// `__Host-natpilot_session` over HTTPS).
     pub cookie: Option<String>,
+    session_name: String,
+    /// Every other cookie, by name.
+    pub jar: std::collections::BTreeMap<String, String>,
     pub csrf: Option<String>,
 }
 
@@ -233,6 +239,8 @@ impl Browser {
             base,
             client,
             cookie: None,
+            session_name: "natpilot_session".into(),
+            jar: Default::default(),
             csrf: None,
         }
     }
@@ -241,19 +249,38 @@ impl Browser {
         format!("{}{}", self.base, path)
     }
 
+    /// The `Cookie` header this browser sends (empty when it has no cookie).
+    pub fn cookie_header(&self) -> String {
+        let session = self
+            .cookie
+            .iter()
+            .map(|c| format!("{}={c}", self.session_name));
+        let others = self.jar.iter().map(|(k, v)| format!("{k}={v}"));
+        session.chain(others).collect::<Vec<_>>().join("; ")
+    }
+
     pub async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
-        let req = match &self.cookie {
-            Some(c) => req.header(header::COOKIE, format!("natpilot_session={c}")),
-            None => req,
+        let cookies = self.cookie_header();
+        let req = match cookies.is_empty() {
+            false => req.header(header::COOKIE, cookies),
+            true => req,
         };
         let resp = req.send().await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
         for v in headers.get_all(header::SET_COOKIE) {
             let v = v.to_str().unwrap();
-            if let Some(rest) = v.strip_prefix("natpilot_session=") {
-                let value = rest.split(';').next().unwrap();
-                self.cookie = (!value.is_empty()).then(|| value.to_owned());
+            let pair = v.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            let value = (!value.is_empty()).then(|| value.to_owned());
+            if name.ends_with("natpilot_session") {
+                self.session_name = name.to_owned();
+                self.cookie = value;
+            } else {
+                match value {
+                    Some(value) => self.jar.insert(name.to_owned(), value),
+                    None => self.jar.remove(name),
+                };
             }
         }
         let page = Page {

@@ -24,8 +24,8 @@ fn concrete(spec: &RouteSpec) -> String {
         .join("/")
 }
 
-/// Mutating routes a viewer may use: only signing out.
-const VIEWER_MUTATIONS: &[&str] = &["/logout"];
+/// Mutating routes a viewer may use: signing out and their own account.
+const VIEWER_MUTATIONS: &[&str] = &["/logout", "/account/password", "/account/sessions/end"];
 
 #[tokio::test]
 async fn anonymous_requests_to_every_protected_route_are_sent_to_login_or_refused() {
@@ -150,14 +150,20 @@ async fn the_session_id_before_login_is_not_the_one_after() {
     app.user("olga", Role::Operator).await;
     let mut b = app.browser();
     b.get("/login").await;
-    let before = b.cookie.clone().expect("the login page starts a session");
+    // The login page starts no session, only a pre-session cookie for its form token.
+    assert_eq!(b.cookie, None);
+    let before = b
+        .jar
+        .get("natpilot_presession")
+        .cloned()
+        .expect("a pre-session cookie");
     let page = b
         .post("/login", &[("name", "olga"), ("password", PASSWORD)])
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     let after = b.cookie.clone().unwrap();
     assert_ne!(before, after);
-    // The pre-login id is dead: replaying it gets no session.
+    // The pre-session value is no session id: replaying it as one gets nothing.
     let mut replay = app.browser();
     replay.cookie = Some(before);
     assert_eq!(replay.get("/").await.status, StatusCode::SEE_OTHER);

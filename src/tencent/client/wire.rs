@@ -19,7 +19,11 @@ pub(super) async fn send<A: Action>(
     region: &str,
     body: &[u8],
 ) -> Result<Reply<A::Response>, TencentError> {
-    let target = shared.endpoint.target(A::SERVICE, region);
+    // Refused before anything is signed: the region must not pick the host (issue 10).
+    let target = shared
+        .endpoint
+        .target(A::SERVICE, region)
+        .map_err(|e| TencentError::Setup(format!("{}: {e}", A::NAME)))?;
     let timestamp = chrono::Utc::now().timestamp();
     let signature = sign(&SigningInput {
         secret_id: &credentials.secret_id,

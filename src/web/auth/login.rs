@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 use axum::{
     Form,
     extract::{ConnectInfo, Query, State},
-    http::{StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use secrecy::SecretString;
@@ -41,24 +41,51 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only same-site absolute paths may be redirect targets (no `//host`, no `/\host`).
+/// The redirect target after sign-in: `next` if it is a path on this site, else `/`.
+///
+/// Accepted: a path that starts with exactly one `/`, holds no control character (a tab,
+/// CR, LF or NUL is dropped or refused by browsers and header writers in ways that turned
+/// `/\t/evil.host` into `//evil.host`, issue 10 defect 7) and no backslash (read as `/` by
+/// browsers), and that, resolved against this site, stays on it.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
+    const HOME: &str = "/";
+    let Some(n) = next else {
+        return HOME.to_owned();
+    };
+    let shaped = n.starts_with('/')
+        && !n.starts_with("//")
+        && !n.chars().any(|c| c.is_control() || c == '\\');
+    if !shaped {
+        return HOME.to_owned();
+    }
+    // Re-parse as a URL relative to a stand-in origin: it must not name a scheme, host,
+    // port or user of its own.
+    let base = reqwest::Url::parse("http://natpilot.invalid/").expect("a valid base URL");
+    match base.join(n) {
+        Ok(url)
+            if url.scheme() == "http"
+                && url.host_str() == Some("natpilot.invalid")
+                && url.port().is_none()
+                && url.username().is_empty()
+                && url.password().is_none() =>
+        {
+            n.to_owned()
+        }
+        _ => HOME.to_owned(),
     }
 }
 
 pub async fn form(
     State(state): State<AppState>,
     MaybeSession(ctx): MaybeSession,
+    headers: HeaderMap,
     Query(q): Query<NextQuery>,
 ) -> Result<Response, WebError> {
     let next = safe_next(q.next.as_deref());
     if ctx.as_ref().is_some_and(|c| c.user.is_some()) {
         return Ok(Redirect::to(&next).into_response());
     }
-    let (csrf, cookie) = super::ensure_session(&state, ctx.as_ref()).await?;
+    let (csrf, cookie) = super::form_token(&state, ctx.as_ref(), &headers);
     let mut layout = Layout::bare(&state);
     layout.csrf = csrf;
     let mut response = LoginPage {
@@ -85,12 +112,13 @@ pub async fn submit(
     State(state): State<AppState>,
     ConnectInfo(ClientAddr(peer)): ConnectInfo<ClientAddr>,
     MaybeSession(ctx): MaybeSession,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
     let ip = peer.ip();
     let next = safe_next(form.next.as_deref());
     let mut layout = Layout::bare(&state);
-    layout.csrf = ctx.as_ref().map(|c| c.csrf.clone()).unwrap_or_default();
+    layout.csrf = super::form_token(&state, ctx.as_ref(), &headers).0;
     let page = |layout, error: String, status| {
         let page = LoginPage {
             layout,
@@ -117,7 +145,8 @@ pub async fn submit(
     match user.filter(|_| ok) {
         Some(user) => {
             audit_login(&state, &user.name, ip, "login").await?;
-            super::start_user_session(&state, ctx.as_ref(), user.id, &next).await
+            let client = super::client_info(ip, &headers);
+            super::start_user_session(&state, ctx.as_ref(), user.id, &client, &next).await
         }
         None => {
             audit_login(&state, &form.name, ip, "login.failed").await?;
@@ -166,4 +195,35 @@ pub async fn logout(
         super::session::clear_cookie(state.settings.secure_cookies),
     );
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_on_this_site_are_redirect_targets() {
+        let table = [
+            ("/runs/abc?x=1", "/runs/abc?x=1"),
+            ("/", "/"),
+            ("/runs/abc#timeline", "/runs/abc#timeline"),
+            ("/\t/evil.host/x", "/"),
+            ("//evil", "/"),
+            ("/\\evil", "/"),
+            ("\\\\evil", "/"),
+            ("http://x", "/"),
+            ("https://evil.example/", "/"),
+            ("evil", "/"),
+            ("", "/"),
+            ("/a\rLocation: http://evil", "/"),
+            ("/a\nb", "/"),
+            ("/a\0b", "/"),
+            ("/\u{7f}x", "/"),
+            ("/ok\u{85}x", "/"),
+        ];
+        for (input, want) in table {
+            assert_eq!(safe_next(Some(input)), want, "next = {input:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }

@@ -14,7 +14,17 @@ use crate::{
     web::error::WebError,
 };
 
+/// The session cookie's name over plain HTTP.
 pub const COOKIE: &str = "natpilot_session";
+/// Its name when served over HTTPS: with the `__Host-` prefix the browser accepts the cookie
+/// only with `Secure`, `Path=/` and no `Domain`, so no other host (a sibling subdomain, a
+/// plain-HTTP page) can plant or overwrite it (ASVS 5.0 V3.3).
+pub const HOST_COOKIE: &str = "__Host-natpilot_session";
+
+/// The session cookie's name for this portal (`secure`: served over HTTPS).
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { HOST_COOKIE } else { COOKIE }
+}
 
 /// The signed-in user of a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,39 +61,52 @@ pub fn csrf_for(raw: &str) -> String {
     hex::encode(h.finalize())
 }
 
-pub fn cookie_value(headers: &HeaderMap) -> Option<String> {
+/// The session id the request's cookie carries, if it has the shape of one.
+pub fn cookie_value(headers: &HeaderMap, secure: bool) -> Option<String> {
+    find_cookie(headers, cookie_name(secure))
+}
+
+/// The value of cookie `name` if it is 64 hex digits (every id we issue is).
+pub fn find_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// `Set-Cookie` for a session id: HttpOnly and SameSite=Strict always, Secure under TLS.
-pub fn set_cookie(raw: &str, secure: bool) -> HeaderValue {
+/// `Set-Cookie` for cookie `name` (a hex id, or empty with `Max-Age=0` to clear it):
+/// HttpOnly and SameSite=Strict always, Secure under TLS; `Path=/` and no `Domain`, as
+/// the `__Host-` prefix requires.
+pub fn cookie_header(name: &str, value: Option<&str>, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
+    let (value, age) = match value {
+        Some(v) => (v, ""),
+        None => ("", "; Max-Age=0"),
+    };
     HeaderValue::from_str(&format!(
-        "{COOKIE}={raw}; Path=/; HttpOnly; SameSite=Strict{secure}"
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict{age}{secure}"
     ))
-    .expect("hex id is a valid header value")
+    .expect("cookie names and hex ids are valid header values")
+}
+
+/// `Set-Cookie` for a session id.
+pub fn set_cookie(raw: &str, secure: bool) -> HeaderValue {
+    cookie_header(cookie_name(secure), Some(raw), secure)
 }
 
 pub fn clear_cookie(secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"
-    ))
-    .expect("static cookie is a valid header value")
+    cookie_header(cookie_name(secure), None, secure)
 }
 
 /// Looks up the session the request's cookie names; `None` when absent, expired, or its
 /// user is disabled. Refreshes `last_seen_at` at most once a minute, so reads stay reads.
 pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<SessionCtx>, WebError> {
-    let Some(raw) = cookie_value(headers) else {
+    let Some(raw) = cookie_value(headers, state.settings.secure_cookies) else {
         return Ok(None);
     };
     let id_hash = hash_id(&raw);
@@ -131,10 +154,28 @@ async fn live_row(
     Ok(row)
 }
 
-/// Creates a session row and returns the raw id for the cookie.
-pub async fn create(state: &AppState, user_id: Option<i64>) -> Result<String, WebError> {
+/// Whether the session `id_hash` still stands (exists, within both timeouts, its user
+/// enabled), read from the database itself. For long-lived responses (event streams) that
+/// must end with their session.
+pub async fn still_live(state: &AppState, id_hash: &str) -> sqlx::Result<bool> {
+    let s = &state.settings;
+    let (idle, absolute) = (
+        s.session_idle.as_secs() as i64,
+        s.session_absolute.as_secs() as i64,
+    );
+    let row = sessions::find_live(state.store.readers(), id_hash, idle, absolute).await?;
+    Ok(row.is_some())
+}
+
+/// Creates a signed-in session row for `user_id` and returns the raw id for the cookie.
+/// The client's address and user agent are kept so the user can recognise their sessions.
+pub async fn create(
+    state: &AppState,
+    user_id: i64,
+    client: &sessions::ClientInfo,
+) -> Result<String, WebError> {
     let raw = new_raw_id();
-    sessions::insert(state.store.writer(), &hash_id(&raw), user_id).await?;
+    sessions::insert(state.store.writer(), &hash_id(&raw), Some(user_id), client).await?;
     Ok(raw)
 }
 

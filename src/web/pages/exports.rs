@@ -1,7 +1,8 @@
 //! A run's VPC before and now: the topology pictures (`/runs/{id}/topology`: the inventory
 //! recorded at the Assess step next to a fresh one) and the resources the run left behind as
 //! Terraform (`/runs/{id}/terraform`). Fresh inventories come through the engine (read-only;
-//! the calls land in the run's ledger) and are rendered by the pure functions of `export`.
+//! the calls are not the run's and stay out of its ledger) and are rendered by the pure
+//! functions of `export`.
 
 use std::collections::BTreeSet;
 
@@ -46,7 +47,7 @@ pub async fn topology_page(
     let run = load_run(&state, id).await?;
     let now = state
         .engine
-        .current_inventory(id)
+        .view_inventory(id)
         .await
         .map_err(engine_error)?;
     let before = state
@@ -88,7 +89,7 @@ pub async fn terraform_file(
     load_run(&state, id).await?;
     let inventory = state
         .engine
-        .current_inventory(id)
+        .view_inventory(id)
         .await
         .map_err(engine_error)?;
     let body = terraform::render(&terraform::from_inventory(&id.to_string(), &inventory));

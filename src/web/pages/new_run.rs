@@ -15,7 +15,10 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     store,
-    tencent::models::vpc::{DescribeVpcs, DescribeVpcsRequest},
+    tencent::{
+        Region,
+        models::vpc::{DescribeVpcs, DescribeVpcsRequest},
+    },
     web::{auth::session::CurrentUser, error::WebError, layout::Layout, tls::ClientAddr},
     wizard::engine::StartError,
 };
@@ -45,7 +48,8 @@ pub struct RegionQuery {
 }
 
 /// Lists the VPCs of a region through the cloud client (read-only; not part of any run).
-async fn list_vpcs(state: &AppState, region: &str) -> Result<Vec<VpcChoice>, String> {
+async fn list_vpcs(state: &AppState, region: &Region) -> Result<Vec<VpcChoice>, String> {
+    let region = region.as_str();
     let request = DescribeVpcsRequest::default();
     let vpcs = state
         .cloud
@@ -76,6 +80,8 @@ async fn list_vpcs(state: &AppState, region: &str) -> Result<Vec<VpcChoice>, Str
     Ok(choices)
 }
 
+/// The page for the region as typed: its VPCs when it is a region name, else the text kept
+/// in the field with what is wrong with it (and no cloud call at all).
 async fn render(
     state: &AppState,
     layout: Layout,
@@ -83,7 +89,11 @@ async fn render(
     selected: String,
     error: Option<String>,
 ) -> NewRunPage {
-    let (vpcs, list_error) = match list_vpcs(state, &region).await {
+    let listed = match Region::parse(&region) {
+        Ok(parsed) => list_vpcs(state, &parsed).await,
+        Err(e) => Err(format!("Region: {e}.")),
+    };
+    let (vpcs, list_error) = match listed {
         Ok(v) => (v, None),
         Err(e) => (Vec::new(), Some(e)),
     };
@@ -121,13 +131,24 @@ pub async fn start(
     Form(form): Form<StartForm>,
 ) -> Result<Response, WebError> {
     let account = state.settings.cloud.account().to_owned();
-    let region = form.region.trim().to_owned();
     let vpc = form.vpc_id.trim().to_owned();
+    let region = match Region::parse(form.region.trim()) {
+        Ok(region) => region,
+        Err(e) => {
+            let message = format!("Region: {e}.");
+            let page = render(&state, layout, form.region, vpc, Some(message)).await;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
     let actor = RunActor {
         user: &user.name,
         ip: Some(peer.ip()),
     };
-    match state.engine.start_run(&account, &region, &vpc, actor).await {
+    match state
+        .engine
+        .start_run(&account, region.as_str(), &vpc, actor)
+        .await
+    {
         // Audited by the engine, in the transaction that starts the run.
         Ok(id) => Ok(Redirect::to(&format!("/runs/{id}")).into_response()),
         Err(StartError::Db(e)) => Err(WebError::Internal(e.into())),
@@ -138,7 +159,7 @@ pub async fn start(
                 }
                 other => other.to_string(),
             };
-            let page = render(&state, layout, region, vpc, Some(message)).await;
+            let page = render(&state, layout, region.to_string(), vpc, Some(message)).await;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }

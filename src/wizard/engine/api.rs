@@ -25,9 +25,10 @@ fn validate_start(region: &str, vpc_id: &str) -> Result<(), StartError> {
         errs.0
             .insert("vpc_id".into(), "a VPC id looks like vpc-xxxxxxxx".into());
     }
-    if region.trim().is_empty() {
-        errs.0
-            .insert("region".into(), "choose a region, e.g. ap-guangzhou".into());
+    // The region goes into host names and signed headers: only a region name gets in
+    // (issue 10, defect 8; the client refuses others again).
+    if let Err(e) = crate::tencent::Region::parse(region) {
+        errs.0.insert("region".into(), e.to_string());
     }
     if errs.0.is_empty() {
         Ok(())

@@ -1,6 +1,9 @@
 //! The run's cloud outside a background job — for plans and for read-only views of the VPC as
-//! it is now and as the assessment saw it (the topology picture, the Terraform export). Every call lands in the run's
-//! ledger like those of a job, so the history shows that someone looked.
+//! it is now and as the assessment saw it (the topology picture, the Terraform export).
+//! Calls made for a plan land in the run's ledger like those of a job. Calls made only to
+//! show someone the VPC ([`Engine::view_inventory`]) do not: the ledger is exactly the calls
+//! the run made, and a viewer looking at a finished run must not add to it (issue 10). They
+//! are logged at debug level instead.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,7 +15,7 @@ use super::ctx::LedgerWriter;
 use super::errors::EngineError;
 use super::records::RecordError;
 use crate::store::{self, RunId, Step, runs::Run};
-use crate::wizard::cloud::{CallScope, Cloud};
+use crate::wizard::cloud::{CallScope, Cloud, LedgerSink};
 use crate::wizard::observed::Inventory;
 
 impl Engine {
@@ -24,6 +27,21 @@ impl Engine {
             Ok(cloud.inventory(vpc).await?)
         })
         .await
+    }
+
+    /// A fresh inventory of the run's VPC for a read-only view (topology, Terraform export):
+    /// the same calls as [`Engine::current_inventory`], kept out of the run's ledger.
+    pub async fn view_inventory(&self, run: RunId) -> Result<Inventory, EngineError> {
+        let r = self.run(run).await?;
+        let scope = CallScope {
+            run: r.id,
+            step: r.current_step,
+        };
+        let cloud =
+            self.inner
+                .connector
+                .connect(&r.account, &r.region, scope, Arc::new(NotRecorded))?;
+        Ok(cloud.inventory(&r.vpc_id).await?)
     }
 
     /// Runs `f` on a cloud for `r` whose calls land in its ledger under `step`, and returns once
@@ -69,5 +87,14 @@ impl Engine {
                 Ok(Some((inv, at)))
             }
         }
+    }
+}
+
+/// The ledger of a read-only view: calls are logged, not recorded with the run.
+struct NotRecorded;
+
+impl LedgerSink for NotRecorded {
+    fn record(&self, entry: crate::store::ledger::ApiCall) {
+        tracing::debug!(run = %entry.run_id, action = %entry.action, "read-only view call (not in the run's ledger)");
     }
 }
