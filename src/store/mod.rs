@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod events;
 pub mod inventories;
+pub mod lease;
 pub mod ledger;
 pub mod results;
 pub mod runs;

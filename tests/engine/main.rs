@@ -4,5 +4,6 @@
 
 mod crashes;
 mod harness;
+mod lease;
 mod retire;
 mod runs;

@@ -25,8 +25,9 @@ impl Engine {
         .await
     }
 
-    /// Runs `f` on a cloud for `r` whose calls land in its ledger under `step`, and returns once
-    /// every call is recorded (the ledger writer ends when `f` has dropped the cloud).
+    /// Runs `f` on a cloud for `r` whose calls land in its ledger under `step` (written ahead,
+    /// like a job's). Only reads are expected here: a mutating call is refused unless this
+    /// process holds the run's lease.
     pub(super) async fn with_cloud<'a, T, F, Fut>(
         &self,
         r: &Run,
@@ -37,18 +38,16 @@ impl Engine {
         F: FnOnce(Arc<dyn Cloud>) -> Fut,
         Fut: Future<Output = Result<T, EngineError>> + 'a,
     {
-        let (ledger, sink) = LedgerWriter::start(self.store().clone());
         let scope = CallScope { run: r.id, step };
-        let result = match self
-            .inner
-            .connector
-            .connect(&r.account, &r.region, scope, sink)
-        {
+        let ledger = Arc::new(LedgerWriter::new(
+            self.store().clone(),
+            scope,
+            self.inner.holder.clone(),
+        ));
+        match self.inner.connector.connect(&r.account, &r.region, ledger) {
             Ok(cloud) => f(cloud).await,
             Err(e) => Err(e.into()),
-        };
-        ledger.finish().await;
-        result
+        }
     }
 
     /// The VPC as the run's assessment saw it (before any change) and when, if recorded.
