@@ -176,11 +176,14 @@ async fn a_job_whose_lease_is_taken_over_stops_and_sends_nothing_more() {
         ..FaultConfig::default()
     });
     first.confirm_step(run, provision(), "alice").await.unwrap();
-    until("the job's DescribeNatGateways to be sent", || async {
-        ledger(&env, run)
+    // (The confirm's own plan made a DescribeNatGateways too, answered before it returned.)
+    until("the job's DescribeNatGateways to be in flight", || async {
+        let in_flight = ledger(&env, run)
             .await
             .iter()
-            .any(|c| c.action == "DescribeNatGateways" && c.step == Some(Step::Provision))
+            .any(|c| c.action == "DescribeNatGateways" && c.state == CallState::Sent);
+        let lease = store::lease::get(env.store.readers(), run).await.unwrap();
+        in_flight && lease.is_some_and(|l| l.holder == first.holder())
     })
     .await;
     let w = env.store.writer();
