@@ -10,5 +10,6 @@ mod runs;
 mod security;
 mod tls;
 mod topology;
+mod two_processes;
 mod verify_step;
 mod wizard;
