@@ -220,3 +220,121 @@ async fn a_job_whose_lease_is_taken_over_stops_and_sends_nothing_more() {
         Some("natpilot-other")
     );
 }
+
+/// What a killed engine was doing.
+enum Doing {
+    Confirm(StepInput),
+    Rollback,
+}
+
+/// Starts `doing` on `engine` with `action` answering late, kills the engine as soon as one
+/// `action` reached the cloud, and returns a new engine that took the run over (after the dead
+/// one's lease expired) and finished that job.
+async fn killed_while_in_flight(
+    env: &Env,
+    engine: &Engine,
+    run: RunId,
+    doing: Doing,
+    action: &str,
+) -> Engine {
+    env.sim.handle().set_faults(FaultConfig {
+        per_action: [(action.to_owned(), 1.0)].into(),
+        kinds: vec![FaultKind::Slow],
+        slow_delay: Duration::from_secs(30),
+        ..FaultConfig::default()
+    });
+    let before = received(env, action);
+    match doing {
+        Doing::Confirm(input) => engine.confirm_step(run, input, "alice").await.map(|_| ()),
+        Doing::Rollback => engine.rollback(run, "alice", false).await,
+    }
+    .unwrap();
+    until(&format!("{action} to reach the cloud"), || async {
+        received(env, action) > before
+    })
+    .await;
+    engine.halt();
+    env.sim.handle().set_faults(FaultConfig::default());
+    let next = env.restart(None);
+    next.watch_leases();
+    until(
+        &format!("the take-over after a kill during {action}"),
+        || async {
+            !matches!(
+                status(env, run).await.0,
+                RunStatus::Applying | RunStatus::RollingBack
+            )
+        },
+    )
+    .await;
+    next
+}
+
+#[tokio::test]
+async fn a_kill_with_any_kind_of_change_in_flight_leaves_its_ledger_row_and_the_takeover_duplicates_nothing()
+ {
+    let route = || StepInput::Route(RouteInput::default());
+    let verify = || StepInput::Verify(VerifyInput::default());
+    for (at, action) in [
+        (2, "CreateRoutes"),
+        (3, "TransformAddress"),
+        (3, "DisassociateAddress"),
+        (4, "AssociateAddress"),
+        (4, "DeleteNatGateway"),
+    ] {
+        let env = start(ScenarioSource::Tutorial).await;
+        let ips_before = crate::retire::records_per_ip(&env);
+        let mut engine = env.restart(None);
+        let run = start_run(&engine).await;
+        confirm(&engine, run, StepInput::Assess(AssessInput::default())).await;
+        confirm(&engine, run, provision()).await;
+        let steps = [
+            Doing::Confirm(route()),
+            Doing::Confirm(verify()),
+            Doing::Rollback,
+        ];
+        for (i, doing) in steps.into_iter().enumerate() {
+            if i + 2 == at {
+                engine = killed_while_in_flight(&env, &engine, run, doing, action).await;
+                continue;
+            }
+            match doing {
+                Doing::Confirm(input) => {
+                    confirm(&engine, run, input).await;
+                }
+                Doing::Rollback => {
+                    engine.rollback(run, "alice", false).await.unwrap();
+                    engine.wait(run).await.unwrap();
+                }
+            }
+        }
+        let r = engine.run(run).await.unwrap();
+        assert_eq!(
+            r.status,
+            RunStatus::RolledBack,
+            "kill during {action}: {:?}",
+            r.last_error
+        );
+        assert!(
+            env.sim.handle().nat_gateways(VPC).is_empty(),
+            "kill during {action}: the rollback deleted the one gateway"
+        );
+        let per_ip = crate::retire::records_per_ip(&env);
+        assert!(
+            per_ip.values().all(|n| *n == 1),
+            "kill during {action}: {per_ip:?}"
+        );
+        assert!(
+            ips_before.keys().all(|ip| per_ip.contains_key(ip)),
+            "kill during {action}: an IP was lost"
+        );
+        assert_every_received_call_is_ledgered(&env, run).await;
+        let calls = ledger(&env, run).await;
+        assert!(
+            calls
+                .iter()
+                .any(|c| c.action == action && c.state == CallState::Sent),
+            "kill during {action}: its row is left sent"
+        );
+    }
+}
