@@ -1,5 +1,6 @@
 //! The Tencent Cloud API client: signing, endpoints, typed actions, errors, retries, rate
-//! limiting, credentials, the write-ahead call journal and call observation. It knows nothing about wizards or databases.
+//! limiting, credentials, the write-ahead call journal and call observation. It knows nothing
+//! about wizards or databases.
 //!
 //! Entry points: [`Client`] (`call`, `fetch_all`, `with_observer`, `with_journal`), built from
 //! [`ClientSettings`] or, for a local simulator, [`Client::for_endpoint`];
