@@ -231,6 +231,7 @@ async fn engine(sim: &natpilot::sim::RunningSim, o: &Options) -> anyhow::Result<
     let options = EngineOptions {
         poll,
         concurrency: o.concurrency,
+        ..EngineOptions::default()
     };
     let connector = std::sync::Arc::new(TencentConnector::new(client, poll));
     Ok((Engine::new(store.clone(), connector, options), store))

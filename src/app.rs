@@ -130,6 +130,8 @@ pub async fn build(
     if resumed > 0 {
         tracing::info!(resumed, "resumed unfinished runs");
     }
+    // Later, take over the runs of a process on this database that died (lease expired).
+    engine.watch_leases();
     let auth = Arc::new(AuthState::new(&settings));
     let access = web::routes().into_parts().2;
     let state = AppState(Arc::new(AppParts {
@@ -263,6 +265,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         engine: EngineOptions {
             poll: config.engine.poll(),
             concurrency: config.engine.retire_concurrency,
+            lease: config.engine.lease(),
         },
     })
     .await?;

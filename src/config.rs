@@ -176,6 +176,10 @@ pub struct EngineConfig {
     /// Instances whose public IPs are retired (or restored by a rollback) at once in step 4.
     #[serde(deserialize_with = "retire_concurrency")]
     pub retire_concurrency: usize,
+    /// A run's lease: the process driving a run renews it every third of this many seconds;
+    /// when that process dies, another one on the same database takes the run over after it.
+    #[serde(deserialize_with = "lease_secs")]
+    pub lease_secs: u64,
 }
 
 impl Default for EngineConfig {
@@ -184,6 +188,7 @@ impl Default for EngineConfig {
             poll_first_ms: 250,
             poll_max_secs: 5,
             retire_concurrency: 64,
+            lease_secs: 15,
         }
     }
 }
@@ -195,6 +200,13 @@ impl EngineConfig {
             first: std::time::Duration::from_millis(self.poll_first_ms),
             max: std::time::Duration::from_secs(self.poll_max_secs),
         }
+    }
+
+    /// The run lease: `lease_secs`, renewed every third of it.
+    pub fn lease(&self) -> crate::wizard::engine::LeaseOptions {
+        crate::wizard::engine::LeaseOptions::with_ttl(std::time::Duration::from_secs(
+            self.lease_secs,
+        ))
     }
 }
 
@@ -247,6 +259,12 @@ fn deserialize_proxies<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<ipnet::Ip
                 })
         })
         .collect()
+}
+
+fn lease_secs<'de, D: Deserializer<'de>>(de: D) -> Result<u64, D::Error> {
+    // Under 3 s a renewal every second is at the mercy of one slow disk write; over 10 min a
+    // dead process's runs wait too long for a take-over.
+    bounded(de, 3..=600, "seconds")
 }
 
 /// Rejects an endpoint that is not an absolute http(s) URL at load time, naming the key.

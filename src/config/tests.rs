@@ -144,3 +144,22 @@ fn engine_pacing_out_of_range_names_the_key_and_the_allowed_values() {
     assert!(err.contains("NATPILOT_ENGINE__POLL_FIRST_MS"), "{err}");
     assert!(err.contains("10 to 60000 milliseconds"), "{err}");
 }
+
+#[test]
+fn the_run_lease_defaults_to_15_seconds_renewed_every_5_and_is_range_checked() {
+    let config = Config::load_from(None, env(&[]), &Overrides::default()).unwrap();
+    let lease = config.engine.lease();
+    assert_eq!((lease.ttl.as_secs(), lease.renew_every.as_secs()), (15, 5));
+
+    let file = toml_file("[engine]\nlease_secs = 6\n");
+    let config = Config::load_from(Some(file.path()), env(&[]), &Overrides::default()).unwrap();
+    let lease = config.engine.lease();
+    assert_eq!((lease.ttl.as_secs(), lease.renew_every.as_secs()), (6, 2));
+
+    let vars = env(&[("NATPILOT_ENGINE__LEASE_SECS", "1")]);
+    let err = Config::load_from(None, vars, &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("NATPILOT_ENGINE__LEASE_SECS"), "{err}");
+    assert!(err.contains("use 3 to 600 seconds"), "{err}");
+}

@@ -139,6 +139,11 @@ impl SimHandle {
         self.shared.with_world(f)
     }
 
+    /// Every mutating call the simulator executed so far (whatever its answer), oldest first.
+    pub fn received_mutations(&self) -> Vec<super::Received> {
+        self.shared.received.lock().expect("received lock").clone()
+    }
+
     /// Moves the sim clock forward (completes async steps due within `by`).
     pub fn advance(&self, by: Duration) {
         self.shared.clock.advance(by);

@@ -52,6 +52,15 @@ pub struct Shared {
     secret_id: String,
     secret_key: SecretString,
     region: RwLock<String>,
+    /// Every mutating call the world executed, in order (tests compare it with the ledger).
+    received: Mutex<Vec<Received>>,
+}
+
+/// A mutating call the simulator executed: its action and the RequestId it answered with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub action: String,
+    pub request_id: String,
 }
 
 impl Shared {
@@ -74,6 +83,7 @@ impl Shared {
             secret_id: config.secret_id.clone(),
             secret_key: config.secret_key.clone(),
             region,
+            received: Mutex::new(Vec::new()),
         })
     }
 
@@ -93,6 +103,13 @@ impl Shared {
     }
 
     fn call(&self, entry: &Entry, body: &[u8], request_id: &str) -> Result<Vec<u8>, SimError> {
+        if crate::tencent::action::mutates(entry.name) {
+            let mut received = self.received.lock().unwrap_or_else(|p| p.into_inner());
+            received.push(Received {
+                action: entry.name.to_owned(),
+                request_id: request_id.to_owned(),
+            });
+        }
         self.with_world(|world| entry.call(world, body, request_id))
     }
 

@@ -88,14 +88,15 @@ async fn api(
             );
             return json_response(encode_error(&error, &request_id));
         }
-        Some(FaultKind::Slow) => {
-            let delay = shared.faults.lock().expect("faults lock").config.slow_delay;
-            tokio::time::sleep(delay).await;
-        }
         _ => {}
     }
     let answer = shared.call(entry, &body, &request_id);
     let body = answer.unwrap_or_else(|error| encode_error(&error, &request_id));
+    if fault == Some(FaultKind::Slow) {
+        // As documented: the action has run, its answer comes late.
+        let delay = shared.faults.lock().expect("faults lock").config.slow_delay;
+        tokio::time::sleep(delay).await;
+    }
     if fault == Some(FaultKind::Drop) {
         return dropped();
     }

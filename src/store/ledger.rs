@@ -1,5 +1,8 @@
-//! The API-call ledger (`api_calls`): every cloud call of a run, as the client's observer
-//! reported it. Parameters arrive already redacted.
+//! The API-call ledger (`api_calls`): every cloud call attempt of a run, written ahead: a
+//! row `sent` is stored (and awaited) before the request leaves — only while the run's lease
+//! is held, for a mutating call — and completed with the outcome after the answer. A row
+//! left `sent` is a call whose answer nobody recorded (the process died, or the job was
+//! stopped, while it was in flight). Parameters arrive already redacted.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -19,12 +22,122 @@ pub struct ApiCall {
     pub request_id: Option<String>,
     pub duration_ms: i64,
     pub attempt: i64,
-    /// `None` when the call succeeded, else the Tencent error code (or a client pseudo-code
-    /// such as a network error).
+    /// `None` when the call succeeded (or is still `sent`), else the Tencent error code (or a
+    /// client pseudo-code such as a network error).
     pub error_code: Option<String>,
     pub params: serde_json::Value,
+    pub state: CallState,
 }
 
+/// Where a ledger row stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    /// Written before the request left; no answer recorded (yet).
+    Sent,
+    Ok,
+    Error,
+}
+
+impl CallState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Sent => "sent",
+            CallState::Ok => "ok",
+            CallState::Error => "error",
+        }
+    }
+
+    fn parse(s: &str) -> Result<CallState, super::types::BadValue> {
+        match s {
+            "sent" => Ok(CallState::Sent),
+            "ok" => Ok(CallState::Ok),
+            "error" => Ok(CallState::Error),
+            other => Err(super::types::BadValue {
+                what: "call outcome",
+                value: other.to_owned(),
+            }),
+        }
+    }
+}
+
+/// An attempt about to be sent, as its write-ahead row records it.
+#[derive(Debug, Clone)]
+pub struct SentCall<'a> {
+    pub run_id: RunId,
+    pub step: Option<Step>,
+    pub service: &'a str,
+    pub action: &'a str,
+    pub region: &'a str,
+    pub attempt: i64,
+    pub params: &'a serde_json::Value,
+    /// The sending process's lease holder id.
+    pub holder: &'a str,
+}
+
+/// Writes the `sent` row of an attempt and returns its id. With `fenced` (a mutating call),
+/// the row is written only if `call.holder` holds the run's live lease — checked in the same
+/// statement, so no other process can take the lease between the check and the row — and
+/// `None` says the lease is not held: the call must not be sent.
+pub async fn begin(
+    conn: impl SqliteExecutor<'_>,
+    call: &SentCall<'_>,
+    fenced: bool,
+) -> sqlx::Result<Option<i64>> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO api_calls (run_id, step, at, service, action, region, request_id, \
+         duration_ms, attempt, outcome, error_code, params, holder) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, NULL, 0, ?7, 'sent', NULL, ?8, ?9 \
+         WHERE ?10 = 0 OR EXISTS (SELECT 1 FROM run_leases \
+               WHERE run_id = ?1 AND holder = ?9 AND expires_at > ?3) \
+         RETURNING id",
+    )
+    .bind(call.run_id.to_string())
+    .bind(call.step.map(|s| s.number()))
+    .bind(now)
+    .bind(call.service)
+    .bind(call.action)
+    .bind(call.region)
+    .bind(call.attempt)
+    .bind(call.params.to_string())
+    .bind(call.holder)
+    .bind(fenced)
+    .fetch_optional(conn)
+    .await?;
+    Ok(id)
+}
+
+/// How an attempt ended, for [`complete`].
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub request_id: Option<String>,
+    pub duration_ms: i64,
+    /// `None` for success.
+    pub error_code: Option<String>,
+}
+
+/// Completes a `sent` row with its answer (a row already completed is left alone).
+pub async fn complete(conn: impl SqliteExecutor<'_>, id: i64, answer: &Answer) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE api_calls SET outcome = ?, error_code = ?, request_id = ?, duration_ms = ? \
+         WHERE id = ? AND outcome = 'sent'",
+    )
+    .bind(if answer.error_code.is_some() {
+        "error"
+    } else {
+        "ok"
+    })
+    .bind(&answer.error_code)
+    .bind(&answer.request_id)
+    .bind(answer.duration_ms)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores a whole row at once (imports and tests; the engine writes ahead with [`begin`]).
 pub async fn record(conn: impl SqliteExecutor<'_>, call: &ApiCall) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO api_calls (run_id, step, at, service, action, region, request_id, \
@@ -39,7 +152,7 @@ pub async fn record(conn: impl SqliteExecutor<'_>, call: &ApiCall) -> sqlx::Resu
     .bind(&call.request_id)
     .bind(call.duration_ms)
     .bind(call.attempt)
-    .bind(if call.error_code.is_some() { "error" } else { "ok" })
+    .bind(call.state.as_str())
     .bind(&call.error_code)
     .bind(call.params.to_string())
     .execute(conn)
@@ -108,6 +221,7 @@ pub async fn latest(
 fn call_from_row(r: &sqlx::sqlite::SqliteRow, run: RunId) -> sqlx::Result<ApiCall> {
     let params: String = r.try_get("params")?;
     let step: Option<i64> = r.try_get("step")?;
+    let state: String = r.try_get("outcome")?;
     Ok(ApiCall {
         id: r.try_get("id")?,
         run_id: run,
@@ -121,6 +235,7 @@ fn call_from_row(r: &sqlx::sqlite::SqliteRow, run: RunId) -> sqlx::Result<ApiCal
         attempt: r.try_get("attempt")?,
         error_code: r.try_get("error_code")?,
         params: decode(serde_json::from_str(&params))?,
+        state: decode(CallState::parse(&state))?,
     })
 }
 

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod events;
 pub mod inventories;
+pub mod lease;
 pub mod ledger;
 pub mod nat_gateways;
 pub mod results;

@@ -24,8 +24,44 @@ pub trait Action {
     const REPLAY: Replay;
     /// Documented requests per second per account (reference §3.5).
     const RATE_LIMIT_PER_SECOND: u32;
+    /// Whether the action may change the cloud (everything but `Describe*`; `RunCommand`
+    /// runs a command on instances, so it counts). Mutating calls are fenced by the run's lease.
+    const MUTATES: bool = mutates(Self::NAME);
     /// Request body; serializes to exactly the JSON the API expects (PascalCase, optional fields omitted).
     type Request: Serialize + DeserializeOwned + Send + Sync + std::fmt::Debug;
     /// The content of `Response` minus `RequestId` (the client strips and keeps it separately).
     type Response: Serialize + DeserializeOwned + Send + Sync + std::fmt::Debug;
+}
+
+/// Whether an action name is one that may change the cloud: every action but `Describe*`.
+pub const fn mutates(name: &str) -> bool {
+    let (name, prefix) = (name.as_bytes(), b"Describe");
+    if name.len() < prefix.len() {
+        return true;
+    }
+    let mut i = 0;
+    while i < prefix.len() {
+        if name[i] != prefix[i] {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tencent::models::{tat, vpc};
+
+    #[test]
+    fn only_describe_actions_count_as_reads() {
+        let flags = [
+            vpc::DescribeNatGateways::MUTATES,
+            vpc::CreateNatGateway::MUTATES,
+            tat::RunCommand::MUTATES,
+            mutates("Desc"),
+        ];
+        assert_eq!(flags, [false, true, true, true]);
+    }
 }

@@ -2,7 +2,8 @@
 //! provider, the retry policy, the rate limiter and the call observers. Cheap to clone.
 //!
 //! `call` is the one place that decides about retries (see its doc comment); `wire` sends a
-//! single attempt; `envelope` reads the answer.
+//! single attempt; `envelope` reads the answer. A handle may carry a [`CallJournal`] that
+//! records each attempt before it leaves (and may refuse it), and observers told afterwards.
 
 mod retry;
 mod wire;
@@ -17,6 +18,7 @@ pub use retry::RetryPolicy;
 
 use crate::config::TencentConfig;
 
+use super::journal::{Attempt, CallJournal, EntryId};
 use super::observer::{self, CallObserver, CallOutcome, CallRecord};
 use super::ratelimit::RateLimiter;
 use super::{
@@ -89,6 +91,7 @@ pub struct Reply<R> {
 pub struct Client {
     shared: Arc<Shared>,
     observers: Arc<Vec<Arc<dyn CallObserver>>>,
+    journal: Option<Arc<dyn CallJournal>>,
 }
 
 struct Shared {
@@ -107,6 +110,7 @@ impl fmt::Debug for Client {
             .field("endpoint", &self.shared.endpoint)
             .field("credentials", &self.shared.credentials)
             .field("observers", &self.observers.len())
+            .field("journal", &self.journal.is_some())
             .finish()
     }
 }
@@ -134,6 +138,7 @@ impl Client {
                 limiter: RateLimiter::default(),
             }),
             observers: Arc::new(Vec::new()),
+            journal: None,
         })
     }
 
@@ -161,6 +166,17 @@ impl Client {
         Client {
             shared: self.shared.clone(),
             observers: Arc::new(observers),
+            journal: self.journal.clone(),
+        }
+    }
+
+    /// This handle with `journal` recording every attempt before it is sent (replacing any
+    /// journal `self` had). Observers, HTTP client, rate limiter and credentials stay shared.
+    pub fn with_journal(&self, journal: Arc<dyn CallJournal>) -> Client {
+        Client {
+            shared: self.shared.clone(),
+            observers: self.observers.clone(),
+            journal: Some(journal),
         }
     }
 
@@ -204,7 +220,7 @@ impl Client {
             detail: e.to_string(),
         };
         let body = serde_json::to_vec(request).map_err(encode)?;
-        let params = match self.observers.is_empty() {
+        let params = match self.observers.is_empty() && self.journal.is_none() {
             true => Value::Null,
             false => observer::redact(&serde_json::to_value(request).map_err(encode)?),
         };
@@ -217,9 +233,11 @@ impl Client {
                 let (id, rate) = (&credentials.secret_id, A::RATE_LIMIT_PER_SECOND);
                 self.shared.limiter.acquire(id, A::NAME, rate).await;
             }
+            let entry = self.before_send::<A>(region, attempt, &params).await?;
             let sent_at = tokio::time::Instant::now();
             let result = wire::send::<A>(&self.shared, &credentials, region, &body).await;
-            self.report::<A>(region, attempt, sent_at.elapsed(), &result, &params);
+            self.report::<A>(region, attempt, sent_at.elapsed(), &result, &params, entry)
+                .await;
             let error = match result {
                 Ok(reply) => return Ok(reply),
                 Err(error) => error,
@@ -270,15 +288,47 @@ impl Client {
         }
     }
 
-    fn report<A: Action>(
+    /// The journal's record of an attempt about to leave, or its refusal as an error.
+    async fn before_send<A: Action>(
+        &self,
+        region: &str,
+        attempt: u32,
+        params: &Value,
+    ) -> Result<Option<EntryId>, TencentError> {
+        let Some(journal) = &self.journal else {
+            return Ok(None);
+        };
+        let pending = Attempt {
+            service: A::SERVICE,
+            action: A::NAME,
+            region,
+            attempt,
+            mutates: A::MUTATES,
+            parameters: params,
+        };
+        match journal.before_send(&pending).await {
+            Ok(id) => Ok(Some(id)),
+            Err(refusal) => {
+                tracing::warn!(action = A::NAME, code = %refusal.code, reason = %refusal.reason, "call refused before sending");
+                Err(TencentError::Refused {
+                    action: A::NAME,
+                    code: refusal.code,
+                    reason: refusal.reason,
+                })
+            }
+        }
+    }
+
+    async fn report<A: Action>(
         &self,
         region: &str,
         attempt: u32,
         duration: Duration,
         result: &Result<Reply<A::Response>, TencentError>,
         params: &Value,
+        entry: Option<EntryId>,
     ) {
-        if self.observers.is_empty() {
+        if self.observers.is_empty() && entry.is_none() {
             return;
         }
         let (request_id, outcome) = match result {
@@ -302,6 +352,9 @@ impl Client {
         };
         for observer in self.observers.iter() {
             observer.on_call(&record);
+        }
+        if let (Some(journal), Some(id)) = (&self.journal, entry) {
+            journal.after_answer(id, &record).await;
         }
     }
 }

@@ -66,6 +66,14 @@ pub enum TencentError {
     /// The client could not be set up (bad endpoint URL, TLS initialisation).
     #[error("{0}")]
     Setup(String),
+    /// The call's journal refused to let the attempt leave (a run lease not held, a ledger that
+    /// cannot be written): nothing was sent.
+    #[error("{reason}")]
+    Refused {
+        action: &'static str,
+        code: String,
+        reason: String,
+    },
     /// The request could not be encoded (a bug in a request type, not a cloud problem).
     #[error("{action}: could not encode the request: {detail}")]
     Encode {
@@ -124,6 +132,7 @@ impl TencentError {
             TencentError::Credentials(_) => "ClientCredentials".into(),
             TencentError::Setup(_) => "ClientSetup".into(),
             TencentError::Encode { .. } => "ClientEncode".into(),
+            TencentError::Refused { code, .. } => code.clone(),
         }
     }
 

@@ -1,7 +1,8 @@
 //! The Tencent Cloud API client: signing, endpoints, typed actions, errors, retries, rate
-//! limiting, credentials and call observation. It knows nothing about wizards or databases.
+//! limiting, credentials, the write-ahead call journal and call observation. It knows nothing
+//! about wizards or databases.
 //!
-//! Entry points: [`Client`] (`call`, `fetch_all`, `with_observer`), built from
+//! Entry points: [`Client`] (`call`, `fetch_all`, `with_observer`, `with_journal`), built from
 //! [`ClientSettings`] or, for a local simulator, [`Client::for_endpoint`];
 //! [`CredentialChain`] finds credentials; [`TencentError`] is every failure.
 
@@ -12,6 +13,7 @@ pub mod endpoint;
 pub mod envelope;
 pub mod error;
 pub mod hints;
+pub mod journal;
 pub mod models;
 pub mod observer;
 pub mod paging;
@@ -29,6 +31,7 @@ pub use credentials::{
 };
 pub use endpoint::Endpoint;
 pub use error::TencentError;
+pub use journal::{Attempt, CallJournal, EntryId, Refusal};
 pub use observer::{CallObserver, CallOutcome, CallRecord};
 pub use paging::PagedAction;
 pub use region::{Region, RegionError};

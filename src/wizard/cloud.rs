@@ -14,6 +14,7 @@ use super::observed::{Address, Inventory, NatGateway, Route, RouteTable};
 use super::plan::Change;
 use super::steps::assess::Egress;
 use crate::store::{RunId, Step};
+use crate::tencent::Refusal;
 
 pub type CloudFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, CloudError>> + Send + 'a>>;
 
@@ -50,6 +51,17 @@ impl CloudError {
         self
     }
 
+    /// A call the ledger refused to send (see `LedgerSink::sent`).
+    pub fn refused(action: &str, refusal: Refusal) -> CloudError {
+        CloudError {
+            action: action.to_owned(),
+            code: refusal.code,
+            message: refusal.reason,
+            request_id: None,
+            retryable: false,
+        }
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.code.starts_with("ResourceNotFound")
             || self.code.starts_with("InvalidAddressId.NotFound")
@@ -72,9 +84,38 @@ pub struct CallScope {
     pub step: Step,
 }
 
-/// Receives one entry per call attempt; the engine stores them in the run's ledger.
+pub type LedgerFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One call attempt about to leave, as the ledger records it.
+#[derive(Debug, Clone, Copy)]
+pub struct LedgerCall<'a> {
+    pub service: &'a str,
+    pub action: &'a str,
+    pub region: &'a str,
+    pub attempt: u32,
+    /// Changes the cloud: sent only while this process holds the run's lease.
+    pub mutates: bool,
+    /// Redacted request parameters.
+    pub params: &'a serde_json::Value,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone)]
+pub struct LedgerAnswer {
+    pub request_id: Option<String>,
+    pub duration_ms: i64,
+    /// `None` for success, else the error code.
+    pub error_code: Option<String>,
+}
+
+/// The run's write-ahead ledger, as a cloud sees it (the engine stores it in `api_calls`).
 pub trait LedgerSink: Send + Sync {
-    fn record(&self, entry: crate::store::ledger::ApiCall);
+    /// Records the attempt as sent and returns its entry id, before the request leaves; the
+    /// attempt must not be sent when this refuses (a mutating call while this process does not
+    /// hold the run's lease, or a ledger that cannot be written).
+    fn sent<'a>(&'a self, call: LedgerCall<'a>) -> LedgerFuture<'a, Result<i64, Refusal>>;
+    /// Completes the entry with the answer.
+    fn answered(&self, entry: i64, answer: LedgerAnswer) -> LedgerFuture<'_, ()>;
 }
 
 /// Makes a `Cloud` for one (account, region) whose calls land in `ledger`.
@@ -83,7 +124,6 @@ pub trait CloudConnector: Send + Sync {
         &self,
         account: &str,
         region: &str,
-        scope: CallScope,
         ledger: Arc<dyn LedgerSink>,
     ) -> Result<Arc<dyn Cloud>, CloudError>;
 }

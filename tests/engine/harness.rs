@@ -8,7 +8,7 @@ use natpilot::tencent::{
     Client, ClientSettings, CredentialSource, Credentials, CredentialsProvider, Endpoint,
     RetryPolicy,
 };
-use natpilot::wizard::engine::{CrashHook, Engine, EngineOptions};
+use natpilot::wizard::engine::{CrashHook, Engine, EngineOptions, LeaseOptions};
 use natpilot::wizard::input::*;
 use natpilot::wizard::poll::Poll;
 use natpilot::wizard::tencent_cloud::TencentConnector;
@@ -91,6 +91,8 @@ pub async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 pub fn options() -> EngineOptions {
     EngineOptions {
         poll: Poll::fixed(Duration::from_millis(10)),
+        // Short, so a test of a dead engine's lease waits seconds, not the default 15 s.
+        lease: LeaseOptions::with_ttl(Duration::from_secs(3)),
         ..EngineOptions::default()
     }
 }

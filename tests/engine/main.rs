@@ -5,5 +5,6 @@
 mod crashes;
 mod fail_closed;
 mod harness;
+mod lease;
 mod retire;
 mod runs;

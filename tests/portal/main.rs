@@ -18,5 +18,6 @@ mod setup_link;
 mod setup_link_expiry;
 mod tls;
 mod topology;
+mod two_processes;
 mod verify_step;
 mod wizard;

@@ -4,7 +4,7 @@
 use natpilot::store::users::Role;
 use natpilot::store::{
     self, EventLevel, RunId, Step,
-    ledger::{ApiCall, CallFilter},
+    ledger::{ApiCall, CallFilter, CallState},
 };
 use reqwest::StatusCode;
 
@@ -28,6 +28,10 @@ async fn a_long_record(app: &TestApp, id: &str, ok: usize, failed: usize, warnin
         attempt: 1,
         error_code: error.map(str::to_owned),
         params: serde_json::json!({"AddressId": format!("eip-{n}")}),
+        state: match error {
+            None => CallState::Ok,
+            Some(_) => CallState::Error,
+        },
     };
     let db = app.store().writer();
     for n in 0..ok {

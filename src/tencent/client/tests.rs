@@ -433,3 +433,5 @@ async fn for_endpoint_builds_a_working_client_in_one_line() {
     assert!(stub.seen()[0].signature_ok);
     assert!(!format!("{c:?}").contains(KEY));
 }
+
+mod journal;

@@ -1,6 +1,7 @@
 //! Pages every signed-in user reads (dashboard, history, a run's page) and the forms that
 //! start and drive runs, plus the open health check.
 
+pub(crate) mod call_outcome;
 pub mod dashboard;
 pub mod exports;
 pub mod exposure;

@@ -18,6 +18,7 @@ use crate::{
     web::{error::WebError, layout::Layout},
 };
 
+use super::call_outcome::CallOutcomeView as _;
 use super::runs::{load_run, run_id};
 
 /// Rows per page of either record.

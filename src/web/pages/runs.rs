@@ -23,11 +23,12 @@ use crate::{
     },
     web::{auth::session::CurrentUser, error::WebError, layout::Layout},
     wizard::{
-        engine::{self, Disposition, UndoEntry},
+        engine::{self, Disposition, Driver, UndoEntry},
         input::StepInput,
     },
 };
 
+use super::call_outcome::CallOutcomeView as _;
 use super::step_view::{describe_input, describe_undo};
 
 pub const PAGE: u32 = 50;
@@ -175,6 +176,8 @@ pub struct RunPage {
     final_report: Option<String>,
     can_drive: bool,
     last_event_id: i64,
+    /// Another natpilot process holds the run's lease (this one serves the page only).
+    driver: Option<Driver>,
 }
 
 impl RunPage {
@@ -279,7 +282,9 @@ pub async fn detail(
         .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default());
     let can_drive = may_drive(&user, &run);
     let last_event_id = events.last().map_or(0, |e| e.id);
+    let driver = state.engine.driver(id).await?;
     Ok(RunPage {
+        driver,
         last_event_id,
         layout,
         run,

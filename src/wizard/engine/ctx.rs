@@ -1,15 +1,22 @@
-//! What a background job of one run carries: the store, the run, its cloud (with a ledger
-//! that writes every call to `api_calls`), the live-event channel and the crash hook.
+//! What a background job of one run carries: the store, the run, its cloud (with the
+//! write-ahead ledger that records every call in `api_calls` before it is sent, fenced by the
+//! run's lease), the live-event channel and the crash hook.
 
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 
 use crate::store::{
-    self, EventLevel, RunId, Step, Store, events::Event, ledger::ApiCall, runs::Run,
+    self, EventLevel, RunId, Step, Store,
+    events::Event,
+    ledger::{Answer, SentCall},
+    runs::Run,
 };
-use crate::wizard::cloud::{Cloud, CloudError, LedgerSink};
+use crate::tencent::Refusal;
+use crate::wizard::cloud::{
+    CallScope, Cloud, CloudError, LedgerAnswer, LedgerCall, LedgerFuture, LedgerSink,
+};
 
 /// Points between which a test can make the engine "crash" (the job stops dead, leaving the
 /// database as a real crash would). Checked around every mutating cloud call.
@@ -42,7 +49,6 @@ pub enum JobError {
     Crashed(CrashPoint),
 }
 
-/// Writes ledger entries in call order from a sync observer callback.
 impl From<super::records::RecordError> for JobError {
     fn from(e: super::records::RecordError) -> JobError {
         match e {
@@ -52,44 +58,101 @@ impl From<super::records::RecordError> for JobError {
     }
 }
 
+/// The pseudo-code of a call refused because this process does not hold the run's lease.
+pub const LEASE_NOT_HELD: &str = "natpilot.LeaseNotHeld";
+
+/// The run's write-ahead ledger: each attempt's row is inserted (and awaited) before it is
+/// sent and completed after its answer, on the store's writer — one small INSERT and one
+/// UPDATE per attempt, no transaction held across the call. A mutating attempt gets its row
+/// only while this process holds the run's lease (checked in the INSERT itself); otherwise it
+/// is refused, naming who holds the lease.
 pub struct LedgerWriter {
-    tx: mpsc::UnboundedSender<ApiCall>,
-    done: tokio::task::JoinHandle<()>,
-}
-
-struct ChannelSink(mpsc::UnboundedSender<ApiCall>);
-
-impl LedgerSink for ChannelSink {
-    fn record(&self, entry: ApiCall) {
-        // The receiver lives until `finish`; a send after that would only lose a ledger line
-        // of a call made after the job ended, which cannot happen.
-        let _ = self.0.send(entry);
-    }
+    store: Store,
+    scope: CallScope,
+    holder: Arc<str>,
 }
 
 impl LedgerWriter {
-    pub fn start(store: Store) -> (LedgerWriter, Arc<dyn LedgerSink>) {
-        let (tx, mut rx) = mpsc::unbounded_channel::<ApiCall>();
-        let done = tokio::spawn(async move {
-            while let Some(call) = rx.recv().await {
-                if let Err(e) = store::ledger::record(store.writer(), &call).await {
-                    tracing::error!(error = %e, "could not record an API call in the ledger");
-                }
-            }
-        });
-        (
-            LedgerWriter {
-                tx: tx.clone(),
-                done,
-            },
-            Arc::new(ChannelSink(tx)),
-        )
+    pub fn new(store: Store, scope: CallScope, holder: Arc<str>) -> LedgerWriter {
+        LedgerWriter {
+            store,
+            scope,
+            holder,
+        }
     }
 
-    /// Waits until every entry sent so far is stored.
-    pub async fn finish(self) {
-        drop(self.tx);
-        let _ = self.done.await;
+    /// Why a mutating call of the run may not be sent by this process.
+    async fn not_held(&self, action: &str) -> Refusal {
+        let run = self.scope.run;
+        let now = chrono::Utc::now();
+        let reason = match store::lease::get(self.store.readers(), run).await {
+            Ok(Some(l)) if l.holder != *self.holder && l.is_live(now) => format!(
+                "lease for run {run} is held by process {} until {}; not sending {action}",
+                l.holder,
+                l.expires_at.to_rfc3339()
+            ),
+            Ok(Some(l)) => format!(
+                "lease for run {run} (held by process {}) expired at {}; not sending {action}",
+                l.holder,
+                l.expires_at.to_rfc3339()
+            ),
+            Ok(None) => format!(
+                "process {} does not hold the lease for run {run}; not sending {action}",
+                self.holder
+            ),
+            Err(e) => format!(
+                "lease for run {run} is not held by this process (and could not be read: {e}); not sending {action}"
+            ),
+        };
+        Refusal {
+            code: LEASE_NOT_HELD.to_owned(),
+            reason,
+        }
+    }
+}
+
+impl LedgerSink for LedgerWriter {
+    fn sent<'a>(&'a self, call: LedgerCall<'a>) -> LedgerFuture<'a, Result<i64, Refusal>> {
+        Box::pin(async move {
+            let row = SentCall {
+                run_id: self.scope.run,
+                step: Some(self.scope.step),
+                service: call.service,
+                action: call.action,
+                region: call.region,
+                attempt: i64::from(call.attempt),
+                params: call.params,
+                holder: &self.holder,
+            };
+            match store::ledger::begin(self.store.writer(), &row, call.mutates).await {
+                Ok(Some(id)) => Ok(id),
+                Ok(None) => Err(self.not_held(call.action).await),
+                // Fail closed: a call that cannot be recorded is not made.
+                Err(e) => Err(Refusal {
+                    code: "natpilot.LedgerUnavailable".to_owned(),
+                    reason: format!(
+                        "could not write the ledger row of {} before sending it ({e}); not sending it. \
+                         Check that the database is writable and has space, then retry",
+                        call.action
+                    ),
+                }),
+            }
+        })
+    }
+
+    fn answered(&self, entry: i64, answer: LedgerAnswer) -> LedgerFuture<'_, ()> {
+        Box::pin(async move {
+            let answer = Answer {
+                request_id: answer.request_id,
+                duration_ms: answer.duration_ms,
+                error_code: answer.error_code,
+            };
+            if let Err(e) = store::ledger::complete(self.store.writer(), entry, &answer).await {
+                // The row stays `sent` (outcome unknown), as after a crash; the next call's
+                // write-ahead insert meets the same database and stops the job if it is broken.
+                tracing::error!(error = %e, entry, "could not complete an API call's ledger row");
+            }
+        })
     }
 }
 

@@ -1,28 +1,38 @@
 //! Running a job and recording how it ended: success moves the run on, a cloud error marks
 //! the step failed with code, message and RequestId (offering retry / rollback / abandon), a
-//! test crash leaves everything as a real crash would.
+//! test crash leaves everything as a real crash would, and a job whose run lease another
+//! process took records nothing.
 
 use serde_json::json;
 
-use super::ctx::{Ctx, JobError, LedgerWriter};
+use std::sync::Arc;
+
+use super::ctx::{Ctx, JobError, LEASE_NOT_HELD, LedgerWriter};
+use super::lease::JobEnd;
 use super::{Engine, Job, jobs, records, rollback};
 use crate::store::{self, EventLevel, RunStatus, Step, StepState, runs::Failure, runs::Run};
 use crate::wizard::cloud::{CallScope, CloudError};
 use crate::wizard::plan::Plan;
 
 impl Engine {
-    pub(super) async fn execute(&self, run: Run, job: Job) {
+    /// Runs the job (its calls ledgered ahead and fenced by the run's lease, which the caller
+    /// holds) and records how it ended — only while the lease is still held.
+    pub(super) async fn execute(&self, run: Run, job: Job) -> JobEnd {
         let step = match job {
             Job::Assess => Step::Assess,
             Job::Apply(s) => s,
             Job::Rollback { .. } => run.current_step,
         };
-        let (ledger, sink) = LedgerWriter::start(self.store().clone());
         let scope = CallScope { run: run.id, step };
+        let ledger = Arc::new(LedgerWriter::new(
+            self.store().clone(),
+            scope,
+            self.inner.holder.clone(),
+        ));
         let result = match self
             .inner
             .connector
-            .connect(&run.account, &run.region, scope, sink)
+            .connect(&run.account, &run.region, ledger)
         {
             Ok(cloud) => {
                 let ctx = Ctx {
@@ -38,18 +48,41 @@ impl Engine {
             }
             Err(e) => Err(JobError::Cloud(e)),
         };
-        ledger.finish().await;
         let recorded = match result {
             Ok(()) => self.finish_ok(&run, job).await,
             Err(JobError::Crashed(point)) => {
                 tracing::warn!(run = %run.id, ?point, "job stopped by the crash hook");
-                Ok(())
+                return JobEnd::Crashed;
+            }
+            // A refused call: another process took the run over. Its end is theirs to record.
+            Err(JobError::Cloud(e)) if e.code == LEASE_NOT_HELD => {
+                tracing::warn!(run = %run.id, error = %e, "job stopped: the run's lease is not held");
+                return JobEnd::LeaseLost;
             }
             Err(e) => self.finish_failed(&run, job, step, e).await,
         };
-        if let Err(e) = recorded {
-            tracing::error!(run = %run.id, error = %e, "could not record the end of a job; it resumes at start-up");
+        match recorded {
+            Ok(true) => JobEnd::Finished,
+            Ok(false) => JobEnd::LeaseLost,
+            Err(e) => {
+                tracing::error!(run = %run.id, error = %e, "could not record the end of a job; it resumes at start-up");
+                JobEnd::Finished
+            }
         }
+    }
+
+    /// Fencing of a job's last write: whether this process still holds the run's lease, in
+    /// the transaction that records the job's end (a job that lost it records nothing).
+    async fn still_leased(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        run: &Run,
+    ) -> Result<bool, sqlx::Error> {
+        let held = store::lease::held(&mut *tx, run.id, self.holder()).await?;
+        if !held {
+            tracing::warn!(run = %run.id, "the run's lease was lost before the job's end was recorded; leaving it to the new holder");
+        }
+        Ok(held)
     }
 
     async fn run_job(&self, ctx: &Ctx, job: Job) -> Result<(), JobError> {
@@ -71,9 +104,12 @@ impl Engine {
         }
     }
 
-    async fn finish_ok(&self, run: &Run, job: Job) -> Result<(), sqlx::Error> {
+    async fn finish_ok(&self, run: &Run, job: Job) -> Result<bool, sqlx::Error> {
         let events = self.sender(run.id);
         let mut tx = self.store().begin_write().await?;
+        if !self.still_leased(&mut tx, run).await? {
+            return Ok(false);
+        }
         let (msg, step) = record_finish(&mut tx, run, job).await?;
         let ev = store::events::append(
             &mut *tx,
@@ -86,7 +122,7 @@ impl Engine {
         .await?;
         tx.commit().await?;
         let _ = events.send(ev);
-        Ok(())
+        Ok(true)
     }
 
     async fn finish_failed(
@@ -95,7 +131,7 @@ impl Engine {
         job: Job,
         step: Step,
         e: JobError,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<bool, sqlx::Error> {
         let (code, message, request_id) = match &e {
             JobError::Cloud(c) => (c.code.clone(), c.message.clone(), c.request_id.clone()),
             JobError::Record(r) => ("natpilot.CorruptRecord".to_owned(), r.to_string(), None),
@@ -115,6 +151,9 @@ impl Engine {
         };
         let events = self.sender(run.id);
         let mut tx = self.store().begin_write().await?;
+        if !self.still_leased(&mut tx, run).await? {
+            return Ok(false);
+        }
         if phase == "apply" {
             store::steps::set_state(&mut *tx, run.id, step, StepState::Failed, Some(&failure))
                 .await?;
@@ -146,7 +185,7 @@ impl Engine {
         .await?;
         tx.commit().await?;
         let _ = events.send(ev);
-        Ok(())
+        Ok(true)
     }
 }
 

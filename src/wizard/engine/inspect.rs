@@ -15,7 +15,10 @@ use super::ctx::LedgerWriter;
 use super::errors::EngineError;
 use super::records::RecordError;
 use crate::store::{self, RunId, Step, runs::Run};
-use crate::wizard::cloud::{CallScope, Cloud, LedgerSink};
+use crate::tencent::Refusal;
+use crate::wizard::cloud::{
+    CallScope, Cloud, LedgerAnswer, LedgerCall, LedgerFuture, LedgerSink,
+};
 use crate::wizard::observed::Inventory;
 
 impl Engine {
@@ -33,19 +36,13 @@ impl Engine {
     /// the same calls as [`Engine::current_inventory`], kept out of the run's ledger.
     pub async fn view_inventory(&self, run: RunId) -> Result<Inventory, EngineError> {
         let r = self.run(run).await?;
-        let scope = CallScope {
-            run: r.id,
-            step: r.current_step,
-        };
-        let cloud =
-            self.inner
-                .connector
-                .connect(&r.account, &r.region, scope, Arc::new(NotRecorded))?;
+        let cloud = (self.inner.connector).connect(&r.account, &r.region, Arc::new(NotRecorded(r.id)))?;
         Ok(cloud.inventory(&r.vpc_id).await?)
     }
 
-    /// Runs `f` on a cloud for `r` whose calls land in its ledger under `step`, and returns once
-    /// every call is recorded (the ledger writer ends when `f` has dropped the cloud).
+    /// Runs `f` on a cloud for `r` whose calls land in its ledger under `step` (written ahead,
+    /// like a job's). Only reads are expected here: a mutating call is refused unless this
+    /// process holds the run's lease.
     pub(super) async fn with_cloud<'a, T, F, Fut>(
         &self,
         r: &Run,
@@ -56,18 +53,16 @@ impl Engine {
         F: FnOnce(Arc<dyn Cloud>) -> Fut,
         Fut: Future<Output = Result<T, EngineError>> + 'a,
     {
-        let (ledger, sink) = LedgerWriter::start(self.store().clone());
         let scope = CallScope { run: r.id, step };
-        let result = match self
-            .inner
-            .connector
-            .connect(&r.account, &r.region, scope, sink)
-        {
+        let ledger = Arc::new(LedgerWriter::new(
+            self.store().clone(),
+            scope,
+            self.inner.holder.clone(),
+        ));
+        match self.inner.connector.connect(&r.account, &r.region, ledger) {
             Ok(cloud) => f(cloud).await,
             Err(e) => Err(e.into()),
-        };
-        ledger.finish().await;
-        result
+        }
     }
 
     /// The VPC as the run's assessment saw it (before any change) and when, if recorded.
@@ -90,11 +85,26 @@ impl Engine {
     }
 }
 
-/// The ledger of a read-only view: calls are logged, not recorded with the run.
-struct NotRecorded;
+/// The ledger of a read-only view: reads are logged, not recorded with the run; anything that
+/// would change the cloud is refused (a view never changes anything).
+struct NotRecorded(RunId);
 
 impl LedgerSink for NotRecorded {
-    fn record(&self, entry: crate::store::ledger::ApiCall) {
-        tracing::debug!(run = %entry.run_id, action = %entry.action, "read-only view call (not in the run's ledger)");
+    fn sent<'a>(&'a self, call: LedgerCall<'a>) -> LedgerFuture<'a, Result<i64, Refusal>> {
+        let run = self.0;
+        Box::pin(async move {
+            if call.mutates {
+                return Err(Refusal {
+                    code: "natpilot.ReadOnlyView".into(),
+                    reason: format!("a read-only view of run {run} never sends {}", call.action),
+                });
+            }
+            tracing::debug!(%run, action = call.action, "read-only view call (not in the run's ledger)");
+            Ok(0)
+        })
+    }
+
+    fn answered(&self, _entry: i64, _answer: LedgerAnswer) -> LedgerFuture<'_, ()> {
+        Box::pin(async {})
     }
 }

@@ -1,7 +1,8 @@
 //! The run engine: starts runs, plans and confirms steps, and executes apply / rollback as
 //! background tokio tasks that persist every transition, emit live events, and resume after a
 //! restart. Web handlers call only this (and `store` read functions); they never run SQL or
-//! cloud calls themselves.
+//! cloud calls themselves. One engine drives a run at a time, whatever the number of
+//! processes: see `lease`.
 
 mod actor;
 mod batch;
@@ -10,6 +11,7 @@ mod ctx;
 mod errors;
 mod inspect;
 mod jobs;
+mod lease;
 mod observe;
 mod records;
 mod rollback;
@@ -22,6 +24,7 @@ pub use actor::Actor;
 pub use ctx::{CrashHook, CrashPoint};
 pub use errors::{EngineError, StartError};
 pub use jobs::UndoEntry;
+pub use lease::{Driver, LeaseOptions};
 pub use records::RecordError;
 pub use rollback::{Disposition, RollbackReport, preview as rollback_preview};
 
@@ -39,6 +42,8 @@ pub struct EngineOptions {
     /// only needs to be large enough to keep DisassociateAddress (10/s) busy while each
     /// retirement waits for its task, and small enough not to flood the database.
     pub concurrency: usize,
+    /// The run lease's period and heartbeat (config `engine.lease_secs`).
+    pub lease: LeaseOptions,
 }
 
 impl Default for EngineOptions {
@@ -46,6 +51,7 @@ impl Default for EngineOptions {
         EngineOptions {
             poll: Poll::default(),
             concurrency: DEFAULT_CONCURRENCY,
+            lease: LeaseOptions::default(),
         }
     }
 }
@@ -66,6 +72,12 @@ struct Inner {
     crash: Option<CrashHook>,
     channels: std::sync::Mutex<HashMap<RunId, broadcast::Sender<Event>>>,
     tasks: std::sync::Mutex<HashMap<RunId, JoinHandle<()>>>,
+    /// This process's run-lease holder id.
+    holder: Arc<str>,
+    /// One job per run at a time in this process (a job queued behind another waits here).
+    run_locks: std::sync::Mutex<HashMap<RunId, Arc<tokio::sync::Mutex<()>>>>,
+    /// The periodic take-over of runs whose lease expired (`watch_leases`).
+    watcher: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
 /// Which background job a run needs.
@@ -86,6 +98,9 @@ impl Engine {
                 crash: None,
                 channels: Default::default(),
                 tasks: Default::default(),
+                holder: lease::new_holder(),
+                run_locks: Default::default(),
+                watcher: Default::default(),
             }),
         }
     }
@@ -126,27 +141,27 @@ impl Engine {
     }
 
     /// Picks up every run left `applying` or `rolling_back` by a previous process (call once
-    /// at start-up). Returns how many jobs were restarted.
+    /// at start-up), except those whose lease another live process holds: those are logged
+    /// and left to it. Returns how many jobs were restarted.
     pub async fn resume(&self) -> Result<usize, EngineError> {
-        let runs = store::runs::unfinished_work(self.store().readers()).await?;
-        for run in &runs {
-            let job = match run.status {
-                RunStatus::RollingBack => Job::Rollback {
-                    release_nat_eips: self.rollback_release_flag(run.id).await?,
-                },
-                _ if run.current_step == Step::Assess
-                    && store::steps::get(self.store().readers(), run.id, Step::Assess)
-                        .await?
-                        .is_none() =>
-                {
-                    Job::Assess
-                }
-                _ => Job::Apply(run.current_step),
-            };
-            tracing::info!(run = %run.id, ?job, "resuming unfinished work");
-            self.spawn(run.clone(), job);
-        }
-        Ok(runs.len())
+        self.pick_up_unfinished(true).await
+    }
+
+    /// The job an unfinished run needs.
+    async fn job_for(&self, run: &Run) -> Result<Job, EngineError> {
+        Ok(match run.status {
+            RunStatus::RollingBack => Job::Rollback {
+                release_nat_eips: self.rollback_release_flag(run.id).await?,
+            },
+            _ if run.current_step == Step::Assess
+                && store::steps::get(self.store().readers(), run.id, Step::Assess)
+                    .await?
+                    .is_none() =>
+            {
+                Job::Assess
+            }
+            _ => Job::Apply(run.current_step),
+        })
     }
 
     /// Waits for the run's background job, if any, and returns the run as it then stands.
@@ -172,7 +187,7 @@ impl Engine {
     fn spawn(&self, run: Run, job: Job) {
         let engine = self.clone();
         let id = run.id;
-        let handle = tokio::spawn(async move { engine.execute(run, job).await });
+        let handle = tokio::spawn(async move { engine.drive(run, job).await });
         self.inner
             .tasks
             .lock()

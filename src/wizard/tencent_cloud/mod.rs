@@ -1,5 +1,6 @@
 //! `Cloud` over the Tencent client: the same code path for Tencent Cloud and the simulator.
-//! Every call of a run reaches its ledger through a client observer. Creates without an
+//! Every call attempt of a run gets its ledger row before it leaves, through the client's
+//! write-ahead journal (which also refuses a mutating call whose run lease is not held). Creates without an
 //! idempotency token that fail ambiguously (`MaybeApplied`) are reconciled here by looking the
 //! resource up before the error is believed.
 
@@ -10,10 +11,12 @@ mod nat;
 
 use std::sync::Arc;
 
-use crate::store::ledger::ApiCall;
-use crate::tencent::observer::{CallObserver, CallOutcome, CallRecord};
+use crate::tencent::journal::{Attempt, CallJournal, EntryId, JournalFuture, Refusal};
+use crate::tencent::observer::{CallOutcome, CallRecord};
 use crate::tencent::{Action, Client, TencentError};
-use crate::wizard::cloud::{CallScope, Cloud, CloudConnector, CloudError, LedgerSink};
+use crate::wizard::cloud::{
+    Cloud, CloudConnector, CloudError, LedgerAnswer, LedgerCall, LedgerSink,
+};
 use crate::wizard::poll::Poll;
 
 /// Hands out per-run clouds sharing one client (one HTTP pool, one rate limiter).
@@ -35,45 +38,47 @@ impl CloudConnector for TencentConnector {
         &self,
         _account: &str,
         region: &str,
-        scope: CallScope,
         ledger: Arc<dyn LedgerSink>,
     ) -> Result<Arc<dyn Cloud>, CloudError> {
-        let observer = Arc::new(LedgerObserver {
-            scope,
-            sink: ledger,
-        });
         Ok(Arc::new(TencentCloud {
-            client: self.client.with_observer(observer),
+            client: self.client.with_journal(Arc::new(LedgerJournal(ledger))),
             region: region.to_owned(),
             poll: self.poll,
         }))
     }
 }
 
-struct LedgerObserver {
-    scope: CallScope,
-    sink: Arc<dyn LedgerSink>,
-}
+/// The client's write-ahead journal over the run's ledger: the row of each attempt is
+/// written (and for a mutating call, the run's lease checked) before the attempt leaves.
+struct LedgerJournal(Arc<dyn LedgerSink>);
 
-impl CallObserver for LedgerObserver {
-    fn on_call(&self, r: &CallRecord) {
-        self.sink.record(ApiCall {
-            id: 0,
-            run_id: self.scope.run,
-            step: Some(self.scope.step),
-            at: chrono::Utc::now(),
-            service: r.service.name().to_owned(),
-            action: r.action.to_owned(),
-            region: r.region.clone(),
-            request_id: r.request_id.clone(),
-            duration_ms: i64::try_from(r.duration.as_millis()).unwrap_or(i64::MAX),
-            attempt: i64::from(r.attempt),
-            error_code: match &r.outcome {
-                CallOutcome::Ok => None,
-                CallOutcome::Error { code } => Some(code.clone()),
+impl CallJournal for LedgerJournal {
+    fn before_send<'a>(
+        &'a self,
+        a: &'a Attempt<'a>,
+    ) -> JournalFuture<'a, Result<EntryId, Refusal>> {
+        self.0.sent(LedgerCall {
+            service: a.service.name(),
+            action: a.action,
+            region: a.region,
+            attempt: a.attempt,
+            mutates: a.mutates,
+            params: a.parameters,
+        })
+    }
+
+    fn after_answer<'a>(&'a self, entry: EntryId, r: &'a CallRecord) -> JournalFuture<'a, ()> {
+        self.0.answered(
+            entry,
+            LedgerAnswer {
+                request_id: r.request_id.clone(),
+                duration_ms: i64::try_from(r.duration.as_millis()).unwrap_or(i64::MAX),
+                error_code: match &r.outcome {
+                    CallOutcome::Ok => None,
+                    CallOutcome::Error { code } => Some(code.clone()),
+                },
             },
-            params: r.parameters.clone(),
-        });
+        )
     }
 }
 

@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use crate::store::ledger::ApiCall;
 use crate::wizard::cloud::*;
 use crate::wizard::ids::{GatewayType, NatGatewayId};
 use crate::wizard::observed::*;
@@ -161,7 +160,6 @@ pub struct Connector(pub Fake);
 
 struct Scoped {
     fake: Fake,
-    scope: CallScope,
     ledger: Arc<dyn LedgerSink>,
 }
 
@@ -170,44 +168,57 @@ impl CloudConnector for Connector {
         &self,
         _a: &str,
         region: &str,
-        scope: CallScope,
         ledger: Arc<dyn LedgerSink>,
     ) -> Result<Arc<dyn Cloud>, CloudError> {
         let _ = region;
         Ok(Arc::new(Scoped {
             fake: self.0.clone(),
-            scope,
             ledger,
         }))
     }
 }
 
-impl Scoped {
-    fn log(&self, action: &str, err: Option<&CloudError>) {
-        self.ledger.record(ApiCall {
-            id: 0,
-            run_id: self.scope.run,
-            step: Some(self.scope.step),
-            at: chrono::Utc::now(),
-            service: "vpc".into(),
-            action: action.into(),
-            region: "ap-guangzhou".into(),
-            request_id: Some("req-fake".into()),
-            duration_ms: 0,
-            attempt: 1,
-            error_code: err.map(|e| e.code.clone()),
-            params: serde_json::json!({}),
-        });
-    }
+/// The fake's methods that only read (every other one changes the world, so the run's lease
+/// fences it like a mutating Tencent action).
+const READS: &[&str] = &[
+    "inventory",
+    "nat_gateways",
+    "route_table",
+    "addresses",
+    "eips_with_ip",
+];
 
-    fn op<T>(
-        &self,
+impl Scoped {
+    /// One call: its ledger row before, the world's answer, the row completed after.
+    fn op<'a, T: Send + 'a>(
+        &'a self,
         method: &'static str,
-        f: impl FnOnce(&mut World) -> Result<T, CloudError>,
-    ) -> Result<T, CloudError> {
-        let result = self.fake.enter(method).and_then(|mut w| f(&mut w));
-        self.log(method, result.as_ref().err());
-        result
+        f: impl FnOnce(&mut World) -> Result<T, CloudError> + Send + 'a,
+    ) -> CloudFuture<'a, T> {
+        Box::pin(async move {
+            let params = serde_json::json!({});
+            let call = LedgerCall {
+                service: "vpc",
+                action: method,
+                region: "ap-guangzhou",
+                attempt: 1,
+                mutates: !READS.contains(&method),
+                params: &params,
+            };
+            let entry = self
+                .ledger
+                .sent(call)
+                .await
+                .map_err(|r| CloudError::refused(method, r))?;
+            let result = self.fake.enter(method).and_then(|mut w| f(&mut w));
+            let answer = LedgerAnswer {
+                request_id: Some("req-fake".into()),
+                duration_ms: 0,
+                error_code: result.as_ref().err().map(|e| e.code.clone()),
+            };
+            self.ledger.answered(entry, answer).await;
+            result
+        })
     }
 }
 
@@ -221,15 +232,16 @@ fn gone(what: &str) -> CloudError {
     }
 }
 
+/// `op` already gives the future (kept so the methods below read as before).
 macro_rules! ready {
     ($e:expr) => {
-        Box::pin(std::future::ready($e))
+        $e
     };
 }
 
 impl Cloud for Scoped {
     fn inventory<'a>(&'a self, vpc_id: &'a str) -> CloudFuture<'a, Inventory> {
-        ready!(self.op("inventory", |w| {
+        ready!(self.op("inventory", move |w| {
             let mut inv = w.vpcs.get(vpc_id).cloned().ok_or_else(|| gone(vpc_id))?;
             // DescribeInstances shows whatever public IP is bound right now.
             for i in &mut inv.instances {
@@ -247,7 +259,7 @@ impl Cloud for Scoped {
         inv: &'a Inventory,
         ids: &'a [String],
     ) -> CloudFuture<'a, BTreeMap<String, Egress>> {
-        ready!(self.op("egress_test", |w| {
+        ready!(self.op("egress_test", move |w| {
             let live = w.vpcs.get(&inv.vpc_id).cloned().unwrap_or_default();
             Ok(ids
                 .iter()
@@ -273,7 +285,7 @@ impl Cloud for Scoped {
         }))
     }
     fn nat_gateways<'a>(&'a self, vpc_id: &'a str) -> CloudFuture<'a, Seen<Vec<NatGateway>>> {
-        ready!(self.op("nat_gateways", |w| {
+        ready!(self.op("nat_gateways", move |w| {
             let items = w
                 .vpcs
                 .get(vpc_id)
@@ -290,7 +302,7 @@ impl Cloud for Scoped {
         vpc_id: &'a str,
         change: &'a Change,
     ) -> CloudFuture<'a, NatGatewayId> {
-        ready!(self.op("create_nat", |w| {
+        ready!(self.op("create_nat", move |w| {
             let Change::CreateNatGateway { name, run_tag, .. } = change else {
                 unreachable!()
             };
@@ -318,7 +330,7 @@ impl Cloud for Scoped {
         }))
     }
     fn delete_nat<'a>(&'a self, nat_id: &'a NatGatewayId) -> CloudFuture<'a, ()> {
-        ready!(self.op("delete_nat", |w| {
+        ready!(self.op("delete_nat", move |w| {
             let v = w
                 .vpcs
                 .values_mut()
@@ -340,7 +352,7 @@ impl Cloud for Scoped {
         }))
     }
     fn route_table<'a>(&'a self, table_id: &'a str) -> CloudFuture<'a, Option<RouteTable>> {
-        ready!(self.op("route_table", |w| {
+        ready!(self.op("route_table", move |w| {
             Ok(w.vpc_of_table(table_id)
                 .and_then(|v| v.route_table(table_id).cloned()))
         }))
@@ -352,7 +364,7 @@ impl Cloud for Scoped {
         description: &'a str,
     ) -> CloudFuture<'a, ()> {
         let route = crate::wizard::steps::route::nat_route(nat_id, description);
-        ready!(self.op("create_route", |w| add_route(w, table_id, route)))
+        ready!(self.op("create_route", move |w| add_route(w, table_id, route)))
     }
     fn replace_route<'a>(
         &'a self,
@@ -360,7 +372,7 @@ impl Cloud for Scoped {
         route: &'a Route,
         next: &'a Route,
     ) -> CloudFuture<'a, ()> {
-        ready!(self.op("replace_route", |w| {
+        ready!(self.op("replace_route", move |w| {
             let v = w.vpc_of_table(table_id).ok_or_else(|| gone(table_id))?;
             let t = v
                 .route_tables
@@ -381,10 +393,14 @@ impl Cloud for Scoped {
         }))
     }
     fn create_route<'a>(&'a self, table_id: &'a str, route: &'a Route) -> CloudFuture<'a, ()> {
-        ready!(self.op("create_route", |w| add_route(w, table_id, route.clone())))
+        ready!(self.op("create_route", move |w| add_route(
+            w,
+            table_id,
+            route.clone()
+        )))
     }
     fn delete_route<'a>(&'a self, table_id: &'a str, route: &'a Route) -> CloudFuture<'a, ()> {
-        ready!(self.op("delete_route", |w| {
+        ready!(self.op("delete_route", move |w| {
             let v = w.vpc_of_table(table_id).ok_or_else(|| gone(table_id))?;
             let t = v
                 .route_tables
@@ -396,12 +412,12 @@ impl Cloud for Scoped {
         }))
     }
     fn addresses<'a>(&'a self, _ids: &'a [String]) -> CloudFuture<'a, Vec<Address>> {
-        ready!(self.op("addresses", |w| Ok(
+        ready!(self.op("addresses", move |w| Ok(
             w.vpcs.values().flat_map(|v| v.addresses.clone()).collect()
         )))
     }
     fn eips_with_ip<'a>(&'a self, ip: &'a str) -> CloudFuture<'a, Vec<Address>> {
-        ready!(self.op("eips_with_ip", |w| {
+        ready!(self.op("eips_with_ip", move |w| {
             Ok(w.vpcs
                 .values()
                 .flat_map(|v| v.addresses.iter())
@@ -412,7 +428,7 @@ impl Cloud for Scoped {
     }
     fn disassociate_address<'a>(&'a self, id: &'a str) -> CloudFuture<'a, ()> {
         ready!(
-            self.op("disassociate_address", |w| with_address(w, id, |a| (
+            self.op("disassociate_address", move |w| with_address(w, id, |a| (
                 a.instance_id,
                 a.status
             ) =
@@ -420,14 +436,16 @@ impl Cloud for Scoped {
         )
     }
     fn associate_address<'a>(&'a self, id: &'a str, instance: &'a str) -> CloudFuture<'a, ()> {
-        ready!(self.op("associate_address", |w| with_address(w, id, |a| (
-            a.instance_id,
-            a.status
-        ) =
-            (Some(instance.to_owned()), "BIND".into()))))
+        ready!(
+            self.op("associate_address", move |w| with_address(w, id, |a| (
+                a.instance_id,
+                a.status
+            ) =
+                (Some(instance.to_owned()), "BIND".into())))
+        )
     }
     fn release_address<'a>(&'a self, id: &'a str) -> CloudFuture<'a, ()> {
-        ready!(self.op("release_address", |w| {
+        ready!(self.op("release_address", move |w| {
             for v in w.vpcs.values_mut() {
                 v.addresses.retain(|a| a.id != id);
             }
@@ -435,7 +453,7 @@ impl Cloud for Scoped {
         }))
     }
     fn transform_address<'a>(&'a self, instance: &'a str) -> CloudFuture<'a, String> {
-        ready!(self.op("transform_address", |w| {
+        ready!(self.op("transform_address", move |w| {
             let a = w
                 .vpcs
                 .values_mut()
@@ -450,7 +468,7 @@ impl Cloud for Scoped {
         }))
     }
     fn return_normal_address<'a>(&'a self, ip: &'a str) -> CloudFuture<'a, ()> {
-        ready!(self.op("return_normal_address", |w| {
+        ready!(self.op("return_normal_address", move |w| {
             for v in w.vpcs.values_mut() {
                 v.addresses.retain(|a| a.ip != ip);
             }

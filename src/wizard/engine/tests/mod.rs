@@ -3,6 +3,7 @@
 //! against the simulator in `tests/` at the crate root.
 
 mod fake;
+mod fencing;
 mod flows;
 mod recovery;
 

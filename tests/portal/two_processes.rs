@@ -1,0 +1,180 @@
+//! Two natpilot processes on one database file (issue 10, defect 3), each a real app on port
+//! 0, sharing one simulator: while the first drives a run through step 2 (its CreateNatGateway
+//! in flight), the second serves the run's pages but does not drive it, and says who does;
+//! when the first dies without releasing anything, the second takes the run over once the
+//! lease expires and finishes the step with exactly one NAT gateway. The call the dead
+//! process had in flight reads "outcome unknown — reconciled by …" on the ledger page.
+
+use std::path::Path;
+use std::time::Duration;
+
+use natpilot::app::{self, AppConfig, RunningApp};
+use natpilot::sim::{FaultConfig, FaultKind, RunningSim, SimConfig};
+use natpilot::store::{
+    self, RunId, RunStatus, Step, Store,
+    users::{self, Role, UserName},
+};
+use natpilot::tencent::Client;
+use natpilot::web::{auth::password, settings::WebSettings};
+use natpilot::wizard::engine::{EngineOptions, LeaseOptions};
+use natpilot::wizard::input::*;
+use natpilot::wizard::poll::Poll;
+use secrecy::SecretString;
+
+use crate::harness::{Browser, PASSWORD};
+
+const VPC: &str = "vpc-tut0rial";
+/// Generous for a loaded 2-core machine; every wait ends as soon as its state is seen.
+const BUDGET: Duration = Duration::from_secs(60);
+
+/// One natpilot process: the real app on `db`, talking to `sim`, with a short lease.
+async fn process(db: &Path, sim: &RunningSim) -> RunningApp {
+    let store = Store::open(db).await.unwrap();
+    let h = sim.handle();
+    let client = Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap();
+    app::spawn(AppConfig {
+        client,
+        listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        metrics_listener: None,
+        store,
+        settings: WebSettings::default(),
+        tls: None,
+        engine: EngineOptions {
+            poll: Poll::fixed(Duration::from_millis(10)),
+            lease: LeaseOptions::with_ttl(Duration::from_secs(3)),
+            ..EngineOptions::default()
+        },
+    })
+    .await
+    .unwrap()
+}
+
+async fn until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = tokio::time::Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < BUDGET, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn creates_received(sim: &RunningSim) -> usize {
+    sim.handle()
+        .received_mutations()
+        .iter()
+        .filter(|r| r.action == "CreateNatGateway")
+        .count()
+}
+
+async fn signed_in(app: &RunningApp) -> Browser {
+    let hash = password::hash(SecretString::from(PASSWORD)).await.unwrap();
+    let name = UserName::parse("olga").unwrap();
+    // Both processes share the users table; the second call finds her there already.
+    let _ = users::insert(app.state.store.writer(), &name, Role::Operator, &hash).await;
+    let mut b = Browser::new(app.url(""));
+    let page = b.login("olga", PASSWORD).await;
+    assert_eq!(page.status, reqwest::StatusCode::SEE_OTHER, "{}", page.body);
+    b
+}
+
+/// Starts a run on `app` and confirms step 2, whose CreateNatGateway reaches the cloud but
+/// answers only after `slow`.
+async fn step_two_in_flight(app: &RunningApp, sim: &RunningSim, slow: Duration) -> RunId {
+    let engine = &app.state.engine;
+    let region = sim.handle().region();
+    let run = engine.start_run("sim", &region, VPC, "olga").await.unwrap();
+    engine.wait(run).await.unwrap();
+    let assess = StepInput::Assess(AssessInput::default());
+    engine.confirm_step(run, assess, "olga").await.unwrap();
+    sim.handle().set_faults(FaultConfig {
+        per_action: [("CreateNatGateway".to_owned(), 1.0)].into(),
+        kinds: vec![FaultKind::Slow],
+        slow_delay: slow,
+        ..FaultConfig::default()
+    });
+    let provision = StepInput::Provision(ProvisionInput::Create(NewNat {
+        name: "natpilot-egress".into(),
+        bandwidth_mbps: 100,
+        max_connections: 1_000_000,
+        eips: EipChoice::New(1),
+        zone: None,
+    }));
+    engine.confirm_step(run, provision, "olga").await.unwrap();
+    until("CreateNatGateway to reach the cloud", || async {
+        creates_received(sim) == 1
+    })
+    .await;
+    run
+}
+
+#[tokio::test]
+async fn a_second_process_does_not_drive_a_run_the_first_holds_and_takes_it_over_when_the_first_dies()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("natpilot.db");
+    let sim = natpilot::sim::spawn(SimConfig {
+        async_delay: Duration::from_millis(20),
+        rate_limit: false,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let first = process(&db, &sim).await;
+    let run = step_two_in_flight(&first, &sim, Duration::from_secs(30)).await;
+    let first_holder = first.state.engine.holder().to_owned();
+
+    // The second process starts while the first waits on CreateNatGateway.
+    let second = process(&db, &sim).await;
+    let mut b = signed_in(&second).await;
+    let page = b.get(&format!("/runs/{run}")).await;
+    let driver = page.text("#run-driver");
+    assert!(
+        driver.starts_with("Driven by another natpilot process (holder")
+            && driver.contains(&first_holder)
+            && driver.contains("lease until"),
+        "{driver}"
+    );
+    let status = |app: &RunningApp| {
+        let store = app.state.store.clone();
+        async move {
+            let r = store::runs::get(store.readers(), run)
+                .await
+                .unwrap()
+                .unwrap();
+            (r.status, r.current_step)
+        }
+    };
+    assert_eq!(
+        status(&second).await,
+        (RunStatus::Applying, Step::Provision)
+    );
+
+    // The first process dies: its jobs stop where they are, its lease is not released.
+    first.state.engine.halt();
+    drop(first);
+    sim.handle().set_faults(FaultConfig::default());
+    until("the second process to finish step 2", || async {
+        status(&second).await == (RunStatus::Active, Step::Route)
+    })
+    .await;
+    assert_eq!(
+        sim.handle().nat_gateways(VPC).len(),
+        1,
+        "exactly one NAT gateway"
+    );
+    assert_eq!(creates_received(&sim), 1, "no second CreateNatGateway");
+
+    let page = b.get(&format!("/runs/{run}")).await;
+    assert_eq!(page.count("#run-driver"), 0, "{}", page.body);
+    let calls = b.get(&format!("/runs/{run}/calls")).await;
+    let unknown = calls.texts("tr:has(.outcome-unknown) .ledger-action");
+    assert_eq!(unknown, ["vpc:CreateNatGateway"], "{}", calls.body);
+    let how = calls.text("tr .reconciled-by");
+    assert!(
+        how.contains("reconciled by the DescribeNatGateways lookup"),
+        "{how}"
+    );
+}
