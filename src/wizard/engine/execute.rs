@@ -31,6 +31,7 @@ impl Engine {
                     cloud,
                     events: self.sender(run.id),
                     crash: self.inner.crash.clone(),
+                    shutdown: self.shutdown_signal(),
                     poll: self.inner.options.poll,
                     concurrency: self.inner.options.concurrency.max(1),
                 };
@@ -45,11 +46,33 @@ impl Engine {
                 tracing::warn!(run = %run.id, ?point, "job stopped by the crash hook");
                 Ok(())
             }
+            Err(JobError::ShuttingDown(point)) => self.record_paused(&run, step, point).await,
             Err(e) => self.finish_failed(&run, job, step, e).await,
         };
         if let Err(e) = recorded {
             tracing::error!(run = %run.id, error = %e, "could not record the end of a job; it resumes at start-up");
         }
+    }
+
+    /// A job stopped for shutdown: the run stays as it is; the timeline says why it paused.
+    async fn record_paused(
+        &self,
+        run: &Run,
+        step: Step,
+        point: super::CrashPoint,
+    ) -> Result<(), sqlx::Error> {
+        tracing::info!(run = %run.id, %step, ?point, "job stopped for shutdown; it resumes at the next start");
+        let ev = store::events::append(
+            self.store().writer(),
+            run.id,
+            Some(step),
+            EventLevel::Warn,
+            "natpilot is shutting down: paused after the last recorded change; it resumes when natpilot starts again",
+            &json!({"shutdown": format!("{point:?}")}),
+        )
+        .await?;
+        let _ = self.sender(run.id).send(ev);
+        Ok(())
     }
 
     async fn run_job(&self, ctx: &Ctx, job: Job) -> Result<(), JobError> {

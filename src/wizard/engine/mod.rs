@@ -14,12 +14,16 @@ mod rollback;
 
 use std::{collections::HashMap, sync::Arc};
 
-use tokio::{sync::broadcast, task::JoinHandle};
+use tokio::{
+    sync::{broadcast, watch},
+    task::JoinHandle,
+};
 
 pub use ctx::{CrashHook, CrashPoint};
 pub use errors::{EngineError, StartError};
 pub use jobs::{UndoEntry, nat_id_of};
 pub use rollback::{Disposition, RollbackReport, preview as rollback_preview};
+pub use shutdown::SHUTDOWN_BOUND;
 
 use crate::store::{self, RunId, RunStatus, Step, Store, events::Event, runs::Run};
 use crate::wizard::cloud::CloudConnector;
@@ -62,6 +66,9 @@ struct Inner {
     crash: Option<CrashHook>,
     channels: std::sync::Mutex<HashMap<RunId, broadcast::Sender<Event>>>,
     tasks: std::sync::Mutex<HashMap<RunId, JoinHandle<()>>>,
+    /// True once the process shuts down: jobs stop at their next persisted point, no new
+    /// job starts (its run stays as it is and resumes at the next start).
+    shutdown: watch::Sender<bool>,
 }
 
 /// Which background job a run needs.
@@ -82,6 +89,7 @@ impl Engine {
                 crash: None,
                 channels: Default::default(),
                 tasks: Default::default(),
+                shutdown: watch::channel(false).0,
             }),
         }
     }
@@ -166,6 +174,12 @@ impl Engine {
     }
 
     fn spawn(&self, run: Run, job: Job) {
+        if self.is_shutting_down() {
+            // The run's state is already persisted (applying / rolling back): the next start
+            // resumes it, which is what a job started now would have to leave anyway.
+            tracing::info!(run = %run.id, ?job, "shutting down: job left for the next start");
+            return;
+        }
         let engine = self.clone();
         let id = run.id;
         let handle = tokio::spawn(async move { engine.execute(run, job).await });
@@ -180,6 +194,7 @@ impl Engine {
 mod api;
 mod ending;
 mod execute;
+mod shutdown;
 
 #[cfg(test)]
 mod tests;
