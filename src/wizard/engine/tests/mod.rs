@@ -5,6 +5,7 @@
 mod fake;
 mod flows;
 mod recovery;
+mod shutdown;
 
 use std::{sync::Arc, time::Duration};
 
