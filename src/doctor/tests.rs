@@ -101,8 +101,5 @@ async fn doctor_calls_a_broken_source_unusable_not_missing() {
     let report = run_with_chain(&config("http://127.0.0.1:9", Some("ap-guangzhou")), chain).await;
     let text = report.to_string();
     assert!(text.starts_with("credentials: UNUSABLE"), "{text}");
-    assert!(
-        text.contains("TENCENTCLOUD_SECRET_KEY is not"),
-        "{text}"
-    );
+    assert!(text.contains("TENCENTCLOUD_SECRET_KEY is not"), "{text}");
 }

@@ -120,3 +120,46 @@ async fn a_job_confirmed_during_shutdown_is_not_started_and_resumes_at_the_next_
     assert_eq!((r.status, r.current_step), (RunStatus::Active, Step::Route));
     assert_eq!(t.fake.calls("create_nat"), 1);
 }
+
+/// The same for a rollback: it stops after an undone change is recorded, stays
+/// `rolling_back`, and the next engine finishes it without undoing anything twice.
+#[tokio::test]
+async fn shutdown_during_rollback_stops_at_a_recorded_undo_and_a_restart_finishes_it_once() {
+    let t = setup(&["vpc-a"]).await;
+    let before = t.fake.world(|w| w.vpcs["vpc-a"].route_tables.clone());
+    let slot: Arc<std::sync::OnceLock<Engine>> = Arc::default();
+    let seen = slot.clone();
+    let hook: CrashHook = Arc::new(move |point, key: &str| {
+        if point == CrashPoint::ResultRecorded && key.starts_with("undo:") {
+            seen.get().unwrap().begin_shutdown();
+        }
+        false
+    });
+    let engine = t.restart(Some(hook));
+    assert!(slot.set(engine.clone()).is_ok());
+    let run = start(&engine, "vpc-a").await;
+    complete(&engine, run).await;
+
+    engine.rollback(run, "alice", false).await.unwrap();
+    assert_eq!(
+        engine.wait(run).await.unwrap().status,
+        RunStatus::RollingBack
+    );
+    let undone = store::undo::list(t.store.readers(), run)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|u| u.state == UndoState::Undone)
+        .count();
+    assert_eq!(undone, 1, "stopped after the first recorded undo");
+
+    let next = t.restart(None);
+    assert_eq!(next.resume().await.unwrap(), 1);
+    assert_eq!(next.wait(run).await.unwrap().status, RunStatus::RolledBack);
+    assert_eq!(t.fake.calls("delete_nat"), 1);
+    assert_eq!(t.fake.calls("associate_address"), 1);
+    assert_eq!(
+        t.fake.world(|w| w.vpcs["vpc-a"].route_tables.clone()),
+        before
+    );
+}
