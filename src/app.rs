@@ -98,8 +98,13 @@ impl RunningApp {
         format!("{}://{}{}", self.scheme, self.addr, path)
     }
 
-    /// Serves until `signal` completes (or a server task fails), then shuts down gracefully.
-    pub async fn serve_until(mut self, signal: impl Future<Output = ()>) -> anyhow::Result<()> {
+    /// Serves until `signal` completes (or a server task fails), then shuts down gracefully;
+    /// `force` (a second signal) cuts the graceful shutdown short, which is as safe as a crash.
+    pub async fn serve_until(
+        mut self,
+        signal: impl Future<Output = ()>,
+        force: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
         tokio::select! {
             ended = &mut self.server => {
                 ended?;
@@ -107,7 +112,10 @@ impl RunningApp {
             }
             () = signal => {}
         }
-        self.shutdown().await;
+        tokio::select! {
+            () = self.shutdown() => {}
+            () = force => tracing::warn!("second signal: exiting without waiting for jobs"),
+        }
         Ok(())
     }
 
@@ -325,7 +333,9 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             app.url(setup)
         );
     }
-    let result = app.serve_until(signal::shutdown_requested()).await;
+    let result = app
+        .serve_until(signal::shutdown_requested(), signal::shutdown_requested())
+        .await;
     drop(_sim);
     result
 }
