@@ -8,6 +8,7 @@ mod route_step;
 mod run_records;
 mod runs;
 mod security;
+mod shutdown;
 mod tls;
 mod topology;
 mod verify_step;
