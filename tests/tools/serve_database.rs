@@ -3,6 +3,7 @@
 //! defect 10).
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::Command;
 
 use natpilot::store::Store;
@@ -10,16 +11,21 @@ use natpilot::store::Store;
 use crate::process;
 
 /// Runs as root ignore file modes, so as root the portal is started as `nobody` (setpriv,
-/// util-linux): the test then sees the same read-only file an ordinary user would.
-fn as_unprivileged(cmd: Command) -> Command {
+/// util-linux): the test then sees the same read-only file an ordinary user would. `nobody`
+/// may not reach the build directory (e.g. under /root), so it runs a copy of the binary
+/// placed in `dir`.
+fn as_unprivileged(cmd: Command, dir: &Path) -> Command {
     let uid = Command::new("id").arg("-u").output().unwrap();
     if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
         return cmd;
     }
+    let binary = dir.join("natpilot");
+    std::fs::copy(cmd.get_program(), &binary).unwrap();
+    std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut wrapped = Command::new("setpriv");
     wrapped
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(cmd.get_program())
+        .arg(&binary)
         .args(cmd.get_args())
         .env_clear()
         .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))));
@@ -54,7 +60,10 @@ async fn serve_refuses_a_read_only_database_at_start_up_naming_the_file_and_the_
         &["serve", "--listen", "127.0.0.1:0", "--database", &db_arg],
     );
     let logs = tempfile::tempdir().unwrap();
-    let (status, out, err) = process::run_to_end(as_unprivileged(serve), logs.path());
+    let bin = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(bin.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let serve = as_unprivileged(serve, bin.path());
+    let (status, out, err) = process::run_to_end(serve, logs.path());
     assert!(!status.success(), "serve started:\n{out}\n{err}");
     assert!(!out.contains("natpilot portal:"), "serve listened:\n{out}");
     assert!(
