@@ -1,11 +1,11 @@
 //! Builds the portal: typed state, the router with all its layers, and the listeners.
 //! `natpilot serve` and every test go through [`spawn`], so tests run the real app.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::{Router, extract::FromRef};
-use tokio::{net::TcpListener, task::JoinHandle};
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 use crate::{
     config::Config,
@@ -20,7 +20,7 @@ use crate::{
         tls::TlsFiles,
     },
     wizard::{
-        engine::{Engine, EngineOptions},
+        engine::{Engine, EngineOptions, SHUTDOWN_BOUND},
         tencent_cloud::TencentConnector,
     },
 };
@@ -89,6 +89,8 @@ pub struct RunningApp {
     server: JoinHandle<()>,
     metrics_server: Option<JoinHandle<()>>,
     housekeeping: JoinHandle<()>,
+    /// Set to true to make the servers stop accepting (graceful shutdown).
+    stop: watch::Sender<bool>,
 }
 
 impl RunningApp {
@@ -96,12 +98,50 @@ impl RunningApp {
         format!("{}://{}{}", self.scheme, self.addr, path)
     }
 
-    /// Serves until the process ends (or a server task fails).
-    pub async fn wait(mut self) -> anyhow::Result<()> {
-        (&mut self.server).await?;
+    /// Serves until `signal` completes (or a server task fails), then shuts down gracefully;
+    /// `force` (a second signal) cuts the graceful shutdown short, which is as safe as a crash.
+    pub async fn serve_until(
+        mut self,
+        signal: impl Future<Output = ()>,
+        force: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        tokio::select! {
+            ended = &mut self.server => {
+                ended?;
+                anyhow::bail!("the portal server stopped unexpectedly (see the log)");
+            }
+            () = signal => {}
+        }
+        tokio::select! {
+            () = self.shutdown() => {}
+            () = force => tracing::warn!("second signal: exiting without waiting for jobs"),
+        }
         Ok(())
     }
+
+    /// Graceful shutdown: stop accepting connections, let running engine jobs reach their
+    /// next persisted point (bounded by `engine::SHUTDOWN_BOUND`), let requests in flight
+    /// finish (bounded by [`DRAIN_BOUND`]: live event streams never end by themselves).
+    /// A run left applying or rolling back resumes at the next start.
+    pub async fn shutdown(mut self) {
+        self.stop.send_replace(true);
+        let engine = self.state.engine.clone();
+        let (left, ()) = tokio::join!(engine.shutdown(SHUTDOWN_BOUND), async {
+            if tokio::time::timeout(DRAIN_BOUND, &mut self.server)
+                .await
+                .is_err()
+            {
+                tracing::info!(
+                    "shutting down: closing connections still open (live event streams)"
+                );
+            }
+        });
+        tracing::info!(jobs_left = left, "shut down");
+    }
 }
+
+/// How long a graceful shutdown waits for open connections after it stops accepting.
+pub const DRAIN_BOUND: Duration = Duration::from_secs(5);
 
 impl Drop for RunningApp {
     fn drop(&mut self) {
@@ -178,19 +218,22 @@ pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
     } else {
         "http"
     };
+    let (stop, _) = watch::channel(false);
     let server = match config.tls {
         Some(files) => {
             let listener = web::tls::TlsListener::new(config.listener, &files)?;
+            let serve = axum::serve(listener, make_service).with_graceful_shutdown(stopped(&stop));
             tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, make_service).await {
+                if let Err(e) = serve.await {
                     tracing::error!(error = %e, "portal server stopped");
                 }
             })
         }
         None => {
-            let listener = config.listener;
+            let serve =
+                axum::serve(config.listener, make_service).with_graceful_shutdown(stopped(&stop));
             tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, make_service).await {
+                if let Err(e) = serve.await {
                     tracing::error!(error = %e, "portal server stopped");
                 }
             })
@@ -200,8 +243,9 @@ pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
         Some(listener) => {
             let addr = listener.local_addr()?;
             let router = web::metrics::router(state.metrics.clone(), state.store.clone());
+            let serve = axum::serve(listener, router).with_graceful_shutdown(stopped(&stop));
             let task = tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, router).await {
+                if let Err(e) = serve.await {
                     tracing::error!(error = %e, "metrics server stopped");
                 }
             });
@@ -220,12 +264,25 @@ pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
         server,
         metrics_server,
         housekeeping,
+        stop,
     })
 }
+
+/// Completes once `stop` turns true: the servers' graceful-shutdown signal.
+fn stopped(stop: &watch::Sender<bool>) -> impl Future<Output = ()> + Send + 'static {
+    let mut rx = stop.subscribe();
+    async move {
+        let _ = rx.wait_for(|stopping| *stopping).await;
+    }
+}
+
+mod signal;
 
 /// `natpilot serve`: opens the database, binds the listeners, starts the portal and prints
 /// where it is (and the one-time setup link, to the console only, when there are no users).
 pub async fn serve(config: &Config) -> anyhow::Result<()> {
+    // Credentials first: a broken source stops start-up before anything is created.
+    let (client, cloud, _sim) = connect_cloud(config).await?;
     let store = Store::open(&config.server.database).await?;
     let listener = TcpListener::bind(config.server.listen)
         .await
@@ -253,7 +310,6 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             "give both --tls-cert and --tls-key (security.tls_cert/tls_key), or neither"
         ),
     };
-    let (client, cloud, _sim) = connect_cloud(config).await?;
     let settings = WebSettings::from_config(sec, cloud, tls.is_some());
     let app = spawn(AppConfig {
         client,
@@ -280,7 +336,9 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             app.url(setup)
         );
     }
-    let result = app.wait().await;
+    let result = app
+        .serve_until(signal::shutdown_requested(), signal::shutdown_requested())
+        .await;
     drop(_sim);
     result
 }
@@ -312,6 +370,15 @@ async fn connect_cloud(
                 None,
             ))
         }
+        // Only "no source configured at all" means the simulator: a source that is there but
+        // broken (half a key pair, a named profile that does not exist, a file that does not
+        // parse) stops start-up, or the operator would believe they manage their real VPCs.
+        Err(e) if !e.nothing_configured() => Err(anyhow::anyhow!(
+            "Tencent Cloud credentials are configured but unusable, so the portal does not \
+             start (it will not fall back to the simulated cloud):\n{e}\n\
+             Fix the source above (`natpilot doctor` checks it), or remove it to use the \
+             embedded simulator."
+        )),
         Err(_) => {
             let sim = crate::sim::spawn(crate::sim::SimConfig::embedded()).await?;
             let h = sim.handle();

@@ -149,7 +149,10 @@ async fn check<A: Action>(client: &Client, region: &str, request: &A::Request) -
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Report::NoCredentials(e) => writeln!(f, "credentials: NOT FOUND\n{e}"),
+            Report::NoCredentials(e) if e.nothing_configured() => {
+                writeln!(f, "credentials: NOT FOUND\n{e}")
+            }
+            Report::NoCredentials(e) => writeln!(f, "credentials: UNUSABLE\n{e}"),
             Report::Unusable {
                 credentials,
                 problem,

@@ -10,8 +10,11 @@ mod driver;
 #[path = "browser/portal.rs"]
 mod portal;
 
+use std::panic::AssertUnwindSafe;
+
 use driver::Browser;
 use fantoccini::Locator;
+use futures_util::FutureExt as _;
 use portal::Portal;
 
 const ADMIN: &str = "alice";
@@ -21,7 +24,19 @@ const PASSWORD: &str = "correct horse battery";
 async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
     let portal = Portal::start().await;
     let browser = Browser::start().await;
+    // A failed assertion must not leave chromium behind: catch it, end the WebDriver session
+    // and the browser's processes, then fail with the original panic. (A panic that escapes
+    // anyway still kills the process group when `browser` drops.)
+    let walked = AssertUnwindSafe(walk(&portal, &browser))
+        .catch_unwind()
+        .await;
+    browser.close().await;
+    if let Err(panic) = walked {
+        std::panic::resume_unwind(panic);
+    }
+}
 
+async fn walk(portal: &Portal, browser: &Browser) {
     // First start: the console's one-time link creates the first admin.
     let setup = portal.setup_url();
     browser.goto(&setup).await;
@@ -49,11 +64,9 @@ async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
 
     // 1 · Assess exposure: the background assessment fills the table with baseline egress;
     // the frontend behind the DNS records is protected, and says why.
+    browser.open_step(&run_url, 1).await;
     browser
-        .open_when_current(&format!("{run_url}/step/1"))
-        .await;
-    browser
-        .wait_for_reloading("#exposure-table", "139.199.10.10")
+        .wait_for_text("#exposure-table", "139.199.10.10")
         .await;
     let frontend = browser.text("tr[data-instance-id=ins-fr0ntend]").await;
     assert!(
@@ -80,9 +93,7 @@ async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
     browser.click("#confirm-step").await;
 
     // 2 · Provision the NAT gateway with one new EIP.
-    browser
-        .open_when_current(&format!("{run_url}/step/2"))
-        .await;
+    browser.open_step(&run_url, 2).await;
     browser.fill("#nat-name", "natpilot-egress").await;
     browser.click("#preview-plan").await;
     browser
@@ -99,9 +110,7 @@ async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
 
     // 3 · Route egress: per route table the planned route and whose egress flips at once,
     // the protected frontend flagged.
-    browser
-        .open_when_current(&format!("{run_url}/step/3"))
-        .await;
+    browser.open_step(&run_url, 3).await;
     browser
         .wait_for("tr.protected-flip[data-instance-id=ins-fr0ntend]")
         .await;
@@ -114,9 +123,7 @@ async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
 
     // 4 · Verify and retire, on the reversible path (the default): egress before/after per
     // instance, checked against the NAT's EIPs.
-    browser
-        .open_when_current(&format!("{run_url}/step/4"))
-        .await;
+    browser.open_step(&run_url, 4).await;
     browser
         .wait_for("#egress-table tr[data-instance-id=ins-backend1] [data-verdict=pass]")
         .await;
@@ -148,6 +155,4 @@ async fn an_operator_walks_the_whole_rollout_in_a_real_browser() {
     browser.click("#all-calls").await;
     browser.wait_for("#calls tbody tr[data-call-id]").await;
     browser.screenshot("10-api-calls").await;
-
-    browser.close().await;
 }

@@ -89,3 +89,17 @@ async fn doctor_without_a_region_says_how_to_set_one() {
     assert!(!report.ok());
     assert!(report.to_string().contains("--region"));
 }
+
+#[tokio::test]
+async fn doctor_calls_a_broken_source_unusable_not_missing() {
+    let home = tempfile::tempdir().unwrap();
+    let chain = CredentialChain {
+        home: Some(home.path().to_owned()),
+        env: [("TENCENTCLOUD_SECRET_ID".to_owned(), "AKIDhalf".to_owned())].into(),
+        ..CredentialChain::default()
+    };
+    let report = run_with_chain(&config("http://127.0.0.1:9", Some("ap-guangzhou")), chain).await;
+    let text = report.to_string();
+    assert!(text.starts_with("credentials: UNUSABLE"), "{text}");
+    assert!(text.contains("TENCENTCLOUD_SECRET_KEY is not"), "{text}");
+}

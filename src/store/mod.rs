@@ -41,6 +41,9 @@ use sqlx::{
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+mod files;
+use files::{check_writable, create_private};
+
 /// Handles to the database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -54,8 +57,10 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file and applies pending migrations.
+    /// Opens (creating if needed, mode 0600) the database file, checks that it can be
+    /// written and applies pending migrations.
     pub async fn open(path: &Path) -> anyhow::Result<Store> {
+        create_private(path)?;
         let url = format!("sqlite://{}", path.display());
         let options = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
@@ -84,7 +89,11 @@ impl Store {
             .connect_with(options.clone())
             .await
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
-        MIGRATOR.run(&writer).await?;
+        check_writable(&writer, path).await?;
+        MIGRATOR
+            .run(&writer)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot migrate database {}: {e}", path.display()))?;
         let readers = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options.read_only(true))

@@ -204,8 +204,28 @@ pub enum CredentialError {
         set: String,
         missing: String,
     },
+    /// A source the operator named (a profile, a file) is not there. Unlike [`NotFound`],
+    /// this is configuration that points somewhere wrong, never "nothing configured".
+    ///
+    /// [`NotFound`]: CredentialError::NotFound
+    #[error("{source_name}: {problem}. {fix}")]
+    Missing {
+        source_name: String,
+        problem: String,
+        fix: String,
+    },
     #[error("CVM role credentials: {0}")]
     Metadata(String),
+}
+
+impl CredentialError {
+    /// True only when no credential source is configured at all: the one case in which
+    /// `serve` may fall back to the embedded simulator. Every other error is a source that
+    /// is configured but broken, and acting on the simulator (or on the next source) instead
+    /// would hide it.
+    pub fn nothing_configured(&self) -> bool {
+        matches!(self, CredentialError::NotFound { .. })
+    }
 }
 
 const HOW_TO_CONFIGURE: &str = "Configure one of:\n  \

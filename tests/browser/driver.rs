@@ -1,7 +1,11 @@
 //! chromedriver + headless chromium for the browser test: started on a free loopback port,
-//! waited for by polling its `/status` (no sleeps), stopped when dropped.
+//! waited for by polling its `/status` (no sleeps), and always ended: chromedriver runs in a
+//! process group of its own, which its chromium processes inherit, and the whole group is
+//! killed when [`Browser`] (or, during start-up, [`DriverProcesses`]) is dropped — on success,
+//! on failure and on a panic alike.
 
 use std::{
+    os::unix::process::CommandExt,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::Duration,
@@ -11,12 +15,69 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 const INSTALL_HINT: &str = "the browser test needs Debian's chromium and chromedriver: sudo apt-get install -y chromium chromium-driver";
-/// How long one element may take to appear (the run engine works in the background).
-const WAIT: Duration = Duration::from_secs(60);
+/// How long one element or run state may take to appear. The engine's work behind any single
+/// wait takes about a second (step 1's whole assessment: 0.9 s idle, 1.0 s with four CPU hogs
+/// on two cores; the whole walk 16 s and 35 s); page loads of a debug build in a loaded
+/// chromium are the slow part. Generous, because it only matters when something is wrong.
+const WAIT: Duration = Duration::from_secs(120);
+/// Between two looks at the page (reading the DOM, not reloading it).
+const LOOK_EVERY: Duration = Duration::from_millis(200);
+
+/// chromedriver and every process it started (chromium and its helpers), as one process group.
+pub struct DriverProcesses {
+    driver: Child,
+}
+
+impl DriverProcesses {
+    fn spawn(chromedriver: &Path, port: u16) -> DriverProcesses {
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Its own group (pgid = its pid): chromium and its renderers join it, so one
+            // signal to the group ends them all, even if chromedriver dies first.
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start chromedriver: {e}; {INSTALL_HINT}"));
+        DriverProcesses { driver }
+    }
+
+    /// SIGKILL to the whole group (through `kill(1)`: the crate forbids `unsafe`), reap
+    /// chromedriver, and wait (bounded) until no process of the group is left. Idempotent.
+    fn kill_all(&mut self) {
+        let pgid = self.driver.id().to_string();
+        let group = format!("-{pgid}");
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        // Orphaned children are reaped by init; until then they still count as processes.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            let left = Command::new("pgrep")
+                .args(["-g", &pgid])
+                .stdout(Stdio::null())
+                .status();
+            if !left.is_ok_and(|s| s.success()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("browser processes of group {pgid} still exist after SIGKILL");
+    }
+}
+
+impl Drop for DriverProcesses {
+    fn drop(&mut self) {
+        self.kill_all();
+    }
+}
 
 pub struct Browser {
     pub client: Client,
-    driver: Child,
+    processes: DriverProcesses,
     _profile: tempfile::TempDir,
     shots: PathBuf,
 }
@@ -46,12 +107,8 @@ impl Browser {
         let chromium = require("chromium");
         let chromedriver = require("chromedriver");
         let port = free_port();
-        let driver = Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start chromedriver: {e}; {INSTALL_HINT}"));
+        // From here on a panic (chromedriver never ready, session refused) drops the guard.
+        let processes = DriverProcesses::spawn(&chromedriver, port);
         let url = format!("http://127.0.0.1:{port}");
         wait_until_ready(&url).await;
 
@@ -65,6 +122,9 @@ impl Browser {
                     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update",
                     "--disable-sync", "--disable-quic", "--window-size=1366,900",
+                    // No crash handler: it leaves chromium's process group, so killing the
+                    // group would not end it.
+                    "--disable-crash-reporter", "--disable-breakpad",
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
             }),
@@ -82,7 +142,7 @@ impl Browser {
         std::fs::create_dir_all(&shots).unwrap();
         Browser {
             client,
-            driver,
+            processes,
             _profile: profile,
             shots,
         }
@@ -127,7 +187,7 @@ impl Browser {
                 let source = self.client.source().await.unwrap_or_default();
                 panic!("no `{css}` ever showed {text:?}; page was:\n{source}");
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(LOOK_EVERY).await;
         }
     }
 
@@ -136,36 +196,34 @@ impl Browser {
         self.wait_for(css).await.text().await.unwrap()
     }
 
-    /// Reloads `url` until the step is open for input (its "Preview the plan" button shows):
-    /// the previous step applies in the background first.
-    pub async fn open_when_current(&self, url: &str) {
-        self.reload_until(url, "#preview-plan", None).await;
+    /// Opens step `n` of the run once the run page says the run is `active` (the previous
+    /// step's background work is done), and waits for its form.
+    pub async fn open_step(&self, run_url: &str, n: u8) {
+        self.wait_for_run_status(run_url, "active").await;
+        self.goto(&format!("{run_url}/step/{n}")).await;
+        self.wait_for("#preview-plan").await;
     }
 
-    /// Reloads the current page until an element matching `css` contains `text`.
-    pub async fn wait_for_reloading(&self, css: &str, text: &str) {
-        let url = self.current_url().await;
-        self.reload_until(&url, css, Some(text)).await;
-    }
-
-    async fn reload_until(&self, url: &str, css: &str, text: Option<&str>) {
+    /// Waits until the run page's live status (kept current by its event stream, no reload)
+    /// reads `wanted`. Fails at once, with the page, if the run failed instead.
+    pub async fn wait_for_run_status(&self, run_url: &str, wanted: &str) {
+        if self.current_url().await.trim_end_matches('/') != run_url {
+            self.goto(run_url).await;
+        }
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            self.goto(url).await;
-            if let Ok(element) = self.client.find(Locator::Css(css)).await {
-                let found = match text {
-                    Some(t) => element.text().await.unwrap_or_default().contains(t),
-                    None => true,
-                };
-                if found {
-                    return;
-                }
+            let status = match self.client.find(Locator::Css("#run-status")).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if status.trim() == wanted {
+                return;
             }
-            if tokio::time::Instant::now() > deadline {
+            if status.trim() == "failed" || tokio::time::Instant::now() > deadline {
                 let source = self.client.source().await.unwrap_or_default();
-                panic!("{url} never showed `{css}` {text:?}; page was:\n{source}");
+                panic!("run status is {status:?}, waited for {wanted:?}; page was:\n{source}");
             }
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            tokio::time::sleep(LOOK_EVERY).await;
         }
     }
 
@@ -186,16 +244,10 @@ impl Browser {
         println!("screenshot: {}", path.display());
     }
 
+    /// Ends the WebDriver session (chromium quits), then the process group.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
+        self.processes.kill_all();
     }
 }
 

@@ -7,6 +7,7 @@ use natpilot::{
     store::Store,
     tencent::Client,
     web::settings::WebSettings,
+    wizard::{engine::EngineOptions, poll::Poll},
 };
 
 pub struct Portal {
@@ -34,7 +35,13 @@ impl Portal {
             store,
             settings: WebSettings::default(),
             tls: None,
-            engine: Default::default(),
+            // Looks at asynchronous work (TAT invocations, the NAT gateway) every 100 ms: the
+            // simulator's steps take 300 ms here, and the real-cloud default backs off to 5 s
+            // between looks, which would make each engine wait end seconds after the work.
+            engine: EngineOptions {
+                poll: Poll::fixed(std::time::Duration::from_millis(100)),
+                ..EngineOptions::default()
+            },
         })
         .await
         .unwrap();

@@ -16,6 +16,7 @@ mod runs;
 mod security;
 mod setup_link;
 mod setup_link_expiry;
+mod shutdown;
 mod tls;
 mod topology;
 mod two_processes;

@@ -1,7 +1,12 @@
-//! Integration tests of natpilot's command-line tools that talk to a cloud: `doctor` (against the
-//! simulator and an independent Python TC3 verifier) and `snapshot`. One test binary for all of
-//! them, because every integration-test binary links the whole crate again.
+//! Integration tests of natpilot's command-line tools: `doctor` (against the simulator and an
+//! independent Python TC3 verifier), `snapshot`, and `serve` as a process (start-up refusals,
+//! graceful shutdown). One test binary for all of them, because every integration-test binary
+//! links the whole crate again.
 
 mod doctor_python_verifier;
 mod doctor_sim;
+mod process;
+mod serve_credentials;
+mod serve_database;
+mod serve_shutdown;
 mod snapshot;

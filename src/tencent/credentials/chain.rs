@@ -1,5 +1,7 @@
 //! The order in which [`CredentialChain`] looks for credentials (module docs of `credentials`).
 
+use std::path::PathBuf;
+
 use secrecy::{ExposeSecret, SecretString};
 
 use super::files::{self, TccliProfile};
@@ -54,19 +56,36 @@ impl CredentialChain {
 
     /// A profile asked for by name (`--profile`): it must exist.
     async fn named_profile(&self, profile: &str) -> Result<Resolved, CredentialError> {
-        let not_found = |why: String| CredentialError::NotFound {
-            tried: vec![format!("tccli profile `{profile}`: {why}")],
-        };
-        let home = self
-            .home
-            .as_deref()
-            .ok_or_else(|| not_found("no home directory (HOME unset)".into()))?;
-        match files::read_tccli_profile(home, profile)? {
+        let source_name = format!("tccli profile `{profile}` (--profile / tencent.profile)");
+        match self.profile_if_present(profile)? {
             Some(p) => self.use_profile(p).await,
-            None => Err(not_found(format!(
+            None => Err(self.missing_profile(source_name, profile)),
+        }
+    }
+
+    /// Reads a tccli profile from `$HOME/.tccli`; `None` when it (or HOME) is absent.
+    fn profile_if_present(&self, profile: &str) -> Result<Option<TccliProfile>, CredentialError> {
+        match &self.home {
+            Some(home) => files::read_tccli_profile(home, profile),
+            None => Ok(None),
+        }
+    }
+
+    /// A profile the operator named that is not there.
+    fn missing_profile(&self, source_name: String, profile: &str) -> CredentialError {
+        let problem = match &self.home {
+            Some(home) => format!(
                 "{} does not exist",
                 files::tccli_credential_path(home, profile).display()
-            ))),
+            ),
+            None => "no home directory to look in (HOME is unset)".to_owned(),
+        };
+        CredentialError::Missing {
+            source_name,
+            problem,
+            fix: format!(
+                "Create it with `tccli configure --profile {profile}`, or name a profile that exists"
+            ),
         }
     }
 
@@ -76,30 +95,41 @@ impl CredentialChain {
         tried: &mut Vec<String>,
         env_region: &Option<String>,
     ) -> Result<Option<Resolved>, CredentialError> {
+        // A profile or file named in the environment must exist; only the defaults
+        // (`default`, `~/.tencentcloud/credentials`) may be absent.
+        let named_profile = self.var("TCCLI_PROFILE");
+        let profile = named_profile.clone().unwrap_or_else(|| "default".into());
+        if let Some(p) = self.profile_if_present(&profile)? {
+            return self.use_profile(p).await.map(Some);
+        }
+        if named_profile.is_some() {
+            let source_name = format!("tccli profile `{profile}` (TCCLI_PROFILE)");
+            return Err(self.missing_profile(source_name, &profile));
+        }
         if let Some(home) = &self.home {
-            let profile = self
-                .var("TCCLI_PROFILE")
-                .unwrap_or_else(|| "default".into());
-            if let Some(p) = files::read_tccli_profile(home, &profile)? {
-                return self.use_profile(p).await.map(Some);
-            }
             tried.push(format!(
                 "tccli profile `{profile}`: {} not found",
                 files::tccli_credential_path(home, &profile).display()
             ));
         }
-        let ini_path = self
-            .var("TENCENTCLOUD_CREDENTIALS_FILE")
-            .map(Into::into)
-            .or_else(|| {
-                self.home
-                    .as_ref()
-                    .map(|h| h.join(".tencentcloud/credentials"))
-            });
+        let named_file = self.var("TENCENTCLOUD_CREDENTIALS_FILE").map(PathBuf::from);
+        let ini_path = named_file.clone().or_else(|| {
+            self.home
+                .as_ref()
+                .map(|h| h.join(".tencentcloud/credentials"))
+        });
         if let Some(path) = ini_path {
             if let Some(creds) = files::read_shared_credentials(&path)? {
                 let source = CredentialSource::SharedCredentialsFile { path };
                 return Ok(Some(fixed(creds, source, env_region.clone())));
+            }
+            if named_file.is_some() {
+                return Err(CredentialError::Missing {
+                    source_name: "credentials file (TENCENTCLOUD_CREDENTIALS_FILE)".into(),
+                    problem: format!("{} does not exist", path.display()),
+                    fix: "Point TENCENTCLOUD_CREDENTIALS_FILE at an existing file, or unset it"
+                        .into(),
+                });
             }
             tried.push(format!("credentials file {}: not found", path.display()));
         }
@@ -123,10 +153,22 @@ impl CredentialChain {
             ("tencent.secret_id", self.explicit_secret_id.clone()),
             ("tencent.secret_key", key.cloned()),
         )?;
-        Ok(creds.map(|c| Credentials {
-            token: self.explicit_token.clone(),
-            ..c
-        }))
+        let token = self
+            .explicit_token
+            .as_ref()
+            .filter(|t| !t.expose_secret().is_empty());
+        match (creds, token) {
+            (Some(c), token) => Ok(Some(Credentials {
+                token: token.cloned(),
+                ..c
+            })),
+            (None, Some(_)) => Err(incomplete(
+                "configuration",
+                "tencent.token",
+                "tencent.secret_id / tencent.secret_key",
+            )),
+            (None, None) => Ok(None),
+        }
     }
 
     fn env_credentials(&self) -> Result<Option<Credentials>, CredentialError> {
@@ -138,11 +180,20 @@ impl CredentialChain {
                 self.var("TENCENTCLOUD_SECRET_KEY").map(SecretString::from),
             ),
         )?;
-        let token = TOKEN_VARS.iter().find_map(|v| self.var(v));
-        Ok(creds.map(|c| Credentials {
-            token: token.map(SecretString::from),
-            ..c
-        }))
+        let token = TOKEN_VARS.iter().find_map(|v| self.var(v).map(|t| (*v, t)));
+        match (creds, token) {
+            (Some(c), token) => Ok(Some(Credentials {
+                token: token.map(|(_, t)| SecretString::from(t)),
+                ..c
+            })),
+            // A session token alone cannot sign anything; someone meant to set a key pair.
+            (None, Some((var, _))) => Err(incomplete(
+                "environment",
+                var,
+                "TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY",
+            )),
+            (None, None) => Ok(None),
+        }
     }
 
     async fn use_profile(&self, p: TccliProfile) -> Result<Resolved, CredentialError> {

@@ -315,3 +315,44 @@ fn debug_and_display_of_credentials_never_show_the_secret_key_or_token() {
     );
     assert!(shown.contains("AKID…1234"), "{shown}");
 }
+
+#[tokio::test]
+async fn a_profile_or_file_named_in_the_environment_must_exist_and_only_nothing_at_all_means_not_found()
+ {
+    let home = Home::new();
+    let missing_profile = home
+        .chain(&[("TCCLI_PROFILE", "prod")])
+        .resolve()
+        .await
+        .unwrap_err();
+    assert!(!missing_profile.nothing_configured(), "{missing_profile}");
+    assert!(missing_profile.to_string().contains("prod.credential"));
+
+    let file = home.path().join("nope.ini");
+    let missing_file = home
+        .chain(&[("TENCENTCLOUD_CREDENTIALS_FILE", file.to_str().unwrap())])
+        .resolve()
+        .await
+        .unwrap_err();
+    assert!(!missing_file.nothing_configured(), "{missing_file}");
+    assert!(missing_file.to_string().contains("nope.ini"));
+
+    let token_only = home
+        .chain(&[("TENCENTCLOUD_SECURITY_TOKEN", "t")])
+        .resolve()
+        .await
+        .unwrap_err();
+    assert!(!token_only.nothing_configured(), "{token_only}");
+
+    let mut flag = home.chain(&[]);
+    flag.profile = Some("nope".into());
+    assert!(!flag.resolve().await.unwrap_err().nothing_configured());
+
+    assert!(
+        home.chain(&[])
+            .resolve()
+            .await
+            .unwrap_err()
+            .nothing_configured()
+    );
+}

@@ -47,6 +47,10 @@ pub enum JobError {
     /// A test's crash hook fired: leave everything as it is.
     #[error("crashed at {0:?} (test hook)")]
     Crashed(CrashPoint),
+    /// The process is shutting down and the job reached a persisted point: leave the run as
+    /// it is (applying / rolling back), the next start resumes it. A crash, but deliberate.
+    #[error("stopped for shutdown at {0:?}")]
+    ShuttingDown(CrashPoint),
 }
 
 impl From<super::records::RecordError> for JobError {
@@ -162,6 +166,8 @@ pub struct Ctx {
     pub cloud: Arc<dyn Cloud>,
     pub events: broadcast::Sender<Event>,
     pub crash: Option<CrashHook>,
+    /// Turns true when the process begins to shut down (`Engine::begin_shutdown`).
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
     pub poll: crate::wizard::poll::Poll,
     /// How many retirements run at once (`EngineOptions::concurrency`).
     pub concurrency: usize,
@@ -192,10 +198,19 @@ impl Ctx {
             .await
     }
 
+    /// A point between changes: a test's crash hook may stop the job dead here, and a
+    /// shutdown stops it here. Shutdown stops only where everything so far is recorded — the
+    /// undo record of the next change written and its call not sent, or a change's result
+    /// recorded — never between a call and its record (`CallSent`).
     pub fn crash_at(&self, point: CrashPoint, key: &str) -> Result<(), JobError> {
-        match &self.crash {
-            Some(hook) if hook(point, key) => Err(JobError::Crashed(point)),
-            _ => Ok(()),
+        if let Some(hook) = &self.crash
+            && hook(point, key)
+        {
+            return Err(JobError::Crashed(point));
         }
+        if point != CrashPoint::CallSent && *self.shutdown.borrow() {
+            return Err(JobError::ShuttingDown(point));
+        }
+        Ok(())
     }
 }

@@ -41,6 +41,7 @@ impl Engine {
                     cloud,
                     events: self.sender(run.id),
                     crash: self.inner.crash.clone(),
+                    shutdown: self.shutdown_signal(),
                     poll: self.inner.options.poll,
                     concurrency: self.inner.options.concurrency.max(1),
                 };
@@ -58,6 +59,14 @@ impl Engine {
             Err(JobError::Cloud(e)) if e.code == LEASE_NOT_HELD => {
                 tracing::warn!(run = %run.id, error = %e, "job stopped: the run's lease is not held");
                 return JobEnd::LeaseLost;
+            }
+            // Paused for shutdown: like a crash (the run stays as it is), but the lease is
+            // given up at once so the next start resumes without waiting for it to expire.
+            Err(JobError::ShuttingDown(point)) => {
+                if let Err(e) = self.record_paused(&run, step, point).await {
+                    tracing::error!(run = %run.id, error = %e, "could not record the pause");
+                }
+                return JobEnd::Crashed;
             }
             Err(e) => self.finish_failed(&run, job, step, e).await,
         };
@@ -83,6 +92,27 @@ impl Engine {
             tracing::warn!(run = %run.id, "the run's lease was lost before the job's end was recorded; leaving it to the new holder");
         }
         Ok(held)
+    }
+
+    /// A job stopped for shutdown: the run stays as it is; the timeline says why it paused.
+    async fn record_paused(
+        &self,
+        run: &Run,
+        step: Step,
+        point: super::CrashPoint,
+    ) -> Result<(), sqlx::Error> {
+        tracing::info!(run = %run.id, %step, ?point, "job stopped for shutdown; it resumes at the next start");
+        let ev = store::events::append(
+            self.store().writer(),
+            run.id,
+            Some(step),
+            EventLevel::Warn,
+            "natpilot is shutting down: paused after the last recorded change; it resumes when natpilot starts again",
+            &json!({"shutdown": format!("{point:?}")}),
+        )
+        .await?;
+        let _ = self.sender(run.id).send(ev);
+        Ok(())
     }
 
     async fn run_job(&self, ctx: &Ctx, job: Job) -> Result<(), JobError> {

@@ -16,9 +16,7 @@ use super::errors::EngineError;
 use super::records::RecordError;
 use crate::store::{self, RunId, Step, runs::Run};
 use crate::tencent::Refusal;
-use crate::wizard::cloud::{
-    CallScope, Cloud, LedgerAnswer, LedgerCall, LedgerFuture, LedgerSink,
-};
+use crate::wizard::cloud::{CallScope, Cloud, LedgerAnswer, LedgerCall, LedgerFuture, LedgerSink};
 use crate::wizard::observed::Inventory;
 
 impl Engine {
@@ -36,7 +34,8 @@ impl Engine {
     /// the same calls as [`Engine::current_inventory`], kept out of the run's ledger.
     pub async fn view_inventory(&self, run: RunId) -> Result<Inventory, EngineError> {
         let r = self.run(run).await?;
-        let cloud = (self.inner.connector).connect(&r.account, &r.region, Arc::new(NotRecorded(r.id)))?;
+        let cloud =
+            (self.inner.connector).connect(&r.account, &r.region, Arc::new(NotRecorded(r.id)))?;
         Ok(cloud.inventory(&r.vpc_id).await?)
     }
 

@@ -57,7 +57,8 @@ pub(super) fn new_holder() -> Arc<str> {
 pub(super) enum JobEnd {
     /// Done, failed or refused: its end is recorded; release the lease.
     Finished,
-    /// A test's crash hook fired: leave everything as a dead process would, except that the
+    /// A test's crash hook fired, or the job paused for shutdown: leave everything as a dead
+    /// process would, except that the
     /// lease is expired at once so that the test's next engine can resume without waiting.
     Crashed,
     /// Another process holds the lease now: stop, touch nothing.

@@ -18,7 +18,10 @@ mod rollback;
 
 use std::{collections::HashMap, sync::Arc};
 
-use tokio::{sync::broadcast, task::JoinHandle};
+use tokio::{
+    sync::{broadcast, watch},
+    task::JoinHandle,
+};
 
 pub use actor::Actor;
 pub use ctx::{CrashHook, CrashPoint};
@@ -27,6 +30,7 @@ pub use jobs::UndoEntry;
 pub use lease::{Driver, LeaseOptions};
 pub use records::RecordError;
 pub use rollback::{Disposition, RollbackReport, preview as rollback_preview};
+pub use shutdown::SHUTDOWN_BOUND;
 
 use crate::store::{self, RunId, RunStatus, Step, Store, events::Event, runs::Run};
 use crate::wizard::cloud::CloudConnector;
@@ -78,6 +82,9 @@ struct Inner {
     run_locks: std::sync::Mutex<HashMap<RunId, Arc<tokio::sync::Mutex<()>>>>,
     /// The periodic take-over of runs whose lease expired (`watch_leases`).
     watcher: std::sync::Mutex<Option<JoinHandle<()>>>,
+    /// True once the process shuts down: jobs stop at their next persisted point, no new
+    /// job starts (its run stays as it is and resumes at the next start).
+    shutdown: watch::Sender<bool>,
 }
 
 /// Which background job a run needs.
@@ -101,6 +108,7 @@ impl Engine {
                 holder: lease::new_holder(),
                 run_locks: Default::default(),
                 watcher: Default::default(),
+                shutdown: watch::channel(false).0,
             }),
         }
     }
@@ -185,6 +193,12 @@ impl Engine {
     }
 
     fn spawn(&self, run: Run, job: Job) {
+        if self.is_shutting_down() {
+            // The run's state is already persisted (applying / rolling back): the next start
+            // resumes it, which is what a job started now would have to leave anyway.
+            tracing::info!(run = %run.id, ?job, "shutting down: job left for the next start");
+            return;
+        }
         let engine = self.clone();
         let id = run.id;
         let handle = tokio::spawn(async move { engine.drive(run, job).await });
@@ -199,6 +213,7 @@ impl Engine {
 mod api;
 mod ending;
 mod execute;
+mod shutdown;
 
 #[cfg(test)]
 mod tests;
