@@ -2,7 +2,7 @@
 //! out everywhere"; weak passwords refused on every path that sets one.
 
 use natpilot::{
-    store::{self, audit::AuditFilter, users::Role},
+    store::users::Role,
     web::user_cli::{self, PasswordSource, UserAction},
 };
 use reqwest::StatusCode;
@@ -10,16 +10,6 @@ use reqwest::StatusCode;
 use crate::harness::{PASSWORD, TestApp};
 
 const NEW: &str = "lantern quarry mosaic 91";
-
-async fn audited(app: &TestApp, action: &str) -> Vec<store::audit::AuditEntry> {
-    let filter = AuditFilter {
-        action: Some(action.into()),
-        ..Default::default()
-    };
-    store::audit::list(app.store().readers(), &filter, 100)
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn changing_ones_password_needs_the_current_one_and_ends_the_other_sessions() {
@@ -93,7 +83,7 @@ async fn changing_ones_password_needs_the_current_one_and_ends_the_other_session
         app.browser().login("olga", NEW).await.status,
         StatusCode::SEE_OTHER
     );
-    let entries = audited(&app, "user.password_change").await;
+    let entries = app.audited("user.password_change").await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].actor, "olga");
     assert_eq!(entries[0].details["other_sessions_ended"], 1);
@@ -150,7 +140,7 @@ async fn a_user_sees_their_sessions_and_can_sign_out_everywhere() {
     assert_eq!(out.location().as_deref(), Some("/login"));
     assert_eq!(here.get("/").await.status, StatusCode::SEE_OTHER);
     assert_eq!(phone.get("/").await.status, StatusCode::SEE_OTHER);
-    let entries = audited(&app, "user.sign_out_everywhere").await;
+    let entries = app.audited("user.sign_out_everywhere").await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].details["sessions_ended"], 2);
 }

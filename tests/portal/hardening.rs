@@ -3,7 +3,7 @@
 //! refusals, read-only views outside the run's ledger.
 
 use natpilot::{
-    store::{self, audit::AuditFilter, users::Role},
+    store::{self, users::Role},
     web::settings::WebSettings,
 };
 use reqwest::{StatusCode, header};
@@ -14,16 +14,6 @@ use crate::wizard::start;
 async fn session_rows(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
         .fetch_one(app.store().readers())
-        .await
-        .unwrap()
-}
-
-async fn audit(app: &TestApp, action: &str) -> Vec<store::audit::AuditEntry> {
-    let filter = AuditFilter {
-        action: Some(action.into()),
-        ..Default::default()
-    };
-    store::audit::list(app.store().readers(), &filter, 100)
         .await
         .unwrap()
 }
@@ -157,7 +147,7 @@ async fn refused_requests_are_audited_with_user_path_reason_and_ip() {
         StatusCode::FORBIDDEN
     );
 
-    let entries = audit(&app, "request.refused").await;
+    let entries = app.audited("request.refused").await;
     let find = |reason: &str| {
         entries
             .iter()

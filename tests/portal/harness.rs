@@ -113,6 +113,17 @@ impl TestApp {
         self.app.state.engine.wait(id).await.unwrap();
     }
 
+    /// The audit entries of one action, newest first.
+    pub async fn audited(&self, action: &str) -> Vec<natpilot::store::audit::AuditEntry> {
+        let filter = natpilot::store::audit::AuditFilter {
+            action: Some(action.into()),
+            ..Default::default()
+        };
+        natpilot::store::audit::list(self.store().readers(), &filter, 100)
+            .await
+            .unwrap()
+    }
+
     pub fn store(&self) -> &Store {
         &self.app.state.store
     }
@@ -303,6 +314,16 @@ impl Browser {
     }
 
     /// Posts a form the way our pages do: same origin, with the page's CSRF token.
+    /// Posts the first-admin setup form at `setup` (the one-time link) for `name`.
+    pub async fn submit_setup(&mut self, setup: &str, name: &str) -> Page {
+        let fields = [
+            ("name", name),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ];
+        self.post(setup, &fields).await
+    }
+
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let mut form: Vec<(&str, &str)> = fields.to_vec();
         let token = self.csrf.clone().unwrap_or_default();

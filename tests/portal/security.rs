@@ -269,16 +269,7 @@ async fn the_setup_link_creates_the_first_admin_once() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text("#setup-errors").contains("at least 10"));
     assert_eq!(bad.attr("#setup-name", "value").as_deref(), Some("root"));
-    let ok = b
-        .post(
-            &setup,
-            &[
-                ("name", "root"),
-                ("password", PASSWORD),
-                ("password_confirm", PASSWORD),
-            ],
-        )
-        .await;
+    let ok = b.submit_setup(&setup, "root").await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     let home = b.get("/").await;
     assert_eq!(home.status, StatusCode::OK);

@@ -78,16 +78,7 @@ async fn a_user_added_while_the_form_is_open_wins_over_the_link() {
     let mut b = app.browser();
     assert_eq!(b.get(&setup).await.status, StatusCode::OK);
     add_admin_from_the_shell(&app, "ops").await;
-    let post = b
-        .post(
-            &setup,
-            &[
-                ("name", "root"),
-                ("password", PASSWORD),
-                ("password_confirm", PASSWORD),
-            ],
-        )
-        .await;
+    let post = b.submit_setup(&setup, "root").await;
     assert_eq!(post.status, StatusCode::NOT_FOUND, "{}", post.body);
     assert_eq!(users::count(app.store().readers()).await.unwrap(), 1);
     // And the link stays dead for good.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use natpilot::web::settings::WebSettings;
 use reqwest::StatusCode;
 
-use crate::harness::{PASSWORD, TestApp};
+use crate::harness::TestApp;
 
 #[tokio::test]
 async fn an_expired_setup_link_is_refused_and_says_how_to_get_a_new_one() {
@@ -25,16 +25,7 @@ async fn an_expired_setup_link_is_refused_and_says_how_to_get_a_new_one() {
         "{detail}"
     );
     b.get("/login").await;
-    let post = b
-        .post(
-            &setup,
-            &[
-                ("name", "root"),
-                ("password", PASSWORD),
-                ("password_confirm", PASSWORD),
-            ],
-        )
-        .await;
+    let post = b.submit_setup(&setup, "root").await;
     assert_eq!(post.status, StatusCode::NOT_FOUND);
     assert!(b.cookie.is_none());
 }
