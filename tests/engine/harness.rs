@@ -98,6 +98,15 @@ pub fn options() -> EngineOptions {
 }
 
 impl Env {
+    /// A new engine whose lease lasts `ttl` (its heartbeat renews it every third of that).
+    pub fn restart_with_lease(&self, ttl: Duration) -> Engine {
+        let options = EngineOptions {
+            lease: LeaseOptions::with_ttl(ttl),
+            ..options()
+        };
+        Engine::new(self.store.clone(), self.connector.clone(), options)
+    }
+
     /// A new engine on the same database and cloud, as after a restart.
     pub fn restart(&self, hook: Option<CrashHook>) -> Engine {
         match hook {

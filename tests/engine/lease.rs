@@ -338,3 +338,45 @@ async fn a_kill_with_any_kind_of_change_in_flight_leaves_its_ledger_row_and_the_
         );
     }
 }
+
+#[tokio::test]
+async fn a_rollback_that_loses_its_lease_leaves_its_undo_records_for_the_new_holder() {
+    let env = start(ScenarioSource::Tutorial).await;
+    // A heartbeat far away: the loss is found by the fence on the next mutating call.
+    let first = env.restart_with_lease(Duration::from_secs(600));
+    let run = start_run(&first).await;
+    complete(&first, run, RouteInput::default()).await;
+    // Each rebind looks the EIP up first; those looks answer late, and meanwhile another
+    // process takes the run's lease.
+    env.sim.handle().set_faults(FaultConfig {
+        per_action: [("DescribeAddresses".to_owned(), 1.0)].into(),
+        kinds: vec![FaultKind::Slow],
+        slow_delay: Duration::from_millis(500),
+        ..FaultConfig::default()
+    });
+    first.rollback(run, "alice", false).await.unwrap();
+    until("a rebind's DescribeAddresses to be in flight", || async {
+        ledger(&env, run)
+            .await
+            .iter()
+            .any(|c| c.action == "DescribeAddresses" && c.state == CallState::Sent)
+    })
+    .await;
+    let w = env.store.writer();
+    store::lease::expire(w, run, first.holder()).await.unwrap();
+    store::lease::take(w, run, "natpilot-other", Duration::from_secs(600))
+        .await
+        .unwrap()
+        .unwrap();
+    let r = first.wait(run).await.unwrap();
+    assert_eq!(r.status, RunStatus::RollingBack, "{:?}", r.last_error);
+    // A call refused for want of the lease did not fail: the new holder undoes it.
+    let failed: Vec<_> = store::undo::list(env.store.readers(), run)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|u| u.state == store::UndoState::Failed)
+        .collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(received(&env, "AssociateAddress"), 0);
+}

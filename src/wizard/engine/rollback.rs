@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::batch::run_bounded;
-use super::ctx::{CrashPoint, Ctx, JobError};
+use super::ctx::{CrashPoint, Ctx, JobError, LEASE_NOT_HELD};
 use super::jobs::{UndoEntry, to_json};
 use super::records::{self, RecordError};
 use crate::store::{self, EventLevel, ReportKind, Step, UndoState, undo::UndoRecord};
@@ -224,6 +224,9 @@ async fn undo_record(ctx: &Ctx, r: &UndoRecord, release_nat_eips: bool) -> Resul
     ctx.crash_at(CrashPoint::UndoWritten, &key)?;
     let outcome = match undo_one(ctx, r.id, &entry, release_nat_eips).await {
         Ok(o) => o,
+        // Refused for want of the lease: nothing was sent and the record is the new holder's
+        // to undo; marking it failed would record a failure that did not happen.
+        Err(JobError::Cloud(e)) if e.code == LEASE_NOT_HELD => return Err(e.into()),
         Err(e) => {
             let why = Some(e.to_string());
             store::undo::set_state(
