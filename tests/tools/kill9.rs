@@ -1,0 +1,135 @@
+//! A real `kill -9` of a real `natpilot serve` while a step applies (issue 10: "a `kill -9` at
+//! any point of steps 2–4 … leaves no duplicate, no orphaned EIP and a ledger row for every
+//! call that reached the cloud"). The cloud is a simulator in the test process, so it survives
+//! the kill; the portal is the binary, driven over HTTP like a browser. The kill lands when the
+//! targeted mutating call has reached the cloud and its write-ahead ledger row reads `sent`
+//! (the call answers late, so the process dies with it in flight). The next `serve` on the
+//! same database waits out the dead process's lease, takes the run over and finishes the step.
+
+mod browser;
+mod checks;
+mod portal;
+
+use natpilot::store::{RunId, RunStatus, Step};
+use reqwest::StatusCode;
+use sqlx::SqlitePool;
+
+use browser::Browser;
+use portal::{PASSWORD, Portal, World, until_in_flight, until_status};
+
+const VPC: &str = "vpc-tut0rial";
+const OPERATOR: &str = "olga";
+
+const NAT: [(&str, &str); 4] = [
+    ("name", "egress-nat"),
+    ("bandwidth_mbps", "100"),
+    ("max_connections", "1000000"),
+    ("new_eips", "1"),
+];
+
+async fn signed_in(portal: &Portal) -> Browser {
+    let mut b = Browser::new(&portal.url);
+    b.login(OPERATOR, PASSWORD).await;
+    b
+}
+
+/// Starts a run on the tutorial VPC through the new-run form; returns once step 1 is ready.
+async fn start_run(b: &mut Browser, db: &SqlitePool) -> RunId {
+    let form = b.get("/runs/new").await;
+    let region = form
+        .attr("#new-run-form input[name=region]", "value")
+        .unwrap_or_else(|| panic!("no region on the new-run form:\n{}", form.body));
+    let done = b
+        .post("/runs", &[("region", &region), ("vpc_id", VPC)])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let run: RunId = done
+        .location
+        .unwrap()
+        .trim_start_matches("/runs/")
+        .parse()
+        .unwrap();
+    until_status(db, run, (RunStatus::Active, Step::Assess)).await;
+    run
+}
+
+/// Previews step `n` with `fields` and confirms the plan shown; does not wait for the apply.
+async fn confirm(b: &mut Browser, run: RunId, n: u8, fields: &[(&str, &str)]) {
+    b.get(&format!("/runs/{run}/step/{n}")).await;
+    let preview = b.post(&format!("/runs/{run}/step/{n}/plan"), fields).await;
+    assert_eq!(preview.status, StatusCode::OK, "step {n}: {}", preview.body);
+    let digest = preview
+        .attr("#step-form input[name=plan_digest]", "value")
+        .expect("a preview carries the digest of its plan");
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("plan_digest", &digest));
+    let done = b
+        .post(&format!("/runs/{run}/step/{n}/confirm"), &confirmed)
+        .await;
+    assert_eq!(
+        done.status,
+        StatusCode::SEE_OTHER,
+        "step {n}: {}",
+        done.body
+    );
+}
+
+/// Confirms step `n` with `action` answering late, `kill -9`s the portal once that call is in
+/// flight, and starts the next portal on the same database, which must finish the step.
+async fn killed_during(
+    world: &World,
+    db: &SqlitePool,
+    portal: Portal,
+    (run, n, fields): (RunId, u8, &[(&str, &str)]),
+    action: &str,
+) -> Portal {
+    let mut portal = portal;
+    let mut b = signed_in(&portal).await;
+    let before = world.received(action);
+    world.slow(action);
+    confirm(&mut b, run, n, fields).await;
+    until_in_flight(world, db, run, action, before).await;
+    portal.process.kill9();
+    world.no_faults();
+    world.serve()
+}
+
+#[tokio::test]
+async fn kill_9_of_serve_during_create_nat_gateway_and_during_retirement_leaves_one_gateway_and_every_call_ledgered()
+ {
+    let world = World::start().await;
+    let eips_before = checks::eip_ids(&world);
+    world.add_operator(OPERATOR);
+    let db = world.reader().await;
+    let portal = world.serve();
+
+    let mut b = signed_in(&portal).await;
+    let run = start_run(&mut b, &db).await;
+    confirm(&mut b, run, 1, &[]).await;
+    until_status(&db, run, (RunStatus::Active, Step::Provision)).await;
+
+    // Step 2, killed with CreateNatGateway in flight: the next process finds the gateway
+    // (reconcile first) instead of creating a second one.
+    let portal = killed_during(&world, &db, portal, (run, 2, &NAT), "CreateNatGateway").await;
+    until_status(&db, run, (RunStatus::Active, Step::Route)).await;
+    checks::assert_one_nat_gateway(&world, VPC);
+
+    let mut b = signed_in(&portal).await;
+    confirm(&mut b, run, 3, &[("replace_existing_default", "1")]).await;
+    until_status(&db, run, (RunStatus::Active, Step::Verify)).await;
+
+    // Step 4, killed with a TransformAddress (an ordinary public IP becoming an EIP) in flight.
+    let portal = killed_during(&world, &db, portal, (run, 4, &[]), "TransformAddress").await;
+    until_status(&db, run, (RunStatus::Completed, Step::Verify)).await;
+    drop(portal);
+
+    checks::assert_one_nat_gateway(&world, VPC);
+    checks::assert_no_duplicate_route(&world);
+    checks::assert_no_orphaned_eip(&world, &db, run, &eips_before).await;
+    let sent = checks::assert_every_received_call_is_ledgered(&world, &db, run).await;
+    assert!(
+        sent.iter().any(|a| a == "CreateNatGateway")
+            && sent.iter().any(|a| a == "TransformAddress"),
+        "the killed processes' calls are left sent: {sent:?}"
+    );
+}
