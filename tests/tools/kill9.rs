@@ -74,20 +74,44 @@ async fn confirm(b: &mut Browser, run: RunId, n: u8, fields: &[(&str, &str)]) {
     );
 }
 
-/// Confirms step `n` with `action` answering late, `kill -9`s the portal once that call is in
-/// flight, and starts the next portal on the same database, which must finish the step.
+/// What the portal is doing when it is killed.
+enum Doing<'a> {
+    /// Confirming step `n` with these fields.
+    Step(u8, &'a [(&'a str, &'a str)]),
+    /// Rolling back, also releasing the NAT gateway's new EIPs.
+    RollbackReleasingEips,
+}
+
+/// Starts `doing` on run `run` with `action` answering late, `kill -9`s the portal once that
+/// call is in flight, and starts the next portal on the same database (which takes over).
 async fn killed_during(
     world: &World,
     db: &SqlitePool,
-    portal: Portal,
-    (run, n, fields): (RunId, u8, &[(&str, &str)]),
+    mut portal: Portal,
+    (run, doing): (RunId, Doing<'_>),
     action: &str,
 ) -> Portal {
-    let mut portal = portal;
     let mut b = signed_in(&portal).await;
     let before = world.received(action);
     world.slow(action);
-    confirm(&mut b, run, n, fields).await;
+    match doing {
+        Doing::Step(n, fields) => confirm(&mut b, run, n, fields).await,
+        Doing::RollbackReleasingEips => {
+            b.get(&format!("/runs/{run}")).await;
+            let done = b
+                .post(
+                    &format!("/runs/{run}/rollback"),
+                    &[("release_nat_eips", "1")],
+                )
+                .await;
+            assert_eq!(
+                done.status,
+                StatusCode::SEE_OTHER,
+                "rollback: {}",
+                done.body
+            );
+        }
+    }
     until_in_flight(world, db, run, action, before).await;
     portal.process.kill9();
     world.no_faults();
@@ -110,7 +134,14 @@ async fn kill_9_of_serve_during_create_nat_gateway_and_during_retirement_leaves_
 
     // Step 2, killed with CreateNatGateway in flight: the next process finds the gateway
     // (reconcile first) instead of creating a second one.
-    let portal = killed_during(&world, &db, portal, (run, 2, &NAT), "CreateNatGateway").await;
+    let portal = killed_during(
+        &world,
+        &db,
+        portal,
+        (run, Doing::Step(2, &NAT)),
+        "CreateNatGateway",
+    )
+    .await;
     until_status(&db, run, (RunStatus::Active, Step::Route)).await;
     checks::assert_one_nat_gateway(&world, VPC);
 
@@ -119,7 +150,14 @@ async fn kill_9_of_serve_during_create_nat_gateway_and_during_retirement_leaves_
     until_status(&db, run, (RunStatus::Active, Step::Verify)).await;
 
     // Step 4, killed with a TransformAddress (an ordinary public IP becoming an EIP) in flight.
-    let portal = killed_during(&world, &db, portal, (run, 4, &[]), "TransformAddress").await;
+    let portal = killed_during(
+        &world,
+        &db,
+        portal,
+        (run, Doing::Step(4, &[])),
+        "TransformAddress",
+    )
+    .await;
     until_status(&db, run, (RunStatus::Completed, Step::Verify)).await;
     drop(portal);
 
@@ -132,4 +170,63 @@ async fn kill_9_of_serve_during_create_nat_gateway_and_during_retirement_leaves_
             && sent.iter().any(|a| a == "TransformAddress"),
         "the killed processes' calls are left sent: {sent:?}"
     );
+}
+
+#[tokio::test]
+async fn kill_9_of_serve_during_create_routes_disassociate_address_and_rollback_duplicates_nothing_and_releases_the_new_eips()
+ {
+    let world = World::start().await;
+    let eips_before = checks::eip_ids(&world);
+    let ips_before = checks::records_per_ip(&world);
+    world.add_operator(OPERATOR);
+    let db = world.reader().await;
+    let portal = world.serve();
+
+    let mut b = signed_in(&portal).await;
+    let run = start_run(&mut b, &db).await;
+    confirm(&mut b, run, 1, &[]).await;
+    until_status(&db, run, (RunStatus::Active, Step::Provision)).await;
+    confirm(&mut b, run, 2, &NAT).await;
+    until_status(&db, run, (RunStatus::Active, Step::Route)).await;
+
+    let portal = killed_during(
+        &world,
+        &db,
+        portal,
+        (run, Doing::Step(3, &[])),
+        "CreateRoutes",
+    )
+    .await;
+    until_status(&db, run, (RunStatus::Active, Step::Verify)).await;
+    checks::assert_no_duplicate_route(&world);
+
+    let step4 = (run, Doing::Step(4, &[]));
+    let portal = killed_during(&world, &db, portal, step4, "DisassociateAddress").await;
+    until_status(&db, run, (RunStatus::Completed, Step::Verify)).await;
+    checks::assert_one_nat_gateway(&world, VPC);
+    checks::assert_no_orphaned_eip(&world, &db, run, &eips_before).await;
+
+    // Rollback with "also release the NAT gateway's new EIPs", killed with DeleteNatGateway in
+    // flight: the next process finishes it and releases the EIPs from the undo record.
+    let rollback = (run, Doing::RollbackReleasingEips);
+    let portal = killed_during(&world, &db, portal, rollback, "DeleteNatGateway").await;
+    until_status(&db, run, (RunStatus::RolledBack, Step::Verify)).await;
+    drop(portal);
+
+    assert!(world.sim.handle().nat_gateways(VPC).is_empty());
+    checks::assert_no_duplicate_route(&world);
+    checks::assert_no_new_unbound_eip(&world, &eips_before);
+    let per_ip = checks::records_per_ip(&world);
+    assert!(per_ip.values().all(|n| *n == 1), "{per_ip:?}");
+    assert!(
+        ips_before.keys().all(|ip| per_ip.contains_key(ip)),
+        "an IP the VPC had was lost: before {ips_before:?}, now {per_ip:?}"
+    );
+    let sent = checks::assert_every_received_call_is_ledgered(&world, &db, run).await;
+    for action in ["CreateRoutes", "DisassociateAddress", "DeleteNatGateway"] {
+        assert!(
+            sent.iter().any(|a| a == action),
+            "the {action} of a killed process is left sent: {sent:?}"
+        );
+    }
 }

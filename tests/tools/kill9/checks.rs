@@ -2,7 +2,7 @@
 //! no route twice in a table, no EIP left allocated that nobody knows of, and a ledger row for
 //! every mutating call the cloud executed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use natpilot::store::ledger::CallState;
 use natpilot::store::{self, RunId};
@@ -16,6 +16,36 @@ pub fn eip_ids(world: &World) -> BTreeSet<String> {
         .sim
         .handle()
         .with_world(|w| w.addresses.keys().cloned().collect())
+}
+
+/// How many records each public IP has (an EIP, or an instance's ordinary public IP): after a
+/// conversion or a rollback every IP the VPC had must still be there, once.
+pub fn records_per_ip(world: &World) -> HashMap<String, usize> {
+    world.sim.handle().with_world(|w| {
+        let mut n = HashMap::new();
+        let ips = w.addresses.values().map(|a| a.ip.clone());
+        let ordinary = w.instances().iter().filter_map(|i| i.public_ip.clone());
+        for ip in ips.chain(ordinary) {
+            *n.entry(ip).or_insert(0) += 1;
+        }
+        n
+    })
+}
+
+/// After a rollback that released the NAT gateway's new EIPs: every EIP the run added is
+/// bound (a converted ordinary IP), none is left allocated and unbound.
+pub fn assert_no_new_unbound_eip(world: &World, before: &BTreeSet<String>) {
+    let unbound: Vec<(String, String)> = world.sim.handle().with_world(|w| {
+        w.addresses
+            .values()
+            .filter(|a| a.instance_id.is_none() && !before.contains(&a.id))
+            .map(|a| (a.id.clone(), a.ip.clone()))
+            .collect()
+    });
+    assert!(
+        unbound.is_empty(),
+        "EIPs left allocated after the rollback: {unbound:?}"
+    );
 }
 
 pub fn assert_one_nat_gateway(world: &World, vpc: &str) {
