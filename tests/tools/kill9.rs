@@ -230,3 +230,76 @@ async fn kill_9_of_serve_during_create_routes_disassociate_address_and_rollback_
         );
     }
 }
+
+/// The run page's "driven by another natpilot process" notice, if the page has one.
+async fn driver_notice(b: &mut Browser, run: RunId) -> Option<String> {
+    let page = b.get(&format!("/runs/{run}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.text("#run-driver")
+}
+
+#[tokio::test]
+async fn two_serve_processes_on_one_database_one_drives_and_after_its_kill_9_the_other_finishes_with_one_gateway()
+ {
+    let world = World::start().await;
+    let eips_before = checks::eip_ids(&world);
+    world.add_operator(OPERATOR);
+    let db = world.reader().await;
+    let mut portals = [world.serve(), world.serve()];
+
+    let mut b = signed_in(&portals[0]).await;
+    let run = start_run(&mut b, &db).await;
+    confirm(&mut b, run, 1, &[]).await;
+    until_status(&db, run, (RunStatus::Active, Step::Provision)).await;
+    world.slow("CreateNatGateway");
+    confirm(&mut b, run, 2, &NAT).await;
+    until_in_flight(&world, &db, run, "CreateNatGateway", 0).await;
+
+    // Exactly one process drives the run; the other's page names it as another process.
+    let mut browsers = [signed_in(&portals[0]).await, signed_in(&portals[1]).await];
+    let mut notices = Vec::new();
+    for b in &mut browsers {
+        notices.push(driver_notice(b, run).await);
+    }
+    let driver = match &notices[..] {
+        [None, Some(n)] | [Some(n), None] => {
+            assert!(
+                n.starts_with("Driven by another natpilot process (holder"),
+                "{n}"
+            );
+            notices.iter().position(Option::is_none).unwrap()
+        }
+        _ => panic!("exactly one process must drive the run: {notices:?}"),
+    };
+    let other = 1 - driver;
+    assert_eq!(
+        portal::status(&db, run).await,
+        (RunStatus::Applying, Step::Provision)
+    );
+
+    portals[driver].process.kill9();
+    world.no_faults();
+    until_status(&db, run, (RunStatus::Active, Step::Route)).await;
+    checks::assert_one_nat_gateway(&world, VPC);
+    assert_eq!(
+        driver_notice(&mut browsers[other], run).await,
+        None,
+        "the survivor drives the run now"
+    );
+
+    // The survivor carries the run to its end; the record still matches the cloud.
+    let mut b = signed_in(&portals[other]).await;
+    confirm(&mut b, run, 3, &[("replace_existing_default", "1")]).await;
+    until_status(&db, run, (RunStatus::Active, Step::Verify)).await;
+    confirm(&mut b, run, 4, &[]).await;
+    until_status(&db, run, (RunStatus::Completed, Step::Verify)).await;
+    checks::assert_one_nat_gateway(&world, VPC);
+    checks::assert_no_duplicate_route(&world);
+    checks::assert_no_orphaned_eip(&world, &db, run, &eips_before).await;
+    let sent = checks::assert_every_received_call_is_ledgered(&world, &db, run).await;
+    assert_eq!(
+        sent,
+        ["CreateNatGateway"],
+        "only the killed call has no answer"
+    );
+}
