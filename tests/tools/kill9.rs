@@ -159,7 +159,6 @@ async fn kill_9_of_serve_during_create_nat_gateway_and_during_retirement_leaves_
     )
     .await;
     until_status(&db, run, (RunStatus::Completed, Step::Verify)).await;
-    drop(portal);
 
     checks::assert_one_nat_gateway(&world, VPC);
     checks::assert_no_duplicate_route(&world);
@@ -170,6 +169,17 @@ async fn kill_9_of_serve_during_create_nat_gateway_and_during_retirement_leaves_
             && sent.iter().any(|a| a == "TransformAddress"),
         "the killed processes' calls are left sent: {sent:?}"
     );
+
+    // The run's call ledger says what became of the calls whose answers died with a process.
+    let mut b = signed_in(&portal).await;
+    let calls = b.get(&format!("/runs/{run}/calls")).await;
+    let unknown = calls.texts("tr:has(.outcome-unknown) .ledger-action");
+    for action in ["vpc:CreateNatGateway", "vpc:TransformAddress"] {
+        assert!(
+            unknown.iter().any(|a| a == action),
+            "{action} reads outcome unknown: {unknown:?}"
+        );
+    }
 }
 
 #[tokio::test]

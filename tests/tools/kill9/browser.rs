@@ -22,13 +22,18 @@ impl Page {
             .and_then(|e| e.value().attr(attr).map(str::to_owned))
     }
 
-    /// The text of the first element matching `css`, if any.
-    pub fn text(&self, css: &str) -> Option<String> {
+    /// The text of every element matching `css`, in document order.
+    pub fn texts(&self, css: &str) -> Vec<String> {
         let sel = Selector::parse(css).unwrap();
         Html::parse_document(&self.body)
             .select(&sel)
-            .next()
             .map(|e| e.text().collect::<String>().trim().to_owned())
+            .collect()
+    }
+
+    /// The text of the first element matching `css`, if any.
+    pub fn text(&self, css: &str) -> Option<String> {
+        self.texts(css).into_iter().next()
     }
 }
 
