@@ -32,11 +32,22 @@ pub fn command(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
 impl Natpilot {
     /// Starts `cmd` with stdout and stderr going to files in `logs` (a pipe nobody reads
     /// could fill and block the child).
-    pub fn spawn(mut cmd: Command, logs: &Path) -> Natpilot {
+    pub fn spawn(cmd: Command, logs: &Path) -> Natpilot {
+        Natpilot::spawn_with_stdin(cmd, logs, Stdio::null())
+    }
+
+    /// Like [`Natpilot::spawn`], with `input` as the whole of stdin (e.g. `--password-stdin`).
+    pub fn spawn_with_input(cmd: Command, logs: &Path, input: &str) -> Natpilot {
+        let path = logs.join("stdin.txt");
+        std::fs::write(&path, input).unwrap();
+        Natpilot::spawn_with_stdin(cmd, logs, std::fs::File::open(path).unwrap().into())
+    }
+
+    fn spawn_with_stdin(mut cmd: Command, logs: &Path, stdin: Stdio) -> Natpilot {
         let out = logs.join("stdout.txt");
         let err = logs.join("stderr.txt");
         let child = cmd
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(std::fs::File::create(&out).unwrap())
             .stderr(std::fs::File::create(&err).unwrap())
             .spawn()
@@ -100,6 +111,14 @@ impl Natpilot {
             .status()
             .unwrap();
         assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// `kill -9`: the process ends where it stands (std's `Child::kill` sends SIGKILL on
+    /// Unix) and releases nothing; returns once it is reaped.
+    pub fn kill9(&mut self) {
+        self.child.kill().expect("SIGKILL is delivered");
+        let status = self.child.wait().unwrap();
+        assert!(!status.success(), "natpilot exited on its own: {status}");
     }
 
     pub fn output(&self) -> String {

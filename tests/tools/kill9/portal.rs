@@ -1,0 +1,203 @@
+//! `natpilot serve` as a real process against a simulator that lives in the test process (so
+//! the cloud survives a `kill -9` of the portal), on a database file the test reads read-only,
+//! and the waits on that database's state.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use natpilot::sim::{FaultConfig, FaultKind, RunningSim, SimConfig};
+use natpilot::store::ledger::{ApiCall, CallState};
+use natpilot::store::{self, RunId, RunStatus, Step};
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+use crate::process::{self, Natpilot, START_BUDGET};
+
+/// Every wait on state ends as soon as the state is seen; this is what a loaded 2-core machine
+/// needs at worst (a take-over alone waits out the dead process's 3 s lease).
+pub const BUDGET: Duration = Duration::from_secs(120);
+
+/// Strong enough for the portal's zxcvbn check (score >= 3), and only ever in this test.
+pub const PASSWORD: &str = "quartz-lantern-meadow-71-orbit";
+
+/// The cloud (a simulator in this process), a home directory and the database file in it.
+pub struct World {
+    pub sim: RunningSim,
+    pub home: tempfile::TempDir,
+    pub db: PathBuf,
+}
+
+impl World {
+    pub async fn start() -> World {
+        let sim = natpilot::sim::spawn(SimConfig {
+            // Real clock, short async phases: the portal polls as it would Tencent Cloud.
+            async_delay: Duration::from_millis(20),
+            rate_limit: false,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let db = home.path().join("natpilot.db");
+        World { sim, home, db }
+    }
+
+    /// The environment every natpilot process of the test gets: the simulator as "Tencent
+    /// Cloud" (endpoint override and its key pair), the shared database, a 3 s run lease (the
+    /// shortest allowed) and fast polling.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        let h = self.sim.handle();
+        vec![
+            ("TENCENTCLOUD_SECRET_ID", h.secret_id().to_owned()),
+            ("TENCENTCLOUD_SECRET_KEY", h.secret_key().to_owned()),
+            ("NATPILOT_TENCENT__ENDPOINT", self.sim.endpoint()),
+            ("NATPILOT_TENCENT__REGION", h.region()),
+            (
+                "NATPILOT_SERVER__DATABASE",
+                self.db.to_str().unwrap().to_owned(),
+            ),
+            ("NATPILOT_ENGINE__LEASE_SECS", "3".to_owned()),
+            ("NATPILOT_ENGINE__POLL_FIRST_MS", "10".to_owned()),
+            ("NATPILOT_ENGINE__POLL_MAX_SECS", "1".to_owned()),
+        ]
+    }
+
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let env = self.env();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        process::command(self.home.path(), &env, args)
+    }
+
+    /// `natpilot user add NAME --role operator --password-stdin` on the test's database.
+    pub fn add_operator(&self, name: &str) {
+        let logs = tempfile::tempdir().unwrap();
+        let cmd = self.command(&[
+            "user",
+            "add",
+            name,
+            "--role",
+            "operator",
+            "--password-stdin",
+        ]);
+        let mut add = Natpilot::spawn_with_input(cmd, logs.path(), &format!("{PASSWORD}\n"));
+        let status = add.exit_within(START_BUDGET);
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "user add: {status:?}\n{}",
+            add.output()
+        );
+    }
+
+    /// Starts `natpilot serve` on port 0 and returns once it printed where it listens.
+    pub fn serve(&self) -> Portal {
+        let logs = tempfile::tempdir().unwrap();
+        let cmd = self.command(&["serve", "--listen", "127.0.0.1:0"]);
+        let mut process = Natpilot::spawn(cmd, logs.path());
+        let url = process.wait_for_line("natpilot portal:", START_BUDGET);
+        assert!(
+            process.stdout().contains("Using Tencent Cloud"),
+            "the portal must treat the test's simulator as the cloud:\n{}",
+            process.output()
+        );
+        Portal {
+            process,
+            url,
+            _logs: logs,
+        }
+    }
+
+    /// A read-only connection to the database (the portal processes own the writes).
+    pub async fn reader(&self) -> SqlitePool {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", self.db.display()))
+            .unwrap()
+            .read_only(true);
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap()
+    }
+
+    /// Makes `action` run in the cloud at once but answer only after 20 s (under the client's
+    /// 30 s timeout, so no retry): the window in which the portal is killed.
+    pub fn slow(&self, action: &str) {
+        self.sim.handle().set_faults(FaultConfig {
+            per_action: [(action.to_owned(), 1.0)].into(),
+            kinds: vec![FaultKind::Slow],
+            slow_delay: Duration::from_secs(20),
+            ..FaultConfig::default()
+        });
+    }
+
+    pub fn no_faults(&self) {
+        self.sim.handle().set_faults(FaultConfig::default());
+    }
+
+    pub fn received(&self, action: &str) -> usize {
+        self.sim
+            .handle()
+            .received_mutations()
+            .iter()
+            .filter(|r| r.action == action)
+            .count()
+    }
+}
+
+/// A running `natpilot serve`; killed when dropped, however the test ends.
+pub struct Portal {
+    pub process: Natpilot,
+    pub url: String,
+    _logs: tempfile::TempDir,
+}
+
+pub async fn ledger(db: &SqlitePool, run: RunId) -> Vec<ApiCall> {
+    store::ledger::list(db, run, 0, 100_000).await.unwrap()
+}
+
+pub async fn status(db: &SqlitePool, run: RunId) -> (RunStatus, Step) {
+    let r = store::runs::get(db, run).await.unwrap().unwrap();
+    (r.status, r.current_step)
+}
+
+/// Polls `check` until it holds, within [`BUDGET`].
+pub async fn until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = tokio::time::Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < BUDGET, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the run stands at `want`; panics at once if it failed instead.
+pub async fn until_status(db: &SqlitePool, run: RunId, want: (RunStatus, Step)) {
+    until(&format!("run {run} to reach {want:?}"), || async {
+        let r = store::runs::get(db, run).await.unwrap().unwrap();
+        assert_ne!(r.status, RunStatus::Failed, "{:?}", r.last_error);
+        (r.status, r.current_step) == want
+    })
+    .await;
+}
+
+/// Waits until `action` reached the cloud (one more than `before`) and its ledger row is
+/// `sent`: the moment the portal is killed.
+pub async fn until_in_flight(
+    world: &World,
+    db: &SqlitePool,
+    run: RunId,
+    action: &str,
+    before: usize,
+) {
+    until(&format!("{action} to be in flight"), || async {
+        world.received(action) > before
+            && ledger(db, run)
+                .await
+                .iter()
+                .any(|c| c.action == action && c.state == CallState::Sent)
+    })
+    .await;
+}
