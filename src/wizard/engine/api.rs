@@ -1,21 +1,19 @@
-//! The engine's operations for the web layer: start, plan, confirm, retry, roll back, abandon,
-//! protect. Each checks the run's state, persists the transition in one short write
+//! The engine's operations for the web layer: start, plan, retry, protect (confirm is in
+//! `confirm`, roll back and abandon in `ending`). Each checks the run's state, persists the transition in one short write
 //! transaction, and hands slow cloud work to a background job.
 
 use serde_json::json;
 
 use super::actor::Actor;
 use super::errors::{EngineError, StartError};
-use super::observe::{self, apply_choices, exposure_report};
+use super::observe::{self, exposure_report};
 use super::{Engine, Job, jobs::to_json, records};
 use crate::store::{
-    self, EventLevel, ReportKind, RunId, RunStatus, Step, StepState, results::ProtectedHost,
-    runs::NewRun,
+    self, EventLevel, RunId, RunStatus, Step, results::ProtectedHost, runs::NewRun,
 };
-use crate::wizard::cloud::CloudError;
-use crate::wizard::input::{AssessInput, FieldErrors, StepInput};
+use crate::wizard::input::{FieldErrors, StepInput};
 use crate::wizard::observed::Inventory;
-use crate::wizard::plan::{Plan, PlanDigest};
+use crate::wizard::plan::Plan;
 use crate::wizard::steps::assess::ExposureReport;
 
 /// A run needs a region and something that looks like a VPC id; one message per field.
@@ -131,163 +129,6 @@ impl Engine {
         })
         .await
     }
-
-    /// Re-plans with `input`, refuses a blocked plan, records input + plan + who confirmed,
-    /// and starts applying it in the background. Returns the plan that is being applied.
-    /// For callers that plan and confirm in one go without showing a preview (tests, tools);
-    /// a page confirms with [`Engine::confirm_previewed`].
-    pub async fn confirm_step(
-        &self,
-        run: RunId,
-        input: StepInput,
-        actor: impl Into<Actor<'_>>,
-    ) -> Result<Plan, EngineError> {
-        self.confirm(run, input, None, actor.into()).await
-    }
-
-    /// [`Engine::confirm_step`] for a plan the operator was shown: refused with
-    /// [`EngineError::PlanChanged`] (nothing recorded, nothing applied) when the plan made now
-    /// is not the previewed one, because the input or the cloud changed since the preview.
-    pub async fn confirm_previewed(
-        &self,
-        run: RunId,
-        input: StepInput,
-        previewed: &PlanDigest,
-        actor: impl Into<Actor<'_>>,
-    ) -> Result<Plan, EngineError> {
-        self.confirm(run, input, Some(previewed), actor.into())
-            .await
-    }
-
-    /// Confirms, and audits the outcome: `run.confirm` in the transaction that records the
-    /// confirmation, or `run.confirm_refused` with the reason (who tried what and was stopped).
-    /// A database failure is not a decision and is not audited.
-    async fn confirm(
-        &self,
-        run: RunId,
-        input: StepInput,
-        previewed: Option<&PlanDigest>,
-        actor: Actor<'_>,
-    ) -> Result<Plan, EngineError> {
-        let shown = previewed.map(|d| d.0.clone());
-        let details = |refused: Option<String>| {
-            json!({
-                "step": input.step().number(),
-                "input": &input,
-                "plan_digest": shown,
-                "refused": refused,
-            })
-        };
-        let result = self
-            .confirm_inner(run, &input, previewed, actor, &details(None))
-            .await;
-        if let Err(e) = &result
-            && !matches!(e, EngineError::Db(_))
-        {
-            let refused = details(Some(e.to_string()));
-            actor
-                .audit(self.store().writer(), "run.confirm_refused", run, &refused)
-                .await?;
-        }
-        result
-    }
-
-    async fn confirm_inner(
-        &self,
-        run: RunId,
-        input: &StepInput,
-        previewed: Option<&PlanDigest>,
-        actor: Actor<'_>,
-        audit: &serde_json::Value,
-    ) -> Result<Plan, EngineError> {
-        let user = actor.user;
-        let plan = self.plan_step(run, input).await?;
-        if plan.is_blocked() {
-            return Err(EngineError::Blocked(plan.conflicts));
-        }
-        if previewed.is_some_and(|seen| *seen != plan.digest()) {
-            return Err(EngineError::PlanChanged);
-        }
-        let step = input.step();
-        let mut tx = self.store().begin_write().await?;
-        store::steps::confirm(&mut *tx, run, step, &to_json(input), &to_json(&plan), user).await?;
-        actor.audit(&mut *tx, "run.confirm", run, audit).await?;
-        if let StepInput::Assess(choices) = input {
-            // Step 1 changes nothing in the cloud: record the decisions and move on.
-            self.confirm_assessment(tx, run, choices, user).await?;
-            return Ok(plan);
-        }
-        let msg = format!(
-            "{user} confirmed {}: {} change(s)",
-            step.title(),
-            plan.items.len()
-        );
-        self.start_applying(tx, run, RunStatus::Active, step, &msg, Job::Apply(step))
-            .await?;
-        Ok(plan)
-    }
-
-    /// Step 1's confirmation, in `tx` (which already holds the confirmed input and plan):
-    /// the protected-host decisions, the exposure report with the operator's choices, and the
-    /// move to step 2.
-    async fn confirm_assessment(
-        &self,
-        mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-        run: RunId,
-        choices: &AssessInput,
-        user: &str,
-    ) -> Result<(), EngineError> {
-        let step = Step::Assess;
-        let report = exposure_report(self.store(), run).await?.ok_or_else(|| {
-            CloudError::state(
-                "confirm",
-                "natpilot.NotAssessed",
-                "the assessment has not finished yet; wait for it",
-            )
-        })?;
-        let report = apply_choices(report, choices);
-        for row in report
-            .rows
-            .iter()
-            .filter(|r| r.protected || !r.suggested.is_empty())
-        {
-            let h = ProtectedHost {
-                instance_id: row.instance_id.clone(),
-                protected: row.protected,
-                reason: if row.protected {
-                    row.reason.clone()
-                } else {
-                    "operator".into()
-                },
-                detail: row.dns_names.join(", "),
-                decided_by: user.to_owned(),
-                at: chrono::Utc::now(),
-            };
-            store::results::put_protected(&mut *tx, run, &h).await?;
-        }
-        store::results::put_report(&mut *tx, run, ReportKind::Exposure, &to_json(&report)).await?;
-        store::steps::set_state(&mut *tx, run, step, StepState::Applied, None).await?;
-        if !store::runs::transition(
-            &mut *tx,
-            run,
-            &[RunStatus::Active],
-            RunStatus::Active,
-            Step::Provision,
-            None,
-        )
-        .await?
-        {
-            return Err(self.not_now(run, "the run changed meanwhile; reload").await);
-        }
-        let msg = format!(
-            "{user} confirmed the assessment ({} protected)",
-            report.protected
-        );
-        self.append_event(&mut tx, run, step, &msg).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// After a failure: applies the failed step again (re-planned from fresh observations with
     /// the same input; reconcile keeps it from repeating what was done), or resumes a failed
     /// rollback.
@@ -339,7 +180,7 @@ impl Engine {
     /// The common end of confirm and retry: in `tx`, moves the run from `from` to `applying`
     /// and records `msg`, commits, then starts `job`. Refuses when the run changed meanwhile
     /// (another operator was quicker), leaving nothing written.
-    async fn start_applying(
+    pub(super) async fn start_applying(
         &self,
         mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
         run: RunId,
@@ -466,7 +307,7 @@ impl Engine {
         Ok(())
     }
 
-    async fn not_now(&self, run: RunId, wanted: &str) -> EngineError {
+    pub(super) async fn not_now(&self, run: RunId, wanted: &str) -> EngineError {
         match self.run(run).await {
             Ok(r) => EngineError::wrong(r.status, r.current_step, wanted),
             Err(e) => e,

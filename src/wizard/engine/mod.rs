@@ -211,6 +211,7 @@ impl Engine {
 }
 
 mod api;
+mod confirm;
 mod ending;
 mod execute;
 mod shutdown;

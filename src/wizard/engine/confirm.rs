@@ -1,0 +1,172 @@
+//! Confirming a step: re-plan, refuse a blocked plan or one that is not the plan previewed,
+//! record input, plan, who confirmed and the audit entry in one transaction, then start
+//! applying (step 1 records the operator's decisions and moves on instead).
+
+use serde_json::json;
+
+use super::actor::Actor;
+use super::errors::EngineError;
+use super::observe::{apply_choices, exposure_report};
+use super::{Engine, Job, jobs::to_json};
+use crate::store::{self, ReportKind, RunId, RunStatus, Step, StepState, results::ProtectedHost};
+use crate::wizard::cloud::CloudError;
+use crate::wizard::input::{AssessInput, StepInput};
+use crate::wizard::plan::{Plan, PlanDigest};
+
+impl Engine {
+    /// Re-plans with `input`, refuses a blocked plan, records input + plan + who confirmed,
+    /// and starts applying it in the background. Returns the plan that is being applied.
+    /// For callers that plan and confirm in one go without showing a preview (tests, tools);
+    /// a page confirms with [`Engine::confirm_previewed`].
+    pub async fn confirm_step(
+        &self,
+        run: RunId,
+        input: StepInput,
+        actor: impl Into<Actor<'_>>,
+    ) -> Result<Plan, EngineError> {
+        self.confirm(run, input, None, actor.into()).await
+    }
+
+    /// [`Engine::confirm_step`] for a plan the operator was shown: refused with
+    /// [`EngineError::PlanChanged`] (nothing recorded, nothing applied) when the plan made now
+    /// is not the previewed one, because the input or the cloud changed since the preview.
+    pub async fn confirm_previewed(
+        &self,
+        run: RunId,
+        input: StepInput,
+        previewed: &PlanDigest,
+        actor: impl Into<Actor<'_>>,
+    ) -> Result<Plan, EngineError> {
+        self.confirm(run, input, Some(previewed), actor.into())
+            .await
+    }
+
+    /// Confirms, and audits the outcome: `run.confirm` in the transaction that records the
+    /// confirmation, or `run.confirm_refused` with the reason (who tried what and was stopped).
+    /// A database failure is not a decision and is not audited.
+    async fn confirm(
+        &self,
+        run: RunId,
+        input: StepInput,
+        previewed: Option<&PlanDigest>,
+        actor: Actor<'_>,
+    ) -> Result<Plan, EngineError> {
+        let shown = previewed.map(|d| d.0.clone());
+        let details = |refused: Option<String>| {
+            json!({
+                "step": input.step().number(),
+                "input": &input,
+                "plan_digest": shown,
+                "refused": refused,
+            })
+        };
+        let result = self
+            .confirm_inner(run, &input, previewed, actor, &details(None))
+            .await;
+        if let Err(e) = &result
+            && !matches!(e, EngineError::Db(_))
+        {
+            let refused = details(Some(e.to_string()));
+            actor
+                .audit(self.store().writer(), "run.confirm_refused", run, &refused)
+                .await?;
+        }
+        result
+    }
+
+    async fn confirm_inner(
+        &self,
+        run: RunId,
+        input: &StepInput,
+        previewed: Option<&PlanDigest>,
+        actor: Actor<'_>,
+        audit: &serde_json::Value,
+    ) -> Result<Plan, EngineError> {
+        let user = actor.user;
+        let plan = self.plan_step(run, input).await?;
+        if plan.is_blocked() {
+            return Err(EngineError::Blocked(plan.conflicts));
+        }
+        if previewed.is_some_and(|seen| *seen != plan.digest()) {
+            return Err(EngineError::PlanChanged);
+        }
+        let step = input.step();
+        let mut tx = self.store().begin_write().await?;
+        store::steps::confirm(&mut *tx, run, step, &to_json(input), &to_json(&plan), user).await?;
+        actor.audit(&mut *tx, "run.confirm", run, audit).await?;
+        if let StepInput::Assess(choices) = input {
+            // Step 1 changes nothing in the cloud: record the decisions and move on.
+            self.confirm_assessment(tx, run, choices, user).await?;
+            return Ok(plan);
+        }
+        let msg = format!(
+            "{user} confirmed {}: {} change(s)",
+            step.title(),
+            plan.items.len()
+        );
+        self.start_applying(tx, run, RunStatus::Active, step, &msg, Job::Apply(step))
+            .await?;
+        Ok(plan)
+    }
+
+    /// Step 1's confirmation, in `tx` (which already holds the confirmed input and plan):
+    /// the protected-host decisions, the exposure report with the operator's choices, and the
+    /// move to step 2.
+    async fn confirm_assessment(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        run: RunId,
+        choices: &AssessInput,
+        user: &str,
+    ) -> Result<(), EngineError> {
+        let step = Step::Assess;
+        let report = exposure_report(self.store(), run).await?.ok_or_else(|| {
+            CloudError::state(
+                "confirm",
+                "natpilot.NotAssessed",
+                "the assessment has not finished yet; wait for it",
+            )
+        })?;
+        let report = apply_choices(report, choices);
+        for row in report
+            .rows
+            .iter()
+            .filter(|r| r.protected || !r.suggested.is_empty())
+        {
+            let h = ProtectedHost {
+                instance_id: row.instance_id.clone(),
+                protected: row.protected,
+                reason: if row.protected {
+                    row.reason.clone()
+                } else {
+                    "operator".into()
+                },
+                detail: row.dns_names.join(", "),
+                decided_by: user.to_owned(),
+                at: chrono::Utc::now(),
+            };
+            store::results::put_protected(&mut *tx, run, &h).await?;
+        }
+        store::results::put_report(&mut *tx, run, ReportKind::Exposure, &to_json(&report)).await?;
+        store::steps::set_state(&mut *tx, run, step, StepState::Applied, None).await?;
+        if !store::runs::transition(
+            &mut *tx,
+            run,
+            &[RunStatus::Active],
+            RunStatus::Active,
+            Step::Provision,
+            None,
+        )
+        .await?
+        {
+            return Err(self.not_now(run, "the run changed meanwhile; reload").await);
+        }
+        let msg = format!(
+            "{user} confirmed the assessment ({} protected)",
+            report.protected
+        );
+        self.append_event(&mut tx, run, step, &msg).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

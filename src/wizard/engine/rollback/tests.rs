@@ -1,0 +1,78 @@
+//! The rollback preview: order, skips and unreadable records.
+
+use super::*;
+use crate::store::RunId;
+
+fn rebind(what: &str) -> Undo {
+    Undo::ReassociateEip {
+        instance_id: format!("ins-{what}"),
+        address_id: Some(format!("eip-{what}")),
+        ip: "1.2.3.4".into(),
+    }
+}
+
+fn record(id: i64, state: UndoState, undo: Undo) -> UndoRecord {
+    let entry = UndoEntry {
+        key: format!("k{id}"),
+        undo,
+    };
+    UndoRecord {
+        id,
+        run_id: RunId::new(),
+        step: Step::Verify,
+        action: to_json(&entry),
+        state,
+        note: None,
+        created_at: chrono::Utc::now(),
+        updated_at: chrono::Utc::now(),
+    }
+}
+
+fn shown(records: &[UndoRecord]) -> Vec<(String, &'static str)> {
+    preview(records)
+        .into_iter()
+        .map(|d| match d {
+            Disposition::Undo {
+                entry,
+                maybe_not_made,
+            } => (entry.key, if maybe_not_made { "maybe" } else { "undo" }),
+            Disposition::Irreversible(entry) => (entry.key, "cannot"),
+            Disposition::Unreadable { record, .. } => (format!("k{record}"), "unreadable"),
+            Disposition::Skip => unreachable!("the preview leaves skips out"),
+        })
+        .collect()
+}
+
+#[test]
+fn the_preview_takes_records_newest_first_and_skips_what_is_already_undone() {
+    let cannot = |what: &str| Undo::CannotUndo { what: what.into() };
+    let records = [
+        record(1, UndoState::Done, rebind("a")),
+        record(2, UndoState::Undone, rebind("b")),
+        record(3, UndoState::Irreversible, cannot("c")),
+        record(4, UndoState::NotNeeded, rebind("d")),
+        record(5, UndoState::Pending, rebind("e")),
+        record(6, UndoState::Done, cannot("f")),
+        record(7, UndoState::Done, Undo::NothingToUndo { what: "g".into() }),
+    ];
+    assert_eq!(
+        shown(&records),
+        [
+            ("k6".to_owned(), "cannot"),
+            ("k5".to_owned(), "maybe"),
+            ("k3".to_owned(), "cannot"),
+            ("k1".to_owned(), "undo")
+        ]
+    );
+}
+
+#[test]
+fn an_undo_record_that_does_not_decode_is_shown_as_unreadable_not_skipped() {
+    let mut broken = record(2, UndoState::Done, rebind("b"));
+    broken.action = serde_json::json!({"key": "k2", "undo": {"kind": "delete_everything"}});
+    let records = [record(1, UndoState::Done, rebind("a")), broken];
+    assert_eq!(
+        shown(&records),
+        [("k2".to_owned(), "unreadable"), ("k1".to_owned(), "undo")]
+    );
+}
