@@ -59,7 +59,10 @@ fn a_bad_value_in_the_file_names_the_key_and_the_file() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("server.listen"), "{err}");
-    assert!(err.contains(&file.path().display().to_string()), "{err}");
+    // figment names the file relative to the working directory when it can (a checkout
+    // under the temp directory sees `../.tmpXXXX.toml`), so the file's name is what is checked.
+    let name = file.path().file_name().unwrap().to_string_lossy();
+    assert!(err.contains(&*name), "{err}");
 }
 
 #[test]
