@@ -4,7 +4,6 @@
 //! lease expires, without a second gateway; a job whose lease is taken over sends nothing more.
 //! `Engine::halt` is the `kill -9`: jobs stop where they are, nothing is released or recorded.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use natpilot::sim::{FaultConfig, FaultKind, ScenarioSource};
@@ -13,23 +12,8 @@ use natpilot::store::{self, RunId, RunStatus, Step};
 use natpilot::wizard::engine::Engine;
 use natpilot::wizard::input::*;
 
+use crate::common::{self, until};
 use crate::harness::*;
-
-/// Generous for a loaded 2-core machine; every wait below ends as soon as its state is seen.
-const BUDGET: Duration = Duration::from_secs(60);
-
-/// Polls `check` (sim or database state) until it holds.
-async fn until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = tokio::time::Instant::now();
-    while !check().await {
-        assert!(started.elapsed() < BUDGET, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 /// CreateNatGateway runs in the sim at once but its answer takes `delay`: long enough to kill
 /// the engine while the call is in flight.
@@ -57,29 +41,9 @@ async fn ledger(env: &Env, run: RunId) -> Vec<ApiCall> {
         .unwrap()
 }
 
-/// Every mutating call the simulator executed has its ledger row: completed with the sim's
-/// RequestId, or left `sent` (the answer was lost with the process) — never missing.
 async fn assert_every_received_call_is_ledgered(env: &Env, run: RunId) {
     let calls = ledger(env, run).await;
-    let mut unmatched: BTreeMap<String, usize> = BTreeMap::new();
-    for r in env.sim.handle().received_mutations() {
-        if !calls
-            .iter()
-            .any(|c| c.request_id.as_deref() == Some(&r.request_id))
-        {
-            *unmatched.entry(r.action).or_default() += 1;
-        }
-    }
-    for (action, n) in unmatched {
-        let sent = calls
-            .iter()
-            .filter(|c| c.action == action && c.state == CallState::Sent)
-            .count();
-        assert!(
-            n <= sent,
-            "{n} {action} call(s) reached the cloud but only {sent} have a ledger row without an answer"
-        );
-    }
+    common::assert_every_received_call_is_ledgered(&env.sim.handle(), &calls);
 }
 
 async fn status(env: &Env, run: RunId) -> (RunStatus, Step) {

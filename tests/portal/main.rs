@@ -3,6 +3,8 @@
 mod account;
 mod admin;
 mod basics;
+#[path = "../common/mod.rs"]
+mod common;
 mod event_streams;
 mod exposure;
 mod hardening;

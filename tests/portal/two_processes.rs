@@ -21,11 +21,10 @@ use natpilot::wizard::input::*;
 use natpilot::wizard::poll::Poll;
 use secrecy::SecretString;
 
+use crate::common::until;
 use crate::harness::{Browser, PASSWORD};
 
 const VPC: &str = "vpc-tut0rial";
-/// Generous for a loaded 2-core machine; every wait ends as soon as its state is seen.
-const BUDGET: Duration = Duration::from_secs(60);
 
 /// One natpilot process: the real app on `db`, talking to `sim`, with a short lease.
 async fn process(db: &Path, sim: &RunningSim) -> RunningApp {
@@ -47,18 +46,6 @@ async fn process(db: &Path, sim: &RunningSim) -> RunningApp {
     })
     .await
     .unwrap()
-}
-
-async fn until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = tokio::time::Instant::now();
-    while !check().await {
-        assert!(started.elapsed() < BUDGET, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 fn creates_received(sim: &RunningSim) -> usize {

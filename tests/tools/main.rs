@@ -3,6 +3,8 @@
 //! graceful shutdown, `kill -9` in the middle of a step). One test binary for all of them, because every integration-test binary
 //! links the whole crate again.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod doctor_python_verifier;
 mod doctor_sim;
 mod kill9;

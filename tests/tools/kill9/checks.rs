@@ -2,9 +2,8 @@
 //! no route twice in a table, no EIP left allocated that nobody knows of, and a ledger row for
 //! every mutating call the cloud executed.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
-use natpilot::store::ledger::CallState;
 use natpilot::store::{self, RunId};
 use sqlx::SqlitePool;
 
@@ -101,37 +100,13 @@ pub async fn assert_no_orphaned_eip(
     );
 }
 
-/// Every mutating call the simulator executed has its ledger row: completed with the sim's
-/// RequestId, or left `sent` by a killed process (its answer died with it) — never missing.
-/// Returns the actions of the rows left `sent`.
+/// Every mutating call the simulator executed has its ledger row (see `common`); returns the
+/// actions of the rows left `sent` by a killed process.
 pub async fn assert_every_received_call_is_ledgered(
     world: &World,
     db: &SqlitePool,
     run: RunId,
 ) -> Vec<String> {
     let calls = ledger(db, run).await;
-    let mut unmatched: BTreeMap<String, usize> = BTreeMap::new();
-    for r in world.sim.handle().received_mutations() {
-        if !calls
-            .iter()
-            .any(|c| c.request_id.as_deref() == Some(&r.request_id))
-        {
-            *unmatched.entry(r.action).or_default() += 1;
-        }
-    }
-    for (action, n) in unmatched {
-        let sent = calls
-            .iter()
-            .filter(|c| c.action == action && c.state == CallState::Sent)
-            .count();
-        assert!(
-            n <= sent,
-            "{n} {action} call(s) reached the cloud but only {sent} ledger row(s) are left sent"
-        );
-    }
-    calls
-        .into_iter()
-        .filter(|c| c.state == CallState::Sent)
-        .map(|c| c.action)
-        .collect()
+    crate::common::assert_every_received_call_is_ledgered(&world.sim.handle(), &calls)
 }

@@ -12,11 +12,8 @@ use natpilot::store::{self, RunId, RunStatus, Step};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
+pub use crate::common::until;
 use crate::process::{self, Natpilot, START_BUDGET};
-
-/// Every wait on state ends as soon as the state is seen; this is what a loaded 2-core machine
-/// needs at worst (a take-over alone waits out the dead process's 3 s lease).
-pub const BUDGET: Duration = Duration::from_secs(120);
 
 /// Strong enough for the portal's zxcvbn check (score >= 3), and only ever in this test.
 pub const PASSWORD: &str = "quartz-lantern-meadow-71-orbit";
@@ -158,19 +155,6 @@ pub async fn ledger(db: &SqlitePool, run: RunId) -> Vec<ApiCall> {
 pub async fn status(db: &SqlitePool, run: RunId) -> (RunStatus, Step) {
     let r = store::runs::get(db, run).await.unwrap().unwrap();
     (r.status, r.current_step)
-}
-
-/// Polls `check` until it holds, within [`BUDGET`].
-pub async fn until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = tokio::time::Instant::now();
-    while !check().await {
-        assert!(started.elapsed() < BUDGET, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// Waits until the run stands at `want`; panics at once if it failed instead.
