@@ -46,6 +46,16 @@ async fn assert_every_received_call_is_ledgered(env: &Env, run: RunId) {
     common::assert_every_received_call_is_ledgered(&env.sim.handle(), &calls);
 }
 
+/// Another process takes the run's lease from `holder` (as after a long stall of it).
+async fn steal_lease(env: &Env, run: RunId, holder: &Engine) {
+    let w = env.store.writer();
+    store::lease::expire(w, run, holder.holder()).await.unwrap();
+    store::lease::take(w, run, "natpilot-other", Duration::from_secs(600))
+        .await
+        .unwrap()
+        .unwrap();
+}
+
 async fn status(env: &Env, run: RunId) -> (RunStatus, Step) {
     let r = store::runs::get(env.store.readers(), run)
         .await
@@ -150,12 +160,7 @@ async fn a_job_whose_lease_is_taken_over_stops_and_sends_nothing_more() {
         in_flight && lease.is_some_and(|l| l.holder == first.holder())
     })
     .await;
-    let w = env.store.writer();
-    store::lease::expire(w, run, first.holder()).await.unwrap();
-    store::lease::take(w, run, "natpilot-other", Duration::from_secs(600))
-        .await
-        .unwrap()
-        .unwrap();
+    steal_lease(&env, run, &first).await;
 
     let r = first.wait(run).await.unwrap();
     assert_eq!(
@@ -326,12 +331,7 @@ async fn a_rollback_that_loses_its_lease_leaves_its_undo_records_for_the_new_hol
             .any(|c| c.action == "DescribeAddresses" && c.state == CallState::Sent)
     })
     .await;
-    let w = env.store.writer();
-    store::lease::expire(w, run, first.holder()).await.unwrap();
-    store::lease::take(w, run, "natpilot-other", Duration::from_secs(600))
-        .await
-        .unwrap()
-        .unwrap();
+    steal_lease(&env, run, &first).await;
     let r = first.wait(run).await.unwrap();
     assert_eq!(r.status, RunStatus::RollingBack, "{:?}", r.last_error);
     // A call refused for want of the lease did not fail: the new holder undoes it.
