@@ -366,7 +366,11 @@ async fn connect_cloud(
             println!("Using Tencent Cloud ({region}, profile {account}).");
             Ok((
                 Client::new(settings)?,
-                CloudLabel::Tencent { account, region },
+                CloudLabel::Tencent {
+                    account,
+                    region,
+                    endpoint: config.tencent.endpoint.clone(),
+                },
                 None,
             ))
         }

@@ -7,13 +7,28 @@ use std::time::Duration;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CloudLabel {
     /// The embedded simulator (no Tencent credentials configured).
-    Simulated {
-        region: String,
-    },
+    Simulated { region: String },
     Tencent {
         account: String,
         region: String,
+        /// A custom API endpoint (`tencent.endpoint`), named in the banner: calls then go
+        /// there, not to Tencent's public endpoints.
+        endpoint: Option<String>,
     },
+}
+
+/// An endpoint URL as shown on pages: any `user:password@` part is dropped, so a credential
+/// someone put into the URL never reaches a page.
+fn without_userinfo(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            // Both only fail for URLs that cannot carry userinfo at all.
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        Err(_) => "(unparsable endpoint)".to_owned(),
+    }
 }
 
 impl CloudLabel {
@@ -22,9 +37,19 @@ impl CloudLabel {
             CloudLabel::Simulated { region } => {
                 format!("Simulated cloud ({region}) — nothing here touches Tencent Cloud")
             }
-            CloudLabel::Tencent { account, region } => {
-                format!("Tencent Cloud · account {account} · {region}")
-            }
+            CloudLabel::Tencent {
+                account,
+                region,
+                endpoint: None,
+            } => format!("Tencent Cloud · account {account} · {region}"),
+            CloudLabel::Tencent {
+                account,
+                region,
+                endpoint: Some(url),
+            } => format!(
+                "Tencent Cloud · account {account} · {region} · endpoint {}",
+                without_userinfo(url)
+            ),
         }
     }
 
@@ -111,5 +136,29 @@ impl WebSettings {
             setup_link_ttl: Duration::from_secs(60 * 60),
             trusted_proxies: sec.trusted_proxies.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod banner_tests {
+    use super::CloudLabel;
+
+    #[test]
+    fn the_banner_names_a_custom_endpoint_without_its_userinfo() {
+        let label = |endpoint: Option<&str>| CloudLabel::Tencent {
+            account: "prod".into(),
+            region: "ap-guangzhou".into(),
+            endpoint: endpoint.map(str::to_owned),
+        };
+        assert_eq!(
+            label(None).banner(),
+            "Tencent Cloud · account prod · ap-guangzhou"
+        );
+        let custom = label(Some("https://u:secret@vpc.internal.example:8443/")).banner();
+        assert!(
+            custom.ends_with("endpoint https://vpc.internal.example:8443/"),
+            "{custom}"
+        );
+        assert!(!custom.contains("secret"));
     }
 }

@@ -157,6 +157,18 @@ async fn the_audit_log_records_logins_failures_and_user_changes_and_filters_them
             .iter()
             .any(|t| t == "127.0.0.1")
     );
+    // Targets that are users link to their entries; details read as `key: value` lines.
+    assert!(
+        page.select_attrs("#audit-table .audit-target a", "href")
+            .contains(&"/admin/audit?actor=olga".to_owned())
+    );
+    assert!(
+        page.texts("#audit-table .audit-details")
+            .iter()
+            .any(|t| t.contains("from: viewer") && t.contains("to: operator")),
+        "{:?}",
+        page.texts("#audit-table .audit-details")
+    );
     let filtered = admin.get("/admin/audit?action=login.failed").await;
     assert_eq!(
         filtered.texts("#audit-table .audit-action"),

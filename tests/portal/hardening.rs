@@ -206,3 +206,25 @@ async fn viewing_a_runs_topology_or_terraform_adds_nothing_to_its_ledger() {
     assert_eq!(tf.status, StatusCode::OK);
     assert_eq!(ledger_rows(&app, &id).await, before);
 }
+
+/// htmx settles swapped elements by copying attributes from the old element; `style` must not
+/// be among them (issue 11: an extension that adds inline styles then trips the CSP).
+#[tokio::test]
+async fn htmx_is_configured_not_to_copy_style_attributes_or_inject_styles() {
+    let app = TestApp::start().await;
+    let mut b = app.signed_in("olga", Role::Viewer).await;
+    let page = b.get("/").await;
+    let raw = page
+        .attr("meta[name=htmx-config]", "content")
+        .expect("every page carries the htmx config");
+    let config: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(config["includeIndicatorStyles"], false);
+    let settle: Vec<&str> = config["attributesToSettle"]
+        .as_array()
+        .expect("attributesToSettle is set explicitly (htmx's default includes style)")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(!settle.contains(&"style"), "{settle:?}");
+    assert!(settle.contains(&"class"));
+}

@@ -7,9 +7,13 @@ use axum::extract::{Query, State};
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 
+use super::audit_view::AuditLine;
 use crate::{
     app::AppState,
-    store::audit::{self, AuditEntry, AuditFilter},
+    store::{
+        audit::{self, AuditFilter},
+        users,
+    },
     web::{error::WebError, layout::Layout},
 };
 
@@ -35,7 +39,7 @@ pub struct AuditQuery {
 pub struct AuditPage {
     layout: Layout,
     q: AuditQuery,
-    entries: Vec<AuditEntry>,
+    entries: Vec<AuditLine>,
     error: Option<String>,
     next: Option<String>,
 }
@@ -84,6 +88,16 @@ pub async fn page(
         query.push_str(&format!("&before={last}"));
         format!("/admin/audit?{query}")
     });
+    // Targets that name a user link to that user's entries.
+    let names: Vec<String> = users::list(state.store.readers())
+        .await?
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    let entries = entries
+        .into_iter()
+        .map(|e| AuditLine::new(e, &names))
+        .collect();
     Ok(AuditPage {
         layout,
         q,

@@ -1,6 +1,7 @@
 //! Admin pages: users and roles, the audit log.
 
 pub mod audit;
+mod audit_view;
 pub mod users;
 
 use super::routes::{Access, Routes};
