@@ -215,6 +215,56 @@ def egress(sdk, port, instance_id):
     return base64.b64decode(task["TaskResult"]["Output"] or "").decode().strip(), task
 
 
+def snat(sdk, port, nat_id, target):
+    """Issue 12: an SNAT rule pins one instance to one EIP of the gateway (addendum 2 §2-§4).
+    The rule is created through the SDK, found again by its description through tccli (Create
+    answers no id), moved with Modify, and deleted through tccli."""
+    enis = tccli(port, "vpc", "DescribeNetworkInterfaces", "--Filters",
+                 json.dumps([{"Name": "attachment.instance-id", "Values": [target["InstanceId"]]}]))
+    eni = enis["NetworkInterfaceSet"][0]
+    private_ip = next(p["PrivateIpAddress"] for p in eni["PrivateIpAddressSet"] if p["Primary"])
+    check("tccli DescribeNetworkInterfaces names the instance's primary private IP",
+          eni["Primary"] and private_ip in target["PrivateIpAddresses"], private_ip)
+    sdk.call("vpc", "AssociateNatGatewayAddress", {"NatGatewayId": nat_id, "AddressCount": 1})
+    nat = sdk.call("vpc", "DescribeNatGateways", {"NatGatewayIds": [nat_id]})["NatGatewaySet"][0]
+    ips = [a["PublicIpAddress"] for a in nat["PublicIpAddressSet"]]
+    check("AssociateNatGatewayAddress adds a second EIP to the gateway", len(ips) == 2, repr(ips))
+    current, _ = egress(sdk, port, target["InstanceId"])
+    other = next(ip for ip in ips if ip != current)
+    rule = {"ResourceId": target["InstanceId"], "ResourceType": "NETWORKINTERFACE",
+            "PrivateIpAddress": private_ip, "PublicIpAddresses": [other],
+            "Description": "natpilot conformance"}
+    created = sdk.call("vpc", "CreateNatGatewaySourceIpTranslationNatRule",
+                       {"NatGatewayId": nat_id, "SourceIpTranslationNatRules": [rule]})
+    check("CreateNatGatewaySourceIpTranslationNatRule answers only a RequestId",
+          set(created) == {"RequestId"}, repr(created))
+    found = tccli(port, "vpc", "DescribeNatGatewaySourceIpTranslationNatRules", "--NatGatewayId", nat_id,
+                  "--Filters", json.dumps([{"Name": "description", "Values": ["natpilot conformance"]}]))
+    rules = found["SourceIpTranslationNatRuleSet"]
+    check("tccli finds the new rule by its description, with its snat- id",
+          len(rules) == 1 and rules[0]["NatGatewaySnatId"].startswith("snat-"), repr(rules))
+    pinned, _ = egress(sdk, port, target["InstanceId"])
+    check("with the rule, the instance leaves through the rule's EIP", pinned == other,
+          f"{pinned!r}, rule EIP {other!r}")
+    snat_id = rules[0]["NatGatewaySnatId"]
+    sdk.call("vpc", "ModifyNatGatewaySourceIpTranslationNatRule", {
+        "NatGatewayId": nat_id, "SourceIpTranslationNatRule": {**rule, "NatGatewaySnatId": snat_id,
+                                                               "PublicIpAddresses": [current]}})
+    moved, _ = egress(sdk, port, target["InstanceId"])
+    check("ModifyNatGatewaySourceIpTranslationNatRule moves the instance to the other EIP", moved == current,
+          f"{moved!r}, expected {current!r}")
+    expect_error("a rule naming an address that is not the gateway's is refused",
+                 "UnsupportedOperation.NatGatewayEipNotExists",
+                 lambda: sdk.call("vpc", "CreateNatGatewaySourceIpTranslationNatRule", {
+                     "NatGatewayId": nat_id,
+                     "SourceIpTranslationNatRules": [{**rule, "PublicIpAddresses": ["203.0.113.9"]}]}))
+    tccli(port, "vpc", "DeleteNatGatewaySourceIpTranslationNatRule", "--NatGatewayId", nat_id,
+          "--NatGatewaySnatIds", json.dumps([snat_id]))
+    left = sdk.call("vpc", "DescribeNatGatewaySourceIpTranslationNatRules", {"NatGatewayId": nat_id})
+    check("tccli DeleteNatGatewaySourceIpTranslationNatRule removes the rule", left["TotalCount"] == 0,
+          repr(left["SourceIpTranslationNatRuleSet"]))
+
+
 def retire(sdk, instances, eips, wan):
     """Step 4: unbind a CVM's EIP, transform one ordinary IP into an EIP, return another."""
     bound = next(a for a in eips if (a.get("InstanceId") or "").startswith("ins-"))
@@ -314,6 +364,7 @@ def rollout(binary, port):
     after, task = egress(sdk, port, target["InstanceId"])
     check("after the route, curl -s ifconfig.co prints a NAT EIP", after in nat_ips,
           f"before {before!r}, after {after!r}, NAT EIPs {nat_ips}, exit {task['TaskResult']['ExitCode']}")
+    snat(sdk, port, nat_id, target)
     dns(sdk)
     retire(sdk, instances, eips, wan)
     snapshot(binary, port, vpc["VpcId"])

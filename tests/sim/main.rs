@@ -9,4 +9,5 @@ mod harness;
 mod nat;
 mod network;
 mod scenario;
+mod snat;
 mod wire;

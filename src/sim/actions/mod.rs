@@ -9,10 +9,12 @@ mod route_rules;
 mod tat;
 mod views;
 mod vpc_address;
+mod vpc_eni;
 mod vpc_nat;
 mod vpc_network;
 mod vpc_public_ip;
 mod vpc_routes;
+mod vpc_snat;
 mod vpc_task;
 
 use crate::sim::dispatch::Registry;
@@ -33,6 +35,11 @@ pub fn registry() -> Registry {
         .add::<v::DeleteNatGateway>(vpc_nat::delete_nat_gateway)
         .add::<v::AssociateNatGatewayAddress>(vpc_nat::associate_nat_gateway_address)
         .add::<v::DisassociateNatGatewayAddress>(vpc_nat::disassociate_nat_gateway_address)
+        .add::<v::CreateNatGatewaySourceIpTranslationNatRule>(vpc_snat::create_snat_rules)
+        .add::<v::DescribeNatGatewaySourceIpTranslationNatRules>(vpc_snat::describe_snat_rules)
+        .add::<v::ModifyNatGatewaySourceIpTranslationNatRule>(vpc_snat::modify_snat_rule)
+        .add::<v::DeleteNatGatewaySourceIpTranslationNatRule>(vpc_snat::delete_snat_rules)
+        .add::<v::DescribeNetworkInterfaces>(vpc_eni::describe_network_interfaces)
         .add::<v::AllocateAddresses>(vpc_address::allocate_addresses)
         .add::<v::DescribeAddresses>(vpc_address::describe_addresses)
         .add::<v::AssociateAddress>(vpc_address::associate_address)

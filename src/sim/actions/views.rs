@@ -99,6 +99,12 @@ pub fn nat(w: &World, n: &world::NatGateway) -> vpc::NatGateway {
             })
             .collect(),
         network_state: "AVAILABLE".into(),
+        source_ip_translation_nat_rule_set: w
+            .snat_rules
+            .values()
+            .filter(|r| r.nat_id == n.id)
+            .map(|r| super::vpc_snat::view(w, r))
+            .collect(),
         vpc_id: n.vpc_id.clone(),
         zone: n.zone.clone(),
         tag_set: tags(&n.tags),

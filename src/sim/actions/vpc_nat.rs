@@ -13,7 +13,7 @@ use crate::tencent::models::vpc::*;
 const BANDWIDTHS: &[u64] = &[20, 50, 100, 200, 500, 1000, 2000, 5000];
 const CONNECTIONS: &[u64] = &[1_000_000, 3_000_000, 10_000_000, 2_000_000];
 
-fn nat<'a>(w: &'a World, id: &str) -> SimResult<&'a world::NatGateway> {
+pub(super) fn nat<'a>(w: &'a World, id: &str) -> SimResult<&'a world::NatGateway> {
     check_id(id, "nat", "InvalidParameterValue.Malformed")?;
     w.nat_gateways
         .get(id)
@@ -265,7 +265,7 @@ pub fn delete_nat_gateway(
     Ok(DeleteNatGatewayResponse {})
 }
 
-fn available<'a>(w: &'a World, id: &str) -> SimResult<&'a world::NatGateway> {
+pub(super) fn available<'a>(w: &'a World, id: &str) -> SimResult<&'a world::NatGateway> {
     let gateway = nat(w, id)?;
     if gateway.state != NatState::Available {
         return Err(SimError::new(
@@ -340,5 +340,6 @@ pub fn disassociate_nat_gateway_address(
         w.set_binding(&id, None);
         w.set_status(&id, AddressStatus::Unbind);
     }
+    super::vpc_snat::prune_unbound_eips(w, &req.nat_gateway_id, &req.public_ip_addresses);
     Ok(DisassociateNatGatewayAddressResponse {})
 }

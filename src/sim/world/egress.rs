@@ -82,11 +82,20 @@ impl World {
                 if nat.state != NatState::Available {
                     return None;
                 }
-                let eips: Vec<&str> = self
+                let bound: Vec<&str> = self
                     .addresses_of(&nat.id)
                     .filter(|a| a.status == AddressStatus::Bind)
                     .map(|a| a.ip.as_str())
                     .collect();
+                // A matching SNAT rule picks from its own pool (addendum 2 §2.6), else any
+                // of the gateway's EIPs.
+                let eips: Vec<&str> = match self.snat_rule_for(&nat.id, instance) {
+                    Some(rule) => bound
+                        .into_iter()
+                        .filter(|ip| rule.public_ips.iter().any(|p| p == ip))
+                        .collect(),
+                    None => bound,
+                };
                 // PublicAddressAffinity (default on): one private IP keeps one EIP.
                 (!eips.is_empty()).then(|| eips[affinity(instance, eips.len())].to_string())
             }
@@ -103,6 +112,22 @@ impl World {
             // VPN, peering, HAVIP, CCN…: no Internet path is modelled behind them.
             _ => None,
         }
+    }
+
+    /// The SNAT rule of `nat_id` that covers `instance`: its own (`NETWORKINTERFACE`, by
+    /// instance id and primary private IP) before its subnet's. Tencent does not document the
+    /// precedence of overlapping rules (addendum 2 §2.6 item 4); the more specific wins here.
+    pub fn snat_rule_for(&self, nat_id: &str, instance: &Instance) -> Option<&super::SnatRule> {
+        let rules = || self.snat_rules.values().filter(move |r| r.nat_id == nat_id);
+        rules()
+            .find(|r| {
+                r.resource_type == "NETWORKINTERFACE"
+                    && r.resource_id == instance.id
+                    && r.private_ip == instance.private_ip
+            })
+            .or_else(|| {
+                rules().find(|r| r.resource_type == "SUBNET" && r.resource_id == instance.subnet_id)
+            })
     }
 
     pub fn instances_in_vpc<'a>(&'a self, vpc_id: &str) -> impl Iterator<Item = &'a Instance> + 'a {

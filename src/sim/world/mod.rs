@@ -42,6 +42,8 @@ pub struct World {
     pub addresses: BTreeMap<String, Address>,
     addresses_by_owner: HashMap<String, Vec<String>>,
     pub nat_gateways: BTreeMap<String, NatGateway>,
+    /// SNAT rules by id (`snat-…`), of every gateway.
+    pub snat_rules: BTreeMap<String, SnatRule>,
     pub domains: BTreeMap<u64, Domain>,
     pub invocations: BTreeMap<String, Invocation>,
     pub tasks: BTreeMap<u64, EipTask>,
@@ -89,6 +91,7 @@ impl World {
                 .into_iter()
                 .map(|n| (n.id.clone(), n))
                 .collect(),
+            snat_rules: BTreeMap::new(),
             domains: scenario.domains.into_iter().map(|d| (d.id, d)).collect(),
             invocations: BTreeMap::new(),
             tasks: BTreeMap::new(),

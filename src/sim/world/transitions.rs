@@ -100,6 +100,7 @@ impl World {
             self.set_binding(&address, None);
             self.set_status(&address, AddressStatus::Unbind);
         }
+        self.snat_rules.retain(|_, r| r.nat_id != id);
         self.nat_gateways.remove(id);
     }
 

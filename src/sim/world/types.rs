@@ -321,6 +321,8 @@ pub struct Quotas {
     pub nat_per_vpc: u64,
     pub eips_per_nat: u64,
     pub routes_per_table: u64,
+    /// SNAT rules per NAT gateway (addendum 2 §2.7).
+    pub snat_rules_per_nat: u64,
 }
 
 impl Default for Quotas {
@@ -332,6 +334,23 @@ impl Default for Quotas {
             nat_per_vpc: 3,
             eips_per_nat: 10,
             routes_per_table: 50,
+            snat_rules_per_nat: 200,
         }
     }
+}
+
+/// An SNAT rule of a NAT gateway (addendum 2 §2.1): traffic from `private_ip` (an instance's
+/// primary private IP, or a subnet's CIDR) leaves through one of `public_ips`, which must be
+/// EIPs bound to the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnatRule {
+    pub id: String,
+    pub nat_id: String,
+    /// `NETWORKINTERFACE` (resource = `ins-…`) or `SUBNET` (resource = `subnet-…`).
+    pub resource_type: String,
+    pub resource_id: String,
+    pub private_ip: String,
+    pub public_ips: Vec<String>,
+    pub description: String,
+    pub created_time: String,
 }
