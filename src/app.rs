@@ -89,6 +89,8 @@ pub struct RunningApp {
     server: JoinHandle<()>,
     metrics_server: Option<JoinHandle<()>>,
     housekeeping: JoinHandle<()>,
+    /// The webhook outbox deliverer, when webhooks are configured; ends on `stop`.
+    deliverer: Option<JoinHandle<()>>,
     /// Set to true to make the servers stop accepting (graceful shutdown).
     stop: watch::Sender<bool>,
 }
@@ -149,6 +151,10 @@ impl Drop for RunningApp {
         self.housekeeping.abort();
         if let Some(m) = &self.metrics_server {
             m.abort();
+        }
+        // A delivery cut short is claimed for a while and then sent again (at-least-once).
+        if let Some(d) = &self.deliverer {
+            d.abort();
         }
     }
 }
@@ -254,6 +260,12 @@ pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
         None => (None, None),
     };
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let deliverer = crate::notify::deliver::Deliverer::new(
+        state.store.clone(),
+        state.settings.webhooks.clone(),
+        state.settings.webhook_delivery,
+    )
+    .spawn(stop.subscribe());
     let setup_path = state.auth.setup_path();
     Ok(RunningApp {
         addr,
@@ -264,6 +276,7 @@ pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
         server,
         metrics_server,
         housekeeping,
+        deliverer,
         stop,
     })
 }
@@ -310,7 +323,9 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             "give both --tls-cert and --tls-key (security.tls_cert/tls_key), or neither"
         ),
     };
-    let settings = WebSettings::from_config(sec, cloud, tls.is_some());
+    let mut settings = WebSettings::from_config(sec, cloud, tls.is_some());
+    settings.webhooks = crate::notify::Webhook::from_configs(&config.webhooks)
+        .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     let app = spawn(AppConfig {
         client,
         listener,

@@ -29,6 +29,8 @@ pub struct Config {
     pub sim: SimConfig,
     pub security: SecurityConfig,
     pub engine: EngineConfig,
+    /// `[[webhooks]]`: where notifications are sent (see `notify::config`).
+    pub webhooks: Vec<crate::notify::WebhookConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

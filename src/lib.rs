@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod doctor;
 pub mod export;
+pub mod notify;
 pub mod sim;
 pub mod snapshot;
 pub mod store;

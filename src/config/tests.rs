@@ -166,3 +166,33 @@ fn the_run_lease_defaults_to_15_seconds_renewed_every_5_and_is_range_checked() {
     assert!(err.contains("NATPILOT_ENGINE__LEASE_SECS"), "{err}");
     assert!(err.contains("use 3 to 600 seconds"), "{err}");
 }
+
+#[test]
+fn webhooks_load_from_the_file_and_their_secret_stays_out_of_debug() {
+    let file = toml_file(
+        r#"
+[[webhooks]]
+name = "ops-chat"
+url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=TOKEN"
+format = "wecom"
+events = ["step.failed"]
+
+[[webhooks]]
+name = "audit-sink"
+url = "https://hooks.example.com/natpilot"
+secret = "whsec-file-secret"
+"#,
+    );
+    let config = Config::load_from(Some(file.path()), env(&[]), &Overrides::default()).unwrap();
+    let hooks = crate::notify::Webhook::from_configs(&config.webhooks).unwrap();
+    assert_eq!(
+        hooks.iter().map(|h| h.name.as_str()).collect::<Vec<_>>(),
+        ["ops-chat", "audit-sink"]
+    );
+    assert!(!format!("{config:?}{hooks:?}").contains("whsec-file-secret"));
+    let bad =
+        toml_file("[[webhooks]]\nname = \"x\"\nurl = \"https://h.example/\"\nformat = \"teams\"\n");
+    let config = Config::load_from(Some(bad.path()), env(&[]), &Overrides::default()).unwrap();
+    let err = crate::notify::Webhook::from_configs(&config.webhooks).unwrap_err();
+    assert!(err.starts_with("webhooks[0] \"x\": format"), "{err}");
+}

@@ -8,6 +8,7 @@ pub mod inventories;
 pub mod lease;
 pub mod ledger;
 pub mod nat_gateways;
+pub mod notifications;
 pub mod results;
 pub mod runs;
 pub mod sessions;

@@ -95,6 +95,9 @@ pub struct WebSettings {
     pub setup_link_ttl: Duration,
     /// Reverse proxies whose `X-Forwarded-For` names the client (see `web::client_ip`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where notifications go (`[[webhooks]]`), and how the outbox paces its deliveries.
+    pub webhooks: Vec<crate::notify::Webhook>,
+    pub webhook_delivery: crate::notify::DeliveryOptions,
 }
 
 impl Default for WebSettings {
@@ -112,6 +115,8 @@ impl Default for WebSettings {
             body_limit: 64 * 1024,
             setup_link_ttl: Duration::from_secs(60 * 60),
             trusted_proxies: Vec::new(),
+            webhooks: Vec::new(),
+            webhook_delivery: Default::default(),
         }
     }
 }
@@ -135,6 +140,8 @@ impl WebSettings {
             body_limit: sec.body_limit_kib.max(4) * 1024,
             setup_link_ttl: Duration::from_secs(60 * 60),
             trusted_proxies: sec.trusted_proxies.clone(),
+            webhooks: Vec::new(),
+            webhook_delivery: Default::default(),
         }
     }
 }

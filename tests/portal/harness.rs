@@ -107,6 +107,12 @@ impl TestApp {
         }
     }
 
+    /// The running app, its simulator, database path and the directory that holds it (kept
+    /// alive by the caller), to stop the app and start another process on the same database.
+    pub fn into_parts(self) -> (RunningApp, RunningSim, PathBuf, tempfile::TempDir) {
+        (self.app, self.sim, self.db_path, self._dir)
+    }
+
     /// Waits for a run's background job (assessment, apply, rollback) to finish.
     pub async fn settle(&self, run: &str) {
         let id = run.parse().unwrap();

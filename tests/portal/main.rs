@@ -23,4 +23,5 @@ mod tls;
 mod topology;
 mod two_processes;
 mod verify_step;
+mod webhooks;
 mod wizard;

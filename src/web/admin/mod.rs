@@ -1,8 +1,9 @@
-//! Admin pages: users and roles, the audit log.
+//! Admin pages: users and roles, the audit log, the webhook outbox.
 
 pub mod audit;
 mod audit_view;
 pub mod users;
+pub mod webhooks;
 
 use super::routes::{Access, Routes};
 
@@ -19,4 +20,10 @@ pub fn routes() -> Routes {
         .post("/admin/users/{id}/disable", Access::Admin, users::disable)
         .post("/admin/users/{id}/enable", Access::Admin, users::enable)
         .get("/admin/audit", Access::Admin, audit::page)
+        .get("/admin/webhooks", Access::Admin, webhooks::page)
+        .post(
+            "/admin/webhooks/deliveries/{id}/retry",
+            Access::Admin,
+            webhooks::retry,
+        )
 }

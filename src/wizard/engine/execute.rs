@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::ctx::{Ctx, JobError, LEASE_NOT_HELD, LedgerWriter};
 use super::lease::JobEnd;
 use super::{Engine, Job, jobs, records, rollback};
+use crate::notify::{self, Notification};
 use crate::store::{self, EventLevel, RunStatus, Step, StepState, runs::Failure, runs::Run};
 use crate::wizard::cloud::{CallScope, CloudError};
 use crate::wizard::plan::Plan;
@@ -213,6 +214,15 @@ impl Engine {
             &jobs::to_json(&failure),
         )
         .await?;
+        let note = Notification::step_failed(
+            run,
+            step,
+            phase,
+            &failure.code,
+            &failure.message,
+            failure.request_id.as_deref(),
+        );
+        notify::event::record(&mut tx, &note).await?;
         tx.commit().await?;
         let _ = events.send(ev);
         Ok(true)
@@ -258,6 +268,9 @@ async fn record_finish(
                 Some(&run.started_by),
             )
             .await?;
+            if status == RunStatus::Completed {
+                notify::event::record(&mut *tx, &Notification::run_completed(run)).await?;
+            }
             (format!("{} done", step.title()), step)
         }
         Job::Rollback { .. } => {
@@ -273,6 +286,7 @@ async fn record_finish(
                 None,
             )
             .await?;
+            notify::event::record(&mut *tx, &Notification::run_rolled_back(run)).await?;
             ("rollback finished".to_owned(), run.current_step)
         }
     };

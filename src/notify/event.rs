@@ -1,0 +1,147 @@
+//! The typed notification events and their one writer. The payload is what every format is
+//! rendered from; it names the run and what happened, never a secret.
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::{self, RunId, runs::Run};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum EventKind {
+    #[serde(rename = "step.failed")]
+    StepFailed,
+    #[serde(rename = "run.completed")]
+    RunCompleted,
+    #[serde(rename = "run.rolled_back")]
+    RunRolledBack,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 3] = [
+        EventKind::StepFailed,
+        EventKind::RunCompleted,
+        EventKind::RunRolledBack,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::StepFailed => "step.failed",
+            EventKind::RunCompleted => "run.completed",
+            EventKind::RunRolledBack => "run.rolled_back",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One notification, as stored and as sent (the generic JSON format is this object).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notification {
+    pub event: EventKind,
+    pub run_id: String,
+    pub account: String,
+    pub region: String,
+    pub vpc_id: String,
+    /// The step it concerns (1–4), if any.
+    pub step: Option<i64>,
+    /// One line for a chat title: "natpilot: run on vpc-… completed".
+    pub title: String,
+    /// What happened and what to do next, in words.
+    pub text: String,
+    /// Tencent's error code and RequestId when a cloud call failed.
+    pub error_code: Option<String>,
+    pub request_id: Option<String>,
+    /// The run page, relative to the portal (`/runs/<id>`).
+    pub path: String,
+}
+
+impl Notification {
+    fn for_run(run: &Run, event: EventKind, title: String, text: String) -> Notification {
+        Notification {
+            event,
+            run_id: run.id.to_string(),
+            account: run.account.clone(),
+            region: run.region.clone(),
+            vpc_id: run.vpc_id.clone(),
+            step: None,
+            title,
+            text,
+            error_code: None,
+            request_id: None,
+            path: format!("/runs/{}", run.id),
+        }
+    }
+
+    pub fn run_completed(run: &Run) -> Notification {
+        Notification::for_run(
+            run,
+            EventKind::RunCompleted,
+            format!("natpilot: run on {} completed", run.vpc_id),
+            format!(
+                "{} ({}) now leaves through its NAT gateway; all four steps are done.",
+                run.vpc_id, run.region
+            ),
+        )
+    }
+
+    pub fn run_rolled_back(run: &Run) -> Notification {
+        Notification::for_run(
+            run,
+            EventKind::RunRolledBack,
+            format!("natpilot: run on {} rolled back", run.vpc_id),
+            format!(
+                "Every change of the run on {} ({}) was undone.",
+                run.vpc_id, run.region
+            ),
+        )
+    }
+
+    pub fn step_failed(
+        run: &Run,
+        step: store::Step,
+        phase: &str,
+        code: &str,
+        message: &str,
+        request_id: Option<&str>,
+    ) -> Notification {
+        let mut n = Notification::for_run(
+            run,
+            EventKind::StepFailed,
+            format!("natpilot: step {} on {} failed", step.number(), run.vpc_id),
+            format!(
+                "{} failed during {phase} on {} ({}): {code} — {message} (RequestId {}). \
+                 Next: retry, roll back or abandon on the run page.",
+                step.title(),
+                run.vpc_id,
+                run.region,
+                request_id.unwrap_or("none")
+            ),
+        );
+        n.step = Some(step.number());
+        n.error_code = Some(code.to_owned());
+        n.request_id = request_id.map(str::to_owned);
+        n
+    }
+
+    /// Decodes a stored payload strictly: a payload that does not decode is not sent.
+    pub fn decode(kind: &str, payload: &str) -> Result<Notification, String> {
+        let n: Notification = serde_json::from_str(payload)
+            .map_err(|e| format!("stored notification does not decode: {e}"))?;
+        if n.event.as_str() != kind {
+            return Err(format!(
+                "stored notification says {} but is filed as {kind}",
+                n.event.as_str()
+            ));
+        }
+        Ok(n)
+    }
+}
+
+/// Stores `n` in the caller's transaction (the one that makes the change it announces).
+pub async fn record(conn: &mut sqlx::SqliteConnection, n: &Notification) -> sqlx::Result<i64> {
+    let run: Option<RunId> = n.run_id.parse().ok();
+    let payload = serde_json::to_value(n).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    store::notifications::append(conn, n.event.as_str(), run, &payload).await
+}
