@@ -2,6 +2,7 @@
 //! embedded migrations. Query functions live in small submodules next to the data they own;
 //! nothing here talks to the cloud, and no transaction is ever held across a cloud call.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod events;
 pub mod inventories;

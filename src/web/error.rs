@@ -123,7 +123,12 @@ pub async fn render_pages(State(state): State<AppState>, req: Request, next: Nex
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    if info.is_none() && is_html {
+    // HTML pages render themselves; the JSON API's errors stay JSON.
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if info.is_none() && (is_html || is_json) {
         return response;
     }
     let info = info.unwrap_or_else(|| default_info(status));

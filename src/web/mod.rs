@@ -6,6 +6,7 @@ pub mod access;
 pub mod account;
 pub mod accounts;
 pub mod admin;
+pub mod api;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -59,6 +60,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             access::enforce,
         ))
+        // After the session/CSRF check's route layer: the API authenticates with tokens only.
+        .merge(api::router(state.clone()))
         .layer(
             ServiceBuilder::new()
                 // Before anything reads the request id: a client's id must be safe to log.

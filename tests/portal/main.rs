@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod api;
 mod basics;
 #[path = "../common/mod.rs"]
 mod common;

@@ -4,6 +4,7 @@
 
 pub mod password;
 pub mod sessions;
+pub mod tokens;
 
 use super::routes::{Access, Routes};
 
@@ -13,4 +14,11 @@ pub fn routes() -> Routes {
         .post("/account/password", Access::Viewer, password::submit)
         .get("/account/sessions", Access::Viewer, sessions::list)
         .post("/account/sessions/end", Access::Viewer, sessions::end_all)
+        .get("/account/tokens", Access::Viewer, tokens::list)
+        .post("/account/tokens", Access::Viewer, tokens::create)
+        .post(
+            "/account/tokens/{id}/revoke",
+            Access::Viewer,
+            tokens::revoke,
+        )
 }
