@@ -25,7 +25,15 @@ fn concrete(spec: &RouteSpec) -> String {
 }
 
 /// Mutating routes a viewer may use: signing out and their own account.
-const VIEWER_MUTATIONS: &[&str] = &["/logout", "/account/password", "/account/sessions/end"];
+/// Mutations every signed-in user makes on their own account (API tokens: their own, never
+/// above their role; checked in `tests/portal/api.rs`).
+const VIEWER_MUTATIONS: &[&str] = &[
+    "/logout",
+    "/account/password",
+    "/account/sessions/end",
+    "/account/tokens",
+    "/account/tokens/{id}/revoke",
+];
 
 #[tokio::test]
 async fn anonymous_requests_to_every_protected_route_are_sent_to_login_or_refused() {
