@@ -483,8 +483,8 @@ fn both_passed_behind_nat_1() -> (Inventory, BTreeSet<String>, BTreeMap<String, 
 fn irreversible_retirement_happens_only_when_asked_and_is_flagged() {
     let (w, tables, res) = both_passed_behind_nat_1();
     let input = VerifyInput {
-        release_eips: true,
-        return_ordinary: true,
+        eip_rule: EipRule::Release,
+        ordinary_rule: OrdinaryRule::Return,
         confirm_irreversible: false,
         ..Default::default()
     };
@@ -510,8 +510,11 @@ fn irreversible_retirement_happens_only_when_asked_and_is_flagged() {
 fn per_instance_choices_keep_one_address_and_take_the_irreversible_path_for_another_only() {
     let (w, tables, res) = both_passed_behind_nat_1();
     let input = VerifyInput {
-        keep: vec!["ins-api".into()],
-        irreversible: vec!["ins-front".into()],
+        exceptions: [
+            ("ins-api".to_owned(), RetireException::Keep),
+            ("ins-front".to_owned(), RetireException::Irreversible),
+        ]
+        .into(),
         ..Default::default()
     };
     let unconfirmed = verify::plan(&w, &"nat-1".into(), &tables, &res, &BTreeSet::new(), &input);
