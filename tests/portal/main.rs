@@ -22,5 +22,6 @@ mod shutdown;
 mod tls;
 mod topology;
 mod two_processes;
+mod verify_large;
 mod verify_step;
 mod wizard;
