@@ -36,7 +36,9 @@ async fn step_4_on_a_large_vpc_with_a_rule_and_two_exceptions_completes_live() {
 async fn walk(portal: &Portal, browser: &Browser) {
     browser.goto(&portal.setup_url()).await;
     browser.fill("#setup-name", "alice").await;
-    browser.fill("#setup-password", "correct horse battery").await;
+    browser
+        .fill("#setup-password", "correct horse battery")
+        .await;
     browser
         .fill("#setup-password-confirm", "correct horse battery")
         .await;
@@ -58,7 +60,9 @@ async fn walk(portal: &Portal, browser: &Browser) {
     browser.open_step(&run_url, 2).await;
     browser.fill("#nat-name", "natpilot-large").await;
     browser.click("#preview-plan").await;
-    browser.wait_for_text("#plan-changes", "Create NAT gateway").await;
+    browser
+        .wait_for_text("#plan-changes", "Create NAT gateway")
+        .await;
     browser.click("#confirm-step").await;
     browser.wait_for("#run-live #run-head").await;
     browser
@@ -88,18 +92,20 @@ async fn walk(portal: &Portal, browser: &Browser) {
     browser
         .wait_for(&format!("#verify-{RELEASED}[data-exception=irreversible]"))
         .await;
-    browser.wait_for_text("#verify-counts", "2 exceptions").await;
+    browser
+        .wait_for_text("#verify-counts", "2 exceptions")
+        .await;
     // The release needs the VPC id typed; then preview and confirm.
     browser.fill("#confirm-vpc", VPC).await;
     browser.click("#preview-plan").await;
-    browser.wait_for_text("#plan-summary", "1 EIP to release").await;
+    browser
+        .wait_for_text("#plan-summary", "1 EIP to release")
+        .await;
     browser.click("#confirm-step").await;
 
     // The run page follows the retirements live and ends completed, without a reload.
     browser.wait_for("#run-live #run-head").await;
-    browser
-        .wait_for("#run-status[data-status=completed]")
-        .await;
+    browser.wait_for("#run-status[data-status=completed]").await;
     browser.screenshot("step4-large-completed").await;
     let (kept, released) = portal._sim.handle().with_world(|w| {
         let kept = w

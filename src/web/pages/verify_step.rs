@@ -13,6 +13,7 @@ use crate::{
         input::{RetireException, VerifyInput},
         observed::Inventory,
         plan::{Change, Plan},
+        steps::verify::eips_by_instance,
     },
 };
 
@@ -172,10 +173,11 @@ pub fn lines(inv: &Inventory, s: &Sources<'_>) -> Vec<EgressLine> {
             .map(|k| (k.instance_id.as_str(), k.reason.as_str()))
             .collect();
     }
+    let eips = eips_by_instance(inv);
     inv.instances
         .iter()
         .map(|i| {
-            let eip = inv.eip_of(i);
+            let eip = eips.get(i.id.as_str()).copied();
             let public_ip = eip
                 .map(|a| a.ip.clone())
                 .or_else(|| i.public_ip.clone())

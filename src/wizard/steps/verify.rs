@@ -2,11 +2,11 @@
 //! EIPs. Only instances that passed and are not protected lose their public IP (DESIGN
 //! invariants); the reversible path is the default, irreversible ones only when asked.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::wizard::ids::NatGatewayId;
 use crate::wizard::input::VerifyInput;
-use crate::wizard::observed::Inventory;
+use crate::wizard::observed::{Address, AddressKind, Inventory};
 use crate::wizard::plan::{Change, Kept, Plan, Undo};
 use crate::wizard::steps::assess::Egress;
 
@@ -33,11 +33,12 @@ pub fn plan(
         return plan;
     };
     let nat_ips: BTreeSet<String> = nat.eip_ips().map(str::to_owned).collect();
+    let eips = eips_by_instance(inv);
     for i in &inv.instances {
         if !inv.table_of(i).is_some_and(|t| routed_tables.contains(t)) {
             continue;
         }
-        let eip = inv.eip_of(i);
+        let eip = eips.get(i.id.as_str()).copied();
         let Some(ip) = eip.map(|a| a.ip.clone()).or_else(|| i.public_ip.clone()) else {
             continue;
         };
@@ -101,6 +102,16 @@ pub fn plan(
     }
     warn_idle_eips(&mut plan);
     plan
+}
+
+/// Each instance's bound EIP, indexed once: [`Inventory::eip_of`] searches every address, which
+/// per instance is quadratic in a large VPC (50,000 instances × thousands of EIPs).
+pub fn eips_by_instance(inv: &Inventory) -> HashMap<&str, &Address> {
+    inv.addresses
+        .iter()
+        .filter(|a| a.kind == AddressKind::Eip)
+        .filter_map(|a| a.instance_id.as_deref().map(|i| (i, a)))
+        .collect()
 }
 
 /// The reason a kept address shows when the operator made an exception for it.
