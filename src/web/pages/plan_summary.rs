@@ -16,14 +16,18 @@ fn counted(n: usize, one: &str, many: &str) -> String {
 }
 
 /// Every change of the plan counted by kind: (text, irreversible), in a fixed order.
-pub fn changes(plan: &Plan) -> Vec<(String, bool)> {
-    let released: BTreeSet<&str> = plan
-        .changes()
+/// Instances whose EIP the plan releases.
+fn released(plan: &Plan) -> BTreeSet<&str> {
+    plan.changes()
         .filter_map(|c| match c {
             Change::ReleaseEip { instance_id, .. } => Some(instance_id.as_str()),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+pub fn changes(plan: &Plan) -> Vec<(String, bool)> {
+    let released = released(plan);
     // (one, many, irreversible) per kind, counted in this order.
     let kinds: [(&str, &str, bool); 9] = [
         ("NAT gateway to create", "NAT gateways to create", false),
@@ -93,9 +97,13 @@ pub fn changes(plan: &Plan) -> Vec<(String, bool)> {
 
 /// What undo would do, counted by kind (the few gateway and route undos are listed as they are).
 pub fn undo(plan: &Plan) -> Vec<String> {
+    let released = released(plan);
     let (mut rebind, mut cannot) = (0, 0);
     for p in &plan.items {
         match (&p.change, &p.undo) {
+            // A released EIP is not bound back: its release is counted as what cannot be undone.
+            (_, Undo::ReassociateEip { instance_id, .. })
+                if released.contains(instance_id.as_str()) => {}
             (_, Undo::ReassociateEip { .. }) => rebind += 1,
             // A conversion's undo is the bind that follows it.
             (Change::TransformAddress { .. }, _) => {}
@@ -140,4 +148,118 @@ pub fn describe_verify_input(v: &VerifyInput) -> String {
         count(RetireException::Irreversible),
         if v.confirm_irreversible { "yes" } else { "no" }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::pages::step_view::{LIST_MAX, plan_view};
+
+    /// `n` conversions (each a convert plus the unbind that follows) and one released EIP.
+    fn retirements(n: usize) -> Plan {
+        let mut plan = Plan::default();
+        for k in 0..n {
+            let (instance_id, ip) = (format!("ins-{k}"), format!("10.0.0.{k}"));
+            plan.push(
+                Change::TransformAddress {
+                    instance_id: instance_id.clone(),
+                    ip: ip.clone(),
+                },
+                Undo::CannotUndo {
+                    what: format!("{ip} stays an EIP"),
+                },
+            );
+            plan.push(
+                Change::DisassociateEip {
+                    instance_id: instance_id.clone(),
+                    address_id: String::new(),
+                    ip: ip.clone(),
+                },
+                Undo::ReassociateEip {
+                    instance_id,
+                    address_id: None,
+                    ip,
+                },
+            );
+        }
+        let (instance_id, ip) = ("ins-eip".to_owned(), "43.0.0.1".to_owned());
+        plan.push(
+            Change::DisassociateEip {
+                instance_id: instance_id.clone(),
+                address_id: "eip-1".into(),
+                ip: ip.clone(),
+            },
+            Undo::ReassociateEip {
+                instance_id: instance_id.clone(),
+                address_id: Some("eip-1".into()),
+                ip: ip.clone(),
+            },
+        );
+        plan.push(
+            Change::ReleaseEip {
+                instance_id,
+                address_id: "eip-1".into(),
+                ip,
+            },
+            Undo::CannotUndo {
+                what: "EIP 43.0.0.1 was released".into(),
+            },
+        );
+        plan
+    }
+
+    #[test]
+    fn a_conversion_counts_and_reads_as_one_change_and_a_release_as_one() {
+        let plan = retirements(3);
+        assert_eq!(
+            changes(&plan),
+            [
+                ("1 EIP to release".to_owned(), true),
+                (
+                    "3 ordinary IPs to convert to EIPs (kept, unbound; Tencent charges for idle \
+                     EIPs)"
+                        .to_owned(),
+                    false
+                ),
+            ]
+        );
+        let view = plan_view(&plan);
+        let converts: Vec<&String> = view
+            .changes
+            .iter()
+            .map(|(c, _)| c)
+            .filter(|c| c.contains("ins-0"))
+            .collect();
+        assert_eq!(converts.len(), 1, "{:?}", view.changes);
+        assert!(converts[0].contains("to an EIP (kept, unbound)"));
+        // A conversion's undo is the bind back, never "cannot be undone".
+        let undo0: Vec<&String> = view.undo.iter().filter(|u| u.contains("ins-0")).collect();
+        assert_eq!(undo0.len(), 1);
+        assert!(
+            undo0[0].starts_with("Bind 10.0.0.0 back to ins-0"),
+            "{undo0:?}"
+        );
+        assert_eq!(
+            undo(&plan),
+            [
+                "3 addresses bound back to their instances",
+                "1 address released or returned: cannot be undone"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_plan_lists_at_most_a_page_and_counts_the_rest() {
+        let plan = retirements(2 * LIST_MAX);
+        let view = plan_view(&plan);
+        assert_eq!(view.changes.len(), LIST_MAX);
+        // 2 × LIST_MAX conversions and the unbind + release of one EIP, as changes in words.
+        assert_eq!(view.changes.len() + view.more_changes, 2 * LIST_MAX + 2);
+        assert_eq!(view.undo.len(), LIST_MAX);
+        assert!(
+            view.summary[1].0.starts_with("100 ordinary IPs"),
+            "{:?}",
+            view.summary
+        );
+    }
 }
