@@ -98,6 +98,8 @@ async fn walk(portal: &Portal, browser: &Browser) {
     // The release needs the VPC id typed; then preview and confirm.
     browser.fill("#confirm-vpc", VPC).await;
     browser.click("#preview-plan").await;
+    // The page before already shows a plan: wait for the preview's own page (its address).
+    on_page_ending(browser, "/step/4/plan").await;
     browser
         .wait_for_text("#plan-summary", "1 EIP to release")
         .await;
@@ -117,4 +119,20 @@ async fn walk(portal: &Portal, browser: &Browser) {
     });
     assert!(kept.is_some(), "{KEEPS_ITS_IP} kept its ordinary IP");
     assert!(released, "{RELEASED}'s EIP was released");
+}
+
+/// Waits until the browser has navigated to an address ending in `suffix` (a form's answer).
+async fn on_page_ending(browser: &Browser, suffix: &str) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let url = browser.current_url().await;
+        if url.split(['?', '#']).next().unwrap_or("").ends_with(suffix) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still on {url}, waited for …{suffix}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
