@@ -188,6 +188,12 @@ async fn step_4_on_10000_instances_pages_filters_counts_and_refuses_a_blocked_pl
 
     // The confirm form is a few fields whatever the VPC size.
     let body = confirm_body(&first);
+    // Figures for the report (no timed assertion).
+    eprintln!(
+        "step 4 at 10,000 instances: first page {} bytes, confirm body {} bytes",
+        first.body.len(),
+        body.len()
+    );
     assert!(
         body.len() < 8 * 1024,
         "confirm body is {} bytes",

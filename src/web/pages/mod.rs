@@ -16,6 +16,7 @@ pub mod run_records;
 pub mod runs;
 pub mod step_details;
 pub mod step_view;
+pub mod verify_counts;
 pub mod verify_query;
 pub mod verify_step;
 pub mod verify_step_form;
