@@ -9,6 +9,8 @@
 mod driver;
 #[path = "browser/portal.rs"]
 mod portal;
+#[path = "browser/step4_large.rs"]
+mod step4_large;
 
 use std::panic::AssertUnwindSafe;
 

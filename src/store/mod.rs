@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod nat_gateways;
 pub mod notifications;
 pub mod results;
+pub mod retire_exceptions;
 pub mod runs;
 pub mod sessions;
 pub mod steps;

@@ -198,23 +198,8 @@ pub struct RouteInput {
     pub replace_existing_default: bool,
 }
 
-/// Step 4. Both irreversible choices default to off (DESIGN: reversible path by default).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VerifyInput {
-    /// Release unbound EIPs after unbinding them (irreversible).
-    pub release_eips: bool,
-    /// Return ordinary public IPs with ReturnNormalAddresses instead of converting (irreversible).
-    pub return_ordinary: bool,
-    /// The extra confirmation irreversible choices need (DESIGN invariant).
-    pub confirm_irreversible: bool,
-    /// Per-instance choice: these keep their public IP for now (the operator's call).
-    #[serde(default)]
-    pub keep: Vec<String>,
-    /// Per-instance choice: the irreversible path for these only (release the EIP, or
-    /// return the ordinary IP), as if `release_eips`/`return_ordinary` were set for them.
-    #[serde(default)]
-    pub irreversible: Vec<String>,
-}
+mod verify;
+pub use verify::{EipRule, OrdinaryRule, RetireException, VerifyInput};
 
 /// Any step's input, as stored in `run_steps.input`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

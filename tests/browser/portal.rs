@@ -18,10 +18,15 @@ pub struct Portal {
 
 impl Portal {
     pub async fn start() -> Portal {
+        Portal::start_in(natpilot::sim::ScenarioSource::Tutorial).await
+    }
+
+    pub async fn start_in(scenario: natpilot::sim::ScenarioSource) -> Portal {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("natpilot.db")).await.unwrap();
         let sim = natpilot::sim::spawn(SimConfig {
             async_delay: std::time::Duration::from_millis(300),
+            scenario,
             ..SimConfig::default()
         })
         .await

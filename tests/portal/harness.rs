@@ -74,6 +74,19 @@ impl TestApp {
     }
 
     pub async fn start_with(settings: WebSettings) -> TestApp {
+        TestApp::start_in(settings, natpilot::sim::ScenarioSource::Tutorial).await
+    }
+
+    /// The simulator's `large` world of `instances` CVMs (VPC `vpc-large000`).
+    pub async fn start_large(instances: usize) -> TestApp {
+        let large = natpilot::sim::ScenarioSource::Large { instances };
+        TestApp::start_in(WebSettings::default(), large).await
+    }
+
+    pub async fn start_in(
+        settings: WebSettings,
+        scenario: natpilot::sim::ScenarioSource,
+    ) -> TestApp {
         init_logs();
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("natpilot.db");
@@ -84,6 +97,7 @@ impl TestApp {
         let sim_config = SimConfig {
             async_delay: std::time::Duration::from_millis(20),
             rate_limit: false,
+            scenario,
             ..SimConfig::default()
         };
         let sim = natpilot::sim::spawn(sim_config).await.unwrap();

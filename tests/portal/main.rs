@@ -23,6 +23,7 @@ mod shutdown;
 mod tls;
 mod topology;
 mod two_processes;
+mod verify_large;
 mod verify_step;
 mod webhooks;
 mod wizard;

@@ -1,6 +1,6 @@
 //! The Verify & retire step page: egress before/after per instance with pass/fail against
-//! the NAT's EIPs, the retire plan with per-instance choices, and the typed VPC id that
-//! irreversible choices need.
+//! the NAT's EIPs, the retire plan by rule with per-instance exceptions, and the typed VPC id
+//! that irreversible choices need.
 
 use natpilot::store::users::Role;
 use reqwest::StatusCode;
@@ -70,35 +70,57 @@ async fn the_verify_step_shows_egress_before_and_after_with_pass_fail_and_why_un
     );
     assert!(cell(&page, "ins-backend2", "retire-action").contains("Unbind EIP 119.28.20.12"));
     assert_eq!(page.count("#egress-table .retire-action .badge.danger"), 0);
-    assert_eq!(page.count("#egress-table select[name=choice]"), 4);
+    // Each instance that may lose its IP offers an exception; no per-row form fields.
+    assert_eq!(page.count("#egress-table button.keep-ip"), 4);
+    assert_eq!(
+        page.count("#egress-table select, #egress-table input[type=radio]"),
+        0
+    );
+    // Words: a conversion is one change, and kept EIPs are named as kept and idle-charged.
+    assert_eq!(
+        page.texts("#egress-table tr[data-instance-id=ins-backend1] .retire-action")
+            .len(),
+        1
+    );
+    assert!(cell(&page, "ins-backend1", "retire-action").contains("to an EIP (kept, unbound)"));
+    assert!(cell(&page, "ins-backend2", "retire-action").contains("(kept, unbound)"));
+    assert!(page.text("#plan").contains("charges for idle EIPs"));
+    assert!(!page.body.contains("retire (reversible)"));
 }
 
 #[tokio::test]
-async fn per_instance_choices_shape_the_plan_and_irreversible_ones_need_the_vpc_id_typed() {
+async fn per_instance_exceptions_shape_the_plan_and_irreversible_ones_need_the_vpc_id_typed() {
     let app = TestApp::start().await;
     let (mut olga, id) = at_verify_step(&app).await;
     olga.get(&format!("/runs/{id}/step/4")).await;
-    let choices = [
-        ("choice", "ins-backend2=irreversible"),
-        ("choice", "ins-worker01=keep"),
-    ];
-    let preview = olga
-        .post(&format!("/runs/{id}/step/4/plan"), &choices)
-        .await;
+    for set in ["ins-backend2=irreversible", "ins-worker01=keep"] {
+        let done = olga
+            .post(&format!("/runs/{id}/retire-exception"), &[("set", set)])
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    }
+    let preview = olga.post(&format!("/runs/{id}/step/4/plan"), &[]).await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
     assert!(cell(&preview, "ins-backend2", "retire-plan").contains("Release EIP 119.28.20.12"));
     assert_eq!(
-        preview.count("#egress-table tr[data-instance-id=ins-backend2] .badge.danger"),
+        preview
+            .count("#egress-table tr[data-instance-id=ins-backend2] .retire-action .badge.danger"),
         1
     );
-    assert!(cell(&preview, "ins-worker01", "kept").contains("kept for now"));
+    assert!(cell(&preview, "ins-worker01", "kept").contains("exception"));
     assert_eq!(
         preview
-            .attr("#choice-ins-worker01 option[selected]", "value")
+            .attr(
+                "#egress-table tr[data-instance-id=ins-worker01]",
+                "data-exception"
+            )
             .as_deref(),
-        Some("ins-worker01=keep")
+        Some("keep")
     );
     assert_eq!(preview.count("#plan-blocked"), 1, "{}", preview.body);
+    // Blocked only until the VPC id is typed: confirm stays on.
+    assert_eq!(preview.count("#confirm-step[disabled]"), 0);
+    let choices: [(&str, &str); 0] = [];
 
     // Irreversible without the VPC id typed, or with a wrong one: refused, nothing changes.
     let confirm = format!("/runs/{id}/step/4/confirm");
@@ -110,6 +132,12 @@ async fn per_instance_choices_shape_the_plan_and_irreversible_ones_need_the_vpc_
     let refused = olga.post(&confirm, &choices).await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
     assert!(refused.text("#step-errors").contains("cannot be undone"));
+    assert!(!refused.text("#step-errors").contains("irreversible:"));
+    assert_eq!(
+        refused.count("#plan"),
+        1,
+        "the refusal shows the plan again"
+    );
     let mut wrong = choices.to_vec();
     wrong.push(("confirm_vpc", "vpc-someother"));
     assert_eq!(

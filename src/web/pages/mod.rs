@@ -6,15 +6,20 @@ pub mod dashboard;
 pub mod exports;
 pub mod exposure;
 pub mod new_run;
+pub mod plan_summary;
 pub mod progress;
 pub mod protection;
+pub mod retire_exceptions;
 pub mod route_step;
 pub mod run_actions;
 pub mod run_records;
 pub mod runs;
 pub mod step_details;
 pub mod step_view;
+pub mod verify_counts;
+pub mod verify_query;
 pub mod verify_step;
+pub mod verify_step_form;
 pub mod wizard;
 
 use super::routes::{Access, Routes};
@@ -49,6 +54,11 @@ pub fn routes() -> Routes {
         )
         .post("/runs/{id}/abandon", Access::Operator, run_actions::abandon)
         .post("/runs/{id}/protection", Access::Operator, protection::set)
+        .post(
+            "/runs/{id}/retire-exception",
+            Access::Operator,
+            retire_exceptions::set,
+        )
         .get("/runs/{id}/step/{n}", Access::Viewer, wizard::show)
         .post(
             "/runs/{id}/step/{n}/plan",

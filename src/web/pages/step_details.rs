@@ -8,21 +8,27 @@ use crate::{
     app::AppState,
     store::{self, EgressPhase, RunStatus, Step, runs::Run},
     web::error::WebError,
-    wizard::{engine::EngineError, input::StepInput, observed::Inventory, plan::Plan},
+    wizard::{
+        engine::EngineError,
+        input::{StepInput, VerifyInput},
+        observed::Inventory,
+        plan::Plan,
+    },
 };
 
 use super::{
     route_step::{self, RouteTableView},
     run_actions::engine_error,
-    verify_step::{self, EgressLine},
+    verify_step::{self, VerifyQuery, VerifyTable},
 };
 
 #[derive(Default)]
 pub struct StepDetails {
     /// Step 3: one section per route table.
     pub route_tables: Vec<RouteTableView>,
-    /// Step 4: egress before/after and the retire plan, per instance.
-    pub egress: Vec<EgressLine>,
+    /// Step 4: one page of egress before/after and the retire plan per instance, with the
+    /// counts over the whole VPC.
+    pub verify: VerifyTable,
     /// Step 4: the EIPs of the run's NAT gateway (what a passing test prints).
     pub nat_ips: Vec<String>,
     /// "preview" or "confirmed": where the plan shown came from.
@@ -57,8 +63,8 @@ pub async fn plan_for_visit(
         .map_err(engine_error)?;
     Ok(Shown {
         plan: confirmed,
-        inventory: None,
         source: "confirmed",
+        ..Shown::default()
     })
 }
 
@@ -70,6 +76,8 @@ pub struct Shown {
     pub inventory: Option<Inventory>,
     /// "preview" or "confirmed".
     pub source: &'static str,
+    /// Step 4: the input the plan was made with (its rules and exceptions) and the table view.
+    pub verify: (VerifyInput, VerifyQuery),
 }
 
 impl Shown {
@@ -78,6 +86,7 @@ impl Shown {
             plan: Some(plan),
             inventory,
             source: "preview",
+            ..Shown::default()
         }
     }
 }
@@ -127,7 +136,17 @@ pub async fn load(
         .unwrap_or_default();
     let baseline = store::results::list_egress(readers, run.id, EgressPhase::Baseline).await?;
     let after = store::results::list_egress(readers, run.id, EgressPhase::After).await?;
-    details.egress = verify_step::lines(&inventory, &nat_ips, &baseline, &after, plan, &protected);
+    let (input, query) = &shown.verify;
+    let sources = verify_step::Sources {
+        nat_ips: &nat_ips,
+        baseline: &baseline,
+        after: &after,
+        plan,
+        protected: &protected,
+        input,
+    };
+    let lines = verify_step::lines(&inventory, &sources);
+    details.verify = VerifyTable::select(lines, query.clone());
     details.nat_ips = nat_ips.into_iter().collect();
     Ok(details)
 }

@@ -6,52 +6,101 @@ use crate::wizard::ids::NatGatewayId;
 use crate::wizard::input::{EipChoice, ProvisionInput, StepInput};
 use crate::wizard::plan::{Change, Plan, Undo};
 
+use super::verify_step::is_unbind_after_convert;
+
 /// The plan preview: what will change, what undo would do, and what stands in the way.
+/// Lists are cut to [`LIST_MAX`] entries (the rest are counted, and per instance they are in
+/// the step's table); the summaries count every change and undo by kind.
 #[derive(Default)]
 pub struct PlanView {
     pub changes: Vec<(String, bool)>,
+    /// Changes not listed in `changes`.
+    pub more_changes: usize,
+    /// Every change counted by kind, in words: (text, irreversible).
+    pub summary: Vec<(String, bool)>,
     pub undo: Vec<String>,
+    pub more_undo: usize,
+    pub undo_summary: Vec<String>,
+    /// The blockers, in words, each saying what to do about it.
     pub conflicts: Vec<String>,
     pub needs_consent: bool,
+    /// No blocker stands that a consent (a ticked box, the typed VPC id) cannot lift: the
+    /// confirm button is enabled.
+    pub confirmable: bool,
     pub warnings: Vec<String>,
     pub flips: Vec<String>,
+    pub more_flips: usize,
     pub kept: Vec<String>,
+    pub more_kept: usize,
     pub blocked: bool,
     /// [`Plan::digest`], sent back with the confirm so only the plan shown can be applied.
     pub digest: String,
 }
 
+/// At most this many entries of a plan's lists are rendered: a page must not grow with the VPC.
+pub const LIST_MAX: usize = 50;
+
+fn capped<T>(all: impl Iterator<Item = T>) -> (Vec<T>, usize) {
+    let mut shown = Vec::new();
+    let mut more = 0;
+    for x in all {
+        if shown.len() < LIST_MAX {
+            shown.push(x);
+        } else {
+            more += 1;
+        }
+    }
+    (shown, more)
+}
+
 pub fn plan_view(plan: &Plan) -> PlanView {
+    let (changes, more_changes) = capped(
+        plan.changes()
+            .filter(|c| !is_unbind_after_convert(c))
+            .map(|c| (describe_change(c), c.irreversible())),
+    );
+    // A conversion is one change in words: its undo is the bind that follows it.
+    let (undo, more_undo) = capped(
+        plan.items
+            .iter()
+            .filter(|p| !matches!(p.change, Change::TransformAddress { .. }))
+            .map(|p| match (&p.change, &p.undo) {
+                (c, Undo::ReassociateEip { instance_id, ip, .. }) if is_unbind_after_convert(c) => {
+                    format!(
+                        "Bind {ip} back to {instance_id} (as an EIP: a converted address stays an EIP)"
+                    )
+                }
+                (_, u) => describe_undo(u),
+            }),
+    );
+    let (flips, more_flips) = capped(plan.flips.iter().map(|f| {
+        let ip = f.current_public_ip.as_deref().unwrap_or("no public IP");
+        let protected = if f.protected { " — PROTECTED" } else { "" };
+        format!(
+            "{} ({}) in {}: {ip}{protected}",
+            f.instance_id, f.name, f.route_table_id
+        )
+    }));
+    let (kept, more_kept) = capped(
+        plan.kept
+            .iter()
+            .map(|k| format!("{} keeps {}: {}", k.instance_id, k.ip, k.reason)),
+    );
     PlanView {
-        changes: plan
-            .changes()
-            .map(|c| (describe_change(c), c.irreversible()))
-            .collect(),
-        undo: plan.items.iter().map(|p| describe_undo(&p.undo)).collect(),
-        conflicts: plan
-            .conflicts
-            .iter()
-            .map(|c| format!("{}: {}", c.subject, c.message))
-            .collect(),
+        changes,
+        more_changes,
+        summary: super::plan_summary::changes(plan),
+        undo,
+        more_undo,
+        undo_summary: super::plan_summary::undo(plan),
+        conflicts: plan.conflicts.iter().map(|c| c.message.clone()).collect(),
         needs_consent: plan.conflicts.iter().any(|c| c.needs_consent),
+        confirmable: plan.conflicts.iter().all(|c| c.needs_consent),
         warnings: plan.warnings.clone(),
-        flips: plan
-            .flips
-            .iter()
-            .map(|f| {
-                let ip = f.current_public_ip.as_deref().unwrap_or("no public IP");
-                let protected = if f.protected { " — PROTECTED" } else { "" };
-                format!(
-                    "{} ({}) in {}: {ip}{protected}",
-                    f.instance_id, f.name, f.route_table_id
-                )
-            })
-            .collect(),
-        kept: plan
-            .kept
-            .iter()
-            .map(|k| format!("{} keeps {}: {}", k.instance_id, k.ip, k.reason))
-            .collect(),
+        flips,
+        more_flips,
+        kept,
+        more_kept,
         blocked: plan.is_blocked(),
         digest: plan.digest().0,
     }
@@ -108,7 +157,7 @@ pub fn describe_change(c: &Change) -> String {
             instance_id, ip, ..
         } => format!("Release EIP {ip} of {instance_id} (irreversible)"),
         Change::TransformAddress { instance_id, ip } => {
-            format!("Convert the public IP {ip} of {instance_id} to an EIP and unbind it")
+            format!("Convert the public IP {ip} of {instance_id} to an EIP (kept, unbound)")
         }
         Change::ReturnNormalAddress { instance_id, ip } => {
             format!("Return the public IP {ip} of {instance_id} (irreversible)")
@@ -196,14 +245,6 @@ pub fn describe_input(input: &StepInput) -> String {
             "Replace existing 0.0.0.0/0 routes: {}",
             yes_no(r.replace_existing_default)
         ),
-        StepInput::Verify(v) => format!(
-            "Release unbound EIPs: {}; return ordinary IPs: {}; VPC id typed for irreversible \
-             choices: {}; keep for now: {}; irreversible for: {}",
-            yes_no(v.release_eips),
-            yes_no(v.return_ordinary),
-            yes_no(v.confirm_irreversible),
-            list(&v.keep),
-            list(&v.irreversible)
-        ),
+        StepInput::Verify(v) => super::plan_summary::describe_verify_input(v),
     }
 }

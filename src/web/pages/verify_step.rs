@@ -1,23 +1,31 @@
 //! The Verify & retire step's per-instance table: egress before (step 1's baseline) and after
 //! (the check that followed the route change), pass/fail against the NAT gateway's EIPs, why
-//! an instance could not be tested, and what the retire plan does to its public IP.
+//! an instance could not be tested, what the retire plan does to its public IP and its
+//! exception to the rules, if any. Built in one pass with maps (no per-row search), then
+//! filtered, sorted and cut to one page server-side ([`super::verify_query`]), with counts
+//! over the whole VPC at the top.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::{
     store::{EgressOutcome, results::EgressResult},
     wizard::{
+        input::{RetireException, VerifyInput},
         observed::Inventory,
         plan::{Change, Plan},
+        steps::verify::eips_by_instance,
     },
 };
 
 use super::step_view::describe_change;
+pub use super::verify_query::{VerifyQuery, VerifyTable};
 
 pub struct EgressLine {
     pub instance_id: String,
     pub name: String,
     pub public_ip: String,
+    /// `EIP`, `ordinary` or `none`.
+    pub kind: &'static str,
     pub before: String,
     pub after: String,
     /// `pass`, `fail`, `untestable` or `not tested`.
@@ -27,10 +35,30 @@ pub struct EgressLine {
     pub protected: bool,
     /// The retire plan's changes for this instance: (text, irreversible).
     pub actions: Vec<(String, bool)>,
+    /// What the plan does, in one word: `unbind`, `release`, `convert`, `return` or empty.
+    pub action: &'static str,
     /// Why it keeps its public IP, if it does.
     pub kept: String,
-    /// It passed, is not protected and has a public IP: the operator picks what happens.
+    /// The operator's exception to the rule for its kind, if any.
+    pub exception: Option<RetireException>,
+    /// It passed, is not protected and has a public IP: the operator may make an exception.
     pub choosable: bool,
+}
+
+impl EgressLine {
+    pub fn exception_str(&self) -> &'static str {
+        self.exception.map_or("", RetireException::as_str)
+    }
+
+    /// The exception in words, for the row's badge.
+    pub fn exception_words(&self) -> &'static str {
+        match self.exception {
+            None => "",
+            Some(RetireException::Keep) => "keeps its public IP",
+            Some(RetireException::Reversible) => "reversible path",
+            Some(RetireException::Irreversible) => "irreversible path",
+        }
+    }
 }
 
 fn shown(r: Option<&EgressResult>) -> String {
@@ -72,48 +100,114 @@ fn instance_of(c: &Change) -> Option<&str> {
     }
 }
 
-/// One line per instance of the VPC, in the inventory's order.
-pub fn lines(
-    inv: &Inventory,
-    nat_ips: &BTreeSet<String>,
-    baseline: &[EgressResult],
-    after: &[EgressResult],
-    plan: Option<&Plan>,
-    protected: &BTreeSet<String>,
-) -> Vec<EgressLine> {
-    let find = |set: &[EgressResult], id: &str| set.iter().find(|r| r.instance_id == id).cloned();
+/// The unbind that follows a conversion (no address id yet): part of "convert", not a change
+/// of its own in words (issue 11: a conversion reads as one change).
+pub fn is_unbind_after_convert(c: &Change) -> bool {
+    matches!(c, Change::DisassociateEip { address_id, .. } if address_id.is_empty())
+}
+
+/// What the plan does to one instance's address, in one word (the strongest change wins).
+fn action_word(changes: &[&Change]) -> &'static str {
+    let has = |f: fn(&Change) -> bool| changes.iter().any(|c| f(c));
+    if has(|c| matches!(c, Change::ReturnNormalAddress { .. })) {
+        "return"
+    } else if has(|c| matches!(c, Change::TransformAddress { .. })) {
+        "convert"
+    } else if has(|c| matches!(c, Change::ReleaseEip { .. })) {
+        "release"
+    } else if has(|c| matches!(c, Change::DisassociateEip { .. })) {
+        "unbind"
+    } else {
+        ""
+    }
+}
+
+/// A row's changes in words: a conversion is one change, and an EIP that is only unbound is
+/// named as kept.
+fn row_actions(changes: &[&Change]) -> Vec<(String, bool)> {
+    let only_unbind = action_word(changes) == "unbind";
+    changes
+        .iter()
+        .filter(|c| !is_unbind_after_convert(c))
+        .map(|c| {
+            let text = describe_change(c);
+            let text = if only_unbind {
+                format!("{text} (kept, unbound)")
+            } else {
+                text
+            };
+            (text, c.irreversible())
+        })
+        .collect()
+}
+
+/// The inputs of the table besides the inventory.
+pub struct Sources<'a> {
+    pub nat_ips: &'a BTreeSet<String>,
+    pub baseline: &'a [EgressResult],
+    pub after: &'a [EgressResult],
+    pub plan: Option<&'a Plan>,
+    pub protected: &'a BTreeSet<String>,
+    pub input: &'a VerifyInput,
+}
+
+fn by_id(set: &[EgressResult]) -> HashMap<&str, &EgressResult> {
+    set.iter().map(|r| (r.instance_id.as_str(), r)).collect()
+}
+
+/// One line per instance of the VPC, in the inventory's order. Linear in the VPC: results,
+/// changes and kept reasons are looked up in maps built once.
+pub fn lines(inv: &Inventory, s: &Sources<'_>) -> Vec<EgressLine> {
+    let (baseline, after) = (by_id(s.baseline), by_id(s.after));
+    let mut changes: HashMap<&str, Vec<&Change>> = HashMap::new();
+    let mut kept: HashMap<&str, &str> = HashMap::new();
+    if let Some(p) = s.plan {
+        for c in p.changes() {
+            if let Some(id) = instance_of(c) {
+                changes.entry(id).or_default().push(c);
+            }
+        }
+        kept = p
+            .kept
+            .iter()
+            .map(|k| (k.instance_id.as_str(), k.reason.as_str()))
+            .collect();
+    }
+    let eips = eips_by_instance(inv);
     inv.instances
         .iter()
         .map(|i| {
-            let public_ip = inv
-                .eip_of(i)
+            let eip = eips.get(i.id.as_str()).copied();
+            let public_ip = eip
                 .map(|a| a.ip.clone())
                 .or_else(|| i.public_ip.clone())
                 .unwrap_or_default();
-            let after_result = find(after, &i.id);
-            let (verdict, reason) = verdict(after_result.as_ref(), nat_ips);
-            let actions = plan.map_or_else(Vec::new, |p| {
-                p.changes()
-                    .filter(|c| instance_of(c) == Some(i.id.as_str()))
-                    .map(|c| (describe_change(c), c.irreversible()))
-                    .collect()
-            });
-            let kept = plan
-                .and_then(|p| p.kept.iter().find(|k| k.instance_id == i.id))
-                .map(|k| k.reason.clone())
-                .unwrap_or_default();
-            let is_protected = protected.contains(&i.id);
+            let kind = match (eip.is_some(), public_ip.is_empty()) {
+                (true, _) => "EIP",
+                (false, false) => "ordinary",
+                (false, true) => "none",
+            };
+            let after_result = after.get(i.id.as_str()).copied();
+            let (verdict, reason) = verdict(after_result, s.nat_ips);
+            let mine = changes.get(i.id.as_str()).map_or(&[][..], Vec::as_slice);
+            let is_protected = s.protected.contains(&i.id);
             EgressLine {
                 choosable: !public_ip.is_empty() && !is_protected && verdict == "pass",
                 instance_id: i.id.clone(),
                 name: i.name.clone(),
-                before: shown(find(baseline, &i.id).as_ref()),
-                after: shown(after_result.as_ref()),
+                kind,
+                before: shown(baseline.get(i.id.as_str()).copied()),
+                after: shown(after_result),
                 verdict,
                 reason,
                 protected: is_protected,
-                actions,
-                kept,
+                actions: row_actions(mine),
+                action: action_word(mine),
+                kept: kept
+                    .get(i.id.as_str())
+                    .map(|r| (*r).to_owned())
+                    .unwrap_or_default(),
+                exception: s.input.exceptions.get(&i.id).copied(),
                 public_ip,
             }
         })

@@ -2,6 +2,8 @@
 //! plan preview (`…/plan`, read-only) and confirm (`…/confirm`, applies in the background and
 //! redirects to the run page, which shows the progress). Forms keep what was typed.
 
+use std::collections::BTreeMap;
+
 use crate::wizard::engine::Actor as RunActor;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -20,7 +22,7 @@ use crate::{
         engine::EngineError,
         input::{
             AssessInput, BANDWIDTHS_MBPS, FieldErrors, MAX_CONNECTIONS, ProvisionForm,
-            ProvisionInput, RouteInput, StepInput, VerifyInput,
+            ProvisionInput, RetireException, RouteInput, StepInput,
         },
         plan::PlanDigest,
     },
@@ -32,6 +34,8 @@ use super::{
     runs::{load_run, may_drive, run_id},
     step_details::{self, StepDetails},
     step_view::{PlanView, plan_view},
+    verify_step::VerifyQuery,
+    verify_step_form,
 };
 
 /// The submitted form, as repeated key/value pairs (checkbox lists repeat their key).
@@ -68,19 +72,14 @@ pub struct StepPage {
 }
 
 impl StepPage {
-    /// The submitted choice for an instance row of the retire plan (`retire` by default).
-    pub fn choice(&self, instance_id: &str) -> &str {
-        self.fields
-            .iter()
-            .filter(|(k, _)| k == "choice")
-            .filter_map(|(_, v)| v.rsplit_once('='))
-            .find(|(id, _)| *id == instance_id)
-            .map_or("retire", |(_, c)| c)
-    }
-
     /// The submitted value of a field (for re-filling the form).
     pub fn value(&self, name: &str) -> &str {
         field(&self.fields, name)
+    }
+
+    /// A plan is shown and no blocker stands that a consent cannot lift.
+    pub fn confirmable(&self) -> bool {
+        self.plan.as_ref().is_some_and(|p| p.confirmable)
     }
 
     /// Protection can change while the run waits for the operator (engine `set_protected`).
@@ -143,16 +142,34 @@ pub async fn show(
     user: CurrentUser,
     Path((raw, n)): Path<(String, i64)>,
     Query(query): Query<ExposureQuery>,
+    Query(verify_query): Query<VerifyQuery>,
 ) -> Result<StepPage, WebError> {
     let run = load_run(&state, run_id(&raw)?).await?;
     let step = parse_step(n)?;
-    let mut p = page(&state, layout, &user, run.clone(), step, Vec::new(), query).await?;
+    let verify_query = verify_query.cleaned();
+    // Step 4's rules travel in the table's links, so paging and exceptions keep them.
+    let fields = match step {
+        Step::Verify => verify_step_form::rule_fields(&verify_query),
+        _ => Vec::new(),
+    };
+    let mut p = page(
+        &state,
+        layout,
+        &user,
+        run.clone(),
+        step,
+        fields.clone(),
+        query,
+    )
+    .await?;
     // Steps 1, 3 and 4 have a plan before any input (the recorded protection decisions; the
     // default route and retire choices), shown at once so it can be confirmed as it stands.
     if matches!(step, Step::Assess | Step::Route | Step::Verify) {
-        let default_input = input_for(&state, step, &Vec::new(), &run).await?.ok();
-        let shown =
+        let default_input = input_for(&state, step, &fields, &run).await?.ok();
+        let verify = verify_step_form::shown_input(default_input.as_ref(), verify_query);
+        let mut shown =
             step_details::plan_for_visit(&state, &run, step, default_input, &mut p.errors).await?;
+        shown.verify = verify;
         p.plan = shown.plan.as_ref().map(plan_view);
         p.details = step_details::load(&state, &run, step, shown).await?;
     }
@@ -166,6 +183,7 @@ fn step_input(
     fields: &Fields,
     run: &Run,
     hosts: &[ProtectedHost],
+    exceptions: BTreeMap<String, RetireException>,
 ) -> Result<StepInput, FieldErrors> {
     let yes = |name: &str| !field(fields, name).is_empty();
     Ok(match step {
@@ -200,26 +218,13 @@ fn step_input(
         Step::Route => StepInput::Route(RouteInput {
             replace_existing_default: yes("replace_existing_default"),
         }),
-        Step::Verify => {
-            let typed = field(fields, "confirm_vpc").trim();
-            // One `choice` per instance row: `<instance id>=retire|keep|irreversible`.
-            let chosen = |what: &str| -> Vec<String> {
-                fields
-                    .iter()
-                    .filter(|(k, _)| k == "choice")
-                    .filter_map(|(_, v)| v.rsplit_once('='))
-                    .filter(|(_, c)| *c == what)
-                    .map(|(id, _)| id.to_owned())
-                    .collect()
-            };
-            StepInput::Verify(VerifyInput {
-                release_eips: yes("release_eips"),
-                return_ordinary: yes("return_ordinary"),
-                confirm_irreversible: !typed.is_empty() && typed == run.vpc_id,
-                keep: chosen("keep"),
-                irreversible: chosen("irreversible"),
-            })
-        }
+        Step::Verify => StepInput::Verify(verify_step_form::parse(
+            field(fields, "eip_rule"),
+            field(fields, "ordinary_rule"),
+            field(fields, "confirm_vpc"),
+            run,
+            exceptions,
+        )?),
     })
 }
 
@@ -251,7 +256,17 @@ async fn input_for(
     } else {
         Vec::new()
     };
-    Ok(step_input(step, fields, run, &hosts))
+    // Step 4's exceptions are edited row by row and stored as they are; the input takes them all.
+    let exceptions = if step == Step::Verify {
+        state
+            .engine
+            .retire_exceptions(run.id)
+            .await
+            .map_err(engine_error)?
+    } else {
+        BTreeMap::new()
+    };
+    Ok(step_input(step, fields, run, &hosts, exceptions))
 }
 
 pub async fn preview(
@@ -290,7 +305,8 @@ async fn with_preview(
     match state.engine.preview_step(run.id, input).await {
         Ok((plan, inventory)) => {
             p.plan = Some(plan_view(&plan));
-            let shown = step_details::Shown::preview(plan, inventory);
+            let mut shown = step_details::Shown::preview(plan, inventory);
+            shown.verify = verify_step_form::shown_input(Some(input), VerifyQuery::default());
             p.details = step_details::load(state, run, input.step(), shown).await?;
             Ok((status, p).into_response())
         }
@@ -310,10 +326,7 @@ fn refused(mut p: StepPage, e: EngineError) -> Result<Response, WebError> {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
         }
         EngineError::Blocked(conflicts) => {
-            p.errors = conflicts
-                .iter()
-                .map(|c| format!("{}: {}", c.subject, c.message))
-                .collect();
+            p.errors = conflicts.iter().map(|c| c.message.clone()).collect();
             Ok((StatusCode::CONFLICT, p).into_response())
         }
         other => {
@@ -366,6 +379,12 @@ pub async fn confirm(
             // Show the plan as it is now, with its own digest, for the operator to review.
             let mut p = page(&state, layout, &user, run.clone(), step, fields, query).await?;
             p.errors = vec![format!("{}.", EngineError::PlanChanged)];
+            with_preview(&state, p, &run, &input, StatusCode::CONFLICT).await
+        }
+        Err(EngineError::Blocked(conflicts)) => {
+            // The page again with its plan, tables and choices, and the reason in words.
+            let mut p = page(&state, layout, &user, run.clone(), step, fields, query).await?;
+            p.errors = verify_step_form::refusal(&conflicts);
             with_preview(&state, p, &run, &input, StatusCode::CONFLICT).await
         }
         Err(e) => refused(

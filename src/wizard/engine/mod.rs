@@ -213,6 +213,7 @@ impl Engine {
 mod api;
 mod confirm;
 mod ending;
+mod exceptions;
 mod execute;
 mod shutdown;
 

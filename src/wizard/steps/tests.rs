@@ -483,8 +483,8 @@ fn both_passed_behind_nat_1() -> (Inventory, BTreeSet<String>, BTreeMap<String, 
 fn irreversible_retirement_happens_only_when_asked_and_is_flagged() {
     let (w, tables, res) = both_passed_behind_nat_1();
     let input = VerifyInput {
-        release_eips: true,
-        return_ordinary: true,
+        eip_rule: EipRule::Release,
+        ordinary_rule: OrdinaryRule::Return,
         confirm_irreversible: false,
         ..Default::default()
     };
@@ -510,8 +510,11 @@ fn irreversible_retirement_happens_only_when_asked_and_is_flagged() {
 fn per_instance_choices_keep_one_address_and_take_the_irreversible_path_for_another_only() {
     let (w, tables, res) = both_passed_behind_nat_1();
     let input = VerifyInput {
-        keep: vec!["ins-api".into()],
-        irreversible: vec!["ins-front".into()],
+        exceptions: [
+            ("ins-api".to_owned(), RetireException::Keep),
+            ("ins-front".to_owned(), RetireException::Irreversible),
+        ]
+        .into(),
         ..Default::default()
     };
     let unconfirmed = verify::plan(&w, &"nat-1".into(), &tables, &res, &BTreeSet::new(), &input);
@@ -534,4 +537,99 @@ fn per_instance_choices_keep_one_address_and_take_the_irreversible_path_for_anot
     assert!(p.change_list().iter().any(
         |c| matches!(c, Change::ReleaseEip { instance_id, .. } if instance_id == "ins-front")
     ));
+}
+
+#[test]
+fn rules_choose_per_kind_and_exceptions_override_them_for_one_instance() {
+    let (w, tables, res) = both_passed_behind_nat_1();
+    let plan = |input: &VerifyInput| {
+        verify::plan(&w, &"nat-1".into(), &tables, &res, &BTreeSet::new(), input)
+    };
+    // Rules: release EIPs, return ordinary IPs — both irreversible, so the VPC id is needed.
+    let by_rule = VerifyInput {
+        eip_rule: EipRule::Release,
+        ordinary_rule: OrdinaryRule::Return,
+        confirm_irreversible: true,
+        ..VerifyInput::default()
+    };
+    let p = plan(&by_rule);
+    assert!(
+        p.change_list()
+            .iter()
+            .any(|c| matches!(c, Change::ReleaseEip { .. }))
+    );
+    assert!(
+        p.change_list()
+            .iter()
+            .any(|c| matches!(c, Change::ReturnNormalAddress { .. }))
+    );
+    // An exception takes the reversible path for the EIP: unbound and kept, nothing released,
+    // and the plan says the kept EIP is charged while idle.
+    let excepted = VerifyInput {
+        exceptions: [("ins-front".to_owned(), RetireException::Reversible)].into(),
+        ..by_rule.clone()
+    };
+    let p = plan(&excepted);
+    assert!(
+        !p.change_list()
+            .iter()
+            .any(|c| matches!(c, Change::ReleaseEip { .. }))
+    );
+    assert!(p.change_list().iter().any(
+        |c| matches!(c, Change::DisassociateEip { instance_id, .. } if instance_id == "ins-front")
+    ));
+    assert!(
+        p.change_list()
+            .iter()
+            .any(|c| matches!(c, Change::ReturnNormalAddress { .. }))
+    );
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("charges for idle EIPs")),
+        "{:?}",
+        p.warnings
+    );
+    // Exceptions change what is applied, and so the digest the page carries.
+    assert_ne!(plan(&by_rule).digest(), p.digest());
+    // Keep: nothing happens to that instance.
+    let kept = VerifyInput {
+        exceptions: [("ins-api".to_owned(), RetireException::Keep)].into(),
+        ..by_rule
+    };
+    let p = plan(&kept);
+    assert!(
+        !p.change_list()
+            .iter()
+            .any(|c| matches!(c, Change::ReturnNormalAddress { .. }))
+    );
+    assert!(
+        p.kept
+            .iter()
+            .any(|k| k.instance_id == "ins-api" && k.reason.contains("exception"))
+    );
+}
+
+#[test]
+fn the_quota_blocker_says_what_to_do_in_words() {
+    let (mut w, tables, res) = both_passed_behind_nat_1();
+    w.quota.used = w.quota.limit;
+    let p = verify::plan(
+        &w,
+        &"nat-1".into(),
+        &tables,
+        &res,
+        &BTreeSet::new(),
+        &VerifyInput::default(),
+    );
+    assert!(p.is_blocked());
+    let msg = &p.conflicts[0].message;
+    assert!(!p.conflicts[0].needs_consent, "no consent lifts a quota");
+    for advice in [
+        "return them instead",
+        "add exceptions",
+        "raise the EIP quota",
+    ] {
+        assert!(msg.contains(advice), "{msg}");
+    }
 }

@@ -2,11 +2,11 @@
 //! EIPs. Only instances that passed and are not protected lose their public IP (DESIGN
 //! invariants); the reversible path is the default, irreversible ones only when asked.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::wizard::ids::NatGatewayId;
 use crate::wizard::input::VerifyInput;
-use crate::wizard::observed::Inventory;
+use crate::wizard::observed::{Address, AddressKind, Inventory};
 use crate::wizard::plan::{Change, Kept, Plan, Undo};
 use crate::wizard::steps::assess::Egress;
 
@@ -33,11 +33,12 @@ pub fn plan(
         return plan;
     };
     let nat_ips: BTreeSet<String> = nat.eip_ips().map(str::to_owned).collect();
+    let eips = eips_by_instance(inv);
     for i in &inv.instances {
         if !inv.table_of(i).is_some_and(|t| routed_tables.contains(t)) {
             continue;
         }
-        let eip = inv.eip_of(i);
+        let eip = eips.get(i.id.as_str()).copied();
         let Some(ip) = eip.map(|a| a.ip.clone()).or_else(|| i.public_ip.clone()) else {
             continue;
         };
@@ -50,10 +51,10 @@ pub fn plan(
             plan.kept.push(keep("protected"));
             continue;
         }
-        if input.keep.contains(&i.id) {
-            plan.kept.push(keep("kept for now by the operator"));
+        let Some(irreversible) = input.irreversible_for(&i.id, eip.is_some()) else {
+            plan.kept.push(keep(KEPT_BY_OPERATOR));
             continue;
-        }
+        };
         match after.get(&i.id) {
             _ if passed(after.get(&i.id), &nat_ips) => {}
             Some(Egress::Untestable { detail }) => {
@@ -76,13 +77,21 @@ pub fn plan(
                 continue;
             }
         }
-        retire(&mut plan, &i.id, &ip, eip.map(|a| a.id.as_str()), input);
+        retire(
+            &mut plan,
+            &i.id,
+            &ip,
+            eip.map(|a| a.id.as_str()),
+            irreversible,
+        );
     }
     check_quota(&mut plan, inv);
     if plan.has_irreversible() && !input.confirm_irreversible {
         plan.conflict(
             "irreversible",
-            "releasing or returning public IPs cannot be undone; confirm that explicitly, or untick those options",
+            "releasing or returning public IPs cannot be undone: type the VPC id to confirm \
+             that, or choose the reversible rules (and remove the “release” / “return” \
+             exceptions)",
             true,
         );
     }
@@ -91,7 +100,46 @@ pub fn plan(
             "this plan releases public IPs; that cannot be undone, and rollback will not bring them back".into(),
         );
     }
+    warn_idle_eips(&mut plan);
     plan
+}
+
+/// Each instance's bound EIP, indexed once: [`Inventory::eip_of`] searches every address, which
+/// per instance is quadratic in a large VPC (50,000 instances × thousands of EIPs).
+pub fn eips_by_instance(inv: &Inventory) -> HashMap<&str, &Address> {
+    inv.addresses
+        .iter()
+        .filter(|a| a.kind == AddressKind::Eip)
+        .filter_map(|a| a.instance_id.as_deref().map(|i| (i, a)))
+        .collect()
+}
+
+/// The reason a kept address shows when the operator made an exception for it.
+pub const KEPT_BY_OPERATOR: &str = "kept by the operator (an exception to the rule)";
+
+/// EIPs that end up unbound but kept (unbound EIPs, converted ordinary IPs) cost money while
+/// idle (Tencent bills idle EIPs by the hour): say so, with the count, so nobody is surprised.
+fn warn_idle_eips(plan: &mut Plan) {
+    let released: BTreeSet<&str> = plan
+        .changes()
+        .filter_map(|c| match c {
+            Change::ReleaseEip { instance_id, .. } => Some(instance_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let idle = plan
+        .changes()
+        .filter(|c| {
+            matches!(c, Change::DisassociateEip { instance_id, .. }
+                if !released.contains(instance_id.as_str()))
+        })
+        .count();
+    if idle > 0 {
+        plan.warnings.push(format!(
+            "{idle} EIP(s) will be kept unbound (so rollback can bind them back); Tencent Cloud \
+             charges for idle EIPs, so release them in the console once you no longer need them"
+        ));
+    }
 }
 
 /// TransformAddress turns an ordinary IP into an EIP, which counts against the account's EIP
@@ -108,21 +156,16 @@ fn check_quota(plan: &mut Plan, inv: &Inventory) {
             "eip_quota",
             format!(
                 "keeping {transforms} ordinary public IPs as EIPs needs {transforms} free EIPs of \
-                 quota and only {free} are free; raise the EIP quota in the Tencent Cloud console, \
-                 or return the ordinary IPs instead (irreversible)"
+                 quota and only {free} are free: return them instead (rule “return”, \
+                 irreversible), add exceptions to keep some of them as they are, or raise the EIP \
+                 quota in the Tencent Cloud console"
             ),
             false,
         );
     }
 }
 
-fn retire(
-    plan: &mut Plan,
-    instance: &str,
-    ip: &str,
-    address_id: Option<&str>,
-    input: &VerifyInput,
-) {
+fn retire(plan: &mut Plan, instance: &str, ip: &str, address_id: Option<&str>, irreversible: bool) {
     let (instance_id, ip_s) = (instance.to_owned(), ip.to_owned());
     let rebind = |addr: Option<&str>| Undo::ReassociateEip {
         instance_id: instance_id.clone(),
@@ -139,7 +182,7 @@ fn retire(
                 },
                 rebind(Some(addr)),
             );
-            if input.release_eips || input.irreversible.iter().any(|i| i == instance) {
+            if irreversible {
                 plan.push(
                     Change::ReleaseEip {
                         instance_id: instance_id.clone(),
@@ -152,7 +195,7 @@ fn retire(
                 );
             }
         }
-        None if input.return_ordinary || input.irreversible.iter().any(|i| i == instance) => {
+        None if irreversible => {
             plan.push(
                 Change::ReturnNormalAddress {
                     instance_id: instance_id.clone(),

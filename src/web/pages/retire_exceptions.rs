@@ -1,0 +1,85 @@
+//! Make, change or drop one instance's exception to step 4's retire rules from the table
+//! (`POST /runs/{id}/retire-exception`). Recorded at once through the engine (audited), so
+//! paging, sorting and filtering the table, which are plain links, never lose it; the
+//! operator lands back on the same view with the same rules (Post/Redirect/Get).
+
+use crate::wizard::engine::Actor as RunActor;
+use axum::{
+    Form,
+    extract::{ConnectInfo, Path, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    app::AppState,
+    web::{auth::session::CurrentUser, error::WebError, tls::ClientAddr},
+    wizard::input::{FieldErrors, RetireException},
+};
+
+use super::{run_actions::engine_error, verify_step::VerifyQuery, wizard::prepare};
+
+#[derive(Deserialize)]
+pub struct ExceptionForm {
+    /// `<instance id>=<keep|reversible|irreversible|rule>`: one button per choice in a row.
+    set: String,
+    /// The table's query string (`verdict=…&eip=…`) to return to.
+    #[serde(default)]
+    back: String,
+}
+
+pub async fn set(
+    State(state): State<AppState>,
+    ConnectInfo(ClientAddr(peer)): ConnectInfo<ClientAddr>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+    Form(form): Form<ExceptionForm>,
+) -> Result<Response, WebError> {
+    let (run, _) = prepare(&state, &user, &raw, 4).await?;
+    let (instance, choice) = parse(&form.set).map_err(|e| engine_error(e.into()))?;
+    let actor = RunActor {
+        user: &user.name,
+        ip: Some(peer.ip()),
+    };
+    state
+        .engine
+        .set_retire_exception(run.id, instance, choice, actor)
+        .await
+        .map_err(engine_error)?;
+    // Rebuilt from known values only: the redirect never carries what the form sent.
+    let back: VerifyQuery =
+        serde_urlencoded::from_str(form.back.trim_start_matches('?')).unwrap_or_default();
+    let anchor = if instance
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        format!("#verify-{instance}")
+    } else {
+        String::new()
+    };
+    let to = format!(
+        "/runs/{}/step/4{}{anchor}",
+        run.id,
+        back.cleaned().to_query_string()
+    );
+    Ok(Redirect::to(&to).into_response())
+}
+
+/// `ins-1=keep` → (`ins-1`, keep); `=rule` drops the exception.
+fn parse(set: &str) -> Result<(&str, Option<RetireException>), FieldErrors> {
+    let parsed = set.trim().rsplit_once('=').and_then(|(id, c)| {
+        let choice = match c {
+            "rule" => Some(None),
+            other => RetireException::parse(other).map(Some),
+        };
+        choice.filter(|_| !id.is_empty()).map(|c| (id, c))
+    });
+    parsed.ok_or_else(|| {
+        let mut errs = FieldErrors::default();
+        errs.0.insert(
+            "set".into(),
+            "pick keep, the other choice, or the rule for one instance of the table".into(),
+        );
+        errs
+    })
+}
