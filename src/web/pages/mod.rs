@@ -8,6 +8,8 @@ pub mod exposure;
 pub mod new_run;
 pub mod progress;
 pub mod protection;
+pub mod provision_step;
+pub mod route_flips;
 pub mod route_step;
 pub mod run_actions;
 pub mod run_records;
@@ -50,6 +52,7 @@ pub fn routes() -> Routes {
         .post("/runs/{id}/abandon", Access::Operator, run_actions::abandon)
         .post("/runs/{id}/protection", Access::Operator, protection::set)
         .get("/runs/{id}/step/{n}", Access::Viewer, wizard::show)
+        .get("/runs/{id}/flips", Access::Viewer, route_flips::list)
         .post(
             "/runs/{id}/step/{n}/plan",
             Access::Operator,

@@ -28,11 +28,8 @@ pub fn plan_view(plan: &Plan) -> PlanView {
             .map(|c| (describe_change(c), c.irreversible()))
             .collect(),
         undo: plan.items.iter().map(|p| describe_undo(&p.undo)).collect(),
-        conflicts: plan
-            .conflicts
-            .iter()
-            .map(|c| format!("{}: {}", c.subject, c.message))
-            .collect(),
+        // Each message says what it is about; the subject is a key for code, not for people.
+        conflicts: plan.conflicts.iter().map(|c| c.message.clone()).collect(),
         needs_consent: plan.conflicts.iter().any(|c| c.needs_consent),
         warnings: plan.warnings.clone(),
         flips: plan

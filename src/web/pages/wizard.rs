@@ -83,6 +83,11 @@ impl StepPage {
         field(&self.fields, name)
     }
 
+    /// Whether the form was submitted with `name=value` (a ticked checkbox, a chosen radio).
+    pub fn submitted(&self, name: &str, value: &str) -> bool {
+        self.fields.iter().any(|(k, v)| k == name && v == value)
+    }
+
     /// Protection can change while the run waits for the operator (engine `set_protected`).
     pub fn can_protect(&self) -> bool {
         self.can_drive && self.run.status == RunStatus::Active
@@ -117,6 +122,12 @@ async fn page(
             exposure = select(lines, &query);
         }
     }
+    // Step 2 shows what it observed (quota, gateways, unbound EIPs) before asking anything.
+    let details = if step == Step::Provision {
+        step_details::load(state, &run, step, step_details::Shown::default()).await?
+    } else {
+        StepDetails::default()
+    };
     Ok(StepPage {
         is_current: run.status == RunStatus::Active && run.current_step == step,
         can_drive: may_drive(user, &run),
@@ -130,7 +141,7 @@ async fn page(
         fields,
         errors: Vec::new(),
         plan: None,
-        details: StepDetails::default(),
+        details,
         bandwidths: &BANDWIDTHS_MBPS,
         connections: &MAX_CONNECTIONS,
         run,
@@ -189,8 +200,11 @@ fn step_input(
                 bandwidth_mbps: field(fields, "bandwidth_mbps").to_owned(),
                 max_connections: field(fields, "max_connections").to_owned(),
                 new_eips: field(fields, "new_eips").to_owned(),
-                existing_eips: field(fields, "existing_eips")
-                    .split(',')
+                // One value per ticked EIP (checkboxes); a value may also list several.
+                existing_eips: fields
+                    .iter()
+                    .filter(|(k, _)| k == "existing_eips")
+                    .flat_map(|(_, v)| v.split(','))
                     .map(|s| s.trim().to_owned())
                     .collect(),
                 zone: field(fields, "zone").to_owned(),
@@ -290,8 +304,11 @@ async fn with_preview(
     match state.engine.preview_step(run.id, input).await {
         Ok((plan, inventory)) => {
             p.plan = Some(plan_view(&plan));
-            let shown = step_details::Shown::preview(plan, inventory);
-            p.details = step_details::load(state, run, input.step(), shown).await?;
+            // Step 2's observations came with the page; steps 3 and 4 break the plan down.
+            if input.step() != Step::Provision {
+                let shown = step_details::Shown::preview(plan, inventory);
+                p.details = step_details::load(state, run, input.step(), shown).await?;
+            }
             Ok((status, p).into_response())
         }
         Err(e) => refused(p, e),
@@ -310,10 +327,7 @@ fn refused(mut p: StepPage, e: EngineError) -> Result<Response, WebError> {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
         }
         EngineError::Blocked(conflicts) => {
-            p.errors = conflicts
-                .iter()
-                .map(|c| format!("{}: {}", c.subject, c.message))
-                .collect();
+            p.errors = conflicts.iter().map(|c| c.message.clone()).collect();
             Ok((StatusCode::CONFLICT, p).into_response())
         }
         other => {
