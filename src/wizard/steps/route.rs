@@ -31,7 +31,9 @@ pub fn next_hop(inv: &Inventory, r: &Route) -> String {
         GatewayType::NormalCvm | GatewayType::Cvm | GatewayType::Havip => inv
             .instances
             .iter()
-            .find(|i| i.private_ip.as_deref() == Some(r.gateway_id.as_str()) || i.id == r.gateway_id)
+            .find(|i| {
+                i.private_ip.as_deref() == Some(r.gateway_id.as_str()) || i.id == r.gateway_id
+            })
             .map(|i| format!("{} {}", i.id, i.name)),
         GatewayType::Nat => inv
             .nat_gateways
@@ -160,7 +162,10 @@ pub fn plan(
                     nat_id: nat_id.clone(),
                     description: description.clone(),
                 },
-                Undo::DeleteRoute { route_table_id, nat_id },
+                Undo::DeleteRoute {
+                    route_table_id,
+                    nat_id,
+                },
             ),
             RouteDecision::AlreadyRouted => {}
             RouteDecision::System(r) => plan.conflict(
@@ -178,13 +183,14 @@ pub fn plan(
                     old: r.clone(),
                     description: description.clone(),
                 },
-                Undo::RestoreRoute { route_table_id, old: r.clone() },
+                Undo::RestoreRoute {
+                    route_table_id,
+                    old: r.clone(),
+                },
             ),
-            RouteDecision::NeedsConsent(r) => plan.conflict(
-                table_id,
-                needs_consent_message(inv, table, r),
-                true,
-            ),
+            RouteDecision::NeedsConsent(r) => {
+                plan.conflict(table_id, needs_consent_message(inv, table, r), true)
+            }
         }
     }
     plan.flip_tables = flip_tables(inv, &tables, protected);

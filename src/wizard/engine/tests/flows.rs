@@ -27,7 +27,12 @@ async fn a_whole_run_moves_the_vpc_behind_the_nat_and_keeps_the_protected_fronte
     let flipping: u64 = route_plan.flip_tables.iter().map(|t| t.instances).sum();
     let protected: u64 = route_plan.flip_tables.iter().map(|t| t.protected).sum();
     assert_eq!((flipping, protected), (4, 1));
-    assert!(route_plan.warnings.iter().any(|w| w.contains("vpc-a-front")));
+    assert!(
+        route_plan
+            .warnings
+            .iter()
+            .any(|w| w.contains("vpc-a-front"))
+    );
     confirm(&t.engine, run, StepInput::Route(RouteInput::default())).await;
     assert_eq!(
         confirm(&t.engine, run, StepInput::Verify(VerifyInput::default())).await,
