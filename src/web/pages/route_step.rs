@@ -192,7 +192,7 @@ fn change_for(
 }
 
 /// The instances of each route table, grouped in one pass over the inventory.
-fn by_table<'i>(inv: &'i Inventory) -> HashMap<&'i str, Vec<&'i Instance>> {
+fn by_table(inv: &Inventory) -> HashMap<&str, Vec<&Instance>> {
     let tables = route::table_by_subnet(inv);
     let mut grouped: HashMap<&str, Vec<&Instance>> = HashMap::new();
     for i in &inv.instances {
