@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod exports;
 pub mod exposure;
 pub mod new_run;
+pub mod numbers;
 pub mod progress;
 pub mod protection;
 pub mod provision_step;

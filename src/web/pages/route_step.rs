@@ -103,14 +103,17 @@ impl RouteTableView {
     }
 }
 
-/// The whole step at a glance, above the tables.
+/// The whole step at a glance, above the tables: what confirming changes now, and what waits
+/// for a decision (a route that is replaced only with consent).
 #[derive(Default)]
 pub struct RouteSummary {
     pub tables_changed: usize,
-    pub tables_blocked: usize,
     pub flips: usize,
     pub with_public_ip: usize,
     pub protected: usize,
+    pub tables_blocked: usize,
+    /// Instances behind the blocked tables: their egress flips once the block is resolved.
+    pub blocked_instances: usize,
 }
 
 #[derive(Default)]
@@ -275,9 +278,10 @@ pub fn tables(
     for t in tables.iter().filter(|t| t.flips_now()) {
         if t.change.kind() == "blocked" {
             summary.tables_blocked += 1;
-        } else {
-            summary.tables_changed += 1;
+            summary.blocked_instances += t.counts.instances;
+            continue;
         }
+        summary.tables_changed += 1;
         summary.flips += t.counts.instances;
         summary.with_public_ip += t.counts.with_public_ip;
         summary.protected += t.counts.protected;

@@ -533,3 +533,24 @@ fn per_instance_choices_keep_one_address_and_take_the_irreversible_path_for_anot
         |c| matches!(c, Change::ReleaseEip { instance_id, .. } if instance_id == "ins-front")
     ));
 }
+
+#[test]
+fn a_route_plan_stored_before_per_table_flips_still_decodes_and_new_ones_have_no_rows() {
+    let old = r#"{"items":[],"conflicts":[],"warnings":[],"kept":[],
+        "flips":[{"instance_id":"ins-1","name":"a","route_table_id":"rtb-1",
+                  "current_public_ip":null,"protected":false}]}"#;
+    let plan: crate::wizard::plan::Plan = serde_json::from_str(old).unwrap();
+    assert_eq!((plan.flips.len(), plan.flip_tables.len()), (1, 0));
+    let new = route::plan(
+        &world(),
+        &"nat-1".into(),
+        "run-1",
+        &BTreeSet::new(),
+        &RouteInput::default(),
+    );
+    let json = serde_json::to_string(&new).unwrap();
+    assert!(
+        !json.contains("\"flips\"") && !json.contains("ins-front"),
+        "{json}"
+    );
+}
