@@ -94,6 +94,16 @@ impl RouteTableView {
         self.counts.instances > self.flips.len()
     }
 
+    /// The link to all of its instances, page by page (`show` empty for all), encoded.
+    pub fn flips_href(&self, run: &str, show: &str) -> String {
+        let mut pairs = vec![("table", self.id.as_str())];
+        if !show.is_empty() {
+            pairs.push(("show", show));
+        }
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        format!("/runs/{run}/flips?{query}")
+    }
+
     /// Whether confirming the plan changes this table's egress (so its instances flip).
     pub fn flips_now(&self) -> bool {
         matches!(
