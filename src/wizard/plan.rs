@@ -161,6 +161,21 @@ pub struct EgressFlip {
     pub protected: bool,
 }
 
+/// Step 3 preview, per route table: the instances whose egress flips the moment its NAT route
+/// exists, as counts — so a plan stays a few hundred bytes however large the VPC; the page
+/// lists the instances themselves page by page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableFlips {
+    pub route_table_id: String,
+    pub instances: u64,
+    /// Of those, the ones with their own public IP (EIP or ordinary) today.
+    pub with_public_ip: u64,
+    pub protected: u64,
+    /// Hex SHA-256 over the ids (and protection) of those instances, in id order: the plan's
+    /// digest changes when *who* flips changes, not only how many.
+    pub members: String,
+}
+
 /// Why an instance keeps its public IP after step 4.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Kept {
@@ -178,8 +193,13 @@ pub struct Plan {
     pub items: Vec<Planned>,
     pub conflicts: Vec<Conflict>,
     pub warnings: Vec<String>,
-    /// Step 3 preview: every instance whose egress flips immediately.
+    /// Step 3 preview as plans written before [`TableFlips`] recorded it: one row per
+    /// instance. Read so those records still decode; new plans leave it empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flips: Vec<EgressFlip>,
+    /// Step 3 preview: per route table, whose egress flips immediately.
+    #[serde(default)]
+    pub flip_tables: Vec<TableFlips>,
     /// Step 4: public IPs left in place and why.
     pub kept: Vec<Kept>,
 }
@@ -227,7 +247,7 @@ impl Plan {
     /// shown. Conflicts and warnings are left out: they decide *whether* the plan may run (the
     /// engine checks them again), and typing a confirmation must not force another preview.
     pub fn digest(&self) -> PlanDigest {
-        let shown = (&self.items, &self.flips);
+        let shown = (&self.items, &self.flips, &self.flip_tables);
         let bytes = serde_json::to_vec(&shown).expect("plans always serialise");
         PlanDigest(hex::encode(Sha256::digest(&bytes)))
     }

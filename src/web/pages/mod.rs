@@ -6,10 +6,13 @@ pub mod dashboard;
 pub mod exports;
 pub mod exposure;
 pub mod new_run;
+pub mod numbers;
 pub mod plan_summary;
 pub mod progress;
 pub mod protection;
+pub mod provision_step;
 pub mod retire_exceptions;
+pub mod route_flips;
 pub mod route_step;
 pub mod run_actions;
 pub mod run_records;
@@ -60,6 +63,7 @@ pub fn routes() -> Routes {
             retire_exceptions::set,
         )
         .get("/runs/{id}/step/{n}", Access::Viewer, wizard::show)
+        .get("/runs/{id}/flips", Access::Viewer, route_flips::list)
         .post(
             "/runs/{id}/step/{n}/plan",
             Access::Operator,

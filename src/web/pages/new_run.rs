@@ -1,5 +1,6 @@
-//! Starting a rollout: pick a region and one of its VPCs (listed live with DescribeVpcs),
-//! then the engine starts the run and its read-only assessment. A busy VPC names its holder.
+//! Starting a rollout: pick a region and one of its VPCs (listed live with DescribeVpcs; the
+//! only VPC of a region is preselected), then the engine starts the run and its read-only
+//! assessment. A busy VPC names its holder and links to that run, before and after "Start".
 
 use crate::wizard::engine::Actor as RunActor;
 use askama::Template;
@@ -30,6 +31,16 @@ pub struct VpcChoice {
     pub cidr: String,
     /// "run … by olga since …" when another run holds the VPC.
     pub holder: Option<String>,
+    /// The id of that run, for the link to it.
+    pub holder_run: Option<String>,
+}
+
+/// "Start" was refused because another run holds the VPC: who, since when, and which run.
+pub struct Busy {
+    pub vpc_id: String,
+    pub run: String,
+    pub started_by: String,
+    pub since: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -40,6 +51,7 @@ pub struct NewRunPage {
     vpcs: Vec<VpcChoice>,
     selected: String,
     error: Option<String>,
+    busy: Option<Busy>,
 }
 
 #[derive(Deserialize, Default)]
@@ -59,22 +71,22 @@ async fn list_vpcs(state: &AppState, region: &Region) -> Result<Vec<VpcChoice>, 
     let account = state.settings.cloud.account();
     let mut choices = Vec::with_capacity(vpcs.len());
     for v in vpcs {
-        let holder = store::runs::active_holder(state.store.readers(), account, region, &v.vpc_id)
+        let held = store::runs::active_holder(state.store.readers(), account, region, &v.vpc_id)
             .await
-            .map_err(|e| format!("Could not read the run history: {e}"))?
-            .map(|h| {
-                format!(
-                    "held by {} since {} (run {})",
-                    h.started_by,
-                    h.since.format("%Y-%m-%d %H:%M UTC"),
-                    h.run
-                )
-            });
+            .map_err(|e| format!("Could not read the run history: {e}"))?;
+        let holder = held.as_ref().map(|h| {
+            format!(
+                "held by {} since {}",
+                h.started_by,
+                h.since.format("%Y-%m-%d %H:%M UTC"),
+            )
+        });
         choices.push(VpcChoice {
             id: v.vpc_id,
             name: v.vpc_name,
             cidr: v.cidr_block,
             holder,
+            holder_run: held.map(|h| h.run.to_string()),
         });
     }
     Ok(choices)
@@ -97,12 +109,18 @@ async fn render(
         Ok(v) => (v, None),
         Err(e) => (Vec::new(), Some(e)),
     };
+    // A region with one VPC leaves nothing to choose: it is preselected.
+    let selected = match vpcs.as_slice() {
+        [only] if selected.is_empty() => only.id.clone(),
+        _ => selected,
+    };
     NewRunPage {
         layout,
         region,
         vpcs,
         selected,
         error: error.or(list_error),
+        busy: None,
     }
 }
 
@@ -152,6 +170,21 @@ pub async fn start(
         // Audited by the engine, in the transaction that starts the run.
         Ok(id) => Ok(Redirect::to(&format!("/runs/{id}")).into_response()),
         Err(StartError::Db(e)) => Err(WebError::Internal(e.into())),
+        Err(StartError::VpcBusy {
+            vpc_id,
+            holder,
+            started_by,
+            since,
+        }) => {
+            let mut page = render(&state, layout, region.to_string(), vpc, None).await;
+            page.busy = Some(Busy {
+                vpc_id,
+                run: holder.to_string(),
+                started_by,
+                since: since.format("%Y-%m-%d %H:%M UTC").to_string(),
+            });
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
         Err(e) => {
             let message = match &e {
                 StartError::Invalid(fields) => {

@@ -1,17 +1,21 @@
-//! The Route step's breakdown, one section per route table of the VPC: the subnets it
-//! governs, its current routes, the planned change (add, replace with the old route shown, or
-//! the conflict that blocks it) and the instances whose egress flips the moment the route
-//! exists — a route beats an instance's own public IP (reference §5.1), so protected hosts
-//! are flagged with the two ways Tencent offers to keep their own egress.
+//! The Route step's breakdown, one section per route table of the VPC: its counts (subnets,
+//! instances, whose egress flips, protected among them), the subnets it governs, its current
+//! routes with next hops named, and the planned change (add, replace with the old route shown,
+//! or the conflict that blocks it). A route beats an instance's own public IP (reference §5.1),
+//! so every instance of a routed table flips at once; the page shows a few of them (protected
+//! first) and links to the paginated list ([`super::route_flips`]) — it never inlines them all.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::wizard::{
     ids::NatGatewayId,
-    observed::{Inventory, Route, RouteTable},
+    observed::{Instance, Inventory, Route, RouteTable},
     plan::{Change, Plan},
     steps::route::{self, RouteDecision},
 };
+
+/// How many instances a route table's section names before linking to the full list.
+pub const SAMPLE: usize = 10;
 
 pub struct SubnetLine {
     pub id: String,
@@ -22,6 +26,7 @@ pub struct SubnetLine {
 
 pub struct RouteLine {
     pub destination: String,
+    /// `NORMAL_CVM 10.0.0.5 (ins-gateway1 egress-gateway (squid))`: [`route::next_hop`].
     pub next_hop: String,
     pub route_type: String,
     pub enabled: bool,
@@ -44,6 +49,7 @@ pub enum TableChange {
     },
     Replace {
         nat_id: String,
+        /// The old route's next hop in words.
         old: String,
     },
     Blocked {
@@ -58,6 +64,14 @@ pub enum TableChange {
     Unknown,
 }
 
+/// Instances behind one route table, counted.
+#[derive(Default, Clone, Copy)]
+pub struct Counts {
+    pub instances: usize,
+    pub with_public_ip: usize,
+    pub protected: usize,
+}
+
 pub struct RouteTableView {
     pub id: String,
     pub name: String,
@@ -65,38 +79,85 @@ pub struct RouteTableView {
     pub subnets: Vec<SubnetLine>,
     pub routes: Vec<RouteLine>,
     pub change: TableChange,
+    pub counts: Counts,
+    /// At most [`SAMPLE`] of its instances, protected ones first.
     pub flips: Vec<FlipLine>,
 }
 
 impl RouteTableView {
     pub fn protected_flips(&self) -> usize {
-        self.flips.iter().filter(|f| f.protected).count()
+        self.counts.protected
+    }
+
+    /// Whether the sample leaves instances out (the full list is a link away).
+    pub fn more_flips(&self) -> bool {
+        self.counts.instances > self.flips.len()
+    }
+
+    /// The link to all of its instances, page by page (`show` empty for all), encoded.
+    pub fn flips_href(&self, run: &str, show: &str) -> String {
+        let mut pairs = vec![("table", self.id.as_str())];
+        if !show.is_empty() {
+            pairs.push(("show", show));
+        }
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        format!("/runs/{run}/flips?{query}")
+    }
+
+    /// Whether confirming the plan changes this table's egress (so its instances flip).
+    pub fn flips_now(&self) -> bool {
+        matches!(
+            self.change,
+            TableChange::Create { .. } | TableChange::Replace { .. } | TableChange::Blocked { .. }
+        )
     }
 }
 
-fn describe(r: &Route) -> String {
-    format!("{} {}", r.gateway_type, r.gateway_id)
+/// The whole step at a glance, above the tables: what confirming changes now, and what waits
+/// for a decision (a route that is replaced only with consent).
+#[derive(Default)]
+pub struct RouteSummary {
+    pub tables_changed: usize,
+    pub flips: usize,
+    pub with_public_ip: usize,
+    pub protected: usize,
+    pub tables_blocked: usize,
+    /// Instances behind the blocked tables: their egress flips once the block is resolved.
+    pub blocked_instances: usize,
 }
 
-fn route_line(r: &Route) -> RouteLine {
+#[derive(Default)]
+pub struct RouteStepView {
+    pub tables: Vec<RouteTableView>,
+    pub summary: RouteSummary,
+}
+
+impl RouteStepView {
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+    }
+}
+
+fn route_line(inv: &Inventory, r: &Route) -> RouteLine {
     RouteLine {
         destination: r.destination.clone(),
-        next_hop: describe(r),
+        next_hop: route::next_hop(inv, r),
         route_type: r.route_type.clone(),
         enabled: r.enabled,
         description: r.description.clone(),
-        is_default: r.destination == "0.0.0.0/0",
+        is_default: r.destination == route::DEFAULT_DESTINATION,
     }
 }
 
 fn change_for(
+    inv: &Inventory,
     table: &RouteTable,
     nat: Option<&NatGatewayId>,
     plan: Option<&Plan>,
-    flips: usize,
+    instances: usize,
 ) -> TableChange {
     let Some(plan) = plan else {
-        return if flips == 0 {
+        return if instances == 0 {
             TableChange::Unused
         } else {
             TableChange::Unknown
@@ -121,7 +182,7 @@ fn change_for(
             } if *route_table_id == table.id => {
                 return TableChange::Replace {
                     nat_id: nat_id.to_string(),
-                    old: describe(old),
+                    old: route::next_hop(inv, old),
                 };
             }
             _ => {}
@@ -136,22 +197,51 @@ fn change_for(
     // No change and no conflict for a table in use: the plan found it routed already; the same
     // decision the plan made says so.
     let decided = nat.map(|n| route::decide(table, n, route::Consent::No));
-    match (flips, decided) {
+    match (instances, decided) {
         (0, _) => TableChange::Unused,
         (_, Some(RouteDecision::AlreadyRouted)) => TableChange::AlreadyRouted,
         _ => TableChange::Unknown,
     }
 }
 
+/// The instances of each route table, grouped in one pass over the inventory.
+fn by_table(inv: &Inventory) -> HashMap<&str, Vec<&Instance>> {
+    let tables = route::table_by_subnet(inv);
+    let mut grouped: HashMap<&str, Vec<&Instance>> = HashMap::new();
+    for i in &inv.instances {
+        if let Some(t) = tables.get(i.subnet_id.as_str()) {
+            grouped.entry(t).or_default().push(i);
+        }
+    }
+    grouped
+}
+
 /// One view per route table, in the cloud's order. `plan` is the preview (or the confirmed
-/// plan); `protected` the run's protected instances.
+/// plan); `protected` the run's protected instances. Linear in the instances.
 pub fn tables(
     inv: &Inventory,
     nat: Option<&NatGatewayId>,
     plan: Option<&Plan>,
     protected: &BTreeSet<String>,
-) -> Vec<RouteTableView> {
-    inv.route_tables
+) -> RouteStepView {
+    let grouped = by_table(inv);
+    let mut per_subnet: HashMap<&str, usize> = HashMap::new();
+    for i in &inv.instances {
+        *per_subnet.entry(i.subnet_id.as_str()).or_default() += 1;
+    }
+    let eips: HashMap<&str, &str> = inv
+        .addresses
+        .iter()
+        .filter(|a| a.kind == crate::wizard::observed::AddressKind::Eip)
+        .filter_map(|a| Some((a.instance_id.as_deref()?, a.ip.as_str())))
+        .collect();
+    let public_ip = |i: &Instance| {
+        eips.get(i.id.as_str())
+            .map(|ip| (*ip).to_owned())
+            .or_else(|| i.public_ip.clone())
+    };
+    let tables: Vec<RouteTableView> = inv
+        .route_tables
         .iter()
         .map(|t| {
             let subnets: Vec<SubnetLine> = inv
@@ -162,35 +252,51 @@ pub fn tables(
                     id: s.id.clone(),
                     cidr: s.cidr.clone(),
                     zone: s.zone.clone(),
-                    instances: inv.instances.iter().filter(|i| i.subnet_id == s.id).count(),
+                    instances: per_subnet.get(s.id.as_str()).copied().unwrap_or(0),
                 })
                 .collect();
-            let flips: Vec<FlipLine> = inv
-                .instances
-                .iter()
-                .filter(|i| inv.table_of(i) == Some(t.id.as_str()))
-                .map(|i| FlipLine {
-                    instance_id: i.id.clone(),
-                    name: i.name.clone(),
-                    public_ip: inv
-                        .eip_of(i)
-                        .map(|a| a.ip.clone())
-                        .or_else(|| i.public_ip.clone())
-                        .unwrap_or_default(),
-                    protected: protected.contains(&i.id),
-                })
-                .collect();
+            let members = grouped.get(t.id.as_str()).map_or(&[][..], Vec::as_slice);
+            let counts = Counts {
+                instances: members.len(),
+                with_public_ip: members.iter().filter(|i| public_ip(i).is_some()).count(),
+                protected: members.iter().filter(|i| protected.contains(&i.id)).count(),
+            };
+            let mut sample: Vec<&Instance> = members.to_vec();
+            sample.sort_unstable_by_key(|i| (!protected.contains(&i.id), i.id.as_str()));
+            sample.truncate(SAMPLE);
             RouteTableView {
-                change: change_for(t, nat, plan, flips.len()),
+                change: change_for(inv, t, nat, plan, counts.instances),
                 id: t.id.clone(),
                 name: t.name.clone(),
                 main: t.main,
                 subnets,
-                routes: t.routes.iter().map(route_line).collect(),
-                flips,
+                routes: t.routes.iter().map(|r| route_line(inv, r)).collect(),
+                counts,
+                flips: sample
+                    .into_iter()
+                    .map(|i| FlipLine {
+                        instance_id: i.id.clone(),
+                        name: i.name.clone(),
+                        public_ip: public_ip(i).unwrap_or_default(),
+                        protected: protected.contains(&i.id),
+                    })
+                    .collect(),
             }
         })
-        .collect()
+        .collect();
+    let mut summary = RouteSummary::default();
+    for t in tables.iter().filter(|t| t.flips_now()) {
+        if t.change.kind() == "blocked" {
+            summary.tables_blocked += 1;
+            summary.blocked_instances += t.counts.instances;
+            continue;
+        }
+        summary.tables_changed += 1;
+        summary.flips += t.counts.instances;
+        summary.with_public_ip += t.counts.with_public_ip;
+        summary.protected += t.counts.protected;
+    }
+    RouteStepView { tables, summary }
 }
 
 impl TableChange {
@@ -212,6 +318,11 @@ impl TableChange {
             TableChange::Replace { nat_id, old } => {
                 format!("Replace 0.0.0.0/0 → {old} with 0.0.0.0/0 → NAT {nat_id}")
             }
+            // The refusal itself is said once, in the plan's blockers; here only where it is.
+            TableChange::Blocked {
+                needs_consent: true,
+                ..
+            } => "Its 0.0.0.0/0 route goes elsewhere; it is replaced only with your consent".into(),
             TableChange::Blocked { message, .. } => format!("Blocked: {message}"),
             TableChange::AlreadyRouted => "Already sends 0.0.0.0/0 to the NAT gateway".into(),
             TableChange::Unused => "No instance uses it: left alone".into(),

@@ -1,5 +1,6 @@
-//! What the Route and Verify step pages show besides the form: a fresh, read-only inventory
-//! of the VPC (through the engine, ledgered) broken down per route table or per instance,
+//! What the Provision, Route and Verify step pages show besides the form: a fresh, read-only
+//! inventory of the VPC (through the engine, ledgered): step 2's pre-flight facts, or broken
+//! down per route table or per instance,
 //! next to the plan — the preview when the step is open, or the plan that was confirmed.
 
 use std::collections::BTreeSet;
@@ -17,15 +18,18 @@ use crate::{
 };
 
 use super::{
-    route_step::{self, RouteTableView},
+    provision_step::{self, ProvisionView},
+    route_step::{self, RouteStepView},
     run_actions::engine_error,
     verify_step::{self, VerifyQuery, VerifyTable},
 };
 
 #[derive(Default)]
 pub struct StepDetails {
-    /// Step 3: one section per route table.
-    pub route_tables: Vec<RouteTableView>,
+    /// Step 2: what was observed before asking (quota, gateways, unbound EIPs).
+    pub provision: Option<ProvisionView>,
+    /// Step 3: a summary and one section per route table.
+    pub route_tables: RouteStepView,
     /// Step 4: one page of egress before/after and the retire plan per instance, with the
     /// counts over the whole VPC.
     pub verify: VerifyTable,
@@ -98,7 +102,7 @@ pub async fn load(
     step: Step,
     shown: Shown,
 ) -> Result<StepDetails, WebError> {
-    if !matches!(step, Step::Route | Step::Verify) {
+    if !matches!(step, Step::Provision | Step::Route | Step::Verify) {
         return Ok(StepDetails::default());
     }
     let (plan, plan_source) = (shown.plan.as_ref(), shown.source);
@@ -110,6 +114,12 @@ pub async fn load(
             .await
             .map_err(engine_error)?,
     };
+    if step == Step::Provision {
+        return Ok(StepDetails {
+            provision: Some(provision_step::view(&inventory, &run.id.tag_value())),
+            ..StepDetails::default()
+        });
+    }
     let readers = state.store.readers();
     let protected: BTreeSet<String> = store::results::list_protected(readers, run.id)
         .await?

@@ -82,6 +82,11 @@ impl StepPage {
         self.plan.as_ref().is_some_and(|p| p.confirmable)
     }
 
+    /// Whether the form was submitted with `name=value` (a ticked checkbox, a chosen radio).
+    pub fn submitted(&self, name: &str, value: &str) -> bool {
+        self.fields.iter().any(|(k, v)| k == name && v == value)
+    }
+
     /// Protection can change while the run waits for the operator (engine `set_protected`).
     pub fn can_protect(&self) -> bool {
         self.can_drive && self.run.status == RunStatus::Active
@@ -116,6 +121,12 @@ async fn page(
             exposure = select(lines, &query);
         }
     }
+    // Step 2 shows what it observed (quota, gateways, unbound EIPs) before asking anything.
+    let details = if step == Step::Provision {
+        step_details::load(state, &run, step, step_details::Shown::default()).await?
+    } else {
+        StepDetails::default()
+    };
     Ok(StepPage {
         is_current: run.status == RunStatus::Active && run.current_step == step,
         can_drive: may_drive(user, &run),
@@ -129,7 +140,7 @@ async fn page(
         fields,
         errors: Vec::new(),
         plan: None,
-        details: StepDetails::default(),
+        details,
         bandwidths: &BANDWIDTHS_MBPS,
         connections: &MAX_CONNECTIONS,
         run,
@@ -207,8 +218,11 @@ fn step_input(
                 bandwidth_mbps: field(fields, "bandwidth_mbps").to_owned(),
                 max_connections: field(fields, "max_connections").to_owned(),
                 new_eips: field(fields, "new_eips").to_owned(),
-                existing_eips: field(fields, "existing_eips")
-                    .split(',')
+                // One value per ticked EIP (checkboxes); a value may also list several.
+                existing_eips: fields
+                    .iter()
+                    .filter(|(k, _)| k == "existing_eips")
+                    .flat_map(|(_, v)| v.split(','))
                     .map(|s| s.trim().to_owned())
                     .collect(),
                 zone: field(fields, "zone").to_owned(),
@@ -305,9 +319,12 @@ async fn with_preview(
     match state.engine.preview_step(run.id, input).await {
         Ok((plan, inventory)) => {
             p.plan = Some(plan_view(&plan));
-            let mut shown = step_details::Shown::preview(plan, inventory);
-            shown.verify = verify_step_form::shown_input(Some(input), VerifyQuery::default());
-            p.details = step_details::load(state, run, input.step(), shown).await?;
+            // Step 2's observations came with the page; steps 3 and 4 break the plan down.
+            if input.step() != Step::Provision {
+                let mut shown = step_details::Shown::preview(plan, inventory);
+                shown.verify = verify_step_form::shown_input(Some(input), VerifyQuery::default());
+                p.details = step_details::load(state, run, input.step(), shown).await?;
+            }
             Ok((status, p).into_response())
         }
         Err(e) => refused(p, e),

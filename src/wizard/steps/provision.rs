@@ -1,13 +1,61 @@
 //! Step 2, Provision NAT gateway: pre-flight (gateways already in the VPC → offer adopt, the
-//! 3-per-VPC limit, EIP quota, chosen EIPs really unbound) and the create/adopt plan.
+//! 3-per-VPC limit, EIP quota, chosen EIPs really unbound) and the create/adopt plan. The
+//! same pre-flight facts ([`Preflight`]) are shown on the step page before anything is asked.
 
 use crate::wizard::ids::{NatGatewayId, NatState};
 use crate::wizard::input::{EipChoice, NewNat, ProvisionInput};
-use crate::wizard::observed::{Inventory, NatGateway};
+use crate::wizard::observed::{Address, EipQuota, Inventory, NatGateway};
 use crate::wizard::plan::{Change, Plan, Undo};
 
 /// Tencent allows 3 NAT gateways per VPC (reference §4.9 quotas).
 pub const NATS_PER_VPC: usize = 3;
+
+/// The name proposed for the gateway a run creates: `natpilot-<vpc id>`.
+pub fn default_name(vpc_id: &str) -> String {
+    format!("natpilot-{vpc_id}")
+}
+
+/// What step 2 observed before asking: the facts the plan checks, for the page to show first.
+pub struct Preflight<'i> {
+    pub quota: EipQuota,
+    /// Gateways of the VPC that this run did not create (adoptable when AVAILABLE with an EIP).
+    pub others: Vec<&'i NatGateway>,
+    /// Gateways this run created in an earlier attempt.
+    pub ours: Vec<&'i NatGateway>,
+    /// EIPs of the account and region bound to nothing: they can be given to the gateway.
+    pub unbound: Vec<&'i Address>,
+}
+
+impl Preflight<'_> {
+    pub fn of<'i>(inv: &'i Inventory, run_tag: &str) -> Preflight<'i> {
+        let (ours, others) = inv
+            .nat_gateways
+            .iter()
+            .partition(|n| n.run_tag() == Some(run_tag));
+        Preflight {
+            quota: inv.quota,
+            others,
+            ours,
+            unbound: inv.unbound_eips().collect(),
+        }
+    }
+
+    /// Another gateway cannot be created: the VPC holds Tencent's limit already.
+    pub fn at_limit(&self) -> bool {
+        self.others.len() >= NATS_PER_VPC
+    }
+}
+
+/// Why a gateway cannot be adopted, or `None` when it can (the checks [`plan`] makes).
+pub fn not_adoptable(n: &NatGateway) -> Option<String> {
+    if n.state != NatState::Available {
+        Some(format!("it is {}, not AVAILABLE", n.state))
+    } else if n.eips.is_empty() {
+        Some("it has no EIP, so it cannot carry egress".into())
+    } else {
+        None
+    }
+}
 
 /// `creates_so_far`: how many gateways this run has already asked Tencent to create (its
 /// create undo records); a gateway created after a failed one is a new attempt with a record

@@ -1,26 +1,62 @@
 //! Step 3, Route egress: `0.0.0.0/0 → NAT` in the route tables of the subnets holding the
 //! VPC's instances. An existing USER default route is replaced only with consent (old route kept
-//! in the undo record). The preview lists every instance whose egress flips the moment the
-//! route exists — a route beats an instance's own public IP (reference §5.1).
+//! in the undo record). The preview counts, per route table, the instances whose egress flips
+//! the moment the route exists — a route beats an instance's own public IP (reference §5.1) —
+//! so the plan stays small however many instances the VPC holds.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use sha2::{Digest, Sha256};
 
 use crate::wizard::ids::{GatewayType, NatGatewayId};
 use crate::wizard::input::RouteInput;
 use crate::wizard::observed::{Inventory, Route, RouteTable};
-use crate::wizard::plan::{Change, EgressFlip, Plan, Undo};
+use crate::wizard::plan::{Change, Plan, TableFlips, Undo};
 
 pub const DEFAULT_DESTINATION: &str = "0.0.0.0/0";
 
+/// The label of the step's consent checkbox; the refusal that asks for it quotes it, so the
+/// two always agree.
+pub const CONSENT_LABEL: &str = "Replace existing 0.0.0.0/0 routes";
+
+/// How many protected instances a warning names before it says "and N more".
+const NAMED_IN_WARNING: usize = 5;
+
+/// A route's next hop in words: `NORMAL_CVM 10.0.0.5`, followed by the instance or NAT gateway
+/// it is when the inventory knows it (`ins-gateway1 egress-gateway (squid)`), so an operator
+/// sees *what* a replaced route sent traffic to, not only an IP.
+pub fn next_hop(inv: &Inventory, r: &Route) -> String {
+    let hop = format!("{} {}", r.gateway_type, r.gateway_id);
+    let known = match r.gateway_type {
+        GatewayType::NormalCvm | GatewayType::Cvm | GatewayType::Havip => inv
+            .instances
+            .iter()
+            .find(|i| {
+                i.private_ip.as_deref() == Some(r.gateway_id.as_str()) || i.id == r.gateway_id
+            })
+            .map(|i| format!("{} {}", i.id, i.name)),
+        GatewayType::Nat => inv
+            .nat_gateways
+            .iter()
+            .find(|n| n.id.as_str() == r.gateway_id)
+            .map(|n| format!("NAT gateway {}", n.name)),
+        _ => None,
+    };
+    match known {
+        Some(k) if !k.trim().is_empty() => format!("{hop} ({})", k.trim()),
+        _ => hop,
+    }
+}
+
 /// Route tables that govern at least one instance of the VPC, in id order.
 pub fn tables_in_use(inv: &Inventory) -> Vec<String> {
-    let set: BTreeSet<String> = inv
+    let by_subnet = table_by_subnet(inv);
+    let set: BTreeSet<&str> = inv
         .instances
         .iter()
-        .filter_map(|i| inv.table_of(i))
-        .map(str::to_owned)
+        .filter_map(|i| by_subnet.get(i.subnet_id.as_str()).copied())
         .collect();
-    set.into_iter().collect()
+    set.into_iter().map(str::to_owned).collect()
 }
 
 /// The route natpilot puts in a table: `0.0.0.0/0 → nat_id`, described.
@@ -126,7 +162,10 @@ pub fn plan(
                     nat_id: nat_id.clone(),
                     description: description.clone(),
                 },
-                Undo::DeleteRoute { route_table_id, nat_id },
+                Undo::DeleteRoute {
+                    route_table_id,
+                    nat_id,
+                },
             ),
             RouteDecision::AlreadyRouted => {}
             RouteDecision::System(r) => plan.conflict(
@@ -144,54 +183,124 @@ pub fn plan(
                     old: r.clone(),
                     description: description.clone(),
                 },
-                Undo::RestoreRoute { route_table_id, old: r.clone() },
+                Undo::RestoreRoute {
+                    route_table_id,
+                    old: r.clone(),
+                },
             ),
-            RouteDecision::NeedsConsent(r) => plan.conflict(
-                table_id,
-                format!(
-                    "{table_id} already sends 0.0.0.0/0 to {} {}; tick \"replace existing default route\" \
-                     to replace it (the old route is kept so rollback can restore it)",
-                    r.gateway_type, r.gateway_id
-                ),
-                true,
-            ),
+            RouteDecision::NeedsConsent(r) => {
+                plan.conflict(table_id, needs_consent_message(inv, table, r), true)
+            }
         }
     }
-    plan.flips = flips(inv, &tables, protected);
-    let guarded: Vec<&str> = plan
-        .flips
-        .iter()
-        .filter(|f| f.protected)
-        .map(|f| f.instance_id.as_str())
-        .collect();
-    if !guarded.is_empty() {
-        plan.warnings.push(format!(
-            "protected instance(s) {} will send outbound traffic through the NAT too (the route beats \
-             their own public IP; inbound is unaffected). To keep their own egress IP, move them to \
-             their own subnet with its own route table before this step, or add an EIP-type \
-             0.0.0.0/0 route — which applies to every instance of that route table",
-            guarded.join(", ")
-        ));
+    plan.flip_tables = flip_tables(inv, &tables, protected);
+    if let Some(warning) = protected_warning(inv, &tables, protected) {
+        plan.warnings.push(warning);
     }
     plan
 }
 
-fn flips(inv: &Inventory, tables: &[String], protected: &BTreeSet<String>) -> Vec<EgressFlip> {
-    let tables: BTreeMap<&str, ()> = tables.iter().map(|t| (t.as_str(), ())).collect();
-    inv.instances
+/// The refusal for a USER default route the operator has not agreed to replace: what the
+/// route does now, and the checkbox (by its label) that replaces it.
+fn needs_consent_message(inv: &Inventory, table: &RouteTable, r: &Route) -> String {
+    format!(
+        "Route table {} ({}) already sends all outbound traffic to {}. Tick “{CONSENT_LABEL}” to \
+         replace the route to {} {}; the old route is recorded and rollback restores it.",
+        table.id,
+        table.name,
+        next_hop(inv, r),
+        r.gateway_type,
+        r.gateway_id
+    )
+}
+
+/// Subnet id → route table id, built once (an instance's table without a scan per instance).
+pub fn table_by_subnet(inv: &Inventory) -> HashMap<&str, &str> {
+    inv.subnets
         .iter()
-        .filter_map(|i| {
-            let table = inv.table_of(i)?;
-            tables.contains_key(table).then(|| EgressFlip {
-                instance_id: i.id.clone(),
-                name: i.name.clone(),
+        .map(|s| (s.id.as_str(), s.route_table_id.as_str()))
+        .collect()
+}
+
+/// Ids of the instances that have an EIP bound, built once.
+pub fn with_eip(inv: &Inventory) -> HashSet<&str> {
+    inv.addresses
+        .iter()
+        .filter(|a| a.kind == crate::wizard::observed::AddressKind::Eip)
+        .filter_map(|a| a.instance_id.as_deref())
+        .collect()
+}
+
+/// Per route table in `tables`, the instances whose egress flips: counted in one pass.
+fn flip_tables(
+    inv: &Inventory,
+    tables: &[String],
+    protected: &BTreeSet<String>,
+) -> Vec<TableFlips> {
+    let by_subnet = table_by_subnet(inv);
+    let eips = with_eip(inv);
+    let mut members: BTreeMap<&str, Vec<(&str, bool, bool)>> =
+        tables.iter().map(|t| (t.as_str(), Vec::new())).collect();
+    for i in &inv.instances {
+        let Some(list) = by_subnet
+            .get(i.subnet_id.as_str())
+            .and_then(|t| members.get_mut(t))
+        else {
+            continue;
+        };
+        let public = i.public_ip.is_some() || eips.contains(i.id.as_str());
+        list.push((i.id.as_str(), public, protected.contains(&i.id)));
+    }
+    members
+        .into_iter()
+        .map(|(table, mut list)| {
+            list.sort_unstable();
+            let mut hash = Sha256::new();
+            for (id, _, guarded) in &list {
+                hash.update(id.as_bytes());
+                hash.update(if *guarded { b"+\n" } else { b"-\n" });
+            }
+            TableFlips {
                 route_table_id: table.to_owned(),
-                current_public_ip: inv
-                    .eip_of(i)
-                    .map(|a| a.ip.clone())
-                    .or_else(|| i.public_ip.clone()),
-                protected: protected.contains(&i.id),
-            })
+                instances: list.len() as u64,
+                with_public_ip: list.iter().filter(|m| m.1).count() as u64,
+                protected: list.iter().filter(|m| m.2).count() as u64,
+                members: hex::encode(hash.finalize()),
+            }
         })
         .collect()
+}
+
+/// The warning for protected instances whose egress flips, naming a few of them.
+fn protected_warning(
+    inv: &Inventory,
+    tables: &[String],
+    protected: &BTreeSet<String>,
+) -> Option<String> {
+    let by_subnet = table_by_subnet(inv);
+    let tables: HashSet<&str> = tables.iter().map(String::as_str).collect();
+    let guarded: Vec<&str> = inv
+        .instances
+        .iter()
+        .filter(|i| protected.contains(&i.id))
+        .filter(|i| {
+            by_subnet
+                .get(i.subnet_id.as_str())
+                .is_some_and(|t| tables.contains(t))
+        })
+        .map(|i| i.id.as_str())
+        .collect();
+    if guarded.is_empty() {
+        return None;
+    }
+    let mut named = guarded[..guarded.len().min(NAMED_IN_WARNING)].join(", ");
+    if guarded.len() > NAMED_IN_WARNING {
+        named.push_str(&format!(" and {} more", guarded.len() - NAMED_IN_WARNING));
+    }
+    Some(format!(
+        "protected instance(s) {named} will send outbound traffic through the NAT too (the route \
+         beats their own public IP; inbound is unaffected). To keep their own egress IP, move them \
+         to their own subnet with its own route table before this step, or add an EIP-type \
+         0.0.0.0/0 route — which applies to every instance of that route table"
+    ))
 }

@@ -24,12 +24,14 @@ async fn a_whole_run_moves_the_vpc_behind_the_nat_and_keeps_the_protected_fronte
             .await
             .unwrap()
     };
-    assert_eq!(route_plan.flips.len(), 4);
+    let flipping: u64 = route_plan.flip_tables.iter().map(|t| t.instances).sum();
+    let protected: u64 = route_plan.flip_tables.iter().map(|t| t.protected).sum();
+    assert_eq!((flipping, protected), (4, 1));
     assert!(
         route_plan
-            .flips
+            .warnings
             .iter()
-            .any(|f| f.instance_id == "vpc-a-front" && f.protected)
+            .any(|w| w.contains("vpc-a-front"))
     );
     confirm(&t.engine, run, StepInput::Route(RouteInput::default())).await;
     assert_eq!(
@@ -342,7 +344,8 @@ async fn a_confirm_applies_only_the_plan_that_was_previewed() {
     assert_eq!((r.status, r.current_step), (RunStatus::Active, Step::Route));
 
     let now = t.engine.plan_step(run, &route()).await.unwrap();
-    assert!(now.flips.iter().any(|f| f.instance_id == "vpc-a-late"));
+    let flipping: u64 = now.flip_tables.iter().map(|t| t.instances).sum();
+    assert_eq!(flipping, 5, "the late instance is counted");
     t.engine
         .confirm_previewed(run, route(), &now.digest(), "alice")
         .await
