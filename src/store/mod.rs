@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod events;
+pub mod exposure;
 pub mod inventories;
 pub mod lease;
 pub mod ledger;

@@ -14,7 +14,7 @@ use axum::{
 
 use crate::{
     app::AppState,
-    store::{self, RunStatus, Step, results::ProtectedHost, runs::Run},
+    store::{self, RunStatus, Step, runs::Run},
     web::{auth::session::CurrentUser, error::WebError, layout::Layout, tls::ClientAddr},
     wizard::{
         engine::EngineError,
@@ -160,28 +160,16 @@ pub async fn show(
 }
 
 /// Turns the form into the step's input; field errors come back one message per field.
-/// Step 1 takes the protect/unprotect decisions already recorded (`hosts`), not the form.
+/// Step 1 takes the rules and single-host decisions already recorded (`assess`), not the form.
 fn step_input(
     step: Step,
     fields: &Fields,
     run: &Run,
-    hosts: &[ProtectedHost],
+    assess: &AssessInput,
 ) -> Result<StepInput, FieldErrors> {
     let yes = |name: &str| !field(fields, name).is_empty();
     Ok(match step {
-        Step::Assess => {
-            let ids = |keep: fn(&ProtectedHost) -> bool| {
-                hosts
-                    .iter()
-                    .filter(|h| keep(h))
-                    .map(|h| h.instance_id.clone())
-                    .collect()
-            };
-            StepInput::Assess(AssessInput {
-                protect: ids(|h| h.protected && h.reason == "operator"),
-                unprotect: ids(|h| !h.protected),
-            })
-        }
+        Step::Assess => StepInput::Assess(assess.clone()),
         Step::Provision => {
             let form = ProvisionForm {
                 adopt_nat_id: Some(field(fields, "adopt_nat_id").to_owned()),
@@ -239,19 +227,22 @@ pub(super) async fn prepare(
     Ok((run, parse_step(n)?))
 }
 
-/// The step's input from the form (and, for step 1, the recorded protection decisions).
+/// The step's input from the form (and, for step 1, the recorded rules and decisions).
 async fn input_for(
     state: &AppState,
     step: Step,
     fields: &Fields,
     run: &Run,
 ) -> Result<Result<StepInput, FieldErrors>, WebError> {
-    let hosts = if step == Step::Assess {
-        store::results::list_protected(state.store.readers(), run.id).await?
+    let assess = if step == Step::Assess {
+        (state.engine)
+            .stored_assess_input(run.id)
+            .await
+            .map_err(engine_error)?
     } else {
-        Vec::new()
+        AssessInput::default()
     };
-    Ok(step_input(step, fields, run, &hosts))
+    Ok(step_input(step, fields, run, &assess))
 }
 
 pub async fn preview(

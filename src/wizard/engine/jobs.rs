@@ -47,13 +47,14 @@ pub async fn assess(ctx: &Ctx) -> Result<(), JobError> {
     let baseline = ctx.cloud.egress_test(&inv, &ids).await?;
     store_egress(ctx, EgressPhase::Baseline, &baseline).await?;
     let report = assess::exposure(&inv, &baseline, &AssessInput::default());
-    store::results::put_report(
-        ctx.store.writer(),
-        ctx.id(),
-        ReportKind::Exposure,
-        &to_json(&report),
-    )
-    .await?;
+    // The report, its rows (what the step page reads a page at a time) and the default rules
+    // are written together: a page never sees a report without rows.
+    let mut tx = ctx.store.begin_write().await?;
+    store::results::put_report(&mut *tx, ctx.id(), ReportKind::Exposure, &to_json(&report))
+        .await?;
+    super::protection::seed_rules(&mut tx, ctx.id()).await?;
+    super::protection::store_rows(&mut tx, ctx.id(), &report).await?;
+    tx.commit().await?;
     let summary = format!(
         "{} of {} instances are exposed; {} suggested for protection; {} untestable",
         report.exposed,

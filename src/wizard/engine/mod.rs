@@ -13,6 +13,7 @@ mod inspect;
 mod jobs;
 mod lease;
 mod observe;
+mod protection;
 mod records;
 mod rollback;
 
