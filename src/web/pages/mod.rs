@@ -4,7 +4,9 @@
 pub(crate) mod call_outcome;
 pub mod dashboard;
 pub mod exports;
+pub mod egress_words;
 pub mod exposure;
+pub mod exposure_view;
 pub mod new_run;
 pub mod progress;
 pub mod protection;
@@ -49,6 +51,12 @@ pub fn routes() -> Routes {
         )
         .post("/runs/{id}/abandon", Access::Operator, run_actions::abandon)
         .post("/runs/{id}/protection", Access::Operator, protection::set)
+        .post("/runs/{id}/protection/rules", Access::Operator, protection::add_rule)
+        .post(
+            "/runs/{id}/protection/rules/{rule}/remove",
+            Access::Operator,
+            protection::remove_rule,
+        )
         .get("/runs/{id}/step/{n}", Access::Viewer, wizard::show)
         .post(
             "/runs/{id}/step/{n}/plan",

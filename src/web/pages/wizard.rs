@@ -14,7 +14,7 @@ use axum::{
 
 use crate::{
     app::AppState,
-    store::{self, RunStatus, Step, runs::Run},
+    store::{RunStatus, Step, runs::Run},
     web::{auth::session::CurrentUser, error::WebError, layout::Layout, tls::ClientAddr},
     wizard::{
         engine::EngineError,
@@ -27,7 +27,8 @@ use crate::{
 };
 
 use super::{
-    exposure::{COLUMNS, ExposureLine, ExposureQuery, exposure_lines, select},
+    exposure::{COLUMNS, ExposureQuery},
+    exposure_view::{self, ExposureView},
     run_actions::engine_error,
     runs::{load_run, may_drive, run_id},
     step_details::{self, StepDetails},
@@ -53,9 +54,8 @@ pub struct StepPage {
     title: &'static str,
     is_current: bool,
     can_drive: bool,
-    /// Step 1: the rows the sort/filter query selects, out of `exposure_total`.
-    exposure: Vec<ExposureLine>,
-    exposure_total: usize,
+    /// Step 1: counts, rules and the page of rows the sort/filter/cursor query selects.
+    exposure: ExposureView,
     query: ExposureQuery,
     columns: &'static [(&'static str, &'static str)],
     fields: Fields,
@@ -103,20 +103,11 @@ async fn page(
     query: ExposureQuery,
 ) -> Result<StepPage, WebError> {
     let query = query.cleaned();
-    let (mut exposure, mut exposure_total) = (Vec::new(), 0);
-    if step == Step::Assess {
-        let report = state
-            .engine
-            .exposure_report(run.id)
-            .await
-            .map_err(engine_error)?;
-        if let Some(report) = report {
-            let hosts = store::results::list_protected(state.store.readers(), run.id).await?;
-            let lines = exposure_lines(&report, &hosts);
-            exposure_total = lines.len();
-            exposure = select(lines, &query);
-        }
-    }
+    let exposure = if step == Step::Assess {
+        exposure_view::load(state, run.id, &query).await?
+    } else {
+        ExposureView::default()
+    };
     Ok(StepPage {
         is_current: run.status == RunStatus::Active && run.current_step == step,
         can_drive: may_drive(user, &run),
@@ -124,7 +115,6 @@ async fn page(
         step: step.number(),
         title: step.title(),
         exposure,
-        exposure_total,
         query,
         columns: &COLUMNS,
         fields,
@@ -245,6 +235,22 @@ async fn input_for(
     Ok(step_input(step, fields, run, &assess))
 }
 
+/// Step 1 again after a refused protection rule: what was typed stays in the rule form, and
+/// the reason is on top (422).
+pub(super) async fn refused_rule(
+    state: &AppState,
+    layout: Layout,
+    user: &CurrentUser,
+    run: Run,
+    typed: Fields,
+    query: ExposureQuery,
+    reason: String,
+) -> Result<Response, WebError> {
+    let mut p = page(state, layout, user, run, Step::Assess, typed, query).await?;
+    p.errors = vec![reason];
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+}
+
 pub async fn preview(
     State(state): State<AppState>,
     layout: Layout,
@@ -352,6 +358,10 @@ pub async fn confirm(
         .confirm_previewed(run.id, input.clone(), &previewed, actor)
         .await;
     match outcome {
+        // Step 1 says it leads to step 2, and it does; the others show their progress.
+        Ok(_) if step == Step::Assess => {
+            Ok(Redirect::to(&format!("/runs/{}/step/2", run.id)).into_response())
+        }
         Ok(_) => Ok(Redirect::to(&format!("/runs/{}", run.id)).into_response()),
         Err(EngineError::PlanChanged) => {
             // Show the plan as it is now, with its own digest, for the operator to review.
