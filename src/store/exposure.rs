@@ -476,7 +476,10 @@ pub struct RuleRecord {
     pub created_by: String,
 }
 
-pub async fn list_rules(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Vec<RuleRecord>> {
+pub async fn list_rules(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+) -> sqlx::Result<Vec<RuleRecord>> {
     let rows = sqlx::query(
         "SELECT id, rule, matches, created_by FROM protection_rules WHERE run_id = ? ORDER BY id",
     )

@@ -29,7 +29,7 @@ pub mod ids;
 pub mod input;
 pub mod observed;
 pub mod plan;
-pub mod protection;
 pub mod poll;
+pub mod protection;
 pub mod steps;
 pub mod tencent_cloud;

@@ -46,7 +46,10 @@ pub fn untestable(detail: &str) -> String {
         "TAT agent offline" => "its TAT agent is offline".to_owned(),
         "instance not found" => "the instance was not found".to_owned(),
         d if d.starts_with("instance is ") => {
-            format!("the instance is {}", d["instance is ".len()..].to_lowercase())
+            format!(
+                "the instance is {}",
+                d["instance is ".len()..].to_lowercase()
+            )
         }
         d if d.starts_with("ResourceUnavailable.") => format!("TAT could not reach it ({d})"),
         "" => "no reason given".to_owned(),
@@ -77,7 +80,13 @@ mod tests {
             failed("TIMEOUT, exit code 0"),
             "no way out to the internet (the test timed out)"
         );
-        assert_eq!(untestable("TAT agent offline"), "not tested: its TAT agent is offline");
-        assert_eq!(untestable("instance is STOPPED"), "not tested: the instance is stopped");
+        assert_eq!(
+            untestable("TAT agent offline"),
+            "not tested: its TAT agent is offline"
+        );
+        assert_eq!(
+            untestable("instance is STOPPED"),
+            "not tested: the instance is stopped"
+        );
     }
 }

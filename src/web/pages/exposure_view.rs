@@ -152,8 +152,17 @@ fn rule_text(rule: &Rule) -> String {
 }
 
 /// Counts, rules and the page `query` names.
-pub async fn load(state: &AppState, run: RunId, query: &ExposureQuery) -> Result<ExposureView, WebError> {
-    if !state.engine.exposure_ready(run).await.map_err(engine_error)? {
+pub async fn load(
+    state: &AppState,
+    run: RunId,
+    query: &ExposureQuery,
+) -> Result<ExposureView, WebError> {
+    if !state
+        .engine
+        .exposure_ready(run)
+        .await
+        .map_err(engine_error)?
+    {
         return Ok(ExposureView::default());
     }
     let db = state.store.readers();

@@ -3,8 +3,8 @@
 
 pub(crate) mod call_outcome;
 pub mod dashboard;
-pub mod exports;
 pub mod egress_words;
+pub mod exports;
 pub mod exposure;
 pub mod exposure_view;
 pub mod new_run;
@@ -51,7 +51,11 @@ pub fn routes() -> Routes {
         )
         .post("/runs/{id}/abandon", Access::Operator, run_actions::abandon)
         .post("/runs/{id}/protection", Access::Operator, protection::set)
-        .post("/runs/{id}/protection/rules", Access::Operator, protection::add_rule)
+        .post(
+            "/runs/{id}/protection/rules",
+            Access::Operator,
+            protection::add_rule,
+        )
         .post(
             "/runs/{id}/protection/rules/{rule}/remove",
             Access::Operator,

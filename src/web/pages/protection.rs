@@ -103,7 +103,8 @@ pub async fn add_rule(
         ("rule_kind".to_owned(), form.rule_kind.clone()),
         ("rule_value".to_owned(), form.rule_value.clone()),
     ];
-    let refuse = |msg: String| refused_rule(&state, layout, &user, run.clone(), typed, back.clone(), msg);
+    let refuse =
+        |msg: String| refused_rule(&state, layout, &user, run.clone(), typed, back.clone(), msg);
     let rule = match Rule::parse(&form.rule_kind, &form.rule_value) {
         Ok(rule) => rule,
         Err(msg) => return refuse(format!("The rule was not added: {msg}.")).await,
@@ -120,7 +121,11 @@ pub async fn add_rule(
         }
         Err(e) => return Err(engine_error(e)),
     }
-    let to = format!("/runs/{}/step/1{}#protection", run.id, back.to_query_string());
+    let to = format!(
+        "/runs/{}/step/1{}#protection",
+        run.id,
+        back.to_query_string()
+    );
     Ok(Redirect::to(&to).into_response())
 }
 
@@ -142,7 +147,11 @@ pub async fn remove_rule(
         .await
         .map_err(engine_error)?;
     let back = back_to(&form.back);
-    let to = format!("/runs/{}/step/1{}#protection", run.id, back.to_query_string());
+    let to = format!(
+        "/runs/{}/step/1{}#protection",
+        run.id,
+        back.to_query_string()
+    );
     Ok(Redirect::to(&to).into_response())
 }
 

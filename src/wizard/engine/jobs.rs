@@ -50,8 +50,7 @@ pub async fn assess(ctx: &Ctx) -> Result<(), JobError> {
     // The report, its rows (what the step page reads a page at a time) and the default rules
     // are written together: a page never sees a report without rows.
     let mut tx = ctx.store.begin_write().await?;
-    store::results::put_report(&mut *tx, ctx.id(), ReportKind::Exposure, &to_json(&report))
-        .await?;
+    store::results::put_report(&mut *tx, ctx.id(), ReportKind::Exposure, &to_json(&report)).await?;
     super::protection::seed_rules(&mut tx, ctx.id()).await?;
     super::protection::store_rows(&mut tx, ctx.id(), &report).await?;
     tx.commit().await?;

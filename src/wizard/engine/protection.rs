@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use super::Engine;
 use super::actor::Actor;
 use super::errors::EngineError;
 use super::records::{self, RecordError};
-use super::Engine;
 use crate::store::{
     self, RunId, RunStatus, Step, Store,
     exposure::{ExposureRecord, FactsRow},
@@ -191,13 +191,16 @@ fn reason_text(d: &Decision, by: Option<&String>) -> String {
 }
 
 fn tags_of(run: RunId, f: &FactsRow) -> Result<Vec<(String, String)>, RecordError> {
-    serde_json::from_str(&f.tags).map_err(|e| {
-        corrupt(run, &format!("exposure row of {}", f.instance_id), e)
-    })
+    serde_json::from_str(&f.tags)
+        .map_err(|e| corrupt(run, &format!("exposure row of {}", f.instance_id), e))
 }
 
 /// Recomputes the stored protection of every row (or of `only`), and the rules' counts.
-pub(super) async fn refresh(tx: &mut Tx, run: RunId, only: Option<&str>) -> Result<(), RecordError> {
+pub(super) async fn refresh(
+    tx: &mut Tx,
+    run: RunId,
+    only: Option<&str>,
+) -> Result<(), RecordError> {
     let (input, deciders) = stored_input(&mut **tx, run).await?;
     let facts = store::exposure::facts(&mut **tx, run, only).await?;
     let protection = Protection::new(&input.rules, &input.protect, &input.unprotect);
@@ -319,10 +322,16 @@ impl Engine {
         let mut tx = self.store().begin_write().await?;
         if store::exposure::add_rule(&mut *tx, run, &json, actor.user).await? {
             refresh(&mut tx, run, None).await?;
-            let msg = format!("{} protected every instance that is {}", actor.user, rule.describe());
+            let msg = format!(
+                "{} protected every instance that is {}",
+                actor.user,
+                rule.describe()
+            );
             self.append_event(&mut tx, run, Step::Assess, &msg).await?;
             let details = json!({ "rule": rule });
-            actor.audit(&mut *tx, "run.protection_rule_add", run, &details).await?;
+            actor
+                .audit(&mut *tx, "run.protection_rule_add", run, &details)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -349,10 +358,16 @@ impl Engine {
         let rule: Rule = serde_json::from_str(&json)
             .map_err(|e| corrupt(run, &format!("protection rule {rule_id}"), e))?;
         refresh(&mut tx, run, None).await?;
-        let msg = format!("{} removed the rule: protect every instance that is {}", actor.user, rule.describe());
+        let msg = format!(
+            "{} removed the rule: protect every instance that is {}",
+            actor.user,
+            rule.describe()
+        );
         self.append_event(&mut tx, run, Step::Assess, &msg).await?;
         let details = json!({ "rule": rule });
-        actor.audit(&mut *tx, "run.protection_rule_remove", run, &details).await?;
+        actor
+            .audit(&mut *tx, "run.protection_rule_remove", run, &details)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
