@@ -201,7 +201,7 @@ pub(super) async fn refresh(
     run: RunId,
     only: Option<&str>,
 ) -> Result<(), RecordError> {
-    let (input, deciders) = stored_input(&mut **tx, run).await?;
+    let (input, deciders) = stored_input(tx, run).await?;
     let facts = store::exposure::facts(&mut **tx, run, only).await?;
     let protection = Protection::new(&input.rules, &input.protect, &input.unprotect);
     let mut counts = vec![0_i64; input.rules.len()];
