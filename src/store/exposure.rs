@@ -81,11 +81,15 @@ pub async fn replace_rows(
     Ok(())
 }
 
-pub async fn count_rows(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM exposure_rows WHERE run_id = ?")
-        .bind(run.to_string())
-        .fetch_one(conn)
-        .await
+/// Whether the run has any row (one index probe, not a count).
+pub async fn has_rows(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT 1 FROM exposure_rows WHERE run_id = ? LIMIT 1)",
+    )
+    .bind(run.to_string())
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
 }
 
 pub async fn has_instance(

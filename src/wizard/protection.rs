@@ -151,7 +151,7 @@ pub enum Decision {
     Rule(Rule),
     /// Protected by the operator as a single host.
     Operator,
-    /// A rule matches it, but the operator made it an exception.
+    /// The operator decided it is not protected (an exception to any rule that matches it).
     Exception,
     /// No rule matches it.
     Open,
@@ -203,12 +203,14 @@ impl<'a> Protection<'a> {
         if self.protect.contains(id) {
             return Decision::Operator;
         }
+        if self.unprotect.contains(id) {
+            return Decision::Exception;
+        }
         let first = self
             .rules
             .iter()
             .find(|(r, p)| r.matches_compiled(f, p.as_ref()));
         match first {
-            Some(_) if self.unprotect.contains(id) => Decision::Exception,
             Some((r, _)) => Decision::Rule(r.clone()),
             None => Decision::Open,
         }
@@ -282,8 +284,9 @@ mod tests {
         assert_eq!(p.decide("ins-b", &web), Decision::Operator);
         assert_eq!(p.decide("ins-c", &db), Decision::Rule(rules[0].clone()));
         assert_eq!(p.decide("ins-d", &web), Decision::Open);
-        // An exception for a host no rule matches changes nothing.
-        assert_eq!(p.decide("ins-a", &web), Decision::Open);
+        // An exception for a host no rule matches is still the operator's recorded decision.
+        assert_eq!(p.decide("ins-a", &web), Decision::Exception);
+        assert!(!p.decide("ins-a", &web).protected());
     }
 
     #[test]

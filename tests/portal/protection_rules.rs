@@ -198,3 +198,24 @@ async fn a_bad_rule_is_refused_with_the_reason_and_keeps_what_was_typed() {
     let page = olga.get(&format!("/runs/{id}/step/1")).await;
     assert_eq!(rules(&page).len(), 2);
 }
+
+#[tokio::test]
+async fn a_run_assessed_before_stored_rows_gets_them_from_its_report_with_its_protections() {
+    let app = crate::harness::TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = crate::wizard::start(&app, &mut olga).await;
+    // What a database written by the previous version holds: the report, no rows; the
+    // migration gave the run the two rules the suggestions were.
+    sqlx::query("DELETE FROM exposure_rows WHERE run_id = ?")
+        .bind(&id)
+        .execute(app.store().writer())
+        .await
+        .unwrap();
+    let page = olga.get(&format!("/runs/{id}/step/1")).await;
+    assert_eq!(count(&page, "instances"), 7, "{}", page.body);
+    assert_eq!(page.text("#row-ins-fr0ntend .protected-state"), "protected");
+    assert_eq!(
+        page.text("#row-ins-fr0ntend .reason"),
+        "DNS records point at its public IP"
+    );
+}

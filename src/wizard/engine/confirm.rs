@@ -150,7 +150,7 @@ impl Engine {
         store::results::put_report(&mut *tx, run, ReportKind::Exposure, &to_json(&report)).await?;
         // The stored rules and rows now say what was confirmed (the input is the record).
         super::protection::replace_rules(&mut tx, run, &choices.rules, user).await?;
-        super::protection::store_rows(&mut tx, run, &report).await?;
+        super::protection::refresh(&mut tx, run, None).await?;
         store::steps::set_state(&mut *tx, run, step, StepState::Applied, None).await?;
         if !store::runs::transition(
             &mut *tx,

@@ -243,14 +243,14 @@ pub(super) async fn refresh(
 /// Makes sure the run's rows exist: a run assessed before they existed gets them from its
 /// stored report (once). `false` while the assessment has not been stored.
 pub(super) async fn ensure_rows(store: &Store, run: RunId) -> Result<bool, RecordError> {
-    if store::exposure::count_rows(store.readers(), run).await? > 0 {
+    if store::exposure::has_rows(store.readers(), run).await? {
         return Ok(true);
     }
     let Some(report) = records::exposure(store, run).await? else {
         return Ok(false);
     };
     let mut tx = store.begin_write().await?;
-    if store::exposure::count_rows(&mut *tx, run).await? == 0 {
+    if !store::exposure::has_rows(&mut *tx, run).await? {
         store_rows(&mut tx, run, &report).await?;
     }
     tx.commit().await?;
