@@ -39,6 +39,16 @@ CREATE INDEX exposure_rows_dns ON exposure_rows (run_id, dns_key, instance_id);
 CREATE INDEX exposure_rows_egress ON exposure_rows (run_id, egress_key, instance_id);
 CREATE INDEX exposure_rows_agent ON exposure_rows (run_id, agent_online, instance_id);
 CREATE INDEX exposure_rows_protected ON exposure_rows (run_id, protected_key, instance_id);
+-- Protection counts per view read only the rows that have a reason.
+CREATE INDEX exposure_rows_reason ON exposure_rows (run_id, reason_kind, protected);
+
+-- What the assessment found, counted once when the rows are written (JSON of the store's
+-- exposure_counts::Summary, read back strictly); protection counts are added per view.
+CREATE TABLE exposure_summary (
+    run_id  TEXT PRIMARY KEY REFERENCES runs (id),
+    body    TEXT NOT NULL,
+    at      INTEGER NOT NULL
+) STRICT;
 
 -- The run's protection rules, audited as they are added and removed. `matches` is how many
 -- of the assessed instances the rule selects (the assessment does not change afterwards).

@@ -1,10 +1,10 @@
-//! Step 1's exposure rows (one per assessed instance) and the run's protection rules: written
-//! when the assessment is stored, read one page at a time through an index per sort column
-//! (keyset pagination), counted per state for the summary.
+//! Step 1's exposure rows (one per assessed instance): written when the assessment is stored,
+//! read one page at a time through an index per sort column (keyset pagination), counted per
+//! state for the summary.
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor, sqlite::SqliteRow};
 
-use super::types::{RunId, now_millis};
+use super::types::RunId;
 
 /// One instance's row as stored; the keys are computed by the caller (engine).
 #[derive(Debug, Clone, Default)]
@@ -34,51 +34,72 @@ pub struct ExposureRecord {
     pub reason: String,
 }
 
-/// Replaces the run's rows (a re-run assessment writes them again).
-pub async fn replace_rows(
-    tx: &mut sqlx::Transaction<'static, Sqlite>,
+/// Deletes the run's rows (before an assessment writes them again).
+pub async fn delete_rows(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM exposure_rows WHERE run_id = ?")
+        .bind(run.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Rows per INSERT statement: 22 values each, far under SQLite's 32,766 parameters.
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// Inserts rows, a hundred per statement (one statement per row costs ten times as long, and
+/// the writer is shared with every run's lease heartbeat).
+pub async fn insert_rows(
+    conn: &mut sqlx::SqliteConnection,
     run: RunId,
     rows: &[ExposureRecord],
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM exposure_rows WHERE run_id = ?")
-        .bind(run.to_string())
-        .execute(&mut **tx)
-        .await?;
     let run = run.to_string();
-    for r in rows {
-        sqlx::query(
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
             "INSERT INTO exposure_rows (run_id, instance_id, name, subnet_id, private_ip, \
              public_ip, kind, tags, dns_names, egress_outcome, egress_ip, egress_detail, \
              agent_online, search, private_key, public_key, dns_key, egress_key, protected, \
-             protected_key, reason_kind, reason) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&run)
-        .bind(&r.instance_id)
-        .bind(&r.name)
-        .bind(&r.subnet_id)
-        .bind(&r.private_ip)
-        .bind(&r.public_ip)
-        .bind(r.kind)
-        .bind(&r.tags)
-        .bind(&r.dns_names)
-        .bind(r.egress_outcome)
-        .bind(&r.egress_ip)
-        .bind(&r.egress_detail)
-        .bind(r.agent_online)
-        .bind(&r.search)
-        .bind(r.private_key)
-        .bind(r.public_key)
-        .bind(&r.dns_key)
-        .bind(r.egress_key)
-        .bind(r.protected)
-        .bind(i64::from(!r.protected))
-        .bind(&r.reason_kind)
-        .bind(&r.reason)
-        .execute(&mut **tx)
-        .await?;
+             protected_key, reason_kind, reason) ",
+        );
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(run.clone())
+                .push_bind(r.instance_id.clone())
+                .push_bind(r.name.clone())
+                .push_bind(r.subnet_id.clone())
+                .push_bind(r.private_ip.clone())
+                .push_bind(r.public_ip.clone())
+                .push_bind(r.kind)
+                .push_bind(r.tags.clone())
+                .push_bind(r.dns_names.clone())
+                .push_bind(r.egress_outcome)
+                .push_bind(r.egress_ip.clone())
+                .push_bind(r.egress_detail.clone())
+                .push_bind(r.agent_online)
+                .push_bind(r.search.clone())
+                .push_bind(r.private_key)
+                .push_bind(r.public_key)
+                .push_bind(r.dns_key.clone())
+                .push_bind(r.egress_key)
+                .push_bind(r.protected)
+                .push_bind(i64::from(!r.protected))
+                .push_bind(r.reason_kind.clone())
+                .push_bind(r.reason.clone());
+        });
+        qb.build().execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Whether the assessment's report is stored (rows are written before it, so this is what
+/// says they are complete).
+pub async fn has_report(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM run_reports WHERE run_id = ? AND kind = 'exposure'",
+    )
+    .bind(run.to_string())
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
 }
 
 /// Whether the run has any row (one index probe, not a count).
@@ -384,166 +405,4 @@ pub async fn count_matching(
     let mut qb = QueryBuilder::new("SELECT count(*) FROM exposure_rows");
     push_filter(&mut qb, run, filter);
     qb.build_query_scalar().fetch_one(conn).await
-}
-
-/// Counts per state for the summary at the top of the table.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExposureCounts {
-    pub instances: i64,
-    pub eip: i64,
-    pub ordinary: i64,
-    pub no_public_ip: i64,
-    pub protected: i64,
-    pub by_dns: i64,
-    pub by_tag: i64,
-    pub by_subnet: i64,
-    pub by_name: i64,
-    pub by_operator: i64,
-    pub exceptions: i64,
-    pub agent_offline: i64,
-    pub untestable: i64,
-    pub egress_failed: i64,
-    pub egress_own_ip: i64,
-    pub egress_other_ip: i64,
-    pub egress_ips: i64,
-}
-
-pub async fn counts(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<ExposureCounts> {
-    let r = sqlx::query(
-        "SELECT count(*) AS n, \
-         coalesce(sum(kind = 'eip'), 0) AS eip, coalesce(sum(kind = 'ordinary'), 0) AS ordinary, \
-         coalesce(sum(kind = 'none'), 0) AS no_ip, coalesce(sum(protected), 0) AS protected, \
-         coalesce(sum(protected AND reason_kind = 'dns'), 0) AS dns, \
-         coalesce(sum(protected AND reason_kind = 'tag'), 0) AS tag, \
-         coalesce(sum(protected AND reason_kind = 'subnet'), 0) AS subnet, \
-         coalesce(sum(protected AND reason_kind = 'name'), 0) AS name, \
-         coalesce(sum(protected AND reason_kind = 'operator'), 0) AS operator, \
-         coalesce(sum(reason_kind = 'exception'), 0) AS exceptions, \
-         coalesce(sum(NOT agent_online), 0) AS offline, \
-         coalesce(sum(egress_outcome = 'untestable'), 0) AS untestable, \
-         coalesce(sum(egress_outcome = 'failed'), 0) AS failed, \
-         coalesce(sum(egress_outcome = 'ip' AND egress_ip = public_ip), 0) AS own, \
-         coalesce(sum(egress_outcome = 'ip' AND egress_ip != public_ip), 0) AS other, \
-         count(DISTINCT CASE WHEN egress_outcome = 'ip' THEN egress_ip END) AS ips \
-         FROM exposure_rows WHERE run_id = ?",
-    )
-    .bind(run.to_string())
-    .fetch_one(conn)
-    .await?;
-    Ok(ExposureCounts {
-        instances: r.try_get("n")?,
-        eip: r.try_get("eip")?,
-        ordinary: r.try_get("ordinary")?,
-        no_public_ip: r.try_get("no_ip")?,
-        protected: r.try_get("protected")?,
-        by_dns: r.try_get("dns")?,
-        by_tag: r.try_get("tag")?,
-        by_subnet: r.try_get("subnet")?,
-        by_name: r.try_get("name")?,
-        by_operator: r.try_get("operator")?,
-        exceptions: r.try_get("exceptions")?,
-        agent_offline: r.try_get("offline")?,
-        untestable: r.try_get("untestable")?,
-        egress_failed: r.try_get("failed")?,
-        egress_own_ip: r.try_get("own")?,
-        egress_other_ip: r.try_get("other")?,
-        egress_ips: r.try_get("ips")?,
-    })
-}
-
-/// The egress IPs shared by more than one instance (gateways, proxies), most used first.
-pub async fn shared_egress_ips(
-    conn: impl SqliteExecutor<'_>,
-    run: RunId,
-    limit: i64,
-) -> sqlx::Result<Vec<(String, i64)>> {
-    let rows = sqlx::query(
-        "SELECT egress_ip, count(*) AS n FROM exposure_rows WHERE run_id = ? \
-         AND egress_outcome = 'ip' AND egress_ip != public_ip GROUP BY egress_ip \
-         ORDER BY n DESC, egress_ip LIMIT ?",
-    )
-    .bind(run.to_string())
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("egress_ip")?, r.try_get("n")?)))
-        .collect()
-}
-
-/// One stored protection rule; `rule` is the JSON the wizard decodes strictly.
-#[derive(Debug, Clone)]
-pub struct RuleRecord {
-    pub id: i64,
-    pub rule: String,
-    pub matches: i64,
-    pub created_by: String,
-}
-
-pub async fn list_rules(
-    conn: impl SqliteExecutor<'_>,
-    run: RunId,
-) -> sqlx::Result<Vec<RuleRecord>> {
-    let rows = sqlx::query(
-        "SELECT id, rule, matches, created_by FROM protection_rules WHERE run_id = ? ORDER BY id",
-    )
-    .bind(run.to_string())
-    .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(RuleRecord {
-                id: r.try_get("id")?,
-                rule: r.try_get("rule")?,
-                matches: r.try_get("matches")?,
-                created_by: r.try_get("created_by")?,
-            })
-        })
-        .collect()
-}
-
-/// Adds a rule; `false` when the run already has it.
-pub async fn add_rule(
-    conn: impl SqliteExecutor<'_>,
-    run: RunId,
-    rule: &str,
-    created_by: &str,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO protection_rules (run_id, rule, matches, created_by, at) \
-         VALUES (?, ?, -1, ?, ?) ON CONFLICT (run_id, rule) DO NOTHING",
-    )
-    .bind(run.to_string())
-    .bind(rule)
-    .bind(created_by)
-    .bind(now_millis())
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Removes a rule; returns its JSON if it was the run's.
-pub async fn remove_rule(
-    conn: impl SqliteExecutor<'_>,
-    run: RunId,
-    id: i64,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("DELETE FROM protection_rules WHERE run_id = ? AND id = ? RETURNING rule")
-        .bind(run.to_string())
-        .bind(id)
-        .fetch_optional(conn)
-        .await
-}
-
-pub async fn set_rule_matches(
-    conn: impl SqliteExecutor<'_>,
-    id: i64,
-    matches: i64,
-) -> sqlx::Result<()> {
-    sqlx::query("UPDATE protection_rules SET matches = ? WHERE id = ?")
-        .bind(matches)
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
 }

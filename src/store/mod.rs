@@ -5,10 +5,12 @@
 pub mod audit;
 pub mod events;
 pub mod exposure;
+pub mod exposure_counts;
 pub mod inventories;
 pub mod lease;
 pub mod ledger;
 pub mod nat_gateways;
+pub mod protection_rules;
 pub mod results;
 pub mod runs;
 pub mod sessions;

@@ -6,7 +6,8 @@ use crate::{
     app::AppState,
     store::{
         self, RunId,
-        exposure::{ExposureCounts, PageAt, PageRow},
+        exposure::{PageAt, PageRow},
+        exposure_counts::ExposureCounts,
     },
     web::error::WebError,
     wizard::{observed::PROTECTED_TAG, protection::Rule},
@@ -209,12 +210,27 @@ pub async fn load(
             added_by,
         })
         .collect();
+    let mut conn = db.acquire().await?;
+    // Counted once when the rows were written, protection counts added now; a run without a
+    // stored summary (written by an older version) is counted here.
+    let summary = match store::exposure_counts::summary(&mut conn, run).await? {
+        Some(s) => s,
+        None => store::exposure_counts::Summary {
+            counts: store::exposure_counts::scan(&mut *conn, run).await?,
+            shared_egress: store::exposure_counts::shared_egress_ips(&mut *conn, run, 5).await?,
+        },
+    };
+    let matching = if query.is_filtered() {
+        store::exposure::count_matching(&mut *conn, run, &filter).await?
+    } else {
+        summary.counts.instances
+    };
     Ok(ExposureView {
         ready: true,
         lines: rows.into_iter().map(line).collect::<Result<_, _>>()?,
-        counts: store::exposure::counts(db, run).await?,
-        matching: store::exposure::count_matching(db, run, &filter).await?,
-        shared_egress: store::exposure::shared_egress_ips(db, run, 5).await?,
+        counts: summary.counts,
+        matching,
+        shared_egress: summary.shared_egress,
         rules,
         first: has_prev.then(|| query.page_link(&PageAt::First)),
         last: has_next.then(|| query.page_link(&PageAt::Last)),

@@ -82,27 +82,72 @@ fn record_of(r: &ExposureRow) -> ExposureRecord {
         agent_online: r.agent_online,
         search,
         protected: r.protected,
-        reason_kind: String::new(),
-        reason: String::new(),
+        reason_kind: r.reason.clone(),
+        reason: report_reason(&r.reason),
     }
 }
 
-/// Writes the report's rows (replacing any) and brings their protection up to date, in `tx`.
-pub(super) async fn store_rows(
-    tx: &mut Tx,
+/// The words of a report row's reason, as [`refresh`] writes them for the default rules.
+fn report_reason(kind: &str) -> String {
+    let default = crate::wizard::protection::default_rules();
+    match default.iter().find(|rule| rule.kind() == kind) {
+        Some(rule) => rule.describe(),
+        None if kind == "operator" => "chosen by an operator".into(),
+        None => String::new(),
+    }
+}
+
+/// Rows written per transaction: each stays short, because the writer is shared with every
+/// run's lease heartbeat (a 50,000-row transaction outlasted a lease in a debug build).
+const ROWS_PER_TX: usize = 2_000;
+
+/// Writes the report's rows, replacing any, in short transactions, with the report's own
+/// protection (the caller refreshes it when rules or decisions may differ). Written before
+/// the report: a page treats the rows as complete once the report is stored.
+pub(super) async fn write_rows(
+    store: &Store,
     run: RunId,
     report: &ExposureReport,
 ) -> Result<(), RecordError> {
     let rows: Vec<ExposureRecord> = report.rows.iter().map(record_of).collect();
-    store::exposure::replace_rows(tx, run, &rows).await?;
-    refresh(tx, run, None).await
+    store::exposure::delete_rows(store.writer(), run).await?;
+    for chunk in rows.chunks(ROWS_PER_TX) {
+        let mut tx = store.begin_write().await?;
+        store::exposure::insert_rows(&mut tx, run, chunk).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Sets each stored rule's match count from the report (no row is read back).
+pub(super) async fn count_matches(
+    tx: &mut Tx,
+    run: RunId,
+    report: &ExposureReport,
+) -> Result<(), RecordError> {
+    for (id, rule, _, _) in rules(&mut **tx, run).await? {
+        let n = report
+            .rows
+            .iter()
+            .filter(|r| {
+                rule.matches(&Facts {
+                    name: &r.name,
+                    subnet_id: &r.subnet_id,
+                    tags: &r.tags,
+                    has_dns: !r.dns_names.is_empty(),
+                })
+            })
+            .count();
+        store::protection_rules::set_rule_matches(&mut **tx, id, n as i64).await?;
+    }
+    Ok(())
 }
 
 /// Seeds the default rules of a freshly assessed run (kept if the job runs again).
 pub(super) async fn seed_rules(tx: &mut Tx, run: RunId) -> Result<(), RecordError> {
     for rule in crate::wizard::protection::default_rules() {
         let json = serde_json::to_string(&rule).unwrap_or_default();
-        store::exposure::add_rule(&mut **tx, run, &json, "natpilot").await?;
+        store::protection_rules::add_rule(&mut **tx, run, &json, "natpilot").await?;
     }
     Ok(())
 }
@@ -118,13 +163,13 @@ pub(super) async fn replace_rules(
         .iter()
         .map(|r| serde_json::to_string(r).unwrap_or_default())
         .collect();
-    for r in store::exposure::list_rules(&mut **tx, run).await? {
+    for r in store::protection_rules::list_rules(&mut **tx, run).await? {
         if !wanted.contains(&r.rule) {
-            store::exposure::remove_rule(&mut **tx, run, r.id).await?;
+            store::protection_rules::remove_rule(&mut **tx, run, r.id).await?;
         }
     }
     for json in &wanted {
-        store::exposure::add_rule(&mut **tx, run, json, user).await?;
+        store::protection_rules::add_rule(&mut **tx, run, json, user).await?;
     }
     Ok(())
 }
@@ -142,7 +187,7 @@ pub(super) async fn rules(
     conn: impl sqlx::SqliteExecutor<'_>,
     run: RunId,
 ) -> Result<Vec<(i64, Rule, i64, String)>, RecordError> {
-    store::exposure::list_rules(conn, run)
+    store::protection_rules::list_rules(conn, run)
         .await?
         .into_iter()
         .map(|r| {
@@ -234,7 +279,7 @@ pub(super) async fn refresh(
     }
     if only.is_none() {
         for ((id, _, _, _), n) in rules(&mut **tx, run).await?.iter().zip(counts) {
-            store::exposure::set_rule_matches(&mut **tx, *id, n).await?;
+            store::protection_rules::set_rule_matches(&mut **tx, *id, n).await?;
         }
     }
     Ok(())
@@ -243,16 +288,25 @@ pub(super) async fn refresh(
 /// Makes sure the run's rows exist: a run assessed before they existed gets them from its
 /// stored report (once). `false` while the assessment has not been stored.
 pub(super) async fn ensure_rows(store: &Store, run: RunId) -> Result<bool, RecordError> {
+    if !store::exposure::has_report(store.readers(), run).await? {
+        return Ok(false);
+    }
     if store::exposure::has_rows(store.readers(), run).await? {
+        if !store::exposure_counts::has_summary(store.readers(), run).await? {
+            // Rows without a summary (the job stopped between them): count them once.
+            let mut tx = store.begin_write().await?;
+            store::exposure_counts::store_summary(&mut tx, run).await?;
+            tx.commit().await?;
+        }
         return Ok(true);
     }
     let Some(report) = records::exposure(store, run).await? else {
         return Ok(false);
     };
+    write_rows(store, run, &report).await?;
     let mut tx = store.begin_write().await?;
-    if !store::exposure::has_rows(&mut *tx, run).await? {
-        store_rows(&mut tx, run, &report).await?;
-    }
+    refresh(&mut tx, run, None).await?;
+    store::exposure_counts::store_summary(&mut tx, run).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -320,7 +374,7 @@ impl Engine {
         }
         let json = serde_json::to_string(&rule).unwrap_or_default();
         let mut tx = self.store().begin_write().await?;
-        if store::exposure::add_rule(&mut *tx, run, &json, actor.user).await? {
+        if store::protection_rules::add_rule(&mut *tx, run, &json, actor.user).await? {
             refresh(&mut tx, run, None).await?;
             let msg = format!(
                 "{} protected every instance that is {}",
@@ -347,7 +401,7 @@ impl Engine {
         let actor = actor.into();
         self.editable(run).await?;
         let mut tx = self.store().begin_write().await?;
-        let Some(json) = store::exposure::remove_rule(&mut *tx, run, rule_id).await? else {
+        let Some(json) = store::protection_rules::remove_rule(&mut *tx, run, rule_id).await? else {
             let mut errs = FieldErrors::default();
             errs.0.insert(
                 "rule_id".into(),
