@@ -9,6 +9,7 @@ mod batch;
 mod changes;
 mod ctx;
 mod errors;
+mod exposure_rows;
 mod inspect;
 mod jobs;
 mod lease;
