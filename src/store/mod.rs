@@ -5,11 +5,14 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod events;
+pub mod exposure;
+pub mod exposure_counts;
 pub mod inventories;
 pub mod lease;
 pub mod ledger;
 pub mod nat_gateways;
 pub mod notifications;
+pub mod protection_rules;
 pub mod results;
 pub mod retire_exceptions;
 pub mod runs;

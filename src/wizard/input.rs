@@ -27,13 +27,31 @@ impl FieldErrors {
     }
 }
 
-/// Step 1: the operator's protected-host choices on top of the suggestions.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Step 1: the protection rules and the single-host exceptions on top of them. Inputs stored
+/// before rules existed carry only `protect`/`unprotect`; they meant "the suggestions (DNS
+/// names, the protection tag) plus these", which is exactly the default rules, so that is what
+/// a missing `rules` decodes to. Any other unknown field is an error (fail closed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AssessInput {
-    /// Instances to protect in addition to the suggestions.
+    /// Protect every instance one of these rules matches.
+    #[serde(default = "crate::wizard::protection::default_rules")]
+    pub rules: Vec<crate::wizard::protection::Rule>,
+    /// Instances to protect in addition to the rules.
     pub protect: Vec<String>,
-    /// Suggested instances the operator decided not to protect.
+    /// Instances a rule matches that the operator decided not to protect (exceptions).
     pub unprotect: Vec<String>,
+}
+
+impl Default for AssessInput {
+    /// The default rules, no exceptions: what a run starts with.
+    fn default() -> Self {
+        AssessInput {
+            rules: crate::wizard::protection::default_rules(),
+            protect: Vec::new(),
+            unprotect: Vec::new(),
+        }
+    }
 }
 
 pub const BANDWIDTHS_MBPS: [u32; 8] = [20, 50, 100, 200, 500, 1000, 2000, 5000];
@@ -310,6 +328,20 @@ mod tests {
             panic!()
         };
         assert_eq!(n.eips, EipChoice::Existing(vec!["1.2.3.4".into()]));
+    }
+
+    #[test]
+    fn an_assess_input_stored_before_rules_decodes_to_the_default_rules() {
+        let old: StepInput =
+            serde_json::from_str(r#"{"step":"assess","protect":["ins-a"],"unprotect":[]}"#)
+                .unwrap();
+        let StepInput::Assess(a) = old else { panic!() };
+        assert_eq!(a.rules, crate::wizard::protection::default_rules());
+        assert_eq!(a.protect, ["ins-a"]);
+        let bad = r#"{"step":"assess","protect":[],"unprotect":[],"rules":[{"by":"colour"}]}"#;
+        assert!(serde_json::from_str::<StepInput>(bad).is_err());
+        let unknown = r#"{"step":"assess","protect":[],"unprotect":[],"keep":[]}"#;
+        assert!(serde_json::from_str::<StepInput>(unknown).is_err());
     }
 
     #[test]

@@ -30,5 +30,6 @@ pub mod input;
 pub mod observed;
 pub mod plan;
 pub mod poll;
+pub mod protection;
 pub mod steps;
 pub mod tencent_cloud;

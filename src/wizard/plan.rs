@@ -202,6 +202,11 @@ pub struct Plan {
     pub flip_tables: Vec<TableFlips>,
     /// Step 4: public IPs left in place and why.
     pub kept: Vec<Kept>,
+    /// Step 1: the protection rules and single-host exceptions being confirmed (in the
+    /// digest, so confirming protects exactly what was shown). Absent in other steps' plans
+    /// and in plans stored before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protection: Option<crate::wizard::input::AssessInput>,
 }
 
 impl Plan {
@@ -247,8 +252,11 @@ impl Plan {
     /// shown. Conflicts and warnings are left out: they decide *whether* the plan may run (the
     /// engine checks them again), and typing a confirmation must not force another preview.
     pub fn digest(&self) -> PlanDigest {
-        let shown = (&self.items, &self.flips, &self.flip_tables);
-        let bytes = serde_json::to_vec(&shown).expect("plans always serialise");
+        let bytes = match &self.protection {
+            None => serde_json::to_vec(&(&self.items, &self.flips, &self.flip_tables)),
+            Some(p) => serde_json::to_vec(&(&self.items, &self.flips, &self.flip_tables, p)),
+        }
+        .expect("plans always serialise");
         PlanDigest(hex::encode(Sha256::digest(&bytes)))
     }
 }

@@ -1,18 +1,10 @@
-//! The Assess step's exposure table: one display line per instance (the stored exposure
-//! report with the operator's protect/unprotect decisions laid over it), and the server-side
-//! sort and filter driven by query parameters, so the table works without JavaScript.
-
-use std::{cmp::Ordering, net::Ipv4Addr};
+//! The Assess step's exposure table query: server-side sort, filters and keyset page
+//! cursor as query parameters (plain links and a GET form, so the table works without
+//! JavaScript), cleaned to known values before any link is built from them.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    store::results::ProtectedHost,
-    wizard::{
-        observed::PROTECTED_TAG,
-        steps::assess::{Egress, ExposureReport, ExposureRow, PublicIpKind},
-    },
-};
+use crate::store::exposure::{ExposureFilter, PageAt, SortColumn, SortValue};
 
 /// The table's query parameters, exactly as they travel in links and the filter form.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -29,6 +21,15 @@ pub struct ExposureQuery {
     pub protected: String,
     #[serde(default)]
     pub agent: String,
+    /// Keyset cursor `<sort key>~<instance id>`: the page after that row.
+    #[serde(default)]
+    pub after: String,
+    /// The page before that row.
+    #[serde(default)]
+    pub before: String,
+    /// `last` for the last page.
+    #[serde(default)]
+    pub page: String,
 }
 
 /// (key in the query, column heading), in table order.
@@ -62,6 +63,9 @@ impl ExposureQuery {
             kind: known(self.kind.trim(), &["eip", "ordinary", "none", "public"]),
             protected: known(self.protected.trim(), &["yes", "no"]),
             agent: known(self.agent.trim(), &["online", "offline"]),
+            after: cursor_text(&self.after),
+            before: cursor_text(&self.before),
+            page: known(self.page.trim(), &["last"]),
         }
     }
 
@@ -93,6 +97,9 @@ impl ExposureQuery {
             ("kind", self.kind.as_str()),
             ("protected", self.protected.as_str()),
             ("agent", self.agent.as_str()),
+            ("after", self.after.as_str()),
+            ("before", self.before.as_str()),
+            ("page", self.page.as_str()),
         ]
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
@@ -114,7 +121,7 @@ impl ExposureQuery {
         ExposureQuery {
             sort: key.to_owned(),
             dir: dir.to_owned(),
-            ..self.clone()
+            ..self.first_page()
         }
         .to_query_string()
     }
@@ -139,169 +146,134 @@ impl ExposureQuery {
     }
 }
 
-pub struct ExposureLine {
-    pub instance_id: String,
-    pub name: String,
-    /// `key=value`, the protection tag left out (it shows as the reason).
-    pub tags: Vec<String>,
-    pub subnet_id: String,
-    pub private_ip: String,
-    pub public_ip: String,
-    pub kind: &'static str,
-    pub dns_names: String,
-    pub egress: String,
-    pub agent: &'static str,
-    pub protected: bool,
-    pub reason: String,
-}
-
-/// The report's rows with the operator's decisions (`hosts`) applied.
-pub fn exposure_lines(report: &ExposureReport, hosts: &[ProtectedHost]) -> Vec<ExposureLine> {
-    report
-        .rows
-        .iter()
-        .map(|r| {
-            let decided = hosts.iter().find(|h| h.instance_id == r.instance_id);
-            let protected = decided.map_or(r.protected, |h| h.protected);
-            let reason = match decided {
-                Some(h) if h.reason == "operator" && h.protected => {
-                    format!("chosen by {}", h.decided_by)
-                }
-                Some(h) if !h.protected => format!("not protected, decided by {}", h.decided_by),
-                _ if protected => describe_reason(&r.reason, r),
-                _ => String::new(),
-            };
-            line(r, protected, reason)
-        })
-        .collect()
-}
-
-fn describe_reason(reason: &str, r: &ExposureRow) -> String {
-    match reason {
-        "dns" => "DNS records point at its public IP".into(),
-        "tag" => format!("tagged {}={}", PROTECTED_TAG.0, PROTECTED_TAG.1),
-        "operator" => "chosen by an operator".into(),
-        _ if !r.suggested.is_empty() => r.suggested.join(", "),
-        other => other.to_owned(),
+impl ExposureQuery {
+    /// The same view from its first page (a new sort or filter starts there).
+    pub fn first_page(&self) -> ExposureQuery {
+        ExposureQuery {
+            after: String::new(),
+            before: String::new(),
+            page: String::new(),
+            ..self.clone()
+        }
     }
-}
 
-fn line(r: &ExposureRow, protected: bool, reason: String) -> ExposureLine {
-    ExposureLine {
-        instance_id: r.instance_id.clone(),
-        name: r.name.clone(),
-        tags: r
-            .tags
-            .iter()
-            .filter(|(k, _)| k != PROTECTED_TAG.0)
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect(),
-        subnet_id: r.subnet_id.clone(),
-        private_ip: r.private_ip.clone().unwrap_or_default(),
-        public_ip: r.public_ip.clone().unwrap_or_default(),
-        kind: match r.kind {
-            PublicIpKind::Eip => "EIP",
-            PublicIpKind::Ordinary => "ordinary",
-            PublicIpKind::None => "none",
-        },
-        dns_names: r.dns_names.join(", "),
-        egress: match &r.egress {
-            Some(Egress::Ip { ip }) => ip.clone(),
-            Some(Egress::Failed { detail }) => format!("failed: {detail}"),
-            Some(Egress::Untestable { detail }) => format!("untestable: {detail}"),
-            None => "not tested".into(),
-        },
-        agent: if r.agent_online { "online" } else { "offline" },
-        protected,
-        reason,
-    }
-}
-
-impl ExposureLine {
-    fn matches(&self, q: &ExposureQuery) -> bool {
-        let text = q.q.to_lowercase();
-        let hay = [
-            &self.instance_id,
-            &self.name,
-            &self.subnet_id,
-            &self.private_ip,
-            &self.public_ip,
-            &self.dns_names,
-            &self.reason,
-        ];
-        let text_ok = text.is_empty()
-            || hay.iter().any(|h| h.to_lowercase().contains(&text))
-            || self.tags.iter().any(|t| t.to_lowercase().contains(&text));
-        let kind_ok = match q.kind.as_str() {
-            "eip" => self.kind == "EIP",
-            "ordinary" => self.kind == "ordinary",
-            "none" => self.kind == "none",
-            "public" => self.kind != "none",
-            _ => true,
+    /// The link to the page after (`next`) or before a row, or to the last page.
+    pub fn page_link(&self, at: &PageAt) -> String {
+        let first = self.first_page();
+        let with = match at {
+            PageAt::First => first,
+            PageAt::Last => ExposureQuery {
+                page: "last".into(),
+                ..first
+            },
+            PageAt::After(v, id) => ExposureQuery {
+                after: cursor(v, id),
+                ..first
+            },
+            PageAt::Before(v, id) => ExposureQuery {
+                before: cursor(v, id),
+                ..first
+            },
         };
-        let protected_ok = match q.protected.as_str() {
-            "yes" => self.protected,
-            "no" => !self.protected,
-            _ => true,
-        };
-        let agent_ok = q.agent.is_empty() || q.agent == self.agent;
-        text_ok && kind_ok && protected_ok && agent_ok
+        with.to_query_string()
     }
 
-    fn compare(&self, other: &ExposureLine, key: &str) -> Ordering {
-        match key {
-            "subnet" => self.subnet_id.cmp(&other.subnet_id),
-            "private_ip" => ip_order(&self.private_ip, &other.private_ip),
-            "public_ip" => ip_order(&self.public_ip, &other.public_ip),
-            "kind" => self.kind.cmp(other.kind),
-            "dns" => text_order(&self.dns_names, &other.dns_names),
-            "egress" => ip_order(&self.egress, &other.egress),
-            "agent" => self.agent.cmp(other.agent),
-            // Protected first when ascending: they are what the operator must look at.
-            "protected" => other.protected.cmp(&self.protected),
-            _ => Ordering::Equal,
+    pub fn sort_column(&self) -> SortColumn {
+        match self.sort_key() {
+            "subnet" => SortColumn::Subnet,
+            "private_ip" => SortColumn::PrivateIp,
+            "public_ip" => SortColumn::PublicIp,
+            "kind" => SortColumn::Kind,
+            "dns" => SortColumn::Dns,
+            "egress" => SortColumn::Egress,
+            "agent" => SortColumn::Agent,
+            "protected" => SortColumn::Protected,
+            _ => SortColumn::Instance,
+        }
+    }
+
+    /// Where the page starts; a cursor that does not parse for this sort means the first page.
+    pub fn page_at(&self) -> PageAt {
+        let col = self.sort_column();
+        if let Some((v, id)) = parse_cursor(&self.after, col) {
+            PageAt::After(v, id)
+        } else if let Some((v, id)) = parse_cursor(&self.before, col) {
+            PageAt::Before(v, id)
+        } else if self.page == "last" {
+            PageAt::Last
+        } else {
+            PageAt::First
+        }
+    }
+
+    pub fn filter(&self) -> ExposureFilter {
+        ExposureFilter {
+            text: (!self.q.is_empty()).then(|| self.q.to_lowercase()),
+            kind: (!self.kind.is_empty()).then(|| self.kind.clone()),
+            protected: (!self.protected.is_empty()).then(|| self.protected == "yes"),
+            agent_online: (!self.agent.is_empty()).then(|| self.agent == "online"),
         }
     }
 }
 
-/// Addresses in numeric order; anything that is not an address after them, empty last.
-fn ip_order(a: &str, b: &str) -> Ordering {
-    let key = |s: &str| {
-        (
-            s.is_empty(),
-            s.parse::<Ipv4Addr>()
-                .ok()
-                .map(u32::from)
-                .unwrap_or(u32::MAX),
-            s.to_owned(),
-        )
+fn cursor(v: &SortValue, id: &str) -> String {
+    match v {
+        SortValue::Int(i) => format!("{i}~{id}"),
+        SortValue::Text(t) => format!("{t}~{id}"),
+    }
+}
+
+/// Keeps a cursor only if it has the shape `<key>~<instance id>`, bounded in length.
+fn cursor_text(raw: &str) -> String {
+    let raw = raw.trim();
+    match raw.rsplit_once('~') {
+        Some((_, id))
+            if raw.len() <= 400
+                && !id.is_empty()
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+        {
+            raw.to_owned()
+        }
+        _ => String::new(),
+    }
+}
+
+fn parse_cursor(raw: &str, col: SortColumn) -> Option<(SortValue, String)> {
+    let (key, id) = raw.rsplit_once('~')?;
+    let value = if col.is_integer() {
+        SortValue::Int(key.parse().ok()?)
+    } else {
+        SortValue::Text(key.to_owned())
     };
-    key(a).cmp(&key(b))
+    Some((value, id.to_owned()))
 }
 
-fn text_order(a: &str, b: &str) -> Ordering {
-    (a.is_empty(), a).cmp(&(b.is_empty(), b))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The lines the query selects, in its order (ties by instance id, always ascending).
-pub fn select(lines: Vec<ExposureLine>, q: &ExposureQuery) -> Vec<ExposureLine> {
-    let mut shown: Vec<ExposureLine> = lines.into_iter().filter(|l| l.matches(q)).collect();
-    let key = q.sort_key();
-    shown.sort_by(|a, b| {
-        let by_key = a.compare(b, key);
-        let by_key = if q.descending() {
-            by_key.reverse()
-        } else {
-            by_key
-        };
-        by_key.then_with(|| {
-            let by_id = a.instance_id.cmp(&b.instance_id);
-            if key == "instance" && q.descending() {
-                by_id.reverse()
-            } else {
-                by_id
-            }
-        })
-    });
-    shown
+    #[test]
+    fn cursors_round_trip_and_junk_is_dropped() {
+        let q = ExposureQuery {
+            sort: "private_ip".into(),
+            after: "167772162~ins-0001".into(),
+            ..Default::default()
+        }
+        .cleaned();
+        assert_eq!(
+            q.page_at(),
+            PageAt::After(SortValue::Int(167_772_162), "ins-0001".into())
+        );
+        let junk = ExposureQuery {
+            sort: "private_ip".into(),
+            after: "abc~ins-1".into(),
+            before: "x~<script>".into(),
+            ..Default::default()
+        }
+        .cleaned();
+        assert_eq!(junk.before, "");
+        assert_eq!(junk.page_at(), PageAt::First);
+        // A new sort starts from the first page.
+        assert!(!q.sort_link("subnet").contains("after"));
+    }
 }

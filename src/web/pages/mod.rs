@@ -3,8 +3,10 @@
 
 pub(crate) mod call_outcome;
 pub mod dashboard;
+pub mod egress_words;
 pub mod exports;
 pub mod exposure;
+pub mod exposure_view;
 pub mod new_run;
 pub mod numbers;
 pub mod plan_summary;
@@ -61,6 +63,16 @@ pub fn routes() -> Routes {
             "/runs/{id}/retire-exception",
             Access::Operator,
             retire_exceptions::set,
+        )
+        .post(
+            "/runs/{id}/protection/rules",
+            Access::Operator,
+            protection::add_rule,
+        )
+        .post(
+            "/runs/{id}/protection/rules/{rule}/remove",
+            Access::Operator,
+            protection::remove_rule,
         )
         .get("/runs/{id}/step/{n}", Access::Viewer, wizard::show)
         .get("/runs/{id}/flips", Access::Viewer, route_flips::list)

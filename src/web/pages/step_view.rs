@@ -222,11 +222,19 @@ pub fn describe_input(input: &StepInput) -> String {
     };
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     match input {
-        StepInput::Assess(a) => format!(
-            "Protect besides the suggestions: {}; suggestions not protected: {}",
-            list(&a.protect),
-            list(&a.unprotect)
-        ),
+        StepInput::Assess(a) => {
+            let rules: Vec<String> = a.rules.iter().map(|r| r.describe()).collect();
+            format!(
+                "Protected by rule (any of): {}; single hosts protected: {}; exceptions (not protected): {}",
+                if rules.is_empty() {
+                    "(no rules)".to_owned()
+                } else {
+                    rules.join(", ")
+                },
+                list(&a.protect),
+                list(&a.unprotect)
+            )
+        }
         StepInput::Provision(ProvisionInput::Adopt { nat_id }) => {
             format!("Adopt the existing NAT gateway {nat_id}")
         }

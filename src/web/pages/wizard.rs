@@ -16,7 +16,7 @@ use axum::{
 
 use crate::{
     app::AppState,
-    store::{self, RunStatus, Step, results::ProtectedHost, runs::Run},
+    store::{RunStatus, Step, runs::Run},
     web::{auth::session::CurrentUser, error::WebError, layout::Layout, tls::ClientAddr},
     wizard::{
         engine::EngineError,
@@ -29,7 +29,8 @@ use crate::{
 };
 
 use super::{
-    exposure::{COLUMNS, ExposureLine, ExposureQuery, exposure_lines, select},
+    exposure::{COLUMNS, ExposureQuery},
+    exposure_view::{self, ExposureView},
     run_actions::engine_error,
     runs::{load_run, may_drive, run_id},
     step_details::{self, StepDetails},
@@ -57,9 +58,8 @@ pub struct StepPage {
     title: &'static str,
     is_current: bool,
     can_drive: bool,
-    /// Step 1: the rows the sort/filter query selects, out of `exposure_total`.
-    exposure: Vec<ExposureLine>,
-    exposure_total: usize,
+    /// Step 1: counts, rules and the page of rows the sort/filter/cursor query selects.
+    exposure: ExposureView,
     query: ExposureQuery,
     columns: &'static [(&'static str, &'static str)],
     fields: Fields,
@@ -107,20 +107,11 @@ async fn page(
     query: ExposureQuery,
 ) -> Result<StepPage, WebError> {
     let query = query.cleaned();
-    let (mut exposure, mut exposure_total) = (Vec::new(), 0);
-    if step == Step::Assess {
-        let report = state
-            .engine
-            .exposure_report(run.id)
-            .await
-            .map_err(engine_error)?;
-        if let Some(report) = report {
-            let hosts = store::results::list_protected(state.store.readers(), run.id).await?;
-            let lines = exposure_lines(&report, &hosts);
-            exposure_total = lines.len();
-            exposure = select(lines, &query);
-        }
-    }
+    let exposure = if step == Step::Assess {
+        exposure_view::load(state, run.id, &query).await?
+    } else {
+        ExposureView::default()
+    };
     // Step 2 shows what it observed (quota, gateways, unbound EIPs) before asking anything.
     let details = if step == Step::Provision {
         step_details::load(state, &run, step, step_details::Shown::default()).await?
@@ -134,7 +125,6 @@ async fn page(
         step: step.number(),
         title: step.title(),
         exposure,
-        exposure_total,
         query,
         columns: &COLUMNS,
         fields,
@@ -188,29 +178,17 @@ pub async fn show(
 }
 
 /// Turns the form into the step's input; field errors come back one message per field.
-/// Step 1 takes the protect/unprotect decisions already recorded (`hosts`), not the form.
+/// Step 1 takes the rules and single-host decisions already recorded (`assess`), not the form.
 fn step_input(
     step: Step,
     fields: &Fields,
     run: &Run,
-    hosts: &[ProtectedHost],
+    assess: &AssessInput,
     exceptions: BTreeMap<String, RetireException>,
 ) -> Result<StepInput, FieldErrors> {
     let yes = |name: &str| !field(fields, name).is_empty();
     Ok(match step {
-        Step::Assess => {
-            let ids = |keep: fn(&ProtectedHost) -> bool| {
-                hosts
-                    .iter()
-                    .filter(|h| keep(h))
-                    .map(|h| h.instance_id.clone())
-                    .collect()
-            };
-            StepInput::Assess(AssessInput {
-                protect: ids(|h| h.protected && h.reason == "operator"),
-                unprotect: ids(|h| !h.protected),
-            })
-        }
+        Step::Assess => StepInput::Assess(assess.clone()),
         Step::Provision => {
             let form = ProvisionForm {
                 adopt_nat_id: Some(field(fields, "adopt_nat_id").to_owned()),
@@ -258,17 +236,20 @@ pub(super) async fn prepare(
     Ok((run, parse_step(n)?))
 }
 
-/// The step's input from the form (and, for step 1, the recorded protection decisions).
+/// The step's input from the form (and, for step 1, the recorded rules and decisions).
 async fn input_for(
     state: &AppState,
     step: Step,
     fields: &Fields,
     run: &Run,
 ) -> Result<Result<StepInput, FieldErrors>, WebError> {
-    let hosts = if step == Step::Assess {
-        store::results::list_protected(state.store.readers(), run.id).await?
+    let assess = if step == Step::Assess {
+        (state.engine)
+            .stored_assess_input(run.id)
+            .await
+            .map_err(engine_error)?
     } else {
-        Vec::new()
+        AssessInput::default()
     };
     // Step 4's exceptions are edited row by row and stored as they are; the input takes them all.
     let exceptions = if step == Step::Verify {
@@ -280,7 +261,23 @@ async fn input_for(
     } else {
         BTreeMap::new()
     };
-    Ok(step_input(step, fields, run, &hosts, exceptions))
+    Ok(step_input(step, fields, run, &assess, exceptions))
+}
+
+/// Step 1 again after a refused protection rule: what was typed stays in the rule form, and
+/// the reason is on top (422).
+pub(super) async fn refused_rule(
+    state: &AppState,
+    layout: Layout,
+    user: &CurrentUser,
+    run: Run,
+    typed: Fields,
+    query: ExposureQuery,
+    reason: String,
+) -> Result<Response, WebError> {
+    let mut p = page(state, layout, user, run, Step::Assess, typed, query).await?;
+    p.errors = vec![reason];
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
 }
 
 pub async fn preview(
@@ -391,6 +388,10 @@ pub async fn confirm(
         .confirm_previewed(run.id, input.clone(), &previewed, actor)
         .await;
     match outcome {
+        // Step 1 says it leads to step 2, and it does; the others show their progress.
+        Ok(_) if step == Step::Assess => {
+            Ok(Redirect::to(&format!("/runs/{}/step/2", run.id)).into_response())
+        }
         Ok(_) => Ok(Redirect::to(&format!("/runs/{}", run.id)).into_response()),
         Err(EngineError::PlanChanged) => {
             // Show the plan as it is now, with its own digest, for the operator to review.

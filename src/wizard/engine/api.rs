@@ -233,9 +233,9 @@ impl Engine {
                 "protection can change only while the run waits for you",
             ));
         }
-        let known = exposure_report(self.store(), run)
-            .await?
-            .is_some_and(|report| report.rows.iter().any(|row| row.instance_id == instance_id));
+        // By id through the stored rows: decoding the whole report per click does not scale.
+        let known = super::protection::ensure_rows(self.store(), run).await?
+            && store::exposure::has_instance(self.store().readers(), run, instance_id).await?;
         if !known {
             let mut errs = FieldErrors::default();
             errs.0.insert(
@@ -258,6 +258,7 @@ impl Engine {
         };
         let mut tx = self.store().begin_write().await?;
         store::results::put_protected(&mut *tx, run, &h).await?;
+        super::protection::refresh(&mut tx, run, Some(instance_id)).await?;
         let verb = if protected {
             "protected"
         } else {

@@ -131,7 +131,7 @@ impl Engine {
         for row in report
             .rows
             .iter()
-            .filter(|r| r.protected || !r.suggested.is_empty())
+            .filter(|r| r.protected || r.reason == "exception")
         {
             let h = ProtectedHost {
                 instance_id: row.instance_id.clone(),
@@ -148,6 +148,9 @@ impl Engine {
             store::results::put_protected(&mut *tx, run, &h).await?;
         }
         store::results::put_report(&mut *tx, run, ReportKind::Exposure, &to_json(&report)).await?;
+        // The stored rules and rows now say what was confirmed (the input is the record).
+        super::protection::replace_rules(&mut tx, run, &choices.rules, user).await?;
+        super::protection::refresh(&mut tx, run, None).await?;
         store::steps::set_state(&mut *tx, run, step, StepState::Applied, None).await?;
         if !store::runs::transition(
             &mut *tx,

@@ -47,13 +47,15 @@ pub async fn assess(ctx: &Ctx) -> Result<(), JobError> {
     let baseline = ctx.cloud.egress_test(&inv, &ids).await?;
     store_egress(ctx, EgressPhase::Baseline, &baseline).await?;
     let report = assess::exposure(&inv, &baseline, &AssessInput::default());
-    store::results::put_report(
-        ctx.store.writer(),
-        ctx.id(),
-        ReportKind::Exposure,
-        &to_json(&report),
-    )
-    .await?;
+    // The rows (what the step page reads a page at a time) first, in short transactions;
+    // then the report with the default rules, which makes them visible.
+    super::protection::write_rows(&ctx.store, ctx.id(), &report).await?;
+    let mut tx = ctx.store.begin_write().await?;
+    store::results::put_report(&mut *tx, ctx.id(), ReportKind::Exposure, &to_json(&report)).await?;
+    super::protection::seed_rules(&mut tx, ctx.id()).await?;
+    super::protection::count_matches(&mut tx, ctx.id(), &report).await?;
+    store::exposure_counts::store_summary(&mut tx, ctx.id()).await?;
+    tx.commit().await?;
     let summary = format!(
         "{} of {} instances are exposed; {} suggested for protection; {} untestable",
         report.exposed,

@@ -9,10 +9,12 @@ mod batch;
 mod changes;
 mod ctx;
 mod errors;
+mod exposure_rows;
 mod inspect;
 mod jobs;
 mod lease;
 mod observe;
+mod protection;
 mod records;
 mod rollback;
 

@@ -11,6 +11,7 @@ use crate::wizard::cloud::{Cloud, CloudError};
 use crate::wizard::input::{AssessInput, StepInput};
 use crate::wizard::observed::Inventory;
 use crate::wizard::plan::Plan;
+use crate::wizard::protection::{Facts, Protection, Rule};
 use crate::wizard::steps::assess::ExposureReport;
 use crate::wizard::steps::{provision, route, verify};
 
@@ -41,14 +42,21 @@ async fn creates_so_far(store: &Store, run: RunId) -> Result<u32, records::Recor
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
-/// The exposure report with the operator's protect/unprotect choices applied.
+/// The exposure report with the input's rules and single-host choices applied (by the same
+/// `decide` the stored rows use). An exception's `reason` is `exception`.
 pub fn apply_choices(mut report: ExposureReport, input: &AssessInput) -> ExposureReport {
+    let protection = Protection::new(&input.rules, &input.protect, &input.unprotect);
     for row in &mut report.rows {
-        if input.protect.contains(&row.instance_id) {
-            (row.protected, row.reason) = (true, "operator".into());
-        } else if input.unprotect.contains(&row.instance_id) {
-            (row.protected, row.reason) = (false, String::new());
-        }
+        let d = protection.decide(
+            &row.instance_id,
+            &Facts {
+                name: &row.name,
+                subnet_id: &row.subnet_id,
+                tags: &row.tags,
+                has_dns: !row.dns_names.is_empty(),
+            },
+        );
+        (row.protected, row.reason) = (d.protected(), d.reason_kind().to_owned());
     }
     report.protected = report.rows.iter().filter(|r| r.protected).count();
     report
@@ -100,40 +108,47 @@ pub async fn plan(
     }
 }
 
-/// Step 1's "plan": the stored exposure report with the operator's choices; it changes
-/// nothing in the cloud, so it only refuses ids that are not instances of the VPC.
+/// Step 1's "plan": the rules and exceptions to confirm. It changes nothing in the cloud, so
+/// it only refuses ids that are not instances of the VPC and subnets without instances. It
+/// reads the stored rows by id (never the whole report): it is made on every page view.
 async fn plan_assessment(
     store: &Store,
     run: &Run,
     choices: &AssessInput,
 ) -> Result<Plan, EngineError> {
-    let report = exposure_report(store, run.id).await?.ok_or_else(|| {
-        CloudError::state(
+    if !super::protection::ensure_rows(store, run.id).await? {
+        return Err(CloudError::state(
             "plan",
             "natpilot.NotAssessed",
             "the assessment has not finished yet; wait for it",
         )
-    })?;
-    let report = apply_choices(report, choices);
+        .into());
+    }
     let mut plan = Plan::default();
-    let known: BTreeSet<&str> = report.rows.iter().map(|r| r.instance_id.as_str()).collect();
-    for id in choices
-        .protect
-        .iter()
-        .chain(&choices.unprotect)
-        .filter(|i| !known.contains(i.as_str()))
-    {
-        plan.conflict(
-            id,
-            format!("{id} is not an instance of {}", run.vpc_id),
-            false,
-        );
+    let db = store.readers();
+    for id in choices.protect.iter().chain(&choices.unprotect) {
+        if !store::exposure::has_instance(db, run.id, id).await? {
+            plan.conflict(
+                id,
+                format!("{id} is not an instance of {}", run.vpc_id),
+                false,
+            );
+        }
     }
-    for r in report.rows.iter().filter(|r| r.protected) {
-        plan.warnings.push(format!(
-            "{} ({}) will be protected: {}",
-            r.instance_id, r.name, r.reason
-        ));
+    for rule in &choices.rules {
+        if let Rule::Subnet { subnet_id } = rule
+            && !store::exposure::has_subnet(db, run.id, subnet_id).await?
+        {
+            plan.conflict(
+                subnet_id,
+                format!("no instance of {} is in {subnet_id}", run.vpc_id),
+                false,
+            );
+        }
     }
+    let mut shown = choices.clone();
+    shown.protect.sort();
+    shown.unprotect.sort();
+    plan.protection = Some(shown);
     Ok(plan)
 }

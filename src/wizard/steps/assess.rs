@@ -1,6 +1,7 @@
 //! Step 1, Assess exposure: per instance its public IP kind, the DNS names pointing at it
 //! (A records and CNAMEs resolving to them), TAT agent state, egress baseline, and whether it
-//! should be protected (DNS, the `natpilot:protected=true` tag, or the operator's choice).
+//! should be protected (by the input's rules — DNS, tag, subnet, name — or the operator's
+//! choice of single hosts).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::wizard::input::AssessInput;
 use crate::wizard::observed::{InstanceState, Inventory};
+use crate::wizard::protection::{Facts, Protection};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -56,7 +58,7 @@ pub struct ExposureRow {
     /// Why it is suggested for protection (`dns`, `tag`), empty if not.
     pub suggested: Vec<String>,
     pub protected: bool,
-    /// `dns`, `tag`, `operator` or empty.
+    /// The rule kind that protects it (`dns`, `tag`, `subnet`, `name`), `operator`, or empty.
     pub reason: String,
 }
 
@@ -116,6 +118,7 @@ pub fn exposure(
     input: &AssessInput,
 ) -> ExposureReport {
     let dns = dns_names_by_ip(inv);
+    let protection = Protection::new(&input.rules, &input.protect, &input.unprotect);
     let mut rows = Vec::with_capacity(inv.instances.len());
     for i in &inv.instances {
         let eip = inv.eip_of(i);
@@ -137,15 +140,20 @@ pub fn exposure(
         if i.tagged_protected() {
             suggested.push("tag".to_owned());
         }
-        let (protected, reason) = if input.protect.contains(&i.id) {
-            (true, "operator".to_owned())
-        } else if input.unprotect.contains(&i.id) {
-            (false, String::new())
+        let decision = protection.decide(
+            &i.id,
+            &Facts {
+                name: &i.name,
+                subnet_id: &i.subnet_id,
+                tags: &i.tags,
+                has_dns: !dns_names.is_empty(),
+            },
+        );
+        let protected = decision.protected();
+        let reason = if protected {
+            decision.reason_kind().to_owned()
         } else {
-            (
-                !suggested.is_empty(),
-                suggested.first().cloned().unwrap_or_default(),
-            )
+            String::new()
         };
         rows.push(ExposureRow {
             instance_id: i.id.clone(),

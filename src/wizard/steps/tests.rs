@@ -165,6 +165,7 @@ fn the_operator_can_protect_and_unprotect_over_the_suggestions() {
     let input = AssessInput {
         protect: vec!["ins-api".into()],
         unprotect: vec!["ins-batch".into()],
+        ..AssessInput::default()
     };
     let r = exposure(&world(), &BTreeMap::new(), &input);
     let row = |id: &str| r.rows.iter().find(|x| x.instance_id == id).unwrap();

@@ -1,0 +1,191 @@
+//! Step 1's summary: counts per state over a run's exposure rows. What the assessment found
+//! does not change, so it is counted once (a scan of every row) and stored; only the
+//! protection counts, which follow every edit, are counted per view, through an index over
+//! the rows that have a reason.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{Row, SqliteExecutor};
+
+use super::types::RunId;
+
+/// Counts per state for the summary at the top of the table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExposureCounts {
+    pub instances: i64,
+    pub eip: i64,
+    pub ordinary: i64,
+    pub no_public_ip: i64,
+    pub protected: i64,
+    pub by_dns: i64,
+    pub by_tag: i64,
+    pub by_subnet: i64,
+    pub by_name: i64,
+    pub by_operator: i64,
+    pub exceptions: i64,
+    pub agent_offline: i64,
+    pub untestable: i64,
+    pub egress_failed: i64,
+    pub egress_own_ip: i64,
+    pub egress_other_ip: i64,
+    pub egress_ips: i64,
+}
+
+/// Every count, by a scan of all the run's rows (to be stored, not for each page view).
+pub async fn scan(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<ExposureCounts> {
+    let r = sqlx::query(
+        "SELECT count(*) AS n, \
+         coalesce(sum(kind = 'eip'), 0) AS eip, coalesce(sum(kind = 'ordinary'), 0) AS ordinary, \
+         coalesce(sum(kind = 'none'), 0) AS no_ip, coalesce(sum(protected), 0) AS protected, \
+         coalesce(sum(protected AND reason_kind = 'dns'), 0) AS dns, \
+         coalesce(sum(protected AND reason_kind = 'tag'), 0) AS tag, \
+         coalesce(sum(protected AND reason_kind = 'subnet'), 0) AS subnet, \
+         coalesce(sum(protected AND reason_kind = 'name'), 0) AS name, \
+         coalesce(sum(protected AND reason_kind = 'operator'), 0) AS operator, \
+         coalesce(sum(reason_kind = 'exception'), 0) AS exceptions, \
+         coalesce(sum(NOT agent_online), 0) AS offline, \
+         coalesce(sum(egress_outcome = 'untestable'), 0) AS untestable, \
+         coalesce(sum(egress_outcome = 'failed'), 0) AS failed, \
+         coalesce(sum(egress_outcome = 'ip' AND egress_ip = public_ip), 0) AS own, \
+         coalesce(sum(egress_outcome = 'ip' AND egress_ip != public_ip), 0) AS other, \
+         count(DISTINCT CASE WHEN egress_outcome = 'ip' THEN egress_ip END) AS ips \
+         FROM exposure_rows WHERE run_id = ?",
+    )
+    .bind(run.to_string())
+    .fetch_one(conn)
+    .await?;
+    Ok(ExposureCounts {
+        instances: r.try_get("n")?,
+        eip: r.try_get("eip")?,
+        ordinary: r.try_get("ordinary")?,
+        no_public_ip: r.try_get("no_ip")?,
+        protected: r.try_get("protected")?,
+        by_dns: r.try_get("dns")?,
+        by_tag: r.try_get("tag")?,
+        by_subnet: r.try_get("subnet")?,
+        by_name: r.try_get("name")?,
+        by_operator: r.try_get("operator")?,
+        exceptions: r.try_get("exceptions")?,
+        agent_offline: r.try_get("offline")?,
+        untestable: r.try_get("untestable")?,
+        egress_failed: r.try_get("failed")?,
+        egress_own_ip: r.try_get("own")?,
+        egress_other_ip: r.try_get("other")?,
+        egress_ips: r.try_get("ips")?,
+    })
+}
+
+/// The egress IPs shared by more than one instance (gateways, proxies), most used first.
+pub async fn shared_egress_ips(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+    limit: i64,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT egress_ip, count(*) AS n FROM exposure_rows WHERE run_id = ? \
+         AND egress_outcome = 'ip' AND egress_ip != public_ip GROUP BY egress_ip \
+         ORDER BY n DESC, egress_ip LIMIT ?",
+    )
+    .bind(run.to_string())
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("egress_ip")?, r.try_get("n")?)))
+        .collect()
+}
+
+/// The stored summary: counts and shared egress IPs, as written by [`put_summary`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub counts: ExposureCounts,
+    pub shared_egress: Vec<(String, i64)>,
+}
+
+pub async fn put_summary(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+    summary: &Summary,
+) -> sqlx::Result<()> {
+    let body = serde_json::to_string(summary).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    sqlx::query(
+        "INSERT INTO exposure_summary (run_id, body, at) VALUES (?, ?, ?) \
+         ON CONFLICT (run_id) DO UPDATE SET body = excluded.body, at = excluded.at",
+    )
+    .bind(run.to_string())
+    .bind(body)
+    .bind(super::types::now_millis())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The stored summary with the protection counts of now; `None` if none is stored. One that
+/// does not decode is an error.
+pub async fn summary(
+    conn: &mut sqlx::SqliteConnection,
+    run: RunId,
+) -> sqlx::Result<Option<Summary>> {
+    let body: Option<String> =
+        sqlx::query_scalar("SELECT body FROM exposure_summary WHERE run_id = ?")
+            .bind(run.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(body) = body else { return Ok(None) };
+    let mut s: Summary = super::types::decode(serde_json::from_str(&body))?;
+    let rows = sqlx::query(
+        "SELECT reason_kind, protected, count(*) AS n FROM exposure_rows \
+         WHERE run_id = ? AND reason_kind > '' GROUP BY reason_kind, protected",
+    )
+    .bind(run.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let c = &mut s.counts;
+    (
+        c.protected,
+        c.by_dns,
+        c.by_tag,
+        c.by_subnet,
+        c.by_name,
+        c.by_operator,
+        c.exceptions,
+    ) = (0, 0, 0, 0, 0, 0, 0);
+    for r in &rows {
+        let (kind, protected, n): (String, bool, i64) = (
+            r.try_get("reason_kind")?,
+            r.try_get("protected")?,
+            r.try_get("n")?,
+        );
+        if protected {
+            c.protected += n;
+        }
+        match (kind.as_str(), protected) {
+            ("dns", true) => c.by_dns += n,
+            ("tag", true) => c.by_tag += n,
+            ("subnet", true) => c.by_subnet += n,
+            ("name", true) => c.by_name += n,
+            ("operator", true) => c.by_operator += n,
+            ("exception", false) => c.exceptions += n,
+            _ => {}
+        }
+    }
+    Ok(Some(s))
+}
+
+/// Counts every row and stores the summary (after the rows are written).
+pub async fn store_summary(conn: &mut sqlx::SqliteConnection, run: RunId) -> sqlx::Result<()> {
+    let s = Summary {
+        counts: scan(&mut *conn, run).await?,
+        shared_egress: shared_egress_ips(&mut *conn, run, 5).await?,
+    };
+    put_summary(&mut *conn, run, &s).await
+}
+
+pub async fn has_summary(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM exposure_summary WHERE run_id = ?")
+        .bind(run.to_string())
+        .fetch_one(conn)
+        .await?;
+    Ok(n > 0)
+}
