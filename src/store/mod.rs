@@ -9,6 +9,7 @@ pub mod lease;
 pub mod ledger;
 pub mod nat_gateways;
 pub mod results;
+pub mod run_views;
 pub mod runs;
 pub mod sessions;
 pub mod steps;
