@@ -166,3 +166,26 @@ pub async fn last_event_id(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::R
         .fetch_one(conn)
         .await
 }
+
+/// Who started the run's latest rollback, and when: the engine's "<user> started a rollback"
+/// event, written in the transaction that starts it (with the audit entry).
+pub async fn rollback_started(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+) -> sqlx::Result<Option<(String, DateTime<Utc>)>> {
+    const SUFFIX: &str = " started a rollback";
+    let row = sqlx::query(
+        "SELECT message, at FROM run_events WHERE run_id = ? AND message LIKE ? \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(run.to_string())
+    .bind(format!("%{SUFFIX}"))
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        let message: String = r.try_get("message")?;
+        let who = message.strip_suffix(SUFFIX).unwrap_or(&message).to_owned();
+        Ok((who, from_millis(r.try_get("at")?)))
+    })
+    .transpose()
+}

@@ -13,6 +13,8 @@ mod proxies;
 mod redirects;
 mod regions;
 mod route_step;
+mod run_page_scale;
+mod run_page_words;
 mod run_records;
 mod runs;
 mod security;

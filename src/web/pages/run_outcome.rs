@@ -81,6 +81,8 @@ impl Completed {
 
 pub struct RolledBack {
     pub by: String,
+    /// When it was started, and when it finished.
+    pub started: Option<String>,
     pub at: String,
     pub undone: usize,
     /// What is not as it was before the run, in words (first few), and how many.
@@ -149,12 +151,17 @@ pub async fn outcome(state: &AppState, run: &Run) -> Result<Option<Outcome>, Web
                 }),
                 Err(e) => return Ok(Some(unreadable("rollback report", e))),
             };
+            let started = store::run_views::rollback_started(db, run.id).await?;
+            let when =
+                |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
             Ok(Some(Outcome::RolledBack(RolledBack {
-                by: run.finished_by.clone().unwrap_or_else(|| "unknown".into()),
-                at: run
-                    .finished_at
-                    .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-                    .unwrap_or_default(),
+                by: started
+                    .as_ref()
+                    .map(|(who, _)| who.clone())
+                    .or_else(|| run.finished_by.clone())
+                    .unwrap_or_else(|| "someone the record does not name".into()),
+                started: started.map(|(_, at)| when(at)),
+                at: run.finished_at.map(when).unwrap_or_default(),
                 undone: report.undone.len(),
                 differs_total: report.cannot_undo.len(),
                 differs: report.cannot_undo.into_iter().take(NAMED).collect(),
