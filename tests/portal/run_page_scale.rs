@@ -253,7 +253,8 @@ async fn a_ten_thousand_instance_step_4_in_progress_has_a_small_live_page() {
 }
 
 /// The stream's first message holds the store's counts; a change the store records arrives
-/// without an engine event (the status tick re-reads), and the end arrives with `done`.
+/// without an engine event (the status tick re-reads, so a run another process drives is
+/// followed too: here the lease holder is "a quiet engine"), and the end arrives with `done`.
 async fn live_stream_follows_the_store(app: &TestApp, olga: &Browser, run: RunId) {
     let mut resp = reqwest::Client::new()
         .get(olga.url(&format!("/runs/{run}/events")))

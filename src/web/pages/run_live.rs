@@ -168,6 +168,10 @@ async fn progress_of(
     run: &Run,
     summaries: &[StepSummary],
 ) -> Result<Option<Progress>, WebError> {
+    // A finished run's page opens with its outcome instead.
+    if !run.status.holds_vpc() {
+        return Ok(None);
+    }
     let Some(summary) = summaries
         .iter()
         .find(|s| s.step == run.current_step && s.changes > 0)
