@@ -106,8 +106,9 @@ async fn an_event_stream_of_a_live_session_stays_open() {
     tokio::time::sleep(Duration::from_secs(5)).await;
     olga.get(&format!("/runs/{id}")).await;
     olga.post(&format!("/runs/{id}/rollback"), &[]).await;
+    // The rollback's progress (its end, at least: fragments are coalesced) arrives.
     let mut seen = String::new();
-    while !seen.contains("started a rollback") {
+    while !seen.contains("data-status=\"rolled_back\"") {
         let chunk = tokio::time::timeout(BUDGET, resp.chunk())
             .await
             .expect("no live event")

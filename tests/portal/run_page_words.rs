@@ -122,6 +122,13 @@ async fn the_run_page_offers_one_next_action_and_a_rollback_only_once_something_
             .any(|d| d.contains("119.28.20.11") && d.contains("EIP")),
         "{differs:?}"
     );
+    // Rolled back without releasing them, the NAT gateway's own EIPs stay on the account.
+    assert!(
+        differs
+            .iter()
+            .any(|d| d.contains("allocated for the NAT gateway") && d.contains("unbound")),
+        "{differs:?}"
+    );
     assert!(
         page.texts("#undo .undo-state")
             .iter()

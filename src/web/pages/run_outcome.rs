@@ -11,10 +11,11 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    store::{self, ReportKind, RunStatus, Step, runs::Run},
+    store::{self, ReportKind, RunId, RunStatus, Step, runs::Run},
     web::error::WebError,
     wizard::{
-        plan::{Change, Kept},
+        engine::UndoEntry,
+        plan::{Change, Kept, Undo},
         steps::assess::{Egress, ExposureReport, PublicIpKind},
     },
 };
@@ -40,6 +41,8 @@ struct Removed {
 
 #[derive(Deserialize)]
 struct RollbackReport {
+    #[serde(default)]
+    release_nat_eips: bool,
     #[serde(default)]
     undone: Vec<String>,
     #[serde(default)]
@@ -146,11 +149,16 @@ pub async fn outcome(state: &AppState, run: &Run) -> Result<Option<Outcome>, Web
             let v = store::results::get_report(db, run.id, ReportKind::Rollback).await?;
             let report: RollbackReport = match v.map(serde_json::from_value).transpose() {
                 Ok(r) => r.unwrap_or(RollbackReport {
+                    release_nat_eips: false,
                     undone: Vec::new(),
                     cannot_undo: Vec::new(),
                 }),
                 Err(e) => return Ok(Some(unreadable("rollback report", e))),
             };
+            let mut differs = report.cannot_undo;
+            if !report.release_nat_eips {
+                differs.extend(kept_nat_eips(state, run.id).await?);
+            }
             let started = store::run_views::rollback_started(db, run.id).await?;
             let when =
                 |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
@@ -163,12 +171,40 @@ pub async fn outcome(state: &AppState, run: &Run) -> Result<Option<Outcome>, Web
                 started: started.map(|(_, at)| when(at)),
                 at: run.finished_at.map(when).unwrap_or_default(),
                 undone: report.undone.len(),
-                differs_total: report.cannot_undo.len(),
-                differs: report.cannot_undo.into_iter().take(NAMED).collect(),
+                differs_total: differs.len(),
+                differs: differs.into_iter().take(NAMED).collect(),
             })))
         }
         _ => Ok(None),
     }
+}
+
+/// The EIPs Tencent allocated for the run's NAT gateway: a rollback that was not asked to
+/// release them leaves them on the account, unbound (the gateway's undo record names them).
+async fn kept_nat_eips(state: &AppState, run: RunId) -> Result<Vec<String>, WebError> {
+    let records = store::undo::list(state.store.readers(), run).await?;
+    let mut out = Vec::new();
+    for r in records.iter().filter(|r| r.step == Step::Provision) {
+        match serde_json::from_value::<UndoEntry>(r.action.clone()) {
+            Ok(UndoEntry {
+                undo: Undo::DeleteNatGateway { allocated_eips, .. },
+                ..
+            }) => out.extend(allocated_eips.iter().map(|a| {
+                format!(
+                    "EIP {} ({}), allocated for the NAT gateway, stays on the account unbound \
+                     (Tencent Cloud charges for idle EIPs)",
+                    a.ip, a.address_id
+                )
+            })),
+            Ok(_) => {}
+            // Said, not skipped: the page cannot tell what this record left behind.
+            Err(e) => out.push(format!(
+                "Undo record {} does not decode ({e}); what it left behind is unknown",
+                r.id
+            )),
+        }
+    }
+    Ok(out)
 }
 
 fn unreadable(what: &str, e: serde_json::Error) -> Outcome {
