@@ -7,7 +7,7 @@
 //! fallback. Every text comes from the cloud and is XML-escaped. Large VPCs stay readable:
 //! each subnet shows its first few instances and a "+N more" line.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
 
 use crate::wizard::observed::{AddressKind, Instance, Inventory};
@@ -22,23 +22,32 @@ const GAP: u32 = 20;
 const ROW: u32 = 22;
 const NAT_BAND: u32 = 110;
 
+/// Route tables per row of the picture: more would shrink the text until it cannot be read,
+/// so further tables wrap onto the next row.
+const COLUMNS_PER_ROW: usize = 4;
+
 /// Renders `inventory` as an SVG document fragment (an `<svg>` element).
 pub fn render(inventory: &Inventory, protected: &BTreeSet<String>, title: &str) -> String {
     let tables = &inventory.route_tables;
-    let columns = tables.len().max(1) as u32;
+    let columns = tables.len().clamp(1, COLUMNS_PER_ROW) as u32;
     let width = GAP + columns * (COLUMN_WIDTH + GAP);
+    let members = members_by_subnet(inventory);
     let mut body = String::new();
-    let mut column_bottoms = Vec::new();
-    for (index, table) in tables.iter().enumerate() {
-        let x = GAP + index as u32 * (COLUMN_WIDTH + GAP);
-        column_bottoms.push(draw_route_table(&mut body, inventory, protected, table, x));
+    let mut top = NAT_BAND + 10;
+    for row in tables.chunks(COLUMNS_PER_ROW) {
+        let mut bottom = top;
+        for (index, table) in row.iter().enumerate() {
+            let x = GAP + index as u32 * (COLUMN_WIDTH + GAP);
+            let ctx = Draw {
+                inventory,
+                protected,
+                members: &members,
+            };
+            bottom = bottom.max(draw_route_table(&mut body, &ctx, table, x, top));
+        }
+        top = bottom + GAP;
     }
-    let height = column_bottoms
-        .iter()
-        .copied()
-        .max()
-        .unwrap_or(NAT_BAND + 60)
-        + GAP;
+    let height = top.max(NAT_BAND + 60) + GAP;
     draw_nat_band(&mut body, inventory, width);
 
     let mut svg = String::new();
@@ -89,14 +98,31 @@ fn draw_nat_band(out: &mut String, inventory: &Inventory, width: u32) {
     }
 }
 
+/// What every part of the picture draws from: the inventory, the protected hosts, and the
+/// instances of each subnet (grouped once, not searched per subnet).
+struct Draw<'a> {
+    inventory: &'a Inventory,
+    protected: &'a BTreeSet<String>,
+    members: &'a HashMap<&'a str, Vec<&'a Instance>>,
+}
+
+fn members_by_subnet(inventory: &Inventory) -> HashMap<&str, Vec<&Instance>> {
+    let mut out: HashMap<&str, Vec<&Instance>> = HashMap::new();
+    for i in &inventory.instances {
+        out.entry(i.subnet_id.as_str()).or_default().push(i);
+    }
+    out
+}
+
 fn draw_route_table(
     out: &mut String,
-    inventory: &Inventory,
-    protected: &BTreeSet<String>,
+    ctx: &Draw<'_>,
     table: &crate::wizard::observed::RouteTable,
     x: u32,
+    top: u32,
 ) -> u32 {
-    let mut y = NAT_BAND + 10;
+    let inventory = ctx.inventory;
+    let mut y = top;
     let default_route = table.default_route().filter(|r| r.enabled);
     let egress = match default_route {
         Some(r) => format!("0.0.0.0/0 → {} {}", r.gateway_type, r.gateway_id),
@@ -132,27 +158,31 @@ fn draw_route_table(
         .iter()
         .filter(|s| s.route_table_id == table.id)
     {
-        y = draw_subnet(out, inventory, protected, subnet, x, y) + 10;
+        y = draw_subnet(out, ctx, subnet, x, y) + 10;
     }
     y
 }
 
 fn draw_subnet(
     out: &mut String,
-    inventory: &Inventory,
-    protected: &BTreeSet<String>,
+    ctx: &Draw<'_>,
     subnet: &crate::wizard::observed::Subnet,
     x: u32,
     y: u32,
 ) -> u32 {
-    let members: Vec<&Instance> = inventory
-        .instances
-        .iter()
-        .filter(|i| i.subnet_id == subnet.id)
-        .collect();
+    let members: &[&Instance] = ctx
+        .members
+        .get(subnet.id.as_str())
+        .map_or(&[], Vec::as_slice);
     let shown = members.len().min(SHOWN_PER_SUBNET);
     let more = members.len() - shown;
-    let rows = shown as u32 + u32::from(more > 0);
+    // A subnet with more instances than it draws says what it holds: counts by kind of public
+    // address and its protected hosts by name (the exposure table lists every instance).
+    let summary = (more > 0).then(|| summarise(ctx, members));
+    let summary_rows = summary
+        .as_ref()
+        .map_or(0, |(_, p)| 1 + u32::from(!p.is_empty()));
+    let rows = shown as u32 + u32::from(more > 0) + summary_rows;
     let height = 30 + rows * ROW + 6;
     let _ = write!(
         out,
@@ -164,8 +194,28 @@ fn draw_subnet(
         ty = y + 18,
     );
     let mut row_y = y + 30;
+    if let Some((counts, protected)) = &summary {
+        let _ = write!(
+            out,
+            r#"<text x="{}" y="{}" class="topo-counts">{}</text>"#,
+            x + 8,
+            row_y + 14,
+            escape(counts)
+        );
+        row_y += ROW;
+        if !protected.is_empty() {
+            let _ = write!(
+                out,
+                r#"<text x="{}" y="{}" class="topo-protected-names">* {}</text>"#,
+                x + 8,
+                row_y + 14,
+                escape(&shorten(protected, 36))
+            );
+            row_y += ROW;
+        }
+    }
     for instance in members.iter().take(shown) {
-        draw_instance(out, inventory, protected, instance, x + 8, row_y);
+        draw_instance(out, ctx.inventory, ctx.protected, instance, x + 8, row_y);
         row_y += ROW;
     }
     if more > 0 {
@@ -178,6 +228,40 @@ fn draw_subnet(
     }
     out.push_str("</g>");
     y + height
+}
+
+/// "412 instances: 120 EIP, 80 IP, 212 none" and the protected hosts' names.
+fn summarise(ctx: &Draw<'_>, members: &[&Instance]) -> (String, String) {
+    let bound: BTreeSet<&str> = ctx
+        .inventory
+        .addresses
+        .iter()
+        .filter(|a| a.kind == AddressKind::Eip)
+        .filter_map(|a| a.instance_id.as_deref())
+        .collect();
+    let (mut eip, mut ip) = (0, 0);
+    let mut protected = Vec::new();
+    for i in members {
+        if bound.contains(i.id.as_str()) {
+            eip += 1;
+        } else if i.public_ip.is_some() {
+            ip += 1;
+        }
+        if ctx.protected.contains(&i.id) {
+            protected.push(label_of(i));
+        }
+    }
+    let none = members.len() - eip - ip;
+    let counts = format!(
+        "{} instances: {eip} EIP, {ip} IP, {none} none",
+        members.len()
+    );
+    let names = match protected.len() {
+        0 => String::new(),
+        n if n <= 3 => protected.join(", "),
+        n => format!("{} and {} more protected", protected[..3].join(", "), n - 3),
+    };
+    (counts, names)
 }
 
 fn draw_instance(

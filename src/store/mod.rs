@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod protection_rules;
 pub mod results;
 pub mod retire_exceptions;
+pub mod run_views;
 pub mod runs;
 pub mod sessions;
 pub mod steps;

@@ -22,7 +22,7 @@ const SHELL: Actor<'static> = Actor {
     ip: "",
 };
 
-/// Opens `/runs/{id}/events` as `b` and reads until the replayed timeline has arrived.
+/// Opens `/runs/{id}/events` as `b` and reads until the first fragment has arrived.
 async fn open_stream(b: &Browser, id: &str) -> reqwest::Response {
     let mut resp = reqwest::Client::new()
         .get(b.url(&format!("/runs/{id}/events?after=0")))
@@ -32,12 +32,13 @@ async fn open_stream(b: &Browser, id: &str) -> reqwest::Response {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let mut seen = String::new();
-    while !seen.contains("run started by") {
+    // The first message is the run's live fragment as it stands.
+    while !seen.contains("id=\"run-status\"") {
         let chunk = tokio::time::timeout(BUDGET, resp.chunk())
             .await
-            .expect("no replay within the budget")
+            .expect("no first message within the budget")
             .unwrap()
-            .expect("the stream ended before its replay");
+            .expect("the stream ended before its first message");
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
     resp
@@ -105,8 +106,9 @@ async fn an_event_stream_of_a_live_session_stays_open() {
     tokio::time::sleep(Duration::from_secs(5)).await;
     olga.get(&format!("/runs/{id}")).await;
     olga.post(&format!("/runs/{id}/rollback"), &[]).await;
+    // The rollback's progress (its end, at least: fragments are coalesced) arrives.
     let mut seen = String::new();
-    while !seen.contains("started a rollback") {
+    while !seen.contains("data-status=\"rolled_back\"") {
         let chunk = tokio::time::timeout(BUDGET, resp.chunk())
             .await
             .expect("no live event")

@@ -19,6 +19,8 @@ mod redirects;
 mod regions;
 mod route_scale;
 mod route_step;
+mod run_page_scale;
+mod run_page_words;
 mod run_records;
 mod runs;
 mod security;

@@ -77,10 +77,10 @@ async fn the_run_page_shows_the_newest_calls_and_totals_and_links_to_every_call(
     assert!(total > 312, "the assessment's own calls are there too");
 
     let page = olga.get(&format!("/runs/{id}")).await;
-    assert_eq!(page.count("#ledger tbody tr"), 100);
+    assert_eq!(page.count("#ledger tbody tr"), 25);
     assert!(
         page.text("#ledger-more")
-            .contains(&format!("latest 100 of {total} calls")),
+            .contains(&format!("latest 25 of {total} calls")),
         "{}",
         page.text("#ledger-more")
     );
@@ -152,15 +152,22 @@ async fn the_whole_timeline_pages_and_filters_warnings() {
         .await
         .unwrap();
 
+    // While the run is live, its page shows the newest few events (the live fragment);
+    // the newest problems are listed above them.
     let page = olga.get(&format!("/runs/{id}")).await;
-    assert_eq!(page.count("#timeline-body tr"), 100);
+    assert_eq!(page.count("#timeline-body tr"), 12);
     assert!(
         page.text("#timeline-more")
-            .contains(&format!("latest 100 of {total} events"))
+            .contains(&format!("latest 12 of {total} events"))
     );
     assert!(
         page.text("#timeline-body tr:last-child")
             .contains("event 299")
+    );
+    assert_eq!(page.count("#run-problems li"), 5);
+    assert!(
+        page.text("#run-problems li:first-child")
+            .contains("event 298")
     );
 
     let first = olga.get(&format!("/runs/{id}/timeline")).await;

@@ -105,8 +105,11 @@ async fn only_the_runs_operator_or_an_admin_may_drive_it() {
     let done = root.post(&format!("/runs/{id}/abandon"), &[]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        root.get(&format!("/runs/{id}")).await.text("#run-status"),
-        "abandoned"
+        root.get(&format!("/runs/{id}"))
+            .await
+            .attr("#run-status", "data-status")
+            .as_deref(),
+        Some("abandoned")
     );
     let audit = root.get("/admin/audit?action=run.abandon").await;
     assert_eq!(audit.texts("#audit-table .audit-actor"), vec!["root"]);
@@ -122,7 +125,27 @@ async fn the_run_owner_can_roll_back_an_assessed_run() {
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     app.settle(&id).await;
     let page = olga.get(&format!("/runs/{id}")).await;
-    assert_eq!(page.text("#run-status"), "rolled_back");
+    // The status in words; the machine value stays in `data-status`.
+    assert_eq!(page.text("#run-status"), "rolled back");
+    assert_eq!(
+        page.attr("#run-status", "data-status").as_deref(),
+        Some("rolled_back")
+    );
+    // History and the dashboard say it in words too.
+    let history = olga.get("/runs").await;
+    assert_eq!(
+        history.text(".run-status"),
+        "rolled back",
+        "{}",
+        history.body
+    );
+    assert_eq!(
+        history.attr(".run-status", "data-status").as_deref(),
+        Some("rolled_back")
+    );
+    assert!(!history.body.contains(">rolled_back<"), "{}", history.body);
+    let dashboard = olga.get("/").await;
+    assert_eq!(dashboard.text(".run-status"), "rolled back");
 }
 
 #[tokio::test]
@@ -246,28 +269,43 @@ async fn read_sse_until(resp: &mut reqwest::Response, needle: &str) -> String {
 }
 
 #[tokio::test]
-async fn the_event_stream_replays_the_timeline_and_delivers_live_progress() {
+async fn the_event_stream_sends_whole_fragments_and_ends_with_the_final_state() {
     let app = TestApp::start().await;
     let mut olga = app.signed_in("olga", Role::Operator).await;
     let id = start_run(&app, &mut olga).await;
     let page = olga.get(&format!("/runs/{id}")).await;
     let sse = page.attr("#run-live", "sse-connect").unwrap();
-    assert!(sse.starts_with(&format!("/runs/{id}/events?after=")));
-    // Events go to the timeline; the head (status, steps, actions) follows them.
+    assert!(sse.starts_with(&format!("/runs/{id}/events")));
+    // One stream feeds one fragment; `done` closes it and fetches the records once.
+    assert_eq!(page.attr("#run-live", "sse-close").as_deref(), Some("done"));
     assert_eq!(
-        page.attr("#run-live #timeline-body", "sse-swap").as_deref(),
-        Some("event")
+        page.attr("#run-live #run-progress", "sse-swap").as_deref(),
+        Some("progress")
     );
     assert_eq!(
-        page.attr("#run-live #run-head", "hx-select").as_deref(),
-        Some("#run-head")
+        page.attr("#run-live #run-records", "hx-trigger").as_deref(),
+        Some("sse:done")
     );
     assert_eq!(
-        page.attr("#run-live #run-head", "hx-select-oob").as_deref(),
-        Some("#run-records")
+        page.count("#run-live [sse-swap=event]"),
+        0,
+        "no per-event swaps"
     );
-    assert_eq!(page.count("#run-live #run-records #ledger"), 1);
-    assert!(page.count("#run-head #run-status") == 1 && page.count("#run-head #run-actions") == 1);
+    assert!(
+        page.count("#run-progress #run-status") == 1
+            && page.count("#run-progress #run-actions") == 1
+    );
+    // The fragment alone, as the stream sends it.
+    let fragment = olga.get(&format!("/runs/{id}/progress")).await;
+    assert_eq!(fragment.status, StatusCode::OK);
+    assert_eq!(
+        fragment.count("#run-status[data-status=active]"),
+        1,
+        "{}",
+        fragment.body
+    );
+    assert!(!fragment.body.contains("<html"), "a fragment, not a page");
+
     let client = reqwest::Client::new();
     let cookie = format!("natpilot_session={}", olga.cookie.clone().unwrap());
     let mut resp = client
@@ -283,14 +321,36 @@ async fn the_event_stream_replays_the_timeline_and_delivers_live_progress() {
             .unwrap()
             .starts_with("text/event-stream")
     );
-    let replay = read_sse_until(&mut resp, "run started by olga").await;
-    assert!(replay.contains("event: event"), "{replay}");
-    assert!(replay.contains("<tr data-event-id="), "{replay}");
-    // A live event arrives on the open stream.
+    // The first message is the run as it stands.
+    let first = read_sse_until(&mut resp, "data-status=\"active\"").await;
+    assert!(first.contains("event: progress"), "{first}");
+    // A rollback's progress arrives on the open stream, then the final state, then `done`,
+    // and the stream ends.
     olga.post(&format!("/runs/{id}/rollback"), &[]).await;
-    let live = read_sse_until(&mut resp, "started a rollback").await;
-    assert!(live.contains("olga started a rollback"), "{live}");
+    let rest = read_sse_until(&mut resp, "event: done").await;
+    assert!(rest.contains("data-status=\"rolled_back\""), "{rest}");
+    let final_at = rest.rfind("data-status=\"rolled_back\"").unwrap();
+    assert!(final_at < rest.find("event: done").unwrap());
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_secs(60), resp.chunk())
+            .await
+            .expect("the stream ends after `done`")
+            .unwrap()
+            .is_none()
+    );
     app.settle(&id).await;
+
+    // A browser that reconnects (Last-Event-ID) after the end still gets the final state.
+    let mut again = client
+        .get(olga.url(&format!("/runs/{id}/events?after=0")))
+        .header(header::COOKIE, &cookie)
+        .header("Last-Event-ID", "1")
+        .send()
+        .await
+        .unwrap();
+    let replay = read_sse_until(&mut again, "event: done").await;
+    assert!(replay.contains("data-status=\"rolled_back\""), "{replay}");
+    assert!(replay.contains("rolled back</span>"), "{replay}");
 }
 
 #[tokio::test]

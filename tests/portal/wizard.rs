@@ -219,7 +219,7 @@ async fn an_operator_walks_the_whole_wizard_through_the_forms() {
     assert_eq!(rolled.status, StatusCode::SEE_OTHER, "{}", rolled.body);
     app.settle(&id).await;
     let run = olga.get(&format!("/runs/{id}")).await;
-    assert_eq!(run.text("#run-status"), "rolled_back", "{}", run.body);
+    assert_eq!(run.text("#run-status"), "rolled back", "{}", run.body);
     assert_eq!(
         sim.egress_ip("ins-backend1").as_deref(),
         Some("119.28.20.11")

@@ -126,3 +126,43 @@ fn a_crowded_subnet_is_summarised() {
     );
     assert!(svg.contains(&format!("+{} more", 23 - SHOWN_PER_SUBNET)));
 }
+
+#[test]
+fn a_crowded_subnet_counts_its_instances_by_kind_and_names_its_protected_hosts() {
+    let mut inv = inventory();
+    for n in 0..20 {
+        inv.instances
+            .push(instance(&format!("ins-x{n}"), "x", "subnet-a", None));
+    }
+    let protected = BTreeSet::from(["ins-back".to_string()]);
+    let svg = render(&inv, &protected, "big");
+    assert!(svg.contains("23 instances: 1 EIP, 1 IP, 21 none"), "{svg}");
+    assert!(
+        svg.contains(r#"class="topo-protected-names">* backend"#),
+        "{svg}"
+    );
+}
+
+#[test]
+fn many_route_tables_wrap_instead_of_shrinking_the_text() {
+    let mut inv = inventory();
+    for n in 0..10 {
+        let table = format!("rtb-{n}x");
+        inv.route_tables.push(RouteTable {
+            id: table.clone(),
+            name: table.clone(),
+            main: false,
+            routes: vec![],
+        });
+        inv.subnets.push(Subnet {
+            id: format!("subnet-{n}x"),
+            route_table_id: table,
+            zone: "ap-guangzhou-3".into(),
+            cidr: format!("10.0.{n}.0/24"),
+        });
+    }
+    let svg = render(&inv, &BTreeSet::new(), "wide");
+    let width = GAP + COLUMNS_PER_ROW as u32 * (COLUMN_WIDTH + GAP);
+    assert!(svg.contains(&format!("width=\"{width}\"")), "{svg}");
+    assert_eq!(svg.matches("class=\"topo-rtb\"").count(), 11);
+}

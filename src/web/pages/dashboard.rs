@@ -14,6 +14,9 @@ use crate::{
     web::{error::WebError, layout::Layout},
 };
 
+// Templates show statuses in words.
+use super::status_words::InWords as _;
+
 #[derive(Template, WebTemplate)]
 #[template(path = "pages/dashboard.html")]
 pub struct DashboardPage {

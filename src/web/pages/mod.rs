@@ -26,6 +26,11 @@ pub mod verify_query;
 pub mod verify_step;
 pub mod verify_step_form;
 pub mod wizard;
+// The run page at scale (issue 11): live fragment, outcome, rollback offer, words.
+pub(crate) mod rollback_view;
+pub(crate) mod run_live;
+pub(crate) mod run_outcome;
+pub(crate) mod status_words;
 
 use super::routes::{Access, Routes};
 
@@ -51,6 +56,8 @@ pub fn routes() -> Routes {
             exports::terraform_file,
         )
         .get("/runs/{id}/events", Access::Viewer, progress::stream)
+        .get("/runs/{id}/progress", Access::Viewer, run_live::fragment)
+        .get("/runs/{id}/undo", Access::Viewer, run_records::undo)
         .post("/runs/{id}/retry", Access::Operator, run_actions::retry)
         .post(
             "/runs/{id}/rollback",

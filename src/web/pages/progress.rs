@@ -1,7 +1,12 @@
-//! Live progress of a run over Server-Sent Events (`/runs/{id}/events?after=N`), consumed by
-//! the htmx SSE extension on the run page. Each message is one rendered timeline row.
-//! Subscribe first, then replay stored events after `after`, then forward live ones, skipping
-//! ids already sent — so nothing falls between the replay and the live feed.
+//! Live progress of a run over Server-Sent Events (`/runs/{id}/events`), consumed by the htmx
+//! SSE extension on the run page. Each `progress` message is the whole live fragment
+//! (`run_live`: status, steps, counts, actions, newest events), so a message never depends on
+//! an earlier one: the first message after a (re)connect is the run as it stands, and a lost
+//! message is made good by the next. Messages are coalesced: engine events only wake the
+//! stream, which renders at most once per [`COALESCE`] and skips a fragment identical to the
+//! last; a [`STATUS_CHECK`] tick re-reads the run as well, so a status change that no event
+//! follows still arrives. Once the run no longer holds its VPC the stream sends the final
+//! fragment, then `done` (the page closes the stream on it), and ends.
 //! A stream lives only as long as the session that opened it: it checks the session every
 //! [`SESSION_CHECK`] and ends once the session has (sign-out, disabled user, password reset,
 //! timeouts), issue 10 defect 6.
@@ -10,50 +15,119 @@ use std::{convert::Infallible, time::Duration};
 
 use askama::Template;
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     response::sse::{Event as SseEvent, KeepAlive, Sse},
 };
 use futures_util::stream::{self, Stream, StreamExt};
-use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::TryRecvError};
+use tokio::time::Instant;
 
 use crate::{
     app::AppState,
-    store::{self, events::Event},
-    web::{auth::session::MaybeSession, error::WebError},
+    store::{RunId, events::Event},
+    web::{
+        auth::session::{CurrentUser, MaybeSession},
+        error::WebError,
+        layout::Layout,
+    },
 };
 
 /// How often an open stream re-checks its session: the stream ends at most this long (plus
 /// one database read) after the session does.
 pub const SESSION_CHECK: Duration = Duration::from_secs(2);
 
-use super::runs::{load_run, run_id};
+/// At most one fragment per this long: a burst of a thousand events is one DOM update.
+pub const COALESCE: Duration = Duration::from_millis(400);
 
-#[derive(Template)]
-#[template(path = "partials/event_row.html")]
-pub struct EventRow<'a> {
-    pub e: &'a Event,
+/// How often the stream looks at the run without being woken by an event.
+pub const STATUS_CHECK: Duration = Duration::from_secs(1);
+
+use super::run_live;
+use super::runs::{load_run, may_drive, run_id};
+
+/// Where a stream stands.
+enum Phase {
+    /// Nothing sent yet: send the run as it stands at once.
+    First,
+    Live,
+    /// The final fragment went out; `done` follows.
+    Ending,
+    Over,
 }
 
-#[derive(Deserialize)]
-pub struct After {
-    #[serde(default)]
-    after: i64,
+struct Feed {
+    state: AppState,
+    layout: Layout,
+    id: RunId,
+    can_drive: bool,
+    rx: broadcast::Receiver<Event>,
+    phase: Phase,
+    last_html: String,
+    last_sent: Instant,
 }
 
-fn message(e: &Event) -> SseEvent {
-    let html = EventRow { e }.render().unwrap_or_default();
-    SseEvent::default()
-        .event("event")
-        .id(e.id.to_string())
-        .data(html)
+impl Feed {
+    /// Waits for an engine event or the status tick, then for the coalescing window, and
+    /// takes every event queued meanwhile (they are all in the fragment about to render).
+    async fn wake(&mut self) {
+        tokio::select! {
+            _ = self.rx.recv() => {}
+            _ = tokio::time::sleep(STATUS_CHECK) => {}
+        }
+        tokio::time::sleep_until(self.last_sent + COALESCE).await;
+        while let Ok(_) | Err(TryRecvError::Lagged(_)) = self.rx.try_recv() {}
+    }
+
+    /// The next message, or None once the stream is over.
+    async fn next(&mut self) -> Option<SseEvent> {
+        loop {
+            match self.phase {
+                Phase::Over => return None,
+                Phase::Ending => {
+                    self.phase = Phase::Over;
+                    return Some(SseEvent::default().event("done").data("done"));
+                }
+                Phase::First => self.phase = Phase::Live,
+                Phase::Live => self.wake().await,
+            }
+            let view = match run_live::for_stream(
+                &self.state,
+                self.layout.clone(),
+                self.id,
+                self.can_drive,
+            )
+            .await
+            {
+                Ok(v) => v,
+                Err(e) => {
+                    // Fail closed: end the stream; the browser reconnects and starts afresh.
+                    tracing::warn!(run = %self.id, error = ?e, "could not render a run's progress; ending its stream");
+                    return None;
+                }
+            };
+            let html = view.render().unwrap_or_default();
+            if !view.live {
+                self.phase = Phase::Ending;
+            } else if html == self.last_html {
+                continue;
+            }
+            self.last_sent = Instant::now();
+            let message = SseEvent::default()
+                .event("progress")
+                .id(view.last_event_id().to_string())
+                .data(html.clone());
+            self.last_html = html;
+            return Some(message);
+        }
+    }
 }
 
 pub async fn stream(
     State(state): State<AppState>,
     MaybeSession(ctx): MaybeSession,
+    user: CurrentUser,
+    layout: Layout,
     Path(raw): Path<String>,
-    Query(q): Query<After>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, WebError> {
     // The route needs a signed-in viewer, so the access check has put the session here.
     let session = ctx
@@ -62,26 +136,22 @@ pub async fn stream(
             next: format!("/runs/{raw}"),
         })?;
     let id = run_id(&raw)?;
-    load_run(&state, id).await?;
-    let live = state.engine.subscribe(id);
-    let stored = store::events::list(state.store.readers(), id, q.after, 10_000).await?;
-    let last = stored.last().map_or(q.after, |e| e.id);
-    let replay = stream::iter(stored.into_iter().map(|e| Ok(message(&e))));
-    let live = stream::unfold((live, last), |(mut rx, last)| async move {
-        loop {
-            match rx.recv().await {
-                Ok(e) if e.id > last => {
-                    let next = e.id;
-                    return Some((Ok(message(&e)), (rx, next)));
-                }
-                Ok(_) | Err(RecvError::Lagged(_)) => continue,
-                Err(RecvError::Closed) => return None,
-            }
-        }
+    let run = load_run(&state, id).await?;
+    let feed = Feed {
+        rx: state.engine.subscribe(id),
+        state: state.clone(),
+        layout,
+        id,
+        can_drive: may_drive(&user, &run),
+        phase: Phase::First,
+        last_html: String::new(),
+        last_sent: Instant::now() - COALESCE,
+    };
+    let messages = stream::unfold(feed, |mut feed| async move {
+        let message = feed.next().await?;
+        Some((Ok(message), feed))
     });
-    let events = replay
-        .chain(live)
-        .take_until(Box::pin(session_ended(state, session)));
+    let events = messages.take_until(Box::pin(session_ended(state, session)));
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    store::users::Role,
+    store::{self, users::Role},
     web::{auth::session::CurrentUser, error::WebError, tls::ClientAddr},
     wizard::engine::EngineError,
 };
@@ -56,6 +56,21 @@ pub async fn rollback(
     Form(form): Form<RollbackForm>,
 ) -> Result<Response, WebError> {
     let release = form.release_nat_eips.is_some();
+    if release {
+        // The page offers the option only once the run has a NAT gateway; a request that
+        // asks for it before then is refused rather than quietly ignored.
+        let id = run_id(&raw)?;
+        if store::nat_gateways::get(state.store.readers(), id)
+            .await?
+            .is_none()
+        {
+            return Err(WebError::Conflict(
+                "This run has no NAT gateway, so there are no NAT gateway EIPs to release. \
+                 Roll back without that option."
+                    .into(),
+            ));
+        }
+    }
     drive(state, peer, user, raw, Action::Rollback { release }).await
 }
 

@@ -1,6 +1,7 @@
 //! A run's whole record, page by page: every API call (`/runs/{id}/calls`, with parameters,
-//! filtered by action or failure) and every event (`/runs/{id}/timeline`). The run page shows
-//! only the newest of each, since a run on a large VPC makes tens of thousands.
+//! filtered by action or failure), every event (`/runs/{id}/timeline`) and every undo record
+//! (`/runs/{id}/undo`, by state, with counts per state). The run page shows only the newest
+//! (or first) of each, since a run on a large VPC makes tens of thousands.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -10,16 +11,21 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     store::{
-        self,
+        self, RunId, UndoState,
         events::Event,
         ledger::{ApiCall, CallFilter},
+        run_views,
         runs::Run,
+        undo::UndoRecord,
     },
     web::{error::WebError, layout::Layout},
+    wizard::engine::UndoEntry,
 };
 
 use super::call_outcome::CallOutcomeView as _;
 use super::runs::{load_run, run_id};
+use super::status_words::{InWords as _, undo_short};
+use super::step_view::describe_undo;
 
 /// Rows per page of either record.
 const PAGE: u32 = 200;
@@ -169,6 +175,136 @@ pub async fn timeline(
         run,
         events,
         problems_only,
+        paged: after > 0,
+        next,
+    })
+}
+
+/// Undo records on the run page: counts per state and the first page.
+const UNDO_ON_RUN_PAGE: u32 = 50;
+
+/// An undo record as pages show it: what undoing does, in words, and its state in words.
+pub struct UndoLine {
+    pub record: UndoRecord,
+    pub what: String,
+    pub state_words: &'static str,
+}
+
+impl From<UndoRecord> for UndoLine {
+    fn from(record: UndoRecord) -> UndoLine {
+        let what = serde_json::from_value::<UndoEntry>(record.action.clone())
+            .map(|e| describe_undo(&e.undo))
+            .unwrap_or_else(|e| format!("This undo record does not decode ({e})."));
+        let state_words = record.state.words();
+        UndoLine {
+            record,
+            what,
+            state_words,
+        }
+    }
+}
+
+/// Counts per state (in words, with the state for the filter link) and the first rows.
+pub struct UndoSummary {
+    pub counts: Vec<(&'static str, &'static str, i64)>,
+    pub total: i64,
+    pub first: Vec<UndoLine>,
+}
+
+impl UndoSummary {
+    pub fn more(&self) -> bool {
+        self.total > self.first.len() as i64
+    }
+}
+
+async fn undo_counts(
+    db: &sqlx::SqlitePool,
+    id: RunId,
+) -> Result<(Vec<(&'static str, &'static str, i64)>, i64), WebError> {
+    let c = run_views::undo_counts(db, id, None).await?;
+    let counts = UndoState::ALL
+        .iter()
+        .map(|s| (s.as_str(), undo_short(*s), c.get(*s)))
+        .filter(|(_, _, n)| *n > 0)
+        .collect();
+    Ok((counts, c.total()))
+}
+
+pub async fn undo_summary(state: &AppState, id: RunId) -> Result<UndoSummary, WebError> {
+    let db = state.store.readers();
+    let (counts, total) = undo_counts(db, id).await?;
+    let first = run_views::undo_page(db, id, None, 0, UNDO_ON_RUN_PAGE)
+        .await?
+        .into_iter()
+        .map(UndoLine::from)
+        .collect();
+    Ok(UndoSummary {
+        counts,
+        total,
+        first,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UndoQuery {
+    #[serde(default)]
+    after: Option<String>,
+    /// Only records in this state (its machine value).
+    #[serde(default)]
+    state: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "runs/undo.html")]
+pub struct UndoPage {
+    layout: Layout,
+    run: Run,
+    counts: Vec<(&'static str, &'static str, i64)>,
+    total: i64,
+    state: String,
+    rows: Vec<UndoLine>,
+    paged: bool,
+    next: Option<String>,
+}
+
+/// Every undo record of a run, page by page (keyset on the record id), by state.
+pub async fn undo(
+    State(state): State<AppState>,
+    layout: Layout,
+    Path(raw): Path<String>,
+    Query(q): Query<UndoQuery>,
+) -> Result<UndoPage, WebError> {
+    let id = run_id(&raw)?;
+    let run = load_run(&state, id).await?;
+    let db = state.store.readers();
+    let wanted = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(s.parse::<UndoState>().map_err(|_| {
+            let known: Vec<&str> = UndoState::ALL.iter().map(|s| s.as_str()).collect();
+            WebError::BadRequest(format!(
+                "`state={s}` is not a state of an undo record; use one of {}, or leave it out.",
+                known.join(", ")
+            ))
+        })?),
+    };
+    let after = cursor(q.after.as_deref())?;
+    let (rows, more) = one_page(run_views::undo_page(db, id, wanted, after, PAGE + 1).await?);
+    let (counts, total) = undo_counts(db, id).await?;
+    let state_param = wanted.map(|s| s.as_str()).unwrap_or_default();
+    let next = match rows.last() {
+        Some(last) if more => Some(format!(
+            "/runs/{id}/undo?after={}&state={state_param}",
+            last.id
+        )),
+        _ => None,
+    };
+    Ok(UndoPage {
+        layout,
+        run,
+        counts,
+        total,
+        state: state_param.to_owned(),
+        rows: rows.into_iter().map(UndoLine::from).collect(),
         paged: after > 0,
         next,
     })

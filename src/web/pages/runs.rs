@@ -1,5 +1,6 @@
-//! Run history (`/runs`, filters + keyset pagination), a run's page (`/runs/{id}`: timeline,
-//! inputs, ledger, undo records, reports) and its JSON report download.
+//! Run history (`/runs`, filters + keyset pagination), a run's page (`/runs/{id}`: the live
+//! part from `run_live`, the outcome of a finished run, then inputs, the newest events and
+//! calls, undo-record counts and their first page) and its JSON report download.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -15,21 +16,21 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     store::{
-        self, ReportKind, RunId, RunStatus, Step,
+        self, ReportKind, RunId, RunStatus,
         events::Event,
         ledger::{ActionTotals, ApiCall},
         runs::{Cursor, Run, RunFilter},
-        undo::UndoRecord,
     },
     web::{auth::session::CurrentUser, error::WebError, layout::Layout},
-    wizard::{
-        engine::{self, Disposition, Driver, UndoEntry},
-        input::StepInput,
-    },
+    wizard::input::StepInput,
 };
 
 use super::call_outcome::CallOutcomeView as _;
-use super::step_view::{describe_input, describe_undo};
+use super::run_live;
+use super::run_outcome::{self, Outcome};
+use super::run_records::{self, UndoSummary};
+use super::status_words::InWords as _;
+use super::step_view::describe_input;
 
 pub const PAGE: u32 = 50;
 
@@ -148,13 +149,13 @@ pub fn may_drive(user: &CurrentUser, run: &Run) -> bool {
         || (user.role == crate::store::users::Role::Operator && user.name == run.started_by)
 }
 
-pub struct StepView {
+/// A confirmed step's input, in words and as stored (the run page's "Inputs used").
+pub struct InputLine {
     pub number: i64,
     pub title: &'static str,
-    pub state: String,
-    pub current: bool,
-    /// The confirmed input in words, and as stored.
-    pub input: Option<(String, String)>,
+    pub state: &'static str,
+    pub words: String,
+    pub raw: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -162,22 +163,20 @@ pub struct StepView {
 pub struct RunPage {
     layout: Layout,
     run: Run,
-    steps: Vec<StepView>,
-    /// The newest events (older ones on the run's timeline page) out of `events_total`.
+    /// The live part (status, steps, progress, actions), rendered by `run_live`.
+    live_html: String,
+    live: bool,
+    last_event_id: i64,
+    outcome: Option<Outcome>,
+    inputs: Vec<InputLine>,
+    /// The newest events of a finished run (while it runs, the live part shows them).
     events: Vec<Event>,
     events_total: i64,
     /// The newest calls (all of them on the run's ledger page), and per-action totals.
     calls: Vec<ApiCall>,
     calls_total: i64,
     call_totals: Vec<ActionTotals>,
-    undo: Vec<UndoLine>,
-    /// What a rollback would do now, in the order it would do it.
-    rollback_preview: Vec<String>,
-    final_report: Option<String>,
-    can_drive: bool,
-    last_event_id: i64,
-    /// Another natpilot process holds the run's lease (this one serves the page only).
-    driver: Option<Driver>,
+    undo: UndoSummary,
 }
 
 impl RunPage {
@@ -199,48 +198,10 @@ impl RunPage {
     }
 }
 
-/// An undo record as the run page shows it: what undoing does, in words, next to the record.
-pub struct UndoLine {
-    pub record: UndoRecord,
-    pub what: String,
-}
-
-impl From<UndoRecord> for UndoLine {
-    fn from(record: UndoRecord) -> UndoLine {
-        let what = serde_json::from_value::<UndoEntry>(record.action.clone())
-            .map(|e| describe_undo(&e.undo))
-            .unwrap_or_else(|_| record.action.to_string());
-        UndoLine { record, what }
-    }
-}
-
-/// What rolling back would do, in the engine's own order and with its own skips.
-fn rollback_preview(records: &[UndoRecord]) -> Vec<String> {
-    engine::rollback_preview(records)
-        .into_iter()
-        .filter_map(|d| match d {
-            Disposition::Undo {
-                entry,
-                maybe_not_made: true,
-            } => Some(format!(
-                "{} (if the change was made)",
-                describe_undo(&entry.undo)
-            )),
-            Disposition::Undo { entry, .. } | Disposition::Irreversible(entry) => {
-                Some(describe_undo(&entry.undo))
-            }
-            Disposition::Unreadable { record, detail } => Some(format!(
-                "Undo record {record} cannot be read ({detail}): the rollback stops before \
-                 undoing anything"
-            )),
-            Disposition::Skip => None,
-        })
-        .collect()
-}
-
 /// Events and calls shown on the run page itself: the newest, since a run on a large VPC
 /// has tens of thousands of each. All of them are on the timeline and ledger pages.
-const RECENT_ROWS: u32 = 100;
+const RECENT_EVENTS: u32 = 50;
+const RECENT_CALLS: u32 = 25;
 
 pub async fn detail(
     State(state): State<AppState>,
@@ -251,53 +212,51 @@ pub async fn detail(
     let id = run_id(&raw)?;
     let run = load_run(&state, id).await?;
     let db = state.store.readers();
-    let mut steps = Vec::new();
-    for step in Step::ALL {
-        let row = store::steps::get(db, id, step).await?;
-        steps.push(StepView {
-            number: step.number(),
-            title: step.title(),
-            state: row
-                .as_ref()
-                .map_or_else(|| "pending".to_owned(), |r| r.state.to_string()),
-            current: step == run.current_step,
-            input: row.map(|r| {
-                let words = serde_json::from_value::<StepInput>(r.input.clone())
-                    .map(|i| describe_input(&i))
-                    .unwrap_or_else(|e| format!("The stored input does not decode ({e})."));
-                (words, r.input.to_string())
-            }),
-        });
-    }
-    let events = store::events::latest(db, id, RECENT_ROWS).await?;
+    let can_drive = may_drive(&user, &run);
+    let live_view = run_live::build(&state, layout.clone(), run.clone(), can_drive).await?;
+    let live_html = live_view
+        .render()
+        .map_err(|e| WebError::Internal(e.into()))?;
+    let last_event_id = store::run_views::last_event_id(db, id).await?;
+    let inputs = store::run_views::step_summaries(db, id)
+        .await?
+        .into_iter()
+        .map(|s| InputLine {
+            number: s.step.number(),
+            title: s.step.title(),
+            state: s.state.words(),
+            words: serde_json::from_value::<StepInput>(s.input.clone())
+                .map(|i| describe_input(&i))
+                .unwrap_or_else(|e| format!("The stored input does not decode ({e}).")),
+            raw: s.input.to_string(),
+        })
+        .collect();
+    let live = run.status.holds_vpc();
+    let events = if live {
+        Vec::new()
+    } else {
+        store::events::latest(db, id, RECENT_EVENTS).await?
+    };
     let events_total = store::events::count(db, id).await?;
-    let calls = store::ledger::latest(db, id, RECENT_ROWS).await?;
+    let calls = store::ledger::latest(db, id, RECENT_CALLS).await?;
     let call_totals = store::ledger::totals(db, id).await?;
     let calls_total = call_totals.iter().map(|t| t.calls).sum();
-    let records = store::undo::list(db, id).await?;
-    let rollback_preview = rollback_preview(&records);
-    let undo = records.into_iter().map(UndoLine::from).collect();
-    let final_report = store::results::get_report(db, id, ReportKind::Final)
-        .await?
-        .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default());
-    let can_drive = may_drive(&user, &run);
-    let last_event_id = events.last().map_or(0, |e| e.id);
-    let driver = state.engine.driver(id).await?;
+    let undo = run_records::undo_summary(&state, id).await?;
+    let outcome = run_outcome::outcome(&state, &run).await?;
     Ok(RunPage {
-        driver,
+        live_html,
+        live,
         last_event_id,
+        outcome,
         layout,
         run,
-        steps,
+        inputs,
         events,
         events_total,
         calls,
         calls_total,
         call_totals,
         undo,
-        rollback_preview,
-        final_report,
-        can_drive,
     })
 }
 

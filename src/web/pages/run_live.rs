@@ -1,0 +1,321 @@
+//! The live part of a run's page (`#run-progress`): status in words, the steps, the applying
+//! step's progress as counts and a bar (done, failed, under way, remaining, pace, time
+//! left), the newest problems and events, and the one next action. The run page renders it
+//! in place; `/runs/{id}/progress` serves it alone and the event stream sends it whole,
+//! coalesced, so a browser swaps one small fragment instead of re-fetching the page.
+//! Every figure comes from SQL counts: the fragment is the same size at 10 or 50,000
+//! instances.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+
+use crate::{
+    app::AppState,
+    store::{
+        self, RunId, RunStatus, Step, StepState, UndoState,
+        events::Event,
+        run_views::{self, StepSummary, UndoCounts},
+        runs::Run,
+    },
+    tencent::{Action as _, models::vpc::DisassociateAddress},
+    web::{auth::session::CurrentUser, error::WebError, layout::Layout},
+    wizard::engine::Driver,
+};
+
+use super::rollback_view::{self, RollbackOffer};
+use super::runs::{load_run, may_drive, run_id};
+use super::status_words::InWords as _;
+
+/// Newest events and problems shown in the fragment (the timeline page has all).
+const RECENT: u32 = 12;
+const PROBLEMS: u32 = 5;
+
+pub struct StepLine {
+    pub number: i64,
+    pub title: &'static str,
+    /// Machine value (`data-state`) and words.
+    pub state: &'static str,
+    pub words: &'static str,
+    pub current: bool,
+}
+
+/// How far the applying (or last applied) step is, from its undo records: each change
+/// writes one before its call and moves it on after.
+pub struct Progress {
+    pub step: i64,
+    pub total: i64,
+    pub done: i64,
+    pub failed: i64,
+    pub under_way: i64,
+    pub remaining: i64,
+    pub percent: i64,
+    /// Changes per second so far, in words ("4.2 changes a second").
+    pub pace: Option<String>,
+    pub time_left: Option<String>,
+}
+
+/// The one next action, shown as the primary button.
+pub enum Next {
+    /// A link: (href, label).
+    Open(String, String),
+    Retry,
+    None,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "runs/live.html")]
+pub struct LiveView {
+    pub layout: Layout,
+    pub run: Run,
+    pub status: &'static str,
+    pub status_words: &'static str,
+    pub steps: Vec<StepLine>,
+    pub progress: Option<Progress>,
+    pub problems: Vec<Event>,
+    pub recent: Vec<Event>,
+    pub events_total: i64,
+    pub next: Next,
+    pub can_drive: bool,
+    pub rollback: Option<RollbackOffer>,
+    pub driver: Option<Driver>,
+    /// Whether the page follows the run (it holds its VPC); false ends "Live: …".
+    pub live: bool,
+}
+
+impl LiveView {
+    pub fn last_event_id(&self) -> i64 {
+        self.recent.last().map_or(0, |e| e.id)
+    }
+
+    fn more_events(&self) -> bool {
+        self.events_total > self.recent.len() as i64
+    }
+}
+
+pub async fn fragment(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+) -> Result<LiveView, WebError> {
+    let id = run_id(&raw)?;
+    let run = load_run(&state, id).await?;
+    let can_drive = may_drive(&user, &run);
+    build(&state, layout, run, can_drive).await
+}
+
+/// Reads everything the fragment shows, a few small queries whatever the run's size.
+pub async fn build(
+    state: &AppState,
+    layout: Layout,
+    run: Run,
+    can_drive: bool,
+) -> Result<LiveView, WebError> {
+    let db = state.store.readers();
+    let id = run.id;
+    let summaries = run_views::step_summaries(db, id).await?;
+    let steps = step_lines(&run, &summaries);
+    let progress = progress_of(state, &run, &summaries).await?;
+    let problems = run_views::latest_problems(db, id, PROBLEMS).await?;
+    let recent = store::events::latest(db, id, RECENT).await?;
+    let events_total = store::events::count(db, id).await?;
+    let rollback = if can_drive && rollback_view::may_offer(run.status) {
+        rollback_view::offer(state, id).await?
+    } else {
+        None
+    };
+    let driver = state.engine.driver(id).await?;
+    let status = run.status.as_str();
+    let status_words = run.status.words();
+    Ok(LiveView {
+        next: next_action(&run, can_drive),
+        live: run.status.holds_vpc(),
+        layout,
+        status,
+        status_words,
+        steps,
+        progress,
+        problems,
+        recent,
+        events_total,
+        can_drive,
+        rollback,
+        driver,
+        run,
+    })
+}
+
+fn step_lines(run: &Run, summaries: &[StepSummary]) -> Vec<StepLine> {
+    Step::ALL
+        .into_iter()
+        .map(|step| {
+            let state = summaries.iter().find(|s| s.step == step).map(|s| s.state);
+            StepLine {
+                number: step.number(),
+                title: step.title(),
+                state: state.map_or("pending", |s| s.as_str()),
+                words: state.map_or("not started", |s| s.words()),
+                current: step == run.current_step,
+            }
+        })
+        .collect()
+}
+
+/// The current step's progress, once it was confirmed with changes to make.
+async fn progress_of(
+    state: &AppState,
+    run: &Run,
+    summaries: &[StepSummary],
+) -> Result<Option<Progress>, WebError> {
+    // A finished run's page opens with its outcome instead.
+    if !run.status.holds_vpc() {
+        return Ok(None);
+    }
+    let Some(summary) = summaries
+        .iter()
+        .find(|s| s.step == run.current_step && s.changes > 0)
+    else {
+        return Ok(None);
+    };
+    let counts = run_views::undo_counts(state.store.readers(), run.id, Some(summary.step)).await?;
+    let applying = summary.state == StepState::Applying && run.status == RunStatus::Applying;
+    Ok(Some(progress(
+        summary.step,
+        summary.changes,
+        &counts,
+        applying,
+    )))
+}
+
+/// Counts from the undo records: a pending record is a change under way while the step
+/// applies, and a change that did not complete once it has stopped.
+pub fn progress(step: Step, total: i64, c: &UndoCounts, applying: bool) -> Progress {
+    let done = c.get(UndoState::Done)
+        + c.get(UndoState::NotNeeded)
+        + c.get(UndoState::Irreversible)
+        + c.get(UndoState::Undone);
+    let pending = c.get(UndoState::Pending);
+    let (under_way, failed) = if applying {
+        (pending, c.get(UndoState::Failed))
+    } else {
+        (0, pending + c.get(UndoState::Failed))
+    };
+    let remaining = (total - done - failed - under_way).max(0);
+    let percent = if total > 0 {
+        (done * 100 / total).min(100)
+    } else {
+        0
+    };
+    let seconds = match (c.first_at, c.last_at) {
+        (Some(f), Some(l)) => (l - f).num_milliseconds() as f64 / 1000.0,
+        _ => 0.0,
+    };
+    let observed = (seconds > 0.5 && done > 0).then(|| done as f64 / seconds);
+    // Retirements are held to the cloud's rate for unbinding EIPs; no pace beats it.
+    let ceiling = f64::from(DisassociateAddress::RATE_LIMIT_PER_SECOND);
+    let pace = observed.map(|p| format!("{:.1} changes a second", p));
+    let left = remaining + under_way;
+    let time_left = (applying && left > 0).then(|| {
+        let rate = observed.map_or(ceiling, |p| p.min(ceiling));
+        let basis = if observed.is_some() {
+            "at the pace so far"
+        } else {
+            "at best, at the cloud's limit of 10 unbinds a second"
+        };
+        format!("about {} {basis}", duration_words(left as f64 / rate))
+    });
+    Progress {
+        step: step.number(),
+        total,
+        done,
+        failed,
+        under_way,
+        remaining,
+        percent,
+        pace,
+        time_left,
+    }
+}
+
+fn duration_words(seconds: f64) -> String {
+    let s = seconds.ceil() as i64;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// Each state's one next action.
+fn next_action(run: &Run, can_drive: bool) -> Next {
+    let id = run.id;
+    match run.status {
+        RunStatus::Active => {
+            let n = run.current_step.number();
+            let label = if run.current_step == Step::Assess {
+                "Review step 1".to_owned()
+            } else {
+                format!("Open step {n}")
+            };
+            Next::Open(format!("/runs/{id}/step/{n}"), label)
+        }
+        RunStatus::Failed if can_drive => Next::Retry,
+        RunStatus::Completed => Next::Open(
+            format!("/runs/{id}/topology"),
+            "See what changed".to_owned(),
+        ),
+        RunStatus::RolledBack | RunStatus::Abandoned if can_drive => {
+            Next::Open("/runs/new".to_owned(), "Start a new run".to_owned())
+        }
+        _ => Next::None,
+    }
+}
+
+/// For the stream: the fragment of run `id` for a viewer who may or may not drive it.
+pub async fn for_stream(
+    state: &AppState,
+    layout: Layout,
+    id: RunId,
+    can_drive: bool,
+) -> Result<LiveView, WebError> {
+    let run = load_run(state, id).await?;
+    build(state, layout, run, can_drive).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(pairs: &[(UndoState, i64)]) -> UndoCounts {
+        UndoCounts {
+            by_state: pairs.to_vec(),
+            first_at: None,
+            last_at: None,
+        }
+    }
+
+    #[test]
+    fn a_stopped_step_counts_its_unfinished_changes_as_failed() {
+        let c = counts(&[(UndoState::Done, 60), (UndoState::Pending, 4)]);
+        let live = progress(Step::Verify, 100, &c, true);
+        assert_eq!((live.done, live.under_way, live.failed), (60, 4, 0));
+        assert_eq!(live.remaining, 36);
+        let stopped = progress(Step::Verify, 100, &c, false);
+        assert_eq!(
+            (stopped.under_way, stopped.failed, stopped.remaining),
+            (0, 4, 36)
+        );
+        assert_eq!(stopped.percent, 60);
+    }
+
+    #[test]
+    fn time_left_is_bounded_by_the_cloud_rate_limit() {
+        let c = counts(&[(UndoState::Pending, 1)]);
+        let p = progress(Step::Verify, 1001, &c, true);
+        assert_eq!(
+            p.time_left.as_deref(),
+            Some("about 1 min 41 s at best, at the cloud's limit of 10 unbinds a second")
+        );
+    }
+}
