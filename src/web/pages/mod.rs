@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod exports;
 pub mod exposure;
 pub mod new_run;
+pub mod observation;
 pub mod progress;
 pub mod protection;
 pub mod route_step;
@@ -50,6 +51,11 @@ pub fn routes() -> Routes {
         .post("/runs/{id}/abandon", Access::Operator, run_actions::abandon)
         .post("/runs/{id}/protection", Access::Operator, protection::set)
         .get("/runs/{id}/step/{n}", Access::Viewer, wizard::show)
+        .post(
+            "/runs/{id}/step/{n}/refresh",
+            Access::Operator,
+            observation::refresh,
+        )
         .post(
             "/runs/{id}/step/{n}/plan",
             Access::Operator,

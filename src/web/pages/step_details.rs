@@ -3,6 +3,7 @@
 //! next to the plan — the preview when the step is open, or the plan that was confirmed.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::{
     app::AppState,
@@ -67,13 +68,13 @@ pub async fn plan_for_visit(
 #[derive(Default)]
 pub struct Shown {
     pub plan: Option<Plan>,
-    pub inventory: Option<Inventory>,
+    pub inventory: Option<Arc<Inventory>>,
     /// "preview" or "confirmed".
     pub source: &'static str,
 }
 
 impl Shown {
-    pub fn preview(plan: Plan, inventory: Option<Inventory>) -> Shown {
+    pub fn preview(plan: Plan, inventory: Option<Arc<Inventory>>) -> Shown {
         Shown {
             plan: Some(plan),
             inventory,
