@@ -123,8 +123,14 @@ impl Bench {
     }
 
     /// Waits for the run's job; it must leave the run waiting for the operator (or done).
+    /// (The job may hand over to another task of the engine, e.g. after taking the lease,
+    /// so the run's status is what is waited for.)
     async fn settled(&self, run: RunId) -> anyhow::Result<()> {
-        let r = self.engine().wait(run).await?;
+        let mut r = self.engine().wait(run).await?;
+        while matches!(r.status, RunStatus::Applying | RunStatus::RollingBack) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            r = self.engine().wait(run).await?;
+        }
         anyhow::ensure!(
             matches!(r.status, RunStatus::Active | RunStatus::Completed),
             "the run ended {:?}: {:?}",
