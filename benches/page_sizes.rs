@@ -277,8 +277,15 @@ async fn live_run_page(o: &Options) -> anyhow::Result<()> {
     b.confirm(run, provision()).await?;
     b.confirm(run, StepInput::Route(RouteInput::default()))
         .await?;
+    // Ordinary IPs are returned (the `large` world has too little EIP quota to keep them),
+    // at ReturnNormalAddresses' 2/s: the step runs long enough to be watched.
+    let retire = VerifyInput {
+        return_ordinary: true,
+        confirm_irreversible: true,
+        ..VerifyInput::default()
+    };
     b.engine()
-        .confirm_step(run, StepInput::Verify(VerifyInput::default()), USER)
+        .confirm_step(run, StepInput::Verify(retire), USER)
         .await?;
     // Let some retirements finish, so the page has progress and events to show.
     tokio::time::sleep(Duration::from_secs(5)).await;
