@@ -236,8 +236,8 @@ pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
             })
         }
         None => {
-            let serve =
-                axum::serve(config.listener, make_service).with_graceful_shutdown(stopped(&stop));
+            let listener = web::tls::PlainListener(config.listener);
+            let serve = axum::serve(listener, make_service).with_graceful_shutdown(stopped(&stop));
             tokio::spawn(async move {
                 if let Err(e) = serve.await {
                     tracing::error!(error = %e, "portal server stopped");

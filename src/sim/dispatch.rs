@@ -4,6 +4,8 @@
 //! codes) and `A::Response` becomes `{"Response": {…, "RequestId": …}}`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
@@ -36,10 +38,11 @@ pub struct Registry {
 
 impl Registry {
     pub fn add<A: Action + 'static>(&mut self, handler: Handler<A>) -> &mut Self {
+        let size = Arc::new(AtomicUsize::new(0));
         let call: Erased = Box::new(move |world, body, request_id| {
             let request: A::Request = decode(body)?;
             let response = handler(world, request)?;
-            encode(&response, request_id)
+            encode(&response, request_id, &size)
         });
         let entry = Entry {
             name: A::NAME,
@@ -108,28 +111,35 @@ pub fn parameter_error(message: &str) -> SimError {
 }
 
 /// Serializes `response` and splices in the `RequestId` without re-parsing (pages of 100
-/// instances are the hot path of the benchmark).
-pub fn encode<T: Serialize>(response: &T, request_id: &str) -> SimResult<Vec<u8>> {
-    let body = serde_json::to_vec(response)
+/// instances are the hot path of the benchmark): straight into the answer's buffer, sized
+/// from `size_hint` (the last answer of the action), so a page is neither re-copied nor
+/// grown step by step.
+pub fn encode<T: Serialize>(
+    response: &T,
+    request_id: &str,
+    size_hint: &AtomicUsize,
+) -> SimResult<Vec<u8>> {
+    const HEAD: &[u8] = b"{\"Response\":";
+    let mut out = Vec::with_capacity(size_hint.load(Ordering::Relaxed) + 64);
+    out.extend_from_slice(HEAD);
+    serde_json::to_writer(&mut out, response)
         .map_err(|e| SimError::internal(format!("cannot encode the response: {e}")))?;
-    let inner = match body.as_slice() {
-        [b'{', b'}'] => &[][..],
-        [b'{', inner @ .., b'}'] => inner,
+    let empty = match &out[HEAD.len()..] {
+        b"{}" => true,
+        [b'{', .., b'}'] => false,
         _ => return Err(SimError::internal("a response must be a JSON object")),
     };
-    let mut out = Vec::with_capacity(body.len() + 80);
-    out.extend_from_slice(b"{\"Response\":{");
-    out.extend_from_slice(inner);
-    if !inner.is_empty() {
+    out.pop();
+    if !empty {
         out.push(b',');
     }
     out.extend_from_slice(b"\"RequestId\":\"");
     out.extend_from_slice(request_id.as_bytes());
     out.extend_from_slice(b"\"}}");
+    size_hint.store(out.len(), Ordering::Relaxed);
     Ok(out)
 }
 
-/// `{"Response": {"Error": {...}, "RequestId": ...}}`.
 pub fn encode_error(error: &SimError, request_id: &str) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
         "Response": {
@@ -163,18 +173,21 @@ mod tests {
 
     #[test]
     fn responses_get_the_request_id_spliced_into_the_envelope() {
+        let hint = AtomicUsize::new(0);
         let body = encode(
             &Req {
                 vpc_id: "v".into(),
                 limit: None,
             },
             "rid",
+            &hint,
         )
         .unwrap();
+        assert_eq!(hint.load(Ordering::Relaxed), body.len());
         let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(value["Response"]["VpcId"], "v");
         assert_eq!(value["Response"]["RequestId"], "rid");
-        let empty = encode(&serde_json::json!({}), "rid").unwrap();
+        let empty = encode(&serde_json::json!({}), "rid", &hint).unwrap();
         assert_eq!(empty, br#"{"Response":{"RequestId":"rid"}}"#);
     }
 }

@@ -27,6 +27,7 @@ pub mod scenario;
 pub mod wire;
 pub mod world;
 
+use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -54,6 +55,8 @@ pub struct Shared {
     region: RwLock<String>,
     /// Every mutating call the world executed, in order (tests compare it with the ledger).
     received: Mutex<Vec<Received>>,
+    /// How many calls of each action the world executed (tests count reads with it).
+    executed: Mutex<HashMap<&'static str, u64>>,
 }
 
 /// A mutating call the simulator executed: its action and the RequestId it answered with.
@@ -84,6 +87,7 @@ impl Shared {
             secret_key: config.secret_key.clone(),
             region,
             received: Mutex::new(Vec::new()),
+            executed: Mutex::default(),
         })
     }
 
@@ -103,6 +107,9 @@ impl Shared {
     }
 
     fn call(&self, entry: &Entry, body: &[u8], request_id: &str) -> Result<Vec<u8>, SimError> {
+        *(self.executed.lock().unwrap_or_else(|p| p.into_inner()))
+            .entry(entry.name)
+            .or_default() += 1;
         if crate::tencent::action::mutates(entry.name) {
             let mut received = self.received.lock().unwrap_or_else(|p| p.into_inner());
             received.push(Received {

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod events;
 pub mod exposure;
 pub mod exposure_counts;
+pub mod history_cache;
 pub mod inventories;
 pub mod lease;
 pub mod ledger;
@@ -61,6 +62,8 @@ pub struct Store {
     /// Bumped by every commit of the writer; lets the portal's session cache know that a
     /// cached sign-in may be stale (see `write_generation`).
     write_generation: Arc<AtomicU64>,
+    /// Recently read history pages (`runs::list_cached`).
+    history: Arc<history_cache::HistoryCache>,
 }
 
 impl Store {
@@ -109,6 +112,7 @@ impl Store {
             writer,
             readers,
             write_generation,
+            history: Default::default(),
         })
     }
 
@@ -120,6 +124,10 @@ impl Store {
 
     pub fn readers(&self) -> &SqlitePool {
         &self.readers
+    }
+
+    fn history(&self) -> &history_cache::HistoryCache {
+        &self.history
     }
 
     pub fn writer(&self) -> &SqlitePool {

@@ -1,6 +1,8 @@
 //! The `runs` table: starting a run (refused while another run holds the VPC), status
 //! transitions, and the history listing with keyset pagination.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 // Dynamic SQL here is assembled only from constant fragments; values always go through `bind`.
@@ -382,6 +384,24 @@ pub async fn list(
         }
     });
     Ok(RunPage { runs, next })
+}
+
+/// [`list`] through the store's short-lived page cache (`history_cache`): the history page.
+pub async fn list_cached(
+    store: &Store,
+    filter: &RunFilter,
+    after: Option<&Cursor>,
+    limit: u32,
+) -> sqlx::Result<Arc<RunPage>> {
+    let key = super::history_cache::key(filter, after, limit);
+    // Taken before the read: a write committed during it leaves the entry stale.
+    let (generation, now) = (store.write_generation(), std::time::Instant::now());
+    if let Some(page) = store.history().get(&key, generation, now) {
+        return Ok(page);
+    }
+    let page = Arc::new(list(store.readers(), filter, after, limit).await?);
+    store.history().put(key, page.clone(), generation, now);
+    Ok(page)
 }
 
 /// How many runs are in each status (the `natpilot_runs` gauge). Uses the status index.

@@ -356,3 +356,39 @@ async fn the_history_page_reads_every_field_exactly_as_a_single_run_read_does() 
     let listed_failure = page.runs.iter().find(|r| r.id == failed.id).unwrap();
     assert_eq!(listed_failure.last_error.as_ref(), Some(&failure));
 }
+
+#[tokio::test]
+async fn a_cached_history_page_is_reused_until_this_process_commits_a_write() {
+    let (_d, store) = temp_store().await;
+    runs::insert(&store, &new_run("vpc-1", "alice"))
+        .await
+        .unwrap();
+    let all = RunFilter::default();
+    let first = runs::list_cached(&store, &all, None, 10).await.unwrap();
+    let again = runs::list_cached(&store, &all, None, 10).await.unwrap();
+    assert!(
+        Arc::ptr_eq(&first, &again),
+        "the second read is the cached page"
+    );
+    // Another filter is another page.
+    let bob = RunFilter {
+        started_by: Some("bob".into()),
+        ..RunFilter::default()
+    };
+    assert!(
+        runs::list_cached(&store, &bob, None, 10)
+            .await
+            .unwrap()
+            .runs
+            .is_empty()
+    );
+
+    let second = runs::insert(&store, &new_run("vpc-2", "bob"))
+        .await
+        .unwrap();
+    let after = runs::list_cached(&store, &all, None, 10).await.unwrap();
+    assert_eq!(after.runs.len(), 2, "a committed write is seen at once");
+    assert_eq!(after.runs[0].id, second.id);
+    let bobs = runs::list_cached(&store, &bob, None, 10).await.unwrap();
+    assert_eq!(bobs.runs.len(), 1);
+}

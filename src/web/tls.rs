@@ -52,6 +52,7 @@ impl TlsListener {
                 let Ok((stream, peer)) = tcp.accept().await else {
                     continue;
                 };
+                no_delay(&stream);
                 let (acceptor, tx) = (acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
                     let handshake =
@@ -92,6 +93,41 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TcpL
     for ClientAddr
 {
     fn connect_info(stream: axum::serve::IncomingStream<'_, TcpListener>) -> ClientAddr {
+        ClientAddr(*stream.remote_addr())
+    }
+}
+
+/// The plain-HTTP listener: a [`TcpListener`] whose connections have TCP_NODELAY
+/// ([`no_delay`]).
+pub struct PlainListener(pub TcpListener);
+
+impl axum::serve::Listener for PlainListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (tcp, addr) = axum::serve::Listener::accept(&mut self.0).await;
+        no_delay(&tcp);
+        (tcp, addr)
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+/// Sends each write at once: with Nagle's algorithm the last segment of a page waits for
+/// the client's delayed ACK (tens of ms) whenever the previous one is still unacknowledged.
+fn no_delay(tcp: &tokio::net::TcpStream) {
+    if let Err(error) = tcp.set_nodelay(true) {
+        tracing::debug!(%error, "cannot set TCP_NODELAY");
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, PlainListener>>
+    for ClientAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, PlainListener>) -> ClientAddr {
         ClientAddr(*stream.remote_addr())
     }
 }

@@ -27,6 +27,7 @@ mod security;
 mod setup_link;
 mod setup_link_expiry;
 mod shutdown;
+mod snapshots;
 mod tls;
 mod topology;
 mod two_processes;

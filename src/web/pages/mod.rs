@@ -9,6 +9,7 @@ pub mod exposure;
 pub mod exposure_view;
 pub mod new_run;
 pub mod numbers;
+pub mod observation;
 pub mod plan_summary;
 pub mod progress;
 pub mod protection;
@@ -83,6 +84,11 @@ pub fn routes() -> Routes {
         )
         .get("/runs/{id}/step/{n}", Access::Viewer, wizard::show)
         .get("/runs/{id}/flips", Access::Viewer, route_flips::list)
+        .post(
+            "/runs/{id}/step/{n}/refresh",
+            Access::Operator,
+            observation::refresh,
+        )
         .post(
             "/runs/{id}/step/{n}/plan",
             Access::Operator,

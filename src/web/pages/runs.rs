@@ -105,8 +105,8 @@ pub async fn history(
     let (f, errors) = filter(&q);
     let after = q.after.as_deref().and_then(Cursor::decode);
     let (runs, next) = if errors.is_empty() {
-        let page = store::runs::list(state.store.readers(), &f, after.as_ref(), PAGE).await?;
-        let next = page.next.map(|c| {
+        let page = store::runs::list_cached(&state.store, &f, after.as_ref(), PAGE).await?;
+        let next = page.next.as_ref().map(|c| {
             let params = [
                 ("status", &q.status),
                 ("vpc", &q.vpc),
@@ -117,7 +117,7 @@ pub async fn history(
             let query = serde_urlencoded::to_string(params).unwrap_or_default();
             format!("/runs?{query}&after={}", c.encode())
         });
-        (page.runs, next)
+        (page.runs.clone(), next)
     } else {
         (Vec::new(), None)
     };

@@ -4,6 +4,7 @@
 //! next to the plan — the preview when the step is open, or the plan that was confirmed.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::{
     app::AppState,
@@ -77,7 +78,7 @@ pub async fn plan_for_visit(
 #[derive(Default)]
 pub struct Shown {
     pub plan: Option<Plan>,
-    pub inventory: Option<Inventory>,
+    pub inventory: Option<Arc<Inventory>>,
     /// "preview" or "confirmed".
     pub source: &'static str,
     /// Step 4: the input the plan was made with (its rules and exceptions) and the table view.
@@ -85,7 +86,7 @@ pub struct Shown {
 }
 
 impl Shown {
-    pub fn preview(plan: Plan, inventory: Option<Inventory>) -> Shown {
+    pub fn preview(plan: Plan, inventory: Option<Arc<Inventory>>) -> Shown {
         Shown {
             plan: Some(plan),
             inventory,

@@ -69,6 +69,8 @@ pub struct StepPage {
     details: StepDetails,
     bandwidths: &'static [u32],
     connections: &'static [u32],
+    /// When the cloud shown was observed (the step's snapshot), for "observed at · Refresh".
+    observed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl StepPage {
@@ -133,6 +135,7 @@ async fn page(
         details,
         bandwidths: &BANDWIDTHS_MBPS,
         connections: &MAX_CONNECTIONS,
+        observed_at: None,
         run,
     })
 }
@@ -174,6 +177,7 @@ pub async fn show(
         p.plan = shown.plan.as_ref().map(plan_view);
         p.details = step_details::load(&state, &run, step, shown).await?;
     }
+    p.observed_at = state.engine.observed_at(&run, step);
     Ok(p)
 }
 
@@ -322,6 +326,7 @@ async fn with_preview(
                 shown.verify = verify_step_form::shown_input(Some(input), VerifyQuery::default());
                 p.details = step_details::load(state, run, input.step(), shown).await?;
             }
+            p.observed_at = state.engine.observed_at(run, input.step());
             Ok((status, p).into_response())
         }
         Err(e) => refused(p, e),

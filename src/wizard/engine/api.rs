@@ -2,6 +2,8 @@
 //! `confirm`, roll back and abandon in `ending`). Each checks the run's state, persists the transition in one short write
 //! transaction, and hands slow cloud work to a background job.
 
+use std::sync::Arc;
+
 use serde_json::json;
 
 use super::actor::Actor;
@@ -102,19 +104,49 @@ impl Engine {
         Ok(run.id)
     }
 
-    /// The plan for the run's current step with this input, from fresh observations. Changes
-    /// nothing (its read calls do land in the run's ledger).
+    /// The plan for the run's current step with this input, from a fresh observation: what
+    /// confirm plans from. Changes nothing (its read calls do land in the run's ledger). The
+    /// observation becomes the step's page-view snapshot, so a page shown after a refused
+    /// confirm shows the plan as it is now.
     pub async fn plan_step(&self, run: RunId, input: &StepInput) -> Result<Plan, EngineError> {
-        Ok(self.preview_step(run, input).await?.0)
+        let r = self.plannable(run, input).await?;
+        let (store, r) = (self.store(), &r);
+        let (plan, inventory) = self
+            .with_cloud(r, input.step(), |cloud| async move {
+                observe::plan(store, r, input, async || {
+                    observe::fresh(cloud.as_ref(), r).await
+                })
+                .await
+            })
+            .await?;
+        if let Some(inventory) = inventory {
+            self.keep_snapshot(r, inventory);
+        }
+        Ok(plan)
     }
 
-    /// [`Engine::plan_step`] plus the inventory the plan was made from (none for step 1),
-    /// for pages that show the VPC next to the plan without observing it twice.
+    /// For pages: the plan with this input from the step's page-view snapshot (taken at the
+    /// first view, see `snapshots`), plus the inventory it was made from (none for step 1),
+    /// so a page can show the VPC next to the plan without observing it again.
     pub async fn preview_step(
         &self,
         run: RunId,
         input: &StepInput,
-    ) -> Result<(Plan, Option<Inventory>), EngineError> {
+    ) -> Result<(Plan, Option<Arc<Inventory>>), EngineError> {
+        let r = self.plannable(run, input).await?;
+        let r = &r;
+        observe::plan(self.store(), r, input, async || {
+            Ok(self.snapshot(r).await?.inventory)
+        })
+        .await
+    }
+
+    /// The run, if `input`'s step is the one it waits at.
+    async fn plannable(
+        &self,
+        run: RunId,
+        input: &StepInput,
+    ) -> Result<store::runs::Run, EngineError> {
         let r = self.run(run).await?;
         if r.status != RunStatus::Active || r.current_step != input.step() {
             return Err(EngineError::wrong(
@@ -123,12 +155,9 @@ impl Engine {
                 format!("{} cannot be planned now", input.step().title()),
             ));
         }
-        let (store, r) = (self.store(), &r);
-        self.with_cloud(r, input.step(), |cloud| async move {
-            observe::plan(store, cloud.as_ref(), r, input).await
-        })
-        .await
+        Ok(r)
     }
+
     /// After a failure: applies the failed step again (re-planned from fresh observations with
     /// the same input; reconcile keeps it from repeating what was done), or resumes a failed
     /// rollback.
@@ -209,7 +238,10 @@ impl Engine {
         let store = self.store();
         let (plan, _) = self
             .with_cloud(r, r.current_step, |cloud| async move {
-                observe::plan(store, cloud.as_ref(), r, input).await
+                observe::plan(store, r, input, async || {
+                    observe::fresh(cloud.as_ref(), r).await
+                })
+                .await
             })
             .await?;
         Ok(plan)

@@ -20,14 +20,11 @@ use crate::wizard::cloud::{CallScope, Cloud, LedgerAnswer, LedgerCall, LedgerFut
 use crate::wizard::observed::Inventory;
 
 impl Engine {
-    /// A fresh inventory (every page) of the run's VPC. Changes nothing.
-    pub async fn current_inventory(&self, run: RunId) -> Result<Inventory, EngineError> {
+    /// The run's VPC for its step pages: the page-view snapshot while the run waits for the
+    /// operator (see `snapshots`), else a fresh inventory (every page). Changes nothing.
+    pub async fn current_inventory(&self, run: RunId) -> Result<Arc<Inventory>, EngineError> {
         let r = self.run(run).await?;
-        let vpc = r.vpc_id.as_str();
-        self.with_cloud(&r, r.current_step, |cloud| async move {
-            Ok(cloud.inventory(vpc).await?)
-        })
-        .await
+        Ok(self.snapshot(&r).await?.inventory)
     }
 
     /// A fresh inventory of the run's VPC for a read-only view (topology, Terraform export):

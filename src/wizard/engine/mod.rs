@@ -17,6 +17,7 @@ mod observe;
 mod protection;
 mod records;
 mod rollback;
+mod snapshots;
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -33,6 +34,7 @@ pub use lease::{Driver, LeaseOptions};
 pub use records::RecordError;
 pub use rollback::{Disposition, RollbackReport, preview as rollback_preview};
 pub use shutdown::SHUTDOWN_BOUND;
+pub use snapshots::Snapshot;
 
 use crate::store::{self, RunId, RunStatus, Step, Store, events::Event, runs::Run};
 use crate::wizard::cloud::CloudConnector;
@@ -87,6 +89,8 @@ struct Inner {
     /// True once the process shuts down: jobs stop at their next persisted point, no new
     /// job starts (its run stays as it is and resumes at the next start).
     shutdown: watch::Sender<bool>,
+    /// Page views' inventory snapshots (`snapshots`); never used by confirm or a job.
+    snapshots: snapshots::Snapshots,
 }
 
 /// Which background job a run needs.
@@ -111,6 +115,7 @@ impl Engine {
                 run_locks: Default::default(),
                 watcher: Default::default(),
                 shutdown: watch::channel(false).0,
+                snapshots: Default::default(),
             }),
         }
     }
@@ -201,6 +206,7 @@ impl Engine {
             tracing::info!(run = %run.id, ?job, "shutting down: job left for the next start");
             return;
         }
+        self.forget_snapshot(run.id);
         let engine = self.clone();
         let id = run.id;
         let handle = tokio::spawn(async move { engine.drive(run, job).await });

@@ -2,6 +2,7 @@
 //! results), then call the step's pure `plan`.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::errors::EngineError;
 use super::jobs::{load_egress, routed_tables};
@@ -64,12 +65,18 @@ pub fn apply_choices(mut report: ExposureReport, input: &AssessInput) -> Exposur
 
 /// The plan for `input`, with the inventory it was made from (none for step 1, which plans
 /// from the stored assessment), so a page can show both without observing the VPC twice.
-pub async fn plan(
+/// `observe` gives the inventory: a fresh observation (confirm, retry) or the page-view
+/// snapshot (`snapshots`); it is called at most once, and only once the step's records allow
+/// a plan (no observation for a step 3 without a NAT gateway).
+pub async fn plan<F>(
     store: &Store,
-    cloud: &dyn Cloud,
     run: &Run,
     input: &StepInput,
-) -> Result<(Plan, Option<Inventory>), EngineError> {
+    observe: F,
+) -> Result<(Plan, Option<Arc<Inventory>>), EngineError>
+where
+    F: AsyncFnOnce() -> Result<Arc<Inventory>, EngineError>,
+{
     let missing_nat = || {
         CloudError::state(
             "plan",
@@ -81,7 +88,7 @@ pub async fn plan(
         StepInput::Assess(choices) => Ok((plan_assessment(store, run, choices).await?, None)),
         StepInput::Provision(p) => {
             let creates = creates_so_far(store, run.id).await?;
-            let inv = cloud.inventory(&run.vpc_id).await?;
+            let inv = observe().await?;
             let plan = provision::plan(&inv, p, &run.id.tag_value(), creates);
             Ok((plan, Some(inv)))
         }
@@ -89,7 +96,7 @@ pub async fn plan(
             let nat = records::nat_gateway(store, run.id)
                 .await?
                 .ok_or_else(missing_nat)?;
-            let inv = cloud.inventory(&run.vpc_id).await?;
+            let inv = observe().await?;
             let protected = protected_set(store, run.id).await?;
             let plan = route::plan(&inv, &nat, &run.id.tag_value(), &protected, r);
             Ok((plan, Some(inv)))
@@ -98,7 +105,7 @@ pub async fn plan(
             let nat = records::nat_gateway(store, run.id)
                 .await?
                 .ok_or_else(missing_nat)?;
-            let inv = cloud.inventory(&run.vpc_id).await?;
+            let inv = observe().await?;
             let after = load_egress(store, run.id, EgressPhase::After).await?;
             let routed = routed_tables(&inv, &nat);
             let protected = protected_set(store, run.id).await?;
@@ -106,6 +113,11 @@ pub async fn plan(
             Ok((plan, Some(inv)))
         }
     }
+}
+
+/// A fresh observation of the run's VPC through `cloud`, for [`plan`].
+pub async fn fresh(cloud: &dyn Cloud, run: &Run) -> Result<Arc<Inventory>, EngineError> {
+    Ok(Arc::new(cloud.inventory(&run.vpc_id).await?))
 }
 
 /// Step 1's "plan": the rules and exceptions to confirm. It changes nothing in the cloud, so
