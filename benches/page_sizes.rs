@@ -280,7 +280,7 @@ async fn live_run_page(o: &Options) -> anyhow::Result<()> {
     // Ordinary IPs are returned (the `large` world has too little EIP quota to keep them),
     // at ReturnNormalAddresses' 2/s: the step runs long enough to be watched.
     let retire = VerifyInput {
-        return_ordinary: true,
+        ordinary_rule: natpilot::wizard::input::OrdinaryRule::Return,
         confirm_irreversible: true,
         ..VerifyInput::default()
     };
