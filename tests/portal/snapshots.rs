@@ -104,7 +104,8 @@ async fn confirm_observes_afresh_and_a_cloud_changed_since_the_snapshot_is_shown
     let app = TestApp::start().await;
     let (mut olga, id) = at_route_step(&app).await;
     let page = format!("/runs/{id}/step/3");
-    let worker = "tr.flip[data-instance-id=ins-worker01]";
+    // The route table an instance moves to after the snapshot (the plan is per route table).
+    let moved = "[data-route-table=rtb-moved000]";
     let before = describes(&app);
     let shown = olga.get(&page).await;
     let one = describes(&app) - before;
@@ -112,10 +113,21 @@ async fn confirm_observes_afresh_and_a_cloud_changed_since_the_snapshot_is_shown
 
     // The cloud changes after the snapshot: the pages still show the snapshot...
     app.sim.handle().with_world(|w| {
-        w.instance_mut("ins-worker01").unwrap().name = "worker-renamed".into();
+        let mut table = w.route_tables.values().next().unwrap().clone();
+        table.id = "rtb-moved000".into();
+        table.name = "moved".into();
+        table.main = false;
+        table.routes.clear();
+        w.route_tables.insert(table.id.clone(), table);
+        let mut subnet = w.subnets.values().next().unwrap().clone();
+        subnet.id = "subnet-moved001".into();
+        subnet.cidr = "10.0.9.0/24".into();
+        subnet.route_table_id = "rtb-moved000".into();
+        w.subnets.insert(subnet.id.clone(), subnet);
+        w.instance_mut("ins-worker01").unwrap().subnet_id = "subnet-moved001".into();
     });
     let again = olga.get(&page).await;
-    assert!(!again.text(worker).contains("worker-renamed"));
+    assert_eq!(again.count(moved), 0, "the page still shows the snapshot");
     assert_eq!(digest(&again), previewed);
 
     // ...but confirm observes the cloud itself, finds another plan and shows it, unapplied.
@@ -130,20 +142,25 @@ async fn confirm_observes_afresh_and_a_cloud_changed_since_the_snapshot_is_shown
         refused.body
     );
     assert_eq!(describes(&app) - before, 2 * one, "confirm observed afresh");
-    assert!(refused.text(worker).contains("worker-renamed"));
+    assert_eq!(
+        refused.count(moved),
+        1,
+        "the refused confirm shows the VPC as it is now"
+    );
     let now = digest(&refused);
     assert_ne!(now, previewed);
     assert_eq!(app.sim.handle().executed("CreateRoutes"), 0);
 
     // Confirm's observation is what the pages show from now on.
     let current = olga.get(&page).await;
-    assert!(current.text(worker).contains("worker-renamed"));
+    assert_eq!(current.count(moved), 1);
     assert_eq!(describes(&app) - before, 2 * one);
 
     let done = olga.post(&confirm, &[("plan_digest", &now)]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     app.settle(&id).await;
-    assert_eq!(app.sim.handle().executed("CreateRoutes"), 1);
+    // One route per table that had none: the tutorial's and the new one.
+    assert_eq!(app.sim.handle().executed("CreateRoutes"), 2);
 
     // The run moved on: step 4's first view observes the VPC as the route left it.
     let at_step4 = describes(&app);

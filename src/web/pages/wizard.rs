@@ -71,6 +71,9 @@ pub struct StepPage {
     connections: &'static [u32],
     /// When the cloud shown was observed (the step's snapshot), for "observed at · Refresh".
     observed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// A refused confirm lists the plan's blockers at the top (`errors`); the plan then only
+    /// points to them, so each is said once.
+    blockers_above: bool,
 }
 
 impl StepPage {
@@ -136,6 +139,7 @@ async fn page(
         bandwidths: &BANDWIDTHS_MBPS,
         connections: &MAX_CONNECTIONS,
         observed_at: None,
+        blockers_above: false,
         run,
     })
 }
@@ -408,6 +412,8 @@ pub async fn confirm(
             // The page again with its plan, tables and choices, and the reason in words.
             let mut p = page(&state, layout, &user, run.clone(), step, fields, query).await?;
             p.errors = verify_step_form::refusal(&conflicts);
+            // Said once: the plan below points up to them instead of repeating them.
+            p.blockers_above = true;
             with_preview(&state, p, &run, &input, StatusCode::CONFLICT).await
         }
         Err(e) => refused(
