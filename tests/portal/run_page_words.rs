@@ -113,6 +113,13 @@ async fn the_run_page_offers_one_next_action_and_a_rollback_only_once_something_
     let page = olga.get(&format!("/runs/{id}")).await;
     assert_eq!(page.text("#run-status"), "rolled back");
     assert_eq!(page.text("#rolled-back-by"), "olga");
+    // The step pages say it in words too.
+    let step = olga.get(&format!("/runs/{id}/step/4")).await;
+    assert_eq!(step.text("#run-status"), "rolled back");
+    assert!(
+        step.text("#step-not-current")
+            .contains("the run is rolled back")
+    );
     assert!(page.text("#rolled-back-at").ends_with("UTC"));
     // The ordinary IPs came back as EIPs: the page names each difference.
     let differs = page.texts("#rollback-differs li");

@@ -28,6 +28,7 @@ use crate::{
     },
 };
 
+use super::status_words::InWords as _;
 use super::{
     exposure::{COLUMNS, ExposureQuery},
     exposure_view::{self, ExposureView},
