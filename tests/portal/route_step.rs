@@ -144,20 +144,7 @@ async fn a_plan_that_changed_in_the_cloud_since_the_preview_is_shown_again_not_a
 
     // Between preview and confirm, someone moves a worker into a subnet of a new route table:
     // that table would get a route too, which the operator was not shown.
-    app.sim.handle().with_world(|w| {
-        let mut table = w.route_tables.values().next().unwrap().clone();
-        table.id = "rtb-moved000".into();
-        table.name = "moved".into();
-        table.main = false;
-        table.routes.clear();
-        w.route_tables.insert(table.id.clone(), table);
-        let mut subnet = w.subnets.values().next().unwrap().clone();
-        subnet.id = "subnet-moved001".into();
-        subnet.cidr = "10.0.9.0/24".into();
-        subnet.route_table_id = "rtb-moved000".into();
-        w.subnets.insert(subnet.id.clone(), subnet);
-        w.instance_mut("ins-worker01").unwrap().subnet_id = "subnet-moved001".into();
-    });
+    move_worker_to_a_new_route_table(&app);
     let confirm = format!("/runs/{id}/step/3/confirm");
     let refused = olga.post(&confirm, &[("plan_digest", &previewed)]).await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
@@ -195,6 +182,25 @@ async fn a_plan_that_changed_in_the_cloud_since_the_preview_is_shown_again_not_a
 }
 
 /// How many calls of `action` the run's API-call ledger holds.
+/// Moves `ins-worker01` into a new subnet of a new route table `rtb-moved000` (no routes): a
+/// cloud change the per-table step 3 plan sees.
+pub fn move_worker_to_a_new_route_table(app: &TestApp) {
+    app.sim.handle().with_world(|w| {
+        let mut table = w.route_tables.values().next().unwrap().clone();
+        table.id = "rtb-moved000".into();
+        table.name = "moved".into();
+        table.main = false;
+        table.routes.clear();
+        w.route_tables.insert(table.id.clone(), table);
+        let mut subnet = w.subnets.values().next().unwrap().clone();
+        subnet.id = "subnet-moved001".into();
+        subnet.cidr = "10.0.9.0/24".into();
+        subnet.route_table_id = "rtb-moved000".into();
+        w.subnets.insert(subnet.id.clone(), subnet);
+        w.instance_mut("ins-worker01").unwrap().subnet_id = "subnet-moved001".into();
+    });
+}
+
 async fn ledgered(app: &TestApp, run: &str, action: &str) -> usize {
     let id = run.parse().unwrap();
     natpilot::store::ledger::list(app.store().readers(), id, 0, 100_000)

@@ -6,6 +6,7 @@ use natpilot::store::users::Role;
 use reqwest::StatusCode;
 
 use crate::harness::{Browser, Page, TestApp};
+use crate::route_step::move_worker_to_a_new_route_table;
 use crate::wizard::{start, step};
 
 const NAT: [(&str, &str); 4] = [
@@ -112,20 +113,7 @@ async fn confirm_observes_afresh_and_a_cloud_changed_since_the_snapshot_is_shown
     let previewed = digest(&shown);
 
     // The cloud changes after the snapshot: the pages still show the snapshot...
-    app.sim.handle().with_world(|w| {
-        let mut table = w.route_tables.values().next().unwrap().clone();
-        table.id = "rtb-moved000".into();
-        table.name = "moved".into();
-        table.main = false;
-        table.routes.clear();
-        w.route_tables.insert(table.id.clone(), table);
-        let mut subnet = w.subnets.values().next().unwrap().clone();
-        subnet.id = "subnet-moved001".into();
-        subnet.cidr = "10.0.9.0/24".into();
-        subnet.route_table_id = "rtb-moved000".into();
-        w.subnets.insert(subnet.id.clone(), subnet);
-        w.instance_mut("ins-worker01").unwrap().subnet_id = "subnet-moved001".into();
-    });
+    move_worker_to_a_new_route_table(&app);
     let again = olga.get(&page).await;
     assert_eq!(again.count(moved), 0, "the page still shows the snapshot");
     assert_eq!(digest(&again), previewed);
