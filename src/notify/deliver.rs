@@ -106,16 +106,7 @@ impl Deliverer {
 
     async fn claim(&self, d: &Delivery) -> sqlx::Result<bool> {
         let until = Utc::now() + self.opts.timeout * 2;
-        let claimed = sqlx::query(
-            "UPDATE webhook_deliveries SET next_attempt_at = ? \
-             WHERE id = ? AND state = 'pending' AND next_attempt_at = ?",
-        )
-        .bind(until.timestamp_millis())
-        .bind(d.id)
-        .bind(d.next_attempt_at.timestamp_millis())
-        .execute(self.store.writer())
-        .await?;
-        Ok(claimed.rows_affected() == 1)
+        store::notifications::claim(self.store.writer(), d, until).await
     }
 
     /// One attempt; true when delivered.

@@ -175,6 +175,25 @@ pub async fn recent(conn: impl SqliteExecutor<'_>, limit: u32) -> sqlx::Result<V
         .collect()
 }
 
+/// Claims a due delivery until `until` (its next attempt pushed past the send), so another
+/// process does not send it at the same time; false when someone else claimed it first.
+pub async fn claim(
+    conn: impl SqliteExecutor<'_>,
+    d: &Delivery,
+    until: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let claimed = sqlx::query(
+        "UPDATE webhook_deliveries SET next_attempt_at = ? \
+         WHERE id = ? AND state = 'pending' AND next_attempt_at = ?",
+    )
+    .bind(until.timestamp_millis())
+    .bind(d.id)
+    .bind(d.next_attempt_at.timestamp_millis())
+    .execute(conn)
+    .await?;
+    Ok(claimed.rows_affected() == 1)
+}
+
 /// Records a successful attempt.
 pub async fn delivered(conn: impl SqliteExecutor<'_>, id: i64, status: u16) -> sqlx::Result<()> {
     sqlx::query(
