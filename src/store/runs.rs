@@ -193,6 +193,36 @@ pub async fn get(conn: impl SqliteExecutor<'_>, id: RunId) -> sqlx::Result<Optio
     row.as_ref().map(run_from_row).transpose()
 }
 
+/// What a run's live view depends on that another process can change, read in one indexed
+/// lookup: its status, its last update and its newest event. Equal marks mean the view of a
+/// run that is not being applied cannot have changed (issue 11: a waiting run's stream no
+/// longer re-renders its fragment every second).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunMark {
+    pub status: RunStatus,
+    pub updated_at_ms: i64,
+    pub last_event: i64,
+}
+
+pub async fn mark(conn: impl SqliteExecutor<'_>, id: RunId) -> sqlx::Result<Option<RunMark>> {
+    let row: Option<(String, i64, i64)> = sqlx::query_as(
+        "SELECT status, updated_at, \
+         COALESCE((SELECT MAX(id) FROM run_events WHERE run_id = runs.id), 0) \
+         FROM runs WHERE id = ?",
+    )
+    .bind(id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    row.map(|(status, updated_at_ms, last_event)| {
+        Ok(RunMark {
+            status: decode(status.parse())?,
+            updated_at_ms,
+            last_event,
+        })
+    })
+    .transpose()
+}
+
 /// Records a transition. `last_error` is replaced (None clears it); a terminal status also
 /// stamps `finished_at`/`finished_by`.
 pub async fn set_status(

@@ -118,3 +118,38 @@ async fn an_event_stream_of_a_live_session_stays_open() {
     }
     app.settle(&id).await;
 }
+
+/// A waiting run's stream renders only when the run's mark (status, last update, newest
+/// event) moves; a change made without an engine event here — another process abandoning the
+/// run — still reaches the page, then the stream ends.
+#[tokio::test]
+async fn a_waiting_runs_stream_still_sees_a_change_no_event_announced() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start(&app, &mut olga).await;
+    let mut resp = open_stream(&olga, &id).await;
+    let run: natpilot::store::RunId = id.parse().unwrap();
+    natpilot::store::runs::set_status(
+        app.store().writer(),
+        run,
+        natpilot::store::RunStatus::Abandoned,
+        natpilot::store::Step::Assess,
+        None,
+        Some("someone-elsewhere"),
+    )
+    .await
+    .unwrap();
+    let mut seen = String::new();
+    while !seen.contains("data-status=\"abandoned\"") {
+        let chunk = tokio::time::timeout(BUDGET, resp.chunk())
+            .await
+            .expect("the change did not reach the stream")
+            .unwrap()
+            .expect("the stream ended before showing the change");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        ends_within_budget(resp).await,
+        "the stream of a finished run ends"
+    );
+}

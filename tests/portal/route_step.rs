@@ -114,6 +114,18 @@ async fn an_existing_default_route_needs_consent_and_the_old_route_is_shown() {
             .contains("NORMAL_CVM 10.0.2.30")
     );
     assert_eq!(preview.count("#replace-default[checked]"), 1);
+    // The plan's change and its undo name the old next hop as the instance it is.
+    let named = "NORMAL_CVM 10.0.2.30 (ins-legacy01 legacy-batch";
+    assert!(
+        preview.text("#plan-changes").contains(named),
+        "{}",
+        preview.text("#plan-changes")
+    );
+    assert!(
+        preview.text("#plan-undo").contains(named),
+        "{}",
+        preview.text("#plan-undo")
+    );
 
     // Once applied, the page shows the plan as it was confirmed.
     step(&app, &mut olga, &id, 3, &consent).await;

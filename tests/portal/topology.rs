@@ -47,3 +47,45 @@ async fn the_topology_page_draws_the_vpc_before_the_run_next_to_the_vpc_now() {
     // The instances still have their public IPs: nothing else changed yet.
     assert_eq!(changes.len(), 1, "{changes:?}");
 }
+
+#[tokio::test]
+async fn views_of_the_topology_share_one_observation_until_refresh_or_the_run_moves() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start(&app, &mut olga).await;
+    let observed = || app.sim.handle().executed("DescribeRouteTables");
+
+    let first = olga.get(&format!("/runs/{id}/topology")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let at = first.attr("#observed-at", "datetime").unwrap();
+    let after_first = observed();
+    // The page again and the Terraform file: no new observation, the same time shown.
+    let again = olga.get(&format!("/runs/{id}/topology")).await;
+    assert_eq!(again.attr("#observed-at", "datetime").unwrap(), at);
+    let tf = olga.get(&format!("/runs/{id}/terraform")).await;
+    assert_eq!(tf.status, StatusCode::OK);
+    assert_eq!(observed(), after_first);
+
+    // Refresh observes again (and shows what the cloud says now).
+    app.sim.handle().with_world(|w| {
+        w.instance_mut("ins-worker01").unwrap().name = "renamed-by-someone".into();
+    });
+    let refreshed = olga
+        .post(&format!("/runs/{id}/topology/refresh"), &[])
+        .await;
+    assert_eq!(
+        refreshed.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        refreshed.body
+    );
+    let page = olga.get(refreshed.location().as_deref().unwrap()).await;
+    assert_eq!(observed(), after_first + 1);
+    assert!(page.text("#topology-now").contains("renamed-by-someone"));
+
+    // Once the run moves (step 1 confirmed), the next view observes again by itself.
+    step(&app, &mut olga, &id, 1, &[]).await;
+    let before_view = observed();
+    olga.get(&format!("/runs/{id}/topology")).await;
+    assert_eq!(observed(), before_view + 1);
+}

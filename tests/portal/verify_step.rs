@@ -166,3 +166,46 @@ async fn per_instance_exceptions_shape_the_plan_and_irreversible_ones_need_the_v
     let after = olga.get(&format!("/runs/{id}/step/4")).await;
     assert!(after.text("#egress-check").contains("as confirmed"));
 }
+
+#[tokio::test]
+async fn an_exception_edited_before_previewing_keeps_the_rule_chosen_in_the_form() {
+    let app = TestApp::start().await;
+    let (mut olga, id) = at_verify_step(&app).await;
+    let page = olga.get(&format!("/runs/{id}/step/4")).await;
+    // The row buttons submit the step form, so the rules chosen there travel with them.
+    let buttons = page.count("#egress-table button.keep-ip");
+    assert!(buttons > 0);
+    assert_eq!(
+        page.select_attrs("#egress-table button.keep-ip", "form"),
+        vec!["step-form".to_owned(); buttons]
+    );
+    assert_eq!(page.count("input[name=back][form=step-form]"), 1);
+    // The operator picks "release" for EIPs but has not previewed (the page's view has no
+    // rule), then makes an exception: the rule must come back with the page.
+    let done = olga
+        .post(
+            &format!("/runs/{id}/retire-exception"),
+            &[
+                ("set", "ins-worker01=keep"),
+                ("back", ""),
+                ("eip_rule", "release"),
+                ("ordinary_rule", "convert"),
+                ("confirm_vpc", ""),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let to = done.location().unwrap();
+    assert!(to.contains("eip=release"), "{to}");
+    let back = olga.get(&to).await;
+    assert_eq!(back.count("#eip-rule-release[checked]"), 1);
+    assert!(cell(&back, "ins-worker01", "kept").contains("exception"));
+    // A rule that is not one of the choices is dropped, not carried into the link.
+    let odd = olga
+        .post(
+            &format!("/runs/{id}/retire-exception"),
+            &[("set", "ins-worker01=rule"), ("eip_rule", "<script>")],
+        )
+        .await;
+    assert!(!odd.location().unwrap().contains("script"));
+}

@@ -11,8 +11,9 @@ use askama_web::WebTemplate;
 use axum::{
     extract::{Path, State},
     http::header,
-    response::{IntoResponse, Response},
+    response::{IntoResponse, Redirect, Response},
 };
+use chrono::{DateTime, Utc};
 
 use crate::{
     app::AppState,
@@ -34,6 +35,8 @@ pub struct TopologyPage {
     before: Option<String>,
     before_at: String,
     now: String,
+    /// When the "now" picture was observed (shared by views for a few minutes).
+    now_at: DateTime<Utc>,
     changes: Vec<String>,
     protected: usize,
 }
@@ -45,11 +48,8 @@ pub async fn topology_page(
 ) -> Result<TopologyPage, WebError> {
     let id = run_id(&raw)?;
     let run = load_run(&state, id).await?;
-    let now = state
-        .engine
-        .view_inventory(id)
-        .await
-        .map_err(engine_error)?;
+    let observed = state.engine.view_observed(id).await.map_err(engine_error)?;
+    let now = &*observed.inventory;
     let before = state
         .engine
         .inventory_before(id)
@@ -73,12 +73,25 @@ pub async fn topology_page(
             .unwrap_or_default(),
         changes: before
             .as_ref()
-            .map(|(inv, _)| topology::changes(inv, &now))
+            .map(|(inv, _)| topology::changes(inv, now))
             .unwrap_or_default(),
-        now: topology::render(&now, &protected, &format!("VPC {vpc} now")),
+        now: topology::render(now, &protected, &format!("VPC {vpc} now")),
+        now_at: observed.taken_at,
         protected: protected.len(),
         run,
     })
+}
+
+/// `POST /runs/{id}/topology/refresh`: observe the VPC again for the topology (read-only),
+/// then show it (Post/Redirect/Get).
+pub async fn refresh_topology(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Redirect, WebError> {
+    let id = run_id(&raw)?;
+    load_run(&state, id).await?;
+    state.engine.refresh_view(id);
+    Ok(Redirect::to(&format!("/runs/{id}/topology")))
 }
 
 pub async fn terraform_file(
@@ -87,12 +100,11 @@ pub async fn terraform_file(
 ) -> Result<Response, WebError> {
     let id = run_id(&raw)?;
     load_run(&state, id).await?;
-    let inventory = state
-        .engine
-        .view_inventory(id)
-        .await
-        .map_err(engine_error)?;
-    let body = terraform::render(&terraform::from_inventory(&id.to_string(), &inventory));
+    let observed = state.engine.view_observed(id).await.map_err(engine_error)?;
+    let body = terraform::render(&terraform::from_inventory(
+        &id.to_string(),
+        &observed.inventory,
+    ));
     let disposition = format!("attachment; filename=\"natpilot-run-{id}.tf\"");
     Ok((
         [

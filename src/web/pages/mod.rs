@@ -51,6 +51,11 @@ pub fn routes() -> Routes {
             Access::Viewer,
             exports::topology_page,
         )
+        .post(
+            "/runs/{id}/topology/refresh",
+            Access::Viewer,
+            exports::refresh_topology,
+        )
         .get(
             "/runs/{id}/terraform",
             Access::Viewer,

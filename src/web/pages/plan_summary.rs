@@ -223,7 +223,7 @@ mod tests {
                 ),
             ]
         );
-        let view = plan_view(&plan);
+        let view = plan_view(&plan, None);
         let converts: Vec<&String> = view
             .changes
             .iter()
@@ -251,7 +251,7 @@ mod tests {
     #[test]
     fn the_plan_lists_at_most_a_page_and_counts_the_rest() {
         let plan = retirements(2 * LIST_MAX);
-        let view = plan_view(&plan);
+        let view = plan_view(&plan, None);
         assert_eq!(view.changes.len(), LIST_MAX);
         // 2 × LIST_MAX conversions and the unbind + release of one EIP, as changes in words.
         assert_eq!(view.changes.len() + view.more_changes, 2 * LIST_MAX + 2);

@@ -24,7 +24,11 @@ use tokio::time::Instant;
 
 use crate::{
     app::AppState,
-    store::{RunId, events::Event},
+    store::{
+        RunId, RunStatus,
+        events::Event,
+        runs::{self, RunMark},
+    },
     web::{
         auth::session::{CurrentUser, MaybeSession},
         error::WebError,
@@ -64,18 +68,44 @@ struct Feed {
     phase: Phase,
     last_html: String,
     last_sent: Instant,
+    /// The run as it stood when `last_html` was rendered; see [`Feed::unchanged`].
+    last_mark: Option<RunMark>,
 }
 
 impl Feed {
     /// Waits for an engine event or the status tick, then for the coalescing window, and
     /// takes every event queued meanwhile (they are all in the fragment about to render).
-    async fn wake(&mut self) {
-        tokio::select! {
-            _ = self.rx.recv() => {}
-            _ = tokio::time::sleep(STATUS_CHECK) => {}
-        }
+    /// Answers whether an event woke it (else the tick did).
+    async fn wake(&mut self) -> bool {
+        let by_event = tokio::select! {
+            _ = self.rx.recv() => true,
+            _ = tokio::time::sleep(STATUS_CHECK) => false,
+        };
         tokio::time::sleep_until(self.last_sent + COALESCE).await;
         while let Ok(_) | Err(TryRecvError::Lagged(_)) = self.rx.try_recv() {}
+        by_event
+    }
+
+    /// The run's mark now; None when it cannot be read (then the fragment is rendered, which
+    /// reads the store too and ends the stream if that fails).
+    async fn mark(&self) -> Option<RunMark> {
+        runs::mark(self.state.store.readers(), self.id)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Whether a tick found nothing to render: the run is not being applied (its fragment has
+    /// no figure that moves with time, such as a rate) and its status, last update and newest
+    /// event are those of the fragment last sent. One indexed read instead of a whole render
+    /// every second for every open page of a waiting run; a run driven by another process
+    /// changes its mark, so it is still followed.
+    fn unchanged(&self, mark: Option<RunMark>) -> bool {
+        let moving = matches!(
+            mark.map(|m| m.status),
+            Some(RunStatus::Applying | RunStatus::RollingBack)
+        );
+        mark.is_some() && mark == self.last_mark && !moving
     }
 
     /// The next message, or None once the stream is over.
@@ -87,8 +117,20 @@ impl Feed {
                     self.phase = Phase::Over;
                     return Some(SseEvent::default().event("done").data("done"));
                 }
-                Phase::First => self.phase = Phase::Live,
-                Phase::Live => self.wake().await,
+                Phase::First => {
+                    self.phase = Phase::Live;
+                    self.last_mark = self.mark().await;
+                }
+                Phase::Live => {
+                    let by_event = self.wake().await;
+                    // Read before the render, so a change between the two is seen by the
+                    // next tick rather than lost.
+                    let mark = self.mark().await;
+                    if !by_event && self.unchanged(mark) {
+                        continue;
+                    }
+                    self.last_mark = mark;
+                }
             }
             let view = match run_live::for_stream(
                 &self.state,
@@ -146,6 +188,7 @@ pub async fn stream(
         phase: Phase::First,
         last_html: String::new(),
         last_sent: Instant::now() - COALESCE,
+        last_mark: None,
     };
     let messages = stream::unfold(feed, |mut feed| async move {
         let message = feed.next().await?;

@@ -26,6 +26,12 @@ pub struct ExceptionForm {
     /// The table's query string (`verdict=…&eip=…`) to return to.
     #[serde(default)]
     back: String,
+    /// The rules as chosen in the step form when the button was pressed (the buttons submit
+    /// that form), previewed or not: the view returned to shows them, so none is lost.
+    #[serde(default)]
+    eip_rule: Option<String>,
+    #[serde(default)]
+    ordinary_rule: Option<String>,
 }
 
 pub async fn set(
@@ -47,8 +53,14 @@ pub async fn set(
         .await
         .map_err(engine_error)?;
     // Rebuilt from known values only: the redirect never carries what the form sent.
-    let back: VerifyQuery =
+    let mut back: VerifyQuery =
         serde_urlencoded::from_str(form.back.trim_start_matches('?')).unwrap_or_default();
+    if let Some(rule) = form.eip_rule {
+        back.eip = rule;
+    }
+    if let Some(rule) = form.ordinary_rule {
+        back.ordinary = rule;
+    }
     let anchor = if instance
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-')

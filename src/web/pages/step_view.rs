@@ -4,7 +4,9 @@
 
 use crate::wizard::ids::NatGatewayId;
 use crate::wizard::input::{EipChoice, ProvisionInput, StepInput};
+use crate::wizard::observed::{Inventory, Route};
 use crate::wizard::plan::{Change, Plan, Undo};
+use crate::wizard::steps::route;
 
 use super::verify_step::is_unbind_after_convert;
 
@@ -53,11 +55,13 @@ fn capped<T>(all: impl Iterator<Item = T>) -> (Vec<T>, usize) {
     (shown, more)
 }
 
-pub fn plan_view(plan: &Plan) -> PlanView {
+/// The plan in words. With the inventory it was made from, a replaced route's old next hop is
+/// named as what it is (`NORMAL_CVM 10.0.0.5 (ins-gateway1 egress-gateway)`), not only an IP.
+pub fn plan_view(plan: &Plan, inv: Option<&Inventory>) -> PlanView {
     let (changes, more_changes) = capped(
         plan.changes()
             .filter(|c| !is_unbind_after_convert(c))
-            .map(|c| (describe_change(c), c.irreversible())),
+            .map(|c| (describe_change_seen(c, inv), c.irreversible())),
     );
     // A conversion is one change in words: its undo is the bind that follows it.
     let (undo, more_undo) = capped(
@@ -70,7 +74,7 @@ pub fn plan_view(plan: &Plan) -> PlanView {
                         "Bind {ip} back to {instance_id} (as an EIP: a converted address stays an EIP)"
                     )
                 }
-                (_, u) => describe_undo(u),
+                (_, u) => describe_undo_seen(u, inv),
             }),
     );
     let (flips, more_flips) = capped(plan.flips.iter().map(|f| {
@@ -107,6 +111,18 @@ pub fn plan_view(plan: &Plan) -> PlanView {
 }
 
 pub fn describe_change(c: &Change) -> String {
+    describe_change_seen(c, None)
+}
+
+/// A route's next hop, named from the inventory when there is one.
+fn hop(old: &Route, inv: Option<&Inventory>) -> String {
+    match inv {
+        Some(inv) => route::next_hop(inv, old),
+        None => format!("{} {}", old.gateway_type, old.gateway_id),
+    }
+}
+
+fn describe_change_seen(c: &Change, inv: Option<&Inventory>) -> String {
     match c {
         Change::CreateNatGateway {
             name,
@@ -146,9 +162,10 @@ pub fn describe_change(c: &Change) -> String {
             old,
             description,
         } => format!(
-            "Replace 0.0.0.0/0 → {} {} with → {nat_id} in route table {route_table_id}, described \
+            "Replace 0.0.0.0/0 → {} with → {nat_id} in route table {route_table_id}, described \
              “{description}” (was “{}”)",
-            old.gateway_type, old.gateway_id, old.description
+            hop(old, inv),
+            old.description
         ),
         Change::DisassociateEip {
             instance_id, ip, ..
@@ -166,6 +183,10 @@ pub fn describe_change(c: &Change) -> String {
 }
 
 pub fn describe_undo(u: &Undo) -> String {
+    describe_undo_seen(u, None)
+}
+
+fn describe_undo_seen(u: &Undo, inv: Option<&Inventory>) -> String {
     match u {
         // The EIPs Tencent allocated are recorded once the gateway is seen with them; only
         // those are released, and only if asked.
@@ -200,8 +221,9 @@ pub fn describe_undo(u: &Undo) -> String {
             route_table_id,
             old,
         } => format!(
-            "Restore 0.0.0.0/0 → {} {} in {route_table_id}, described “{}”",
-            old.gateway_type, old.gateway_id, old.description
+            "Restore 0.0.0.0/0 → {} in {route_table_id}, described “{}”",
+            hop(old, inv),
+            old.description
         ),
         Undo::ReassociateEip {
             instance_id, ip, ..

@@ -243,6 +243,10 @@ pub struct VerifyTable {
     pub matching: usize,
     /// The next page's link, when there is one.
     pub next: Option<String>,
+    /// The previous page's link, when this is a later page.
+    pub prev: Option<String>,
+    /// Where this page starts among the matching rows (0-based), for "rows 51–100 of 2,000".
+    pub start: usize,
 }
 
 impl VerifyTable {
@@ -268,6 +272,16 @@ impl VerifyTable {
             }),
             None => 0,
         };
+        // The previous page starts PAGE_SIZE rows earlier: its cursor is the row just before
+        // that, or none at all when it is the first page.
+        let prev = (start > 0).then(|| match start.checked_sub(PAGE_SIZE + 1) {
+            Some(i) => {
+                let (key, l) = &shown[i];
+                let cursor = format!("{key},{}", l.instance_id);
+                query.with(|q| q.after = cursor)
+            }
+            None => query.with(|q| q.after.clear()),
+        });
         let mut rows: Vec<EgressLine> = shown
             .into_iter()
             .skip(start)
@@ -286,7 +300,22 @@ impl VerifyTable {
             query,
             matching,
             next,
+            prev,
+            start,
         }
+    }
+
+    /// "Rows 51–100 of 2,000" for the pager, or nothing when no row matches.
+    pub fn position(&self) -> String {
+        if self.rows.is_empty() {
+            return String::new();
+        }
+        format!(
+            "Rows {}–{} of {}",
+            thousands(self.start + 1),
+            thousands(self.start + self.rows.len()),
+            thousands(self.matching)
+        )
     }
 
     pub fn sorts(&self) -> &'static [(&'static str, &'static str)] {

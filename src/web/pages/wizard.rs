@@ -179,7 +179,10 @@ pub async fn show(
         let mut shown =
             step_details::plan_for_visit(&state, &run, step, default_input, &mut p.errors).await?;
         shown.verify = verify;
-        p.plan = shown.plan.as_ref().map(plan_view);
+        p.plan = shown
+            .plan
+            .as_ref()
+            .map(|plan| plan_view(plan, shown.inventory.as_deref()));
         p.details = step_details::load(&state, &run, step, shown).await?;
     }
     p.observed_at = state.engine.observed_at(&run, step);
@@ -324,7 +327,7 @@ async fn with_preview(
 ) -> Result<Response, WebError> {
     match state.engine.preview_step(run.id, input).await {
         Ok((plan, inventory)) => {
-            p.plan = Some(plan_view(&plan));
+            p.plan = Some(plan_view(&plan, inventory.as_deref()));
             // Step 2's observations came with the page; steps 3 and 4 break the plan down.
             if input.step() != Step::Provision {
                 let mut shown = step_details::Shown::preview(plan, inventory);

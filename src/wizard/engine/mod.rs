@@ -18,6 +18,7 @@ mod protection;
 mod records;
 mod rollback;
 mod snapshots;
+mod view_cache;
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -35,6 +36,7 @@ pub use records::RecordError;
 pub use rollback::{Disposition, RollbackReport, preview as rollback_preview};
 pub use shutdown::SHUTDOWN_BOUND;
 pub use snapshots::Snapshot;
+pub use view_cache::Observed;
 
 use crate::store::{self, RunId, RunStatus, Step, Store, events::Event, runs::Run};
 use crate::wizard::cloud::CloudConnector;
@@ -91,6 +93,8 @@ struct Inner {
     shutdown: watch::Sender<bool>,
     /// Page views' inventory snapshots (`snapshots`); never used by confirm or a job.
     snapshots: snapshots::Snapshots,
+    /// The topology and Terraform views' recent observation (`view_cache`).
+    view_cache: view_cache::ViewCache,
 }
 
 /// Which background job a run needs.
@@ -116,6 +120,7 @@ impl Engine {
                 watcher: Default::default(),
                 shutdown: watch::channel(false).0,
                 snapshots: Default::default(),
+                view_cache: Default::default(),
             }),
         }
     }
