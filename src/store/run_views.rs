@@ -120,22 +120,7 @@ pub async fn undo_page(
     .bind(i64::from(limit))
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let action: String = r.try_get("action")?;
-            let state: String = r.try_get("state")?;
-            Ok(UndoRecord {
-                id: r.try_get("id")?,
-                run_id: run,
-                step: decode(Step::from_number(r.try_get("step")?))?,
-                action: decode(serde_json::from_str(&action))?,
-                state: decode(state.parse())?,
-                note: r.try_get("note")?,
-                created_at: from_millis(r.try_get("created_at")?),
-                updated_at: from_millis(r.try_get("updated_at")?),
-            })
-        })
-        .collect()
+    rows.iter().map(|r| super::undo::from_row(r, run)).collect()
 }
 
 /// The newest `limit` warnings and errors of a run, newest first.

@@ -85,20 +85,22 @@ pub async fn list(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Vec
         .bind(run.to_string())
         .fetch_all(conn)
         .await?;
-    rows.iter()
-        .map(|r| {
-            let action: String = r.try_get("action")?;
-            let state: String = r.try_get("state")?;
-            Ok(UndoRecord {
-                id: r.try_get("id")?,
-                run_id: run,
-                step: decode(Step::from_number(r.try_get("step")?))?,
-                action: decode(serde_json::from_str(&action))?,
-                state: decode(state.parse())?,
-                note: r.try_get("note")?,
-                created_at: from_millis(r.try_get("created_at")?),
-                updated_at: from_millis(r.try_get("updated_at")?),
-            })
-        })
-        .collect()
+    rows.iter().map(|r| from_row(r, run)).collect()
+}
+
+/// An undo record from a row with its columns (`id, step, action, state, note, created_at,
+/// updated_at`); a record that does not decode is an error, never skipped.
+pub(crate) fn from_row(r: &sqlx::sqlite::SqliteRow, run: RunId) -> sqlx::Result<UndoRecord> {
+    let action: String = r.try_get("action")?;
+    let state: String = r.try_get("state")?;
+    Ok(UndoRecord {
+        id: r.try_get("id")?,
+        run_id: run,
+        step: decode(Step::from_number(r.try_get("step")?))?,
+        action: decode(serde_json::from_str(&action))?,
+        state: decode(state.parse())?,
+        note: r.try_get("note")?,
+        created_at: from_millis(r.try_get("created_at")?),
+        updated_at: from_millis(r.try_get("updated_at")?),
+    })
 }

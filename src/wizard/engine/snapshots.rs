@@ -54,6 +54,25 @@ pub(super) fn cacheable(run: &Run, step: Step) -> bool {
     run.status == RunStatus::Active && run.current_step == step
 }
 
+/// Before `run` is added to a cache of at most `max` runs: drops the oldest entry if full.
+pub(super) fn make_room<E>(
+    entries: &mut HashMap<RunId, E>,
+    run: RunId,
+    max: usize,
+    taken_at: impl Fn(&E) -> DateTime<Utc>,
+) {
+    if entries.contains_key(&run) || entries.len() < max {
+        return;
+    }
+    let oldest = entries
+        .iter()
+        .min_by_key(|(_, e)| taken_at(e))
+        .map(|(id, _)| *id);
+    if let Some(id) = oldest {
+        entries.remove(&id);
+    }
+}
+
 impl Snapshots {
     /// The snapshot for `run` at `step`, if one was taken for the run as it stands now.
     /// A snapshot of an earlier state of the run is dropped.
@@ -77,15 +96,7 @@ impl Snapshots {
             return snapshot;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if !entries.contains_key(&run.id) && entries.len() >= MAX_RUNS {
-            let oldest = entries
-                .iter()
-                .min_by_key(|(_, e)| e.snapshot.taken_at)
-                .map(|(id, _)| *id);
-            if let Some(id) = oldest {
-                entries.remove(&id);
-            }
-        }
+        make_room(&mut entries, run.id, MAX_RUNS, |e| e.snapshot.taken_at);
         let entry = Entry {
             step,
             run_version: run.updated_at,

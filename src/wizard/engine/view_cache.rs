@@ -64,15 +64,7 @@ impl ViewCache {
             return observed;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if !entries.contains_key(&run.id) && entries.len() >= MAX_RUNS {
-            let oldest = entries
-                .iter()
-                .min_by_key(|(_, e)| e.observed.taken_at)
-                .map(|(id, _)| *id);
-            if let Some(id) = oldest {
-                entries.remove(&id);
-            }
-        }
+        super::snapshots::make_room(&mut entries, run.id, MAX_RUNS, |e| e.observed.taken_at);
         let entry = Entry {
             run_version: run.updated_at,
             observed: observed.clone(),
