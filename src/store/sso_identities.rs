@@ -58,7 +58,7 @@ pub async fn create_user(
             break;
         }
         let base: String = wanted.as_str().chars().take(56).collect();
-        name = UserName::parse(&format!("{base} ({n})")).map_err(|e| sqlx::Error::Protocol(e))?;
+        name = UserName::parse(&format!("{base} ({n})")).map_err(sqlx::Error::Protocol)?;
     }
     let id = users::insert(&mut *db, &name, role, NO_PASSWORD).await?;
     sqlx::query(
@@ -72,5 +72,5 @@ pub async fn create_user(
     .await?;
     users::by_id(&mut *db, id)
         .await?
-        .ok_or_else(|| sqlx::Error::RowNotFound)
+        .ok_or(sqlx::Error::RowNotFound)
 }
