@@ -270,6 +270,33 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_section_loads() {
+        let text = r#"
+            issuer = "https://id.example.com/realms/ops"
+            client_id = "natpilot"
+            client_secret = "s3cret"
+            label = "Example ID"
+            scopes = ["openid", "profile", "email", "groups"]
+            role_claim = "groups"
+            local_login = false
+            break_glass_admin = "breakglass"
+            [roles]
+            "natpilot-admins" = "admin"
+            "natpilot-viewers" = "viewer"
+        "#;
+        let config: AuthConfig = toml::from_str(text).unwrap();
+        let s = config.settings().unwrap();
+        assert!(!s.local_login);
+        let sso = s.sso.unwrap();
+        assert_eq!(sso.label, "Example ID");
+        assert_eq!(sso.roles["natpilot-viewers"], Role::Viewer);
+        assert!(
+            toml::from_str::<AuthConfig>("issuer_url = \"x\"").is_err(),
+            "unknown keys refused"
+        );
+    }
+
+    #[test]
     fn the_client_secret_never_shows_in_debug_output() {
         let config = AuthConfig {
             client_secret: Some(SecretString::from("hunter2-client-secret")),
