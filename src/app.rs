@@ -326,6 +326,10 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let mut settings = WebSettings::from_config(sec, cloud, tls.is_some());
     settings.webhooks = crate::notify::Webhook::from_configs(&config.webhooks)
         .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    settings.auth = config
+        .auth
+        .settings()
+        .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     let app = spawn(AppConfig {
         client,
         listener,

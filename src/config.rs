@@ -31,6 +31,8 @@ pub struct Config {
     pub engine: EngineConfig,
     /// `[[webhooks]]`: where notifications are sent (see `notify::config`).
     pub webhooks: Vec<crate::notify::WebhookConfig>,
+    /// `[auth]`: single sign-on and password sign-in (see `web::auth::oidc::config`).
+    pub auth: crate::web::auth::oidc::AuthConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -6,3 +6,13 @@ document.addEventListener("click", function (event) {
     event.preventDefault();
   }
 });
+
+// After single sign-on: the "Continue" link follows itself. A navigation started by our own
+// page is same-site, so the browser sends the SameSite=Strict session cookie with it (it
+// would not on a redirect chain that came from the identity provider's site).
+document.addEventListener("DOMContentLoaded", function () {
+  var link = document.querySelector("a[data-auto-follow]");
+  if (link) {
+    window.location.replace(link.getAttribute("href"));
+  }
+});

@@ -19,6 +19,7 @@ pub mod retire_exceptions;
 pub mod run_views;
 pub mod runs;
 pub mod sessions;
+pub mod sso_identities;
 pub mod steps;
 pub mod types;
 pub mod undo;

@@ -127,4 +127,4 @@ impl Routes {
 
 /// The only state-changing routes reachable without a session (still CSRF-checked, against
 /// the pre-session cookie of `auth::pre_session`).
-const OPEN_POSTS: &[&str] = &["/login", "/setup/{token}"];
+const OPEN_POSTS: &[&str] = &["/login", "/setup/{token}", "/auth/oidc/start"];

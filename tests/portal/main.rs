@@ -12,6 +12,8 @@ mod exposure_scale;
 mod hardening;
 mod harness;
 mod new_run_page;
+#[cfg(feature = "oidc-tests")]
+mod oidc;
 mod protection_rules;
 mod provision_step;
 mod proxies;

@@ -68,7 +68,15 @@ async fn only_login_healthz_setup_and_static_files_are_open() {
         .collect();
     for path in &open {
         assert!(
-            ["/login", "/healthz", "/static/{*path}", "/setup/{token}"].contains(path),
+            [
+                "/login",
+                "/healthz",
+                "/static/{*path}",
+                "/setup/{token}",
+                "/auth/oidc/start",
+                "/auth/oidc/callback"
+            ]
+            .contains(path),
             "{path} is open without a session"
         );
     }

@@ -34,11 +34,35 @@ pub struct LoginPage {
     name: String,
     next: String,
     error: Option<String>,
+    /// "Sign in with <label>" when single sign-on is configured.
+    sso_label: Option<String>,
+    /// Password sign-in for everyone (else only for the break-glass admin).
+    local_login: bool,
+    /// After RP-initiated logout, the provider sends the browser back here.
+    signed_out: bool,
+}
+
+/// The password form refused a name because `[auth] local_login` is off.
+pub const LOCAL_OFF: &str = "Password sign-in is turned off here: use the single sign-on button above. Only the break-glass admin account signs in with a password.";
+
+impl LoginPage {
+    fn new(state: &AppState, layout: Layout, name: String, next: String) -> LoginPage {
+        LoginPage {
+            layout,
+            name,
+            next,
+            error: None,
+            sso_label: state.auth.sso.as_ref().map(|s| s.settings.label.clone()),
+            local_login: state.settings.auth.local_login,
+            signed_out: false,
+        }
+    }
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    signed_out: Option<String>,
 }
 
 /// The redirect target after sign-in: `next` if it is a path on this site, else `/`.
@@ -88,13 +112,9 @@ pub async fn form(
     let (csrf, cookie) = super::form_token(&state, ctx.as_ref(), &headers);
     let mut layout = Layout::bare(&state);
     layout.csrf = csrf;
-    let mut response = LoginPage {
-        layout,
-        name: String::new(),
-        next,
-        error: None,
-    }
-    .into_response();
+    let mut page = LoginPage::new(&state, layout, String::new(), next);
+    page.signed_out = q.signed_out.is_some();
+    let mut response = page.into_response();
     if let Some(c) = cookie {
         response.headers_mut().insert(header::SET_COOKIE, c);
     }
@@ -120,14 +140,15 @@ pub async fn submit(
     let mut layout = Layout::bare(&state);
     layout.csrf = super::form_token(&state, ctx.as_ref(), &headers).0;
     let page = |layout, error: String, status| {
-        let page = LoginPage {
-            layout,
-            name: form.name.clone(),
-            next: next.clone(),
-            error: Some(error),
-        };
+        let mut page = LoginPage::new(&state, layout, form.name.clone(), next.clone());
+        page.error = Some(error);
         Ok((status, page).into_response())
     };
+    let auth = &state.settings.auth;
+    if !auth.password_allowed(&form.name) {
+        audit_login(&state, &form.name, ip, "login.password_off").await?;
+        return page(layout, LOCAL_OFF.to_owned(), StatusCode::FORBIDDEN);
+    }
     if let Err(wait) = state.auth.throttle.attempt(ip, &form.name) {
         let secs = wait.as_secs().max(1);
         let msg = format!(
@@ -142,7 +163,9 @@ pub async fn submit(
         _ => (None, None),
     };
     let ok = super::password::verify(form.password, hash).await?;
-    match user.filter(|_| ok) {
+    // With passwords off, the break-glass account must (still) be an admin.
+    let allowed = |u: &users::User| auth.local_login || u.role == users::Role::Admin;
+    match user.filter(|u| ok && allowed(u)) {
         Some(user) => {
             audit_login(&state, &user.name, ip, "login").await?;
             let client = super::client_info(ip, &headers);
@@ -177,6 +200,7 @@ pub async fn logout(
     ConnectInfo(ClientAddr(peer)): ConnectInfo<ClientAddr>,
     user: CurrentUser,
     MaybeSession(ctx): MaybeSession,
+    headers: HeaderMap,
 ) -> Result<Response, WebError> {
     if let Some(ctx) = ctx {
         sessions::delete(state.store.writer(), &ctx.id_hash).await?;
@@ -189,7 +213,9 @@ pub async fn logout(
         details: serde_json::json!({}),
     };
     audit::record(&state, entry).await?;
-    let mut response = Redirect::to("/login").into_response();
+    // Signed in through single sign-on: end the provider's session too (RP-initiated logout).
+    let to = super::oidc::flow::after_sign_out(&state, user.id, &headers).await;
+    let mut response = Redirect::to(&to).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         super::session::clear_cookie(state.settings.secure_cookies),

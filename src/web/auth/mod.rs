@@ -1,6 +1,7 @@
 //! Signing in and out, the one-time setup link, sessions, password hashing, throttling.
 
 pub mod login;
+pub mod oidc;
 pub mod password;
 pub mod pre_session;
 pub mod session;
@@ -29,6 +30,8 @@ pub struct AuthState {
     pub sessions: session_cache::SessionCache,
     /// The one-time setup link while no user exists (see `setup`).
     setup: Mutex<Option<setup::SetupLink>>,
+    /// Single sign-on, when `[auth] issuer` is set (see `oidc`).
+    pub sso: Option<oidc::Sso>,
 }
 
 impl AuthState {
@@ -37,6 +40,7 @@ impl AuthState {
             throttle: throttle::LoginThrottle::new(settings),
             sessions: session_cache::SessionCache::default(),
             setup: Mutex::new(None),
+            sso: settings.auth.sso.clone().map(oidc::Sso::new),
         }
     }
 
@@ -57,6 +61,12 @@ pub fn routes() -> Routes {
         .post("/logout", Access::Viewer, login::logout)
         .get("/setup/{token}", Access::Open, setup::form)
         .post("/setup/{token}", Access::Open, setup::submit)
+        .post("/auth/oidc/start", Access::Open, oidc::flow::start)
+        .get(
+            oidc::flow::CALLBACK_PATH,
+            Access::Open,
+            oidc::flow::callback,
+        )
 }
 
 /// The CSRF token for a form on an open page: the session's if there is one, else a

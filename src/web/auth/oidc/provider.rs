@@ -1,0 +1,303 @@
+//! The OpenID provider as natpilot sees it: its discovery document and keys, fetched on the
+//! first sign-in (not at start-up: an unreachable provider must not stop the portal, or the
+//! break-glass admin could not sign in) and kept; the code exchange; ID-token verification
+//! with key rotation (a key id we do not know makes us fetch the JWKS again, once).
+
+use std::{borrow::Cow, sync::Arc, time::Duration};
+
+use chrono::Utc;
+use openidconnect::{
+    AdditionalClaims, AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, Client,
+    ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet,
+    IdTokenFields, IdTokenVerifier, IssuerUrl, JsonWebKeySet, Nonce, PkceCodeChallenge,
+    RedirectUrl, RequestTokenError, Scope, SignatureVerificationError, StandardErrorResponse,
+    StandardTokenResponse, TokenResponse,
+    core::{
+        CoreAuthDisplay, CoreAuthPrompt, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
+        CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreResponseType,
+        CoreRevocableToken, CoreRevocationErrorResponse, CoreTokenIntrospectionResponse,
+        CoreTokenType,
+    },
+};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    config::SsoSettings,
+    http::{self, HttpError},
+    pending::Pending,
+    problem::Problem,
+};
+
+/// The claims beyond the standard ones (the role claim among them), as JSON.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct OtherClaims {
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, serde_json::Value>,
+}
+impl AdditionalClaims for OtherClaims {}
+
+type IdFields = IdTokenFields<
+    OtherClaims,
+    openidconnect::EmptyExtraTokenFields,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
+type Tokens = StandardTokenResponse<IdFields, CoreTokenType>;
+pub type IdClaims = openidconnect::IdTokenClaims<OtherClaims, CoreGenderClaim>;
+type Metadata = openidconnect::ProviderMetadataWithLogout;
+type OidcClient = Client<
+    OtherClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJsonWebKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    Tokens,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// A token counts as unexpired this long after its `exp` (small clock differences).
+const CLOCK_LEEWAY: Duration = Duration::from_secs(60);
+/// A token issued further in the future than this is refused (a provider's clock ahead).
+const FUTURE_LEEWAY: Duration = Duration::from_secs(5 * 60);
+
+pub struct Provider {
+    http: http::Http,
+    /// The discovery document with its keys, once fetched.
+    metadata: tokio::sync::Mutex<Option<Arc<Metadata>>>,
+    issuer: String,
+    client_id: String,
+    client_secret: Option<secrecy::SecretString>,
+}
+
+impl Provider {
+    pub fn new(settings: &SsoSettings) -> Provider {
+        Provider {
+            http: http::Http(http::client()),
+            metadata: tokio::sync::Mutex::new(None),
+            issuer: settings.issuer.clone(),
+            client_id: settings.client_id.clone(),
+            client_secret: settings.client_secret.clone(),
+        }
+    }
+
+    /// The discovery document (fetched the first time, then kept).
+    pub async fn metadata(&self) -> Result<Arc<Metadata>, Problem> {
+        let mut cached = self.metadata.lock().await;
+        if let Some(m) = cached.as_ref() {
+            return Ok(m.clone());
+        }
+        let issuer = IssuerUrl::new(self.issuer.clone()).map_err(|e| Problem::BadDiscovery {
+            issuer: self.issuer.clone(),
+            why: e.to_string(),
+        })?;
+        let client = &self.http;
+        let fetched = Metadata::discover_async(issuer, client)
+            .await
+            .map_err(|e| self.discovery_problem(e))?;
+        let fetched = Arc::new(fetched);
+        *cached = Some(fetched.clone());
+        Ok(fetched)
+    }
+
+    /// The cached discovery document, if a sign-in has fetched it (sign-out uses it and never
+    /// waits on the provider).
+    pub async fn cached(&self) -> Option<Arc<Metadata>> {
+        self.metadata.lock().await.clone()
+    }
+
+    fn discovery_problem(&self, e: openidconnect::DiscoveryError<HttpError>) -> Problem {
+        use openidconnect::DiscoveryError as D;
+        let issuer = self.issuer.clone();
+        match e {
+            D::Request(e) => Problem::Unreachable {
+                issuer,
+                why: http::describe(&e),
+            },
+            D::Response(status, _, _) => Problem::Unreachable {
+                issuer,
+                why: format!("it answered HTTP {status}"),
+            },
+            D::Parse(e) => Problem::BadDiscovery {
+                issuer,
+                why: format!("its JSON does not parse ({e})"),
+            },
+            other => Problem::BadDiscovery {
+                issuer,
+                why: other.to_string(),
+            },
+        }
+    }
+
+    fn client(&self, metadata: &Metadata, redirect: RedirectUrl) -> OidcClient {
+        let secret = self
+            .client_secret
+            .as_ref()
+            .map(|s| ClientSecret::new(s.expose_secret().to_owned()));
+        OidcClient::from_provider_metadata(
+            metadata.clone(),
+            ClientId::new(self.client_id.clone()),
+            secret,
+        )
+        .set_redirect_uri(redirect)
+    }
+
+    /// The provider's authorization URL for a new sign-in, and what to remember of it.
+    pub async fn start(
+        &self,
+        scopes: &[String],
+        redirect: RedirectUrl,
+        next: String,
+    ) -> Result<(reqwest::Url, Pending), Problem> {
+        let metadata = self.metadata().await?;
+        let client = self.client(&metadata, redirect.clone());
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client
+            .authorize_url(
+                AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .set_pkce_challenge(challenge);
+        for s in scopes.iter().filter(|s| s.as_str() != "openid") {
+            request = request.add_scope(Scope::new(s.clone()));
+        }
+        let (url, state, nonce) = request.url();
+        Ok((url, Pending::new(state, nonce, verifier, redirect, next)))
+    }
+
+    /// Exchanges the code and verifies the ID token: its claims, or why not.
+    pub async fn finish(&self, code: String, pending: Pending) -> Result<IdClaims, Problem> {
+        let metadata = self.metadata().await?;
+        let client = self.client(&metadata, pending.redirect_url.clone());
+        let http = &self.http;
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code))
+            .map_err(|e| Problem::BadDiscovery {
+                issuer: self.issuer.clone(),
+                why: e.to_string(),
+            })?
+            .set_pkce_verifier(pending.pkce_verifier)
+            .set_redirect_uri(Cow::Owned(pending.redirect_url.clone()))
+            .request_async(http)
+            .await
+            .map_err(|e| self.token_problem(e))?;
+        let Some(id_token) = tokens.id_token() else {
+            return Err(Problem::TokenRequest {
+                why: "the answer has no ID token (is `openid` among the client's scopes?)".into(),
+            });
+        };
+        match id_token.claims(&verifier(&client), &pending.nonce) {
+            Ok(claims) => return Ok(claims.clone()),
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) => {}
+            Err(e) => return Err(claims_problem(e)),
+        }
+        // A key id we do not know: the provider may have rotated its keys. Fetch them again,
+        // keep them, and verify once more.
+        let jwks = JsonWebKeySet::fetch_async(metadata.jwks_uri(), http)
+            .await
+            .map_err(|e| self.discovery_problem(e))?;
+        let refreshed = Arc::new((*metadata).clone().set_jwks(jwks));
+        *self.metadata.lock().await = Some(refreshed.clone());
+        tracing::info!(issuer = %self.issuer, "fetched the identity provider's keys again (unknown key id)");
+        let client = self.client(&refreshed, pending.redirect_url);
+        id_token
+            .claims(&verifier(&client), &pending.nonce)
+            .cloned()
+            .map_err(claims_problem)
+    }
+
+    fn token_problem(
+        &self,
+        e: RequestTokenError<HttpError, StandardErrorResponse<CoreErrorResponseType>>,
+    ) -> Problem {
+        match e {
+            RequestTokenError::ServerResponse(r) => {
+                let detail = r
+                    .error_description()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default();
+                match r.error() {
+                    CoreErrorResponseType::InvalidClient
+                    | CoreErrorResponseType::UnauthorizedClient => Problem::ClientRefused {
+                        client_id: self.client_id.clone(),
+                        detail,
+                    },
+                    other => Problem::TokenRequest {
+                        why: format!("the provider answered `{}`{detail}", other.as_ref()),
+                    },
+                }
+            }
+            RequestTokenError::Request(e) => Problem::Unreachable {
+                issuer: self.issuer.clone(),
+                why: format!(
+                    "the token endpoint could not be reached: {}",
+                    http::describe(&e)
+                ),
+            },
+            RequestTokenError::Parse(e, _) => Problem::TokenRequest {
+                why: format!("its answer does not parse ({e})"),
+            },
+            RequestTokenError::Other(s) => Problem::TokenRequest { why: s },
+        }
+    }
+}
+
+fn verifier(client: &OidcClient) -> IdTokenVerifier<'_, CoreJsonWebKey> {
+    let leeway = chrono::Duration::from_std(CLOCK_LEEWAY).expect("a small duration");
+    let future = chrono::Duration::from_std(FUTURE_LEEWAY).expect("a small duration");
+    client
+        .id_token_verifier()
+        .set_time_fn(move || Utc::now() - leeway)
+        .set_issue_time_verifier_fn(move |iat| {
+            let now = Utc::now();
+            if iat > now + future {
+                Err(format!(
+                    "the ID token was issued at {} UTC, in the future of natpilot's clock ({} UTC)",
+                    iat.format("%Y-%m-%d %H:%M:%S"),
+                    now.format("%Y-%m-%d %H:%M:%S")
+                ))
+            } else {
+                Ok(())
+            }
+        })
+}
+
+fn claims_problem(e: ClaimsVerificationError) -> Problem {
+    match e {
+        ClaimsVerificationError::Expired(why) => Problem::Expired {
+            why: clock_words(&why),
+        },
+        ClaimsVerificationError::SignatureVerification(e) => {
+            Problem::BadSignature { why: e.to_string() }
+        }
+        other => Problem::InvalidToken {
+            why: other.to_string(),
+        },
+    }
+}
+
+/// The crate's expiry message, with natpilot's clock named.
+fn clock_words(why: &str) -> String {
+    if why.starts_with("ID token expired") {
+        format!(
+            "{why}; natpilot's clock says {} UTC (60 seconds of difference are allowed)",
+            Utc::now().format("%Y-%m-%d %H:%M:%S")
+        )
+    } else {
+        why.to_owned()
+    }
+}
