@@ -31,6 +31,8 @@ pub struct Config {
     pub engine: EngineConfig,
     /// `[[webhooks]]`: where notifications are sent (see `notify::config`).
     pub webhooks: Vec<crate::notify::WebhookConfig>,
+    /// `[approvals]`: which confirmations wait for a second person (see `approvals`).
+    pub approvals: crate::approvals::ApprovalsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
