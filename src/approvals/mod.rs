@@ -191,6 +191,27 @@ mod tests {
     }
 
     #[test]
+    fn the_section_loads_in_layers_and_a_bad_value_names_its_key() {
+        use crate::config::{Config, Overrides};
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("natpilot.toml");
+        std::fs::write(&file, "[approvals]\nsteps = [3]\nexpiry_minutes = 60\n").unwrap();
+        let env = [(
+            "NATPILOT_APPROVALS__SIMULATOR".to_owned(),
+            "true".to_owned(),
+        )];
+        let c = Config::load_from(Some(&file), env, &Overrides::default()).unwrap();
+        let p = ApprovalPolicy::from_config(&c.approvals, true);
+        assert_eq!(p.steps, [Step::Route].into());
+        assert_eq!(p.expiry, Duration::from_secs(3600));
+        std::fs::write(&file, "[approvals]\nsteps = [5]\n").unwrap();
+        let err = Config::load_from(Some(&file), [], &Overrides::default()).unwrap_err();
+        let err = err.to_string();
+        assert!(err.contains("approvals.steps"), "{err}");
+        assert!(err.contains("step 5 cannot need approval"), "{err}");
+    }
+
+    #[test]
     fn a_bad_approvals_section_names_what_to_fix() {
         let bad: Result<ApprovalsConfig, _> = toml::from_str("steps = [1, 3]");
         assert!(

@@ -124,7 +124,7 @@ async fn a_held_step_applies_exactly_the_requested_plan_only_once_another_operat
     assert!(
         events
             .iter()
-            .any(|e| e.message.contains(&format!("bob approved alice's")))
+            .any(|e| e.message.contains("bob approved alice's"))
     );
 }
 
@@ -322,4 +322,33 @@ async fn a_rejected_request_applies_nothing_and_the_step_can_be_confirmed_again(
     let again = requested(&engine, run, provision()).await;
     assert_ne!(again, id);
     assert_eq!(audited(&env, "approval.reject").await, 1);
+}
+
+#[tokio::test]
+async fn rolling_back_or_abandoning_the_run_voids_the_request_its_step_waits_for() {
+    let env = start(natpilot::sim::ScenarioSource::Tutorial).await;
+    let engine = env.with_approvals(four_eyes());
+    let run = at_step_2(&engine).await;
+    let id = requested(&engine, run, provision()).await;
+    engine.rollback(run, "alice", false).await.unwrap();
+    engine.wait(run).await.unwrap();
+    let a = engine.approval(id).await.unwrap();
+    assert_eq!(a.state, ApprovalState::Void);
+    assert!(a.outcome.unwrap().contains("rollback"));
+    let late = engine.approve(id, "bob", Role::Operator, "").await;
+    assert!(
+        matches!(
+            late,
+            Err(EngineError::Approval(ApprovalError::Decided { .. }))
+        ),
+        "{late:?}"
+    );
+    assert!(env.sim.handle().nat_gateways(VPC).is_empty());
+
+    let run = at_step_2(&engine).await;
+    let id = requested(&engine, run, provision()).await;
+    engine.abandon(run, "alice").await.unwrap();
+    let a = engine.approval(id).await.unwrap();
+    assert_eq!(a.state, ApprovalState::Void);
+    assert!(a.outcome.unwrap().contains("abandoned"));
 }

@@ -81,6 +81,15 @@ pub enum ApprovalError {
     CommentRequired,
 }
 
+/// A confirmation the policy holds: the input, the plan made with it, the observation it was
+/// made from, and the role that must approve it.
+pub(super) struct Held<'a> {
+    pub input: &'a StepInput,
+    pub plan: &'a Plan,
+    pub inventory: Option<&'a Inventory>,
+    pub needs: Role,
+}
+
 /// Hex SHA-256 of the observation a plan was made from ("" for step 1, which has none).
 fn observed_digest(inventory: Option<&Inventory>) -> String {
     inventory.map_or_else(String::new, |i| {
@@ -210,13 +219,16 @@ impl Engine {
     pub(super) async fn request_approval(
         &self,
         run: RunId,
-        input: &StepInput,
-        plan: &Plan,
-        inventory: Option<&Inventory>,
-        needs: Role,
+        held: Held<'_>,
         actor: Actor<'_>,
         audit: &serde_json::Value,
     ) -> Result<i64, EngineError> {
+        let Held {
+            input,
+            plan,
+            inventory,
+            needs,
+        } = held;
         let r = self.run(run).await?;
         let step = input.step();
         let now = Utc::now();
@@ -542,24 +554,36 @@ impl Engine {
         why: &str,
     ) -> Result<(), EngineError> {
         let r = self.run(a.run_id).await?;
-        let by = actor.map(|x| x.user);
         let mut tx = self.store().begin_write().await?;
-        if !store::approvals::decide(&mut *tx, a.id, state, by, None, Some(why)).await? {
-            return Ok(());
+        if self.close_in(&mut tx, a, &r, state, actor, why).await? {
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// [`Engine::close`] in the caller's transaction; false when it was no longer pending.
+    async fn close_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        a: &ApprovalRow,
+        r: &store::runs::Run,
+        state: ApprovalState,
+        actor: Option<Actor<'_>>,
+        why: &str,
+    ) -> Result<bool, EngineError> {
+        let by = actor.map(|x| x.user);
+        if !store::approvals::decide(&mut **tx, a.id, state, by, None, Some(why)).await? {
+            return Ok(false);
         }
         let system = Actor {
             user: "natpilot",
             ip: None,
         };
         let details = json!({"approval": a.id, "step": a.step.number(), "why": why});
+        let action = format!("approval.{}", state.as_str());
         actor
             .unwrap_or(system)
-            .audit(
-                &mut *tx,
-                &format!("approval.{}", state.as_str()),
-                a.run_id,
-                &details,
-            )
+            .audit(&mut **tx, &action, a.run_id, &details)
             .await?;
         let msg = format!(
             "request {} for {} is {}: {why}",
@@ -567,17 +591,32 @@ impl Engine {
             a.step.title(),
             state.words()
         );
-        self.append_event(&mut tx, a.run_id, a.step, &msg).await?;
+        self.append_event(tx, a.run_id, a.step, &msg).await?;
         let note = Notification::approval_decided(
-            &r,
+            r,
             a.step,
             a.id,
             state.as_str(),
             by.unwrap_or("natpilot"),
             why,
         );
-        notify::event::record(&mut tx, &note).await?;
-        tx.commit().await?;
+        notify::event::record(tx, &note).await?;
+        Ok(true)
+    }
+
+    /// In the transaction that rolls back or abandons run `r`: voids the request its current
+    /// step waits for, if any, so no list keeps offering a decision that can no longer apply.
+    pub(super) async fn void_pending_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        r: &store::runs::Run,
+        actor: Actor<'_>,
+        why: &str,
+    ) -> Result<(), EngineError> {
+        if let Some(a) = store::approvals::pending_for(&mut **tx, r.id, r.current_step).await? {
+            self.close_in(tx, &a, r, ApprovalState::Void, Some(actor), why)
+                .await?;
+        }
         Ok(())
     }
 

@@ -7,7 +7,7 @@
 use serde_json::json;
 
 use super::actor::Actor;
-use super::approvals::Confirmation;
+use super::approvals::{Confirmation, Held};
 use super::errors::EngineError;
 use super::observe::{apply_choices, exposure_report};
 use super::{Engine, Job, jobs::to_json};
@@ -97,9 +97,13 @@ impl Engine {
             return Err(EngineError::PlanChanged);
         }
         if let Some(needs) = self.approval_policy().needs(step, &plan) {
-            let id = self
-                .request_approval(run, input, &plan, inventory.as_deref(), needs, actor, audit)
-                .await?;
+            let held = Held {
+                input,
+                plan: &plan,
+                inventory: inventory.as_deref(),
+                needs,
+            };
+            let id = self.request_approval(run, held, actor, audit).await?;
             return Ok(Confirmation::ApprovalRequested { id, plan, needs });
         }
         let mut tx = self.store().begin_write().await?;
