@@ -326,19 +326,19 @@ async fn webhooks_hear_when_an_approval_is_requested_and_when_it_is_decided() {
         .post(&format!("{path}/reject"), &[("comment", "not today")])
         .await;
     until("two deliveries", || async { receiver.count() >= 2 }).await;
-    let got = receiver.got.lock().unwrap().clone();
-    let events: Vec<_> = got
-        .iter()
-        .map(|(h, _)| h["x-natpilot-event"].to_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(events, ["approval.requested", "approval.decided"]);
+    let mut got = receiver.got.lock().unwrap().clone();
+    // Deliveries need not arrive in order: sort them by event name (decided < requested).
+    let event = |h: &reqwest::header::HeaderMap| h["x-natpilot-event"].to_str().unwrap().to_owned();
+    got.sort_by_key(|(h, _)| event(h));
+    let events: Vec<_> = got.iter().map(|(h, _)| event(h)).collect();
+    assert_eq!(events, ["approval.decided", "approval.requested"]);
     for (headers, body) in &got {
         assert!(signature_is_valid(headers, body));
         let n: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(n["path"], path.as_str());
         assert_eq!(n["step"], 2);
     }
-    let decided: serde_json::Value = serde_json::from_str(&got[1].1).unwrap();
+    let decided: serde_json::Value = serde_json::from_str(&got[0].1).unwrap();
     assert!(
         decided["text"].as_str().unwrap().contains("not today"),
         "{decided}"
