@@ -323,6 +323,8 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             "give both --tls-cert and --tls-key (security.tls_cert/tls_key), or neither"
         ),
     };
+    let approvals =
+        crate::approvals::ApprovalPolicy::from_config(&config.approvals, cloud.is_simulated());
     let mut settings = WebSettings::from_config(sec, cloud, tls.is_some());
     settings.webhooks = crate::notify::Webhook::from_configs(&config.webhooks)
         .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
@@ -341,6 +343,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             poll: config.engine.poll(),
             concurrency: config.engine.retire_concurrency,
             lease: config.engine.lease(),
+            approvals,
         },
     })
     .await?;

@@ -33,6 +33,8 @@ pub struct Config {
     pub webhooks: Vec<crate::notify::WebhookConfig>,
     /// `[auth]`: single sign-on and password sign-in (see `web::auth::oidc::config`).
     pub auth: crate::web::auth::oidc::AuthConfig,
+    /// `[approvals]`: which confirmations wait for a second person (see `approvals`).
+    pub approvals: crate::approvals::ApprovalsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,6 +4,7 @@
 //! protocol as Tencent Cloud and is just another endpoint for `tencent`.
 
 pub mod app;
+pub mod approvals;
 pub mod cli;
 pub mod config;
 pub mod doctor;

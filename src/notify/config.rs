@@ -20,7 +20,8 @@ pub struct WebhookConfig {
     /// `json` (default), `wecom`, `dingtalk`, `feishu` or `slack`.
     #[serde(default)]
     pub format: Option<String>,
-    /// Events to send (`step.failed`, `run.completed`, `run.rolled_back`); all when absent.
+    /// Events to send (`step.failed`, `run.completed`, `run.rolled_back`, `approval.requested`,
+    /// `approval.decided`); all when absent.
     #[serde(default)]
     pub events: Option<Vec<String>>,
     /// `json`: the HMAC-SHA256 key of the signature header (required). `dingtalk`/`feishu`:

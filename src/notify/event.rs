@@ -13,13 +13,19 @@ pub enum EventKind {
     RunCompleted,
     #[serde(rename = "run.rolled_back")]
     RunRolledBack,
+    #[serde(rename = "approval.requested")]
+    ApprovalRequested,
+    #[serde(rename = "approval.decided")]
+    ApprovalDecided,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 3] = [
+    pub const ALL: [EventKind; 5] = [
         EventKind::StepFailed,
         EventKind::RunCompleted,
         EventKind::RunRolledBack,
+        EventKind::ApprovalRequested,
+        EventKind::ApprovalDecided,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -27,6 +33,8 @@ impl EventKind {
             EventKind::StepFailed => "step.failed",
             EventKind::RunCompleted => "run.completed",
             EventKind::RunRolledBack => "run.rolled_back",
+            EventKind::ApprovalRequested => "approval.requested",
+            EventKind::ApprovalDecided => "approval.decided",
         }
     }
 
@@ -122,6 +130,72 @@ impl Notification {
         n.step = Some(step.number());
         n.error_code = Some(code.to_owned());
         n.request_id = request_id.map(str::to_owned);
+        n
+    }
+
+    /// A confirmation waits for a second person: request `id`, deciders with `needs` or above.
+    pub fn approval_requested(
+        run: &Run,
+        step: store::Step,
+        id: i64,
+        requested_by: &str,
+        needs: &str,
+        changes: usize,
+    ) -> Notification {
+        let mut n = Notification::for_run(
+            run,
+            EventKind::ApprovalRequested,
+            format!(
+                "natpilot: step {} on {} waits for approval",
+                step.number(),
+                run.vpc_id
+            ),
+            format!(
+                "{requested_by} asks for approval of {} on {} ({}): {changes} change(s). \
+                 Another {needs} reviews the exact plan and approves or rejects it on the \
+                 approval page.",
+                step.title(),
+                run.vpc_id,
+                run.region
+            ),
+        );
+        n.step = Some(step.number());
+        n.path = format!("/approvals/{id}");
+        n
+    }
+
+    /// Request `id` was decided: `decision` in words (approved, rejected, void, expired), by
+    /// whom, and the comment or the reason.
+    pub fn approval_decided(
+        run: &Run,
+        step: store::Step,
+        id: i64,
+        decision: &str,
+        by: &str,
+        why: &str,
+    ) -> Notification {
+        let mut n = Notification::for_run(
+            run,
+            EventKind::ApprovalDecided,
+            format!(
+                "natpilot: approval of step {} on {} {decision}",
+                step.number(),
+                run.vpc_id
+            ),
+            format!(
+                "Request {id} for {} on {} ({}) is {decision} ({by}){}",
+                step.title(),
+                run.vpc_id,
+                run.region,
+                if why.is_empty() {
+                    ".".to_owned()
+                } else {
+                    format!(": {why}")
+                }
+            ),
+        );
+        n.step = Some(step.number());
+        n.path = format!("/approvals/{id}");
         n
     }
 

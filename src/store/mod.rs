@@ -3,6 +3,7 @@
 //! nothing here talks to the cloud, and no transaction is ever held across a cloud call.
 
 pub mod api_tokens;
+pub mod approvals;
 pub mod audit;
 pub mod events;
 pub mod exposure;

@@ -13,6 +13,8 @@ pub struct Layout {
     pub simulated: bool,
     pub user: Option<CurrentUser>,
     pub csrf: String,
+    /// Approval requests the signed-in user could decide now (the nav's count).
+    pub pending_approvals: i64,
 }
 
 impl Layout {
@@ -23,6 +25,7 @@ impl Layout {
             simulated: state.settings.cloud.is_simulated(),
             user: None,
             csrf: String::new(),
+            pending_approvals: 0,
         }
     }
 
@@ -50,9 +53,15 @@ impl FromRequestParts<AppState> for Layout {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Layout::from_session(
-            state,
-            parts.extensions.get::<SessionCtx>(),
-        ))
+        let mut layout = Layout::from_session(state, parts.extensions.get::<SessionCtx>());
+        if let Some(u) = &layout.user {
+            // A count is no reason to fail a page: logged, shown as none.
+            let n = crate::store::approvals::count_for(state.store.readers(), &u.name, u.role);
+            layout.pending_approvals = n.await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "could not count pending approvals");
+                0
+            });
+        }
+        Ok(layout)
     }
 }

@@ -7,6 +7,7 @@ pub mod account;
 pub mod accounts;
 pub mod admin;
 pub mod api;
+pub mod approvals;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -42,6 +43,7 @@ pub fn routes() -> Routes {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(assets::routes())
+        .merge(approvals::routes())
 }
 
 /// The route table, for tests that check every route's protection.

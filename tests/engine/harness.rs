@@ -107,6 +107,15 @@ impl Env {
         Engine::new(self.store.clone(), self.connector.clone(), options)
     }
 
+    /// A new engine on the same database and cloud that applies this approval policy.
+    pub fn with_approvals(&self, policy: natpilot::approvals::ApprovalPolicy) -> Engine {
+        let options = EngineOptions {
+            approvals: policy,
+            ..options()
+        };
+        Engine::new(self.store.clone(), self.connector.clone(), options)
+    }
+
     /// A new engine on the same database and cloud, as after a restart.
     pub fn restart(&self, hook: Option<CrashHook>) -> Engine {
         match hook {

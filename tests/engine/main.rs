@@ -2,6 +2,7 @@
 //! simulator on 127.0.0.1:0 with its documented rate limits on. The final world is checked
 //! through the simulator itself.
 
+mod approvals;
 #[path = "../common/mod.rs"]
 mod common;
 mod crashes;

@@ -12,7 +12,7 @@ use crate::common::until;
 use crate::harness::{Browser, TestApp};
 
 /// Creates a token on `/account/tokens` as `b`; returns it (shown once on that page).
-async fn token(b: &mut Browser, name: &str, role: &str, service: bool) -> String {
+pub(crate) async fn token(b: &mut Browser, name: &str, role: &str, service: bool) -> String {
     b.get("/account/tokens").await;
     let mut fields = vec![("name", name), ("role", role), ("days", "30")];
     if service {
@@ -25,14 +25,14 @@ async fn token(b: &mut Browser, name: &str, role: &str, service: bool) -> String
     t
 }
 
-struct Api {
+pub(crate) struct Api {
     base: String,
     token: String,
     http: reqwest::Client,
 }
 
 impl Api {
-    fn new(app: &TestApp, token: &str) -> Api {
+    pub(crate) fn new(app: &TestApp, token: &str) -> Api {
         Api {
             base: app.app.url(""),
             token: token.to_owned(),
@@ -62,15 +62,15 @@ impl Api {
         )
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.call(reqwest::Method::GET, path, None).await
     }
 
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(reqwest::Method::POST, path, Some(body)).await
     }
 
-    async fn status_once_settled(&self, id: &str) -> Value {
+    pub(crate) async fn status_once_settled(&self, id: &str) -> Value {
         let path = format!("/api/v1/runs/{id}");
         until("the run to settle", || async {
             let (_, v) = self.get(&path).await;
@@ -177,6 +177,12 @@ async fn a_viewer_token_is_refused_on_every_mutating_endpoint_and_audited() {
             format!("/api/v1/runs/{id}/steps/1/confirm"),
             json!({"input": input["input"], "plan_digest": "x"}),
         ),
+        // Approvals (issue 14, item 2): refused before the request is even looked up.
+        ("/api/v1/approvals/1/approve".to_owned(), json!({})),
+        (
+            "/api/v1/approvals/1/reject".to_owned(),
+            json!({"comment": "no"}),
+        ),
     ] {
         let (status, err) = viewer.post(&path, body).await;
         assert_eq!(
@@ -190,7 +196,7 @@ async fn a_viewer_token_is_refused_on_every_mutating_endpoint_and_audited() {
         viewer.get(&format!("/api/v1/runs/{id}")).await.0,
         StatusCode::OK
     );
-    assert_eq!(app.audited("api.refused").await.len(), 3);
+    assert_eq!(app.audited("api.refused").await.len(), 5);
     // An operator cannot ask for a token above their role.
     let page = olga
         .post(

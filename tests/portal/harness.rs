@@ -87,6 +87,23 @@ impl TestApp {
         settings: WebSettings,
         scenario: natpilot::sim::ScenarioSource,
     ) -> TestApp {
+        TestApp::start_full(settings, scenario, Default::default()).await
+    }
+
+    /// The tutorial world with these engine options (e.g. an approval policy).
+    pub async fn start_with_engine(
+        settings: WebSettings,
+        engine: natpilot::wizard::engine::EngineOptions,
+    ) -> TestApp {
+        let tutorial = natpilot::sim::ScenarioSource::Tutorial;
+        TestApp::start_full(settings, tutorial, engine).await
+    }
+
+    pub async fn start_full(
+        settings: WebSettings,
+        scenario: natpilot::sim::ScenarioSource,
+        engine: natpilot::wizard::engine::EngineOptions,
+    ) -> TestApp {
         init_logs();
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("natpilot.db");
@@ -110,7 +127,7 @@ impl TestApp {
             store,
             settings,
             tls: None,
-            engine: Default::default(),
+            engine,
         };
         let app = app::spawn(config).await.unwrap();
         TestApp {

@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod api;
+mod approvals;
 mod basics;
 #[path = "../common/mod.rs"]
 mod common;

@@ -24,18 +24,18 @@ use crate::common::until;
 use crate::harness::{Browser, TestApp};
 use crate::wizard::start as start_run;
 
-const SECRET: &str = "whsec-test-0123456789";
+pub(crate) const SECRET: &str = "whsec-test-0123456789";
 
 /// A webhook receiver: records every request; answers 503 while `failing` is above zero
 /// (counting down), or always when it is negative.
 #[derive(Default)]
-struct Receiver {
-    got: Mutex<Vec<(HeaderMap, String)>>,
+pub(crate) struct Receiver {
+    pub(crate) got: Mutex<Vec<(HeaderMap, String)>>,
     failing: Mutex<i64>,
 }
 
 impl Receiver {
-    async fn start(failing: i64) -> (Arc<Receiver>, String) {
+    pub(crate) async fn start(failing: i64) -> (Arc<Receiver>, String) {
         let r = Arc::new(Receiver {
             failing: Mutex::new(failing),
             ..Receiver::default()
@@ -49,7 +49,7 @@ impl Receiver {
         (r, url)
     }
 
-    fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.got.lock().unwrap().len()
     }
 
@@ -70,7 +70,7 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Strin
     StatusCode::NO_CONTENT
 }
 
-fn settings(url: &str, max_attempts: u32) -> WebSettings {
+pub(crate) fn settings(url: &str, max_attempts: u32) -> WebSettings {
     let hooks = Webhook::from_configs(&[WebhookConfig {
         name: "ops".into(),
         url: url.into(),
@@ -93,7 +93,7 @@ fn settings(url: &str, max_attempts: u32) -> WebSettings {
 }
 
 /// What a receiver does: recompute the signature over the raw body with the shared secret.
-fn signature_is_valid(headers: &HeaderMap, body: &str) -> bool {
+pub(crate) fn signature_is_valid(headers: &HeaderMap, body: &str) -> bool {
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes()).unwrap();
     mac.update(format!("{}.{body}", header("x-natpilot-timestamp")).as_bytes());

@@ -6,7 +6,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{error, runs};
+use super::{approvals, error, runs};
 
 struct BearerToken;
 
@@ -27,11 +27,13 @@ impl Modify for BearerToken {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "natpilot API", description = "Drive NAT gateway rollouts: list VPCs, start a run, plan and confirm each step, follow it, fetch its record."),
-    paths(runs::vpcs, runs::start, runs::list, runs::status, runs::report, runs::step, runs::plan, runs::confirm),
+    info(title = "natpilot API", description = "Drive NAT gateway rollouts: list VPCs, start a run, plan and confirm each step, approve another person's step, follow it, fetch its record."),
+    paths(runs::vpcs, runs::start, runs::list, runs::status, runs::report, runs::step, runs::plan, runs::confirm,
+        approvals::list, approvals::get, approvals::approve, approvals::reject),
     components(schemas(error::ErrorBody, runs::VpcView, runs::RunView, runs::RunList, runs::StepStateView,
         runs::FailureView, runs::StartRun, runs::StepInfo, runs::PlanRequest, runs::PlanView,
-        runs::ChangeView, runs::ConfirmRequest)),
+        runs::ChangeView, runs::ConfirmRequest, runs::ConfirmView, approvals::ApprovalView,
+        approvals::DecisionRequest)),
     modifiers(&BearerToken)
 )]
 pub struct ApiDoc;

@@ -13,7 +13,8 @@ use crate::wizard::engine::{EngineError, StartError};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// E.g. `unauthorized`, `forbidden`, `not_found`, `invalid_input`, `plan_changed`,
-    /// `plan_blocked`, `conflict`, or a Tencent error code of a failed cloud call.
+    /// `plan_blocked`, `conflict`, `approval_pending`, `approval_void`, `approval_expired`,
+    /// `own_request`, or a Tencent error code of a failed cloud call.
     pub code: String,
     pub message: String,
 }
@@ -95,6 +96,7 @@ impl From<EngineError> for ApiError {
             // A failed cloud call: Tencent's code; the message carries the RequestId.
             EngineError::Cloud(c) => (StatusCode::BAD_GATEWAY, c.code.clone()),
             EngineError::Record(_) => (StatusCode::CONFLICT, "natpilot.CorruptRecord".into()),
+            EngineError::Approval(a) => super::approvals::error_code(a),
             EngineError::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into()),
         };
         let message = match &e {

@@ -4,6 +4,7 @@
 //! `{"code": "...", "message": "..."}`. The OpenAPI document, generated from these handlers
 //! by `utoipa`, is served at `/api/v1/openapi.json`.
 
+mod approvals;
 mod auth;
 mod doc;
 mod error;
@@ -29,6 +30,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/runs/{id}/steps/{n}", get(runs::step))
         .route("/api/v1/runs/{id}/steps/{n}/plan", post(runs::plan))
         .route("/api/v1/runs/{id}/steps/{n}/confirm", post(runs::confirm))
+        .route("/api/v1/approvals", get(approvals::list))
+        .route("/api/v1/approvals/{id}", get(approvals::get))
+        .route("/api/v1/approvals/{id}/approve", post(approvals::approve))
+        .route("/api/v1/approvals/{id}/reject", post(approvals::reject))
         .route_layer(middleware::from_fn_with_state(state, auth::authenticate))
         .route("/api/v1/openapi.json", get(doc::openapi))
 }

@@ -20,7 +20,7 @@ use crate::{
     },
     web::pages::step_view::{describe_change, describe_undo},
     wizard::{
-        engine::Actor,
+        engine::{Actor, Confirmation},
         input::{EipChoice, NewNat, ProvisionInput, StepInput},
         plan::{Plan, PlanDigest},
     },
@@ -112,6 +112,8 @@ pub struct RunView {
     pub finished_at: Option<String>,
     pub last_error: Option<FailureView>,
     pub steps: Vec<StepStateView>,
+    /// The approval request the current step waits for, if any ("waiting for approval").
+    pub waiting_for_approval: Option<i64>,
 }
 
 async fn run_view(state: &AppState, r: Run) -> Result<RunView, ApiError> {
@@ -125,7 +127,12 @@ async fn run_view(state: &AppState, r: Run) -> Result<RunView, ApiError> {
             confirmed_by: s.confirmed_by,
         })
         .collect();
+    let waiting = store::approvals::pending_for(state.store.readers(), r.id, r.current_step)
+        .await?
+        .filter(|a| !a.is_expired_at(chrono::Utc::now()) && r.status == store::RunStatus::Active)
+        .map(|a| a.id);
     Ok(RunView {
+        waiting_for_approval: waiting,
         id: r.id.to_string(),
         account: r.account,
         region: r.region,
@@ -349,7 +356,7 @@ pub struct PlanView {
     pub changes: Vec<ChangeView>,
 }
 
-fn plan_view(plan: &Plan) -> PlanView {
+pub(super) fn plan_view(plan: &Plan) -> PlanView {
     PlanView {
         digest: plan.digest().0,
         blocked: plan.is_blocked(),
@@ -409,18 +416,33 @@ pub struct ConfirmRequest {
     pub plan_digest: String,
 }
 
-/// Confirms the plan you reviewed and starts applying it. Refused with `plan_changed` when
-/// the input or the cloud changed since (plan again and review), with `plan_blocked` while a
-/// blocker stands. Operators drive the runs they started; admins any run.
+#[derive(Serialize, ToSchema)]
+pub struct ConfirmView {
+    /// `applying`, or `approval_requested` when the approval policy holds the step for a
+    /// second person (nothing is applied until someone approves request `approval_id`).
+    pub outcome: String,
+    pub approval_id: Option<i64>,
+    /// What happens next, in words.
+    pub message: String,
+    /// The run as it now stands.
+    pub run: RunView,
+}
+
+/// Confirms the plan you reviewed and starts applying it — or, when the approval policy holds
+/// the step, files an approval request bound to that exact plan (`outcome`
+/// `approval_requested` with its `approval_id`). Refused with `plan_changed` when the input or
+/// the cloud changed since (plan again and review), with `plan_blocked` while a blocker
+/// stands, with `approval_pending` while a request for the step waits. Operators drive the
+/// runs they started; admins any run.
 #[utoipa::path(post, path = "/api/v1/runs/{id}/steps/{n}/confirm", request_body = ConfirmRequest,
     security(("token" = [])), params(("id" = String, Path), ("n" = i64, Path)),
-    responses((status = 202, body = RunView), (status = 409, body = super::error::ErrorBody)))]
+    responses((status = 202, body = ConfirmView), (status = 409, body = super::error::ErrorBody)))]
 pub async fn confirm(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path((id, n)): Path<(String, i64)>,
     Json(req): Json<ConfirmRequest>,
-) -> Result<(StatusCode, Json<RunView>), ApiError> {
+) -> Result<(StatusCode, Json<ConfirmView>), ApiError> {
     caller
         .require(&state, Role::Operator, "confirming a step")
         .await?;
@@ -436,10 +458,27 @@ pub async fn confirm(
         user: &caller.actor,
         ip: None,
     };
-    state
+    let done = state
         .engine
         .confirm_previewed(run.id, input, &PlanDigest(req.plan_digest), actor)
         .await?;
+    let (outcome, approval_id, message) = match done {
+        Confirmation::Applying(_) => ("applying", None, "the plan is being applied".to_owned()),
+        Confirmation::ApprovalRequested { id, needs, .. } => (
+            "approval_requested",
+            Some(id),
+            format!(
+                "approval requested: request {id} waits for another {needs} to approve this \
+                 exact plan (POST /api/v1/approvals/{id}/approve); nothing was applied"
+            ),
+        ),
+    };
     let run = load(&state, &id).await?;
-    Ok((StatusCode::ACCEPTED, Json(run_view(&state, run).await?)))
+    let view = ConfirmView {
+        outcome: outcome.to_owned(),
+        approval_id,
+        message,
+        run: run_view(&state, run).await?,
+    };
+    Ok((StatusCode::ACCEPTED, Json(view)))
 }

@@ -128,8 +128,21 @@ pub async fn build(
     let driver = state.engine.driver(id).await?;
     let status = run.status.as_str();
     let status_words = run.status.words();
+    // A step held for a second person's approval (issue 14, item 2) says so, and leads there.
+    let waiting = crate::web::approvals::waiting(state, &run).await?;
+    let (status, status_words, next) = match waiting {
+        Some(a) => (
+            "awaiting_approval",
+            "waiting for approval",
+            Next::Open(
+                format!("/approvals/{a}"),
+                format!("See approval request {a}"),
+            ),
+        ),
+        None => (status, status_words, next_action(&run, can_drive)),
+    };
     Ok(LiveView {
-        next: next_action(&run, can_drive),
+        next,
         live: run.status.holds_vpc(),
         layout,
         status,

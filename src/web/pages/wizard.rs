@@ -19,7 +19,7 @@ use crate::{
     store::{RunStatus, Step, runs::Run},
     web::{auth::session::CurrentUser, error::WebError, layout::Layout, tls::ClientAddr},
     wizard::{
-        engine::EngineError,
+        engine::{Confirmation, EngineError},
         input::{
             AssessInput, BANDWIDTHS_MBPS, FieldErrors, MAX_CONNECTIONS, ProvisionForm,
             ProvisionInput, RetireException, RouteInput, StepInput,
@@ -75,6 +75,12 @@ pub struct StepPage {
     /// A refused confirm lists the plan's blockers at the top (`errors`); the plan then only
     /// points to them, so each is said once.
     blockers_above: bool,
+    /// The approval request this step waits for: confirm is off until it is decided.
+    waiting_for: Option<i64>,
+    /// The approval policy holds this step for a second person (any plan of it), or holds
+    /// irreversible plans for an admin.
+    approval_step: bool,
+    approval_irreversible: bool,
 }
 
 impl StepPage {
@@ -91,6 +97,16 @@ impl StepPage {
     /// Whether the form was submitted with `name=value` (a ticked checkbox, a chosen radio).
     pub fn submitted(&self, name: &str, value: &str) -> bool {
         self.fields.iter().any(|(k, v)| k == name && v == value)
+    }
+
+    /// Confirming files an approval request instead of applying (the button says so).
+    pub fn needs_approval(&self) -> bool {
+        self.approval_step
+            || (self.approval_irreversible
+                && self
+                    .plan
+                    .as_ref()
+                    .is_some_and(|p| p.summary.iter().any(|(_, irreversible)| *irreversible)))
     }
 
     /// Protection can change while the run waits for the operator (engine `set_protected`).
@@ -124,7 +140,15 @@ async fn page(
     } else {
         StepDetails::default()
     };
+    let waiting_for = match run.current_step == step {
+        true => crate::web::approvals::waiting(state, &run).await?,
+        false => None,
+    };
+    let policy = state.engine.approval_policy();
     Ok(StepPage {
+        waiting_for,
+        approval_step: step != Step::Assess && policy.steps.contains(&step),
+        approval_irreversible: step != Step::Assess && policy.irreversible_needs_admin,
         is_current: run.status == RunStatus::Active && run.current_step == step,
         can_drive: may_drive(user, &run),
         layout,
@@ -401,6 +425,10 @@ pub async fn confirm(
         .confirm_previewed(run.id, input.clone(), &previewed, actor)
         .await;
     match outcome {
+        // Held for a second person: the request shows the exact plan and who may decide it.
+        Ok(Confirmation::ApprovalRequested { id, .. }) => {
+            Ok(Redirect::to(&format!("/approvals/{id}")).into_response())
+        }
         // Step 1 says it leads to step 2, and it does; the others show their progress.
         Ok(_) if step == Step::Assess => {
             Ok(Redirect::to(&format!("/runs/{}/step/2", run.id)).into_response())

@@ -109,6 +109,16 @@ impl Engine {
     /// observation becomes the step's page-view snapshot, so a page shown after a refused
     /// confirm shows the plan as it is now.
     pub async fn plan_step(&self, run: RunId, input: &StepInput) -> Result<Plan, EngineError> {
+        Ok(self.plan_observed(run, input).await?.0)
+    }
+
+    /// [`Engine::plan_step`], also returning the fresh inventory the plan was made from (none
+    /// for step 1): what an approval request is bound to.
+    pub(super) async fn plan_observed(
+        &self,
+        run: RunId,
+        input: &StepInput,
+    ) -> Result<(Plan, Option<Arc<Inventory>>), EngineError> {
         let r = self.plannable(run, input).await?;
         let (store, r) = (self.store(), &r);
         let (plan, inventory) = self
@@ -119,10 +129,10 @@ impl Engine {
                 .await
             })
             .await?;
-        if let Some(inventory) = inventory {
-            self.keep_snapshot(r, inventory);
+        if let Some(inventory) = &inventory {
+            self.keep_snapshot(r, inventory.clone());
         }
-        Ok(plan)
+        Ok((plan, inventory))
     }
 
     /// For pages: the plan with this input from the step's page-view snapshot (taken at the

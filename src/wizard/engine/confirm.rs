@@ -1,17 +1,20 @@
 //! Confirming a step: re-plan, refuse a blocked plan or one that is not the plan previewed,
 //! record input, plan, who confirmed and the audit entry in one transaction, then start
-//! applying (step 1 records the operator's decisions and moves on instead).
+//! applying (step 1 records the operator's decisions and moves on instead). When the approval
+//! policy holds the step back, an approval request bound to the plan is filed instead
+//! (`approvals`), and nothing is applied until another person approves it.
 
 use serde_json::json;
 
 use super::actor::Actor;
+use super::approvals::{Confirmation, Held};
 use super::errors::EngineError;
 use super::observe::{apply_choices, exposure_report};
 use super::{Engine, Job, jobs::to_json};
 use crate::store::{self, ReportKind, RunId, RunStatus, Step, StepState, results::ProtectedHost};
 use crate::wizard::cloud::CloudError;
 use crate::wizard::input::{AssessInput, StepInput};
-use crate::wizard::plan::{Plan, PlanDigest};
+use crate::wizard::plan::PlanDigest;
 
 impl Engine {
     /// Re-plans with `input`, refuses a blocked plan, records input + plan + who confirmed,
@@ -23,7 +26,7 @@ impl Engine {
         run: RunId,
         input: StepInput,
         actor: impl Into<Actor<'_>>,
-    ) -> Result<Plan, EngineError> {
+    ) -> Result<Confirmation, EngineError> {
         self.confirm(run, input, None, actor.into()).await
     }
 
@@ -36,7 +39,7 @@ impl Engine {
         input: StepInput,
         previewed: &PlanDigest,
         actor: impl Into<Actor<'_>>,
-    ) -> Result<Plan, EngineError> {
+    ) -> Result<Confirmation, EngineError> {
         self.confirm(run, input, Some(previewed), actor.into())
             .await
     }
@@ -50,7 +53,7 @@ impl Engine {
         input: StepInput,
         previewed: Option<&PlanDigest>,
         actor: Actor<'_>,
-    ) -> Result<Plan, EngineError> {
+    ) -> Result<Confirmation, EngineError> {
         let shown = previewed.map(|d| d.0.clone());
         let details = |refused: Option<String>| {
             json!({
@@ -81,23 +84,35 @@ impl Engine {
         previewed: Option<&PlanDigest>,
         actor: Actor<'_>,
         audit: &serde_json::Value,
-    ) -> Result<Plan, EngineError> {
+    ) -> Result<Confirmation, EngineError> {
         let user = actor.user;
-        let plan = self.plan_step(run, input).await?;
+        let step = input.step();
+        // Nothing else confirms a step while a request for it waits (fail closed).
+        self.refuse_if_pending(run, step).await?;
+        let (plan, inventory) = self.plan_observed(run, input).await?;
         if plan.is_blocked() {
             return Err(EngineError::Blocked(plan.conflicts));
         }
         if previewed.is_some_and(|seen| *seen != plan.digest()) {
             return Err(EngineError::PlanChanged);
         }
-        let step = input.step();
+        if let Some(needs) = self.approval_policy().needs(step, &plan) {
+            let held = Held {
+                input,
+                plan: &plan,
+                inventory: inventory.as_deref(),
+                needs,
+            };
+            let id = self.request_approval(run, held, actor, audit).await?;
+            return Ok(Confirmation::ApprovalRequested { id, plan, needs });
+        }
         let mut tx = self.store().begin_write().await?;
         store::steps::confirm(&mut *tx, run, step, &to_json(input), &to_json(&plan), user).await?;
         actor.audit(&mut *tx, "run.confirm", run, audit).await?;
         if let StepInput::Assess(choices) = input {
             // Step 1 changes nothing in the cloud: record the decisions and move on.
             self.confirm_assessment(tx, run, choices, user).await?;
-            return Ok(plan);
+            return Ok(Confirmation::Applying(plan));
         }
         let msg = format!(
             "{user} confirmed {}: {} change(s)",
@@ -106,7 +121,7 @@ impl Engine {
         );
         self.start_applying(tx, run, RunStatus::Active, step, &msg, Job::Apply(step))
             .await?;
-        Ok(plan)
+        Ok(Confirmation::Applying(plan))
     }
 
     /// Step 1's confirmation, in `tx` (which already holds the confirmed input and plan):

@@ -81,6 +81,8 @@ impl Engine {
         .await?;
         let details = json!({"release_nat_eips": release});
         actor.audit(&mut *tx, audit, run, &details).await?;
+        let why = format!("{user} started a rollback of the run");
+        self.void_pending_in(&mut tx, &r, actor, &why).await?;
         tx.commit().await?;
         self.spawn(
             self.run(run).await?,
@@ -166,6 +168,8 @@ impl Engine {
         actor
             .audit(&mut *tx, "run.abandon", run, &json!({}))
             .await?;
+        let why = format!("{user} abandoned the run");
+        self.void_pending_in(&mut tx, &r, actor, &why).await?;
         tx.commit().await?;
         let _ = self.sender(run).send(ev);
         Ok(())

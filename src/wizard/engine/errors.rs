@@ -69,6 +69,9 @@ pub enum EngineError {
     Cloud(#[from] CloudError),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// An approval request could not be made or decided (issue 14, item 2).
+    #[error("{0}")]
+    Approval(#[from] super::approvals::ApprovalError),
     /// A stored record did not decode (names the record and what to do).
     #[error("{0}")]
     Record(super::records::RecordError),

@@ -5,6 +5,7 @@
 //! processes: see `lease`.
 
 mod actor;
+mod approvals;
 mod batch;
 mod changes;
 mod ctx;
@@ -28,6 +29,7 @@ use tokio::{
 };
 
 pub use actor::Actor;
+pub use approvals::{ApprovalError, Confirmation, Decision};
 pub use ctx::{CrashHook, CrashPoint};
 pub use errors::{EngineError, StartError};
 pub use jobs::UndoEntry;
@@ -54,6 +56,10 @@ pub struct EngineOptions {
     pub concurrency: usize,
     /// The run lease's period and heartbeat (config `engine.lease_secs`).
     pub lease: LeaseOptions,
+    /// Which confirmations wait for a second person's approval (config `[approvals]`,
+    /// resolved for the cloud by `app::serve`). Off by default: the engine alone cannot tell
+    /// a real cloud from the simulator.
+    pub approvals: crate::approvals::ApprovalPolicy,
 }
 
 impl Default for EngineOptions {
@@ -62,6 +68,7 @@ impl Default for EngineOptions {
             poll: Poll::default(),
             concurrency: DEFAULT_CONCURRENCY,
             lease: LeaseOptions::default(),
+            approvals: Default::default(),
         }
     }
 }

@@ -29,7 +29,7 @@ pub enum RecordError {
     Db(#[from] sqlx::Error),
 }
 
-fn decode<T: DeserializeOwned>(
+pub(super) fn decode<T: DeserializeOwned>(
     run: RunId,
     what: impl Into<String>,
     value: serde_json::Value,
