@@ -244,7 +244,7 @@ pub fn plan(
             // through it; else its members get rules one by one.
             let tested: Vec<&&Instance> = in_subnet
                 .iter()
-                .filter(|i| baseline.contains_key(&i.id))
+                .filter(|i| matches!(baseline.get(&i.id), Some(Egress::Ip { .. })))
                 .collect();
             if !tested.is_empty() && tested.iter().all(|i| members.contains(i.id.as_str())) {
                 rules.push(("SUBNET", sub.id.clone(), sub.cidr.clone()));
@@ -653,3 +653,7 @@ impl EgressCheck {
         egress_passes(instance_id, egress, nat_ips, &self.expected, &self.reserved)
     }
 }
+
+#[cfg(test)]
+#[path = "keep_tests.rs"]
+mod tests;
