@@ -277,3 +277,70 @@ async fn a_crash_inside_the_move_resumes_without_a_second_rule_or_binding() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_egress_proxys_shared_ip_is_found_and_kept_as_the_nat_gateways_egress() {
+    // The conflict scenario's squid gateway and its EIP (`sim::scenario::conflict`).
+    const GATEWAY: &str = "ins-gateway1";
+    const GATEWAY_EIP: &str = "119.28.20.1";
+    let env = start(ScenarioSource::Conflict).await;
+    let run = start_run(&env.engine).await;
+    let view = env.engine.keep_egress_view(run).await.unwrap();
+    let shared = view
+        .shared
+        .iter()
+        .find(|s| s.ip == GATEWAY_EIP)
+        .expect("the proxy's EIP is found as shared");
+    assert_eq!(shared.holder.as_deref(), Some(GATEWAY));
+    let leaving: Vec<String> = egress(&env)
+        .into_iter()
+        .filter(|(_, ip)| ip == GATEWAY_EIP)
+        .map(|(id, _)| id)
+        .collect();
+    assert!(leaving.len() >= 2);
+    // Instances with an egress test result that left through it, as step 1 counts them.
+    assert!(
+        shared.instances.iter().all(|i| leaving.contains(i)),
+        "{shared:?}"
+    );
+
+    env.engine
+        .set_keep_egress(run, MarkKind::SharedIp, GATEWAY_EIP, true, "alice")
+        .await
+        .unwrap();
+    let consent = RouteInput {
+        replace_existing_default: true,
+    };
+    complete(&env.engine, run, consent).await;
+    assert_eq!(own_public_ip(&env, GATEWAY), None, "the proxy's EIP moved");
+    assert!(nat_ips(&env).contains(&GATEWAY_EIP.to_owned()));
+    for id in &leaving {
+        assert_eq!(
+            env.sim.handle().egress_ip(id).as_deref(),
+            Some(GATEWAY_EIP),
+            "{id} still leaves through the allowlisted IP"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_shared_ip_that_nobody_shares_cannot_be_marked() {
+    let env = start(ScenarioSource::Tutorial).await;
+    let run = start_run(&env.engine).await;
+    let err = env
+        .engine
+        .set_keep_egress(run, MarkKind::SharedIp, "119.28.20.22", true, "alice")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("not an egress IP that several instances share"),
+        "{err}"
+    );
+    let err = env
+        .engine
+        .set_keep_egress(run, MarkKind::Instance, "ins-nothere", true, "alice")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not an instance"), "{err}");
+}
