@@ -11,6 +11,7 @@ mod exposure;
 mod exposure_scale;
 mod hardening;
 mod harness;
+mod keep_egress;
 mod new_run_page;
 mod protection_rules;
 mod provision_step;
