@@ -287,34 +287,36 @@ impl Engine {
             errs.0.insert("keep_value".into(), msg);
             EngineError::from(errs)
         };
-        match kind {
+        let problem = match kind {
             MarkKind::Instance if keep => {
-                if !store::exposure::has_instance(self.store().readers(), run, value).await? {
-                    return Err(refuse(format!(
+                let known =
+                    store::exposure::has_instance(self.store().readers(), run, value).await?;
+                (!known).then(|| {
+                    format!(
                         "{value:?} is not an instance of {}; pick one from the table",
                         r.vpc_id
-                    )));
-                }
+                    )
+                })
             }
-            MarkKind::Rule => {
-                let rule: Rule = serde_json::from_str(value)
-                    .map_err(|_| refuse("that rule is not one natpilot understands".into()))?;
-                if rule == Rule::Dns {
-                    return Err(refuse(
-                        "keep egress IPs by tag, subnet or name pattern (DNS names say nothing about who calls out)"
-                            .into(),
-                    ));
-                }
-            }
+            MarkKind::Rule => match serde_json::from_str::<Rule>(value) {
+                Err(_) => Some("that rule is not one natpilot understands".to_owned()),
+                Ok(Rule::Dns) => Some(
+                    "keep egress IPs by tag, subnet or name pattern (DNS names say nothing \
+                     about who calls out)"
+                        .to_owned(),
+                ),
+                Ok(_) => None,
+            },
             MarkKind::SharedIp if keep => {
                 let view = self.keep_egress_view(run).await?;
-                if !view.shared.iter().any(|s| s.ip == value) {
-                    return Err(refuse(format!(
-                        "{value} is not an egress IP that several instances share today"
-                    )));
-                }
+                (!view.shared.iter().any(|s| s.ip == value)).then(|| {
+                    format!("{value} is not an egress IP that several instances share today")
+                })
             }
-            _ => {}
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            return Err(refuse(problem));
         }
         let mut tx = self.store().begin_write().await?;
         let changed = if keep {
