@@ -9,6 +9,9 @@
 
 use std::fmt::Write;
 
+mod snat;
+pub use snat::SnatResource;
+
 /// The NAT gateway a run created or adopted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NatResource {
@@ -48,6 +51,8 @@ pub struct RunResources {
     pub run_id: String,
     pub nat: Option<NatResource>,
     pub routes: Vec<RouteEntryResource>,
+    /// Issue 12: the SNAT rules that keep egress IPs, on the run's gateway.
+    pub snat_rules: Vec<SnatResource>,
 }
 
 /// Renders the whole `.tf` file.
@@ -64,6 +69,11 @@ pub fn render(resources: &RunResources) -> String {
     }
     for route in &resources.routes {
         render_route(&mut out, route, resources.nat.as_ref(), &mut imports);
+    }
+    if let Some(nat) = &resources.nat {
+        for rule in &resources.snat_rules {
+            snat::render(&mut out, rule, nat, &mut imports);
+        }
     }
     for (address, id) in &imports {
         let _ = writeln!(
@@ -244,8 +254,12 @@ pub fn from_inventory(
                 .collect()
         })
         .unwrap_or_default();
+    let snat_rules = nat
+        .map(|n| snat::from_inventory(run_id, n.id.as_str(), inventory))
+        .unwrap_or_default();
     RunResources {
         run_id: run_id.to_string(),
+        snat_rules,
         nat: nat.map(|n| NatResource {
             id: n.id.to_string(),
             name: n.name.clone(),

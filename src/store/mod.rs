@@ -10,6 +10,7 @@ pub mod exposure;
 pub mod exposure_counts;
 pub mod history_cache;
 pub mod inventories;
+pub mod keep_egress;
 pub mod lease;
 pub mod ledger;
 pub mod nat_gateways;

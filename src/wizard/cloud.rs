@@ -10,7 +10,7 @@ use std::{collections::BTreeMap, future::Future, pin::Pin, sync::Arc};
 use serde::{Deserialize, Serialize};
 
 use super::ids::NatGatewayId;
-use super::observed::{Address, Inventory, NatGateway, Route, RouteTable};
+use super::observed::{Address, Inventory, NatGateway, Route, RouteTable, SnatRule};
 use super::plan::Change;
 use super::steps::assess::Egress;
 use crate::store::{RunId, Step};
@@ -185,4 +185,55 @@ pub trait Cloud: Send + Sync {
     fn transform_address<'a>(&'a self, instance_id: &'a str) -> CloudFuture<'a, String>;
     /// ReturnNormalAddresses. Irreversible.
     fn return_normal_address<'a>(&'a self, ip: &'a str) -> CloudFuture<'a, ()>;
+
+    // Issue 12 (keeping egress IPs). A cloud that does not implement them refuses clearly;
+    // the unit-test fake of `engine::tests` is such a cloud.
+
+    /// Every SNAT rule of the gateway (DescribeNatGatewaySourceIpTranslationNatRules).
+    fn snat_rules<'a>(&'a self, nat_id: &'a NatGatewayId) -> CloudFuture<'a, Vec<SnatRule>> {
+        let _ = nat_id;
+        unsupported("DescribeNatGatewaySourceIpTranslationNatRules")
+    }
+    /// CreateNatGatewaySourceIpTranslationNatRule for a `Change::CreateSnatRule`; answers no
+    /// id (find the rule with [`Cloud::snat_rules`] by its description).
+    fn create_snat_rule<'a>(&'a self, change: &'a Change) -> CloudFuture<'a, ()> {
+        let _ = change;
+        unsupported("CreateNatGatewaySourceIpTranslationNatRule")
+    }
+    fn delete_snat_rule<'a>(
+        &'a self,
+        nat_id: &'a NatGatewayId,
+        snat_id: &'a str,
+    ) -> CloudFuture<'a, ()> {
+        let _ = (nat_id, snat_id);
+        unsupported("DeleteNatGatewaySourceIpTranslationNatRule")
+    }
+    /// AssociateNatGatewayAddress with one existing EIP, and wait for its VPC task.
+    fn associate_nat_address<'a>(
+        &'a self,
+        nat_id: &'a NatGatewayId,
+        ip: &'a str,
+    ) -> CloudFuture<'a, ()> {
+        let _ = (nat_id, ip);
+        unsupported("AssociateNatGatewayAddress")
+    }
+    /// DisassociateNatGatewayAddress of one EIP, and wait for its VPC task.
+    fn disassociate_nat_address<'a>(
+        &'a self,
+        nat_id: &'a NatGatewayId,
+        ip: &'a str,
+    ) -> CloudFuture<'a, ()> {
+        let _ = (nat_id, ip);
+        unsupported("DisassociateNatGatewayAddress")
+    }
+}
+
+fn unsupported<'a, T: 'a>(action: &'static str) -> CloudFuture<'a, T> {
+    Box::pin(async move {
+        Err(CloudError::state(
+            action,
+            "natpilot.Unsupported",
+            "this cloud connection cannot keep egress IPs (no SNAT rules)",
+        ))
+    })
 }

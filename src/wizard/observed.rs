@@ -174,6 +174,36 @@ pub struct Inventory {
     pub nat_gateways: Vec<NatGateway>,
     pub dns: Vec<DnsRecord>,
     pub quota: EipQuota,
+    /// SNAT rules of the VPC's NAT gateways (issue 12; absent in inventories stored before).
+    #[serde(default)]
+    pub snat_rules: Vec<SnatRule>,
+    /// EIPs that cannot be bound to a NAT gateway (line or billing type), with why.
+    #[serde(default)]
+    pub unmovable_eips: Vec<UnmovableEip>,
+}
+
+/// One SNAT rule of a NAT gateway (addendum 2 §2.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnatRule {
+    pub nat_id: NatGatewayId,
+    /// `snat-…`.
+    pub id: String,
+    /// `NETWORKINTERFACE` (an instance) or `SUBNET`.
+    pub resource_type: String,
+    /// `ins-…` or `subnet-…`.
+    pub resource_id: String,
+    /// The instance's primary private IP, or the subnet's CIDR.
+    pub private_ip: String,
+    pub public_ips: Vec<String>,
+    pub description: String,
+}
+
+/// An EIP a NAT gateway refuses (addendum 2 §3.1: BGP only, traffic-billed or in a bandwidth
+/// package), by IP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmovableEip {
+    pub ip: String,
+    pub reason: String,
 }
 
 impl Inventory {

@@ -69,6 +69,28 @@ pub enum Change {
         instance_id: String,
         ip: String,
     },
+    /// Issue 12: bind an EIP just taken off `from_instance` to the NAT gateway
+    /// (AssociateNatGatewayAddress, asynchronous: its VPC task is polled).
+    AssociateNatEip {
+        nat_id: NatGatewayId,
+        ip: String,
+        from_instance: String,
+    },
+    /// Issue 12: an SNAT rule sending `resource_id`'s traffic through `public_ips`. Creating it
+    /// answers no id: it is found again by `description`, which carries the run id.
+    CreateSnatRule {
+        nat_id: NatGatewayId,
+        /// `NETWORKINTERFACE` (an instance and its primary private IP) or `SUBNET`.
+        resource_type: String,
+        resource_id: String,
+        private_ip: String,
+        public_ips: Vec<String>,
+        description: String,
+        /// The instance whose egress IP this rule keeps (its changes run as one chain), or
+        /// `None` for a rule that pins a subnet to the gateway's own EIPs so that nobody else
+        /// leaves through a kept one.
+        keeps_for: Option<String>,
+    },
 }
 
 fn first_attempt() -> u32 {
@@ -116,6 +138,17 @@ pub enum Undo {
         instance_id: String,
         address_id: Option<String>,
         ip: String,
+    },
+    /// Issue 12: unbind the EIP from the NAT gateway (so it can go back to its instance).
+    DisassociateNatEip {
+        nat_id: NatGatewayId,
+        ip: String,
+    },
+    /// Issue 12: delete the SNAT rule; its id once it was found, else found by description.
+    DeleteSnatRule {
+        nat_id: NatGatewayId,
+        snat_id: Option<String>,
+        description: String,
     },
     /// Recorded so rollback can name what it cannot bring back.
     CannotUndo {

@@ -8,6 +8,7 @@ mod common;
 mod crashes;
 mod fail_closed;
 mod harness;
+mod keep;
 mod lease;
 mod retire;
 mod runs;

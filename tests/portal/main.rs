@@ -12,6 +12,7 @@ mod exposure;
 mod exposure_scale;
 mod hardening;
 mod harness;
+mod keep_egress;
 mod new_run_page;
 #[cfg(feature = "oidc-tests")]
 mod oidc;

@@ -31,7 +31,48 @@ fn sample() -> RunResources {
             next_hub: "nat-abc123".into(),
             description: "natpilot run-1".into(),
         }],
+        snat_rules: vec![],
     }
+}
+
+#[test]
+fn snat_rules_are_exported_with_the_providers_import_ids() {
+    let mut res = sample();
+    res.snat_rules = vec![
+        SnatResource {
+            id: "snat-1".into(),
+            resource_type: "NETWORKINTERFACE".into(),
+            resource_id: "ins-worker01".into(),
+            private_ip: "10.0.2.21".into(),
+            public_ips: vec!["203.0.113.11".into()],
+            description: "np run-1 ins-worker01".into(),
+        },
+        SnatResource {
+            id: "snat-2".into(),
+            resource_type: "SUBNET".into(),
+            resource_id: "subnet-app".into(),
+            private_ip: "10.0.2.0/24".into(),
+            public_ips: vec!["203.0.113.10".into()],
+            description: "np run-1 subnet-app".into(),
+        },
+    ];
+    let tf = render(&res);
+    assert!(
+        tf.contains("resource \"tencentcloud_nat_gateway_snat\" \"natpilot_ins-worker01\""),
+        "{tf}"
+    );
+    assert!(
+        tf.contains("instance_private_ip_addr = \"10.0.2.21\""),
+        "{tf}"
+    );
+    assert!(
+        tf.contains("public_ip_addr = [tencentcloud_eip.nat_eip_2.public_ip]"),
+        "{tf}"
+    );
+    assert!(tf.contains("subnet_cidr_block  = \"10.0.2.0/24\""), "{tf}");
+    assert!(tf.contains("id = \"nat-abc123#ins-worker01\""), "{tf}");
+    assert!(tf.contains("id = \"nat-abc123#subnet-app\""), "{tf}");
+    assert!(tf.contains("terraform import tencentcloud_nat_gateway_snat.natpilot_subnet-app nat-abc123#subnet-app"), "{tf}");
 }
 
 #[test]
@@ -117,7 +158,7 @@ fn a_route_to_something_other_than_our_nat_keeps_the_literal_next_hop() {
 
 #[test]
 fn resources_come_from_the_gateway_tagged_with_the_run_and_its_routes() {
-    use crate::wizard::observed::{Inventory, NatGateway, Route, RouteTable};
+    use crate::wizard::observed::{Inventory, NatGateway, Route, RouteTable, SnatRule};
     let route = |id: i64, gateway: &str| Route {
         route_id: id,
         item_id: format!("rti-{id}"),
@@ -153,6 +194,26 @@ fn resources_come_from_the_gateway_tagged_with_the_run_and_its_routes() {
             },
         ],
         nat_gateways: vec![nat("nat-other", "another-run"), nat("nat-ours", "run-42")],
+        snat_rules: vec![
+            SnatRule {
+                nat_id: "nat-ours".into(),
+                id: "snat-ours".into(),
+                resource_type: "NETWORKINTERFACE".into(),
+                resource_id: "ins-1".into(),
+                private_ip: "10.0.0.1".into(),
+                public_ips: vec!["192.0.2.1".into()],
+                description: "np run-42 ins-1".into(),
+            },
+            SnatRule {
+                nat_id: "nat-ours".into(),
+                id: "snat-theirs".into(),
+                resource_type: "SUBNET".into(),
+                resource_id: "subnet-9".into(),
+                private_ip: "10.9.0.0/24".into(),
+                public_ips: vec!["192.0.2.1".into()],
+                description: "made by hand".into(),
+            },
+        ],
         ..Default::default()
     };
     let res = from_inventory("run-42", &inventory);
@@ -164,6 +225,9 @@ fn resources_come_from_the_gateway_tagged_with_the_run_and_its_routes() {
     assert_eq!(res.routes[0].route_table_id, "rtb-a");
     assert_eq!(res.routes[0].route_id, 7);
     assert!(render(&res).contains("id = \"7.rtb-a\""));
+    // Only the run's own SNAT rules (by the run id in their description).
+    assert_eq!(res.snat_rules.len(), 1);
+    assert_eq!(res.snat_rules[0].id, "snat-ours");
 
     let none = from_inventory("run-without-gateway", &inventory);
     assert!(none.nat.is_none() && none.routes.is_empty());

@@ -7,6 +7,7 @@ pub mod egress_words;
 pub mod exports;
 pub mod exposure;
 pub mod exposure_view;
+pub mod keep_egress;
 pub mod new_run;
 pub mod numbers;
 pub mod observation;
@@ -72,6 +73,7 @@ pub fn routes() -> Routes {
         )
         .post("/runs/{id}/abandon", Access::Operator, run_actions::abandon)
         .post("/runs/{id}/protection", Access::Operator, protection::set)
+        .post("/runs/{id}/keep-egress", Access::Operator, keep_egress::set)
         .post(
             "/runs/{id}/retire-exception",
             Access::Operator,

@@ -29,7 +29,7 @@ fn released(plan: &Plan) -> BTreeSet<&str> {
 pub fn changes(plan: &Plan) -> Vec<(String, bool)> {
     let released = released(plan);
     // (one, many, irreversible) per kind, counted in this order.
-    let kinds: [(&str, &str, bool); 9] = [
+    let kinds: [(&str, &str, bool); 11] = [
         ("NAT gateway to create", "NAT gateways to create", false),
         (
             "existing NAT gateway to adopt",
@@ -63,10 +63,32 @@ pub fn changes(plan: &Plan) -> Vec<(String, bool)> {
             false,
         ),
         ("ordinary IP to return", "ordinary IPs to return", true),
+        (
+            "egress IP to move onto the NAT gateway (kept for its instance)",
+            "egress IPs to move onto the NAT gateway (kept for their instances)",
+            false,
+        ),
+        ("SNAT rule to add", "SNAT rules to add", false),
     ];
-    let mut n = [0usize; 9];
+    // Issue 12: the unbind and any conversion before a move are part of the move.
+    let moved: BTreeSet<&str> = plan
+        .changes()
+        .filter_map(|c| match c {
+            Change::AssociateNatEip { from_instance, .. } => Some(from_instance.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut n = [0usize; 11];
     for c in plan.changes() {
         let k = match c {
+            Change::DisassociateEip { instance_id, .. }
+            | Change::TransformAddress { instance_id, .. }
+                if moved.contains(instance_id.as_str()) =>
+            {
+                continue;
+            }
+            Change::AssociateNatEip { .. } => 9,
+            Change::CreateSnatRule { .. } => 10,
             Change::CreateNatGateway { .. } => 0,
             Change::AdoptNatGateway { .. } => 1,
             Change::DeleteFailedNatGateway { .. } => 2,

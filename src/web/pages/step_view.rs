@@ -179,6 +179,36 @@ fn describe_change_seen(c: &Change, inv: Option<&Inventory>) -> String {
         Change::ReturnNormalAddress { instance_id, ip } => {
             format!("Return the public IP {ip} of {instance_id} (irreversible)")
         }
+        Change::AssociateNatEip {
+            nat_id,
+            ip,
+            from_instance,
+        } => format!(
+            "Bind EIP {ip} (taken from {from_instance}) to NAT gateway {nat_id}, and wait for the task"
+        ),
+        Change::CreateSnatRule {
+            resource_type,
+            resource_id,
+            private_ip,
+            public_ips,
+            description,
+            keeps_for,
+            ..
+        } => {
+            let what = if resource_type == "SUBNET" {
+                format!("subnet {resource_id} ({private_ip})")
+            } else {
+                format!("instance {resource_id} ({private_ip})")
+            };
+            let why = match keeps_for {
+                Some(_) => "keeps its egress IP",
+                None => "so that nobody else leaves through a kept EIP",
+            };
+            format!(
+                "Add SNAT rule “{description}”: {what} leaves through {} ({why})",
+                public_ips.join(", ")
+            )
+        }
     }
 }
 
@@ -230,6 +260,19 @@ fn describe_undo_seen(u: &Undo, inv: Option<&Inventory>) -> String {
         } => format!("Bind {ip} to {instance_id} again"),
         Undo::CannotUndo { what } => format!("Cannot be undone: {what}"),
         Undo::NothingToUndo { what } => format!("Nothing to undo: {what}"),
+        Undo::DisassociateNatEip { nat_id, ip } => {
+            format!("Unbind EIP {ip} from NAT gateway {nat_id}")
+        }
+        Undo::DeleteSnatRule {
+            nat_id,
+            snat_id,
+            description,
+        } => format!(
+            "Delete SNAT rule {} from NAT gateway {nat_id}",
+            snat_id
+                .clone()
+                .unwrap_or_else(|| format!("“{description}”"))
+        ),
     }
 }
 

@@ -61,6 +61,8 @@ pub struct StepPage {
     can_drive: bool,
     /// Step 1: counts, rules and the page of rows the sort/filter/cursor query selects.
     exposure: ExposureView,
+    /// Step 1: what keeps its egress IP (issue 12).
+    keep: super::keep_egress::KeepEgressView,
     query: ExposureQuery,
     columns: &'static [(&'static str, &'static str)],
     fields: Fields,
@@ -134,6 +136,11 @@ async fn page(
     } else {
         ExposureView::default()
     };
+    let keep = if step == Step::Assess && exposure.ready {
+        super::keep_egress::KeepEgressView::load(state, run.id).await?
+    } else {
+        Default::default()
+    };
     // Step 2 shows what it observed (quota, gateways, unbound EIPs) before asking anything.
     let details = if step == Step::Provision {
         step_details::load(state, &run, step, step_details::Shown::default()).await?
@@ -155,6 +162,7 @@ async fn page(
         step: step.number(),
         title: step.title(),
         exposure,
+        keep,
         query,
         columns: &COLUMNS,
         fields,

@@ -241,6 +241,9 @@ fn instance_of(c: &Change) -> Option<String> {
         | Change::ReleaseEip { instance_id, .. }
         | Change::TransformAddress { instance_id, .. }
         | Change::ReturnNormalAddress { instance_id, .. } => Some(instance_id.clone()),
+        // Issue 12: a move onto the NAT gateway is part of its instance's chain.
+        Change::AssociateNatEip { from_instance, .. } => Some(from_instance.clone()),
+        Change::CreateSnatRule { keeps_for, .. } => keeps_for.clone(),
         _ => None,
     }
 }
@@ -290,6 +293,20 @@ fn describe(change: &Change, called: bool) -> String {
         Change::ReturnNormalAddress { instance_id, ip } => {
             format!("returned public IP {ip} of {instance_id}")
         }
+        Change::AssociateNatEip {
+            nat_id,
+            ip,
+            from_instance,
+        } => format!("bound EIP {ip} (egress IP of {from_instance}) to NAT gateway {nat_id}"),
+        Change::CreateSnatRule {
+            resource_type,
+            resource_id,
+            public_ips,
+            ..
+        } => format!(
+            "added SNAT rule: {resource_type} {resource_id} leaves through {}",
+            public_ips.join(", ")
+        ),
     };
     if called {
         what

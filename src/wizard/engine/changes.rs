@@ -35,10 +35,12 @@ pub fn key(change: &Change) -> String {
         Change::ReleaseEip { address_id, .. } => format!("release:{address_id}"),
         Change::TransformAddress { instance_id, .. } => format!("transform:{instance_id}"),
         Change::ReturnNormalAddress { instance_id, .. } => format!("return:{instance_id}"),
+        Change::AssociateNatEip { ip, .. } => format!("nat_eip:{ip}"),
+        Change::CreateSnatRule { resource_id, .. } => format!("snat:{resource_id}"),
     }
 }
 
-fn done(undo: Option<Undo>) -> Applied {
+pub(super) fn done(undo: Option<Undo>) -> Applied {
     Applied {
         called: false,
         undo,
@@ -89,10 +91,14 @@ pub async fn apply(
             addresses.remove(pos);
             Ok(called(None))
         }
+        Change::AssociateNatEip { nat_id, ip, .. } => {
+            super::keep::associate_nat_eip(ctx, nat_id, ip).await
+        }
+        Change::CreateSnatRule { .. } => super::keep::create_snat_rule(ctx, change).await,
     }
 }
 
-fn called(undo: Option<Undo>) -> Applied {
+pub(super) fn called(undo: Option<Undo>) -> Applied {
     Applied { called: true, undo }
 }
 

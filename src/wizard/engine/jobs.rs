@@ -18,7 +18,6 @@ use crate::wizard::input::AssessInput;
 use crate::wizard::observed::{Inventory, NatGateway};
 use crate::wizard::plan::{AllocatedEip, Change, Plan, Undo};
 use crate::wizard::steps::assess::{self, Egress};
-use crate::wizard::steps::verify;
 
 /// How an undo record's JSON looks: the change key next to the undo action.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -252,7 +251,6 @@ async fn after_route(ctx: &Ctx, plan: &Plan) -> Result<(), JobError> {
             );
         }
     }
-    let _ = plan;
     ctx.info(
         Step::Route,
         &format!(
@@ -273,10 +271,27 @@ async fn after_route(ctx: &Ctx, plan: &Plan) -> Result<(), JobError> {
         .nat(&nat_id)
         .map(|n| n.eip_ips().map(str::to_owned).collect())
         .unwrap_or_default();
+    // Issue 12: a kept instance passes only through its own old IP, others only through a
+    // gateway EIP not kept for someone.
+    let check = crate::wizard::steps::keep::EgressCheck::from_step3(&inv, plan);
     let passed = after
-        .values()
-        .filter(|e| verify::passed(Some(e), &nat_ips))
+        .iter()
+        .filter(|(id, e)| check.passes(id, Some(e), &nat_ips))
         .count();
+    for (id, want) in &check.expected {
+        let seen = match after.get(id) {
+            Some(Egress::Ip { ip }) => ip.trim().to_owned(),
+            Some(_) | None => "no IP".to_owned(),
+        };
+        let msg = if seen == *want {
+            format!("{id} leaves through its kept egress IP {want}")
+        } else {
+            format!(
+                "{id} should leave through its kept egress IP {want}, but its egress test printed {seen}"
+            )
+        };
+        ctx.info(Step::Route, &msg).await?;
+    }
     ctx.info(
         Step::Route,
         &format!(
@@ -322,6 +337,7 @@ async fn after_verify(ctx: &Ctx) -> Result<(), JobError> {
         "egress_after": after,
         "removed": removed,
         "kept": plan.kept,
+        "kept_egress": super::keep::kept_report(ctx).await?,
         "exposed_before": exposure.map(|e| e.exposed),
     });
     store::results::put_report(ctx.store.writer(), ctx.id(), ReportKind::Final, &report).await?;

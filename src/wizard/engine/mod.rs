@@ -13,6 +13,7 @@ mod errors;
 mod exposure_rows;
 mod inspect;
 mod jobs;
+mod keep;
 mod lease;
 mod observe;
 mod protection;

@@ -7,14 +7,27 @@ use std::sync::Arc;
 use super::errors::EngineError;
 use super::jobs::{load_egress, routed_tables};
 use super::records;
-use crate::store::{self, EgressPhase, RunId, Store, runs::Run};
+use crate::store::{self, EgressPhase, RunId, Step, Store, runs::Run};
 use crate::wizard::cloud::{Cloud, CloudError};
 use crate::wizard::input::{AssessInput, StepInput};
 use crate::wizard::observed::Inventory;
 use crate::wizard::plan::Plan;
 use crate::wizard::protection::{Facts, Protection, Rule};
 use crate::wizard::steps::assess::ExposureReport;
-use crate::wizard::steps::{provision, route, verify};
+use crate::wizard::steps::{keep, provision, route, verify};
+
+/// The run's keep-egress marks (issue 12), decoded strictly: a mark that does not decode
+/// stops the plan rather than leave a partner's allowlisted IP unkept.
+pub async fn keep_marks(store: &Store, run: RunId) -> Result<keep::KeepMarks, EngineError> {
+    let marks = store::keep_egress::list(store.readers(), run).await?;
+    keep::KeepMarks::from_marks(&marks).map_err(|detail| {
+        EngineError::from(records::RecordError::Corrupt {
+            what: "keep-egress mark".into(),
+            run,
+            detail,
+        })
+    })
+}
 
 /// Instances currently protected for the run (suggestions accepted + operator's choices).
 pub async fn protected_set(store: &Store, run: RunId) -> sqlx::Result<BTreeSet<String>> {
@@ -98,7 +111,20 @@ where
                 .ok_or_else(missing_nat)?;
             let inv = observe().await?;
             let protected = protected_set(store, run.id).await?;
-            let plan = route::plan(&inv, &nat, &run.id.tag_value(), &protected, r);
+            let mut plan = route::plan(&inv, &nat, &run.id.tag_value(), &protected, r);
+            let baseline = load_egress(store, run.id, EgressPhase::Baseline).await?;
+            let marks = keep_marks(store, run.id).await?;
+            let routed = keep::routed_after(&inv, &nat, r);
+            keep::plan(
+                &mut plan,
+                &inv,
+                &nat,
+                &run.id.tag_value(),
+                &baseline,
+                &marks,
+                &protected,
+                &routed,
+            );
             Ok((plan, Some(inv)))
         }
         StepInput::Verify(v) => {
@@ -109,7 +135,11 @@ where
             let after = load_egress(store, run.id, EgressPhase::After).await?;
             let routed = routed_tables(&inv, &nat);
             let protected = protected_set(store, run.id).await?;
-            let plan = verify::plan(&inv, &nat, &routed, &after, &protected, v);
+            let route_plan = records::plan(store, run.id, Step::Route)
+                .await?
+                .unwrap_or_default();
+            let check = keep::EgressCheck::from_step3(&inv, &route_plan);
+            let plan = verify::plan(&inv, &nat, &routed, &after, &protected, v, &check);
             Ok((plan, Some(inv)))
         }
     }

@@ -300,6 +300,16 @@ async fn undo_one(
         } => rebind(ctx, instance_id, address_id.as_deref(), ip)
             .await
             .map_err(cloud),
+        Undo::DisassociateNatEip { nat_id, ip } => super::keep::undo_nat_eip(ctx, nat_id, ip)
+            .await
+            .map_err(cloud),
+        Undo::DeleteSnatRule {
+            nat_id,
+            snat_id,
+            description,
+        } => super::keep::undo_snat_rule(ctx, nat_id, snat_id.as_deref(), description)
+            .await
+            .map_err(cloud),
         Undo::CannotUndo { .. } | Undo::NothingToUndo { .. } => Ok(Outcome::NotNeeded),
     }
 }

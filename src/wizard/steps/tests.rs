@@ -117,6 +117,7 @@ fn world() -> Inventory {
             },
         ],
         quota: EipQuota { limit: 20, used: 3 },
+        ..Inventory::default()
     }
 }
 
@@ -386,6 +387,7 @@ fn verify_retires_only_instances_that_passed_and_are_not_protected() {
         &res,
         &protected,
         &VerifyInput::default(),
+        &Default::default(),
     );
     // api has an ordinary IP: convert, then unbind (reversible).
     assert_eq!(p.change_list().len(), 2);
@@ -425,6 +427,7 @@ fn verify_refuses_to_keep_more_ordinary_ips_as_eips_than_the_eip_quota_allows() 
             &res,
             &BTreeSet::new(),
             &VerifyInput::default(),
+            &Default::default(),
         )
     };
     assert!(plan(&w).conflicts.is_empty(), "one transform, 17 EIPs free");
@@ -460,6 +463,7 @@ fn verify_keeps_ips_of_instances_whose_egress_is_not_a_nat_eip() {
         &res,
         &BTreeSet::new(),
         &VerifyInput::default(),
+        &Default::default(),
     );
     assert!(p.change_list().is_empty());
     assert_eq!(p.kept.len(), 2);
@@ -487,13 +491,29 @@ fn irreversible_retirement_happens_only_when_asked_and_is_flagged() {
         confirm_irreversible: false,
         ..Default::default()
     };
-    let unconfirmed = verify::plan(&w, &"nat-1".into(), &tables, &res, &BTreeSet::new(), &input);
+    let unconfirmed = verify::plan(
+        &w,
+        &"nat-1".into(),
+        &tables,
+        &res,
+        &BTreeSet::new(),
+        &input,
+        &Default::default(),
+    );
     assert!(unconfirmed.is_blocked() && unconfirmed.conflicts[0].needs_consent);
     let input = VerifyInput {
         confirm_irreversible: true,
         ..input
     };
-    let p = verify::plan(&w, &"nat-1".into(), &tables, &res, &BTreeSet::new(), &input);
+    let p = verify::plan(
+        &w,
+        &"nat-1".into(),
+        &tables,
+        &res,
+        &BTreeSet::new(),
+        &input,
+        &Default::default(),
+    );
     assert!(!p.is_blocked());
     let kinds: Vec<&Change> = p.changes().collect();
     assert!(
@@ -516,13 +536,29 @@ fn per_instance_choices_keep_one_address_and_take_the_irreversible_path_for_anot
         .into(),
         ..Default::default()
     };
-    let unconfirmed = verify::plan(&w, &"nat-1".into(), &tables, &res, &BTreeSet::new(), &input);
+    let unconfirmed = verify::plan(
+        &w,
+        &"nat-1".into(),
+        &tables,
+        &res,
+        &BTreeSet::new(),
+        &input,
+        &Default::default(),
+    );
     assert!(unconfirmed.is_blocked() && unconfirmed.conflicts[0].needs_consent);
     let input = VerifyInput {
         confirm_irreversible: true,
         ..input
     };
-    let p = verify::plan(&w, &"nat-1".into(), &tables, &res, &BTreeSet::new(), &input);
+    let p = verify::plan(
+        &w,
+        &"nat-1".into(),
+        &tables,
+        &res,
+        &BTreeSet::new(),
+        &input,
+        &Default::default(),
+    );
     assert!(!p.is_blocked(), "{:?}", p.conflicts);
     assert!(
         p.kept
@@ -542,7 +578,15 @@ fn per_instance_choices_keep_one_address_and_take_the_irreversible_path_for_anot
 fn rules_choose_per_kind_and_exceptions_override_them_for_one_instance() {
     let (w, tables, res) = both_passed_behind_nat_1();
     let plan = |input: &VerifyInput| {
-        verify::plan(&w, &"nat-1".into(), &tables, &res, &BTreeSet::new(), input)
+        verify::plan(
+            &w,
+            &"nat-1".into(),
+            &tables,
+            &res,
+            &BTreeSet::new(),
+            input,
+            &Default::default(),
+        )
     };
     // Rules: release EIPs, return ordinary IPs — both irreversible, so the VPC id is needed.
     let by_rule = VerifyInput {
@@ -620,6 +664,7 @@ fn the_quota_blocker_says_what_to_do_in_words() {
         &res,
         &BTreeSet::new(),
         &VerifyInput::default(),
+        &Default::default(),
     );
     assert!(p.is_blocked());
     let msg = &p.conflicts[0].message;

@@ -22,6 +22,7 @@ pub fn plan(
     after: &BTreeMap<String, Egress>,
     protected: &BTreeSet<String>,
     input: &VerifyInput,
+    check: &super::keep::EgressCheck,
 ) -> Plan {
     let mut plan = Plan::default();
     let Some(nat) = inv.nat(nat_id) else {
@@ -56,15 +57,19 @@ pub fn plan(
             continue;
         };
         match after.get(&i.id) {
-            _ if passed(after.get(&i.id), &nat_ips) => {}
+            _ if check.passes(&i.id, after.get(&i.id), &nat_ips) => {}
             Some(Egress::Untestable { detail }) => {
                 plan.kept
                     .push(keep(&format!("egress could not be tested ({detail})")));
                 continue;
             }
             Some(Egress::Ip { ip: seen }) => {
-                plan.kept
-                    .push(keep(&format!("egress test printed {seen}, not a NAT EIP")));
+                let why = if check.reserved.contains(seen.trim()) {
+                    format!("egress test printed {seen}, an EIP kept for someone else")
+                } else {
+                    format!("egress test printed {seen}, not a NAT EIP")
+                };
+                plan.kept.push(keep(&why));
                 continue;
             }
             Some(Egress::Failed { detail }) => {

@@ -4,7 +4,7 @@
 use super::TencentCloud;
 use crate::tencent::models::{Filter, U64Num, vpc};
 use crate::wizard::cloud::CloudError;
-use crate::wizard::observed::{Address, AddressKind};
+use crate::wizard::observed::{Address, AddressKind, UnmovableEip};
 
 impl TencentCloud {
     /// All EIPs of the region (bound anywhere or not), plus the ordinary public IPs of
@@ -13,14 +13,21 @@ impl TencentCloud {
         &self,
         instance_ids: &[String],
     ) -> Result<Vec<Address>, CloudError> {
-        let mut out: Vec<Address> = self
+        Ok(self.list_addresses_full(instance_ids).await?.0)
+    }
+
+    /// [`Self::list_addresses`], and the EIPs a NAT gateway would refuse (issue 12).
+    pub(super) async fn list_addresses_full(
+        &self,
+        instance_ids: &[String],
+    ) -> Result<(Vec<Address>, Vec<UnmovableEip>), CloudError> {
+        let raw = self
             .fetch_all::<vpc::DescribeAddresses>(&vpc::DescribeAddressesRequest::default())
-            .await?
-            .into_iter()
-            .map(map_address)
-            .collect();
+            .await?;
+        let unmovable = raw.iter().filter_map(super::snat::unmovable).collect();
+        let mut out: Vec<Address> = raw.into_iter().map(map_address).collect();
         out.extend(self.ordinary_ips(instance_ids).await?);
-        Ok(out)
+        Ok((out, unmovable))
     }
 
     /// The ordinary public IPs of `instance_ids`, in as few DescribeAddresses calls (20/s) as

@@ -46,7 +46,7 @@ impl TencentCloud {
         let instances_then_addresses = async {
             let instances = self.instances_paged(&instance_req, pages).await?;
             let ids: Vec<String> = instances.iter().map(|i| i.instance_id.clone()).collect();
-            let addresses = self.list_addresses(&ids).await?;
+            let addresses = self.list_addresses_full(&ids).await?;
             Ok::<_, CloudError>((instances, addresses))
         };
         let (subnets, tables, (instances, addresses), agents, nat_gateways, dns, quota) = tokio::try_join!(
@@ -58,6 +58,8 @@ impl TencentCloud {
             self.dns_records(),
             self.eip_quota(),
         )?;
+        let (addresses, unmovable_eips) = addresses;
+        let snat_rules = self.snat_rules_of(&nat_gateways).await?;
         Ok(Inventory {
             vpc_id: vpc_id.to_owned(),
             subnets: subnets
@@ -78,6 +80,8 @@ impl TencentCloud {
             nat_gateways,
             dns,
             quota,
+            snat_rules,
+            unmovable_eips,
         })
     }
 

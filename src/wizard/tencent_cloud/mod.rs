@@ -8,6 +8,7 @@ mod addresses;
 mod egress;
 mod inventory;
 mod nat;
+mod snat;
 
 use std::sync::Arc;
 
@@ -243,5 +244,38 @@ impl Cloud for TencentCloud {
         ip: &'a str,
     ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
         Box::pin(self.do_return(ip))
+    }
+    fn snat_rules<'a>(
+        &'a self,
+        nat_id: &'a crate::wizard::ids::NatGatewayId,
+    ) -> crate::wizard::cloud::CloudFuture<'a, Vec<crate::wizard::observed::SnatRule>> {
+        Box::pin(self.list_snat_rules(nat_id))
+    }
+    fn create_snat_rule<'a>(
+        &'a self,
+        change: &'a crate::wizard::plan::Change,
+    ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
+        Box::pin(self.do_create_snat_rule(change))
+    }
+    fn delete_snat_rule<'a>(
+        &'a self,
+        nat_id: &'a crate::wizard::ids::NatGatewayId,
+        snat_id: &'a str,
+    ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
+        Box::pin(self.do_delete_snat_rule(nat_id, snat_id))
+    }
+    fn associate_nat_address<'a>(
+        &'a self,
+        nat_id: &'a crate::wizard::ids::NatGatewayId,
+        ip: &'a str,
+    ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
+        Box::pin(self.do_associate_nat_address(nat_id, ip))
+    }
+    fn disassociate_nat_address<'a>(
+        &'a self,
+        nat_id: &'a crate::wizard::ids::NatGatewayId,
+        ip: &'a str,
+    ) -> crate::wizard::cloud::CloudFuture<'a, ()> {
+        Box::pin(self.do_disassociate_nat_address(nat_id, ip))
     }
 }

@@ -97,6 +97,7 @@ pub fn tutorial(vpc: &str) -> Inventory {
             limit: 100,
             used: 3,
         },
+        ..Inventory::default()
     }
 }
 

@@ -1,0 +1,150 @@
+//! Issue 12 on step 1's page: instances keep their egress IP from the table, by rule and by
+//! tag; the conflict scenario's shared proxy IP is found and named with its count, and kept
+//! with one click; every mark is audited; bad input is refused with the reason.
+
+use natpilot::sim::{ScenarioSource, world::World};
+use natpilot::store::users::Role;
+use reqwest::StatusCode;
+
+use crate::harness::TestApp;
+use crate::wizard::start;
+
+fn load_conflict(app: &TestApp) {
+    let scenario = ScenarioSource::Conflict.load().unwrap();
+    app.sim.handle().with_world(|w| {
+        let behaviour = w.behaviour.clone();
+        *w = World::from_scenario(scenario, 7).unwrap();
+        w.behaviour = behaviour;
+    });
+}
+
+#[tokio::test]
+async fn instances_keep_their_egress_ip_from_the_table_and_by_rule_and_it_is_audited() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start(&app, &mut olga).await;
+    let base = format!("/runs/{id}/step/1");
+    let fresh = olga.get(&base).await;
+    assert_eq!(fresh.count("#keep-list .keep-mark"), 0);
+    assert_eq!(fresh.count("#row-ins-worker01 .keeps-egress"), 0);
+
+    let done = olga
+        .post(
+            &format!("/runs/{id}/keep-egress"),
+            &[
+                ("kind", "instance"),
+                ("value", "ins-worker01"),
+                ("keep", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let done = olga
+        .post(
+            &format!("/runs/{id}/keep-egress"),
+            &[
+                ("kind", "rule"),
+                ("keep_rule_kind", "name"),
+                ("keep_rule_value", "worker-2*"),
+                ("keep", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = olga.get(&base).await;
+    assert_eq!(
+        page.texts("#keep-list .keep-mark")
+            .iter()
+            .map(|t| t.split("Stop keeping").next().unwrap().trim().to_owned())
+            .collect::<Vec<_>>(),
+        [
+            "Instance ins-worker01",
+            "Every instance that is name matches worker-2*"
+        ]
+    );
+    assert!(
+        page.text("#row-ins-worker01 .keeps-egress")
+            .contains("marked by the operator")
+    );
+    assert!(
+        page.text("#row-ins-worker02 .keeps-egress")
+            .contains("worker-2*")
+    );
+    assert_eq!(page.count("#row-ins-backend1 .keeps-egress"), 0);
+
+    assert_eq!(app.audited("run.keep_egress").await.len(), 2);
+
+    // A rule that cannot be parsed is refused with the reason and what was typed.
+    let bad = olga
+        .post(
+            &format!("/runs/{id}/keep-egress"),
+            &[
+                ("kind", "rule"),
+                ("keep_rule_kind", "subnet"),
+                ("keep_rule_value", "vpc-123"),
+                ("keep", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text("#step-errors").contains("subnet-1a2b3c4d"),
+        "{}",
+        bad.text("#step-errors")
+    );
+    assert_eq!(
+        bad.attr("#keep-rule-value", "value").as_deref(),
+        Some("vpc-123")
+    );
+
+    // Stopping removes the mark.
+    let done = olga
+        .post(
+            &format!("/runs/{id}/keep-egress"),
+            &[
+                ("kind", "instance"),
+                ("value", "ins-worker01"),
+                ("keep", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let page = olga.get(&base).await;
+    assert_eq!(page.count("#row-ins-worker01 .keeps-egress"), 0);
+}
+
+#[tokio::test]
+async fn step_1_names_the_shared_proxy_ip_with_its_count_and_keeps_it_on_request() {
+    let app = TestApp::start().await;
+    load_conflict(&app);
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start(&app, &mut olga).await;
+    let base = format!("/runs/{id}/step/1");
+    let page = olga.get(&base).await;
+    let shared = page.text("#shared-egress li[data-ip='119.28.20.1']");
+    let n = page
+        .attr("#shared-egress li[data-ip='119.28.20.1']", "data-instances")
+        .unwrap();
+    assert!(
+        shared.contains(&format!("{n} instances leave through 119.28.20.1 today")),
+        "{shared}"
+    );
+    assert!(n.parse::<usize>().unwrap() >= 2);
+    assert!(shared.contains("ins-gateway1"), "{shared}");
+    let done = olga
+        .post(
+            &format!("/runs/{id}/keep-egress"),
+            &[
+                ("kind", "shared_ip"),
+                ("value", "119.28.20.1"),
+                ("keep", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = olga.get(&base).await;
+    assert!(
+        page.text("#shared-egress li[data-ip='119.28.20.1']")
+            .contains("kept as the NAT gateway's egress")
+    );
+}
