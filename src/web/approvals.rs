@@ -216,7 +216,7 @@ async fn page(
     };
     Ok(ShowPage {
         layout,
-        plan: Some(plan_view(&plan)),
+        plan: Some(plan_view(&plan, None)),
         step: a.step.number(),
         blockers_above: false,
         may_decide: why_not.is_none(),

@@ -134,6 +134,20 @@ fn change_words(c: &Change) -> String {
         Change::ReturnNormalAddress { instance_id, ip } => {
             format!("return public IP {ip} of {instance_id}")
         }
+        Change::AssociateNatEip {
+            nat_id,
+            ip,
+            from_instance,
+        } => format!("move EIP {ip} of {from_instance} onto NAT gateway {nat_id}"),
+        Change::CreateSnatRule {
+            nat_id,
+            resource_id,
+            public_ips,
+            ..
+        } => format!(
+            "SNAT rule on {nat_id}: {resource_id} leaves through {}",
+            public_ips.join(", ")
+        ),
     }
 }
 
