@@ -31,6 +31,10 @@ pub struct Config {
     pub engine: EngineConfig,
     /// `[[webhooks]]`: where notifications are sent (see `notify::config`).
     pub webhooks: Vec<crate::notify::WebhookConfig>,
+    /// `[[accounts]]`: more Tencent Cloud accounts (see `estate::config`).
+    pub accounts: Vec<crate::estate::AccountEntry>,
+    /// `[estate]`: scans of every account (see `estate::config`).
+    pub estate: crate::estate::EstateConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod doctor;
+pub mod estate;
 pub mod export;
 pub mod notify;
 pub mod sim;

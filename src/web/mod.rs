@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod client_ip;
 pub mod error;
+pub mod estate;
 pub mod headers;
 pub mod layout;
 pub mod metrics;
@@ -42,6 +43,7 @@ pub fn routes() -> Routes {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(assets::routes())
+        .merge(estate::routes())
 }
 
 /// The route table, for tests that check every route's protection.

@@ -98,6 +98,8 @@ pub struct WebSettings {
     /// Where notifications go (`[[webhooks]]`), and how the outbox paces its deliveries.
     pub webhooks: Vec<crate::notify::Webhook>,
     pub webhook_delivery: crate::notify::DeliveryOptions,
+    /// The `[[accounts]]` besides the default one, resolved at start-up (issue 13).
+    pub accounts: Vec<crate::estate::ExtraAccount>,
 }
 
 impl Default for WebSettings {
@@ -117,6 +119,7 @@ impl Default for WebSettings {
             trusted_proxies: Vec::new(),
             webhooks: Vec::new(),
             webhook_delivery: Default::default(),
+            accounts: Vec::new(),
         }
     }
 }
@@ -142,6 +145,7 @@ impl WebSettings {
             trusted_proxies: sec.trusted_proxies.clone(),
             webhooks: Vec::new(),
             webhook_delivery: Default::default(),
+            accounts: Vec::new(),
         }
     }
 }
