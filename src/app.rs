@@ -277,6 +277,15 @@ pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
         None => (None, None),
     };
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    if let Some(every) = state.settings.estate_scan_interval {
+        let (store, accounts) = (state.store.clone(), state.accounts.clone());
+        tokio::spawn(crate::estate::schedule::run(
+            store,
+            accounts,
+            every,
+            stop.subscribe(),
+        ));
+    }
     let deliverer = crate::notify::deliver::Deliverer::new(
         state.store.clone(),
         state.settings.webhooks.clone(),

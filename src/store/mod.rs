@@ -4,6 +4,7 @@
 
 pub mod api_tokens;
 pub mod audit;
+pub mod estate;
 pub mod events;
 pub mod exposure;
 pub mod exposure_counts;

@@ -100,6 +100,8 @@ pub struct WebSettings {
     pub webhook_delivery: crate::notify::DeliveryOptions,
     /// The `[[accounts]]` besides the default one, resolved at start-up (issue 13).
     pub accounts: Vec<crate::estate::ExtraAccount>,
+    /// `[estate] scan_interval`; `None`: scans only on demand (tests, `"0"`).
+    pub estate_scan_interval: Option<Duration>,
 }
 
 impl Default for WebSettings {
@@ -120,6 +122,7 @@ impl Default for WebSettings {
             webhooks: Vec::new(),
             webhook_delivery: Default::default(),
             accounts: Vec::new(),
+            estate_scan_interval: None,
         }
     }
 }
@@ -146,6 +149,7 @@ impl WebSettings {
             webhooks: Vec::new(),
             webhook_delivery: Default::default(),
             accounts: Vec::new(),
+            estate_scan_interval: None,
         }
     }
 }

@@ -217,3 +217,67 @@ async fn an_account_without_permission_says_so_with_code_and_request_id_and_a_br
     let fine = olga.get("/runs/new?account=b-role").await;
     assert_eq!(fine.count("#vpcs input[name=vpc_id]"), 1, "{}", fine.body);
 }
+
+#[tokio::test]
+async fn a_scan_covers_every_account_incl_the_assumed_role_and_reports_the_refusing_region() {
+    let app = start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let empty = olga.get("/estate").await;
+    assert_eq!(empty.count("#no-scans"), 1);
+    let started = olga.post("/estate/scan", &[]).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let store = app.store().clone();
+    crate::common::until("a stored scan of each usable account", || {
+        let store = store.clone();
+        async move {
+            let scans = natpilot::store::estate::latest_scans(store.readers())
+                .await
+                .unwrap();
+            scans.len() == 3
+        }
+    })
+    .await;
+    assert_eq!(app.audited("estate.scan").await.len(), 1);
+    let page = olga.get("/estate").await;
+    let row = |account: &str| format!("tr.estate-vpc[data-account='{account}'][data-vpc='{VPC}']");
+    for account in ["simulated", "b-role"] {
+        assert_eq!(page.count(&row(account)), 1, "{account}: {}", page.body);
+        let eip: i64 = page
+            .text(&format!("{} .vpc-eip", row(account)))
+            .parse()
+            .unwrap();
+        let ordinary: i64 = page
+            .text(&format!("{} .vpc-ordinary", row(account)))
+            .parse()
+            .unwrap();
+        assert!(eip + ordinary > 0, "the tutorial VPC has public IPs");
+        assert_eq!(
+            page.text(&format!("{} .vpc-nat-routed", row(account))),
+            "not routed through NAT"
+        );
+    }
+    assert_eq!(
+        page.attr(&format!("{} a.start-rollout", row("b-role")), "href"),
+        Some(format!("/runs/new?account=b-role&region={REGION}"))
+    );
+    // C may not list VPCs: its region is reported with the code and RequestId.
+    let refused = format!("#refused-regions tr[data-account='c-readless'][data-region='{REGION}']");
+    assert_eq!(
+        page.text(&format!("{refused} .refused-code")),
+        "UnauthorizedOperation"
+    );
+    assert!(!page.text(&format!("{refused} .refused-request")).is_empty());
+    let total: i64 = page.text("#total-vpcs").parse().unwrap();
+    assert_eq!(total, 2);
+    // Every call of the scan is in its ledger; none of them changes anything.
+    let scans = natpilot::store::estate::latest_scans(app.store().readers())
+        .await
+        .unwrap();
+    for s in &scans {
+        let (calls, _) = natpilot::store::estate::call_counts(app.store().readers(), s.id)
+            .await
+            .unwrap();
+        assert!(calls >= 1, "scan of {} has its calls", s.account);
+    }
+    assert!(app.sim.received_mutations().is_empty());
+}
