@@ -42,6 +42,8 @@ pub struct AppParts {
     pub engine: Engine,
     /// The cloud client (read-only listings such as the new-run page's VPCs).
     pub cloud: Client,
+    /// Every cloud account (the default one first, its client is `cloud`), issue 13.
+    pub accounts: crate::estate::CloudAccounts,
 }
 
 impl std::ops::Deref for AppState {
@@ -170,7 +172,21 @@ pub async fn build(
     let client = client.with_observer(Arc::new(metrics.clone()));
     // Polls back off (by default from 250 ms to 5 s): quick on the simulator, gentle on
     // Tencent Cloud.
-    let connector = Arc::new(TencentConnector::new(client.clone(), options.poll));
+    // The default account is today's single client; `[[accounts]]` add their own (issue 13).
+    let observed = |mut e: crate::estate::ExtraAccount| {
+        e.client = e.client.map(|c| c.with_observer(Arc::new(metrics.clone())));
+        e
+    };
+    let accounts = crate::estate::CloudAccounts::new(
+        settings.cloud.account(),
+        client.clone(),
+        settings.cloud.region(),
+        settings.accounts.iter().cloned().map(observed).collect(),
+    );
+    let connector = Arc::new(TencentConnector::for_accounts(
+        accounts.clone(),
+        options.poll,
+    ));
     let engine = Engine::new(store.clone(), connector, options);
     let resumed = engine.resume().await?;
     if resumed > 0 {
@@ -188,6 +204,7 @@ pub async fn build(
         access,
         engine,
         cloud: client,
+        accounts,
     }));
     web::auth::setup::arm_if_no_users(&state).await?;
     let router = web::router(state.clone());
@@ -260,6 +277,15 @@ pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
         None => (None, None),
     };
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    if let Some(every) = state.settings.estate_scan_interval {
+        let (store, accounts) = (state.store.clone(), state.accounts.clone());
+        tokio::spawn(crate::estate::schedule::run(
+            store,
+            accounts,
+            every,
+            stop.subscribe(),
+        ));
+    }
     let deliverer = crate::notify::deliver::Deliverer::new(
         state.store.clone(),
         state.settings.webhooks.clone(),
@@ -332,6 +358,8 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         .auth
         .settings()
         .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    settings.accounts =
+        crate::estate::accounts::resolve_entries(config, settings.cloud.account()).await;
     let app = spawn(AppConfig {
         client,
         listener,
@@ -348,6 +376,9 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     })
     .await?;
     println!("natpilot portal: {}", app.url("/"));
+    // Who each account is (STS GetCallerIdentity), in the background: a slow or refusing
+    // account must not hold up the portal; the accounts page shows the answer.
+    tokio::spawn(app.state.accounts.clone().identify_all_owned());
     if let Some(addr) = app.metrics_addr {
         println!("Prometheus metrics: http://{addr}/metrics");
     }

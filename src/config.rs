@@ -35,6 +35,10 @@ pub struct Config {
     pub auth: crate::web::auth::oidc::AuthConfig,
     /// `[approvals]`: which confirmations wait for a second person (see `approvals`).
     pub approvals: crate::approvals::ApprovalsConfig,
+    /// `[[accounts]]`: more Tencent Cloud accounts (see `estate::config`).
+    pub accounts: Vec<crate::estate::AccountEntry>,
+    /// `[estate]`: scans of every account (see `estate::config`).
+    pub estate: crate::estate::EstateConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

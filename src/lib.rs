@@ -8,6 +8,7 @@ pub mod approvals;
 pub mod cli;
 pub mod config;
 pub mod doctor;
+pub mod estate;
 pub mod export;
 pub mod notify;
 pub mod sim;

@@ -105,6 +105,7 @@ impl SimArgs {
             rate_limit: !self.no_rate_limit,
             manual_clock: false,
             seed,
+            ..SimConfig::default()
         })
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use rand::Rng;
 use secrecy::SecretString;
 
+use crate::sim::accounts::{PRIMARY_UIN, SimAccountConfig, SimRole};
 use crate::sim::scenario::ScenarioSource;
 
 /// The default credentials of `natpilot sim`, printed at start; tests and the conformance
@@ -35,6 +36,15 @@ pub struct SimConfig {
     pub manual_clock: bool,
     /// Seeds generated ids and IPs.
     pub seed: u64,
+    /// The primary account's uin (what GetCallerIdentity answers for its keys).
+    pub uin: String,
+    /// CAM roles of the primary account other accounts may assume.
+    pub roles: Vec<SimRole>,
+    /// More regions of the primary account, each its own world (the scenario's region stays
+    /// the first).
+    pub extra_regions: Vec<(String, ScenarioSource)>,
+    /// More accounts, each with its own keys and worlds.
+    pub accounts: Vec<SimAccountConfig>,
 }
 
 impl Default for SimConfig {
@@ -51,6 +61,10 @@ impl Default for SimConfig {
             rate_limit: true,
             manual_clock: false,
             seed: 1,
+            uin: PRIMARY_UIN.into(),
+            roles: Vec::new(),
+            extra_regions: Vec::new(),
+            accounts: Vec::new(),
         }
     }
 }

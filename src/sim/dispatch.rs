@@ -20,6 +20,7 @@ type Erased = Box<dyn Fn(&mut World, &[u8], &str) -> SimResult<Vec<u8>> + Send +
 
 pub struct Entry {
     pub name: &'static str,
+    pub service: Service,
     pub rate_limit: u32,
     call: Erased,
 }
@@ -46,6 +47,22 @@ impl Registry {
         });
         let entry = Entry {
             name: A::NAME,
+            service: A::SERVICE,
+            rate_limit: A::RATE_LIMIT_PER_SECOND,
+            call,
+        };
+        self.entries.insert((A::SERVICE, A::NAME), entry);
+        self
+    }
+
+    /// An action about accounts rather than a world (STS, the region service): listed here
+    /// so it is admitted and rate-limited like any other, answered by `sim::accounts`.
+    pub fn add_account_action<A: Action + 'static>(&mut self) -> &mut Self {
+        let call: Erased =
+            Box::new(|_, _, _| Err(SimError::internal("an account action has no world handler")));
+        let entry = Entry {
+            name: A::NAME,
+            service: A::SERVICE,
             rate_limit: A::RATE_LIMIT_PER_SECOND,
             call,
         };

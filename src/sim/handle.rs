@@ -147,6 +147,37 @@ impl SimHandle {
         self.shared.with_world(f)
     }
 
+    /// The primary account's uin.
+    pub fn uin(&self) -> String {
+        self.shared.accounts.all()[0].uin.clone()
+    }
+
+    /// Runs `f` on account `uin`'s world in `region` (`None`: no such account or region).
+    pub fn with_account_world<R>(
+        &self,
+        uin: &str,
+        region: &str,
+        f: impl FnOnce(&mut World) -> R,
+    ) -> Option<R> {
+        let account = self.shared.accounts.by_uin(uin)?;
+        let caller = super::accounts::Caller {
+            account,
+            identity: super::accounts::Identity::Permanent,
+        };
+        self.shared.with_world_of(&caller, region, f)
+    }
+
+    /// From now on, account `uin` may not call `action` in `region` (`"*"` for any): the
+    /// simulator answers `UnauthorizedOperation`, as a missing CAM permission does.
+    pub fn deny(&self, uin: &str, region: &str, action: &str) {
+        let account = self
+            .shared
+            .accounts
+            .by_uin(uin)
+            .unwrap_or_else(|| panic!("no simulated account {uin}"));
+        self.shared.accounts.deny(account, region, action);
+    }
+
     /// Every mutating call the simulator executed so far (whatever its answer), oldest first.
     pub fn received_mutations(&self) -> Vec<super::Received> {
         self.shared.received.lock().expect("received lock").clone()

@@ -13,6 +13,7 @@
 //! ```
 //! Must not depend on the wizard, the store or the web layer.
 
+pub mod accounts;
 pub mod actions;
 pub mod auth;
 pub mod cli;
@@ -32,6 +33,9 @@ use std::sync::{Mutex, RwLock};
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::tencent::Service;
+
+pub use accounts::{PRIMARY_UIN, SimAccountConfig, SimRole};
 pub use config::{DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, FaultConfig, FaultKind, SimConfig};
 pub use error::SimError;
 pub use handle::{RunningSim, SimHandle, spawn};
@@ -47,6 +51,8 @@ use ratelimit::RateLimiter;
 pub struct Shared {
     registry: Registry,
     world: Mutex<World>,
+    /// Every account (the primary one first), their other worlds and the STS keys issued.
+    accounts: accounts::Accounts,
     clock: SimClock,
     limiter: Mutex<RateLimiter>,
     faults: Mutex<Faults>,
@@ -77,9 +83,29 @@ impl Shared {
         world.behaviour.async_delay = config.async_delay;
         world.behaviour.nat_creation_fails = config.nat_creation_fails;
         let region = RwLock::new(world.region.clone());
+        let accounts = accounts::Accounts::new(
+            &config.uin,
+            &config.secret_id,
+            &config.secret_key,
+            config.roles.clone(),
+            &config.accounts,
+            config.seed,
+        )?;
+        for (extra, source) in &config.extra_regions {
+            let mut s = source.load()?;
+            s.region = extra.clone();
+            let w = World::from_scenario(s, config.seed + 7)
+                .map_err(|e| anyhow::anyhow!("invalid scenario for {extra}: {e}"))?;
+            accounts.all()[0]
+                .worlds
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(extra.clone(), w);
+        }
         Ok(Shared {
             registry: actions::registry(),
             world: Mutex::new(world),
+            accounts,
             clock: SimClock::new(config.manual_clock),
             limiter: Mutex::new(RateLimiter::new(config.rate_limit)),
             faults: Mutex::new(Faults::new(config.faults.clone())),
@@ -92,7 +118,10 @@ impl Shared {
     }
 
     fn secret_key_for(&self, secret_id: &str) -> Option<String> {
-        (secret_id == self.secret_id).then(|| self.secret_key.expose_secret().to_string())
+        if secret_id == self.secret_id {
+            return Some(self.secret_key.expose_secret().to_string());
+        }
+        self.accounts.secret_key_for(secret_id)
     }
 
     fn region(&self) -> String {
@@ -106,7 +135,53 @@ impl Shared {
         f(&mut world)
     }
 
-    fn call(&self, entry: &Entry, body: &[u8], request_id: &str) -> Result<Vec<u8>, SimError> {
+    /// Runs `f` on the world of `caller`'s account in `region`, brought up to now; `None`
+    /// when that account has no world there.
+    fn with_world_of<R>(
+        &self,
+        caller: &accounts::Caller,
+        region: &str,
+        f: impl FnOnce(&mut World) -> R,
+    ) -> Option<R> {
+        if caller.account == 0 && (region.is_empty() || region == self.region()) {
+            return Some(self.with_world(f));
+        }
+        let account = &self.accounts.all()[caller.account];
+        let mut worlds = account.worlds.lock().unwrap_or_else(|p| p.into_inner());
+        let world = match region {
+            // DNSPod has no region: an account's first world holds its zones.
+            "" => worlds.values_mut().next()?,
+            r => worlds.get_mut(r)?,
+        };
+        world.advance(self.clock.now());
+        Some(f(world))
+    }
+
+    /// The regions an account has worlds in, sorted (what DescribeRegions lists for it).
+    fn regions_of(&self, caller: &accounts::Caller) -> Vec<String> {
+        let account = &self.accounts.all()[caller.account];
+        let mut regions: Vec<String> = account
+            .worlds
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        if caller.account == 0 {
+            regions.push(self.region());
+        }
+        regions.sort();
+        regions
+    }
+
+    fn call(
+        &self,
+        entry: &Entry,
+        caller: &accounts::Caller,
+        region: &str,
+        body: &[u8],
+        request_id: &str,
+    ) -> Result<Vec<u8>, SimError> {
         *(self.executed.lock().unwrap_or_else(|p| p.into_inner()))
             .entry(entry.name)
             .or_default() += 1;
@@ -117,7 +192,59 @@ impl Shared {
                 request_id: request_id.to_owned(),
             });
         }
-        self.with_world(|world| entry.call(world, body, request_id))
+        if matches!(entry.service, Service::Sts | Service::Region) {
+            return self.account_call(entry.name, caller, body, request_id);
+        }
+        self.with_world_of(caller, region, |world| entry.call(world, body, request_id))
+            .unwrap_or_else(|| Err(unsupported_region(&self.regions_of(caller), region)))
+    }
+
+    /// STS and DescribeRegions: answered from the accounts, not a world.
+    fn account_call(
+        &self,
+        action: &str,
+        caller: &accounts::Caller,
+        body: &[u8],
+        request_id: &str,
+    ) -> Result<Vec<u8>, SimError> {
+        use crate::tencent::models::{regions, sts};
+        let hint = std::sync::atomic::AtomicUsize::new(0);
+        let now_unix = chrono::Utc::now().timestamp();
+        match action {
+            "AssumeRole" => {
+                let req: sts::AssumeRoleRequest = dispatch::decode(body)?;
+                let answer = self.accounts.assume_role(caller, &req, now_unix)?;
+                dispatch::encode(&answer, request_id, &hint)
+            }
+            "GetCallerIdentity" => {
+                let _: sts::GetCallerIdentityRequest = dispatch::decode(body)?;
+                dispatch::encode(&self.accounts.identity(caller), request_id, &hint)
+            }
+            "DescribeRegions" => {
+                let req: regions::DescribeRegionsRequest = dispatch::decode(body)?;
+                if req.product.trim().is_empty() {
+                    return Err(SimError::missing("Product"));
+                }
+                let region_set: Vec<regions::RegionInfo> = self
+                    .regions_of(caller)
+                    .into_iter()
+                    .map(|r| regions::RegionInfo {
+                        region_name: r.clone(),
+                        region: r,
+                        region_state: "AVAILABLE".into(),
+                        ..Default::default()
+                    })
+                    .collect();
+                let answer = regions::DescribeRegionsResponse {
+                    total_count: region_set.len() as u64,
+                    region_set,
+                };
+                dispatch::encode(&answer, request_id, &hint)
+            }
+            other => Err(SimError::internal(format!(
+                "no account handler for {other}"
+            ))),
+        }
     }
 
     fn state_json(&self) -> serde_json::Value {
@@ -130,4 +257,16 @@ impl Shared {
             })
         })
     }
+}
+
+pub(crate) fn unsupported_region(ours: &[String], region: &str) -> SimError {
+    SimError::new(
+        "UnsupportedRegion",
+        format!(
+            "natpilot sim models region `{}` only, not `{region}`; call with region `{}` or \
+             start the simulator with `--region {region}`.",
+            ours.join("`, `"),
+            ours.first().map(String::as_str).unwrap_or("ap-guangzhou")
+        ),
+    )
 }

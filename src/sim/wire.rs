@@ -15,6 +15,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use crate::sim::Shared;
+use crate::sim::accounts::Caller;
 use crate::sim::auth;
 use crate::sim::config::FaultKind;
 use crate::sim::dispatch::{Entry, encode_error};
@@ -61,13 +62,20 @@ async fn api(
     body: Bytes,
 ) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let (entry, secret_id) = match admit(&shared, &method, &uri, &headers, &body) {
+    let Admitted {
+        entry,
+        secret_id,
+        caller,
+        region,
+    } = match admit(&shared, &method, &uri, &headers, &body) {
         Ok(admitted) => admitted,
         Err(error) => return json_response(encode_error(&error, &request_id)),
     };
     let now = shared.clock.now();
+    // Tencent's limits are per action, region and (sub-)account (reference-2 §1).
+    let bucket = format!("{secret_id}/{region}");
     if let Err(error) = shared.limiter.lock().expect("rate limiter lock").check(
-        &secret_id,
+        &bucket,
         entry.name,
         entry.rate_limit,
         now,
@@ -90,7 +98,7 @@ async fn api(
         }
         _ => {}
     }
-    let answer = shared.call(entry, &body, &request_id);
+    let answer = shared.call(entry, &caller, &region, &body, &request_id);
     let body = answer.unwrap_or_else(|error| encode_error(&error, &request_id));
     if fault == Some(FaultKind::Slow) {
         // As documented: the action has run, its answer comes late.
@@ -103,14 +111,24 @@ async fn api(
     json_response(body)
 }
 
-/// Checks everything before the action runs; returns the action and the caller's SecretId.
+/// A request that passed every check before its action runs.
+struct Admitted<'s> {
+    entry: &'s Entry,
+    secret_id: String,
+    caller: Caller,
+    /// `X-TC-Region` (empty for DNSPod).
+    region: String,
+}
+
+/// Checks everything before the action runs: method, headers, signature (and for temporary
+/// keys their token), action, version, the caller's regions and CAM permissions.
 fn admit<'s>(
     shared: &'s Shared,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(&'s Entry, String), SimError> {
+) -> Result<Admitted<'s>, SimError> {
     if method != Method::POST {
         return Err(SimError::new(
             "UnsupportedProtocol",
@@ -154,21 +172,32 @@ fn admit<'s>(
             ),
         ));
     }
+    let caller = shared.accounts.caller(
+        &verified.secret_id,
+        header_str(headers, "x-tc-token"),
+        now_unix,
+    )?;
+    let mut region = String::new();
     if service.is_regional() {
-        let region =
-            header_str(headers, "x-tc-region").ok_or_else(|| SimError::missing("Region"))?;
-        let ours = shared.region();
-        if region != ours {
-            return Err(SimError::new(
-                "UnsupportedRegion",
-                format!(
-                    "natpilot sim models region `{ours}` only, not `{region}`; call with region \
-                     `{ours}` or start the simulator with `--region {region}`."
-                ),
-            ));
+        region = header_str(headers, "x-tc-region")
+            .ok_or_else(|| SimError::missing("Region"))?
+            .to_owned();
+        // STS and the region service answer in any region (the SDKs call STS in ap-guangzhou).
+        let global = matches!(service, Service::Sts | Service::Region);
+        let ours = shared.regions_of(&caller);
+        if !global && !ours.contains(&region) {
+            return Err(crate::sim::unsupported_region(&ours, &region));
         }
     }
-    Ok((entry, verified.secret_id))
+    shared
+        .accounts
+        .check_permission(&caller, service.name(), &region, action)?;
+    Ok(Admitted {
+        entry,
+        secret_id: verified.secret_id,
+        caller,
+        region,
+    })
 }
 
 /// A response whose body fails after the head: hyper cuts the connection mid-answer.

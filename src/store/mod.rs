@@ -5,6 +5,7 @@
 pub mod api_tokens;
 pub mod approvals;
 pub mod audit;
+pub mod estate;
 pub mod events;
 pub mod exposure;
 pub mod exposure_counts;

@@ -33,8 +33,13 @@ pub trait Action {
     type Response: Serialize + DeserializeOwned + Send + Sync + std::fmt::Debug;
 }
 
-/// Whether an action name is one that may change the cloud: every action but `Describe*`.
+/// Whether an action name is one that may change the cloud: every action but `Describe*`
+/// and the two STS actions (GetCallerIdentity reads; AssumeRole hands out temporary keys and
+/// changes no resource), which must not be fenced by a run lease.
 pub const fn mutates(name: &str) -> bool {
+    if same(name, "GetCallerIdentity") || same(name, "AssumeRole") {
+        return false;
+    }
     let (name, prefix) = (name.as_bytes(), b"Describe");
     if name.len() < prefix.len() {
         return true;
@@ -49,6 +54,21 @@ pub const fn mutates(name: &str) -> bool {
     false
 }
 
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,7 +81,9 @@ mod tests {
             vpc::CreateNatGateway::MUTATES,
             tat::RunCommand::MUTATES,
             mutates("Desc"),
+            crate::tencent::models::sts::GetCallerIdentity::MUTATES,
+            mutates("AssumeRoleX"),
         ];
-        assert_eq!(flags, [false, true, true, true]);
+        assert_eq!(flags, [false, true, true, true, false, true]);
     }
 }

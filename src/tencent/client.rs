@@ -230,8 +230,11 @@ impl Client {
             attempt += 1;
             let credentials = self.shared.credentials.get().await?;
             if self.shared.rate_limit {
-                let (id, rate) = (&credentials.secret_id, A::RATE_LIMIT_PER_SECOND);
-                self.shared.limiter.acquire(id, A::NAME, rate).await;
+                // Tencent counts per action, region and (sub-)account (reference-2 §1): calls
+                // in different regions do not share a budget (an estate scans them in parallel).
+                let bucket = format!("{}/{region}", credentials.secret_id);
+                let rate = A::RATE_LIMIT_PER_SECOND;
+                self.shared.limiter.acquire(&bucket, A::NAME, rate).await;
             }
             let entry = self.before_send::<A>(region, attempt, &params).await?;
             let sent_at = tokio::time::Instant::now();

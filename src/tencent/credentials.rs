@@ -13,6 +13,7 @@
 //! The chain reads an injected environment map and home directory, so tests never touch the
 //! process environment.
 
+mod assume_role;
 mod cvm_role;
 mod files;
 
@@ -23,9 +24,10 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 
+pub use assume_role::{AssumeRole, DEFAULT_DURATION_SECS, RoleSpec, STS_REGION};
 pub use cvm_role::{CvmRole, DEFAULT_METADATA_URL};
 
-use super::TencentError;
+use super::{Client, TencentError};
 use crate::config::TencentConfig;
 
 /// One SecretId/SecretKey pair, with an STS token for temporary credentials.
@@ -108,6 +110,11 @@ pub enum CredentialSource {
     CvmRole {
         role: String,
     },
+    /// STS AssumeRole with keys from `base`.
+    AssumedRole {
+        role_arn: String,
+        base: Box<CredentialSource>,
+    },
 }
 
 impl fmt::Display for CredentialSource {
@@ -129,6 +136,9 @@ impl fmt::Display for CredentialSource {
             CredentialSource::CvmRole { role } => {
                 write!(f, "CVM role `{role}` (instance metadata)")
             }
+            CredentialSource::AssumedRole { role_arn, base } => {
+                write!(f, "role {role_arn} (STS AssumeRole with {base})")
+            }
         }
     }
 }
@@ -144,6 +154,7 @@ pub struct CredentialsProvider {
 enum ProviderKind {
     Fixed(Credentials),
     CvmRole(CvmRole),
+    AssumeRole(AssumeRole),
 }
 
 impl CredentialsProvider {
@@ -164,6 +175,18 @@ impl CredentialsProvider {
         }
     }
 
+    /// Temporary keys of `spec`'s role, assumed (and renewed) with `base`'s credentials.
+    pub fn assume_role(base: Client, spec: RoleSpec) -> CredentialsProvider {
+        let source = CredentialSource::AssumedRole {
+            role_arn: spec.role_arn.clone(),
+            base: Box::new(base.credential_source().clone()),
+        };
+        CredentialsProvider {
+            kind: Arc::new(ProviderKind::AssumeRole(AssumeRole::new(base, spec))),
+            source,
+        }
+    }
+
     pub fn source(&self) -> &CredentialSource {
         &self.source
     }
@@ -173,6 +196,8 @@ impl CredentialsProvider {
         match &*self.kind {
             ProviderKind::Fixed(c) => Ok(c.clone()),
             ProviderKind::CvmRole(role) => role.current().await.map_err(TencentError::Credentials),
+            // Boxed: the role's base client calls `get` of its own provider (async recursion).
+            ProviderKind::AssumeRole(role) => Box::pin(role.current()).await,
         }
     }
 }

@@ -28,6 +28,7 @@ pub use action::{Action, Replay};
 pub use client::{Client, ClientSettings, Reply, RetryPolicy};
 pub use credentials::{
     CredentialChain, CredentialError, CredentialSource, Credentials, CredentialsProvider, Resolved,
+    RoleSpec,
 };
 pub use endpoint::Endpoint;
 pub use error::TencentError;

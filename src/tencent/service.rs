@@ -1,4 +1,4 @@
-//! The four Tencent Cloud products natpilot calls, with their API version and default host.
+//! The Tencent Cloud products natpilot calls, with their API version and default host.
 //! Source: reference §2 (`_apiVersion/_endpoint/_service` of the official Python SDK clients).
 
 use serde::{Deserialize, Serialize};
@@ -10,10 +10,21 @@ pub enum Service {
     Cvm,
     Tat,
     Dnspod,
+    /// Security Token Service: AssumeRole, GetCallerIdentity (reference-2 §6).
+    Sts,
+    /// The region service: DescribeRegions (reference-2 §5.2).
+    Region,
 }
 
 impl Service {
-    pub const ALL: [Service; 4] = [Service::Vpc, Service::Cvm, Service::Tat, Service::Dnspod];
+    pub const ALL: [Service; 6] = [
+        Service::Vpc,
+        Service::Cvm,
+        Service::Tat,
+        Service::Dnspod,
+        Service::Sts,
+        Service::Region,
+    ];
 
     /// The product name used in the credential scope and as the first label of the host.
     pub fn name(self) -> &'static str {
@@ -22,6 +33,8 @@ impl Service {
             Service::Cvm => "cvm",
             Service::Tat => "tat",
             Service::Dnspod => "dnspod",
+            Service::Sts => "sts",
+            Service::Region => "region",
         }
     }
 
@@ -30,6 +43,8 @@ impl Service {
             Service::Vpc | Service::Cvm => "2017-03-12",
             Service::Tat => "2020-10-28",
             Service::Dnspod => "2021-03-23",
+            Service::Sts => "2018-08-13",
+            Service::Region => "2022-06-27",
         }
     }
 

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod auth;
 pub mod client_ip;
 pub mod error;
+pub mod estate;
 pub mod headers;
 pub mod layout;
 pub mod metrics;
@@ -44,6 +45,7 @@ pub fn routes() -> Routes {
         .merge(admin::routes())
         .merge(assets::routes())
         .merge(approvals::routes())
+        .merge(estate::routes())
 }
 
 /// The route table, for tests that check every route's protection.

@@ -100,6 +100,10 @@ pub struct WebSettings {
     pub webhook_delivery: crate::notify::DeliveryOptions,
     /// How people sign in: passwords, single sign-on (`[auth]`, see `auth::oidc`).
     pub auth: crate::web::auth::oidc::AuthSettings,
+    /// The `[[accounts]]` besides the default one, resolved at start-up (issue 13).
+    pub accounts: Vec<crate::estate::ExtraAccount>,
+    /// `[estate] scan_interval`; `None`: scans only on demand (tests, `"0"`).
+    pub estate_scan_interval: Option<Duration>,
 }
 
 impl Default for WebSettings {
@@ -120,6 +124,8 @@ impl Default for WebSettings {
             webhooks: Vec::new(),
             webhook_delivery: Default::default(),
             auth: Default::default(),
+            accounts: Vec::new(),
+            estate_scan_interval: None,
         }
     }
 }
@@ -146,6 +152,8 @@ impl WebSettings {
             webhooks: Vec::new(),
             webhook_delivery: Default::default(),
             auth: Default::default(),
+            accounts: Vec::new(),
+            estate_scan_interval: None,
         }
     }
 }

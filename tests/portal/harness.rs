@@ -104,20 +104,56 @@ impl TestApp {
         scenario: natpilot::sim::ScenarioSource,
         engine: natpilot::wizard::engine::EngineOptions,
     ) -> TestApp {
+        let sim_config = SimConfig {
+            scenario,
+            ..TestApp::sim_config()
+        };
+        TestApp::start_custom_engine(settings, sim_config, |_| async { Vec::new() }, engine).await
+    }
+
+    /// The simulator settings of every test app: real clock with short async phases
+    /// (background jobs finish on their own), no rate limit.
+    pub fn sim_config() -> SimConfig {
+        SimConfig {
+            async_delay: std::time::Duration::from_millis(20),
+            rate_limit: false,
+            ..SimConfig::default()
+        }
+    }
+
+    /// A portal on a simulator of `sim_config`, with the `[[accounts]]` that `accounts`
+    /// resolves once the simulator's endpoint is known (issue 13).
+    pub async fn start_custom<F, Fut>(
+        settings: WebSettings,
+        sim_config: SimConfig,
+        accounts: F,
+    ) -> TestApp
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = Vec<natpilot::estate::ExtraAccount>>,
+    {
+        TestApp::start_custom_engine(settings, sim_config, accounts, Default::default()).await
+    }
+
+    /// [`TestApp::start_custom`] with engine options too.
+    pub async fn start_custom_engine<F, Fut>(
+        mut settings: WebSettings,
+        sim_config: SimConfig,
+        accounts: F,
+        engine: natpilot::wizard::engine::EngineOptions,
+    ) -> TestApp
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = Vec<natpilot::estate::ExtraAccount>>,
+    {
         init_logs();
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("natpilot.db");
         let store = Store::open(&db_path).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let metrics_listener = Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
-        // Real clock with short async phases: background jobs finish on their own.
-        let sim_config = SimConfig {
-            async_delay: std::time::Duration::from_millis(20),
-            rate_limit: false,
-            scenario,
-            ..SimConfig::default()
-        };
         let sim = natpilot::sim::spawn(sim_config).await.unwrap();
+        settings.accounts = accounts(sim.endpoint()).await;
         let h = sim.handle();
         let client = Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap();
         let config = AppConfig {

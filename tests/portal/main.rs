@@ -7,6 +7,7 @@ mod approvals;
 mod basics;
 #[path = "../common/mod.rs"]
 mod common;
+mod estate_accounts;
 mod event_streams;
 mod exposure;
 mod exposure_scale;

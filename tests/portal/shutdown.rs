@@ -30,7 +30,8 @@ async fn shutdown_stops_accepting_leaves_the_step_applying_and_a_new_app_resumes
     let engine = t.app.state.engine.clone();
     let region = t.sim.handle().region();
     let run = engine
-        .start_run("sim", &region, VPC, "alice")
+        // The portal's default account (issue 13: a run of an unconfigured account fails closed).
+        .start_run("simulated", &region, VPC, "alice")
         .await
         .unwrap();
     assert_eq!(engine.wait(run).await.unwrap().status, RunStatus::Active);

@@ -72,7 +72,11 @@ async fn signed_in(app: &RunningApp) -> Browser {
 async fn step_two_in_flight(app: &RunningApp, sim: &RunningSim, slow: Duration) -> RunId {
     let engine = &app.state.engine;
     let region = sim.handle().region();
-    let run = engine.start_run("sim", &region, VPC, "olga").await.unwrap();
+    // The portal's default account (issue 13: a run of an unconfigured account fails closed).
+    let run = engine
+        .start_run("simulated", &region, VPC, "olga")
+        .await
+        .unwrap();
     engine.wait(run).await.unwrap();
     let assess = StepInput::Assess(AssessInput::default());
     engine.confirm_step(run, assess, "olga").await.unwrap();

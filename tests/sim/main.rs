@@ -10,4 +10,5 @@ mod nat;
 mod network;
 mod scenario;
 mod snat;
+mod sts;
 mod wire;

@@ -57,7 +57,10 @@ pub fn registry() -> Registry {
         .add::<t::DescribeInvocationTasks>(tat::describe_invocation_tasks)
         .add::<d::DescribeDomainList>(dnspod::describe_domain_list)
         .add::<d::DescribeRecordList>(dnspod::describe_record_list)
-        .add::<d::DescribeRecordFilterList>(dnspod::describe_record_filter_list);
+        .add::<d::DescribeRecordFilterList>(dnspod::describe_record_filter_list)
+        .add_account_action::<crate::tencent::models::sts::AssumeRole>()
+        .add_account_action::<crate::tencent::models::sts::GetCallerIdentity>()
+        .add_account_action::<crate::tencent::models::regions::DescribeRegions>();
     r
 }
 

@@ -11,6 +11,8 @@
 mod common;
 pub mod cvm;
 pub mod dnspod;
+pub mod regions;
+pub mod sts;
 pub mod tat;
 pub mod vpc;
 

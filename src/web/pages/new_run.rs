@@ -1,6 +1,9 @@
 //! Starting a rollout: pick a region and one of its VPCs (listed live with DescribeVpcs; the
 //! only VPC of a region is preselected), then the engine starts the run and its read-only
 //! assessment. A busy VPC names its holder and links to that run, before and after "Start".
+//! With `[[accounts]]` configured the page first picks the account (issue 13): the VPCs are
+//! listed with that account's client and the run is started in it; the one-active-run rule
+//! is per (account, region, VPC).
 
 use crate::wizard::engine::Actor as RunActor;
 use askama::Template;
@@ -43,10 +46,22 @@ pub struct Busy {
     pub since: String,
 }
 
+/// An account offered in the account picker.
+pub struct AccountChoice {
+    pub label: String,
+    /// `uin 1000…` once STS said so, else empty.
+    pub uin: String,
+    /// Why it cannot be used, for a broken entry.
+    pub problem: Option<String>,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "runs/new.html")]
 pub struct NewRunPage {
     layout: Layout,
+    /// The account the VPCs are listed in and the run starts in.
+    account: String,
+    accounts: Vec<AccountChoice>,
     region: String,
     vpcs: Vec<VpcChoice>,
     selected: String,
@@ -57,18 +72,39 @@ pub struct NewRunPage {
 #[derive(Deserialize, Default)]
 pub struct RegionQuery {
     region: Option<String>,
+    account: Option<String>,
 }
 
-/// Lists the VPCs of a region through the cloud client (read-only; not part of any run).
-async fn list_vpcs(state: &AppState, region: &Region) -> Result<Vec<VpcChoice>, String> {
+/// The accounts of the picker (only shown when there is more than one).
+fn account_choices(state: &AppState) -> Vec<AccountChoice> {
+    state
+        .accounts
+        .all()
+        .iter()
+        .map(|a| AccountChoice {
+            label: a.label.clone(),
+            uin: a.uin().map(|u| format!("uin {u}")).unwrap_or_default(),
+            problem: a.client.as_ref().err().cloned(),
+        })
+        .collect()
+}
+
+/// Lists the VPCs of a region through the account's client (read-only; not part of any run).
+async fn list_vpcs(
+    state: &AppState,
+    account: &str,
+    region: &Region,
+) -> Result<Vec<VpcChoice>, String> {
     let region = region.as_str();
     let request = DescribeVpcsRequest::default();
-    let vpcs = state
-        .cloud
+    let client = state
+        .accounts
+        .client(account)
+        .map_err(|e| format!("Account {account} cannot be used: {e}"))?;
+    let vpcs = client
         .fetch_all::<DescribeVpcs>(region, &request)
         .await
-        .map_err(|e| format!("Could not list the VPCs of {region}: {e}"))?;
-    let account = state.settings.cloud.account();
+        .map_err(|e| format!("Could not list the VPCs of {region} in account {account}: {e}"))?;
     let mut choices = Vec::with_capacity(vpcs.len());
     for v in vpcs {
         let held = store::runs::active_holder(state.store.readers(), account, region, &v.vpc_id)
@@ -97,12 +133,13 @@ async fn list_vpcs(state: &AppState, region: &Region) -> Result<Vec<VpcChoice>, 
 async fn render(
     state: &AppState,
     layout: Layout,
+    account: String,
     region: String,
     selected: String,
     error: Option<String>,
 ) -> NewRunPage {
     let listed = match Region::parse(&region) {
-        Ok(parsed) => list_vpcs(state, &parsed).await,
+        Ok(parsed) => list_vpcs(state, &account, &parsed).await,
         Err(e) => Err(format!("Region: {e}.")),
     };
     let (vpcs, list_error) = match listed {
@@ -116,6 +153,8 @@ async fn render(
     };
     NewRunPage {
         layout,
+        accounts: account_choices(state),
+        account,
         region,
         vpcs,
         selected,
@@ -129,13 +168,29 @@ pub async fn form(
     layout: Layout,
     Query(q): Query<RegionQuery>,
 ) -> NewRunPage {
+    let account = account_or_default(&state, q.account.as_deref());
     let region = q.region.filter(|r| !r.trim().is_empty());
-    let region = region.unwrap_or_else(|| state.settings.cloud.region().to_owned());
-    render(&state, layout, region, String::new(), None).await
+    // An account's own default region, else the portal's.
+    let region = region.unwrap_or_else(|| match state.accounts.get(&account) {
+        Some(a) => a.default_region.clone(),
+        None => state.settings.cloud.region().to_owned(),
+    });
+    render(&state, layout, account, region, String::new(), None).await
+}
+
+/// The account named in the form or query, else the default account (whose label is what
+/// runs were recorded under before there were several accounts).
+fn account_or_default(state: &AppState, raw: Option<&str>) -> String {
+    match raw.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) => a.to_owned(),
+        None => state.accounts.default_account().label.clone(),
+    }
 }
 
 #[derive(Deserialize)]
 pub struct StartForm {
+    #[serde(default)]
+    account: String,
     region: String,
     #[serde(default)]
     vpc_id: String,
@@ -148,16 +203,30 @@ pub async fn start(
     layout: Layout,
     Form(form): Form<StartForm>,
 ) -> Result<Response, WebError> {
-    let account = state.settings.cloud.account().to_owned();
+    let account = account_or_default(&state, Some(&form.account));
     let vpc = form.vpc_id.trim().to_owned();
     let region = match Region::parse(form.region.trim()) {
         Ok(region) => region,
         Err(e) => {
             let message = format!("Region: {e}.");
-            let page = render(&state, layout, form.region, vpc, Some(message)).await;
+            let page = render(&state, layout, account, form.region, vpc, Some(message)).await;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
+    // A run may only start in an account that is configured and usable.
+    if let Err(e) = state.accounts.client(&account) {
+        let message = format!("Account {account} cannot be used: {e}");
+        let page = render(
+            &state,
+            layout,
+            account,
+            region.to_string(),
+            vpc,
+            Some(message),
+        )
+        .await;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     let actor = RunActor {
         user: &user.name,
         ip: Some(peer.ip()),
@@ -176,7 +245,7 @@ pub async fn start(
             started_by,
             since,
         }) => {
-            let mut page = render(&state, layout, region.to_string(), vpc, None).await;
+            let mut page = render(&state, layout, account, region.to_string(), vpc, None).await;
             page.busy = Some(Busy {
                 vpc_id,
                 run: holder.to_string(),
@@ -192,7 +261,15 @@ pub async fn start(
                 }
                 other => other.to_string(),
             };
-            let page = render(&state, layout, region.to_string(), vpc, Some(message)).await;
+            let page = render(
+                &state,
+                layout,
+                account,
+                region.to_string(),
+                vpc,
+                Some(message),
+            )
+            .await;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }

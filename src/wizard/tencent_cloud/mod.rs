@@ -20,29 +20,62 @@ use crate::wizard::cloud::{
 };
 use crate::wizard::poll::Poll;
 
-/// Hands out per-run clouds sharing one client (one HTTP pool, one rate limiter).
+/// Hands out per-run clouds sharing one client per account (one HTTP pool, one rate limiter).
 #[derive(Clone)]
 pub struct TencentConnector {
     client: Client,
+    /// The portal's accounts (issue 13): a run's cloud is its account's client. `None`: every
+    /// run uses `client` (engine tests, benchmarks).
+    accounts: Option<crate::estate::CloudAccounts>,
     /// Pauses between polls of asynchronous work (EIP tasks, TAT invocations).
     poll: Poll,
 }
 
 impl TencentConnector {
     pub fn new(client: Client, poll: Poll) -> TencentConnector {
-        TencentConnector { client, poll }
+        TencentConnector {
+            client,
+            accounts: None,
+            poll,
+        }
+    }
+
+    /// Runs act through the client of the account they were started in.
+    pub fn for_accounts(accounts: crate::estate::CloudAccounts, poll: Poll) -> TencentConnector {
+        let client = accounts
+            .default_account()
+            .client
+            .clone()
+            .expect("the default account always has a client");
+        TencentConnector {
+            client,
+            accounts: Some(accounts),
+            poll,
+        }
     }
 }
 
 impl CloudConnector for TencentConnector {
     fn connect(
         &self,
-        _account: &str,
+        account: &str,
         region: &str,
         ledger: Arc<dyn LedgerSink>,
     ) -> Result<Arc<dyn Cloud>, CloudError> {
+        // A run of an account that is no longer configured (or whose entry is broken) fails
+        // closed, naming the account: acting with another account's keys would be worse.
+        let client = match &self.accounts {
+            None => self.client.clone(),
+            Some(accounts) => accounts.client(account).map_err(|message| CloudError {
+                action: "connect".into(),
+                code: "natpilot.AccountUnavailable".into(),
+                message,
+                request_id: None,
+                retryable: false,
+            })?,
+        };
         Ok(Arc::new(TencentCloud {
-            client: self.client.with_journal(Arc::new(LedgerJournal(ledger))),
+            client: client.with_journal(Arc::new(LedgerJournal(ledger))),
             region: region.to_owned(),
             poll: self.poll,
         }))

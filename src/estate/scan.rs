@@ -1,0 +1,301 @@
+//! Estate scans (issue 13 item 2): per account, the regions where VPC is offered
+//! (region service DescribeRegions, `Product=vpc`), then per region — all regions at once —
+//! VPCs, instances with their public IPs, EIPs (bound and unbound), NAT gateways and each
+//! route table's `0.0.0.0/0`. Read-only: through the account's client (its rate limiter, per
+//! action, region and account), with a journal that writes every attempt to the scan's ledger
+//! first and refuses any call that could change the cloud. A region that refuses a call (no
+//! CAM permission) is stored with the code and RequestId, and the scan goes on.
+//!
+//! Only one process scans at a time: the scanner claim in the store, taken before and
+//! given up after; a process that finds it held does not scan.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use crate::store::{
+    self, Store,
+    estate::{RegionRow, VpcRow},
+};
+use crate::tencent::journal::{Attempt, CallJournal, EntryId, JournalFuture, Refusal};
+use crate::tencent::models::{cvm, regions, vpc};
+use crate::tencent::observer::{CallOutcome, CallRecord};
+use crate::tencent::{Client, TencentError};
+
+use super::accounts::{CloudAccount, CloudAccounts};
+
+/// How long the scanner claim lasts without renewal: a scan that dies frees it by then.
+const CLAIM_MS: i64 = 10 * 60 * 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("another natpilot process is scanning the estate right now; try again when it is done")]
+    Busy,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Scans every usable account, one after the other (regions in parallel within each).
+/// Returns the ids of the scans stored.
+pub async fn scan_all(
+    store: &Store,
+    accounts: &CloudAccounts,
+    started_by: &str,
+) -> Result<Vec<i64>, ScanError> {
+    let holder = format!("{}:{}", std::process::id(), uuid::Uuid::new_v4());
+    if !store::estate::claim_scanner(store.writer(), &holder, CLAIM_MS).await? {
+        return Err(ScanError::Busy);
+    }
+    let mut scans = Vec::new();
+    let mut outcome = Ok(());
+    for account in accounts.all() {
+        if let Ok(client) = &account.client {
+            match scan_account(store, account, client, started_by).await {
+                Ok(id) => scans.push(id),
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+            // Renew between accounts; a scan of one account stays well within the claim.
+            store::estate::claim_scanner(store.writer(), &holder, CLAIM_MS).await?;
+        }
+    }
+    store::estate::release_scanner(store.writer(), &holder).await?;
+    outcome.map(|()| scans)
+}
+
+async fn scan_account(
+    store: &Store,
+    account: &CloudAccount,
+    client: &Client,
+    started_by: &str,
+) -> Result<i64, ScanError> {
+    let scan = store::estate::begin_scan(store.writer(), &account.label, started_by).await?;
+    let client = client.with_journal(Arc::new(ScanJournal {
+        store: store.clone(),
+        scan,
+    }));
+    let request = regions::DescribeRegionsRequest {
+        product: "vpc".into(),
+        scene: None,
+    };
+    // The region service is global; ask it in the account's own region.
+    let listed = client
+        .call::<regions::DescribeRegions>(&account.default_region, &request)
+        .await;
+    let regions = match listed {
+        Ok(r) => r,
+        Err(e) => {
+            store::estate::finish_scan(store.writer(), scan, Some(&e.to_string())).await?;
+            return Ok(scan);
+        }
+    };
+    // Only AVAILABLE is documented as usable (reference-2 §5.3).
+    let names: Vec<String> = regions
+        .region_set
+        .into_iter()
+        .filter(|r| r.region_state == "AVAILABLE")
+        .map(|r| r.region)
+        .collect();
+    let scans = names.iter().map(|r| scan_region(&client, r));
+    let results = futures_util::future::join_all(scans).await;
+    for (region, vpcs) in results {
+        store::estate::record_region(store.writer(), scan, &region, &vpcs).await?;
+    }
+    store::estate::finish_scan(store.writer(), scan, None).await?;
+    Ok(scan)
+}
+
+/// Every list of one region; a refusal of any of them is the region's outcome.
+async fn scan_region(client: &Client, region: &str) -> (RegionRow, Vec<VpcRow>) {
+    let (vpcs, instances, addresses, nats, tables) = (
+        vpc::DescribeVpcsRequest::default(),
+        cvm::DescribeInstancesRequest::default(),
+        vpc::DescribeAddressesRequest::default(),
+        vpc::DescribeNatGatewaysRequest::default(),
+        vpc::DescribeRouteTablesRequest::default(),
+    );
+    let listed = tokio::try_join!(
+        client.fetch_all::<vpc::DescribeVpcs>(region, &vpcs),
+        client.fetch_all::<cvm::DescribeInstances>(region, &instances),
+        client.fetch_all::<vpc::DescribeAddresses>(region, &addresses),
+        client.fetch_all::<vpc::DescribeNatGateways>(region, &nats),
+        client.fetch_all::<vpc::DescribeRouteTables>(region, &tables),
+    );
+    match listed {
+        Ok((vpcs, instances, addresses, nats, tables)) => {
+            summarise(region, vpcs, instances, addresses, nats, tables)
+        }
+        Err(e) => (
+            RegionRow {
+                region: region.to_owned(),
+                refused: Some(refusal(&e)),
+                unbound_eips: 0,
+            },
+            Vec::new(),
+        ),
+    }
+}
+
+fn refusal(e: &TencentError) -> (String, String, Option<String>) {
+    let message = match e {
+        TencentError::Api { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    (e.outcome_code(), message, e.request_id().map(str::to_owned))
+}
+
+/// Per VPC: instances, public IPs by kind (an IP that is an EIP's is an EIP, any other public
+/// IP is ordinary), NAT gateways, route tables and whose `0.0.0.0/0` goes to a NAT gateway.
+fn summarise(
+    region: &str,
+    vpcs: Vec<vpc::Vpc>,
+    instances: Vec<cvm::Instance>,
+    addresses: Vec<vpc::Address>,
+    nats: Vec<vpc::NatGateway>,
+    tables: Vec<vpc::RouteTable>,
+) -> (RegionRow, Vec<VpcRow>) {
+    let eip_ips: HashSet<&str> = addresses
+        .iter()
+        .filter(|a| a.address_type != "WanIP")
+        .map(|a| a.address_ip.as_str())
+        .collect();
+    let unbound = addresses
+        .iter()
+        .filter(|a| {
+            a.address_type != "WanIP" && a.instance_id.is_empty() && a.address_status == "UNBIND"
+        })
+        .count() as i64;
+    let mut rows: BTreeMap<String, (VpcRow, Vec<serde_json::Value>, Vec<serde_json::Value>)> = vpcs
+        .into_iter()
+        .map(|v| {
+            let row = VpcRow {
+                region: region.to_owned(),
+                vpc_id: v.vpc_id.clone(),
+                vpc_name: v.vpc_name,
+                ..VpcRow::default()
+            };
+            (v.vpc_id, (row, Vec::new(), Vec::new()))
+        })
+        .collect();
+    for i in instances {
+        let Some((row, hosts, _)) = rows.get_mut(&i.virtual_private_cloud.vpc_id) else {
+            continue;
+        };
+        row.instances += 1;
+        if let Some(ip) = i.public_ip_addresses.as_ref().and_then(|ips| ips.first()) {
+            let kind = if eip_ips.contains(ip.as_str()) {
+                "eip"
+            } else {
+                "ordinary"
+            };
+            match kind {
+                "eip" => row.eip_hosts += 1,
+                _ => row.ordinary_hosts += 1,
+            }
+            hosts.push(serde_json::json!({"instance_id": i.instance_id, "ip": ip, "kind": kind}));
+        }
+    }
+    for n in nats {
+        if let Some((row, _, _)) = rows.get_mut(&n.vpc_id) {
+            row.nat_gateways += 1;
+        }
+    }
+    for t in tables {
+        let Some((row, _, routes)) = rows.get_mut(&t.vpc_id) else {
+            continue;
+        };
+        row.route_tables += 1;
+        let default = t
+            .route_set
+            .iter()
+            .find(|r| r.destination_cidr_block.as_deref() == Some("0.0.0.0/0"));
+        if let Some(r) = default {
+            let gateway_type = r.gateway_type.clone().unwrap_or_default();
+            if gateway_type == "NAT" {
+                row.nat_routed_tables += 1;
+            }
+            routes.push(serde_json::json!({
+                "route_table_id": t.route_table_id,
+                "gateway_type": gateway_type,
+                "gateway_id": r.gateway_id.clone().unwrap_or_default(),
+            }));
+        }
+    }
+    let vpcs = rows
+        .into_values()
+        .map(|(mut row, hosts, routes)| {
+            row.public_hosts = serde_json::Value::from(hosts).to_string();
+            row.default_routes = serde_json::Value::from(routes).to_string();
+            row
+        })
+        .collect();
+    let region = RegionRow {
+        region: region.to_owned(),
+        refused: None,
+        unbound_eips: unbound,
+    };
+    (region, vpcs)
+}
+
+/// The scan's ledger: each attempt is written before it is sent; a call that could change
+/// the cloud is refused (a scan is read-only, whatever a future edit asks of it).
+struct ScanJournal {
+    store: Store,
+    scan: i64,
+}
+
+impl CallJournal for ScanJournal {
+    fn before_send<'a>(
+        &'a self,
+        a: &'a Attempt<'a>,
+    ) -> JournalFuture<'a, Result<EntryId, Refusal>> {
+        Box::pin(async move {
+            if a.mutates {
+                return Err(Refusal {
+                    code: "natpilot.ReadOnlyScan".into(),
+                    reason: format!(
+                        "an estate scan never changes the cloud; not sending {}",
+                        a.action
+                    ),
+                });
+            }
+            let params = a.parameters.to_string();
+            let row = store::estate::CallRow {
+                scan: self.scan,
+                service: a.service.name(),
+                action: a.action,
+                region: a.region,
+                attempt: a.attempt,
+                params: &params,
+            };
+            store::estate::call_sent(self.store.writer(), &row)
+                .await
+                .map_err(|e| Refusal {
+                    code: "natpilot.LedgerUnavailable".into(),
+                    reason: format!("the scan's call ledger cannot be written: {e}"),
+                })
+        })
+    }
+
+    fn after_answer<'a>(&'a self, entry: EntryId, r: &'a CallRecord) -> JournalFuture<'a, ()> {
+        Box::pin(async move {
+            let code = match &r.outcome {
+                CallOutcome::Ok => None,
+                CallOutcome::Error { code } => Some(code.as_str()),
+            };
+            let ms = i64::try_from(r.duration.as_millis()).unwrap_or(i64::MAX);
+            let done = store::estate::call_answered(
+                self.store.writer(),
+                entry,
+                code,
+                r.request_id.as_deref(),
+                ms,
+            )
+            .await;
+            if let Err(e) = done {
+                tracing::warn!(error = %e, "cannot complete a scan ledger row");
+            }
+        })
+    }
+}

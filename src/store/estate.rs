@@ -1,0 +1,313 @@
+//! Estate scans (issue 13 item 2): the scan rows, their regions, the per-VPC snapshot, the
+//! scan's call ledger and the one-scanner claim. SQL only; `estate::scan` decides.
+
+use sqlx::{Row, SqliteExecutor, SqlitePool};
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Takes (or renews) the scanner claim for `holder` until `ttl_ms` from now: only when nobody
+/// holds it, it expired, or `holder` has it. One statement, so two processes cannot both win.
+pub async fn claim_scanner(db: &SqlitePool, holder: &str, ttl_ms: i64) -> sqlx::Result<bool> {
+    let now = now_ms();
+    let done = sqlx::query(
+        "INSERT INTO estate_scan_claim (name, holder, until) VALUES ('scanner', ?1, ?2) \
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until \
+         WHERE estate_scan_claim.holder = excluded.holder OR estate_scan_claim.until <= ?3",
+    )
+    .bind(holder)
+    .bind(now + ttl_ms)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives the claim up (only if `holder` has it).
+pub async fn release_scanner(db: &SqlitePool, holder: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM estate_scan_claim WHERE holder = ?")
+        .bind(holder)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn begin_scan(db: &SqlitePool, account: &str, started_by: &str) -> sqlx::Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO estate_scans (account, started_by, state, started_at) \
+         VALUES (?, ?, 'running', ?) RETURNING id",
+    )
+    .bind(account)
+    .bind(started_by)
+    .bind(now_ms())
+    .fetch_one(db)
+    .await?;
+    row.try_get(0)
+}
+
+pub async fn finish_scan(db: &SqlitePool, scan: i64, error: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE estate_scans SET state = ?, error = ?, finished_at = ? WHERE id = ?")
+        .bind(if error.is_some() {
+            "failed"
+        } else {
+            "completed"
+        })
+        .bind(error)
+        .bind(now_ms())
+        .bind(scan)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// How one region of a scan went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionRow {
+    pub region: String,
+    /// `None`: scanned; else the refusal's code, message and RequestId.
+    pub refused: Option<(String, String, Option<String>)>,
+    pub unbound_eips: i64,
+}
+
+/// One VPC as a scan saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VpcRow {
+    pub region: String,
+    pub vpc_id: String,
+    pub vpc_name: String,
+    pub instances: i64,
+    pub eip_hosts: i64,
+    pub ordinary_hosts: i64,
+    pub nat_gateways: i64,
+    pub route_tables: i64,
+    pub nat_routed_tables: i64,
+    /// JSON `[{instance_id, ip, kind}]`.
+    pub public_hosts: String,
+    /// JSON `[{route_table_id, gateway_type, gateway_id}]`.
+    pub default_routes: String,
+}
+
+/// Stores a region's outcome and its VPCs in one transaction.
+pub async fn record_region(
+    db: &SqlitePool,
+    scan: i64,
+    region: &RegionRow,
+    vpcs: &[VpcRow],
+) -> sqlx::Result<()> {
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    let (code, message, request_id) = match &region.refused {
+        Some((c, m, r)) => (Some(c.as_str()), Some(m.as_str()), r.as_deref()),
+        None => (None, None, None),
+    };
+    sqlx::query(
+        "INSERT INTO estate_scan_regions (scan_id, region, state, error_code, error_message, \
+         request_id, unbound_eips) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(scan)
+    .bind(&region.region)
+    .bind(if region.refused.is_some() {
+        "refused"
+    } else {
+        "ok"
+    })
+    .bind(code)
+    .bind(message)
+    .bind(request_id)
+    .bind(region.unbound_eips)
+    .execute(&mut *tx)
+    .await?;
+    for v in vpcs {
+        sqlx::query(
+            "INSERT INTO estate_vpcs (scan_id, region, vpc_id, vpc_name, instances, eip_hosts, \
+             ordinary_hosts, nat_gateways, route_tables, nat_routed_tables, public_hosts, \
+             default_routes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(scan)
+        .bind(&v.region)
+        .bind(&v.vpc_id)
+        .bind(&v.vpc_name)
+        .bind(v.instances)
+        .bind(v.eip_hosts)
+        .bind(v.ordinary_hosts)
+        .bind(v.nat_gateways)
+        .bind(v.route_tables)
+        .bind(v.nat_routed_tables)
+        .bind(&v.public_hosts)
+        .bind(&v.default_routes)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// One attempt of a scan's cloud call, before it is sent.
+pub struct CallRow<'a> {
+    pub scan: i64,
+    pub service: &'a str,
+    pub action: &'a str,
+    pub region: &'a str,
+    pub attempt: u32,
+    pub params: &'a str,
+}
+
+pub async fn call_sent(db: impl SqliteExecutor<'_>, c: &CallRow<'_>) -> sqlx::Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO estate_calls (scan_id, service, action, region, attempt, params, state, \
+         sent_at) VALUES (?, ?, ?, ?, ?, ?, 'sent', ?) RETURNING id",
+    )
+    .bind(c.scan)
+    .bind(c.service)
+    .bind(c.action)
+    .bind(c.region)
+    .bind(c.attempt)
+    .bind(c.params)
+    .bind(now_ms())
+    .fetch_one(db)
+    .await?;
+    row.try_get(0)
+}
+
+pub async fn call_answered(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    error_code: Option<&str>,
+    request_id: Option<&str>,
+    duration_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE estate_calls SET state = ?, error_code = ?, request_id = ?, duration_ms = ? \
+         WHERE id = ?",
+    )
+    .bind(if error_code.is_some() { "error" } else { "ok" })
+    .bind(error_code)
+    .bind(request_id)
+    .bind(duration_ms)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A scan as the estate page lists it.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    pub id: i64,
+    pub account: String,
+    pub started_by: String,
+    pub state: String,
+    pub error: Option<String>,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// The newest finished scan of each account.
+pub async fn latest_scans(db: &SqlitePool) -> sqlx::Result<Vec<Scan>> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.account, s.started_by, s.state, s.error, s.started_at, s.finished_at \
+         FROM estate_scans s WHERE s.id = (SELECT MAX(id) FROM estate_scans t \
+           WHERE t.account = s.account AND t.state != 'running') ORDER BY s.account",
+    )
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Scan {
+                id: r.try_get("id")?,
+                account: r.try_get("account")?,
+                started_by: r.try_get("started_by")?,
+                state: r.try_get("state")?,
+                error: r.try_get("error")?,
+                started_at: r.try_get("started_at")?,
+                finished_at: r.try_get("finished_at")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn regions_of(db: &SqlitePool, scan: i64) -> sqlx::Result<Vec<RegionRow>> {
+    let rows = sqlx::query(
+        "SELECT region, state, error_code, error_message, request_id, unbound_eips \
+         FROM estate_scan_regions WHERE scan_id = ? ORDER BY region",
+    )
+    .bind(scan)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let state: String = r.try_get("state")?;
+            let refused = match state.as_str() {
+                "ok" => None,
+                _ => Some((
+                    r.try_get::<Option<String>, _>("error_code")?
+                        .unwrap_or_default(),
+                    r.try_get::<Option<String>, _>("error_message")?
+                        .unwrap_or_default(),
+                    r.try_get("request_id")?,
+                )),
+            };
+            Ok(RegionRow {
+                region: r.try_get("region")?,
+                refused,
+                unbound_eips: r.try_get("unbound_eips")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn vpcs_of(db: &SqlitePool, scan: i64) -> sqlx::Result<Vec<VpcRow>> {
+    let rows = sqlx::query(
+        "SELECT region, vpc_id, vpc_name, instances, eip_hosts, ordinary_hosts, nat_gateways, \
+         route_tables, nat_routed_tables, public_hosts, default_routes \
+         FROM estate_vpcs WHERE scan_id = ? ORDER BY region, vpc_id",
+    )
+    .bind(scan)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(VpcRow {
+                region: r.try_get("region")?,
+                vpc_id: r.try_get("vpc_id")?,
+                vpc_name: r.try_get("vpc_name")?,
+                instances: r.try_get("instances")?,
+                eip_hosts: r.try_get("eip_hosts")?,
+                ordinary_hosts: r.try_get("ordinary_hosts")?,
+                nat_gateways: r.try_get("nat_gateways")?,
+                route_tables: r.try_get("route_tables")?,
+                nat_routed_tables: r.try_get("nat_routed_tables")?,
+                public_hosts: r.try_get("public_hosts")?,
+                default_routes: r.try_get("default_routes")?,
+            })
+        })
+        .collect()
+}
+
+/// How many calls a scan made and how many failed.
+pub async fn call_counts(db: &SqlitePool, scan: i64) -> sqlx::Result<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT COUNT(*), COALESCE(SUM(state = 'error'), 0) FROM estate_calls WHERE scan_id = ?",
+    )
+    .bind(scan)
+    .fetch_one(db)
+    .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+/// The newest run of (account, region, VPC), if any: the estate page links to it.
+pub async fn last_run(
+    db: &SqlitePool,
+    account: &str,
+    region: &str,
+    vpc_id: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT id FROM runs WHERE vpc_id = ? AND account = ? AND region = ? \
+         ORDER BY started_at DESC, id DESC LIMIT 1",
+    )
+    .bind(vpc_id)
+    .bind(account)
+    .bind(region)
+    .fetch_optional(db)
+    .await
+}

@@ -1,0 +1,170 @@
+//! `/estate`: the newest scan of each account, region by region (a refusing region with its
+//! code and RequestId) and VPC by VPC: public IPs by kind, NAT gateways, whether the default
+//! routes go through a NAT, the last run and "Start a rollout"; totals on top.
+//! `POST /estate/scan` starts a scan of every account in the background (audited).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{ConnectInfo, Query, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    app::AppState,
+    store,
+    web::{auth::session::CurrentUser, error::WebError, layout::Layout, tls::ClientAddr},
+};
+
+pub struct VpcLine {
+    pub account: String,
+    pub region: String,
+    pub vpc: store::estate::VpcRow,
+    pub last_run: Option<String>,
+    pub scanned: String,
+}
+
+impl VpcLine {
+    /// "all", "none" or "2 of 3" route tables send 0.0.0.0/0 through a NAT gateway.
+    pub fn nat_words(&self) -> String {
+        match (self.vpc.nat_routed_tables, self.vpc.route_tables) {
+            (n, t) if n == t && t > 0 => "routed through NAT".into(),
+            (0, _) => "not routed through NAT".into(),
+            (n, t) => format!("{n} of {t} route tables through NAT"),
+        }
+    }
+}
+
+pub struct RegionLine {
+    pub account: String,
+    pub region: String,
+    pub code: String,
+    pub message: String,
+    pub request_id: String,
+}
+
+#[derive(Default)]
+pub struct Totals {
+    pub vpcs: i64,
+    pub instances: i64,
+    pub eip_hosts: i64,
+    pub ordinary_hosts: i64,
+    pub unbound_eips: i64,
+    pub nat_routed_vpcs: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "estate/estate.html")]
+pub struct EstatePage {
+    layout: Layout,
+    notice: Option<String>,
+    vpcs: Vec<VpcLine>,
+    refused: Vec<RegionLine>,
+    failed: Vec<(String, String)>,
+    totals: Totals,
+    scans: usize,
+}
+
+#[derive(Deserialize, Default)]
+pub struct EstateQuery {
+    done: Option<String>,
+    sort: Option<String>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    layout: Layout,
+    Query(q): Query<EstateQuery>,
+) -> Result<EstatePage, WebError> {
+    let db = state.store.readers();
+    let scans = store::estate::latest_scans(db).await?;
+    let (mut vpcs, mut refused, mut failed, mut totals) =
+        (Vec::new(), Vec::new(), Vec::new(), Totals::default());
+    for s in &scans {
+        if let Some(e) = &s.error {
+            failed.push((s.account.clone(), e.clone()));
+        }
+        let scanned =
+            chrono::DateTime::from_timestamp_millis(s.finished_at.unwrap_or(s.started_at))
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default();
+        for r in store::estate::regions_of(db, s.id).await? {
+            totals.unbound_eips += r.unbound_eips;
+            if let Some((code, message, request_id)) = r.refused {
+                refused.push(RegionLine {
+                    account: s.account.clone(),
+                    region: r.region,
+                    code,
+                    message,
+                    request_id: request_id.unwrap_or_default(),
+                });
+            }
+        }
+        for v in store::estate::vpcs_of(db, s.id).await? {
+            totals.vpcs += 1;
+            totals.instances += v.instances;
+            totals.eip_hosts += v.eip_hosts;
+            totals.ordinary_hosts += v.ordinary_hosts;
+            if v.route_tables > 0 && v.nat_routed_tables == v.route_tables {
+                totals.nat_routed_vpcs += 1;
+            }
+            let last_run = store::estate::last_run(db, &s.account, &v.region, &v.vpc_id).await?;
+            vpcs.push(VpcLine {
+                account: s.account.clone(),
+                region: v.region.clone(),
+                vpc: v,
+                last_run,
+                scanned: scanned.clone(),
+            });
+        }
+    }
+    // Sortable: most exposed first by default, or by account/region/VPC.
+    match q.sort.as_deref() {
+        Some("name") => vpcs.sort_by(|a, b| {
+            (&a.account, &a.region, &a.vpc.vpc_id).cmp(&(&b.account, &b.region, &b.vpc.vpc_id))
+        }),
+        _ => vpcs.sort_by_key(|l| std::cmp::Reverse(l.vpc.eip_hosts + l.vpc.ordinary_hosts)),
+    }
+    let notice = q.done.filter(|d| d == "scan").map(|_| {
+        "Scan started: every account and region is being read; reload for the result.".to_owned()
+    });
+    Ok(EstatePage {
+        layout,
+        notice,
+        vpcs,
+        refused,
+        failed,
+        totals,
+        scans: scans.len(),
+    })
+}
+
+/// Starts a scan of every account (read-only), audited as `estate.scan`.
+pub async fn scan(
+    State(state): State<AppState>,
+    ConnectInfo(ClientAddr(peer)): ConnectInfo<ClientAddr>,
+    user: CurrentUser,
+) -> Result<Response, WebError> {
+    let details = serde_json::json!({"accounts": state.accounts.labels()});
+    store::audit::record(
+        state.store.writer(),
+        &user.name,
+        &peer.to_string(),
+        "estate.scan",
+        "estate",
+        &details,
+    )
+    .await?;
+    let (store, accounts, who) = (
+        state.store.clone(),
+        state.accounts.clone(),
+        user.name.clone(),
+    );
+    tokio::spawn(async move {
+        if let Err(e) = crate::estate::scan::scan_all(&store, &accounts, &who).await {
+            tracing::warn!(error = %e, "estate scan did not run");
+        }
+    });
+    Ok(Redirect::to("/estate?done=scan").into_response())
+}
