@@ -82,8 +82,9 @@ pub async fn topology_page(
     })
 }
 
-/// `POST /runs/{id}/topology/refresh`: observe the VPC again for the topology (read-only),
-/// then show it (Post/Redirect/Get).
+/// `POST /runs/{id}/topology/refresh` (operators, like a step's Refresh: it spends the
+/// account's Describe budget): observe the VPC again for the topology (read-only), then show
+/// it (Post/Redirect/Get).
 pub async fn refresh_topology(
     State(state): State<AppState>,
     Path(raw): Path<String>,

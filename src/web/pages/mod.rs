@@ -54,7 +54,7 @@ pub fn routes() -> Routes {
         )
         .post(
             "/runs/{id}/topology/refresh",
-            Access::Viewer,
+            Access::Operator,
             exports::refresh_topology,
         )
         .get(
