@@ -133,6 +133,29 @@ impl Notification {
         n
     }
 
+    /// A rollback that releases the NAT gateway's EIPs waits for an admin: request `id`.
+    pub fn rollback_approval_requested(
+        run: &Run,
+        id: i64,
+        requested_by: &str,
+        eips: usize,
+    ) -> Notification {
+        Notification::for_run(
+            run,
+            EventKind::ApprovalRequested,
+            format!(
+                "natpilot: rollback of {} releasing EIPs waits for approval",
+                run.vpc_id
+            ),
+            format!(
+                "{requested_by} asks to roll back the run on {} ({}) and release the NAT \
+                 gateway's {eips} EIP(s), which cannot be undone. Another admin reviews it and \
+                 approves or rejects it on the approval page (request {id}).",
+                run.vpc_id, run.region
+            ),
+        )
+    }
+
     /// A confirmation waits for a second person: request `id`, deciders with `needs` or above.
     pub fn approval_requested(
         run: &Run,

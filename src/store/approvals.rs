@@ -50,7 +50,7 @@ impl ApprovalState {
             ApprovalState::Pending => "waiting for approval",
             ApprovalState::Approved => "approved and applied",
             ApprovalState::Rejected => "rejected",
-            ApprovalState::Void => "void (the plan changed)",
+            ApprovalState::Void => "void (nothing applied)",
             ApprovalState::Expired => "expired",
         }
     }
@@ -75,9 +75,42 @@ impl std::fmt::Display for ApprovalState {
     }
 }
 
+/// What a request would apply once approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalKind {
+    /// A step's confirmed plan.
+    Step,
+    /// A rollback that releases the NAT gateway's EIPs.
+    Rollback,
+}
+
+impl ApprovalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalKind::Step => "step",
+            ApprovalKind::Rollback => "rollback",
+        }
+    }
+}
+
+impl std::str::FromStr for ApprovalKind {
+    type Err = BadValue;
+    fn from_str(s: &str) -> Result<ApprovalKind, BadValue> {
+        [ApprovalKind::Step, ApprovalKind::Rollback]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| BadValue {
+                what: "approval kind",
+                value: s.to_owned(),
+            })
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ApprovalRow {
     pub id: i64,
+    pub kind: ApprovalKind,
     pub run_id: RunId,
     pub step: Step,
     pub state: ApprovalState,
@@ -98,6 +131,14 @@ pub struct ApprovalRow {
 }
 
 impl ApprovalRow {
+    /// What the request would apply, in words: the step's title, or the rollback.
+    pub fn subject(&self) -> &'static str {
+        match self.kind {
+            ApprovalKind::Step => self.step.title(),
+            ApprovalKind::Rollback => "Roll back, releasing the NAT gateway's EIPs",
+        }
+    }
+
     /// Pending, but past its expiry: it can no longer be approved.
     pub fn is_expired_at(&self, now: DateTime<Utc>) -> bool {
         self.state == ApprovalState::Pending && now >= self.expires_at
@@ -126,8 +167,10 @@ fn from_row(row: &SqliteRow) -> sqlx::Result<ApprovalRow> {
     let input: String = row.try_get("input")?;
     let plan: String = row.try_get("plan")?;
     let role: String = row.try_get("needs_role")?;
+    let kind: String = row.try_get("kind")?;
     Ok(ApprovalRow {
         id: row.try_get("id")?,
+        kind: decode(kind.parse())?,
         run_id: decode(run.parse())?,
         step: decode(Step::from_number(row.try_get("step")?))?,
         state: decode(state.parse())?,
@@ -157,6 +200,7 @@ fn from_row(row: &SqliteRow) -> sqlx::Result<ApprovalRow> {
 
 /// A request as it is filed.
 pub struct NewApproval<'a> {
+    pub kind: ApprovalKind,
     pub run: RunId,
     pub step: Step,
     pub input: &'a serde_json::Value,
@@ -174,10 +218,11 @@ pub struct NewApproval<'a> {
 /// Files a pending request; a unique violation means one is already pending for the step.
 pub async fn insert(conn: impl SqliteExecutor<'_>, a: &NewApproval<'_>) -> sqlx::Result<i64> {
     let id = sqlx::query(
-        "INSERT INTO approvals (run_id, step, state, input, plan, plan_digest, observed_digest, \
-         observed_at, irreversible, needs_role, requested_by, requested_at, expires_at) \
-         VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO approvals (kind, run_id, step, state, input, plan, plan_digest, \
+         observed_digest, observed_at, irreversible, needs_role, requested_by, requested_at, \
+         expires_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
+    .bind(a.kind.as_str())
     .bind(a.run.to_string())
     .bind(a.step.number())
     .bind(a.input.to_string())
@@ -302,4 +347,39 @@ pub async fn count_for(conn: impl SqliteExecutor<'_>, user: &str, role: Role) ->
     .fetch_one(conn)
     .await?;
     Ok(n)
+}
+
+/// [`count_for`] through the store's short-lived read cache: every signed-in page shows this
+/// count in its nav, so a page must not pay a query for it each time. A decision or a new
+/// request made by this process shows at once (it bumps the write generation); an expiry or
+/// another process's change shows within `read_cache::TTL`.
+pub async fn count_for_cached(store: &super::Store, user: &str, role: Role) -> sqlx::Result<i64> {
+    if role < Role::Operator {
+        return Ok(0);
+    }
+    let key = format!("{user}|{role:?}");
+    // Taken before the read: a write committed during it leaves the entry stale.
+    let (generation, now) = (store.write_generation(), std::time::Instant::now());
+    if let Some(n) = store.approval_counts().get(&key, generation, now) {
+        return Ok(n);
+    }
+    let n = count_for(store.readers(), user, role).await?;
+    store.approval_counts().put(key, n, generation, now);
+    Ok(n)
+}
+
+/// Runs with a request waiting for a decision now (not expired): history and the dashboard
+/// say "waiting for approval" for them instead of "active". Pending requests are few, and
+/// `approvals_by_state` finds them without reading the others.
+pub async fn runs_waiting(
+    conn: impl SqliteExecutor<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<std::collections::HashSet<RunId>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT run_id FROM approvals WHERE state = 'pending' AND expires_at > ?",
+    )
+    .bind(to_millis(now))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| decode(r.parse())).collect()
 }

@@ -9,7 +9,6 @@ pub mod estate;
 pub mod events;
 pub mod exposure;
 pub mod exposure_counts;
-pub mod history_cache;
 pub mod inventories;
 pub mod keep_egress;
 pub mod lease;
@@ -17,6 +16,7 @@ pub mod ledger;
 pub mod nat_gateways;
 pub mod notifications;
 pub mod protection_rules;
+pub mod read_cache;
 pub mod results;
 pub mod retire_exceptions;
 pub mod run_views;
@@ -67,7 +67,9 @@ pub struct Store {
     /// cached sign-in may be stale (see `write_generation`).
     write_generation: Arc<AtomicU64>,
     /// Recently read history pages (`runs::list_cached`).
-    history: Arc<history_cache::HistoryCache>,
+    history: Arc<read_cache::ReadCache<Arc<runs::RunPage>>>,
+    /// Recent counts of pending approvals per user and role (`approvals::count_for_cached`).
+    approval_counts: Arc<read_cache::ReadCache<i64>>,
 }
 
 impl Store {
@@ -117,6 +119,7 @@ impl Store {
             readers,
             write_generation,
             history: Default::default(),
+            approval_counts: Default::default(),
         })
     }
 
@@ -130,8 +133,12 @@ impl Store {
         &self.readers
     }
 
-    fn history(&self) -> &history_cache::HistoryCache {
+    fn history(&self) -> &read_cache::ReadCache<Arc<runs::RunPage>> {
         &self.history
+    }
+
+    fn approval_counts(&self) -> &read_cache::ReadCache<i64> {
+        &self.approval_counts
     }
 
     pub fn writer(&self) -> &SqlitePool {

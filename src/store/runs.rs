@@ -416,14 +416,14 @@ pub async fn list(
     Ok(RunPage { runs, next })
 }
 
-/// [`list`] through the store's short-lived page cache (`history_cache`): the history page.
+/// [`list`] through the store's short-lived page cache (`read_cache`): the history page.
 pub async fn list_cached(
     store: &Store,
     filter: &RunFilter,
     after: Option<&Cursor>,
     limit: u32,
 ) -> sqlx::Result<Arc<RunPage>> {
-    let key = super::history_cache::key(filter, after, limit);
+    let key = format!("{filter:?}|{after:?}|{limit}");
     // Taken before the read: a write committed during it leaves the entry stale.
     let (generation, now) = (store.write_generation(), std::time::Instant::now());
     if let Some(page) = store.history().get(&key, generation, now) {

@@ -19,7 +19,7 @@ use crate::{
     app::AppState,
     store::{
         self,
-        approvals::{ApprovalRow, ApprovalState, Listing},
+        approvals::{ApprovalKind, ApprovalRow, ApprovalState, Listing},
         runs::Run,
     },
     web::{
@@ -27,13 +27,14 @@ use crate::{
         error::WebError,
         layout::Layout,
         pages::{
+            rollback_view::RollbackOffer,
             run_actions::engine_error,
             step_view::{PlanView, plan_view},
         },
         routes::{Access, Routes},
         tls::ClientAddr,
     },
-    wizard::engine::{Actor, ApprovalError, Decision, EngineError},
+    wizard::engine::{Actor, ApprovalError, Decision, EngineError, RollbackRequest},
 };
 
 pub fn routes() -> Routes {
@@ -42,16 +43,44 @@ pub fn routes() -> Routes {
         .get("/approvals/{id}", Access::Viewer, show)
         .post("/approvals/{id}/approve", Access::Operator, approve)
         .post("/approvals/{id}/reject", Access::Operator, reject)
+        .post("/approvals/{id}/withdraw", Access::Operator, withdraw)
 }
 
 /// The request the run's current step waits for, if any (not expired): the run page says
 /// "waiting for approval" and links to it.
+/// A rollback that releases EIPs may wait on a failed or completed run too.
 pub async fn waiting(state: &AppState, run: &Run) -> Result<Option<i64>, WebError> {
-    if run.status != store::RunStatus::Active {
+    if !run.status.holds_vpc() && run.status != store::RunStatus::Completed {
         return Ok(None);
     }
     let a = store::approvals::pending_for(state.store.readers(), run.id, run.current_step).await?;
-    Ok(a.filter(|a| !a.is_expired_at(Utc::now())).map(|a| a.id))
+    Ok(a.filter(|a| {
+        !a.is_expired_at(Utc::now())
+            && (a.kind == ApprovalKind::Rollback || run.status == store::RunStatus::Active)
+    })
+    .map(|a| a.id))
+}
+
+/// The runs of a list (history, dashboard) that wait for an approval now, so their rows say
+/// "waiting for approval" rather than "active".
+#[derive(Debug, Default)]
+pub struct Awaiting(std::collections::HashSet<store::RunId>);
+
+impl Awaiting {
+    /// Reads the pending requests only when a listed run is active (no other run can wait).
+    pub async fn of(state: &AppState, runs: &[Run]) -> Result<Awaiting, WebError> {
+        if !runs.iter().any(|r| r.status == store::RunStatus::Active) {
+            return Ok(Awaiting::default());
+        }
+        let db = state.store.readers();
+        Ok(Awaiting(
+            store::approvals::runs_waiting(db, Utc::now()).await?,
+        ))
+    }
+
+    pub fn has(&self, run: &Run) -> bool {
+        run.status == store::RunStatus::Active && self.0.contains(&run.id)
+    }
 }
 
 /// One row of a list.
@@ -59,6 +88,8 @@ pub struct Line {
     pub id: i64,
     pub run_id: String,
     pub step: i64,
+    /// A rollback request (asked while the run was at `step`).
+    pub rollback: bool,
     pub title: &'static str,
     pub requested_by: String,
     pub requested_at: DateTime<Utc>,
@@ -76,7 +107,8 @@ fn line(a: ApprovalRow, now: DateTime<Utc>) -> Line {
         id: a.id,
         run_id: a.run_id.to_string(),
         step: a.step.number(),
-        title: a.step.title(),
+        rollback: a.kind == ApprovalKind::Rollback,
+        title: a.subject(),
         requested_by: a.requested_by,
         requested_at: a.requested_at,
         expires_at: a.expires_at,
@@ -162,11 +194,15 @@ pub struct ShowPage {
     state: ApprovalState,
     /// For the plan partial (`runs/plan.html`).
     plan: Option<PlanView>,
+    /// A rollback request: what it would release, and what the rollback would undo now.
+    rollback: Option<(RollbackRequest, Option<RollbackOffer>)>,
     step: i64,
     blockers_above: bool,
     /// Whether this user may decide it now, or why not.
     may_decide: bool,
     why_not: Option<String>,
+    /// The requester may take a pending request back.
+    may_withdraw: bool,
     errors: Vec<String>,
     notice: Option<String>,
     comment: String,
@@ -190,7 +226,18 @@ async fn page(
 ) -> Result<ShowPage, WebError> {
     let a = state.engine.approval(id).await.map_err(approval_error)?;
     let run = super::pages::runs::load_run(state, a.run_id).await?;
-    let plan = state.engine.approval_plan(&a).map_err(engine_error)?;
+    // A step's request shows its plan; a rollback's what it would undo and release.
+    let (plan, rollback) = match a.kind {
+        ApprovalKind::Step => {
+            let plan = state.engine.approval_plan(&a).map_err(engine_error)?;
+            (Some(plan_view(&plan, None)), None)
+        }
+        ApprovalKind::Rollback => {
+            let request = state.engine.rollback_request(&a).map_err(engine_error)?;
+            let offer = super::pages::rollback_view::offer(state, a.run_id).await?;
+            (None, Some((request, offer)))
+        }
+    };
     let now = Utc::now();
     let st = a.state_at(now);
     let why_not = if st != ApprovalState::Pending {
@@ -214,9 +261,12 @@ async fn page(
     } else {
         None
     };
+    let may_withdraw = st == ApprovalState::Pending && user.name == a.requested_by;
     Ok(ShowPage {
         layout,
-        plan: Some(plan_view(&plan, None)),
+        may_withdraw,
+        plan,
+        rollback,
         step: a.step.number(),
         blockers_above: false,
         may_decide: why_not.is_none(),
@@ -250,6 +300,10 @@ pub async fn show(
     p.notice = match done.done.as_deref() {
         Some("approved") => Some("Approved: the plan was unchanged and is being applied.".into()),
         Some("rejected") => Some("Rejected: the step waits to be previewed again.".into()),
+        Some("withdrawn") => Some(
+            "Withdrawn: nothing was applied; the step waits to be previewed and confirmed again."
+                .into(),
+        ),
         Some("void") => Some(
             "The plan had changed, so the request is void and nothing was applied (the reason \
              is below)."
@@ -269,6 +323,7 @@ pub struct DecisionForm {
 enum Verb {
     Approve,
     Reject,
+    Withdraw,
 }
 
 async fn decide(
@@ -299,6 +354,7 @@ async fn decide(
             .reject(id, actor, user.role, &form.comment)
             .await
             .map(|()| "rejected"),
+        Verb::Withdraw => state.engine.withdraw(id, actor).await.map(|()| "withdrawn"),
     };
     match outcome {
         Ok(done) => Ok(Redirect::to(&format!("/approvals/{id}?done={done}")).into_response()),
@@ -306,7 +362,10 @@ async fn decide(
         Err(e) => {
             let status = match &e {
                 EngineError::Approval(ApprovalError::OwnRequest)
-                | EngineError::Approval(ApprovalError::NeedsRole { .. }) => StatusCode::FORBIDDEN,
+                | EngineError::Approval(ApprovalError::NeedsRole { .. })
+                | EngineError::Approval(ApprovalError::NotRequester { .. }) => {
+                    StatusCode::FORBIDDEN
+                }
                 EngineError::Approval(ApprovalError::CommentRequired) => {
                     StatusCode::UNPROCESSABLE_ENTITY
                 }
@@ -341,4 +400,15 @@ pub async fn reject(
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, WebError> {
     decide(state, peer, layout, user, raw, form, Verb::Reject).await
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    ConnectInfo(ClientAddr(peer)): ConnectInfo<ClientAddr>,
+    layout: Layout,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, WebError> {
+    decide(state, peer, layout, user, raw, form, Verb::Withdraw).await
 }

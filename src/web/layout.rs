@@ -56,7 +56,7 @@ impl FromRequestParts<AppState> for Layout {
         let mut layout = Layout::from_session(state, parts.extensions.get::<SessionCtx>());
         if let Some(u) = &layout.user {
             // A count is no reason to fail a page: logged, shown as none.
-            let n = crate::store::approvals::count_for(state.store.readers(), &u.name, u.role);
+            let n = crate::store::approvals::count_for_cached(&state.store, &u.name, u.role);
             layout.pending_approvals = n.await.unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "could not count pending approvals");
                 0

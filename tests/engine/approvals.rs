@@ -9,9 +9,14 @@ use std::time::Duration;
 use chrono::Utc;
 use natpilot::approvals::ApprovalPolicy;
 use natpilot::store::{
-    self, RunId, RunStatus, Step, approvals::ApprovalState, audit::AuditFilter, users::Role,
+    self, RunId, RunStatus, Step,
+    approvals::{ApprovalKind, ApprovalState},
+    audit::AuditFilter,
+    users::Role,
 };
-use natpilot::wizard::engine::{ApprovalError, Confirmation, Decision, Engine, EngineError};
+use natpilot::wizard::engine::{
+    ApprovalError, Confirmation, Decision, Engine, EngineError, RollbackStart,
+};
 use natpilot::wizard::input::*;
 
 use crate::common::until;
@@ -351,4 +356,157 @@ async fn rolling_back_or_abandoning_the_run_voids_the_request_its_step_waits_for
     let a = engine.approval(id).await.unwrap();
     assert_eq!(a.state, ApprovalState::Void);
     assert!(a.outcome.unwrap().contains("abandoned"));
+}
+
+/// A run with step 2 approved and applied (a NAT gateway with one EIP natpilot allocated),
+/// and the id of that EIP.
+async fn with_gateway(env: &Env, engine: &Engine) -> (RunId, String) {
+    let run = at_step_2(engine).await;
+    let id = requested(engine, run, provision()).await;
+    approved(engine, run, id).await;
+    let nat = env.sim.handle().nat_gateways(VPC)[0].id.clone();
+    let eip = env.sim.handle().with_world(|w| {
+        let on_nat: Vec<_> = w
+            .addresses
+            .values()
+            .filter(|a| a.instance_id.as_deref() == Some(nat.as_str()))
+            .map(|a| a.id.clone())
+            .collect();
+        assert_eq!(on_nat.len(), 1, "step 2 made a gateway with one new EIP");
+        on_nat[0].clone()
+    });
+    (run, eip)
+}
+
+fn eip_exists(env: &Env, eip: &str) -> bool {
+    env.sim
+        .handle()
+        .with_world(|w| w.addresses.contains_key(eip))
+}
+
+async fn rollback_requested(engine: &Engine, run: RunId) -> i64 {
+    match engine.rollback(run, "alice", true).await.unwrap() {
+        RollbackStart::ApprovalRequested { id } => id,
+        RollbackStart::Started => panic!("a rollback releasing EIPs started without approval"),
+    }
+}
+
+#[tokio::test]
+async fn a_rollback_that_releases_the_gateways_eips_waits_for_another_admin() {
+    let env = start(natpilot::sim::ScenarioSource::Tutorial).await;
+    let engine = env.with_approvals(four_eyes());
+    let (run, eip) = with_gateway(&env, &engine).await;
+    let id = rollback_requested(&engine, run).await;
+    // Nothing was undone: the gateway and its EIP are there, the run still waits at step 3.
+    let r = engine.run(run).await.unwrap();
+    assert_eq!((r.status, r.current_step), (RunStatus::Active, Step::Route));
+    assert_eq!(env.sim.handle().nat_gateways(VPC).len(), 1);
+    let a = engine.approval(id).await.unwrap();
+    assert_eq!(a.kind, ApprovalKind::Rollback);
+    assert_eq!((a.needs_role, a.irreversible), (Role::Admin, true));
+    let request = engine.rollback_request(&a).unwrap();
+    let named: Vec<_> = request
+        .release
+        .iter()
+        .map(|e| e.address_id.clone())
+        .collect();
+    assert_eq!(
+        named,
+        vec![eip.clone()],
+        "exactly the EIP natpilot allocated"
+    );
+    // An operator cannot approve it; an admin cannot approve their own request.
+    let operator = engine.approve(id, "bob", Role::Operator, "").await;
+    assert!(
+        matches!(
+            operator,
+            Err(EngineError::Approval(ApprovalError::NeedsRole { .. }))
+        ),
+        "{operator:?}"
+    );
+    let own = engine.approve(id, "alice", Role::Admin, "").await;
+    assert!(
+        matches!(own, Err(EngineError::Approval(ApprovalError::OwnRequest))),
+        "{own:?}"
+    );
+    // A step cannot be confirmed meanwhile: the run waits for this one decision.
+    let confirm = engine
+        .confirm_step(run, StepInput::Route(RouteInput::default()), "alice")
+        .await;
+    assert!(
+        matches!(
+            confirm,
+            Err(EngineError::Approval(ApprovalError::Pending { .. }))
+        ),
+        "{confirm:?}"
+    );
+    assert!(eip_exists(&env, &eip));
+    // Carol, an admin, approves: the rollback runs and releases exactly that EIP.
+    let d = engine
+        .approve(id, "carol", Role::Admin, "agreed")
+        .await
+        .unwrap();
+    assert_eq!(d, Decision::Applying);
+    let r = engine.wait(run).await.unwrap();
+    assert_eq!(r.status, RunStatus::RolledBack, "{:?}", r.last_error);
+    assert!(env.sim.handle().nat_gateways(VPC).is_empty());
+    assert!(!eip_exists(&env, &eip), "the gateway's EIP was released");
+    let a = engine.approval(id).await.unwrap();
+    assert_eq!(a.state, ApprovalState::Approved);
+    assert_eq!(a.decided_by.as_deref(), Some("carol"));
+    assert!(
+        audited(&env, "approval.approve").await >= 2,
+        "step 2's and the rollback's"
+    );
+    assert_eq!(audited(&env, "approval.approve_refused").await, 2);
+}
+
+#[tokio::test]
+async fn a_rollback_that_keeps_the_eips_starts_at_once_and_voids_the_release_request() {
+    let env = start(natpilot::sim::ScenarioSource::Tutorial).await;
+    let engine = env.with_approvals(four_eyes());
+    let (run, eip) = with_gateway(&env, &engine).await;
+    let id = rollback_requested(&engine, run).await;
+    let started = engine.rollback(run, "alice", false).await.unwrap();
+    assert_eq!(started, RollbackStart::Started);
+    let r = engine.wait(run).await.unwrap();
+    assert_eq!(r.status, RunStatus::RolledBack, "{:?}", r.last_error);
+    assert!(eip_exists(&env, &eip), "kept: nobody approved its release");
+    let a = engine.approval(id).await.unwrap();
+    assert_eq!(a.state, ApprovalState::Void);
+    assert!(a.outcome.unwrap().contains("started a rollback"));
+    let late = engine.approve(id, "carol", Role::Admin, "").await;
+    assert!(
+        matches!(
+            late,
+            Err(EngineError::Approval(ApprovalError::Decided { .. }))
+        ),
+        "{late:?}"
+    );
+    assert!(eip_exists(&env, &eip));
+}
+
+#[tokio::test]
+async fn a_rollback_request_whose_undo_records_changed_is_void_and_releases_nothing() {
+    let env = start(natpilot::sim::ScenarioSource::Tutorial).await;
+    let engine = env.with_approvals(four_eyes());
+    let (run, eip) = with_gateway(&env, &engine).await;
+    let id = rollback_requested(&engine, run).await;
+    // Another process (or a repair by hand) changes the run's undo records meanwhile.
+    sqlx::query(
+        "UPDATE undo_records SET note = 'changed elsewhere', state = 'failed' WHERE run_id = ?",
+    )
+    .bind(run.to_string())
+    .execute(env.store.writer())
+    .await
+    .unwrap();
+    let d = engine.approve(id, "carol", Role::Admin, "").await.unwrap();
+    let Decision::Void(why) = d else {
+        panic!("expected a void request, got {d:?}")
+    };
+    assert!(why.contains("undo records"), "{why}");
+    assert_eq!(state_of(&engine, id).await, ApprovalState::Void);
+    let r = engine.run(run).await.unwrap();
+    assert_eq!(r.status, RunStatus::Active, "nothing was rolled back");
+    assert!(eip_exists(&env, &eip));
 }

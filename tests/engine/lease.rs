@@ -215,7 +215,7 @@ async fn killed_while_in_flight(
     let before = received(env, action);
     match doing {
         Doing::Confirm(input) => engine.confirm_step(run, input, "alice").await.map(|_| ()),
-        Doing::Rollback => engine.rollback(run, "alice", false).await,
+        Doing::Rollback => engine.rollback(run, "alice", false).await.map(|_| ()),
     }
     .unwrap();
     until(&format!("{action} to reach the cloud"), || async {

@@ -345,3 +345,145 @@ async fn webhooks_hear_when_an_approval_is_requested_and_when_it_is_decided() {
     );
     assert!(decided["title"].as_str().unwrap().contains("rejected"));
 }
+
+#[tokio::test]
+async fn the_requester_withdraws_a_request_and_lists_say_which_runs_wait_for_approval() {
+    let app = app_with_approvals(WebSettings::default()).await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let mut peter = app.signed_in("peter", Role::Operator).await;
+    let (id, path, _) = requested_step_2(&app, &mut olga).await;
+    // History and the dashboard say the run waits for approval, not merely "active"; the
+    // machine value stays in `data-status`.
+    let row = format!("tr[data-run-id='{id}'] .run-status");
+    for page in ["/runs", "/"] {
+        let p = peter.get(page).await;
+        assert_eq!(p.text(&row), "waiting for approval", "{page}: {}", p.body);
+        assert_eq!(p.attr(&row, "data-status").as_deref(), Some("active"));
+    }
+    // Only the requester may withdraw: peter sees no button, and posting anyway is refused.
+    assert_eq!(peter.get(&path).await.count("#withdraw"), 0);
+    let refused = peter.post(&format!("{path}/withdraw"), &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(
+        refused.text("#approval-errors").contains("only olga"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(app.audited("approval.withdraw_refused").await.len(), 1);
+    // Olga withdraws: nothing applied, the request says so, the step can be confirmed again.
+    assert_eq!(olga.get(&path).await.count("#withdraw"), 1);
+    let done = olga.post(&format!("{path}/withdraw"), &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location().unwrap(), format!("{path}?done=withdrawn"));
+    let page = olga.get(&format!("{path}?done=withdrawn")).await;
+    assert_eq!(
+        page.attr("#approval-state", "data-state").as_deref(),
+        Some("void")
+    );
+    assert_eq!(page.text("#approval-outcome"), "withdrawn by olga");
+    assert!(page.text("#notice").contains("Withdrawn"));
+    assert_eq!(
+        page.count("#withdraw"),
+        0,
+        "a closed request cannot be withdrawn twice"
+    );
+    let withdrawn = app.audited("approval.withdraw").await;
+    assert_eq!(withdrawn.len(), 1);
+    assert_eq!(withdrawn[0].actor, "olga");
+    assert!(app.sim.handle().nat_gateways("vpc-tut0rial").is_empty());
+    assert_eq!(peter.get("/").await.count("#nav-approvals-count"), 0);
+    let history = peter.get("/runs").await;
+    assert_eq!(history.text(&row), "active");
+    let step = olga.get(&format!("/runs/{id}/step/2")).await;
+    assert_eq!(step.count("#step-waiting-approval"), 0, "{}", step.body);
+    // Asking again works: the withdrawn request no longer blocks the step.
+    let (_, _, again) = preview_and_confirm(&mut olga, &id, 2, &NAT).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert_ne!(again.location().unwrap(), path);
+}
+
+#[tokio::test]
+async fn a_rollback_releasing_the_gateways_eips_waits_for_another_admin_on_its_page() {
+    let app = app_with_approvals(WebSettings::default()).await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let mut peter = app.signed_in("peter", Role::Operator).await;
+    let mut root = app.signed_in("root", Role::Admin).await;
+    let (id, path, _) = requested_step_2(&app, &mut olga).await;
+    peter.get(&path).await;
+    peter
+        .post(&format!("{path}/approve"), &[("comment", "")])
+        .await;
+    app.settle(&id).await;
+    let nat = app.sim.handle().nat_gateways("vpc-tut0rial")[0].id.clone();
+    let eip_on_nat = || {
+        app.sim.handle().with_world(|w| {
+            w.addresses
+                .values()
+                .filter(|a| a.instance_id.as_deref() == Some(nat.as_str()))
+                .map(|a| a.id.clone())
+                .collect::<Vec<_>>()
+        })
+    };
+    let eips = eip_on_nat();
+    assert_eq!(eips.len(), 1);
+    // Olga asks to roll back releasing the EIPs: she is sent to the request; nothing undone.
+    olga.get(&format!("/runs/{id}")).await;
+    let asked = olga
+        .post(
+            &format!("/runs/{id}/rollback"),
+            &[("release_nat_eips", "on")],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+    let request = asked.location().unwrap();
+    assert!(request.starts_with("/approvals/"), "{request}");
+    assert_eq!(app.sim.handle().nat_gateways("vpc-tut0rial").len(), 1);
+    let run = olga.get(&format!("/runs/{id}")).await;
+    assert_eq!(run.text("#run-status"), "waiting for approval");
+    // The request names exactly the EIP it would release; an operator may not decide it.
+    let page = peter.get(&request).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(
+        page.attr("#approval-step", "data-kind").as_deref(),
+        Some("rollback")
+    );
+    assert!(
+        page.text("#rollback-release").contains(&eips[0]),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.count("#approval-form"), 0);
+    assert!(page.text("#approval-why-not").contains("an admin"));
+    let listed = root.get("/approvals").await;
+    assert!(
+        listed
+            .text("#approvals-for-me")
+            .contains("Roll back, releasing the NAT gateway's EIPs"),
+        "{}",
+        listed.body
+    );
+    // Root approves: the rollback runs and releases it.
+    root.get(&request).await;
+    let done = root
+        .post(&format!("{request}/approve"), &[("comment", "agreed")])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location().unwrap(), format!("{request}?done=approved"));
+    app.settle(&id).await;
+    let run = olga.get(&format!("/runs/{id}")).await;
+    assert_eq!(
+        run.attr("#run-status", "data-status").as_deref(),
+        Some("rolled_back")
+    );
+    assert!(app.sim.handle().nat_gateways("vpc-tut0rial").is_empty());
+    let released = app
+        .sim
+        .handle()
+        .with_world(|w| !w.addresses.contains_key(&eips[0]));
+    assert!(
+        released,
+        "the gateway's EIP was released once an admin approved"
+    );
+    let approvals = app.audited("approval.approve").await;
+    assert!(approvals.iter().any(|e| e.actor == "root"));
+}

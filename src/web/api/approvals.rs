@@ -18,7 +18,7 @@ use crate::{
     app::AppState,
     store::{
         self,
-        approvals::{ApprovalRow, Listing},
+        approvals::{ApprovalKind, ApprovalRow, Listing},
         users::Role,
     },
     wizard::engine::{ApprovalError, Decision},
@@ -34,6 +34,7 @@ pub(super) fn error_code(e: &ApprovalError) -> (StatusCode, String) {
         ApprovalError::Decided { .. } => (StatusCode::CONFLICT, "approval_decided"),
         ApprovalError::Expired { .. } => (StatusCode::CONFLICT, "approval_expired"),
         ApprovalError::CommentRequired => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
+        ApprovalError::NotRequester { .. } => (StatusCode::FORBIDDEN, "forbidden"),
     };
     (status, code.to_owned())
 }
@@ -41,7 +42,10 @@ pub(super) fn error_code(e: &ApprovalError) -> (StatusCode, String) {
 #[derive(Serialize, ToSchema)]
 pub struct ApprovalView {
     pub id: i64,
+    /// `step` (a step's plan) or `rollback` (a rollback that releases the NAT gateway's EIPs).
+    pub kind: String,
     pub run_id: String,
+    /// The step the run was at when the request was made.
     pub step: i64,
     /// `pending`, `approved`, `rejected`, `void` or `expired`.
     pub state: String,
@@ -65,13 +69,26 @@ pub struct ApprovalView {
     /// The plan's changes, in the order they are applied.
     pub changes: Vec<ChangeView>,
     pub warnings: Vec<String>,
+    /// A rollback request's EIPs to release (`address_id`), exactly these.
+    pub release: Vec<String>,
 }
 
 fn view(state: &AppState, a: ApprovalRow) -> Result<ApprovalView, ApiError> {
-    let plan = plan_view(&state.engine.approval_plan(&a)?);
+    let (changes, warnings, release) = match a.kind {
+        ApprovalKind::Step => {
+            let plan = plan_view(&state.engine.approval_plan(&a)?);
+            (plan.changes, plan.warnings, Vec::new())
+        }
+        ApprovalKind::Rollback => {
+            let r = state.engine.rollback_request(&a)?;
+            let release = r.release.into_iter().map(|e| e.address_id).collect();
+            (Vec::new(), Vec::new(), release)
+        }
+    };
     let st = a.state_at(Utc::now());
     Ok(ApprovalView {
         id: a.id,
+        kind: a.kind.as_str().to_owned(),
         run_id: a.run_id.to_string(),
         step: a.step.number(),
         state: st.as_str().to_owned(),
@@ -87,8 +104,9 @@ fn view(state: &AppState, a: ApprovalRow) -> Result<ApprovalView, ApiError> {
         decided_at: a.decided_at.map(|t| t.to_rfc3339()),
         comment: a.comment,
         outcome: a.outcome,
-        changes: plan.changes,
-        warnings: plan.warnings,
+        changes,
+        warnings,
+        release,
     })
 }
 

@@ -23,6 +23,8 @@ pub struct DashboardPage {
     layout: Layout,
     active: Vec<Run>,
     recent: Vec<Run>,
+    /// Which of them wait for an approval (their status reads so).
+    awaiting: crate::web::approvals::Awaiting,
 }
 
 pub async fn page(
@@ -42,9 +44,11 @@ pub async fn page(
     let recent = store::runs::list(db, &RunFilter::default(), None, 10)
         .await?
         .runs;
+    let awaiting = crate::web::approvals::Awaiting::of(&state, &active).await?;
     Ok(DashboardPage {
         layout,
         active,
         recent,
+        awaiting,
     })
 }

@@ -27,6 +27,9 @@ pub struct RollbackOffer {
     /// How many actions in all, and how many of them re-bind an EIP.
     pub total: usize,
     pub rebinds: usize,
+    /// Releasing EIPs is irreversible, so (by the approval policy) such a rollback waits for
+    /// another admin's approval; the form says so.
+    pub release_needs_admin: bool,
 }
 
 impl RollbackOffer {
@@ -56,6 +59,7 @@ pub async fn offer(state: &AppState, run: RunId) -> Result<Option<RollbackOffer>
         first,
         total,
         rebinds,
+        release_needs_admin: state.engine.approval_policy().irreversible_needs_admin,
     }))
 }
 

@@ -14,7 +14,7 @@ use crate::{
     app::AppState,
     store::{self, users::Role},
     web::{auth::session::CurrentUser, error::WebError, tls::ClientAddr},
-    wizard::engine::EngineError,
+    wizard::engine::{EngineError, RollbackStart},
 };
 
 use super::runs::{load_run, may_drive, run_id};
@@ -115,11 +115,17 @@ async fn drive(
         user: &user.name,
         ip: Some(peer.ip()),
     };
-    match action {
-        Action::Retry => engine.retry(id, actor).await,
-        Action::Rollback { release } => engine.rollback(id, actor, release).await,
-        Action::Abandon => engine.abandon(id, actor).await,
+    let to = match action {
+        Action::Retry => engine.retry(id, actor).await.map(|()| None),
+        Action::Rollback { release } => {
+            engine.rollback(id, actor, release).await.map(|s| match s {
+                RollbackStart::Started => None,
+                // Releasing EIPs waits for another admin: the request page says so.
+                RollbackStart::ApprovalRequested { id } => Some(format!("/approvals/{id}")),
+            })
+        }
+        Action::Abandon => engine.abandon(id, actor).await.map(|()| None),
     }
     .map_err(engine_error)?;
-    Ok(Redirect::to(&format!("/runs/{id}")).into_response())
+    Ok(Redirect::to(&to.unwrap_or_else(|| format!("/runs/{id}"))).into_response())
 }

@@ -56,6 +56,8 @@ pub struct HistoryPage {
     q: HistoryQuery,
     statuses: &'static [RunStatus],
     runs: Vec<Run>,
+    /// Which of them wait for an approval (their status reads so).
+    awaiting: crate::web::approvals::Awaiting,
     errors: Vec<String>,
     next: Option<String>,
 }
@@ -121,11 +123,13 @@ pub async fn history(
     } else {
         (Vec::new(), None)
     };
+    let awaiting = crate::web::approvals::Awaiting::of(&state, &runs).await?;
     Ok(HistoryPage {
         layout,
         q,
         statuses: RunStatus::ALL,
         runs,
+        awaiting,
         errors,
         next,
     })

@@ -185,7 +185,7 @@ impl Engine {
         if r.last_error.as_ref().is_some_and(|f| f.phase == "rollback") {
             let release = self.rollback_release_flag(run).await?;
             return self
-                .start_rollback(run, &[RunStatus::Failed], actor, release, "run.retry")
+                .start_rollback(run, &[RunStatus::Failed], actor, release, "run.retry", None)
                 .await;
         }
         let step = r.current_step;

@@ -79,6 +79,17 @@ pub enum ApprovalError {
     Expired { id: i64, at: DateTime<Utc> },
     #[error("say why you reject it: the comment is required")]
     CommentRequired,
+    #[error(
+        "only {requester}, who asked for request {id}, can withdraw it; others approve or \
+         reject it"
+    )]
+    NotRequester { id: i64, requester: String },
+}
+
+/// How a request closes without a decision: the state it takes and the audit action.
+struct Closing {
+    state: ApprovalState,
+    action: &'static str,
 }
 
 /// A confirmation the policy holds: the input, the plan made with it, the observation it was
@@ -253,6 +264,7 @@ impl Engine {
         let observed = observed_digest(inventory);
         let observed_at = self.observed_at(&r, step).unwrap_or(now);
         let new = NewApproval {
+            kind: store::approvals::ApprovalKind::Step,
             run,
             step,
             input: &input_json,
@@ -395,6 +407,9 @@ impl Engine {
         comment: &str,
     ) -> Result<Decision, EngineError> {
         self.decidable(a, &actor, role).await?;
+        if a.kind == store::approvals::ApprovalKind::Rollback {
+            return self.approve_rollback(a, actor, comment).await;
+        }
         let what = format!("input of approval request {}", a.id);
         let input: StepInput = records::decode(a.run_id, what, a.input.clone())?;
         let requested = self.approval_plan(a)?;
@@ -533,7 +548,7 @@ impl Engine {
             "{} rejected {}'s {} (request {}): {comment}",
             actor.user,
             a.requested_by,
-            a.step.title(),
+            a.subject(),
             a.id
         );
         self.append_event(&mut tx, a.run_id, a.step, &msg).await?;
@@ -544,8 +559,59 @@ impl Engine {
         Ok(())
     }
 
+    /// The requester takes back a pending request (a mistake, a plan they no longer want, a
+    /// reviewer who is away): nothing is applied and the step waits to be previewed and
+    /// confirmed again. Recorded as a void request that says it was withdrawn, audited as
+    /// `approval.withdraw`. Refusals are audited too.
+    pub async fn withdraw(&self, id: i64, actor: impl Into<Actor<'_>>) -> Result<(), EngineError> {
+        let actor = actor.into();
+        let a = self.approval(id).await?;
+        let result = self.withdraw_inner(&a, actor).await;
+        self.audit_refusal(&a, actor, "approval.withdraw_refused", &result)
+            .await?;
+        result
+    }
+
+    async fn withdraw_inner(&self, a: &ApprovalRow, actor: Actor<'_>) -> Result<(), EngineError> {
+        if a.state != ApprovalState::Pending {
+            return Err(ApprovalError::Decided {
+                id: a.id,
+                state: a.state.words(),
+            }
+            .into());
+        }
+        if actor.user != a.requested_by {
+            return Err(ApprovalError::NotRequester {
+                id: a.id,
+                requester: a.requested_by.clone(),
+            }
+            .into());
+        }
+        let why = format!("withdrawn by {}", actor.user);
+        let r = self.run(a.run_id).await?;
+        let mut tx = self.store().begin_write().await?;
+        let closing = Closing {
+            state: ApprovalState::Void,
+            action: "approval.withdraw",
+        };
+        if !self
+            .close_in(&mut tx, a, &r, closing, Some(actor), &why)
+            .await?
+        {
+            drop(tx);
+            return Err(self.already_decided(a.id).await);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Voids a pending request: never applied; `why` says what changed.
-    async fn void(&self, a: &ApprovalRow, actor: Actor<'_>, why: &str) -> Result<(), EngineError> {
+    pub(super) async fn void(
+        &self,
+        a: &ApprovalRow,
+        actor: Actor<'_>,
+        why: &str,
+    ) -> Result<(), EngineError> {
         self.close(a, ApprovalState::Void, Some(actor), why).await
     }
 
@@ -569,7 +635,14 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let r = self.run(a.run_id).await?;
         let mut tx = self.store().begin_write().await?;
-        if self.close_in(&mut tx, a, &r, state, actor, why).await? {
+        let closing = Closing {
+            state,
+            action: match state {
+                ApprovalState::Expired => "approval.expired",
+                _ => "approval.void",
+            },
+        };
+        if self.close_in(&mut tx, a, &r, closing, actor, why).await? {
             tx.commit().await?;
         }
         Ok(())
@@ -581,10 +654,11 @@ impl Engine {
         tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
         a: &ApprovalRow,
         r: &store::runs::Run,
-        state: ApprovalState,
+        closing: Closing,
         actor: Option<Actor<'_>>,
         why: &str,
     ) -> Result<bool, EngineError> {
+        let Closing { state, action } = closing;
         let by = actor.map(|x| x.user);
         if !store::approvals::decide(&mut **tx, a.id, state, by, None, Some(why)).await? {
             return Ok(false);
@@ -594,15 +668,14 @@ impl Engine {
             ip: None,
         };
         let details = json!({"approval": a.id, "step": a.step.number(), "why": why});
-        let action = format!("approval.{}", state.as_str());
         actor
             .unwrap_or(system)
-            .audit(&mut **tx, &action, a.run_id, &details)
+            .audit(&mut **tx, action, a.run_id, &details)
             .await?;
         let msg = format!(
             "request {} for {} is {}: {why}",
             a.id,
-            a.step.title(),
+            a.subject(),
             state.words()
         );
         self.append_event(tx, a.run_id, a.step, &msg).await?;
@@ -628,13 +701,16 @@ impl Engine {
         why: &str,
     ) -> Result<(), EngineError> {
         if let Some(a) = store::approvals::pending_for(&mut **tx, r.id, r.current_step).await? {
-            self.close_in(tx, &a, r, ApprovalState::Void, Some(actor), why)
-                .await?;
+            let closing = Closing {
+                state: ApprovalState::Void,
+                action: "approval.void",
+            };
+            self.close_in(tx, &a, r, closing, Some(actor), why).await?;
         }
         Ok(())
     }
 
-    async fn already_decided(&self, id: i64) -> EngineError {
+    pub(super) async fn already_decided(&self, id: i64) -> EngineError {
         match self.approval(id).await {
             Ok(now) => ApprovalError::Decided {
                 id,

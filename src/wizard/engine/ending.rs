@@ -7,31 +7,45 @@ use super::actor::Actor;
 use super::errors::EngineError;
 use super::records::{self, RecordError};
 use super::rollback::RollbackReport;
+use super::rollback_approval::{ApprovedRollback, ROLLBACK_FROM, RollbackStart};
 use super::{Engine, Job, jobs::to_json};
+use crate::notify::{self, Notification};
+use crate::store::approvals::ApprovalState;
 use crate::store::{self, EventLevel, ReportKind, RunId, RunStatus};
 use crate::wizard::ids::NatGatewayId;
 
 impl Engine {
     /// Undoes everything the run did, newest first. Allowed when the run is waiting, failed or
-    /// completed. `release_nat_eips` also releases the EIPs allocated for the NAT gateway.
+    /// completed. `release_nat_eips` also releases the EIPs allocated for the NAT gateway:
+    /// irreversible, so when the policy says irreversible choices need an admin, that
+    /// rollback waits for another admin's approval instead (nothing is undone meanwhile).
     pub async fn rollback(
         &self,
         run: RunId,
         actor: impl Into<Actor<'_>>,
         release_nat_eips: bool,
-    ) -> Result<(), EngineError> {
+    ) -> Result<RollbackStart, EngineError> {
+        let actor = actor.into();
+        if release_nat_eips && self.approval_policy().irreversible_needs_admin {
+            let id = self.request_rollback_approval(run, actor).await?;
+            return Ok(RollbackStart::ApprovalRequested { id });
+        }
         self.start_rollback(
             run,
-            &[RunStatus::Active, RunStatus::Failed, RunStatus::Completed],
-            actor.into(),
+            &ROLLBACK_FROM,
+            actor,
             release_nat_eips,
             "run.rollback",
+            None,
         )
-        .await
+        .await?;
+        Ok(RollbackStart::Started)
     }
 
     /// `audit`: the action the audit log names (`run.rollback`, or `run.retry` of a failed
-    /// rollback), written in the transaction that starts the rollback.
+    /// rollback), written in the transaction that starts the rollback. `approved`: the
+    /// approval request this rollback carries out, marked approved in the same transaction
+    /// (so a request is approved exactly when its rollback starts).
     pub(super) async fn start_rollback(
         &self,
         run: RunId,
@@ -39,6 +53,7 @@ impl Engine {
         actor: Actor<'_>,
         release: bool,
         audit: &str,
+        approved: Option<ApprovedRollback<'_>>,
     ) -> Result<(), EngineError> {
         let user = actor.user;
         let r = self.run(run).await?;
@@ -72,14 +87,53 @@ impl Engine {
             ..Default::default()
         };
         store::results::put_report(&mut *tx, run, ReportKind::Rollback, &to_json(&report)).await?;
-        self.append_event(
-            &mut tx,
-            run,
-            r.current_step,
-            &format!("{user} started a rollback"),
-        )
-        .await?;
-        let details = json!({"release_nat_eips": release});
+        let mut details = json!({"release_nat_eips": release});
+        let started = match &approved {
+            None => format!("{user} started a rollback"),
+            Some(ApprovedRollback { row, comment }) => {
+                if !store::approvals::decide(
+                    &mut *tx,
+                    row.id,
+                    ApprovalState::Approved,
+                    Some(user),
+                    *comment,
+                    None,
+                )
+                .await?
+                {
+                    drop(tx);
+                    return Err(self.already_decided(row.id).await);
+                }
+                let approval = json!({
+                    "approval": row.id,
+                    "kind": "rollback",
+                    "requested_by": row.requested_by,
+                    "comment": comment,
+                    "plan_digest": row.plan_digest,
+                });
+                actor
+                    .audit(&mut *tx, "approval.approve", run, &approval)
+                    .await?;
+                let note = Notification::approval_decided(
+                    &r,
+                    row.step,
+                    row.id,
+                    "approved",
+                    user,
+                    comment.unwrap_or(""),
+                );
+                notify::event::record(&mut tx, &note).await?;
+                details["approval"] = json!(row.id);
+                details["requested_by"] = json!(row.requested_by);
+                format!(
+                    "{user} approved {}'s rollback releasing the NAT gateway's EIPs (request {}) \
+                     and started it",
+                    row.requested_by, row.id
+                )
+            }
+        };
+        self.append_event(&mut tx, run, r.current_step, &started)
+            .await?;
         actor.audit(&mut *tx, audit, run, &details).await?;
         let why = format!("{user} started a rollback of the run");
         self.void_pending_in(&mut tx, &r, actor, &why).await?;

@@ -19,6 +19,7 @@ mod observe;
 mod protection;
 mod records;
 mod rollback;
+mod rollback_approval;
 mod snapshots;
 mod view_cache;
 
@@ -37,6 +38,7 @@ pub use jobs::UndoEntry;
 pub use lease::{Driver, LeaseOptions};
 pub use records::RecordError;
 pub use rollback::{Disposition, RollbackReport, preview as rollback_preview};
+pub use rollback_approval::{RollbackRequest, RollbackStart};
 pub use shutdown::SHUTDOWN_BOUND;
 pub use snapshots::Snapshot;
 pub use view_cache::Observed;
