@@ -7,8 +7,14 @@
 
 #[path = "browser/driver.rs"]
 mod driver;
+#[cfg(feature = "oidc-tests")]
+#[path = "support/oidc_op.rs"]
+mod oidc_op;
 #[path = "browser/portal.rs"]
 mod portal;
+#[cfg(feature = "oidc-tests")]
+#[path = "browser/sso.rs"]
+mod sso;
 #[path = "browser/step4_large.rs"]
 mod step4_large;
 

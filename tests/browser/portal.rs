@@ -22,6 +22,14 @@ impl Portal {
     }
 
     pub async fn start_in(scenario: natpilot::sim::ScenarioSource) -> Portal {
+        Portal::start_with(scenario, WebSettings::default()).await
+    }
+
+    /// With the portal's settings (single sign-on's `[auth]`, say).
+    pub async fn start_with(
+        scenario: natpilot::sim::ScenarioSource,
+        settings: WebSettings,
+    ) -> Portal {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("natpilot.db")).await.unwrap();
         let sim = natpilot::sim::spawn(SimConfig {
@@ -38,7 +46,7 @@ impl Portal {
             listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
             metrics_listener: None,
             store,
-            settings: WebSettings::default(),
+            settings,
             tls: None,
             // Looks at asynchronous work (TAT invocations, the NAT gateway) every 100 ms: the
             // simulator's steps take 300 ms here, and the real-cloud default backs off to 5 s

@@ -3,132 +3,18 @@
 //! (feature `oidc-tests`; `.ci/run` runs `npm ci` there first). The authorization code flow is
 //! driven with plain HTTP through the provider's login interaction, as a browser would.
 
-use std::process::Stdio;
-
 use natpilot::{
     store::users::{self, Role},
-    web::{
-        auth::oidc::{AuthConfig, AuthSettings},
-        settings::WebSettings,
-    },
+    web::settings::WebSettings,
 };
 use reqwest::{StatusCode, Url, header};
-use secrecy::SecretString;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::harness::{Browser, PASSWORD, Page, TestApp};
 
-const SECRET: &str = "fixture-client-secret-4f1c9e";
-
-/// The provider process; killed when dropped.
-struct Op {
-    _child: tokio::process::Child,
-    /// Kept open: the provider may write to its stdout later.
-    _stdout: BufReader<tokio::process::ChildStdout>,
-    issuer: String,
-    http: reqwest::Client,
-}
-
-impl Op {
-    async fn start(fixture: Value) -> Op {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oidc");
-        let stderr = if std::env::var_os("TEST_LOG").is_some() {
-            Stdio::inherit()
-        } else {
-            Stdio::null()
-        };
-        let mut child = tokio::process::Command::new("node")
-            .arg("provider.js")
-            .current_dir(dir)
-            .env("OIDC_FIXTURE", fixture.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("node runs (install Node.js and `npm ci` in tests/fixtures/oidc)");
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        let mut stdout = BufReader::new(stdout);
-        stdout.read_line(&mut line).await.unwrap();
-        let started: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("the provider printed {line:?} ({e}); did `npm ci` run?"));
-        Op {
-            _child: child,
-            _stdout: stdout,
-            issuer: started["issuer"].as_str().unwrap().to_owned(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.issuer))
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::NO_CONTENT, "{path}");
-    }
-
-    /// Registers natpilot's client for `app` (its port is known only once it runs).
-    async fn register(&self, app: &TestApp, secret: &str) {
-        let client = json!({
-            "client_id": "natpilot",
-            "client_secret": secret,
-            "redirect_uris": [app.app.url("/auth/oidc/callback")],
-            "post_logout_redirect_uris": [app.app.url("/login?signed_out=1")],
-        });
-        self.post("/test/reconfigure", json!({ "clients": [client] }))
-            .await;
-    }
-
-    async fn set(&self, patch: Value) {
-        self.post("/test/reconfigure", patch).await;
-    }
-
-    async fn rotate_keys(&self) {
-        self.post("/test/rotate-keys", json!({})).await;
-    }
-}
-
-fn accounts() -> Value {
-    json!({
-        "alice": {"sub": "u-1001", "claims": {"groups": ["natpilot-operators", "staff"], "email": "alice@example.com"}},
-        "root": {"sub": "u-1002", "claims": {"preferred_username": "admin", "groups": ["natpilot-viewers"]}},
-        "bob": {"sub": "u-1003", "claims": {"email": "bob@example.com"}},
-        "carol": {"sub": "u-1004", "claims": {"groups": ["sales"]}},
-    })
-}
-
-fn auth_settings(issuer: &str, local_login: bool) -> AuthSettings {
-    AuthConfig {
-        issuer: Some(issuer.to_owned()),
-        client_id: Some("natpilot".into()),
-        client_secret: Some(SecretString::from(SECRET)),
-        label: "Fixture ID".into(),
-        scopes: ["openid", "profile", "email", "groups"]
-            .map(String::from)
-            .into(),
-        roles: [
-            ("natpilot-admins", "admin"),
-            ("natpilot-operators", "operator"),
-            ("natpilot-viewers", "viewer"),
-        ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .into(),
-        local_login,
-        break_glass_admin: Some("breakglass".into()),
-        ..AuthConfig::default()
-    }
-    .settings()
-    .unwrap()
-}
+#[path = "../support/oidc_op.rs"]
+mod oidc_op;
+use oidc_op::{Op, SECRET, accounts, auth_settings};
 
 /// A provider with `fixture` and a portal whose client is registered at it with `secret`.
 async fn start(fixture: Value, secret: &str, local_login: bool) -> (Op, TestApp) {
@@ -140,7 +26,7 @@ async fn start(fixture: Value, secret: &str, local_login: bool) -> (Op, TestApp)
         ..WebSettings::default()
     };
     let app = TestApp::start_with(settings).await;
-    op.register(&app, secret).await;
+    op.register(&app.app.url(""), secret).await;
     (op, app)
 }
 
@@ -546,7 +432,7 @@ async fn keys_rotated_at_the_provider_are_fetched_again() {
     assert_eq!(first.page.status, StatusCode::OK, "{}", first.page.body);
     // New signing key, new kid: natpilot's cached JWKS does not know it.
     op.rotate_keys().await;
-    op.register(&app, SECRET).await;
+    op.register(&app.app.url(""), SECRET).await;
     let mut b2 = app.browser();
     let second = sso_sign_in(&app, &mut b2, &mut OpCookies::default(), "alice").await;
     assert_eq!(second.page.status, StatusCode::OK, "{}", second.page.body);

@@ -76,6 +76,9 @@ pub struct Provider {
     http: http::Http,
     /// The discovery document with its keys, once fetched.
     metadata: tokio::sync::Mutex<Option<Arc<Metadata>>>,
+    /// Origins a natpilot form may lead the browser to (the CSP's `form-action`): the
+    /// issuer's, then the authorization and end-session endpoints' once discovered.
+    form_targets: std::sync::RwLock<Vec<String>>,
     issuer: String,
     client_id: String,
     client_secret: Option<secrecy::SecretString>,
@@ -86,6 +89,7 @@ impl Provider {
         Provider {
             http: http::Http(http::client()),
             metadata: tokio::sync::Mutex::new(None),
+            form_targets: std::sync::RwLock::new(origin_of(&settings.issuer).into_iter().collect()),
             issuer: settings.issuer.clone(),
             client_id: settings.client_id.clone(),
             client_secret: settings.client_secret.clone(),
@@ -108,7 +112,32 @@ impl Provider {
             .map_err(|e| self.discovery_problem(e))?;
         let fetched = Arc::new(fetched);
         *cached = Some(fetched.clone());
+        let endpoints = [
+            Some(fetched.authorization_endpoint().as_str()),
+            fetched
+                .additional_metadata()
+                .end_session_endpoint
+                .as_ref()
+                .map(|u| u.as_str()),
+        ];
+        let mut targets = self.form_targets.write().unwrap_or_else(|e| e.into_inner());
+        for origin in endpoints.into_iter().flatten().filter_map(origin_of) {
+            if !targets.contains(&origin) {
+                targets.push(origin);
+            }
+        }
         Ok(fetched)
+    }
+
+    /// The origins a natpilot form may lead to: "Sign in with …" posts to natpilot, which
+    /// sends the browser on to the authorization endpoint, and "Sign out" to the end-session
+    /// endpoint. Browsers hold such redirects to the page's CSP `form-action` (found by the
+    /// real-browser test: Chromium stayed on the sign-in page under `form-action 'self'`).
+    pub fn form_targets(&self) -> Vec<String> {
+        self.form_targets
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The cached discovery document, if a sign-in has fetched it (sign-out uses it and never
@@ -300,4 +329,11 @@ fn clock_words(why: &str) -> String {
     } else {
         why.to_owned()
     }
+}
+
+/// `scheme://host[:port]` of a URL, as a CSP source expression; `None` for what has no such
+/// origin (it is then simply not allowed).
+fn origin_of(url: &str) -> Option<String> {
+    let origin = reqwest::Url::parse(url).ok()?.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
 }
