@@ -238,6 +238,38 @@ impl Engine {
         .into())
     }
 
+    /// When a request filed at `now` expires, by the policy.
+    pub(super) fn expiry_from(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + chrono::Duration::from_std(self.approval_policy().expiry)
+            .unwrap_or(chrono::Duration::days(1))
+    }
+
+    /// Opens the write transaction that files `new` and inserts it; the caller adds its audit
+    /// entry, event and notification and commits. Fails closed with the waiting request's id
+    /// when one already waits at the step (the unique index over pending requests).
+    pub(super) async fn file_request(
+        &self,
+        new: &NewApproval<'_>,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Sqlite>, i64), EngineError> {
+        let mut tx = self.store().begin_write().await?;
+        match store::approvals::insert(&mut *tx, new).await {
+            Ok(id) => Ok((tx, id)),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                drop(tx);
+                let db = self.store().readers();
+                let id = store::approvals::pending_for(db, new.run, new.step)
+                    .await?
+                    .map_or(0, |p| p.id);
+                Err(ApprovalError::Pending {
+                    id,
+                    step: new.step.number(),
+                }
+                .into())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Files the request for `plan` (made with `input` from `inventory`), in one transaction
     /// with its audit entry, timeline event and notification. Fails closed when another
     /// request for the step got in first (the unique index over pending requests).
@@ -257,8 +289,6 @@ impl Engine {
         let r = self.run(run).await?;
         let step = input.step();
         let now = Utc::now();
-        let expiry = chrono::Duration::from_std(self.approval_policy().expiry)
-            .unwrap_or(chrono::Duration::days(1));
         let (input_json, plan_json) = (to_json(input), to_json(plan));
         let digest = plan.digest().0;
         let observed = observed_digest(inventory);
@@ -276,24 +306,9 @@ impl Engine {
             needs_role: needs,
             requested_by: actor.user,
             requested_at: now,
-            expires_at: now + expiry,
+            expires_at: self.expiry_from(now),
         };
-        let mut tx = self.store().begin_write().await?;
-        let id = match store::approvals::insert(&mut *tx, &new).await {
-            Ok(id) => id,
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                drop(tx);
-                let id = store::approvals::pending_for(self.store().readers(), run, step)
-                    .await?
-                    .map_or(0, |p| p.id);
-                return Err(ApprovalError::Pending {
-                    id,
-                    step: step.number(),
-                }
-                .into());
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let (mut tx, id) = self.file_request(&new).await?;
         let mut details = audit.clone();
         details["approval"] = json!(id);
         details["needs"] = json!(needs.as_str());

@@ -397,4 +397,4 @@ pub(super) async fn wait_gone(ctx: &Ctx, nat_id: &NatGatewayId) -> Result<(), Cl
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

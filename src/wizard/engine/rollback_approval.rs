@@ -18,7 +18,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::actor::Actor;
-use super::approvals::{ApprovalError, Decision};
+use super::approvals::Decision;
 use super::errors::EngineError;
 use super::jobs::{UndoEntry, to_json};
 use super::records::{self, RecordError};
@@ -121,8 +121,6 @@ impl Engine {
         let nat = store::nat_gateways::get(db, run).await?;
         let request = summarise(run, &records, nat)?;
         let now = Utc::now();
-        let expiry = chrono::Duration::from_std(self.approval_policy().expiry)
-            .unwrap_or(chrono::Duration::days(1));
         let (input, plan) = (json!({"release_nat_eips": true}), to_json(&request));
         let plan_digest = digest(&records, true);
         let new = NewApproval {
@@ -140,24 +138,9 @@ impl Engine {
             needs_role: Role::Admin,
             requested_by: actor.user,
             requested_at: now,
-            expires_at: now + expiry,
+            expires_at: self.expiry_from(now),
         };
-        let mut tx = self.store().begin_write().await?;
-        let id = match store::approvals::insert(&mut *tx, &new).await {
-            Ok(id) => id,
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                drop(tx);
-                let id = store::approvals::pending_for(db, run, r.current_step)
-                    .await?
-                    .map_or(0, |p| p.id);
-                return Err(ApprovalError::Pending {
-                    id,
-                    step: r.current_step.number(),
-                }
-                .into());
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let (mut tx, id) = self.file_request(&new).await?;
         let details = json!({
             "approval": id,
             "kind": "rollback",
@@ -235,24 +218,8 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Step, UndoState};
-
-    fn record(id: i64, state: UndoState, undo: Undo) -> UndoRecord {
-        let entry = UndoEntry {
-            key: format!("k{id}"),
-            undo,
-        };
-        UndoRecord {
-            id,
-            run_id: RunId::new(),
-            step: Step::Provision,
-            action: serde_json::to_value(&entry).unwrap(),
-            state,
-            note: None,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
-    }
+    use crate::store::UndoState;
+    use crate::wizard::engine::rollback::tests::record;
 
     fn nat_undo(eips: &[&str]) -> Undo {
         Undo::DeleteNatGateway {

@@ -11,7 +11,8 @@ fn rebind(what: &str) -> Undo {
     }
 }
 
-fn record(id: i64, state: UndoState, undo: Undo) -> UndoRecord {
+/// An undo record of `undo` in `state` (also the rollback approval's tests' records).
+pub(in crate::wizard::engine) fn record(id: i64, state: UndoState, undo: Undo) -> UndoRecord {
     let entry = UndoEntry {
         key: format!("k{id}"),
         undo,
