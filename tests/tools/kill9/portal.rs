@@ -58,9 +58,14 @@ impl World {
             ("NATPILOT_ENGINE__POLL_FIRST_MS", "10".to_owned()),
             ("NATPILOT_ENGINE__POLL_MAX_SECS", "1".to_owned()),
             // The simulator stands in for a real cloud here (keys and an endpoint), where
-            // steps 2–4 wait for a second person by default; these tests crash one operator's
-            // confirmed steps, so nothing waits for approval.
+            // steps 2–4, and a rollback that releases the NAT gateway's EIPs, wait for a second
+            // person by default; these tests crash one operator's confirmed steps and
+            // rollback, so nothing waits for approval.
             ("NATPILOT_APPROVALS__STEPS", "[]".to_owned()),
+            (
+                "NATPILOT_APPROVALS__IRREVERSIBLE_NEEDS_ADMIN",
+                "false".to_owned(),
+            ),
         ]
     }
 
