@@ -277,6 +277,16 @@ pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
         None => (None, None),
     };
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    if state.auth.sso.is_some() {
+        // Discovery in the background: the first sign-in page's CSP then already allows the
+        // provider's endpoints, and an unreachable provider never delays start-up.
+        let (state, stop) = (state.clone(), stop.subscribe());
+        tokio::spawn(async move {
+            if let Some(sso) = &state.auth.sso {
+                sso.provider.warm_up(stop).await;
+            }
+        });
+    }
     if let Some(every) = state.settings.estate_scan_interval {
         let (store, accounts) = (state.store.clone(), state.accounts.clone());
         tokio::spawn(crate::estate::schedule::run(

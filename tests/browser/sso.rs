@@ -74,3 +74,60 @@ async fn walk(portal: &Portal, op: &Op, browser: &Browser) {
     browser.goto(&portal.app.url("/runs")).await;
     browser.wait_for("#sso-submit").await;
 }
+
+/// A provider whose authorization endpoint is on another origin than its issuer (as
+/// Cognito's is), down while the portal starts: the first sign-in page's CSP allows only the
+/// issuer's origin, so natpilot must not answer "Sign in with …" with a redirect there (the
+/// browser would block it under `form-action`), and a page rendered after discovery must
+/// allow it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_with_its_authorization_endpoint_on_another_origin_works_from_the_first_sign_in()
+{
+    let fixture =
+        json!({ "accounts": accounts(), "separate_authorization": true, "unavailable": true });
+    let op = Op::start(fixture).await;
+    let settings = WebSettings {
+        auth: auth_settings(&op.issuer, true),
+        ..WebSettings::default()
+    };
+    let portal = Portal::start_with(ScenarioSource::Tutorial, settings).await;
+    op.register(&portal.app.url(""), SECRET).await;
+    let browser = Browser::start().await;
+    let walked = AssertUnwindSafe(walk_other_origin(&portal, &op, &browser))
+        .catch_unwind()
+        .await;
+    browser.close().await;
+    if let Err(panic) = walked {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn walk_other_origin(portal: &Portal, op: &Op, browser: &Browser) {
+    // Rendered while the provider is down: discovery has not run.
+    browser.goto(&portal.app.url("/login")).await;
+    browser.wait_for("#sso-submit").await;
+    op.set(json!({ "unavailable": false })).await;
+    for round in ["before discovery", "after discovery"] {
+        browser.click("#sso-submit").await;
+        browser.wait_for("#login input[name=login]").await;
+        assert!(
+            browser.current_url().await.starts_with(&op.issuer),
+            "{round}: the browser reached the provider through {}",
+            op.authorization_origin
+        );
+        browser.fill("#login input[name=login]", "alice").await;
+        browser.click("#login button[type=submit]").await;
+        browser.wait_for_text("#current-user", "alice").await;
+        browser
+            .screenshot(&format!("sso-other-origin-{}", round.replace(' ', "-")))
+            .await;
+        // Signed out at both ends, back on natpilot's sign-in page (rendered after discovery).
+        browser.click("#logout").await;
+        browser.wait_for("#logout-yes").await;
+        browser.click("#logout-yes").await;
+        browser
+            .wait_for_text("#signed-out", "You are signed out")
+            .await;
+        browser.wait_for("#sso-submit").await;
+    }
+}

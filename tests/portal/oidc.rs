@@ -73,7 +73,16 @@ async fn sso_sign_in(
 ) -> SignIn {
     let page = b.get("/login").await;
     assert_eq!(page.text("#sso-submit"), "Sign in with Fixture ID");
-    let started = b.post("/auth/oidc/start", &[("next", "/runs")]).await;
+    // The form's hidden field, as a browser sends it.
+    let allowed = page
+        .attr("input[name=endpoints_allowed]", "value")
+        .unwrap_or_default();
+    let started = b
+        .post(
+            "/auth/oidc/start",
+            &[("next", "/runs"), ("endpoints_allowed", &allowed)],
+        )
+        .await;
     if started.status != StatusCode::SEE_OTHER {
         return SignIn {
             page: started,
@@ -454,4 +463,138 @@ async fn a_callback_without_a_sign_in_under_way_is_refused() {
     let page = b.get("/auth/oidc/callback?code=abc&state=forged").await;
     assert_eq!(problem(&page), "stale");
     assert!(b.cookie.is_none());
+}
+
+#[tokio::test]
+async fn groups_only_on_the_userinfo_endpoint_still_give_the_role() {
+    // As Okta and Auth0 do by default: the ID token has only `sub`; groups, name and email
+    // are behind the userinfo endpoint.
+    let (_op, app) = start(json!({ "claims_in": "userinfo" }), SECRET, true).await;
+    let mut b = app.browser();
+    let done = sso_sign_in(&app, &mut b, &mut OpCookies::default(), "alice").await;
+    assert_eq!(done.page.status, StatusCode::OK, "{}", done.page.body);
+    assert_eq!(
+        done.page.text("#signed-in-as"),
+        "alice",
+        "the name from userinfo"
+    );
+    let alice = user_named(&app, "alice").await.expect("user created");
+    assert_eq!(alice.role, Role::Operator, "natpilot-operators → operator");
+    let login = &app.audited("login.sso").await[0];
+    assert!(
+        login.details.to_string().contains("natpilot-operators"),
+        "{:?}",
+        login.details
+    );
+
+    // Neither the token nor userinfo has groups: refused, and the page says where it looked.
+    let mut b2 = app.browser();
+    let bob = sso_sign_in(&app, &mut b2, &mut OpCookies::default(), "bob").await;
+    assert_eq!(problem(&bob.page), "missing_claim");
+    assert!(
+        bob.page.text("#sso-problem").contains("userinfo"),
+        "{}",
+        bob.page.text("#sso-problem")
+    );
+    assert!(b2.cookie.is_none());
+}
+
+/// The CSP of a page, or a panic.
+fn csp(page: &Page) -> String {
+    page.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_authorization_endpoint_on_another_origin_is_reached_even_before_discovery() {
+    // The provider is down when the portal starts: the background discovery fails, and the
+    // sign-in page's CSP can allow only the issuer's origin.
+    let fixture = json!({ "separate_authorization": true, "unavailable": true });
+    let (op, app) = start(fixture, SECRET, true).await;
+    let mut b = app.browser();
+    let before = b.get("/login").await;
+    assert_eq!(
+        before
+            .attr("input[name=endpoints_allowed]", "value")
+            .as_deref(),
+        Some("0")
+    );
+    assert!(!csp(&before).contains(&op.authorization_origin));
+    op.set(json!({ "unavailable": false })).await;
+
+    // Started from that page, a redirect to the other origin would be blocked by the
+    // browser (`form-action`): natpilot answers with a link that follows itself instead.
+    let started = b
+        .post(
+            "/auth/oidc/start",
+            &[("next", "/runs"), ("endpoints_allowed", "0")],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let link = started.attr("#continue", "href").unwrap();
+    assert!(
+        link.starts_with(&format!("{}/auth?", op.authorization_origin)),
+        "{link}"
+    );
+    assert!(started.attr("#continue", "data-auto-follow").is_some());
+
+    // A page rendered after discovery allows that origin, says so, and gets the redirect.
+    let after = b.get("/login").await;
+    assert_eq!(
+        after
+            .attr("input[name=endpoints_allowed]", "value")
+            .as_deref(),
+        Some("1")
+    );
+    assert!(
+        csp(&after).contains(&op.authorization_origin),
+        "{}",
+        csp(&after)
+    );
+    let redirected = b
+        .post(
+            "/auth/oidc/start",
+            &[("next", "/runs"), ("endpoints_allowed", "1")],
+        )
+        .await;
+    assert_eq!(redirected.status, StatusCode::SEE_OTHER);
+    assert!(
+        redirected
+            .location()
+            .unwrap()
+            .starts_with(&op.authorization_origin)
+    );
+    // The whole sign-in through the other origin works.
+    let mut b2 = app.browser();
+    let done = sso_sign_in(&app, &mut b2, &mut OpCookies::default(), "alice").await;
+    assert_eq!(done.page.status, StatusCode::OK, "{}", done.page.body);
+    assert_eq!(done.page.text("#signed-in-as"), "alice");
+}
+
+#[tokio::test]
+async fn discovery_runs_in_the_background_from_start_up() {
+    let fixture = json!({ "separate_authorization": true });
+    let (op, app) = start(fixture, SECRET, true).await;
+    // Nobody signs in; the sign-in page soon allows the authorization endpoint's origin.
+    let mut b = app.browser();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let page = b.get("/login").await;
+        if csp(&page).contains(&op.authorization_origin) {
+            assert_eq!(
+                page.attr("input[name=endpoints_allowed]", "value")
+                    .as_deref(),
+                Some("1")
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "discovery never ran: {}",
+            csp(&page)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

@@ -23,6 +23,9 @@ pub struct Op {
     /// Kept open: the provider may write to its stdout later.
     _stdout: BufReader<tokio::process::ChildStdout>,
     pub issuer: String,
+    /// The second origin that `separate_authorization` advertises as the authorization
+    /// endpoint's.
+    pub authorization_origin: String,
     http: reqwest::Client,
 }
 
@@ -54,6 +57,7 @@ impl Op {
             _child: child,
             _stdout: stdout,
             issuer: started["issuer"].as_str().unwrap().to_owned(),
+            authorization_origin: started["authorization_origin"].as_str().unwrap().to_owned(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()

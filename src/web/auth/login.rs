@@ -36,6 +36,9 @@ pub struct LoginPage {
     error: Option<String>,
     /// "Sign in with <label>" when single sign-on is configured.
     sso_label: Option<String>,
+    /// Whether this page's CSP already allows the provider's discovered endpoints (sent
+    /// with "Sign in with …" so the start knows whether a redirect there would be blocked).
+    sso_endpoints_allowed: bool,
     /// Password sign-in for everyone (else only for the break-glass admin).
     local_login: bool,
     /// After RP-initiated logout, the provider sends the browser back here.
@@ -53,6 +56,11 @@ impl LoginPage {
             next,
             error: None,
             sso_label: state.auth.sso.as_ref().map(|s| s.settings.label.clone()),
+            sso_endpoints_allowed: state
+                .auth
+                .sso
+                .as_ref()
+                .is_some_and(|s| s.provider.endpoints_allowed()),
             local_login: state.settings.auth.local_login,
             signed_out: false,
         }

@@ -73,6 +73,18 @@ pub struct ProblemPage {
     code: &'static str,
     label: String,
     break_glass_only: bool,
+    sso_endpoints_allowed: bool,
+}
+
+/// "Continuing to <provider>…": a link that follows itself, for a sign-in started from a
+/// page whose CSP did not yet allow the authorization endpoint's origin (a redirect there
+/// from the form post would be blocked by `form-action`; a link navigation is not).
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/sso_redirect.html")]
+pub struct RedirectPage {
+    layout: Layout,
+    url: String,
+    label: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -134,6 +146,7 @@ fn problem_page(state: &AppState, sso: &Sso, headers: &HeaderMap, p: &Problem) -
         code: p.code(),
         label: sso.settings.label.clone(),
         break_glass_only: !state.settings.auth.local_login,
+        sso_endpoints_allowed: sso.provider.endpoints_allowed(),
     };
     let mut response = (p.status(), page).into_response();
     if let Some(c) = cookie {
@@ -161,6 +174,18 @@ async fn audit_failure(
 #[derive(Deserialize)]
 pub struct StartForm {
     next: Option<String>,
+    /// "1" when the page the form was on already allowed the provider's endpoints in its
+    /// CSP (see `LoginPage`); it only chooses between a redirect and a link page.
+    endpoints_allowed: Option<String>,
+}
+
+/// Whether the browser that posted the start form would follow a redirect to `url`: its
+/// page's CSP `form-action` allowed the issuer's origin always, the discovered endpoints'
+/// origins only when the page said so.
+fn redirect_allowed(sso: &Sso, form: &StartForm, url: &reqwest::Url) -> bool {
+    let origin = url.origin().ascii_serialization();
+    form.endpoints_allowed.as_deref() == Some("1")
+        || sso.provider.issuer_origin().as_deref() == Some(origin.as_str())
 }
 
 pub async fn start(
@@ -183,7 +208,19 @@ pub async fn start(
         Ok((url, pending)) => {
             let flow = session::new_raw_id();
             sso.pending.insert(&flow, pending);
-            let mut response = Redirect::to(url.as_str()).into_response();
+            let mut response = if redirect_allowed(sso, &form, &url) {
+                Redirect::to(url.as_str()).into_response()
+            } else {
+                let page = RedirectPage {
+                    layout: Layout::bare(&state),
+                    url: url.to_string(),
+                    label: sso.settings.label.clone(),
+                };
+                let mut r = page.into_response();
+                r.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                r
+            };
             response.headers_mut().append(
                 header::SET_COOKIE,
                 flow_cookie(Some(&flow), state.settings.secure_cookies),
@@ -302,8 +339,11 @@ async fn sign_in(
         detail: " (the answer had neither a code nor an error)".into(),
     })?;
     let next = pending.next.clone();
-    let claims = sso.provider.finish(code, pending).await?;
-    let identity = Identity::from_claims(&claims, &sso.settings)?;
+    let signed_in = sso
+        .provider
+        .finish(code, pending, &sso.settings.role_claim)
+        .await?;
+    let identity = Identity::from_claims(&signed_in, &sso.settings)?;
     let user = link_user(state, &identity)
         .await
         .map_err(|e| Problem::TokenRequest {

@@ -3,7 +3,7 @@
 
 use crate::store::users::{Role, UserName};
 
-use super::{config::SsoSettings, problem::Problem, provider::IdClaims};
+use super::{config::SsoSettings, problem::Problem, provider::SignedIn};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
@@ -17,13 +17,23 @@ pub struct Identity {
 }
 
 impl Identity {
-    pub fn from_claims(claims: &IdClaims, settings: &SsoSettings) -> Result<Identity, Problem> {
+    /// From the ID token's claims; the role claim and the name may come from userinfo when
+    /// the ID token has none. Issuer and subject, the identity itself, always come from the
+    /// verified ID token (userinfo's `sub` was checked against it).
+    pub fn from_claims(signed_in: &SignedIn, settings: &SsoSettings) -> Result<Identity, Problem> {
+        let claims = &signed_in.claims;
         let json = serde_json::to_value(claims).unwrap_or_default();
         let map = json.as_object().cloned().unwrap_or_default();
         let claim = &settings.role_claim;
-        let Some(value) = map.get(claim) else {
+        let userinfo = signed_in.userinfo.as_ref();
+        let value = map
+            .get(claim)
+            .or_else(|| userinfo.and_then(|u| u.get(claim)));
+        let Some(value) = value else {
             let mut present: Vec<String> = map.keys().cloned().collect();
+            present.extend(userinfo.into_iter().flat_map(|u| u.keys().cloned()));
             present.sort();
+            present.dedup();
             return Err(Problem::MissingClaim {
                 claim: claim.clone(),
                 present,
@@ -42,7 +52,12 @@ impl Identity {
             values: groups.clone(),
         })?;
         let subject = claims.subject().as_str().to_owned();
-        let text = |key: &str| map.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let text = |key: &str| {
+            map.get(key)
+                .or_else(|| userinfo.and_then(|u| u.get(key)))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
         let name = [
             text(&settings.username_claim),
             text("email"),

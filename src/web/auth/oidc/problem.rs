@@ -108,7 +108,7 @@ impl Problem {
             ),
             Problem::InvalidToken { why } => format!("The ID token was refused: {why}."),
             Problem::MissingClaim { claim, present } => format!(
-                "The ID token has no `{claim}` claim (it has: {}).",
+                "The ID token and the userinfo answer have no `{claim}` claim (they have: {}).",
                 present.join(", ")
             ),
             Problem::NoRole { claim, values } if values.is_empty() => {

@@ -1,7 +1,9 @@
-//! The OpenID provider as natpilot sees it: its discovery document and keys, fetched on the
-//! first sign-in (not at start-up: an unreachable provider must not stop the portal, or the
-//! break-glass admin could not sign in) and kept; the code exchange; ID-token verification
-//! with key rotation (a key id we do not know makes us fetch the JWKS again, once).
+//! The OpenID provider as natpilot sees it: its discovery document and keys, fetched in the
+//! background from start-up (`warm_up`; never blocking it: an unreachable provider must not
+//! stop the portal, or the break-glass admin could not sign in) or at the first sign-in, and
+//! kept; the code exchange; ID-token verification with key rotation (a key id we do not know
+//! makes us fetch the JWKS again, once); the role claim from userinfo when the ID token has
+//! none (providers such as Okta or Auth0 put groups only there).
 
 use std::{borrow::Cow, sync::Arc, time::Duration};
 
@@ -9,9 +11,9 @@ use chrono::Utc;
 use openidconnect::{
     AdditionalClaims, AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, Client,
     ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet,
-    IdTokenFields, IdTokenVerifier, IssuerUrl, JsonWebKeySet, Nonce, PkceCodeChallenge,
-    RedirectUrl, RequestTokenError, Scope, SignatureVerificationError, StandardErrorResponse,
-    StandardTokenResponse, TokenResponse,
+    IdTokenFields, IdTokenVerifier, IssuerUrl, JsonWebKeySet, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, RedirectUrl, RequestTokenError, Scope, SignatureVerificationError,
+    StandardErrorResponse, StandardTokenResponse, TokenResponse,
     core::{
         CoreAuthDisplay, CoreAuthPrompt, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
         CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreResponseType,
@@ -79,6 +81,9 @@ pub struct Provider {
     /// Origins a natpilot form may lead the browser to (the CSP's `form-action`): the
     /// issuer's, then the authorization and end-session endpoints' once discovered.
     form_targets: std::sync::RwLock<Vec<String>>,
+    /// Whether `form_targets` holds the discovered endpoints' origins yet (a page rendered
+    /// before that had a CSP allowing only the issuer's origin).
+    endpoints_allowed: std::sync::atomic::AtomicBool,
     issuer: String,
     client_id: String,
     client_secret: Option<secrecy::SecretString>,
@@ -90,6 +95,7 @@ impl Provider {
             http: http::Http(http::client()),
             metadata: tokio::sync::Mutex::new(None),
             form_targets: std::sync::RwLock::new(origin_of(&settings.issuer).into_iter().collect()),
+            endpoints_allowed: std::sync::atomic::AtomicBool::new(false),
             issuer: settings.issuer.clone(),
             client_id: settings.client_id.clone(),
             client_secret: settings.client_secret.clone(),
@@ -126,7 +132,48 @@ impl Provider {
                 targets.push(origin);
             }
         }
+        drop(targets);
+        self.endpoints_allowed
+            .store(true, std::sync::atomic::Ordering::Release);
         Ok(fetched)
+    }
+
+    /// Discovery in the background from start-up, retried with backoff until it works or
+    /// the portal stops, so the first sign-in's page already allows the provider's
+    /// endpoints in its CSP (an authorization endpoint on another origin than the issuer,
+    /// as Cognito has, would otherwise be blocked by the browser on that first sign-in).
+    pub async fn warm_up(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut delay = Duration::from_secs(2);
+        loop {
+            match self.metadata().await {
+                Ok(_) => {
+                    tracing::info!(issuer = %self.issuer, "fetched the identity provider's discovery document");
+                    return;
+                }
+                Err(p) => tracing::warn!(
+                    issuer = %self.issuer,
+                    problem = p.code(),
+                    retry_in_s = delay.as_secs(),
+                    "the identity provider's discovery failed: {}", p.what()
+                ),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                _ = stop.wait_for(|stopped| *stopped) => return,
+            }
+            delay = (delay * 2).min(Duration::from_secs(300));
+        }
+    }
+
+    /// Whether pages rendered now allow the discovered endpoints' origins in their CSP.
+    pub fn endpoints_allowed(&self) -> bool {
+        self.endpoints_allowed
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The issuer's origin: a form may always lead there.
+    pub fn issuer_origin(&self) -> Option<String> {
+        origin_of(&self.issuer)
     }
 
     /// The origins a natpilot form may lead to: "Sign in with …" posts to natpilot, which
@@ -206,8 +253,66 @@ impl Provider {
         Ok((url, Pending::new(state, nonce, verifier, redirect, next)))
     }
 
-    /// Exchanges the code and verifies the ID token: its claims, or why not.
-    pub async fn finish(&self, code: String, pending: Pending) -> Result<IdClaims, Problem> {
+    /// Exchanges the code and verifies the ID token: its claims, and the userinfo claims when
+    /// the ID token lacks `role_claim` and the provider has a userinfo endpoint; or why not.
+    pub async fn finish(
+        &self,
+        code: String,
+        pending: Pending,
+        role_claim: &str,
+    ) -> Result<SignedIn, Problem> {
+        let redirect = pending.redirect_url.clone();
+        let (claims, tokens) = self.verified_claims(code, pending).await?;
+        let in_token = serde_json::to_value(&claims)
+            .ok()
+            .is_some_and(|v| v.get(role_claim).is_some());
+        if in_token {
+            return Ok(SignedIn {
+                claims,
+                userinfo: None,
+            });
+        }
+        let metadata = self.metadata().await?;
+        if metadata.userinfo_endpoint().is_none() {
+            return Ok(SignedIn {
+                claims,
+                userinfo: None,
+            });
+        }
+        let client = self.client(&metadata, redirect);
+        let request = client
+            .user_info(
+                tokens.access_token().clone(),
+                Some(claims.subject().clone()),
+            )
+            .map_err(|e| Problem::TokenRequest {
+                why: format!("the userinfo endpoint cannot be used ({e})"),
+            })?;
+        let info: openidconnect::UserInfoClaims<OtherClaims, CoreGenderClaim> = request
+            .request_async(&self.http)
+            .await
+            .map_err(|e| Problem::TokenRequest {
+                why: format!(
+                    "the ID token has no `{role_claim}` claim and the userinfo endpoint did not answer usably ({})",
+                    userinfo_words(&e)
+                ),
+            })?;
+        let userinfo = serde_json::to_value(&info)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default();
+        Ok(SignedIn {
+            claims,
+            userinfo: Some(userinfo),
+        })
+    }
+
+    /// The code exchange and the ID token's verification.
+    async fn verified_claims(
+        &self,
+        code: String,
+        pending: Pending,
+    ) -> Result<(IdClaims, Tokens), Problem> {
         let metadata = self.metadata().await?;
         let client = self.client(&metadata, pending.redirect_url.clone());
         let http = &self.http;
@@ -228,7 +333,7 @@ impl Provider {
             });
         };
         match id_token.claims(&verifier(&client), &pending.nonce) {
-            Ok(claims) => return Ok(claims.clone()),
+            Ok(claims) => return Ok((claims.clone(), tokens.clone())),
             Err(ClaimsVerificationError::SignatureVerification(
                 SignatureVerificationError::NoMatchingKey,
             )) => {}
@@ -243,10 +348,11 @@ impl Provider {
         *self.metadata.lock().await = Some(refreshed.clone());
         tracing::info!(issuer = %self.issuer, "fetched the identity provider's keys again (unknown key id)");
         let client = self.client(&refreshed, pending.redirect_url);
-        id_token
+        let claims = id_token
             .claims(&verifier(&client), &pending.nonce)
             .cloned()
-            .map_err(claims_problem)
+            .map_err(claims_problem)?;
+        Ok((claims, tokens.clone()))
     }
 
     fn token_problem(
@@ -282,6 +388,23 @@ impl Provider {
             },
             RequestTokenError::Other(s) => Problem::TokenRequest { why: s },
         }
+    }
+}
+
+/// A verified sign-in: the ID token's claims and, when fetched, the userinfo claims.
+pub struct SignedIn {
+    pub claims: IdClaims,
+    pub userinfo: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn userinfo_words(e: &openidconnect::UserInfoError<HttpError>) -> String {
+    use openidconnect::UserInfoError as U;
+    match e {
+        U::Request(e) => http::describe(e),
+        U::Response(status, _, _) => format!("HTTP {status}"),
+        U::ClaimsVerification(e) => format!("its claims do not verify: {e}"),
+        U::Parse(e) => format!("its JSON does not parse ({e})"),
+        other => other.to_string(),
     }
 }
 
