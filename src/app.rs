@@ -447,13 +447,14 @@ async fn connect_cloud(
              embedded simulator."
         )),
         Err(_) => {
-            let sim = crate::sim::spawn(crate::sim::SimConfig::embedded()).await?;
+            let sim = crate::sim::spawn(config.sim.to_sim_config()?).await?;
             let h = sim.handle();
             let client = Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key())?;
             println!(
                 "No Tencent Cloud credentials configured: using the embedded SIMULATED cloud at {} \
-                 (tutorial scenario). Configure credentials to manage real VPCs.",
-                sim.endpoint()
+                 ({}, [sim] in the configuration). Configure credentials to manage real VPCs.",
+                sim.endpoint(),
+                config.sim.describe()
             );
             Ok((
                 client,

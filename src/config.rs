@@ -123,9 +123,7 @@ impl Default for TencentConfig {
 }
 
 /// Settings of the built-in simulator (owned by the simulator module).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SimConfig {}
+pub type SimConfig = crate::sim::settings::EmbeddedSimConfig;
 
 /// Settings of portal security: TLS, sessions, login throttling (owned by the web module;
 /// turned into `web::settings::WebSettings` by `app::serve`).

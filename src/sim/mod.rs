@@ -25,6 +25,7 @@ pub mod faults;
 mod handle;
 pub mod ratelimit;
 pub mod scenario;
+pub mod settings;
 pub mod wire;
 pub mod world;
 

@@ -12,4 +12,5 @@ mod process;
 mod serve_credentials;
 mod serve_database;
 mod serve_shutdown;
+mod serve_sim_settings;
 mod snapshot;

@@ -3,7 +3,7 @@
 //! documents (the same format `natpilot snapshot` writes).
 
 mod conflict;
-mod large;
+pub(crate) mod large;
 mod tutorial;
 
 use std::collections::HashSet;
