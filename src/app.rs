@@ -277,6 +277,10 @@ pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
         None => (None, None),
     };
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    tokio::spawn(crate::store::health::probe(
+        state.store.clone(),
+        stop.subscribe(),
+    ));
     if state.auth.sso.is_some() {
         // Discovery in the background: the first sign-in page's CSP then already allows the
         // provider's endpoints, and an unreachable provider never delays start-up.

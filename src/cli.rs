@@ -39,6 +39,18 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Manage portal users.
     User(UserArgs),
+    /// Copy the database to a new file, consistently, while the portal runs.
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The new file to write (it must not exist).
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
+    /// SQLite database file [default: server.database, ./natpilot.db].
+    #[arg(long, value_name = "FILE")]
+    pub database: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -102,6 +114,9 @@ impl Cli {
                     .set("security.tls_cert", a.tls_cert.as_ref())
                     .set("security.tls_key", a.tls_key.as_ref())
                     .set("security.behind_https", a.behind_https.then_some(true));
+            }
+            Some(Command::Backup(a)) => {
+                o.set("server.database", a.database.as_ref());
             }
             Some(Command::Snapshot(a)) => {
                 o.set("tencent.region", a.region.as_ref())

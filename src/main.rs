@@ -32,6 +32,7 @@ async fn main() -> ExitCode {
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::User(args) => user(&config, args).await,
+        Command::Backup(args) => backup(&config, &args).await,
     };
     match result {
         Ok(code) => code,
@@ -60,5 +61,20 @@ async fn user(config: &Config, args: natpilot::cli::UserArgs) -> anyhow::Result<
     let mut lock = stdin.lock();
     let source = PasswordSource::Reader(&mut lock);
     user_cli::run(&store, args.action, source, &mut std::io::stdout()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `natpilot backup --to FILE`: a consistent copy of the configured database.
+async fn backup(config: &Config, args: &natpilot::cli::BackupArgs) -> anyhow::Result<ExitCode> {
+    let database = &config.server.database;
+    let summary = natpilot::store::backup::to_file(database, &args.to).await?;
+    println!(
+        "Backed up {} to {} ({} bytes, {} runs, {} users; integrity check ok).",
+        database.display(),
+        args.to.display(),
+        summary.bytes,
+        summary.runs,
+        summary.users
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -5,10 +5,12 @@
 pub mod api_tokens;
 pub mod approvals;
 pub mod audit;
+pub mod backup;
 pub mod estate;
 pub mod events;
 pub mod exposure;
 pub mod exposure_counts;
+pub mod health;
 pub mod inventories;
 pub mod keep_egress;
 pub mod lease;
@@ -70,6 +72,8 @@ pub struct Store {
     history: Arc<read_cache::ReadCache<Arc<runs::RunPage>>>,
     /// Recent counts of pending approvals per user and role (`approvals::count_for_cached`).
     approval_counts: Arc<read_cache::ReadCache<i64>>,
+    /// Whether the database answered the last probe (`health::probe`, for `/healthz`).
+    health: health::StoreHealth,
 }
 
 impl Store {
@@ -120,6 +124,7 @@ impl Store {
             write_generation,
             history: Default::default(),
             approval_counts: Default::default(),
+            health: Default::default(),
         })
     }
 
@@ -143,6 +148,11 @@ impl Store {
 
     pub fn writer(&self) -> &SqlitePool {
         &self.writer
+    }
+
+    /// The last health probe's outcome.
+    pub fn health(&self) -> &health::StoreHealth {
+        &self.health
     }
 
     /// Starts a write transaction with `BEGIN IMMEDIATE`, so it takes the write lock up front

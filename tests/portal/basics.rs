@@ -14,6 +14,33 @@ async fn healthz_answers_without_a_session() {
 }
 
 #[tokio::test]
+async fn healthz_says_503_with_the_reason_once_the_database_stops_answering() {
+    let app = TestApp::start().await;
+    let mut b = app.browser();
+    assert_eq!(b.get("/healthz").await.status, StatusCode::OK);
+    // The database goes away under the running portal (as a store on a lost disk would).
+    app.store().readers().close().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let page = b.get("/healthz").await;
+        if page.status == StatusCode::SERVICE_UNAVAILABLE {
+            assert!(
+                page.text("main").contains("store unreachable: the readers"),
+                "{}",
+                page.body
+            );
+            break;
+        }
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "/healthz never noticed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
 async fn static_assets_are_embedded_and_served_with_their_types() {
     let app = TestApp::start().await;
     let mut b = app.browser();

@@ -3,6 +3,7 @@
 //! graceful shutdown, `kill -9` in the middle of a step). One test binary for all of them, because every integration-test binary
 //! links the whole crate again.
 
+mod backup;
 #[path = "../common/mod.rs"]
 mod common;
 mod doctor_python_verifier;

@@ -108,7 +108,24 @@ pub fn routes() -> Routes {
         )
 }
 
-/// For load balancers: answers without a session and without touching the database.
-async fn healthz() -> &'static str {
-    "ok"
+/// For load balancers: answers without a session, from the store's last health probe
+/// (`store::health`, every 2 s), so the check itself costs no database round trip. 503 with
+/// the reason (on the portal's error page) while the database does not answer.
+async fn healthz(
+    axum::extract::State(store): axum::extract::State<crate::store::Store>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match store.health().problem() {
+        None => "ok".into_response(),
+        Some(problem) => {
+            let mut response = axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+            response
+                .extensions_mut()
+                .insert(crate::web::error::ErrorInfo {
+                    title: "Store unreachable",
+                    detail: format!("store unreachable: {problem}"),
+                });
+            response
+        }
+    }
 }
