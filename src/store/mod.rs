@@ -5,7 +5,9 @@
 pub mod api_tokens;
 pub mod approvals;
 pub mod audit;
+pub mod drift;
 pub mod estate;
+pub mod estate_totals;
 pub mod events;
 pub mod exposure;
 pub mod exposure_counts;
