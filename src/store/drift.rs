@@ -62,6 +62,8 @@ pub struct Finding {
     pub state: FindingState,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
+    /// The newest scan that saw it.
+    pub last_scan: i64,
     pub accepted_by: Option<String>,
     pub accepted_at: Option<DateTime<Utc>>,
     pub accept_reason: Option<String>,
@@ -72,7 +74,8 @@ macro_rules! findings_where {
     ($tail:literal) => {
         concat!(
             "SELECT id, account, region, vpc_id, run_id, kind, subject, finding, state, \
-             first_seen, last_seen, accepted_by, accepted_at, accept_reason FROM drift_findings ",
+             first_seen, last_seen, last_scan, accepted_by, accepted_at, accept_reason \
+             FROM drift_findings ",
             $tail
         )
     };
@@ -99,6 +102,7 @@ fn finding(r: &SqliteRow) -> sqlx::Result<Finding> {
             .ok_or_else(|| corrupt(format!("unknown state {state:?}")))?,
         first_seen: from_millis(r.try_get("first_seen")?),
         last_seen: from_millis(r.try_get("last_seen")?),
+        last_scan: r.try_get("last_scan")?,
         accepted_by: r.try_get("accepted_by")?,
         accepted_at: r.try_get::<Option<i64>, _>("accepted_at")?.map(from_millis),
         accept_reason: r.try_get("accept_reason")?,
