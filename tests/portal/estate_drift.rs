@@ -230,3 +230,111 @@ async fn a_new_public_ip_after_a_completed_run_is_one_open_finding_until_an_oper
     let twice = olga.post(&accept, &[("reason", reason)]).await;
     assert_eq!(twice.status, StatusCode::CONFLICT);
 }
+
+/// Binds (or unbinds) backend-2's EIP behind natpilot's back, as the console would.
+fn bind_backend2_eip(w: &mut natpilot::sim::World, bound: bool) {
+    use natpilot::sim::world::AddressStatus;
+    w.set_binding("eip-backend2", bound.then_some("ins-backend2"));
+    w.addresses.get_mut("eip-backend2").unwrap().status = match bound {
+        true => AddressStatus::Bind,
+        false => AddressStatus::Unbind,
+    };
+}
+
+/// The run's NAT route of the tutorial VPC: (table, route index).
+fn nat_route(w: &natpilot::sim::World) -> (String, usize) {
+    w.route_tables
+        .values()
+        .filter(|t| t.vpc_id == "vpc-tut0rial")
+        .find_map(|t| {
+            let i = t
+                .routes
+                .iter()
+                .position(|r| r.destination == "0.0.0.0/0" && r.gateway_type == "NAT")?;
+            Some((t.id.clone(), i))
+        })
+        .expect("the run routed a table through its NAT gateway")
+}
+
+#[tokio::test]
+async fn a_rebound_eip_and_a_default_route_moved_off_the_nat_close_by_themselves_once_gone() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    completed_run(&app, &mut olga).await;
+    scan_now(&app).await;
+    assert!(open_findings(&app).await.is_empty());
+
+    // Someone binds backend-2's EIP back and points the default route at a CVM.
+    let sim = app.sim.handle();
+    let (table, at) = sim.with_world(|w| nat_route(w));
+    let nat_id = sim.with_world(|w| {
+        bind_backend2_eip(w, true);
+        let r = &mut w.route_tables.get_mut(&table).unwrap().routes[at];
+        r.gateway_type = "CVM".into();
+        std::mem::replace(&mut r.gateway_id, "10.0.2.11".into())
+    });
+    scan_now(&app).await;
+    let page = olga.get("/estate").await;
+    let kinds = page.select_attrs("#drift-findings tr.drift-finding", "data-kind");
+    assert_eq!(kinds.len(), 2, "{}", page.text("#drift-findings"));
+    let row = |kind: &str| format!("#drift-findings tr.drift-finding[data-kind='{kind}']");
+    assert_eq!(
+        page.text(&format!("{} .drift-subject", row("eip_bound_again"))),
+        "eip-backend2"
+    );
+    assert_eq!(
+        page.text(&format!("{} .drift-kind", row("eip_bound_again"))),
+        "EIP bound again"
+    );
+    assert_eq!(
+        page.text(&format!("{} .drift-subject", row("default_route_changed"))),
+        table
+    );
+    let what = page.text(&format!("{} .drift-what", row("default_route_changed")));
+    assert!(
+        what.contains("CVM 10.0.2.11") && what.contains(&nat_id),
+        "{what}"
+    );
+    assert_eq!(app.audited("drift.found").await.len(), 2);
+    let raised = open_findings(&app).await;
+
+    // Put right by hand: the next scan no longer sees them, and they close.
+    sim.with_world(|w| {
+        bind_backend2_eip(w, false);
+        let r = &mut w.route_tables.get_mut(&table).unwrap().routes[at];
+        r.gateway_type = "NAT".into();
+        r.gateway_id = nat_id.clone();
+    });
+    scan_now(&app).await;
+    assert!(open_findings(&app).await.is_empty());
+    for f in raised {
+        let stored = natpilot::store::drift::get(app.store().readers(), f.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.state, FindingState::Closed, "{stored:?}");
+    }
+    assert_eq!(olga.get("/estate").await.count("#no-drift"), 1);
+
+    // A stored finding that does not decode stops the page and the scan's drift check.
+    sim.with_world(|w| bind_backend2_eip(w, true));
+    scan_now(&app).await;
+    let id = open_findings(&app).await[0].id;
+    sqlx::query(
+        "UPDATE drift_findings SET finding = '{\"EipBoundAgain\":{\"eip\":1}}' WHERE id = ?",
+    )
+    .bind(id)
+    .execute(app.store().writer())
+    .await
+    .unwrap();
+    assert_eq!(
+        olga.get("/estate").await.status,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    let scanned =
+        natpilot::estate::scan::scan_all(app.store(), &app.app.state.accounts, "test").await;
+    let Err(e @ natpilot::estate::scan::ScanError::Drift(_)) = scanned else {
+        panic!("the drift check went on past an undecodable finding: {scanned:?}");
+    };
+    assert!(e.to_string().contains("does not decode"), "{e}");
+}
