@@ -338,3 +338,29 @@ async fn a_rebound_eip_and_a_default_route_moved_off_the_nat_close_by_themselves
     };
     assert!(e.to_string().contains("does not decode"), "{e}");
 }
+
+#[tokio::test]
+async fn a_new_run_completing_on_the_vpc_closes_the_findings_of_the_run_before_it() {
+    let app = TestApp::start().await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let first = completed_run(&app, &mut olga).await;
+    add_public_host(&app);
+    scan_now(&app).await;
+    let open = open_findings(&app).await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].run.to_string(), first);
+    // The fix: another run on the VPC, which retires the new host's public IP too.
+    let second = completed_run(&app, &mut olga).await;
+    assert_ne!(first, second);
+    let stored = natpilot::store::drift::get(app.store().readers(), open[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.state,
+        FindingState::Closed,
+        "closed as the run completed"
+    );
+    scan_now(&app).await;
+    assert!(open_findings(&app).await.is_empty());
+}
