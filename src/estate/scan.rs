@@ -53,6 +53,14 @@ pub async fn scan_all(
         if let Ok(client) = &account.client {
             match scan_account(store, account, client, started_by).await {
                 Ok(id) => scans.push(id),
+                // That account's snapshot is stored; its drift check failed closed. The
+                // other accounts are still scanned, and the error is the outcome.
+                Err(ScanError::Drift(e)) => {
+                    tracing::error!(account = %account.label, error = %e, "drift check stopped");
+                    if outcome.is_ok() {
+                        outcome = Err(ScanError::Drift(e));
+                    }
+                }
                 Err(e) => {
                     outcome = Err(e);
                     break;
