@@ -5,10 +5,13 @@
 //!   stops the others;
 //! - `accounts`: the accounts with their clients and STS identity (uin);
 //! - `scan`: read-only scans of every region of every account, stored as snapshots;
-//! - `schedule`: the periodic scan (`[estate] scan_interval`).
+//! - `schedule`: the periodic scan (`[estate] scan_interval`);
+//! - `drift`, `drift_scan`: what a scan finds that a completed run does not allow.
 
 pub mod accounts;
 pub mod config;
+pub mod drift;
+pub mod drift_scan;
 pub mod scan;
 pub mod schedule;
 

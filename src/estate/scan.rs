@@ -32,6 +32,8 @@ pub enum ScanError {
     Busy,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Drift(#[from] super::drift_scan::DriftError),
 }
 
 /// Scans every usable account, one after the other (regions in parallel within each).
@@ -51,6 +53,14 @@ pub async fn scan_all(
         if let Ok(client) = &account.client {
             match scan_account(store, account, client, started_by).await {
                 Ok(id) => scans.push(id),
+                // That account's snapshot is stored; its drift check failed closed. The
+                // other accounts are still scanned, and the error is the outcome.
+                Err(ScanError::Drift(e)) => {
+                    tracing::error!(account = %account.label, error = %e, "drift check stopped");
+                    if outcome.is_ok() {
+                        outcome = Err(ScanError::Drift(e));
+                    }
+                }
                 Err(e) => {
                     outcome = Err(e);
                     break;
@@ -103,6 +113,9 @@ async fn scan_account(
         store::estate::record_region(store.writer(), scan, &region, &vpcs).await?;
     }
     store::estate::finish_scan(store.writer(), scan, None).await?;
+    // The snapshot stands on its own; drift is judged from it once it is complete.
+    let drift = super::drift_scan::after_scan(store, scan, &account.label, started_by).await?;
+    tracing::info!(scan, account = %account.label, ?drift, "estate scan compared with completed runs");
     Ok(scan)
 }
 

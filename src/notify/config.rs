@@ -21,7 +21,7 @@ pub struct WebhookConfig {
     #[serde(default)]
     pub format: Option<String>,
     /// Events to send (`step.failed`, `run.completed`, `run.rolled_back`, `approval.requested`,
-    /// `approval.decided`); all when absent.
+    /// `approval.decided`, `drift.found`); all when absent.
     #[serde(default)]
     pub events: Option<Vec<String>>,
     /// `json`: the HMAC-SHA256 key of the signature header (required). `dingtalk`/`feishu`:
@@ -117,7 +117,8 @@ impl Webhook {
                 .map(|s| {
                     EventKind::parse(s.trim()).ok_or_else(|| {
                         format!(
-                            "events: `{s}` is not one of step.failed, run.completed, run.rolled_back"
+                            "events: `{s}` is not one of step.failed, run.completed, \
+                             run.rolled_back, approval.requested, approval.decided, drift.found"
                         )
                     })
                 })

@@ -17,15 +17,19 @@ pub enum EventKind {
     ApprovalRequested,
     #[serde(rename = "approval.decided")]
     ApprovalDecided,
+    /// An estate scan found a VPC drifting from its completed run (issue 13 item 4).
+    #[serde(rename = "drift.found")]
+    DriftFound,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 5] = [
+    pub const ALL: [EventKind; 6] = [
         EventKind::StepFailed,
         EventKind::RunCompleted,
         EventKind::RunRolledBack,
         EventKind::ApprovalRequested,
         EventKind::ApprovalDecided,
+        EventKind::DriftFound,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -35,6 +39,7 @@ impl EventKind {
             EventKind::RunRolledBack => "run.rolled_back",
             EventKind::ApprovalRequested => "approval.requested",
             EventKind::ApprovalDecided => "approval.decided",
+            EventKind::DriftFound => "drift.found",
         }
     }
 
@@ -220,6 +225,37 @@ impl Notification {
         n.step = Some(step.number());
         n.path = format!("/approvals/{id}");
         n
+    }
+
+    /// A scan found `what` in a VPC whose run `run_id` completed: finding `finding` on the
+    /// estate page, open until a new run fixes it or an operator accepts it.
+    pub fn drift_found(
+        at: &crate::estate::drift::VpcKey,
+        run_id: &str,
+        finding: i64,
+        what: &crate::estate::drift::DriftKind,
+    ) -> Notification {
+        Notification {
+            event: EventKind::DriftFound,
+            run_id: run_id.to_owned(),
+            account: at.account.clone(),
+            region: at.region.clone(),
+            vpc_id: at.vpc_id.clone(),
+            step: None,
+            title: format!("natpilot: drift on {}: {}", at.vpc_id, what.title()),
+            text: format!(
+                "{} ({}, account {}) was closed by run {run_id}, and a scan now finds {}. \
+                 Fix it with a new run, or accept it with a reason on the estate page \
+                 (finding {finding}).",
+                at.vpc_id,
+                at.region,
+                at.account,
+                what.words()
+            ),
+            error_code: None,
+            request_id: None,
+            path: "/estate#drift".to_owned(),
+        }
     }
 
     /// Decodes a stored payload strictly: a payload that does not decode is not sent.

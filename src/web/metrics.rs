@@ -20,11 +20,16 @@ use axum::{
 
 use super::access::RouteLabel;
 
+/// A gauge family: its help text and its series (`label="value",…` → value).
+type GaugeFamily = (&'static str, Vec<(String, i64)>);
+
 #[derive(Default)]
 struct Inner {
     http: BTreeMap<(String, String, u16), u64>,
     cloud: BTreeMap<(String, String), u64>,
     runs: BTreeMap<String, i64>,
+    /// Gauges refreshed from the database at each scrape: name → (help, labels → value).
+    gauges: BTreeMap<&'static str, GaugeFamily>,
 }
 
 /// Cheap-to-clone metrics registry.
@@ -62,6 +67,20 @@ impl Metrics {
         });
     }
 
+    /// Replaces a gauge family; each series is (`label="value",…` already escaped, value).
+    pub fn set_gauge(&self, name: &'static str, help: &'static str, series: Vec<(String, i64)>) {
+        self.with(|m| {
+            m.gauges.insert(name, (help, series));
+        });
+    }
+
+    /// Drops a gauge family (its value could not be read: no series beats a stale one).
+    pub fn clear_gauge(&self, name: &'static str) {
+        self.with(|m| {
+            m.gauges.remove(name);
+        });
+    }
+
     /// The Prometheus text exposition of every series.
     pub fn render(&self) -> String {
         self.with(|m| {
@@ -79,6 +98,15 @@ impl Metrics {
             out.push_str("# HELP natpilot_runs Runs by state.\n# TYPE natpilot_runs gauge\n");
             for (state, n) in &m.runs {
                 let _ = writeln!(out, "natpilot_runs{{state=\"{}\"}} {n}", esc(state));
+            }
+            for (name, (help, series)) in &m.gauges {
+                let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+                for (labels, n) in series {
+                    let _ = match labels.is_empty() {
+                        true => writeln!(out, "{name} {n}"),
+                        false => writeln!(out, "{name}{{{labels}}} {n}"),
+                    };
+                }
             }
             out
         })
@@ -124,6 +152,7 @@ async fn scrape(
         }
         Err(e) => tracing::warn!(error = %e, "could not count runs for the metrics"),
     }
+    super::metrics_estate::refresh(&metrics, &store).await;
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         metrics.render(),

@@ -17,6 +17,7 @@ pub mod estate;
 pub mod headers;
 pub mod layout;
 pub mod metrics;
+mod metrics_estate;
 pub mod pages;
 pub mod request_id;
 pub mod routes;

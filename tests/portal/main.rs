@@ -8,6 +8,7 @@ mod basics;
 #[path = "../common/mod.rs"]
 mod common;
 mod estate_accounts;
+mod estate_drift;
 mod event_streams;
 mod exposure;
 mod exposure_scale;

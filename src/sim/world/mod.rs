@@ -143,7 +143,9 @@ impl World {
         }
     }
 
-    fn push_instance(&mut self, instance: Instance) {
+    /// Adds an instance, as a CVM created after the scenario loaded (tests of drift create
+    /// one with a public IP the way a console user would).
+    pub fn push_instance(&mut self, instance: Instance) {
         let pos = self.instances.len();
         self.instance_pos.insert(instance.id.clone(), pos);
         self.instances_by_vpc

@@ -64,6 +64,9 @@ pub struct EstatePage {
     failed: Vec<(String, String)>,
     totals: Totals,
     scans: usize,
+    /// Open drift findings (issue 13 item 4) and a refused accept, if that is what this is.
+    drift: Vec<super::drift_section::DriftLine>,
+    drift_refused: Option<super::drift_section::AcceptRefusal>,
 }
 
 #[derive(Deserialize, Default)]
@@ -76,6 +79,16 @@ pub async fn page(
     State(state): State<AppState>,
     layout: Layout,
     Query(q): Query<EstateQuery>,
+) -> Result<EstatePage, WebError> {
+    build(&state, layout, q, None).await
+}
+
+/// The page; with `drift_refused` when an accept was refused (shown at its finding's form).
+pub(super) async fn build(
+    state: &AppState,
+    layout: Layout,
+    q: EstateQuery,
+    drift_refused: Option<super::drift_section::AcceptRefusal>,
 ) -> Result<EstatePage, WebError> {
     let db = state.store.readers();
     let scans = store::estate::latest_scans(db).await?;
@@ -126,9 +139,14 @@ pub async fn page(
         }),
         _ => vpcs.sort_by_key(|l| std::cmp::Reverse(l.vpc.eip_hosts + l.vpc.ordinary_hosts)),
     }
-    let notice = q.done.filter(|d| d == "scan").map(|_| {
-        "Scan started: every account and region is being read; reload for the result.".to_owned()
-    });
+    let notice = match q.done.as_deref() {
+        Some("scan") => Some(
+            "Scan started: every account and region is being read; reload for the result."
+                .to_owned(),
+        ),
+        Some("accept") => Some("The drift finding is accepted and closed.".to_owned()),
+        _ => None,
+    };
     Ok(EstatePage {
         layout,
         notice,
@@ -137,6 +155,8 @@ pub async fn page(
         failed,
         totals,
         scans: scans.len(),
+        drift: super::drift_section::open_lines(state).await?,
+        drift_refused,
     })
 }
 

@@ -2,6 +2,7 @@
 //! exposure from the newest scans.
 
 mod accounts_page;
+mod drift_section;
 mod estate_page;
 
 use super::routes::{Access, Routes};
@@ -11,4 +12,9 @@ pub fn routes() -> Routes {
         .get("/accounts", Access::Viewer, accounts_page::page)
         .get("/estate", Access::Viewer, estate_page::page)
         .post("/estate/scan", Access::Operator, estate_page::scan)
+        .post(
+            "/estate/drift/{id}/accept",
+            Access::Operator,
+            drift_section::accept,
+        )
 }

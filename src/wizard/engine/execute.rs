@@ -270,6 +270,13 @@ async fn record_finish(
             .await?;
             if status == RunStatus::Completed {
                 notify::event::record(&mut *tx, &Notification::run_completed(run)).await?;
+                // Issue 13: this run now sets what the VPC may expose; older drift is moot.
+                let vpc = crate::estate::drift::VpcKey {
+                    account: run.account.clone(),
+                    region: run.region.clone(),
+                    vpc_id: run.vpc_id.clone(),
+                };
+                store::drift::close_for_new_run(&mut *tx, &vpc, run.id).await?;
             }
             (format!("{} done", step.title()), step)
         }

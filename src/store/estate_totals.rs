@@ -1,0 +1,58 @@
+//! The estate's totals over the newest finished scan of each account, as the estate page
+//! adds them up: for the Prometheus gauges, counted by SQLite at scrape time.
+
+use sqlx::{Row, SqliteExecutor};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EstateTotals {
+    pub vpcs: i64,
+    pub instances: i64,
+    pub eip_hosts: i64,
+    pub ordinary_hosts: i64,
+    /// VPCs with route tables, all of them sending 0.0.0.0/0 to a NAT gateway.
+    pub nat_routed_vpcs: i64,
+    pub unbound_eips: i64,
+}
+
+/// The newest finished scan of each account (as `estate::latest_scans` picks them).
+macro_rules! latest_scans {
+    () => {
+        "SELECT MAX(id) FROM estate_scans WHERE state != 'running' GROUP BY account"
+    };
+}
+
+pub async fn totals(conn: &sqlx::SqlitePool) -> sqlx::Result<EstateTotals> {
+    let vpcs = vpc_totals(conn).await?;
+    let unbound: i64 = sqlx::query_scalar(concat!(
+        "SELECT COALESCE(SUM(unbound_eips), 0) FROM estate_scan_regions WHERE scan_id IN (",
+        latest_scans!(),
+        ")"
+    ))
+    .fetch_one(conn)
+    .await?;
+    Ok(EstateTotals {
+        unbound_eips: unbound,
+        ..vpcs
+    })
+}
+
+async fn vpc_totals(conn: impl SqliteExecutor<'_>) -> sqlx::Result<EstateTotals> {
+    let r = sqlx::query(concat!(
+        "SELECT COUNT(*), COALESCE(SUM(instances), 0), COALESCE(SUM(eip_hosts), 0), \
+         COALESCE(SUM(ordinary_hosts), 0), \
+         COALESCE(SUM(route_tables > 0 AND nat_routed_tables = route_tables), 0) \
+         FROM estate_vpcs WHERE scan_id IN (",
+        latest_scans!(),
+        ")"
+    ))
+    .fetch_one(conn)
+    .await?;
+    Ok(EstateTotals {
+        vpcs: r.try_get(0)?,
+        instances: r.try_get(1)?,
+        eip_hosts: r.try_get(2)?,
+        ordinary_hosts: r.try_get(3)?,
+        nat_routed_vpcs: r.try_get(4)?,
+        unbound_eips: 0,
+    })
+}
