@@ -163,4 +163,73 @@ async fn walk(portal: &Portal, browser: &Browser) {
     browser.click("#all-calls").await;
     browser.wait_for("#calls tbody tr[data-call-id]").await;
     browser.screenshot("10-api-calls").await;
+
+    estate(portal, browser).await;
+}
+
+/// The estate after the run: a scan shows the VPC routed through the NAT with no public IP
+/// left but the protected frontend's; a server made with a public IP behind natpilot's back
+/// is a drift finding at the next scan, which an operator accepts with a reason.
+async fn estate(portal: &Portal, browser: &Browser) {
+    browser.click("#nav-estate").await;
+    browser.wait_for("#scan-now").await;
+    browser.click("#scan-now").await;
+    reload_until(browser, "/estate", "tr.estate-vpc[data-vpc=vpc-tut0rial]").await;
+    let row = browser.text("tr.estate-vpc[data-vpc=vpc-tut0rial]").await;
+    let routed = browser
+        .text("tr.estate-vpc[data-vpc=vpc-tut0rial] .vpc-nat-routed")
+        .await;
+    assert_eq!(routed, "routed through NAT", "{row}");
+    assert_eq!(browser.text("#no-drift").await, "No open drift finding.");
+    browser.screenshot("11-estate").await;
+
+    portal._sim.handle().with_world(|w| {
+        let mut i = w.instance("ins-backend1").unwrap().clone();
+        i.id = "ins-console1".into();
+        i.name = "made-in-the-console".into();
+        i.private_ip = "10.0.2.99".into();
+        i.public_ip = Some("119.29.77.77".into());
+        w.push_instance(i);
+    });
+    browser.click("#scan-now").await;
+    reload_until(browser, "/estate", "tr.drift-finding").await;
+    let finding = browser.text("tr.drift-finding").await;
+    assert!(
+        finding.contains("ins-console1") && finding.contains("119.29.77.77"),
+        "{finding}"
+    );
+    browser.click("tr.drift-finding summary").await;
+    browser
+        .fill(
+            "tr.drift-finding input[name=reason]",
+            "a test host, removed on Friday",
+        )
+        .await;
+    browser.screenshot("12-estate-drift").await;
+    browser
+        .click("tr.drift-finding form button[type=submit]")
+        .await;
+    browser.wait_for("#no-drift").await;
+    browser.screenshot("13-estate-drift-accepted").await;
+}
+
+/// Loads `path` again until `css` is on it (a background scan takes its time).
+async fn reload_until(browser: &Browser, path: &str, css: &str) {
+    let url = {
+        let current = browser.current_url().await;
+        let origin: String = current.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+        format!("{origin}{path}")
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        browser.goto(&url).await;
+        if browser.client.find(Locator::Css(css)).await.is_ok() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{css} never appeared on {path}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }
