@@ -123,3 +123,42 @@ async fn stored_step_4_rows_follow_exceptions_rules_egress_results_and_snapshots
         "renamed-by-test"
     );
 }
+
+#[tokio::test]
+async fn the_confirm_applies_the_engines_plan_not_the_stored_rows() {
+    let app = TestApp::start().await;
+    let (mut olga, id) = at_verify_step(&app).await;
+    let page = format!("/runs/{id}/step/4");
+    let shown = olga.get(&page).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    // The stored row is made to say something else: the next view shows it (the rows are
+    // what the page reads) ...
+    sqlx::query(
+        "UPDATE verify_rows SET action = 'release', \
+         actions = '[[\"Release EIP 119.28.20.12 of ins-backend2 (tampered)\", true]]' \
+         WHERE instance_id = 'ins-backend2'",
+    )
+    .execute(app.store().writer())
+    .await
+    .unwrap();
+    let tampered = olga.get(&page).await;
+    assert!(cell(&tampered, "ins-backend2", "retire-plan").contains("(tampered)"));
+    // ... but the confirm is decided from the engine's plan: the EIP is unbound and kept.
+    let digest = tampered
+        .attr("#step-form input[name=plan_digest]", "value")
+        .unwrap();
+    let done = olga
+        .post(
+            &format!("{page}/confirm"),
+            &[("plan_digest", digest.as_str())],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    app.settle(&id).await;
+    let (kept, bound) = app.sim.handle().with_world(|w| {
+        let a = w.addresses.get("eip-backend2");
+        (a.is_some(), a.and_then(|a| a.instance_id.clone()))
+    });
+    assert!(kept, "the EIP was not released");
+    assert_eq!(bound, None, "it was unbound, as the engine planned");
+}

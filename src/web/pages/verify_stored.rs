@@ -352,3 +352,6 @@ fn line_of(r: &VerifyRecord) -> Result<EgressLine, sqlx::Error> {
         choosable: r.choosable,
     })
 }
+
+#[cfg(test)]
+mod tests;
