@@ -31,6 +31,7 @@ pub mod steps;
 pub mod types;
 pub mod undo;
 pub mod users;
+pub mod verify_rows;
 
 #[cfg(test)]
 mod tests;

@@ -39,5 +39,6 @@ mod topology;
 mod two_processes;
 mod verify_large;
 mod verify_step;
+mod verify_stored;
 mod webhooks;
 mod wizard;

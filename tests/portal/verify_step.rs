@@ -11,7 +11,7 @@ use crate::wizard::{start, step};
 const VPC: &str = "vpc-tut0rial";
 
 /// A run through steps 1–3 (the after-route egress check done), waiting at step 4.
-async fn at_verify_step(app: &TestApp) -> (Browser, String) {
+pub(crate) async fn at_verify_step(app: &TestApp) -> (Browser, String) {
     let mut olga = app.signed_in("olga", Role::Operator).await;
     let id = start(app, &mut olga).await;
     step(app, &mut olga, &id, 1, &[]).await;
@@ -26,7 +26,7 @@ async fn at_verify_step(app: &TestApp) -> (Browser, String) {
     (olga, id)
 }
 
-fn cell(page: &Page, instance: &str, class: &str) -> String {
+pub(crate) fn cell(page: &Page, instance: &str, class: &str) -> String {
     page.text(&format!(
         "#egress-table tr[data-instance-id={instance}] .{class}"
     ))

@@ -27,6 +27,7 @@ pub mod verify_counts;
 pub mod verify_query;
 pub mod verify_step;
 pub mod verify_step_form;
+pub mod verify_stored;
 pub mod wizard;
 // The run page at scale (issue 11): live fragment, outcome, rollback offer, words.
 pub(crate) mod rollback_view;

@@ -121,33 +121,60 @@ pub async fn load(
             ..StepDetails::default()
         });
     }
-    let readers = state.store.readers();
-    let protected: BTreeSet<String> = store::results::list_protected(readers, run.id)
-        .await?
-        .into_iter()
-        .filter(|h| h.protected)
-        .map(|h| h.instance_id)
-        .collect();
     let mut details = StepDetails {
         plan_source: if plan.is_some() { plan_source } else { "" },
         ..StepDetails::default()
     };
+    if step == Step::Verify {
+        let (input, query) = &shown.verify;
+        let (lines, nat_ips) = verify_lines(state, run, &inventory, plan, input).await?;
+        details.verify = VerifyTable::select(lines, query.clone());
+        details.nat_ips = nat_ips.into_iter().collect();
+        return Ok(details);
+    }
+    let protected = protected_set(state, run).await?;
     let nat_id = state
         .engine
         .nat_gateway(run.id)
         .await
         .map_err(engine_error)?;
-    if step == Step::Route {
-        details.route_tables = route_step::tables(&inventory, nat_id.as_ref(), plan, &protected);
-        return Ok(details);
-    }
+    details.route_tables = route_step::tables(&inventory, nat_id.as_ref(), plan, &protected);
+    Ok(details)
+}
+
+async fn protected_set(state: &AppState, run: &Run) -> Result<BTreeSet<String>, WebError> {
+    Ok(
+        store::results::list_protected(state.store.readers(), run.id)
+            .await?
+            .into_iter()
+            .filter(|h| h.protected)
+            .map(|h| h.instance_id)
+            .collect(),
+    )
+}
+
+/// Step 4's line per instance of `inventory` around `plan`, and the NAT gateway's EIPs the
+/// check compares with.
+pub async fn verify_lines(
+    state: &AppState,
+    run: &Run,
+    inventory: &Inventory,
+    plan: Option<&Plan>,
+    input: &VerifyInput,
+) -> Result<(Vec<verify_step::EgressLine>, BTreeSet<String>), WebError> {
+    let readers = state.store.readers();
+    let protected = protected_set(state, run).await?;
+    let nat_id = state
+        .engine
+        .nat_gateway(run.id)
+        .await
+        .map_err(engine_error)?;
     let nat_ips: BTreeSet<String> = nat_id
         .and_then(|id| inventory.nat(&id))
         .map(|n| n.eip_ips().map(str::to_owned).collect())
         .unwrap_or_default();
     let baseline = store::results::list_egress(readers, run.id, EgressPhase::Baseline).await?;
     let after = store::results::list_egress(readers, run.id, EgressPhase::After).await?;
-    let (input, query) = &shown.verify;
     let sources = verify_step::Sources {
         nat_ips: &nat_ips,
         baseline: &baseline,
@@ -156,8 +183,5 @@ pub async fn load(
         protected: &protected,
         input,
     };
-    let lines = verify_step::lines(&inventory, &sources);
-    details.verify = VerifyTable::select(lines, query.clone());
-    details.nat_ips = nat_ips.into_iter().collect();
-    Ok(details)
+    Ok((verify_step::lines(inventory, &sources), nat_ips))
 }

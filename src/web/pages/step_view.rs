@@ -12,8 +12,10 @@ use super::verify_step::is_unbind_after_convert;
 
 /// The plan preview: what will change, what undo would do, and what stands in the way.
 /// Lists are cut to [`LIST_MAX`] entries (the rest are counted, and per instance they are in
-/// the step's table); the summaries count every change and undo by kind.
-#[derive(Default)]
+/// the step's table); the summaries count every change and undo by kind. Serialized with
+/// step 4's stored rows (`verify_stored`), so a view of them shows the plan without planning.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlanView {
     pub changes: Vec<(String, bool)>,
     /// Changes not listed in `changes`.

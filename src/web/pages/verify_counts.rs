@@ -4,7 +4,8 @@
 use super::verify_step::EgressLine;
 
 /// Counts over the whole VPC (not the filtered view), for the line above the table.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VerifyCounts {
     pub instances: usize,
     pub unbind: usize,

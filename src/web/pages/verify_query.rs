@@ -109,7 +109,7 @@ impl VerifyQuery {
         }
     }
 
-    fn with(&self, f: impl FnOnce(&mut VerifyQuery)) -> String {
+    pub(super) fn with(&self, f: impl FnOnce(&mut VerifyQuery)) -> String {
         let mut q = self.clone();
         f(&mut q);
         q.to_query_string()
@@ -219,7 +219,7 @@ impl VerifyQuery {
 
 /// A line's sort key under `sort`, as a string that orders correctly (addresses as fixed-width
 /// hex, no address last) and holds no comma, so it can travel in the cursor.
-fn sort_key(l: &EgressLine, sort: &str) -> String {
+pub(super) fn sort_key(l: &EgressLine, sort: &str) -> String {
     match sort {
         "public_ip" => l
             .public_ip

@@ -208,6 +208,16 @@ pub async fn show(
     if matches!(step, Step::Assess | Step::Route | Step::Verify) {
         let default_input = input_for(&state, step, &fields, &run).await?.ok();
         let verify = verify_step_form::shown_input(default_input.as_ref(), verify_query);
+        // Step 4 at scale: one page of stored rows while the inputs stay as they were.
+        if step == Step::Verify
+            && let Some(stored) =
+                super::verify_stored::visit(&state, &run, default_input.as_ref(), &verify.1).await?
+        {
+            p.plan = Some(stored.plan);
+            p.details = stored.details;
+            p.observed_at = state.engine.observed_at(&run, step);
+            return Ok(p);
+        }
         let mut shown =
             step_details::plan_for_visit(&state, &run, step, default_input, &mut p.errors).await?;
         shown.verify = verify;

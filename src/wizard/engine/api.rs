@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use serde_json::json;
 
 use super::actor::Actor;
@@ -143,12 +145,28 @@ impl Engine {
         run: RunId,
         input: &StepInput,
     ) -> Result<(Plan, Option<Arc<Inventory>>), EngineError> {
+        let (plan, inventory, _) = self.preview_step_seen(run, input).await?;
+        Ok((plan, inventory))
+    }
+
+    /// [`Engine::preview_step`], with when the snapshot it planned from was taken (none for
+    /// step 1): what a page's stored rows name as the observation they were built from.
+    pub async fn preview_step_seen(
+        &self,
+        run: RunId,
+        input: &StepInput,
+    ) -> Result<(Plan, Option<Arc<Inventory>>, Option<DateTime<Utc>>), EngineError> {
         let r = self.plannable(run, input).await?;
         let r = &r;
-        observe::plan(self.store(), r, input, async || {
-            Ok(self.snapshot(r).await?.inventory)
+        let taken_at = std::sync::Mutex::new(None);
+        let (plan, inventory) = observe::plan(self.store(), r, input, async || {
+            let s = self.snapshot(r).await?;
+            *taken_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(s.taken_at);
+            Ok(s.inventory)
         })
-        .await
+        .await?;
+        let taken_at = taken_at.into_inner().unwrap_or_else(|p| p.into_inner());
+        Ok((plan, inventory, taken_at))
     }
 
     /// The run, if `input`'s step is the one it waits at.
