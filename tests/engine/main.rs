@@ -9,6 +9,7 @@ mod crashes;
 mod fail_closed;
 mod harness;
 mod keep;
+mod keep_guard;
 mod lease;
 mod retire;
 mod runs;
