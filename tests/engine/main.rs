@@ -10,6 +10,7 @@ mod fail_closed;
 mod harness;
 mod keep;
 mod keep_guard;
+mod keep_marks;
 mod lease;
 mod retire;
 mod runs;
