@@ -11,6 +11,7 @@ mod harness;
 mod keep;
 mod keep_guard;
 mod keep_marks;
+mod keep_unmovable;
 mod lease;
 mod retire;
 mod runs;
