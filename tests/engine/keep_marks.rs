@@ -125,3 +125,27 @@ async fn step_1s_digest_covers_the_marks_so_a_preview_from_before_a_mark_is_refu
         "step 3 moves worker-2's EIP"
     );
 }
+
+/// Step 1 finds shared egress IPs from its stored exposure rows, not by decoding the stored
+/// "before" inventory on each view: the view works (and finds the same) with that unreadable.
+#[tokio::test]
+async fn shared_egress_ips_are_found_from_the_exposure_rows() {
+    const GATEWAY: &str = "ins-gateway1";
+    const GATEWAY_EIP: &str = "119.28.20.1";
+    let env = start(ScenarioSource::Conflict).await;
+    let run = start_run(&env.engine).await;
+    let before = env.engine.keep_egress_view(run).await.unwrap().shared;
+    sqlx::query("UPDATE run_inventories SET body = '{\"damaged\": true}' WHERE run_id = ?")
+        .bind(run.to_string())
+        .execute(env.store.writer())
+        .await
+        .unwrap();
+    let after = env.engine.keep_egress_view(run).await.unwrap().shared;
+    assert_eq!(before, after);
+    let proxy = after
+        .iter()
+        .find(|s| s.ip == GATEWAY_EIP)
+        .expect("the proxy's EIP is found as shared");
+    assert_eq!(proxy.holder.as_deref(), Some(GATEWAY));
+    assert!(proxy.instances.len() >= 2, "{proxy:?}");
+}
