@@ -131,6 +131,9 @@ pub fn address(a: &vpc::Address) -> Option<sc::Address> {
             .internet_charge_type
             .clone()
             .unwrap_or_else(|| "TRAFFIC_POSTPAID_BY_HOUR".into()),
+        isp: Some(a.internet_service_provider.trim())
+            .filter(|isp| !isp.is_empty())
+            .map_or_else(crate::sim::world::bgp, str::to_owned),
         created_time: a.created_time.clone(),
         busy_task: None,
     })

@@ -128,6 +128,22 @@ pub async fn has_instance(
     Ok(n > 0)
 }
 
+/// Per instance with a tested egress IP: (instance id, its own public IP or "", the IP it left
+/// through), in id order. What step 1 needs to find shared egress IPs (issue 12) without
+/// decoding the stored inventory on every view.
+pub async fn egress_ips(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+) -> sqlx::Result<Vec<(String, String, String)>> {
+    sqlx::query_as(
+        "SELECT instance_id, public_ip, egress_ip FROM exposure_rows \
+         WHERE run_id = ? AND egress_outcome = 'ip' ORDER BY instance_id",
+    )
+    .bind(run.to_string())
+    .fetch_all(conn)
+    .await
+}
+
 pub async fn has_subnet(
     conn: impl SqliteExecutor<'_>,
     run: RunId,

@@ -6,8 +6,11 @@ use sqlx::{Row, SqliteExecutor};
 
 use super::types::{RunId, now_millis};
 
-/// What a mark names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// What a mark names. Serialised as [`MarkKind::as_str`] (step 1's plan records the marks).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum MarkKind {
     /// One instance, by id.
     Instance,

@@ -240,6 +240,20 @@ pub struct Plan {
     /// and in plans stored before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protection: Option<crate::wizard::input::AssessInput>,
+    /// Step 1: the keep-egress marks being confirmed (issue 12), in the digest like the
+    /// protection choices; step 3 keeps exactly these and refuses when the marks changed
+    /// since. Absent in other steps' plans and in plans stored before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_egress: Option<Vec<KeepMark>>,
+}
+
+/// One keep-egress mark as step 1 confirmed it (who marked it is the audit log's business: it
+/// does not change what the plan does).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeepMark {
+    pub kind: crate::store::keep_egress::MarkKind,
+    pub value: String,
 }
 
 impl Plan {
@@ -285,9 +299,12 @@ impl Plan {
     /// shown. Conflicts and warnings are left out: they decide *whether* the plan may run (the
     /// engine checks them again), and typing a confirmation must not force another preview.
     pub fn digest(&self) -> PlanDigest {
-        let bytes = match &self.protection {
-            None => serde_json::to_vec(&(&self.items, &self.flips, &self.flip_tables)),
-            Some(p) => serde_json::to_vec(&(&self.items, &self.flips, &self.flip_tables, p)),
+        let (items, flips, tables) = (&self.items, &self.flips, &self.flip_tables);
+        // Plans without step 1's parts hash as they always did.
+        let bytes = match (&self.protection, &self.keep_egress) {
+            (None, None) => serde_json::to_vec(&(items, flips, tables)),
+            (Some(p), None) => serde_json::to_vec(&(items, flips, tables, p)),
+            (p, Some(k)) => serde_json::to_vec(&(items, flips, tables, p, k)),
         }
         .expect("plans always serialise");
         PlanDigest(hex::encode(Sha256::digest(&bytes)))

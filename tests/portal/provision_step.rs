@@ -37,6 +37,7 @@ fn legacy_gateway(app: &TestApp) {
             instance_id: Some("nat-legacy01".into()),
             bandwidth: 10,
             charge_type: "TRAFFIC_POSTPAID_BY_HOUR".into(),
+            isp: "BGP".into(),
             created_time: "2024-01-01T00:00:00Z".into(),
             busy_task: None,
         });

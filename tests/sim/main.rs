@@ -11,4 +11,5 @@ mod network;
 mod scenario;
 mod snat;
 mod sts;
+mod unmovable;
 mod wire;

@@ -124,7 +124,7 @@ pub fn address(a: &world::Address) -> vpc::Address {
         instance_id: a.instance_id.clone().unwrap_or_default(),
         created_time: a.created_time.clone(),
         address_type: "EIP".into(),
-        internet_service_provider: "BGP".into(),
+        internet_service_provider: a.isp.clone(),
         bandwidth: Some(a.bandwidth),
         internet_charge_type: Some(a.charge_type.clone()),
         instance_type: a.instance_type().map(Into::into),

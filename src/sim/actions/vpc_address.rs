@@ -22,6 +22,7 @@ pub fn new_eip(w: &mut World, status: AddressStatus) -> world::Address {
         instance_id: None,
         bandwidth: 1,
         charge_type: "TRAFFIC_POSTPAID_BY_HOUR".into(),
+        isp: "BGP".into(),
         created_time: iso_now(),
         busy_task: None,
     }

@@ -56,6 +56,23 @@ fn stock_eips(w: &World, ips: &[String]) -> SimResult<Vec<String>> {
                     ),
                 ));
             }
+            // What a NAT gateway takes (addendum 2 §3.1): BGP EIPs, not billed by bandwidth
+            // (traffic-billed, or through a bandwidth package).
+            if a.isp != "BGP" {
+                return Err(SimError::new(
+                    "UnsupportedOperation.PublicIpAddressIsNotBGPIp",
+                    format!("The EIP {ip} is a {} single-line IP, not a BGP IP.", a.isp),
+                ));
+            }
+            if matches!(
+                a.charge_type.as_str(),
+                "BANDWIDTH_POSTPAID_BY_HOUR" | "BANDWIDTH_PREPAID_BY_MONTH"
+            ) {
+                return Err(SimError::new(
+                    "UnsupportedOperation.PublicIpAddressNotBilledByTraffic",
+                    format!("The EIP {ip} is billed {}, not by traffic.", a.charge_type),
+                ));
+            }
             Ok(a.id.clone())
         })
         .collect()

@@ -85,6 +85,7 @@ fn instance(k: usize) -> (Instance, Option<Address>) {
         instance_id: Some(id.clone()),
         bandwidth: 10,
         charge_type: "TRAFFIC_POSTPAID_BY_HOUR".into(),
+        isp: "BGP".into(),
         created_time: "2024-01-01T00:00:00Z".into(),
         busy_task: None,
     });

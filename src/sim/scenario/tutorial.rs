@@ -43,6 +43,7 @@ fn eip(id: &str, name: &str, ip: &str, owner: Option<&str>) -> Address {
         instance_id: owner.map(Into::into),
         bandwidth: 10,
         charge_type: "TRAFFIC_POSTPAID_BY_HOUR".into(),
+        isp: "BGP".into(),
         created_time: "2024-01-01T00:00:00Z".into(),
         busy_task: None,
     }

@@ -79,6 +79,7 @@ impl World {
                 instance_id: Some(id.to_string()),
                 bandwidth: 100,
                 charge_type: "TRAFFIC_POSTPAID_BY_HOUR".into(),
+                isp: "BGP".into(),
                 created_time: iso_now(),
                 busy_task: None,
             };

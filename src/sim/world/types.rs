@@ -182,6 +182,10 @@ pub struct Address {
     pub bandwidth: u64,
     #[serde(default = "traffic")]
     pub charge_type: String,
+    /// The line: `BGP`, or a single-line ISP (`CMCC`, `CUCC`, `CTCC`). A NAT gateway takes only
+    /// BGP EIPs (addendum 2 §3.1), so scenarios and tests set another to test that refusal.
+    #[serde(default = "bgp", skip_serializing_if = "is_bgp")]
+    pub isp: String,
     #[serde(default = "iso_created")]
     pub created_time: String,
     /// The EIP task currently running on this address (mutex, reference §4.15–4.18).
@@ -197,6 +201,12 @@ fn one() -> u64 {
 }
 fn traffic() -> String {
     "TRAFFIC_POSTPAID_BY_HOUR".to_string()
+}
+pub fn bgp() -> String {
+    "BGP".to_string()
+}
+fn is_bgp(isp: &String) -> bool {
+    isp == "BGP"
 }
 fn iso_created() -> String {
     "2024-01-01T00:00:00Z".to_string()

@@ -193,9 +193,11 @@ async fn after_provision(ctx: &Ctx, _plan: &Plan) -> Result<(), JobError> {
     }
 }
 
-/// Adds the gateway's EIPs that the operator did not bring to the undo record that deletes
-/// it, so a rollback releases exactly those — even after the gateway itself is gone.
+/// Adds the gateway's EIPs that the operator did not bring (and step 3 did not move onto it
+/// to keep someone's egress IP) to the undo record that deletes it, so a rollback releases
+/// exactly those — even after the gateway itself is gone.
 pub async fn record_allocated_eips(ctx: &Ctx, nat: &NatGateway) -> Result<(), JobError> {
+    let kept = super::kept_eips::kept_eips(&ctx.store, ctx.id()).await?;
     for u in records::undo_records(&ctx.store, ctx.id()).await? {
         let Undo::DeleteNatGateway {
             nat_id: Some(id),
@@ -212,7 +214,7 @@ pub async fn record_allocated_eips(ctx: &Ctx, nat: &NatGateway) -> Result<(), Jo
         let mut allocated = allocated_eips.clone();
         for (address_id, ip) in &nat.eips {
             let known = allocated.iter().any(|a| a.address_id == *address_id);
-            if !known && !operator.contains(ip) {
+            if !known && !operator.contains(ip) && !kept.contains(ip) {
                 allocated.push(AllocatedEip {
                     address_id: address_id.clone(),
                     ip: ip.clone(),

@@ -239,26 +239,15 @@ pub struct KeepView {
 }
 
 impl Engine {
-    /// The run's keep-egress marks and shared egress IPs (from the stored assessment: the
-    /// "before" inventory and the baseline egress results; no cloud call).
+    /// The run's keep-egress marks and shared egress IPs (from step 1's stored exposure rows:
+    /// each instance's own public IP and the IP its baseline egress test printed; no cloud
+    /// call, and no decoding of the stored inventory on every view).
     pub async fn keep_egress_view(&self, run: RunId) -> Result<KeepView, EngineError> {
         let marks = super::observe::keep_marks(self.store(), run).await?;
-        let baseline = jobs::load_egress(self.store(), run, EgressPhase::Baseline).await?;
-        let inv = store::inventories::get_before(self.store().readers(), run).await?;
-        let shared = match inv {
-            Some((json, _)) => {
-                let inv: crate::wizard::observed::Inventory = serde_json::from_value(json)
-                    .map_err(|e| {
-                        EngineError::from(records::RecordError::Corrupt {
-                            what: "inventory before the run".into(),
-                            run,
-                            detail: e.to_string(),
-                        })
-                    })?;
-                plan_keep::shared_egress(&inv, &baseline)
-            }
-            None => vec![],
-        };
+        // A run assessed before the rows existed gets them from its stored report first.
+        super::protection::ensure_rows(self.store(), run).await?;
+        let rows = store::exposure::egress_ips(self.store().readers(), run).await?;
+        let shared = plan_keep::shared_from_rows(&rows);
         Ok(KeepView { marks, shared })
     }
 

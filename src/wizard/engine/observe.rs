@@ -7,11 +7,12 @@ use std::sync::Arc;
 use super::errors::EngineError;
 use super::jobs::{load_egress, routed_tables};
 use super::records;
+use crate::store::keep_egress::MarkKind;
 use crate::store::{self, EgressPhase, RunId, Step, Store, runs::Run};
 use crate::wizard::cloud::{Cloud, CloudError};
 use crate::wizard::input::{AssessInput, StepInput};
 use crate::wizard::observed::Inventory;
-use crate::wizard::plan::Plan;
+use crate::wizard::plan::{KeepMark, Plan};
 use crate::wizard::protection::{Facts, Protection, Rule};
 use crate::wizard::steps::assess::ExposureReport;
 use crate::wizard::steps::{keep, provision, route, verify};
@@ -27,6 +28,78 @@ pub async fn keep_marks(store: &Store, run: RunId) -> Result<keep::KeepMarks, En
             detail,
         })
     })
+}
+
+/// The marks step 3 keeps: exactly those step 1 confirmed (its plan records them, in its
+/// digest). The second value, when the run's marks differ from them now, says how: step 3
+/// refuses then rather than keep (or drop) an egress IP nobody confirmed. A step 1 plan
+/// stored before it recorded marks counts as "none confirmed".
+pub async fn confirmed_keep_marks(
+    store: &Store,
+    run: RunId,
+) -> Result<(keep::KeepMarks, Option<String>), EngineError> {
+    let live = live_keep_marks(store, run).await?;
+    let mut confirmed = records::plan(store, run, Step::Assess)
+        .await?
+        .and_then(|p| p.keep_egress)
+        .unwrap_or_default();
+    confirmed.sort();
+    let changed = (confirmed != live).then(|| {
+        let describe = |m: &KeepMark| match m.kind {
+            MarkKind::Instance => format!("instance {}", m.value),
+            MarkKind::Rule => format!("rule {}", m.value),
+            MarkKind::SharedIp => format!("shared egress IP {}", m.value),
+        };
+        let list = |of: &[KeepMark], not_in: &[KeepMark]| {
+            of.iter()
+                .filter(|m| !not_in.contains(m))
+                .map(describe)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (added, removed) = (list(&live, &confirmed), list(&confirmed, &live));
+        let mut how = Vec::new();
+        if !added.is_empty() {
+            how.push(format!("marked since: {added}"));
+        }
+        if !removed.is_empty() {
+            how.push(format!("unmarked since: {removed}"));
+        }
+        format!(
+            "the keep-egress marks changed since step 1 was confirmed ({}); step 3 keeps exactly              the egress IPs step 1 confirmed. Go back to step 1: roll back this run and start a              new one to confirm step 1 with the marks you want",
+            how.join("; ")
+        )
+    });
+    let marks: Vec<store::keep_egress::Mark> = confirmed
+        .into_iter()
+        .map(|m| store::keep_egress::Mark {
+            kind: m.kind,
+            value: m.value,
+            marked_by: String::new(),
+        })
+        .collect();
+    let marks = keep::KeepMarks::from_marks(&marks).map_err(|detail| {
+        EngineError::from(records::RecordError::Corrupt {
+            what: "keep-egress mark of step 1's plan".into(),
+            run,
+            detail,
+        })
+    })?;
+    Ok((marks, changed))
+}
+
+/// The run's marks now, as step 1's plan records them (sorted).
+async fn live_keep_marks(store: &Store, run: RunId) -> Result<Vec<KeepMark>, EngineError> {
+    let mut out: Vec<KeepMark> = store::keep_egress::list(store.readers(), run)
+        .await?
+        .into_iter()
+        .map(|m| KeepMark {
+            kind: m.kind,
+            value: m.value,
+        })
+        .collect();
+    out.sort();
+    Ok(out)
 }
 
 /// Instances currently protected for the run (suggestions accepted + operator's choices).
@@ -113,7 +186,10 @@ where
             let protected = protected_set(store, run.id).await?;
             let mut plan = route::plan(&inv, &nat, &run.id.tag_value(), &protected, r);
             let baseline = load_egress(store, run.id, EgressPhase::Baseline).await?;
-            let marks = keep_marks(store, run.id).await?;
+            let (marks, changed) = confirmed_keep_marks(store, run.id).await?;
+            if let Some(msg) = changed {
+                plan.conflict("keep_egress", msg, false);
+            }
             let routed = keep::routed_after(&inv, &nat, r);
             keep::plan(
                 &mut plan,
@@ -192,5 +268,8 @@ async fn plan_assessment(
     shown.protect.sort();
     shown.unprotect.sort();
     plan.protection = Some(shown);
+    // Strictly: a mark that does not decode stops step 1 here, not step 3 later.
+    keep_marks(store, run.id).await?;
+    plan.keep_egress = Some(live_keep_marks(store, run.id).await?);
     Ok(plan)
 }

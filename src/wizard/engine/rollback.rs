@@ -101,6 +101,12 @@ pub async fn rollback(ctx: &Ctx, release_nat_eips: bool) -> Result<(), JobError>
             .into());
         }
     }
+    // A kept EIP still on the gateway with no record to take it off would be bound back
+    // while the gateway holds it, or counted among the gateway's own: stop before anything.
+    super::kept_eips::kept_eips(&ctx.store, ctx.id())
+        .await?
+        .precheck(ctx)
+        .await?;
     // Newest first. Step 4's records are the newest and independent across instances (an
     // instance's own records only rebind one EIP), so they are undone many at once like they
     // were applied; then routes, then the NAT gateway, one by one.

@@ -112,18 +112,43 @@ fn own_ip(eips: &BTreeMap<&str, (&str, &str)>, i: &Instance) -> Option<(String, 
 /// 119.28.20.1 today").
 pub fn shared_egress(inv: &Inventory, baseline: &BTreeMap<String, Egress>) -> Vec<SharedEgress> {
     let eips = eip_index(inv);
-    let mut by_ip: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    let mut foreign: BTreeMap<&str, usize> = BTreeMap::new();
     let own: BTreeMap<&str, String> = inv
         .instances
         .iter()
         .filter_map(|i| own_ip(&eips, i).map(|(ip, _)| (i.id.as_str(), ip)))
         .collect();
-    for (id, e) in baseline {
-        let Egress::Ip { ip } = e else { continue };
+    let seen = baseline.iter().filter_map(|(id, e)| match e {
+        Egress::Ip { ip } => Some((id.as_str(), ip.as_str())),
+        _ => None,
+    });
+    shared_from(&own, seen)
+}
+
+/// [`shared_egress`] from step 1's stored exposure rows: (instance id, its own public IP or
+/// "", the IP it left through), as `store::exposure::egress_ips` reads them.
+pub fn shared_from_rows(rows: &[(String, String, String)]) -> Vec<SharedEgress> {
+    let own: BTreeMap<&str, String> = rows
+        .iter()
+        .filter(|(_, own, _)| !own.is_empty())
+        .map(|(id, own, _)| (id.as_str(), own.clone()))
+        .collect();
+    shared_from(
+        &own,
+        rows.iter().map(|(id, _, ip)| (id.as_str(), ip.as_str())),
+    )
+}
+
+/// `own`: instance → its own public IP; `seen`: instance → the IP it left through.
+fn shared_from<'a>(
+    own: &BTreeMap<&'a str, String>,
+    seen: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Vec<SharedEgress> {
+    let mut by_ip: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut foreign: BTreeMap<&str, usize> = BTreeMap::new();
+    for (id, ip) in seen {
         let ip = ip.trim();
-        by_ip.entry(ip).or_default().push(id.as_str());
-        if own.get(id.as_str()).map(String::as_str) != Some(ip) {
+        by_ip.entry(ip).or_default().push(id);
+        if own.get(id).map(String::as_str) != Some(ip) {
             *foreign.entry(ip).or_default() += 1;
         }
     }

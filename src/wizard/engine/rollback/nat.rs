@@ -3,12 +3,16 @@
 //! of what may be released: it is filled in as soon as the gateway is seen with its EIPs
 //! (step 2's poll, or here, before the delete), so a gateway that is already gone when a
 //! resumed rollback looks still has its EIPs released, and the operator's own EIPs never are.
+//! Nor are the EIPs step 3 moved onto the gateway to keep an instance's egress IP
+//! (`kept_eips`): they are bound back to their instances by the newer undo records, and a
+//! gateway that still holds one is not deleted at all.
 
 use super::{Outcome, wait_gone};
 use crate::store;
 use crate::wizard::cloud::CloudError;
 use crate::wizard::engine::ctx::{Ctx, JobError};
 use crate::wizard::engine::jobs::{UndoEntry, to_json};
+use crate::wizard::engine::kept_eips::{KeptEips, kept_eips};
 use crate::wizard::ids::NatState;
 use crate::wizard::observed::{AddressKind, NatGateway};
 use crate::wizard::plan::{AllocatedEip, Undo};
@@ -41,6 +45,10 @@ pub(in crate::wizard::engine) async fn delete_nat(
         )
         .into());
     }
+    let kept = kept_eips(&ctx.store, ctx.id()).await?;
+    if release {
+        kept.check_release(allocated_eips)?;
+    }
     let seen = ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?;
     let found = match nat_id {
         Some(id) => seen.items.iter().find(|n| n.id == *id),
@@ -53,8 +61,10 @@ pub(in crate::wizard::engine) async fn delete_nat(
     let mut allocated = allocated_eips.clone();
     let mut notes = Vec::new();
     if let Some(nat) = found {
+        let on_nat: Vec<String> = nat.eips.iter().map(|(_, ip)| ip.clone()).collect();
+        kept.check_gateway(&nat.id, &on_nat)?;
         if let Some(operator) = operator_eips {
-            learn_allocated(ctx, record, entry, nat, operator, &mut allocated).await?;
+            learn_allocated(ctx, record, entry, nat, operator, &kept, &mut allocated).await?;
         }
         if nat.state != NatState::Deleting {
             ctx.cloud.delete_nat(&nat.id).await?;
@@ -67,6 +77,7 @@ pub(in crate::wizard::engine) async fn delete_nat(
         ));
     }
     if release {
+        kept.check_release(&allocated)?;
         for eip in &allocated {
             notes.push(release_one(ctx, eip).await?);
         }
@@ -77,19 +88,24 @@ pub(in crate::wizard::engine) async fn delete_nat(
     Ok(Outcome::Undone(notes.join("; ")))
 }
 
-/// Adds the live gateway's EIPs that the operator did not bring to the record, and stores the
-/// record before the gateway is deleted (after the delete they can no longer be seen on it).
+/// Adds the live gateway's EIPs that the operator did not bring and step 3 did not move onto
+/// it to the record, and stores the record before the gateway is deleted (after the delete
+/// they can no longer be seen on it).
 async fn learn_allocated(
     ctx: &Ctx,
     record: i64,
     entry: &UndoEntry,
     nat: &NatGateway,
     operator: &[String],
+    kept: &KeptEips,
     allocated: &mut Vec<AllocatedEip>,
 ) -> Result<(), JobError> {
     let before = allocated.len();
     for (address_id, ip) in &nat.eips {
-        if !operator.contains(ip) && !allocated.iter().any(|a| a.address_id == *address_id) {
+        if !operator.contains(ip)
+            && !kept.contains(ip)
+            && !allocated.iter().any(|a| a.address_id == *address_id)
+        {
             allocated.push(AllocatedEip {
                 address_id: address_id.clone(),
                 ip: ip.clone(),
