@@ -14,16 +14,21 @@ use crate::driver::Browser;
 use crate::oidc_op::{Op, SECRET, accounts, auth_settings};
 use crate::portal::Portal;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_operator_signs_in_and_out_through_the_identity_provider_in_a_real_browser() {
-    let op = Op::start(json!({ "accounts": accounts() })).await;
+/// The provider with `fixture`, a portal signing in through it, and a browser.
+async fn start(fixture: serde_json::Value) -> (Op, Portal, Browser) {
+    let op = Op::start(fixture).await;
     let settings = WebSettings {
         auth: auth_settings(&op.issuer, true),
         ..WebSettings::default()
     };
     let portal = Portal::start_with(ScenarioSource::Tutorial, settings).await;
     op.register(&portal.app.url(""), SECRET).await;
-    let browser = Browser::start().await;
+    (op, portal, Browser::start().await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_signs_in_and_out_through_the_identity_provider_in_a_real_browser() {
+    let (op, portal, browser) = start(json!({ "accounts": accounts() })).await;
     let walked = AssertUnwindSafe(walk(&portal, &op, &browser))
         .catch_unwind()
         .await;
@@ -85,14 +90,7 @@ async fn a_provider_with_its_authorization_endpoint_on_another_origin_works_from
 {
     let fixture =
         json!({ "accounts": accounts(), "separate_authorization": true, "unavailable": true });
-    let op = Op::start(fixture).await;
-    let settings = WebSettings {
-        auth: auth_settings(&op.issuer, true),
-        ..WebSettings::default()
-    };
-    let portal = Portal::start_with(ScenarioSource::Tutorial, settings).await;
-    op.register(&portal.app.url(""), SECRET).await;
-    let browser = Browser::start().await;
+    let (op, portal, browser) = start(fixture).await;
     let walked = AssertUnwindSafe(walk_other_origin(&portal, &op, &browser))
         .catch_unwind()
         .await;

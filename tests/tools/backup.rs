@@ -3,7 +3,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::process::{self, Natpilot, START_BUDGET};
+use crate::process::{self, Natpilot, SERVE, START_BUDGET};
 
 #[test]
 fn a_backup_taken_while_serve_runs_holds_the_users_and_never_overwrites() {

@@ -10,6 +10,15 @@ use std::time::{Duration, Instant};
 /// How long start-up (or a refusal to start) may take on a loaded 2-core machine.
 pub const START_BUDGET: Duration = Duration::from_secs(30);
 
+/// `natpilot serve` on a free port with `natpilot.db` in the home folder.
+pub const SERVE: [&str; 5] = [
+    "serve",
+    "--listen",
+    "127.0.0.1:0",
+    "--database",
+    "natpilot.db",
+];
+
 pub struct Natpilot {
     child: Child,
     out: PathBuf,

@@ -4,15 +4,7 @@
 
 use std::path::Path;
 
-use crate::process::{self, Natpilot, START_BUDGET};
-
-const SERVE: [&str; 5] = [
-    "serve",
-    "--listen",
-    "127.0.0.1:0",
-    "--database",
-    "natpilot.db",
-];
+use crate::process::{self, Natpilot, SERVE, START_BUDGET};
 
 /// Runs `serve` and `doctor` with the same environment; asserts that `serve` refused to start,
 /// never ran on the simulator, and printed what `doctor` prints about the credentials.

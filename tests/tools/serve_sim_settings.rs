@@ -2,15 +2,7 @@
 //! scenario by name or file, its size, its asynchronous delay. A scenario that does not load
 //! stops start-up with the reason instead of falling back to the tutorial.
 
-use crate::process::{self, Natpilot, START_BUDGET};
-
-const SERVE: [&str; 5] = [
-    "serve",
-    "--listen",
-    "127.0.0.1:0",
-    "--database",
-    "natpilot.db",
-];
+use crate::process::{self, Natpilot, SERVE, START_BUDGET};
 
 #[test]
 fn serve_runs_the_embedded_simulator_on_the_configured_scenario() {
