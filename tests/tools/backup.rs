@@ -10,14 +10,7 @@ fn a_backup_taken_while_serve_runs_holds_the_users_and_never_overwrites() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     let logs = tempfile::tempdir().unwrap();
-    let serve_args = [
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--database",
-        "natpilot.db",
-    ];
-    let mut serve = Natpilot::spawn(process::command(h, &[], &serve_args), logs.path());
+    let mut serve = Natpilot::spawn(process::command(h, &[], &SERVE), logs.path());
     serve.wait_for_line("natpilot portal:", START_BUDGET);
 
     // A user written while the portal runs (another process, the same database).
