@@ -344,3 +344,67 @@ async fn a_shared_ip_that_nobody_shares_cannot_be_marked() {
         .unwrap_err();
     assert!(err.to_string().contains("not an instance"), "{err}");
 }
+
+/// The Terraform export of a run that kept two egress IPs, from a fresh read-only observation
+/// of the simulator after the run: every SNAT rule the run made on its gateway is a
+/// `tencentcloud_nat_gateway_snat` with the provider's import id `<nat id>#<resource id>`,
+/// and the kept EIPs are among the gateway's EIPs (its `assigned_eip_set`).
+#[tokio::test]
+async fn the_terraform_export_adopts_the_runs_snat_rules_and_the_kept_eips() {
+    let env = start(ScenarioSource::Tutorial).await;
+    let run = start_run(&env.engine).await;
+    keep_both(&env.engine, run).await;
+    complete(&env.engine, run, RouteInput::default()).await;
+    let observed = env.engine.view_observed(run).await.unwrap();
+    let tf = natpilot::export::terraform::render(&natpilot::export::terraform::from_inventory(
+        &run.to_string(),
+        &observed.inventory,
+    ));
+    let (nat, rules) = env.sim.handle().with_world(|w| {
+        let nat = w.nat_gateways.keys().next().unwrap().clone();
+        let rules: Vec<String> = w
+            .snat_rules
+            .values()
+            .filter(|r| r.nat_id == nat)
+            .map(|r| r.resource_id.clone())
+            .collect();
+        (nat, rules)
+    });
+    assert_eq!(rules.len(), 4, "{rules:?}");
+    assert_eq!(
+        tf.matches("resource \"tencentcloud_nat_gateway_snat\"")
+            .count(),
+        rules.len(),
+        "{tf}"
+    );
+    for resource in &rules {
+        let import = format!("id = \"{nat}#{resource}\"");
+        assert!(tf.contains(&import), "no import {import}:\n{tf}");
+    }
+    // Every EIP on the gateway, the two kept ones among them, is a `tencentcloud_eip`
+    // imported by its id and referenced from the gateway's `assigned_eip_set`.
+    let on_gateway: Vec<(String, String)> = env.sim.handle().with_world(|w| {
+        w.addresses
+            .values()
+            .filter(|a| a.instance_id.as_deref() == Some(nat.as_str()))
+            .map(|a| (a.id.clone(), a.ip.clone()))
+            .collect()
+    });
+    assert_eq!(
+        on_gateway.len(),
+        3,
+        "its own EIP and the two kept: {on_gateway:?}"
+    );
+    for kept_ip in [WORKER1_IP, WORKER2_IP] {
+        let (id, _) = on_gateway.iter().find(|(_, ip)| ip == kept_ip).unwrap();
+        assert!(
+            tf.contains(&format!("id = \"{id}\"")),
+            "the kept EIP {kept_ip} ({id}) is imported:\n{tf}"
+        );
+    }
+    let set = tf
+        .lines()
+        .find(|l| l.trim_start().starts_with("assigned_eip_set"))
+        .expect("the gateway's EIPs");
+    assert_eq!(set.matches("tencentcloud_eip.").count(), 3, "{set}");
+}
