@@ -162,6 +162,29 @@ pub async fn confirm(engine: &Engine, run: RunId, input: StepInput) -> RunStatus
     r.status
 }
 
+/// Confirms steps 1–3 with the default inputs; the run then waits at step 4.
+pub async fn through_step_3(engine: &Engine, run: RunId) {
+    for input in [
+        StepInput::Assess(AssessInput::default()),
+        provision(),
+        StepInput::Route(RouteInput::default()),
+    ] {
+        assert_eq!(confirm(engine, run, input).await, RunStatus::Active);
+    }
+    assert_eq!(engine.run(run).await.unwrap().current_step, Step::Verify);
+}
+
+/// Confirming step 3 with `route` is refused as blocked, and the run still waits at step 3.
+pub async fn assert_step_3_blocked(engine: &Engine, run: RunId, route: StepInput) {
+    let refused = engine.confirm_step(run, route, "alice").await.unwrap_err();
+    assert!(
+        matches!(refused, natpilot::wizard::engine::EngineError::Blocked(_)),
+        "{refused}"
+    );
+    let r = engine.run(run).await.unwrap();
+    assert_eq!((r.status, r.current_step), (RunStatus::Active, Step::Route));
+}
+
 pub async fn complete(engine: &Engine, run: RunId, route: RouteInput) {
     assert_eq!(
         confirm(engine, run, StepInput::Assess(AssessInput::default())).await,

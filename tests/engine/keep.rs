@@ -12,7 +12,7 @@ use std::sync::{
 
 use natpilot::sim::ScenarioSource;
 use natpilot::store::keep_egress::MarkKind;
-use natpilot::store::{self, ReportKind, RunId, RunStatus, Step};
+use natpilot::store::{self, ReportKind, RunId, RunStatus};
 use natpilot::wizard::engine::{CrashHook, CrashPoint, Engine};
 use natpilot::wizard::input::*;
 
@@ -182,17 +182,7 @@ async fn rollback_puts_the_kept_ips_back_on_their_instances_and_removes_the_rule
     let routes_before = env.sim.handle().with_world(|w| w.route_tables.clone());
     let run = start_run(&env.engine).await;
     keep_both(&env.engine, run).await;
-    for input in [
-        StepInput::Assess(AssessInput::default()),
-        provision(),
-        StepInput::Route(RouteInput::default()),
-    ] {
-        assert_eq!(confirm(&env.engine, run, input).await, RunStatus::Active);
-    }
-    assert_eq!(
-        env.engine.run(run).await.unwrap().current_step,
-        Step::Verify
-    );
+    through_step_3(&env.engine, run).await;
     env.engine.rollback(run, "alice", true).await.unwrap();
     let r = env.engine.wait(run).await.unwrap();
     assert_eq!(r.status, RunStatus::RolledBack, "{:?}", r.last_error);

@@ -7,9 +7,8 @@ use std::collections::BTreeSet;
 
 use natpilot::sim::ScenarioSource;
 use natpilot::store::keep_egress::MarkKind;
-use natpilot::store::{self, RunId, RunStatus, Step};
+use natpilot::store::{self, RunId, RunStatus};
 use natpilot::wizard::engine::UndoEntry;
-use natpilot::wizard::input::*;
 use natpilot::wizard::plan::{AllocatedEip, Undo};
 
 use crate::harness::*;
@@ -39,17 +38,7 @@ async fn kept_through_step3(env: &Env) -> (RunId, String, BTreeSet<String>) {
         .set_keep_egress(run, MarkKind::Instance, WORKER2, true, "alice")
         .await
         .unwrap();
-    for input in [
-        StepInput::Assess(AssessInput::default()),
-        provision(),
-        StepInput::Route(RouteInput::default()),
-    ] {
-        assert_eq!(confirm(&env.engine, run, input).await, RunStatus::Active);
-    }
-    assert_eq!(
-        env.engine.run(run).await.unwrap().current_step,
-        Step::Verify
-    );
+    through_step_3(&env.engine, run).await;
     let nat = env
         .engine
         .nat_gateway(run)

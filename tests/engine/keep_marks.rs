@@ -5,7 +5,7 @@
 
 use natpilot::sim::ScenarioSource;
 use natpilot::store::keep_egress::MarkKind;
-use natpilot::store::{self, RunStatus, Step};
+use natpilot::store::{self, RunStatus};
 use natpilot::wizard::engine::EngineError;
 use natpilot::wizard::input::*;
 
@@ -67,14 +67,7 @@ async fn a_mark_changed_since_step_1_makes_step_3_refuse_and_say_so() {
             "{}",
             conflict.message
         );
-        let refused = env
-            .engine
-            .confirm_step(run, route, "alice")
-            .await
-            .unwrap_err();
-        assert!(matches!(refused, EngineError::Blocked(_)), "{refused}");
-        let r = env.engine.run(run).await.unwrap();
-        assert_eq!((r.status, r.current_step), (RunStatus::Active, Step::Route));
+        assert_step_3_blocked(&env.engine, run, route).await;
         assert_eq!(snat_rule_count(&env), 0, "{change}: nothing was applied");
     }
 }

@@ -4,9 +4,8 @@
 //! bind with the documented code (tests/sim/unmovable.rs), leaving the instance without its IP.
 
 use natpilot::sim::ScenarioSource;
+use natpilot::store::RunStatus;
 use natpilot::store::keep_egress::MarkKind;
-use natpilot::store::{RunStatus, Step};
-use natpilot::wizard::engine::EngineError;
 use natpilot::wizard::input::*;
 
 use crate::harness::*;
@@ -58,14 +57,7 @@ async fn keeping_an_eip_the_gateway_refuses_blocks_step_3_before_anything_moves(
             "{}",
             conflict.message
         );
-        let refused = env
-            .engine
-            .confirm_step(run, route, "alice")
-            .await
-            .unwrap_err();
-        assert!(matches!(refused, EngineError::Blocked(_)), "{refused}");
-        let r = env.engine.run(run).await.unwrap();
-        assert_eq!((r.status, r.current_step), (RunStatus::Active, Step::Route));
+        assert_step_3_blocked(&env.engine, run, route).await;
         // Nothing moved: worker-2 still holds its EIP.
         let holder = env
             .sim

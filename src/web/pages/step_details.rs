@@ -132,25 +132,23 @@ pub async fn load(
         details.nat_ips = nat_ips.into_iter().collect();
         return Ok(details);
     }
-    let protected = protected_set(state, run).await?;
+    let (protected, nat_id) = protected_and_nat(state, run).await?;
+    details.route_tables = route_step::tables(&inventory, nat_id.as_ref(), plan, &protected);
+    Ok(details)
+}
+
+/// The run's protected instances and its NAT gateway: what steps 3 and 4 draw around.
+async fn protected_and_nat(
+    state: &AppState,
+    run: &Run,
+) -> Result<(BTreeSet<String>, Option<crate::wizard::ids::NatGatewayId>), WebError> {
+    let protected = crate::wizard::engine::protected_set(&state.store, run.id).await?;
     let nat_id = state
         .engine
         .nat_gateway(run.id)
         .await
         .map_err(engine_error)?;
-    details.route_tables = route_step::tables(&inventory, nat_id.as_ref(), plan, &protected);
-    Ok(details)
-}
-
-async fn protected_set(state: &AppState, run: &Run) -> Result<BTreeSet<String>, WebError> {
-    Ok(
-        store::results::list_protected(state.store.readers(), run.id)
-            .await?
-            .into_iter()
-            .filter(|h| h.protected)
-            .map(|h| h.instance_id)
-            .collect(),
-    )
+    Ok((protected, nat_id))
 }
 
 /// Step 4's line per instance of `inventory` around `plan`, and the NAT gateway's EIPs the
@@ -163,12 +161,7 @@ pub async fn verify_lines(
     input: &VerifyInput,
 ) -> Result<(Vec<verify_step::EgressLine>, BTreeSet<String>), WebError> {
     let readers = state.store.readers();
-    let protected = protected_set(state, run).await?;
-    let nat_id = state
-        .engine
-        .nat_gateway(run.id)
-        .await
-        .map_err(engine_error)?;
+    let (protected, nat_id) = protected_and_nat(state, run).await?;
     let nat_ips: BTreeSet<String> = nat_id
         .and_then(|id| inventory.nat(&id))
         .map(|n| n.eip_ips().map(str::to_owned).collect())

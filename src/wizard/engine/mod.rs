@@ -17,6 +17,7 @@ mod keep;
 mod kept_eips;
 mod lease;
 mod observe;
+pub use observe::protected_set;
 mod protection;
 mod records;
 mod rollback;
