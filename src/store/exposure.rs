@@ -295,6 +295,8 @@ pub struct ExposureFilter {
     pub kind: Option<String>,
     pub protected: Option<bool>,
     pub agent_online: Option<bool>,
+    /// Whether the row keeps its egress IP (issue 12).
+    pub keeps_egress: Option<bool>,
 }
 
 fn push_filter(qb: &mut QueryBuilder<Sqlite>, run: RunId, f: &ExposureFilter) {
@@ -321,6 +323,9 @@ fn push_filter(qb: &mut QueryBuilder<Sqlite>, run: RunId, f: &ExposureFilter) {
     if let Some(a) = f.agent_online {
         qb.push(" AND agent_online = ").push_bind(a);
     }
+    if let Some(k) = f.keeps_egress {
+        qb.push(" AND keeps_egress = ").push_bind(i64::from(k));
+    }
 }
 
 /// One displayed row, with its sort key for the cursor.
@@ -342,6 +347,9 @@ pub struct PageRow {
     pub protected: bool,
     pub reason_kind: String,
     pub reason: String,
+    /// Why the row keeps its egress IP, or empty (never read while not worked out: the
+    /// engine's `keep_rows::ensure` runs before a page is read).
+    pub keep_reason: String,
 }
 
 fn page_row(r: &SqliteRow, integer: bool) -> sqlx::Result<PageRow> {
@@ -366,6 +374,7 @@ fn page_row(r: &SqliteRow, integer: bool) -> sqlx::Result<PageRow> {
         protected: r.try_get("protected")?,
         reason_kind: r.try_get("reason_kind")?,
         reason: r.try_get("reason")?,
+        keep_reason: r.try_get("keep_reason")?,
     })
 }
 
@@ -384,7 +393,7 @@ pub async fn page(
     let mut qb = QueryBuilder::new(format!(
         "SELECT {col} AS sort_key, instance_id, name, subnet_id, private_ip, public_ip, kind, \
          tags, dns_names, egress_outcome, egress_ip, egress_detail, agent_online, protected, \
-         reason_kind, reason FROM exposure_rows"
+         reason_kind, reason, keep_reason FROM exposure_rows"
     ));
     push_filter(&mut qb, run, filter);
     // Walking backwards (last page, previous page) reads the opposite order, then flips it.
@@ -421,4 +430,87 @@ pub async fn count_matching(
     let mut qb = QueryBuilder::new("SELECT count(*) FROM exposure_rows");
     push_filter(&mut qb, run, filter);
     qb.build_query_scalar().fetch_one(conn).await
+}
+
+/// What decides whether a row keeps its egress IP (issue 12), with what is stored now
+/// (`keeps_egress` -1 while not worked out).
+#[derive(Debug, Clone)]
+pub struct KeepFactsRow {
+    pub instance_id: String,
+    pub name: String,
+    pub subnet_id: String,
+    /// JSON `[[key, value], ...]`; the caller decodes it strictly.
+    pub tags: String,
+    /// The IP the baseline egress test printed, or empty when it printed none.
+    pub egress_ip: String,
+    pub keeps_egress: i64,
+    pub keep_reason: String,
+}
+
+/// Every row's keep facts.
+pub async fn keep_facts(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+) -> sqlx::Result<Vec<KeepFactsRow>> {
+    let rows = sqlx::query(
+        "SELECT instance_id, name, subnet_id, tags, \
+         CASE WHEN egress_outcome = 'ip' THEN egress_ip ELSE '' END AS egress_ip, \
+         keeps_egress, keep_reason FROM exposure_rows WHERE run_id = ?",
+    )
+    .bind(run.to_string())
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(KeepFactsRow {
+                instance_id: r.try_get("instance_id")?,
+                name: r.try_get("name")?,
+                subnet_id: r.try_get("subnet_id")?,
+                tags: r.try_get("tags")?,
+                egress_ip: r.try_get("egress_ip")?,
+                keeps_egress: r.try_get("keeps_egress")?,
+                keep_reason: r.try_get("keep_reason")?,
+            })
+        })
+        .collect()
+}
+
+/// Rewrites one row's keep-egress decision.
+pub async fn set_keeps_egress(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+    instance_id: &str,
+    reason: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE exposure_rows SET keeps_egress = ?, keep_reason = ? \
+         WHERE run_id = ? AND instance_id = ?",
+    )
+    .bind(i64::from(reason.is_some()))
+    .bind(reason.unwrap_or_default())
+    .bind(run.to_string())
+    .bind(instance_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether some row's keep-egress decision has not been worked out yet.
+pub async fn keeps_unknown(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT 1 FROM exposure_rows WHERE run_id = ? \
+         AND keeps_egress = -1 LIMIT 1)",
+    )
+    .bind(run.to_string())
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
+}
+
+/// How many rows keep their egress IP (through the `keeps_egress` index).
+pub async fn count_keeps_egress(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM exposure_rows WHERE run_id = ? AND keeps_egress = 1")
+        .bind(run.to_string())
+        .fetch_one(conn)
+        .await
 }

@@ -227,14 +227,50 @@ impl Browser {
         }
     }
 
+    /// Clicks the element matching `css`. When the page was replaced between finding the
+    /// element and clicking it (chromedriver answers "stale element reference" before it
+    /// dispatches anything, so the click did not happen), it finds the element again on the
+    /// page now shown and clicks that: what a user does when a page redraws under the mouse.
     pub async fn click(&self, css: &str) {
-        self.wait_for(css).await.click().await.unwrap();
+        self.on_fresh_element(css, |e| async move { e.click().await.map(|_| ()) })
+            .await;
     }
 
+    /// Types `text` into the input matching `css`, replacing what it held (again on a fresh
+    /// element if the page was replaced in between, like [`Browser::click`]).
     pub async fn fill(&self, css: &str, text: &str) {
-        let input = self.wait_for(css).await;
-        input.clear().await.unwrap();
-        input.send_keys(text).await.unwrap();
+        let text = text.to_owned();
+        self.on_fresh_element(css, |input| {
+            let text = text.clone();
+            async move {
+                input.clear().await?;
+                input.send_keys(&text).await
+            }
+        })
+        .await;
+    }
+
+    /// Runs `act` on the element matching `css`, finding it again while the element it found
+    /// went stale. Any other error fails the test.
+    async fn on_fresh_element<F, Fut>(&self, css: &str, act: F)
+    where
+        F: Fn(fantoccini::elements::Element) -> Fut,
+        Fut: std::future::Future<Output = Result<(), fantoccini::error::CmdError>>,
+    {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match act(self.wait_for(css).await).await {
+                Ok(()) => return,
+                Err(e)
+                    if e.is_stale_element_reference() && tokio::time::Instant::now() < deadline =>
+                {
+                    println!(
+                        "`{css}` went stale before the action (page replaced): finding it again"
+                    );
+                }
+                Err(e) => panic!("acting on `{css}` failed: {e}"),
+            }
+        }
     }
 
     pub async fn screenshot(&self, name: &str) {

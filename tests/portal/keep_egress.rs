@@ -148,3 +148,127 @@ async fn step_1_names_the_shared_proxy_ip_with_its_count_and_keeps_it_on_request
             .contains("kept as the NAT gateway's egress")
     );
 }
+
+/// The table's rows on a page, in order.
+fn row_ids(page: &crate::harness::Page) -> Vec<String> {
+    let sel = scraper::Selector::parse("#exposure-table tbody tr[data-instance-id]").unwrap();
+    page.html()
+        .select(&sel)
+        .map(|e| e.value().attr("data-instance-id").unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_table_filters_and_counts_what_keeps_its_egress_ip_from_the_first_view_on() {
+    let app = TestApp::start().await;
+    // Tagged before the assessment: kept from the first view, nobody having edited a mark.
+    app.sim.handle().with_world(|w| {
+        let w2 = w.instance_mut("ins-worker02").unwrap();
+        w2.tags.push(natpilot::sim::world::Tag {
+            key: "natpilot:keep-egress-ip".into(),
+            value: "true".into(),
+        });
+    });
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start(&app, &mut olga).await;
+    let base = format!("/runs/{id}/step/1");
+    let all = olga.get(&base).await;
+    let total = all.attr("#exposure-count", "data-matching").unwrap();
+    assert_eq!(all.attr("#keep-count", "data-keeps").as_deref(), Some("1"));
+    let kept = olga.get(&format!("{base}?keeps=yes")).await;
+    assert_eq!(row_ids(&kept), ["ins-worker02"]);
+    assert!(
+        kept.text("#row-ins-worker02 .keeps-egress")
+            .contains("tagged natpilot:keep-egress-ip=true")
+    );
+    assert!(
+        kept.text("#exposure-count")
+            .contains(&format!("1 of {total} instances match")),
+        "{}",
+        kept.text("#exposure-count")
+    );
+    assert_eq!(
+        kept.attr("#filter-keeps option[selected]", "value")
+            .as_deref(),
+        Some("yes")
+    );
+
+    // A mark moves rows into the filter at once, and out again.
+    let done = olga
+        .post(
+            &format!("/runs/{id}/keep-egress"),
+            &[
+                ("kind", "rule"),
+                ("keep_rule_kind", "name"),
+                ("keep_rule_value", "worker-*"),
+                ("keep", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let kept = olga.get(&format!("{base}?keeps=yes")).await;
+    let workers: Vec<String> = row_ids(&all)
+        .into_iter()
+        .filter(|id| id.starts_with("ins-worker"))
+        .collect();
+    assert!(workers.len() >= 2, "{workers:?}");
+    assert_eq!(row_ids(&kept), workers);
+    let others = olga.get(&format!("{base}?keeps=no")).await;
+    assert!(
+        row_ids(&others)
+            .iter()
+            .all(|id| !id.starts_with("ins-worker"))
+    );
+    assert_eq!(
+        row_ids(&others).len() + workers.len(),
+        total.parse::<usize>().unwrap()
+    );
+    let rule = r#"{"by":"name","pattern":"worker-*"}"#;
+    let done = olga
+        .post(
+            &format!("/runs/{id}/keep-egress"),
+            &[("kind", "rule"), ("value", rule), ("keep", "0")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let kept = olga.get(&format!("{base}?keeps=yes")).await;
+    assert_eq!(row_ids(&kept), ["ins-worker02"]);
+}
+
+#[tokio::test]
+async fn keeping_a_shared_egress_ip_keeps_every_instance_that_leaves_through_it() {
+    let app = TestApp::start().await;
+    load_conflict(&app);
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = start(&app, &mut olga).await;
+    let base = format!("/runs/{id}/step/1");
+    let page = olga.get(&base).await;
+    let n: usize = page
+        .attr("#shared-egress li[data-ip='119.28.20.1']", "data-instances")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(page.attr("#keep-count", "data-keeps").as_deref(), Some("0"));
+    let done = olga
+        .post(
+            &format!("/runs/{id}/keep-egress"),
+            &[
+                ("kind", "shared_ip"),
+                ("value", "119.28.20.1"),
+                ("keep", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = olga.get(&base).await;
+    assert_eq!(page.attr("#keep-count", "data-keeps"), Some(n.to_string()));
+    let kept = olga.get(&format!("{base}?keeps=yes")).await;
+    assert_eq!(row_ids(&kept).len(), n);
+    for id in row_ids(&kept) {
+        let why = kept.text(&format!("#row-{id} .keeps-egress"));
+        assert!(
+            why.contains("119.28.20.1") || why.contains("marked") || why.contains("tagged"),
+            "{id}: {why}"
+        );
+    }
+}

@@ -21,6 +21,9 @@ pub struct ExposureQuery {
     pub protected: String,
     #[serde(default)]
     pub agent: String,
+    /// `yes`: only instances that keep their egress IP; `no`: only the others.
+    #[serde(default)]
+    pub keeps: String,
     /// Keyset cursor `<sort key>~<instance id>`: the page after that row.
     #[serde(default)]
     pub after: String,
@@ -63,6 +66,7 @@ impl ExposureQuery {
             kind: known(self.kind.trim(), &["eip", "ordinary", "none", "public"]),
             protected: known(self.protected.trim(), &["yes", "no"]),
             agent: known(self.agent.trim(), &["online", "offline"]),
+            keeps: known(self.keeps.trim(), &["yes", "no"]),
             after: cursor_text(&self.after),
             before: cursor_text(&self.before),
             page: known(self.page.trim(), &["last"]),
@@ -85,7 +89,8 @@ impl ExposureQuery {
         !(self.q.is_empty()
             && self.kind.is_empty()
             && self.protected.is_empty()
-            && self.agent.is_empty())
+            && self.agent.is_empty()
+            && self.keeps.is_empty())
     }
 
     /// `?sort=…` for this view, empty parameters left out.
@@ -97,6 +102,7 @@ impl ExposureQuery {
             ("kind", self.kind.as_str()),
             ("protected", self.protected.as_str()),
             ("agent", self.agent.as_str()),
+            ("keeps", self.keeps.as_str()),
             ("after", self.after.as_str()),
             ("before", self.before.as_str()),
             ("page", self.page.as_str()),
@@ -212,6 +218,7 @@ impl ExposureQuery {
             kind: (!self.kind.is_empty()).then(|| self.kind.clone()),
             protected: (!self.protected.is_empty()).then(|| self.protected == "yes"),
             agent_online: (!self.agent.is_empty()).then(|| self.agent == "online"),
+            keeps_egress: (!self.keeps.is_empty()).then(|| self.keeps == "yes"),
         }
     }
 }

@@ -32,6 +32,8 @@ pub struct ExposureLine {
     pub agent: &'static str,
     pub protected: bool,
     pub reason: String,
+    /// Why it keeps its egress IP (issue 12), or empty.
+    pub keep_reason: String,
 }
 
 /// A protection rule as the page lists it.
@@ -50,6 +52,8 @@ pub struct ExposureView {
     pub counts: ExposureCounts,
     /// Rows the filters select (all pages).
     pub matching: i64,
+    /// Instances that keep their egress IP (issue 12), whatever the filters.
+    pub keeps_egress: i64,
     /// Egress IPs several instances share (gateways, proxies), with how many use each.
     pub shared_egress: Vec<(String, i64)>,
     pub rules: Vec<RuleLine>,
@@ -140,6 +144,7 @@ fn line(r: PageRow) -> Result<ExposureLine, WebError> {
         dns_names: r.dns_names,
         protected: r.protected,
         reason: r.reason,
+        keep_reason: r.keep_reason,
     })
 }
 
@@ -225,8 +230,10 @@ pub async fn load(
     } else {
         summary.counts.instances
     };
+    let keeps_egress = store::exposure::count_keeps_egress(&mut *conn, run).await?;
     Ok(ExposureView {
         ready: true,
+        keeps_egress,
         lines: rows.into_iter().map(line).collect::<Result<_, _>>()?,
         counts: summary.counts,
         matching,

@@ -12,14 +12,12 @@ use axum::{
 use serde::Deserialize;
 
 use super::exposure::ExposureQuery;
-use super::exposure_view::ExposureLine;
 use super::run_actions::engine_error;
 use super::wizard::{prepare, refused_rule};
 use crate::app::AppState;
 use crate::store::{RunId, keep_egress::MarkKind};
 use crate::web::{auth::session::CurrentUser, error::WebError, layout::Layout, tls::ClientAddr};
 use crate::wizard::engine::{Actor as RunActor, EngineError};
-use crate::wizard::observed::Instance;
 use crate::wizard::protection::Rule;
 use crate::wizard::steps::keep::{KEEP_TAG, KeepMarks};
 
@@ -93,27 +91,6 @@ impl KeepEgressView {
             decided: view.marks,
             tag: format!("{}={}", KEEP_TAG.0, KEEP_TAG.1),
         })
-    }
-
-    /// Why the table's row keeps its egress IP, or empty.
-    pub fn reason(&self, l: &ExposureLine) -> String {
-        let tags = l
-            .tags
-            .iter()
-            .filter_map(|t| t.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        let i = Instance {
-            id: l.instance_id.clone(),
-            name: l.name.clone(),
-            subnet_id: l.subnet_id.clone(),
-            state: crate::wizard::observed::InstanceState::Running,
-            private_ip: None,
-            public_ip: None,
-            tags,
-            agent_online: true,
-        };
-        self.decided.reason(&i).unwrap_or_default()
     }
 
     /// Whether the row is kept by the operator's own single-host mark (which it can remove).

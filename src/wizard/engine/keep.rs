@@ -314,6 +314,7 @@ impl Engine {
             store::keep_egress::remove(&mut *tx, run, kind, value).await?
         };
         if changed {
+            super::keep_rows::refresh(&mut tx, run).await?;
             let what = match kind {
                 MarkKind::Instance => format!("instance {value}"),
                 MarkKind::Rule => serde_json::from_str::<Rule>(value)

@@ -14,6 +14,7 @@ mod exposure_rows;
 mod inspect;
 mod jobs;
 mod keep;
+mod keep_rows;
 mod kept_eips;
 mod lease;
 mod observe;

@@ -216,7 +216,11 @@ impl Engine {
     /// Whether step 1's rows can be read (the assessment is stored); writes them for a run
     /// assessed before they existed.
     pub async fn exposure_ready(&self, run: RunId) -> Result<bool, EngineError> {
-        Ok(ensure_rows(self.store(), run).await?)
+        if !ensure_rows(self.store(), run).await? {
+            return Ok(false);
+        }
+        super::keep_rows::ensure(self.store(), run).await?;
+        Ok(true)
     }
 
     /// The run's protection rules: (id, rule, how many instances it matches, who added it).
