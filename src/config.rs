@@ -46,7 +46,9 @@ pub struct Config {
 pub struct ServerConfig {
     /// Address the web portal listens on.
     pub listen: SocketAddr,
-    /// SQLite database file (created if missing).
+    /// SQLite database file (created if missing). A URL (`postgres://…`) is refused at load
+    /// time: the PostgreSQL store is not built yet, and a URL must never become a file name.
+    #[serde(deserialize_with = "database_path")]
     pub database: PathBuf,
     /// Optional separate listener for Prometheus metrics; off when unset.
     pub metrics_listen: Option<SocketAddr>,
@@ -267,6 +269,33 @@ fn deserialize_proxies<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<ipnet::Ip
                 })
         })
         .collect()
+}
+
+/// A SQLite file path. Anything shaped like a URL is refused, naming only its scheme: the
+/// rest may hold a password, which must not reach a log or an error page.
+fn database_path<'de, D: Deserializer<'de>>(de: D) -> Result<PathBuf, D::Error> {
+    let raw = String::deserialize(de)?;
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(serde::de::Error::custom(
+            "the database path is empty; give a SQLite file such as `./natpilot.db`",
+        ));
+    }
+    if let Some((scheme, _)) = trimmed.split_once("://") {
+        let scheme = scheme.to_ascii_lowercase();
+        let why = match scheme.as_str() {
+            "postgres" | "postgresql" => "this version of natpilot stores its data in SQLite \
+                 only (several replicas on PostgreSQL are not built yet)"
+                .to_owned(),
+            "sqlite" => "it takes the file path itself, without `sqlite://`".to_owned(),
+            _ => format!("`{scheme}://` is not a database natpilot can use"),
+        };
+        return Err(serde::de::Error::custom(format!(
+            "a `{scheme}://` URL is not a database path: {why}; give a SQLite file such as \
+             `./natpilot.db`"
+        )));
+    }
+    Ok(PathBuf::from(trimmed))
 }
 
 fn lease_secs<'de, D: Deserializer<'de>>(de: D) -> Result<u64, D::Error> {

@@ -196,3 +196,43 @@ secret = "whsec-file-secret"
     let err = crate::notify::Webhook::from_configs(&config.webhooks).unwrap_err();
     assert!(err.starts_with("webhooks[0] \"x\": format"), "{err}");
 }
+
+#[test]
+fn a_database_url_is_refused_without_echoing_it() {
+    for (value, says) in [
+        (
+            "postgres://natpilot:hunter2@db.internal/natpilot",
+            "SQLite only",
+        ),
+        ("postgresql://u:hunter2@db/natpilot", "SQLite only"),
+        ("sqlite:///var/lib/natpilot.db", "without `sqlite://`"),
+        (
+            "mysql://u:hunter2@db/natpilot",
+            "not a database natpilot can use",
+        ),
+    ] {
+        let file = toml_file(&format!("[server]\ndatabase = \"{value}\"\n"));
+        let err = Config::load_from(Some(file.path()), env(&[]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database"), "{err}");
+        assert!(err.contains(says), "{value}: {err}");
+        assert!(err.contains("./natpilot.db"), "{err}");
+        // The URL's password (or anything after the scheme) never reaches the message.
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(!err.contains("db.internal"), "{err}");
+    }
+    let vars = env(&[("NATPILOT_SERVER__DATABASE", "postgres://x:hunter2@h/d")]);
+    let err = Config::load_from(None, vars, &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("SQLite only") && !err.contains("hunter2"),
+        "{err}"
+    );
+    let file = toml_file("[server]\ndatabase = \" \"\n");
+    let err = Config::load_from(Some(file.path()), env(&[]), &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("empty"), "{err}");
+}

@@ -10,9 +10,14 @@ use tokio::sync::watch;
 use super::Store;
 
 /// How often the probe asks, and how long one answer may take before the store counts as
-/// unreachable.
+/// unreachable: the readers must answer within `PROBE_BUDGET`. The writer is one connection
+/// that every write of this process queues for, so a long write (step 4's rows of a large
+/// VPC on a loaded machine) can hold it for seconds while the store is perfectly healthy;
+/// it counts as unreachable only after `WRITER_BUDGET`, so `/healthz` does not flap behind
+/// ordinary work and a load balancer does not take a busy replica out.
 pub const PROBE_EVERY: Duration = Duration::from_secs(2);
 pub const PROBE_BUDGET: Duration = Duration::from_secs(5);
+pub const WRITER_BUDGET: Duration = Duration::from_secs(30);
 
 /// The last probe's outcome: `None` when the store answered (or before the first probe, the
 /// store having just opened and migrated), else what went wrong.
@@ -41,9 +46,12 @@ impl StoreHealth {
 impl Store {
     /// One probe: `SELECT 1` through the readers and through the writer.
     pub async fn ping(&self) -> Result<(), String> {
-        for (name, pool) in [("readers", self.readers()), ("writer", self.writer())] {
+        for (name, pool, budget) in [
+            ("readers", self.readers(), PROBE_BUDGET),
+            ("writer", self.writer(), WRITER_BUDGET),
+        ] {
             let asked = tokio::time::timeout(
-                PROBE_BUDGET,
+                budget,
                 sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(pool),
             )
             .await;
@@ -54,7 +62,7 @@ impl Store {
                 Err(_) => {
                     return Err(format!(
                         "the {name} did not answer within {} s",
-                        PROBE_BUDGET.as_secs()
+                        budget.as_secs()
                     ));
                 }
             }

@@ -392,3 +392,21 @@ async fn a_cached_history_page_is_reused_until_this_process_commits_a_write() {
     let bobs = runs::list_cached(&store, &bob, None, 10).await.unwrap();
     assert_eq!(bobs.runs.len(), 1);
 }
+
+/// A write that holds the one writer connection for longer than the readers' budget is
+/// ordinary work, not an unreachable store: the probe waits for it (up to the writer's own,
+/// longer budget) and answers healthy once it commits.
+#[tokio::test]
+async fn the_health_probe_waits_for_a_long_write_instead_of_reporting_the_store_down() {
+    let (_d, store) = temp_store().await;
+    let tx = store.begin_write().await.unwrap();
+    let probing = tokio::spawn({
+        let store = store.clone();
+        async move { store.ping().await }
+    });
+    // Held past the readers' budget: before the writer had its own, this probe failed here.
+    tokio::time::sleep(health::PROBE_BUDGET + std::time::Duration::from_secs(1)).await;
+    assert!(!probing.is_finished(), "the probe gave up on a busy writer");
+    tx.commit().await.unwrap();
+    assert_eq!(probing.await.unwrap(), Ok(()));
+}
