@@ -9,6 +9,7 @@ pub mod backup;
 pub mod drift;
 pub mod estate;
 pub mod estate_totals;
+pub mod estate_trend;
 pub mod events;
 pub mod exposure;
 pub mod exposure_counts;

@@ -9,6 +9,7 @@ mod basics;
 mod common;
 mod estate_accounts;
 mod estate_drift;
+mod estate_trend;
 mod event_streams;
 mod exposure;
 mod exposure_scale;

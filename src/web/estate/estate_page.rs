@@ -64,6 +64,8 @@ pub struct EstatePage {
     failed: Vec<(String, String)>,
     totals: Totals,
     scans: usize,
+    /// The estate's exposure after each of the newest scans (issue 13 item 3).
+    trend: super::trend::Trend,
     /// Open drift findings (issue 13 item 4) and a refused accept, if that is what this is.
     drift: Vec<super::drift_section::DriftLine>,
     drift_refused: Option<super::drift_section::AcceptRefusal>,
@@ -155,6 +157,7 @@ pub(super) async fn build(
         failed,
         totals,
         scans: scans.len(),
+        trend: super::trend::Trend::load(db).await?,
         drift: super::drift_section::open_lines(state).await?,
         drift_refused,
     })
