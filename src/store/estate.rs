@@ -205,8 +205,9 @@ pub struct Scan {
 pub async fn latest_scans(db: &SqlitePool) -> sqlx::Result<Vec<Scan>> {
     let rows = sqlx::query(
         "SELECT s.id, s.account, s.started_by, s.state, s.error, s.started_at, s.finished_at \
-         FROM estate_scans s WHERE s.id = (SELECT MAX(id) FROM estate_scans t \
-           WHERE t.account = s.account AND t.state != 'running') ORDER BY s.account",
+         FROM (SELECT MAX(id) AS id FROM estate_scans WHERE state != 'running' \
+               GROUP BY account) newest \
+         JOIN estate_scans s ON s.id = newest.id ORDER BY s.account",
     )
     .fetch_all(db)
     .await?;
