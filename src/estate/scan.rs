@@ -2,7 +2,7 @@
 //! (region service DescribeRegions, `Product=vpc`), then per region — all regions at once —
 //! VPCs, instances with their public IPs, EIPs (bound and unbound), NAT gateways and each
 //! route table's `0.0.0.0/0`. Read-only: through the account's client (its rate limiter, per
-//! action, region and account), with a journal that writes every attempt to the scan's ledger
+//! action, region and account, at background priority so the account's runs go first), with a journal that writes every attempt to the scan's ledger
 //! first and refuses any call that could change the cloud. A region that refuses a call (no
 //! CAM permission) is stored with the code and RequestId, and the scan goes on.
 //!
@@ -81,10 +81,14 @@ async fn scan_account(
     started_by: &str,
 ) -> Result<i64, ScanError> {
     let scan = store::estate::begin_scan(store.writer(), &account.label, started_by).await?;
-    let client = client.with_journal(Arc::new(ScanJournal {
-        store: store.clone(),
-        scan,
-    }));
+    // Its calls share the account's rate-limit budgets with the account's runs, and yield
+    // to them: a scan never slows a rollout down (issue 13 item 2).
+    let client = client
+        .with_journal(Arc::new(ScanJournal {
+            store: store.clone(),
+            scan,
+        }))
+        .in_background();
     let request = regions::DescribeRegionsRequest {
         product: "vpc".into(),
         scene: None,

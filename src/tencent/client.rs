@@ -20,7 +20,7 @@ use crate::config::TencentConfig;
 
 use super::journal::{Attempt, CallJournal, EntryId};
 use super::observer::{self, CallObserver, CallOutcome, CallRecord};
-use super::ratelimit::RateLimiter;
+use super::ratelimit::{Priority, RateLimiter};
 use super::{
     Action, CredentialSource, Credentials, CredentialsProvider, Endpoint, PagedAction, TencentError,
 };
@@ -92,6 +92,9 @@ pub struct Client {
     shared: Arc<Shared>,
     observers: Arc<Vec<Arc<dyn CallObserver>>>,
     journal: Option<Arc<dyn CallJournal>>,
+    /// Whose calls these are for the shared rate limiter: a run's, or an estate scan's that
+    /// yield to them.
+    priority: Priority,
 }
 
 struct Shared {
@@ -139,6 +142,7 @@ impl Client {
             }),
             observers: Arc::new(Vec::new()),
             journal: None,
+            priority: Priority::Foreground,
         })
     }
 
@@ -167,6 +171,7 @@ impl Client {
             shared: self.shared.clone(),
             observers: Arc::new(observers),
             journal: self.journal.clone(),
+            priority: self.priority,
         }
     }
 
@@ -177,6 +182,17 @@ impl Client {
             shared: self.shared.clone(),
             observers: self.observers.clone(),
             journal: Some(journal),
+            priority: self.priority,
+        }
+    }
+
+    /// This handle with its calls at background priority: they share the rate limiter's
+    /// budgets with every other handle of the client but yield to foreground (run) calls of
+    /// the same action, region and keys (`ratelimit::Priority`). For read-only surveys.
+    pub fn in_background(&self) -> Client {
+        Client {
+            priority: Priority::Background,
+            ..self.clone()
         }
     }
 
@@ -234,7 +250,10 @@ impl Client {
                 // in different regions do not share a budget (an estate scans them in parallel).
                 let bucket = format!("{}/{region}", credentials.secret_id);
                 let rate = A::RATE_LIMIT_PER_SECOND;
-                self.shared.limiter.acquire(&bucket, A::NAME, rate).await;
+                self.shared
+                    .limiter
+                    .acquire_as(&bucket, A::NAME, rate, self.priority)
+                    .await;
             }
             let entry = self.before_send::<A>(region, attempt, &params).await?;
             let sent_at = tokio::time::Instant::now();
