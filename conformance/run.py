@@ -370,6 +370,62 @@ def rollout(binary, port):
     snapshot(binary, port, vpc["VpcId"])
 
 
+# Tencent's common error codes (reference §1.11, "Common error codes"): every service answers
+# them, so the SDK's per-service errorcodes.py files do not list them all.
+COMMON_CODES = {
+    "AuthFailure.InvalidAuthorization", "AuthFailure.InvalidSecretId", "AuthFailure.MFAFailure",
+    "AuthFailure.SecretIdNotFound", "AuthFailure.SignatureExpire", "AuthFailure.SignatureFailure",
+    "AuthFailure.TokenFailure", "AuthFailure.UnauthorizedOperation", "DryRunOperation",
+    "FailedOperation", "InternalError", "InvalidAction", "InvalidParameter",
+    "InvalidParameterValue", "InvalidRequest", "IpInBlacklist", "IpNotInWhitelist",
+    "LimitExceeded", "MissingParameter", "NoSuchProduct", "NoSuchVersion",
+    "RequestLimitExceeded", "RequestLimitExceeded.GlobalRegionUinLimitExceeded",
+    "RequestLimitExceeded.IPLimitExceeded", "RequestLimitExceeded.UinLimitExceeded",
+    "RequestSizeLimitExceeded", "ResourceInUse", "ResourceInsufficient", "ResourceNotFound",
+    "ResourceUnavailable", "ResponseSizeLimitExceeded", "ServiceUnavailable",
+    "UnauthorizedOperation", "UnknownParameter", "UnsupportedOperation", "UnsupportedProtocol",
+    "UnsupportedRegion",
+}
+# The services the simulator stands in for, as the SDK names its packages.
+SIMULATED_SERVICES = ("vpc", "cvm", "tat", "dnspod", "sts", "region")
+CODE_FAMILIES = (
+    "AuthFailure|DryRunOperation|FailedOperation|InternalError|InvalidAction|InvalidParameter"
+    "|InvalidParameterValue|InvalidRequest|LimitExceeded|MissingParameter|NoSuchVersion"
+    "|OperationDenied|RequestLimitExceeded|ResourceInUse|ResourceInsufficient|ResourceNotFound"
+    "|ResourceUnavailable|UnauthorizedOperation|UnknownParameter|UnsupportedOperation"
+    "|UnsupportedProtocol|UnsupportedRegion"
+)
+
+
+def error_codes(_binary, _port):
+    """Every error code the simulator can answer is one the official SDK knows for the
+    services it simulates (their errorcodes.py), or one of Tencent's common codes: a code
+    made up in the simulator would teach natpilot to handle an error Tencent never sends."""
+    import glob
+    import re
+    import tencentcloud
+
+    sdk = os.path.dirname(tencentcloud.__file__)
+    known = set(COMMON_CODES)
+    for service in SIMULATED_SERVICES:
+        for path in glob.glob(os.path.join(sdk, service, "v*", "errorcodes.py")):
+            with open(path) as f:
+                known.update(re.findall(r"=\s*['\"]([A-Za-z0-9.]+)['\"]", f.read()))
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    literal = re.compile(r'"((?:' + CODE_FAMILIES + r')(?:\.[A-Za-z0-9]+)*)"')
+    used = {}
+    for path in glob.glob(os.path.join(repo, "src", "sim", "**", "*.rs"), recursive=True):
+        with open(path) as f:
+            for code in literal.findall(f.read()):
+                used.setdefault(code, os.path.relpath(path, repo))
+    check("the simulator answers error codes (found in its source)", len(used) >= 20,
+          f"{len(used)} codes")
+    unknown = {code: path for code, path in sorted(used.items()) if code not in known}
+    check("every simulator error code is in the official SDK or Tencent's common codes",
+          not unknown, ", ".join(f"{c} ({p})" for c, p in unknown.items()) or
+          f"all {len(used)} known")
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: run.py PATH/TO/natpilot")
@@ -378,7 +434,7 @@ def main():
     sys.argv[1] = os.path.abspath(sys.argv[1])
     sim = start_sim(sys.argv[1], port)
     try:
-        for part in (auth, rollout):
+        for part in (error_codes, auth, rollout):
             try:
                 part(sys.argv[1], port)
             except Exception as e:  # one broken step must not hide the others' results
