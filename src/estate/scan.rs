@@ -36,7 +36,7 @@ pub enum ScanError {
     Drift(#[from] super::drift_scan::DriftError),
 }
 
-/// Scans every usable account, one after the other (regions in parallel within each).
+/// Scans every usable account, all at once (and the regions of each at once).
 /// Returns the ids of the scans stored.
 pub async fn scan_all(
     store: &Store,
@@ -47,27 +47,45 @@ pub async fn scan_all(
     if !store::estate::claim_scanner(store.writer(), &holder, CLAIM_MS).await? {
         return Err(ScanError::Busy);
     }
+    // Accounts at once, like regions: Tencent's limits are per account, so one account's scan
+    // never waits for another's budget. The claim is renewed while they run.
+    let usable = accounts
+        .all()
+        .iter()
+        .filter_map(|a| a.client.as_ref().ok().map(|c| (a, c)));
+    let all = futures_util::future::join_all(usable.map(|(account, client)| async move {
+        (
+            account,
+            scan_account(store, account, client, started_by).await,
+        )
+    }));
+    tokio::pin!(all);
+    let results = loop {
+        tokio::select! {
+            results = &mut all => break results,
+            () = tokio::time::sleep(std::time::Duration::from_millis(CLAIM_MS as u64 / 3)) => {
+                store::estate::claim_scanner(store.writer(), &holder, CLAIM_MS).await?;
+            }
+        }
+    };
     let mut scans = Vec::new();
     let mut outcome = Ok(());
-    for account in accounts.all() {
-        if let Ok(client) = &account.client {
-            match scan_account(store, account, client, started_by).await {
-                Ok(id) => scans.push(id),
-                // That account's snapshot is stored; its drift check failed closed. The
-                // other accounts are still scanned, and the error is the outcome.
-                Err(ScanError::Drift(e)) => {
-                    tracing::error!(account = %account.label, error = %e, "drift check stopped");
-                    if outcome.is_ok() {
-                        outcome = Err(ScanError::Drift(e));
-                    }
-                }
-                Err(e) => {
-                    outcome = Err(e);
-                    break;
+    for (account, result) in results {
+        match result {
+            Ok(id) => scans.push(id),
+            // That account's snapshot is stored; its drift check failed closed. The other
+            // accounts are scanned all the same, and the error is the outcome.
+            Err(ScanError::Drift(e)) => {
+                tracing::error!(account = %account.label, error = %e, "drift check stopped");
+                if outcome.is_ok() {
+                    outcome = Err(ScanError::Drift(e));
                 }
             }
-            // Renew between accounts; a scan of one account stays well within the claim.
-            store::estate::claim_scanner(store.writer(), &holder, CLAIM_MS).await?;
+            Err(e) => {
+                if !matches!(outcome, Err(ScanError::Db(_))) {
+                    outcome = Err(e);
+                }
+            }
         }
     }
     store::estate::release_scanner(store.writer(), &holder).await?;
