@@ -54,7 +54,7 @@ pub enum Progress {
     Storing {
         stored: usize,
         total: usize,
-        plan: PlanView,
+        plan: Box<PlanView>,
         counts: VerifyCounts,
         nat_ips: Vec<String>,
     },
@@ -221,7 +221,7 @@ async fn build_rows(
     tx.send_replace(Progress::Storing {
         stored: 0,
         total: records.len(),
-        plan: body.plan.clone(),
+        plan: Box::new(body.plan.clone()),
         counts: body.counts.clone(),
         nat_ips: body.nat_ips.clone(),
     });

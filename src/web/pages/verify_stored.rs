@@ -143,7 +143,7 @@ pub fn rebuilding(progress: Progress, query: &VerifyQuery) -> Stored {
             plan,
             counts,
             nat_ips,
-        } => (Some(plan), counts, nat_ips, Rebuilding { stored, total }),
+        } => (Some(*plan), counts, nat_ips, Rebuilding { stored, total }),
         _ => (
             None,
             VerifyCounts::default(),
