@@ -175,6 +175,85 @@ impl Bench {
     }
 }
 
+impl Bench {
+    /// The operator's common edit on step 4: one exception saved (its row's "Keep its IP"
+    /// button, which submits `#step-form` to the exception endpoint), then the page the POST
+    /// redirects to. Prints the POST's time and the next view's, per edit; the edits go
+    /// keep, rule, keep, … on the first row.
+    async fn after_exception_edits(
+        &self,
+        page: &str,
+        html: &str,
+        samples: usize,
+    ) -> anyhow::Result<()> {
+        let doc = Html::parse_document(html);
+        let row = Selector::parse("#egress-table button.keep-ip").expect("selector");
+        let set = doc
+            .select(&row)
+            .next()
+            .and_then(|b| b.value().attr("value"))
+            .ok_or_else(|| anyhow::anyhow!("no row of {page} offers \"Keep its IP\""))?
+            .to_owned();
+        let (instance, _) = set.split_once('=').expect("instance=choice");
+        let action = doc
+            .select(&row)
+            .next()
+            .and_then(|b| b.value().attr("formaction"))
+            .expect("the button's formaction")
+            .to_owned();
+        let form = confirm_body(html);
+        let (mut posts, mut views) = (Vec::new(), Vec::new());
+        let (mut bytes, mut notices) = (0, 0);
+        for k in 0..samples.max(3) {
+            let choice = if k % 2 == 0 { "keep" } else { "rule" };
+            let body = format!(
+                "{form}&{}",
+                serde_urlencoded::to_string([("set", format!("{instance}={choice}"))])?
+            );
+            let done = self
+                .session
+                .post(&self.app.url(&action), &self.app.url(""), body)
+                .await?;
+            anyhow::ensure!(done.status.as_u16() == 303, "{action}: {}", done.status);
+            posts.push(done.took);
+            let view = self.session.get(&self.app.url(page)).await?;
+            anyhow::ensure!(view.status.is_success(), "{page}: {}", view.status);
+            bytes = view.body.len();
+            notices += usize::from(view.body.contains("id=\"verify-rebuilding\""));
+            views.push(view.took);
+        }
+        let (p50, p99) = p50_p99(&mut posts);
+        println!(
+            "{:<34} {:>10}        p50 {p50:>8.1} ms  p99 {p99:>8.1} ms  ({} edits)",
+            "step 4 exception POST",
+            "",
+            posts.len()
+        );
+        let (p50, p99) = p50_p99(&mut views);
+        println!(
+            "{:<34} {:>10} bytes  p50 {p50:>8.1} ms  p99 {p99:>8.1} ms  ({} loads, {notices} of them \"being rebuilt\")",
+            "step 4 page after an exception",
+            thousands(bytes),
+            views.len()
+        );
+        Ok(())
+    }
+
+    /// Loads the step 4 page until it shows its table (not "the table is being rebuilt"):
+    /// the figures are of the table.
+    async fn step_4_table(&self, page: &str) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            let view = self.session.get(&self.app.url(page)).await?;
+            if !view.body.contains("id=\"verify-rebuilding\"") {
+                println!("step 4 table built in {:.1?}", started.elapsed());
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
 fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
@@ -254,7 +333,10 @@ async fn step_pages(o: &Options) -> anyhow::Result<()> {
     b.measure("step 3 page", &step_page(3), o.samples).await?;
     b.confirm(run, StepInput::Route(RouteInput::default()))
         .await?;
+    b.step_4_table(&step_page(4)).await?;
     let step4 = b.measure("step 4 page", &step_page(4), o.samples).await?;
+    b.after_exception_edits(&step_page(4), &step4, o.samples)
+        .await?;
     b.measure("run page at step 4", &run_page, o.samples)
         .await?;
     let body = confirm_body(&step4);

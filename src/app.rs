@@ -44,6 +44,8 @@ pub struct AppParts {
     pub cloud: Client,
     /// Every cloud account (the default one first, its client is `cloud`), issue 13.
     pub accounts: crate::estate::CloudAccounts,
+    /// Step 4's tables being rebuilt in the background (issue 11).
+    pub verify_builds: crate::web::pages::verify_build::Builds,
 }
 
 impl std::ops::Deref for AppState {
@@ -205,6 +207,7 @@ pub async fn build(
         engine,
         cloud: client,
         accounts,
+        verify_builds: Default::default(),
     }));
     web::auth::setup::arm_if_no_users(&state).await?;
     let router = web::router(state.clone());

@@ -121,6 +121,28 @@ impl Session {
             took: started.elapsed(),
         })
     }
+
+    /// A form POST (`body` already url-encoded, with its CSRF token) from `origin`, as a
+    /// browser sends it; the answer is not followed.
+    pub async fn post(&self, url: &str, origin: &str, body: String) -> anyhow::Result<Fetched> {
+        let started = Instant::now();
+        let resp = self
+            .http
+            .post(url)
+            .header("Cookie", format!("natpilot_session={}", self.cookie))
+            .header("Origin", origin)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await?;
+        let status = resp.status();
+        let body = resp.text().await?;
+        Ok(Fetched {
+            status,
+            body,
+            took: started.elapsed(),
+        })
+    }
 }
 
 /// Median and 99th percentile of `samples`, in milliseconds.

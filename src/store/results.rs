@@ -54,6 +54,31 @@ pub async fn list_egress(
     .bind(phase.as_str())
     .fetch_all(conn)
     .await?;
+    egress_rows(&rows, phase)
+}
+
+/// One instance's result of `phase`, if it has one (none or one: the key is per instance).
+pub async fn egress_of(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+    phase: EgressPhase,
+    instance_id: &str,
+) -> sqlx::Result<Vec<EgressResult>> {
+    let rows = sqlx::query(
+        "SELECT * FROM egress_results WHERE run_id = ? AND phase = ? AND instance_id = ?",
+    )
+    .bind(run.to_string())
+    .bind(phase.as_str())
+    .bind(instance_id)
+    .fetch_all(conn)
+    .await?;
+    egress_rows(&rows, phase)
+}
+
+fn egress_rows(
+    rows: &[sqlx::sqlite::SqliteRow],
+    phase: EgressPhase,
+) -> sqlx::Result<Vec<EgressResult>> {
     rows.iter()
         .map(|r| {
             let outcome: String = r.try_get("outcome")?;

@@ -83,13 +83,29 @@ pub async fn write(
     header_of: &Header,
     rows: &[VerifyRecord],
 ) -> sqlx::Result<()> {
+    write_counted(store, run, generation, header_of, rows, |_| {}).await
+}
+
+/// [`write`], telling `stored` how many rows are written after each transaction (a page
+/// shows how far a rebuild is).
+pub async fn write_counted(
+    store: &super::Store,
+    run: RunId,
+    generation: i64,
+    header_of: &Header,
+    rows: &[VerifyRecord],
+    mut stored: impl FnMut(usize),
+) -> sqlx::Result<()> {
     let id = run.to_string();
+    let mut done = 0;
     for chunk in rows.chunks(ROWS_PER_TX) {
         let mut tx = store.begin_write().await?;
         for part in chunk.chunks(ROWS_PER_STATEMENT) {
             insert(&mut tx, &id, generation, part).await?;
         }
         tx.commit().await?;
+        done += chunk.len();
+        stored(done);
     }
     let mut tx = store.begin_write().await?;
     sqlx::query(
@@ -113,6 +129,67 @@ pub async fn write(
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// One stored row of generation `generation`.
+pub async fn row(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+    generation: i64,
+    instance_id: &str,
+) -> sqlx::Result<Option<VerifyRecord>> {
+    let r =
+        sqlx::query("SELECT * FROM verify_rows WHERE run_id = ? AND gen = ? AND instance_id = ?")
+            .bind(run.to_string())
+            .bind(generation)
+            .bind(instance_id)
+            .fetch_optional(conn)
+            .await?;
+    r.as_ref().map(record).transpose()
+}
+
+/// An edit of the rows in place (an exception saved): the header moves from exactly `from`
+/// (generation, version and basis, as read) to `to`'s version, basis and body, and `rows`
+/// replace theirs in that generation — in the caller's transaction, with the edit itself.
+/// `false`, and nothing written, when the header is no longer `from` (another view rebuilt
+/// the rows, or an input changed): those rows are then stale and the next view rebuilds.
+pub async fn patch(
+    conn: &mut sqlx::SqliteConnection,
+    run: RunId,
+    from: &Header,
+    to: &Header,
+    rows: &[VerifyRecord],
+) -> sqlx::Result<bool> {
+    let id = run.to_string();
+    let moved = sqlx::query(
+        "UPDATE verify_views SET version = ?, basis = ?, body = ?, at = ? \
+         WHERE run_id = ? AND gen = ? AND version = ? AND basis = ?",
+    )
+    .bind(to.version)
+    .bind(&to.basis)
+    .bind(&to.body)
+    .bind(now_millis())
+    .bind(&id)
+    .bind(from.generation)
+    .bind(from.version)
+    .bind(&from.basis)
+    .execute(&mut *conn)
+    .await?;
+    if moved.rows_affected() != 1 {
+        return Ok(false);
+    }
+    for r in rows {
+        sqlx::query("DELETE FROM verify_rows WHERE run_id = ? AND gen = ? AND instance_id = ?")
+            .bind(&id)
+            .bind(from.generation)
+            .bind(&r.instance_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if !rows.is_empty() {
+        insert(conn, &id, from.generation, rows).await?;
+    }
+    Ok(true)
 }
 
 async fn insert(

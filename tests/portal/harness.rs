@@ -186,6 +186,25 @@ impl TestApp {
         self.app.state.engine.wait(id).await.unwrap();
     }
 
+    /// A step 4 page at `path` (`/runs/{id}/step/4…`) once its table is there: while the
+    /// page says the table is being rebuilt, waits for the rebuild (on the app's state, not
+    /// on time) and loads it again.
+    pub async fn step_4_table(&self, browser: &mut Browser, path: &str) -> Page {
+        let run = path
+            .trim_start_matches("/runs/")
+            .split('/')
+            .next()
+            .and_then(|id| id.parse().ok())
+            .expect("a step 4 path");
+        loop {
+            let page = browser.get(path).await;
+            if page.count("#verify-rebuilding") == 0 {
+                return page;
+            }
+            self.app.state.verify_builds.settled(run).await;
+        }
+    }
+
     /// The audit entries of one action, newest first.
     pub async fn audited(&self, action: &str) -> Vec<natpilot::store::audit::AuditEntry> {
         let filter = natpilot::store::audit::AuditFilter {

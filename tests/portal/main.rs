@@ -38,6 +38,7 @@ mod snapshots;
 mod tls;
 mod topology;
 mod two_processes;
+mod verify_edits;
 mod verify_large;
 mod verify_step;
 mod verify_stored;

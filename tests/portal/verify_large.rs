@@ -14,7 +14,7 @@ use crate::wizard::step;
 const LARGE_VPC: &str = "vpc-large000";
 
 /// A run on the large VPC through steps 1–3, waiting at step 4.
-async fn at_verify_step(app: &TestApp) -> (Browser, String) {
+pub(crate) async fn at_verify_step(app: &TestApp) -> (Browser, String) {
     let mut olga = app.signed_in("olga", Role::Operator).await;
     let page = olga.get("/runs/new").await;
     let region = page
@@ -76,7 +76,7 @@ fn thousands(n: usize) -> String {
     out
 }
 
-fn rows(page: &Page) -> Vec<String> {
+pub(crate) fn rows(page: &Page) -> Vec<String> {
     page.select_attrs("#egress-table tbody tr", "data-instance-id")
 }
 
@@ -107,7 +107,7 @@ async fn step_4_on_10000_instances_pages_filters_counts_and_refuses_a_blocked_pl
     let base = format!("/runs/{id}/step/4");
 
     // The first page is small and opens with the counts over the whole VPC.
-    let first = olga.get(&base).await;
+    let first = app.step_4_table(&mut olga, &base).await;
     assert_eq!(first.status, StatusCode::OK);
     assert!(
         first.body.len() < 150_000,
@@ -251,7 +251,9 @@ async fn a_rule_with_two_exceptions_is_applied_exactly_as_planned() {
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
         assert!(done.location().unwrap().contains("eip=release"));
     }
-    let page = olga.get(&format!("{base}?eip=release&exception=yes")).await;
+    let page = app
+        .step_4_table(&mut olga, &format!("{base}?eip=release&exception=yes"))
+        .await;
     assert_eq!(
         rows(&page).into_iter().collect::<BTreeSet<_>>(),
         [eip_kept.to_owned(), returned.to_owned()].into()

@@ -1,7 +1,8 @@
 //! Make, change or drop one instance's exception to step 4's retire rules from the table
 //! (`POST /runs/{id}/retire-exception`). Recorded at once through the engine (audited), so
 //! paging, sorting and filtering the table, which are plain links, never lose it; the
-//! operator lands back on the same view with the same rules (Post/Redirect/Get).
+//! operator lands back on the same view with the same rules (Post/Redirect/Get), whose stored
+//! rows the save moved with it (`verify_edit`).
 
 use crate::wizard::engine::Actor as RunActor;
 use axum::{
@@ -43,15 +44,6 @@ pub async fn set(
 ) -> Result<Response, WebError> {
     let (run, _) = prepare(&state, &user, &raw, 4).await?;
     let (instance, choice) = parse(&form.set).map_err(|e| engine_error(e.into()))?;
-    let actor = RunActor {
-        user: &user.name,
-        ip: Some(peer.ip()),
-    };
-    state
-        .engine
-        .set_retire_exception(run.id, instance, choice, actor)
-        .await
-        .map_err(engine_error)?;
     // Rebuilt from known values only: the redirect never carries what the form sent.
     let mut back: VerifyQuery =
         serde_urlencoded::from_str(form.back.trim_start_matches('?')).unwrap_or_default();
@@ -61,6 +53,28 @@ pub async fn set(
     if let Some(rule) = form.ordinary_rule {
         back.ordinary = rule;
     }
+    let back = back.cleaned();
+    // The page returned to has these rules: its stored rows follow the edit, in its
+    // transaction, so that view is a stored read and not a rebuild.
+    let edit = super::verify_edit::prepare(&state, &run, instance, choice, &back).await?;
+    let actor = RunActor {
+        user: &user.name,
+        ip: Some(peer.ip()),
+    };
+    state
+        .engine
+        .set_retire_exception_with(
+            run.id,
+            instance,
+            choice,
+            actor,
+            async move |conn, before| match edit {
+                Some(edit) => edit.apply(conn, before).await,
+                None => Ok(()),
+            },
+        )
+        .await
+        .map_err(engine_error)?;
     let anchor = if instance
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -69,11 +83,7 @@ pub async fn set(
     } else {
         String::new()
     };
-    let to = format!(
-        "/runs/{}/step/4{}{anchor}",
-        run.id,
-        back.cleaned().to_query_string()
-    );
+    let to = format!("/runs/{}/step/4{}{anchor}", run.id, back.to_query_string());
     Ok(Redirect::to(&to).into_response())
 }
 

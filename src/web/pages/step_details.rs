@@ -38,6 +38,29 @@ pub struct StepDetails {
     pub nat_ips: Vec<String>,
     /// "preview" or "confirmed": where the plan shown came from.
     pub plan_source: &'static str,
+    /// Step 4: its table is being rebuilt (`verify_build`); no row is shown meanwhile.
+    pub rebuilding: Option<Rebuilding>,
+}
+
+/// How far step 4's table is rebuilt: rows stored of `total` (0 while planning).
+#[derive(Debug, Default, Clone)]
+pub struct Rebuilding {
+    pub stored: usize,
+    pub total: usize,
+}
+
+impl Rebuilding {
+    pub fn words(&self) -> String {
+        use super::verify_query::thousands;
+        match self.total {
+            0 => "planning with the current inputs".to_owned(),
+            total => format!(
+                "{} of {} rows stored",
+                thousands(self.stored),
+                thousands(total)
+            ),
+        }
+    }
 }
 
 /// What a fresh visit shows: a preview with the default (safe) input while the step is open
@@ -177,4 +200,36 @@ pub async fn verify_lines(
         input,
     };
     Ok((verify_step::lines(inventory, &sources), nat_ips))
+}
+
+/// [`verify_lines`]' line of one instance (an exception saved: only its row changes), with
+/// only that instance's results read.
+pub async fn verify_line(
+    state: &AppState,
+    run: &Run,
+    inventory: &Inventory,
+    plan: &Plan,
+    input: &VerifyInput,
+    instance_id: &str,
+) -> Result<Option<verify_step::EgressLine>, WebError> {
+    let readers = state.store.readers();
+    let (protected, nat_id) = protected_and_nat(state, run).await?;
+    let nat_ips: BTreeSet<String> = nat_id
+        .and_then(|id| inventory.nat(&id))
+        .map(|n| n.eip_ips().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let of = |phase| store::results::egress_of(readers, run.id, phase, instance_id);
+    let (baseline, after) = (
+        of(EgressPhase::Baseline).await?,
+        of(EgressPhase::After).await?,
+    );
+    let sources = verify_step::Sources {
+        nat_ips: &nat_ips,
+        baseline: &baseline,
+        after: &after,
+        plan: Some(plan),
+        protected: &protected,
+        input,
+    };
+    Ok(verify_step::line_for(inventory, &sources, instance_id))
 }

@@ -14,7 +14,7 @@ use super::verify_step::is_unbind_after_convert;
 /// Lists are cut to [`LIST_MAX`] entries (the rest are counted, and per instance they are in
 /// the step's table); the summaries count every change and undo by kind. Serialized with
 /// step 4's stored rows (`verify_stored`), so a view of them shows the plan without planning.
-#[derive(Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanView {
     pub changes: Vec<(String, bool)>,

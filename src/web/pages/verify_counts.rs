@@ -4,7 +4,7 @@
 use super::verify_step::EgressLine;
 
 /// Counts over the whole VPC (not the filtered view), for the line above the table.
-#[derive(Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyCounts {
     pub instances: usize,
@@ -22,28 +22,37 @@ pub struct VerifyCounts {
 
 impl VerifyCounts {
     pub fn of(lines: &[EgressLine]) -> VerifyCounts {
-        let mut c = VerifyCounts {
-            instances: lines.len(),
-            ..VerifyCounts::default()
-        };
+        let mut c = VerifyCounts::default();
         for l in lines {
-            match l.action {
-                "unbind" => c.unbind += 1,
-                "release" => c.release += 1,
-                "convert" => c.convert += 1,
-                "return" => c.ret += 1,
-                _ => {}
-            }
-            match l.verdict {
-                "pass" => c.pass += 1,
-                "fail" => c.fail += 1,
-                "untestable" => c.untestable += 1,
-                _ => c.untested += 1,
-            }
-            c.protected += usize::from(l.protected);
-            c.exceptions += usize::from(l.exception.is_some());
+            c.count(l, true);
         }
         c
+    }
+
+    /// Counts `l` in (`true`) or out: an edited row leaves the counts as its old line, and
+    /// enters them as its new one.
+    pub fn count(&mut self, l: &EgressLine, add: bool) {
+        let tally = |n: &mut usize| *n = if add { *n + 1 } else { n.saturating_sub(1) };
+        tally(&mut self.instances);
+        match l.action {
+            "unbind" => tally(&mut self.unbind),
+            "release" => tally(&mut self.release),
+            "convert" => tally(&mut self.convert),
+            "return" => tally(&mut self.ret),
+            _ => {}
+        }
+        match l.verdict {
+            "pass" => tally(&mut self.pass),
+            "fail" => tally(&mut self.fail),
+            "untestable" => tally(&mut self.untestable),
+            _ => tally(&mut self.untested),
+        }
+        if l.protected {
+            tally(&mut self.protected);
+        }
+        if l.exception.is_some() {
+            tally(&mut self.exceptions);
+        }
     }
 
     /// The counts as (text, filter name, filter value) items, zeros left out except the

@@ -11,7 +11,7 @@ use crate::{
     store::{EgressOutcome, results::EgressResult},
     wizard::{
         input::{RetireException, VerifyInput},
-        observed::Inventory,
+        observed::{Address, Instance, Inventory},
         plan::{Change, Plan},
         steps::verify::eips_by_instance,
     },
@@ -155,10 +155,17 @@ fn by_id(set: &[EgressResult]) -> HashMap<&str, &EgressResult> {
     set.iter().map(|r| (r.instance_id.as_str(), r)).collect()
 }
 
-/// One line per instance of the VPC, in the inventory's order. Linear in the VPC: results,
-/// changes and kept reasons are looked up in maps built once.
-pub fn lines(inv: &Inventory, s: &Sources<'_>) -> Vec<EgressLine> {
-    let (baseline, after) = (by_id(s.baseline), by_id(s.after));
+/// What a line is built from besides its instance: results, changes, kept reasons and
+/// bound EIPs by instance id, each indexed once.
+struct Lookups<'a> {
+    baseline: HashMap<&'a str, &'a EgressResult>,
+    after: HashMap<&'a str, &'a EgressResult>,
+    changes: HashMap<&'a str, Vec<&'a Change>>,
+    kept: HashMap<&'a str, &'a str>,
+    eips: HashMap<&'a str, &'a Address>,
+}
+
+fn lookups<'a>(inv: &'a Inventory, s: &Sources<'a>) -> Lookups<'a> {
     let mut changes: HashMap<&str, Vec<&Change>> = HashMap::new();
     let mut kept: HashMap<&str, &str> = HashMap::new();
     if let Some(p) = s.plan {
@@ -173,43 +180,62 @@ pub fn lines(inv: &Inventory, s: &Sources<'_>) -> Vec<EgressLine> {
             .map(|k| (k.instance_id.as_str(), k.reason.as_str()))
             .collect();
     }
-    let eips = eips_by_instance(inv);
-    inv.instances
-        .iter()
-        .map(|i| {
-            let eip = eips.get(i.id.as_str()).copied();
-            let public_ip = eip
-                .map(|a| a.ip.clone())
-                .or_else(|| i.public_ip.clone())
-                .unwrap_or_default();
-            let kind = match (eip.is_some(), public_ip.is_empty()) {
-                (true, _) => "EIP",
-                (false, false) => "ordinary",
-                (false, true) => "none",
-            };
-            let after_result = after.get(i.id.as_str()).copied();
-            let (verdict, reason) = verdict(after_result, s.nat_ips);
-            let mine = changes.get(i.id.as_str()).map_or(&[][..], Vec::as_slice);
-            let is_protected = s.protected.contains(&i.id);
-            EgressLine {
-                choosable: !public_ip.is_empty() && !is_protected && verdict == "pass",
-                instance_id: i.id.clone(),
-                name: i.name.clone(),
-                kind,
-                before: shown(baseline.get(i.id.as_str()).copied()),
-                after: shown(after_result),
-                verdict,
-                reason,
-                protected: is_protected,
-                actions: row_actions(mine),
-                action: action_word(mine),
-                kept: kept
-                    .get(i.id.as_str())
-                    .map(|r| (*r).to_owned())
-                    .unwrap_or_default(),
-                exception: s.input.exceptions.get(&i.id).copied(),
-                public_ip,
-            }
-        })
-        .collect()
+    Lookups {
+        baseline: by_id(s.baseline),
+        after: by_id(s.after),
+        changes,
+        kept,
+        eips: eips_by_instance(inv),
+    }
+}
+
+fn line(i: &Instance, l: &Lookups<'_>, s: &Sources<'_>) -> EgressLine {
+    let eip = l.eips.get(i.id.as_str()).copied();
+    let public_ip = eip
+        .map(|a| a.ip.clone())
+        .or_else(|| i.public_ip.clone())
+        .unwrap_or_default();
+    let kind = match (eip.is_some(), public_ip.is_empty()) {
+        (true, _) => "EIP",
+        (false, false) => "ordinary",
+        (false, true) => "none",
+    };
+    let after_result = l.after.get(i.id.as_str()).copied();
+    let (verdict, reason) = verdict(after_result, s.nat_ips);
+    let mine = l.changes.get(i.id.as_str()).map_or(&[][..], Vec::as_slice);
+    let is_protected = s.protected.contains(&i.id);
+    EgressLine {
+        choosable: !public_ip.is_empty() && !is_protected && verdict == "pass",
+        instance_id: i.id.clone(),
+        name: i.name.clone(),
+        kind,
+        before: shown(l.baseline.get(i.id.as_str()).copied()),
+        after: shown(after_result),
+        verdict,
+        reason,
+        protected: is_protected,
+        actions: row_actions(mine),
+        action: action_word(mine),
+        kept: l
+            .kept
+            .get(i.id.as_str())
+            .map(|r| (*r).to_owned())
+            .unwrap_or_default(),
+        exception: s.input.exceptions.get(&i.id).copied(),
+        public_ip,
+    }
+}
+
+/// One line per instance of the VPC, in the inventory's order. Linear in the VPC: results,
+/// changes and kept reasons are looked up in maps built once.
+pub fn lines(inv: &Inventory, s: &Sources<'_>) -> Vec<EgressLine> {
+    let l = lookups(inv, s);
+    inv.instances.iter().map(|i| line(i, &l, s)).collect()
+}
+
+/// The line of one instance, exactly as [`lines`] makes it (an edit of one row: the others
+/// are not built), or `None` when it is not an instance of `inv`.
+pub fn line_for(inv: &Inventory, s: &Sources<'_>, instance_id: &str) -> Option<EgressLine> {
+    let i = inv.instances.iter().find(|i| i.id == instance_id)?;
+    Some(line(i, &lookups(inv, s), s))
 }

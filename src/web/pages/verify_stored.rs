@@ -3,14 +3,17 @@
 //! state, the step input (rules and exceptions) and the version of the stored inputs that
 //! triggers bump (egress results, protected hosts, exceptions) — and a view whose inputs are
 //! the same reads one page of them in SQL instead of planning the VPC and sorting every row.
-//! Anything else (another snapshot, an edit) builds them again from a fresh preview.
+//! An exception saved moves its row and the header with it (`verify_edit`); anything else
+//! (another rule, snapshot, egress result, protection) has them rebuilt outside the request
+//! (`verify_build`), and no row is shown until they are current. The pages of a refused
+//! confirm and of a confirmed step 4 read the same rows (`verify_shown`).
 //!
 //! Display only: the confirm re-plans in the engine and carries the digest of the plan the
 //! page showed, so rows that were somehow stale could never be what is applied.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -20,44 +23,49 @@ use crate::{
         RunId, RunStatus, Step,
         runs::Run,
         types::decode,
-        verify_rows::{self, Filter, Header, Order, VerifyRecord},
+        verify_rows::{self, Filter, Order, VerifyRecord},
     },
     web::error::WebError,
-    wizard::{
-        engine::EngineError,
-        input::{RetireException, StepInput, VerifyInput},
-    },
+    wizard::input::{RetireException, StepInput, VerifyInput},
 };
 
 use super::{
-    step_details::{self, StepDetails},
-    step_view::{PlanView, plan_view},
+    step_details::{Rebuilding, StepDetails},
+    step_view::PlanView,
+    verify_build::{self, Progress},
     verify_query::{PAGE_SIZE, VerifyCounts, VerifyQuery, VerifyTable, sort_key},
     verify_step::EgressLine,
 };
 
-/// What a view shows from the stored rows: the plan in words and the table around it.
+/// What a view shows from the stored rows: the plan in words and the table around it (no
+/// plan while a rebuild has not planned yet).
 pub struct Stored {
-    pub plan: PlanView,
+    pub plan: Option<PlanView>,
     pub details: StepDetails,
 }
 
 /// The header's body: what the page shows besides the rows.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Body {
-    counts: VerifyCounts,
-    plan: PlanView,
-    nat_ips: Vec<String>,
+pub(super) struct Body {
+    pub(super) counts: VerifyCounts,
+    pub(super) plan: PlanView,
+    pub(super) nat_ips: Vec<String>,
 }
 
-/// What the rows were built from besides the stored inputs' version: the snapshot, the run's
-/// state (a transition moves `updated_at`: NAT gateway, step 3's routes) and the whole input.
-fn basis(run: &Run, taken_at: DateTime<Utc>, input: &VerifyInput) -> String {
-    let input = serde_json::to_vec(input).unwrap_or_default();
+/// What the rows were built from besides the stored inputs' version: the snapshot's picture
+/// (`verify_build::Builds::picture`), the run's state (a transition moves `updated_at`: NAT
+/// gateway, step 3's routes) and the input — all of it but the typed VPC id, which decides
+/// only whether an irreversible plan may run (a conflict), never a row (so a refused confirm
+/// with it typed shows the same rows).
+pub(super) fn basis(run: &Run, picture: &str, input: &VerifyInput) -> String {
+    let rows_of = VerifyInput {
+        confirm_irreversible: false,
+        ..input.clone()
+    };
+    let input = serde_json::to_vec(&rows_of).unwrap_or_default();
     format!(
-        "snapshot={} run={} {}/{} input={}",
-        taken_at.to_rfc3339(),
+        "snapshot={picture} run={} {}/{} input={}",
         run.updated_at.to_rfc3339(),
         run.status.as_str(),
         run.current_step.number(),
@@ -66,8 +74,10 @@ fn basis(run: &Run, taken_at: DateTime<Utc>, input: &VerifyInput) -> String {
 }
 
 /// Step 4's page for an open step with its default input, from stored rows when they are
-/// the current ones, else from a fresh preview whose rows are stored for the next views.
-/// `None`: not that case, or the preview was refused; the caller shows the page as before.
+/// the current ones; else they are rebuilt outside the request (`verify_build`) and, if that
+/// takes more than a moment, the page says so (with the fresh plan and counts once planned)
+/// and shows no rows. `None`: not that case, or the engine did not plan; the caller shows the
+/// page as before (with the reason).
 pub async fn visit(
     state: &AppState,
     run: &Run,
@@ -80,59 +90,86 @@ pub async fn visit(
     if !(run.status == RunStatus::Active && run.current_step == Step::Verify) {
         return Ok(None);
     }
-    if let Some(taken_at) = state.engine.observed_at(run, Step::Verify) {
-        let basis = basis(run, taken_at, input);
-        if let Some(stored) = read(state, run.id, &basis, query).await? {
+    open_rows(state, run, input, query).await
+}
+
+/// The open step's rows for `input` (its typed VPC id aside): the stored ones when current,
+/// else rebuilt outside the request — the table when that is done within a moment, else the
+/// page without rows (see `verify_build`). `None`: the engine did not plan.
+pub async fn open_rows(
+    state: &AppState,
+    run: &Run,
+    input: &VerifyInput,
+    query: &VerifyQuery,
+) -> Result<Option<Stored>, WebError> {
+    // A rebuild that finished but is already stale (an input moved while it ran) is
+    // started once more before the page says it is being rebuilt.
+    for _ in 0..2 {
+        if let Some(stored) = current(state, run, input, query).await? {
             return Ok(Some(stored));
         }
+        match verify_build::rebuild(state, run, input).await? {
+            Progress::Done => {}
+            Progress::Refused => return Ok(None),
+            Progress::Failed(e) => return Err(WebError::Internal(anyhow::anyhow!(e))),
+            under_way => return Ok(Some(rebuilding(under_way, query))),
+        }
     }
-    // Read before planning: an input written while the rows are built bumps it past them.
-    let version = verify_rows::inputs_version(state.store.readers(), run.id).await?;
-    let wrapped = StepInput::Verify(input.clone());
-    let (plan, inventory, taken_at) = match state.engine.preview_step_seen(run.id, &wrapped).await {
-        Ok((plan, inventory, Some(taken_at))) => (plan, inventory, taken_at),
-        Ok(_) => return Ok(None),
-        Err(EngineError::Db(e)) => return Err(e.into()),
-        Err(_) => return Ok(None),
-    };
-    let view = plan_view(&plan, inventory.as_deref());
-    let Some(inventory) = inventory else {
+    Ok(Some(rebuilding(Progress::Planning, query)))
+}
+
+/// The page's table from the stored rows, if they are the current ones for `input` (its
+/// typed VPC id aside).
+pub async fn current(
+    state: &AppState,
+    run: &Run,
+    input: &VerifyInput,
+    query: &VerifyQuery,
+) -> Result<Option<Stored>, WebError> {
+    let Some(snapshot) = state.engine.kept_snapshot(run, Step::Verify) else {
         return Ok(None);
     };
-    let (lines, nat_ips) =
-        step_details::verify_lines(state, run, &inventory, Some(&plan), input).await?;
-    let basis = basis(run, taken_at, input);
-    let body = Body {
-        counts: VerifyCounts::of(&lines),
-        plan: view,
-        nat_ips: nat_ips.into_iter().collect(),
+    let picture = state.verify_builds.picture(run.id, &snapshot);
+    read(state, run.id, &basis(run, &picture, input), query).await
+}
+
+/// A page without rows while they are rebuilt: the notice, and the fresh plan and counts
+/// once the engine has planned.
+pub fn rebuilding(progress: Progress, query: &VerifyQuery) -> Stored {
+    let (plan, counts, nat_ips, notice) = match progress {
+        Progress::Storing {
+            stored,
+            total,
+            plan,
+            counts,
+            nat_ips,
+        } => (Some(*plan), counts, nat_ips, Rebuilding { stored, total }),
+        _ => (
+            None,
+            VerifyCounts::default(),
+            Vec::new(),
+            Rebuilding::default(),
+        ),
     };
-    let header = Header {
-        generation: next_gen(),
-        version,
-        basis: basis.clone(),
-        body: serde_json::to_string(&body).map_err(|e| WebError::Internal(e.into()))?,
-    };
-    let records: Vec<VerifyRecord> = lines.iter().map(record_of).collect();
-    verify_rows::write(&state.store, run.id, header.generation, &header, &records).await?;
-    if let Some(stored) = read(state, run.id, &basis, query).await? {
-        return Ok(Some(stored));
-    }
-    // Another view's newer rows, or an edit since: this view still shows what it planned.
-    Ok(Some(Stored {
-        plan: body.plan,
+    Stored {
+        plan,
         details: StepDetails {
-            verify: VerifyTable::select(lines, query.clone()),
-            nat_ips: body.nat_ips,
+            verify: VerifyTable {
+                counts,
+                query: query.clone(),
+                ..VerifyTable::default()
+            },
+            nat_ips,
             plan_source: "preview",
+            rebuilding: Some(notice),
             ..StepDetails::default()
         },
-    }))
+    }
 }
 
 /// A new generation number, larger than any this process gave before (and, being time
 /// based, than an earlier process's).
-fn next_gen() -> i64 {
+pub(super) fn next_gen() -> i64 {
     static LAST: AtomicI64 = AtomicI64::new(0);
     let now = Utc::now().timestamp_micros();
     let prev = LAST.fetch_max(now, Ordering::SeqCst);
@@ -151,20 +188,54 @@ async fn read(
     basis: &str,
     query: &VerifyQuery,
 ) -> Result<Option<Stored>, WebError> {
+    let current =
+        |header: &verify_rows::Header, version| header.basis == basis && header.version == version;
+    read_if(state, run, query, current, |_| true).await
+}
+
+/// The stored rows of the plan with `digest`, whatever has changed since (a confirmed step
+/// 4's table, "as confirmed": the rows of exactly the plan that was confirmed).
+pub async fn read_confirmed(
+    state: &AppState,
+    run: RunId,
+    digest: &str,
+    query: &VerifyQuery,
+) -> Result<Option<Stored>, WebError> {
+    let of_plan = |body: &Body| body.plan.digest == digest;
+    let stored = read_if(state, run, query, |_, _| true, of_plan).await?;
+    Ok(stored.map(|mut s| {
+        s.details.plan_source = "confirmed";
+        s
+    }))
+}
+
+/// The page from the stored rows if `header_ok` takes their header (with the stored inputs'
+/// version now) and `body_ok` its body. Header and rows are read in one read transaction
+/// (one snapshot).
+async fn read_if(
+    state: &AppState,
+    run: RunId,
+    query: &VerifyQuery,
+    header_ok: impl FnOnce(&verify_rows::Header, i64) -> bool,
+    body_ok: impl FnOnce(&Body) -> bool,
+) -> Result<Option<Stored>, WebError> {
     let mut tx = state.store.readers().begin().await?;
     let Some(header) = verify_rows::header(&mut *tx, run).await? else {
         return Ok(None);
     };
     let version = verify_rows::inputs_version(&mut *tx, run).await?;
-    if header.basis != basis || header.version != version {
+    if !header_ok(&header, version) {
         return Ok(None);
     }
     // Written by this program: one that does not decode is an error, not a guess.
     let body: Body = decode(serde_json::from_str(&header.body))?;
+    if !body_ok(&body) {
+        return Ok(None);
+    }
     let verify = table(&mut tx, run, header.generation, body.counts, query).await?;
     tx.commit().await?;
     Ok(Some(Stored {
-        plan: body.plan,
+        plan: Some(body.plan),
         details: StepDetails {
             verify,
             nat_ips: body.nat_ips,
@@ -288,7 +359,7 @@ fn key_of<'a>(r: &'a VerifyRecord, sort: &str) -> &'a str {
     }
 }
 
-fn record_of(l: &EgressLine) -> VerifyRecord {
+pub(super) fn record_of(l: &EgressLine) -> VerifyRecord {
     VerifyRecord {
         instance_id: l.instance_id.clone(),
         name: l.name.clone(),
@@ -320,7 +391,7 @@ fn one_of(v: &str, allowed: &[&'static str], what: &str) -> Result<&'static str,
         .ok_or_else(|| sqlx::Error::Decode(format!("stored step 4 row: {what} {v:?}").into()))
 }
 
-fn line_of(r: &VerifyRecord) -> Result<EgressLine, sqlx::Error> {
+pub(super) fn line_of(r: &VerifyRecord) -> Result<EgressLine, sqlx::Error> {
     let exception = match r.exception.as_str() {
         "" => None,
         e => Some(RetireException::parse(e).ok_or_else(|| {

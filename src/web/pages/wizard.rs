@@ -213,7 +213,7 @@ pub async fn show(
             && let Some(stored) =
                 super::verify_stored::visit(&state, &run, default_input.as_ref(), &verify.1).await?
         {
-            p.plan = Some(stored.plan);
+            p.plan = stored.plan;
             p.details = stored.details;
             p.observed_at = state.engine.observed_at(&run, step);
             return Ok(p);
@@ -225,7 +225,17 @@ pub async fn show(
             .plan
             .as_ref()
             .map(|plan| plan_view(plan, shown.inventory.as_deref()));
-        p.details = step_details::load(&state, &run, step, shown).await?;
+        // A confirmed step 4: the rows stored for exactly the plan confirmed.
+        let confirmed = match (&shown.plan, step, shown.source) {
+            (Some(plan), Step::Verify, "confirmed") => {
+                super::verify_shown::confirmed(&state, &run, plan, &shown.verify.1).await?
+            }
+            _ => None,
+        };
+        p.details = match confirmed {
+            Some(details) => details,
+            None => step_details::load(&state, &run, step, shown).await?,
+        };
     }
     p.observed_at = state.engine.observed_at(&run, step);
     Ok(p)
@@ -370,6 +380,16 @@ async fn with_preview(
     match state.engine.preview_step(run.id, input).await {
         Ok((plan, inventory)) => {
             p.plan = Some(plan_view(&plan, inventory.as_deref()));
+            p.observed_at = state.engine.observed_at(run, input.step());
+            // Step 4: the rows stored for these rules and exceptions, current ones only.
+            if let StepInput::Verify(v) = input {
+                let (_, query) = verify_step_form::shown_input(Some(input), VerifyQuery::default());
+                if let Some(details) = super::verify_shown::previewed(state, run, v, &query).await?
+                {
+                    p.details = details;
+                    return Ok((status, p).into_response());
+                }
+            }
             // Step 2's observations came with the page; steps 3 and 4 break the plan down.
             if input.step() != Step::Provision {
                 let mut shown = step_details::Shown::preview(plan, inventory);

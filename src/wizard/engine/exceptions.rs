@@ -1,6 +1,8 @@
 //! Step 4's per-instance exceptions to the retire rules, edited one at a time while the step
 //! waits for the operator: recorded at once (so paging, sorting and filtering the table never
-//! lose one), with an event on the timeline and an audit entry in the same transaction.
+//! lose one), with an event on the timeline and an audit entry in the same transaction —
+//! and, when the caller asks, whatever else must commit with the edit or not at all (the step
+//! 4 page's stored row and counts, `web::pages::verify_edit`).
 
 use std::collections::BTreeMap;
 
@@ -9,7 +11,6 @@ use serde_json::json;
 use super::Engine;
 use super::actor::Actor;
 use super::errors::EngineError;
-use super::observe::exposure_report;
 use crate::store::{self, RunId, RunStatus, Step};
 use crate::wizard::input::{FieldErrors, RetireException};
 
@@ -23,6 +24,25 @@ impl Engine {
         choice: Option<RetireException>,
         actor: impl Into<Actor<'_>>,
     ) -> Result<(), EngineError> {
+        self.set_retire_exception_with(run, instance_id, choice, actor, async |_, _| Ok(()))
+            .await
+    }
+
+    /// [`Engine::set_retire_exception`], running `also` in the same write transaction after
+    /// the exception is written, given the stored inputs' version
+    /// (`store::verify_rows::inputs_version`) read in it just before: both commit, or
+    /// neither. `also` must be short (the writer is shared with every lease heartbeat).
+    pub async fn set_retire_exception_with<F>(
+        &self,
+        run: RunId,
+        instance_id: &str,
+        choice: Option<RetireException>,
+        actor: impl Into<Actor<'_>>,
+        also: F,
+    ) -> Result<(), EngineError>
+    where
+        F: AsyncFnOnce(&mut sqlx::SqliteConnection, i64) -> sqlx::Result<()>,
+    {
         let actor = actor.into();
         let user = actor.user;
         let r = self.run(run).await?;
@@ -33,9 +53,9 @@ impl Engine {
                 "exceptions to the retire rules can change only while step 4 waits for you",
             ));
         }
-        let known = exposure_report(self.store(), run)
-            .await?
-            .is_some_and(|report| report.rows.iter().any(|row| row.instance_id == instance_id));
+        // One row by id, not the whole report: this answers every click of a large table.
+        let known = super::protection::ensure_rows(self.store(), run).await?
+            && store::exposure::has_instance(self.store().readers(), run, instance_id).await?;
         if !known {
             let mut errs = FieldErrors::default();
             errs.0.insert(
@@ -48,6 +68,7 @@ impl Engine {
             return Err(errs.into());
         }
         let mut tx = self.store().begin_write().await?;
+        let before = store::verify_rows::inputs_version(&mut *tx, run).await?;
         store::retire_exceptions::set(&mut *tx, run, instance_id, choice, user).await?;
         let what = match choice {
             None => "follows the rule again".to_owned(),
@@ -64,6 +85,7 @@ impl Engine {
         actor
             .audit(&mut *tx, "run.retire_exception", run, &details)
             .await?;
+        also(&mut tx, before).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -162,6 +162,11 @@ impl super::Engine {
         self.inner.snapshots.get(run, step).map(|s| s.taken_at)
     }
 
+    /// The snapshot the pages of `run` at `step` show, if they show one (without observing).
+    pub fn kept_snapshot(&self, run: &Run, step: Step) -> Option<Snapshot> {
+        self.inner.snapshots.get(run, step)
+    }
+
     /// Drops the run's snapshot: a job is about to change the cloud.
     pub(super) fn forget_snapshot(&self, run: RunId) {
         self.inner.snapshots.forget(run);

@@ -6,6 +6,7 @@ use super::*;
 use crate::store::{
     Store,
     runs::{self, NewRun},
+    verify_rows::Header,
 };
 use crate::web::pages::verify_query::SORTS;
 
