@@ -44,6 +44,8 @@ pub struct AppParts {
     pub cloud: Client,
     /// Every cloud account (the default one first, its client is `cloud`), issue 13.
     pub accounts: crate::estate::CloudAccounts,
+    /// Starts, stops and drives campaigns through `engine` (issue 13 item 5).
+    pub campaigns: crate::wizard::campaign::Campaigns,
 }
 
 impl std::ops::Deref for AppState {
@@ -130,6 +132,8 @@ impl RunningApp {
     pub async fn shutdown(mut self) {
         self.stop.send_replace(true);
         let engine = self.state.engine.clone();
+        // Campaign drivers stop first and give their leases up: the next start resumes them.
+        self.state.campaigns.shutdown().await;
         let (left, ()) = tokio::join!(engine.shutdown(SHUTDOWN_BOUND), async {
             if tokio::time::timeout(DRAIN_BOUND, &mut self.server)
                 .await
@@ -187,6 +191,7 @@ pub async fn build(
         accounts.clone(),
         options.poll,
     ));
+    let lease = options.lease;
     let engine = Engine::new(store.clone(), connector, options);
     let resumed = engine.resume().await?;
     if resumed > 0 {
@@ -194,6 +199,12 @@ pub async fn build(
     }
     // Later, take over the runs of a process on this database that died (lease expired).
     engine.watch_leases();
+    let campaigns = crate::wizard::campaign::Campaigns::new(engine.clone(), lease);
+    let resumed = campaigns.resume().await?;
+    if resumed > 0 {
+        tracing::info!(resumed, "resumed running campaigns");
+    }
+    campaigns.watch();
     let auth = Arc::new(AuthState::new(&settings));
     let access = web::routes().into_parts().2;
     let state = AppState(Arc::new(AppParts {
@@ -205,6 +216,7 @@ pub async fn build(
         engine,
         cloud: client,
         accounts,
+        campaigns,
     }));
     web::auth::setup::arm_if_no_users(&state).await?;
     let router = web::router(state.clone());
