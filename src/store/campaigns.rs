@@ -294,10 +294,11 @@ pub async fn running(conn: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<Campaign
 }
 
 pub async fn members(conn: impl SqliteExecutor<'_>, id: CampaignId) -> sqlx::Result<Vec<Member>> {
-    let rows = sqlx::query("SELECT * FROM campaign_members WHERE campaign_id = ? ORDER BY position")
-        .bind(id.to_string())
-        .fetch_all(conn)
-        .await?;
+    let rows =
+        sqlx::query("SELECT * FROM campaign_members WHERE campaign_id = ? ORDER BY position")
+            .bind(id.to_string())
+            .fetch_all(conn)
+            .await?;
     rows.iter().map(member_from_row).collect()
 }
 
@@ -447,13 +448,14 @@ pub async fn renew_lease(
     holder: &str,
     ttl: std::time::Duration,
 ) -> sqlx::Result<bool> {
-    let done =
-        sqlx::query("UPDATE campaign_leases SET expires_at = ? WHERE campaign_id = ? AND holder = ?")
-            .bind(now_millis().saturating_add(ms(ttl)))
-            .bind(id.to_string())
-            .bind(holder)
-            .execute(conn)
-            .await?;
+    let done = sqlx::query(
+        "UPDATE campaign_leases SET expires_at = ? WHERE campaign_id = ? AND holder = ?",
+    )
+    .bind(now_millis().saturating_add(ms(ttl)))
+    .bind(id.to_string())
+    .bind(holder)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -479,13 +481,12 @@ pub async fn lease_holder(
     conn: impl SqliteExecutor<'_>,
     id: CampaignId,
 ) -> sqlx::Result<Option<String>> {
-    let row = sqlx::query(
-        "SELECT holder FROM campaign_leases WHERE campaign_id = ? AND expires_at > ?",
-    )
-    .bind(id.to_string())
-    .bind(now_millis())
-    .fetch_optional(conn)
-    .await?;
+    let row =
+        sqlx::query("SELECT holder FROM campaign_leases WHERE campaign_id = ? AND expires_at > ?")
+            .bind(id.to_string())
+            .bind(now_millis())
+            .fetch_optional(conn)
+            .await?;
     row.map(|r| r.try_get("holder")).transpose()
 }
 

@@ -3,8 +3,6 @@
 //! `POST /campaigns` parses the form into a `NewCampaignRequest` and starts it; a bad field
 //! or a busy VPC shows the form again with the reason and everything as typed.
 
-use std::collections::BTreeSet;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -39,7 +37,8 @@ pub struct VpcChoice {
 /// The form's fields as typed (kept on an error).
 pub struct Typed {
     pub name: String,
-    pub selected: BTreeSet<String>,
+    /// The ticked VPC keys, in the page's order (the order their runs start).
+    pub selected: Vec<String>,
     pub concurrency: String,
     pub keep_going: bool,
     pub confirm_assessed: bool,
@@ -56,7 +55,7 @@ impl Default for Typed {
     fn default() -> Self {
         Typed {
             name: format!("campaign {}", chrono::Utc::now().format("%Y-%m-%d")),
-            selected: BTreeSet::new(),
+            selected: Vec::new(),
             concurrency: "2".into(),
             keep_going: false,
             confirm_assessed: false,
@@ -90,8 +89,18 @@ impl NewCampaignPage {
     }
 }
 
-pub async fn form(State(state): State<AppState>, layout: Layout) -> Result<NewCampaignPage, WebError> {
-    page(&state, layout, Typed::default(), FieldErrors::default(), None).await
+pub async fn form(
+    State(state): State<AppState>,
+    layout: Layout,
+) -> Result<NewCampaignPage, WebError> {
+    page(
+        &state,
+        layout,
+        Typed::default(),
+        FieldErrors::default(),
+        None,
+    )
+    .await
 }
 
 async fn page(
@@ -236,7 +245,9 @@ pub async fn start(
     match state.campaigns.start(&req, actor).await {
         Ok(id) => Ok(Redirect::to(&format!("/campaigns/{id}")).into_response()),
         Err(CampaignError::Invalid(errors)) => refusal(errors, None, t).await,
-        Err(e @ CampaignError::Busy(_)) => refusal(FieldErrors::default(), Some(e.to_string()), t).await,
+        Err(e @ CampaignError::Busy(_)) => {
+            refusal(FieldErrors::default(), Some(e.to_string()), t).await
+        }
         Err(CampaignError::Db(e)) => Err(e.into()),
         Err(e) => Err(WebError::Conflict(e.to_string())),
     }

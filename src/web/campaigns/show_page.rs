@@ -17,8 +17,8 @@ use crate::{
         users::Role,
     },
     web::{
-        auth::session::CurrentUser, error::WebError, layout::Layout,
-        pages::status_words::InWords, tls::ClientAddr,
+        auth::session::CurrentUser, error::WebError, layout::Layout, pages::status_words::InWords,
+        tls::ClientAddr,
     },
     wizard::{
         campaign::{CampaignError, CampaignInputs},
@@ -54,7 +54,9 @@ fn campaign_words(c: &Campaign) -> String {
         CampaignState::Stopped => format!(
             "stopped by {}{}",
             c.stopped_by.as_deref().unwrap_or("someone"),
-            c.stopped_at.map(|t| format!(" at {}", when(t))).unwrap_or_default()
+            c.stopped_at
+                .map(|t| format!(" at {}", when(t)))
+                .unwrap_or_default()
         ),
         CampaignState::Finished => "finished".into(),
     }

@@ -81,21 +81,30 @@ impl Driver {
         let mut renewed = tokio::time::Instant::now();
         loop {
             if renewed.elapsed() >= self.lease.renew_every {
-                match store::campaigns::renew_lease(self.store().writer(), id, &holder, self.lease.ttl)
-                    .await
+                match store::campaigns::renew_lease(
+                    self.store().writer(),
+                    id,
+                    &holder,
+                    self.lease.ttl,
+                )
+                .await
                 {
                     Ok(true) => renewed = tokio::time::Instant::now(),
                     Ok(false) => {
                         tracing::warn!(campaign = %id, "lost the campaign lease; stopped driving it");
                         return;
                     }
-                    Err(e) => tracing::warn!(campaign = %id, error = %e, "could not renew the campaign lease"),
+                    Err(e) => {
+                        tracing::warn!(campaign = %id, error = %e, "could not renew the campaign lease")
+                    }
                 }
             }
             match self.tick().await {
                 Ok(Tick::Continue) => {}
                 Ok(Tick::Over) => break,
-                Err(e) => tracing::warn!(campaign = %id, error = %e, "campaign tick failed; trying again"),
+                Err(e) => {
+                    tracing::warn!(campaign = %id, error = %e, "campaign tick failed; trying again")
+                }
             }
             tokio::time::sleep(TICK).await;
         }
@@ -154,8 +163,7 @@ impl Driver {
         {
             if halted {
                 m.state = MemberState::Skipped;
-                m.detail =
-                    "not started: the campaign stopped starting runs after a failure".into();
+                m.detail = "not started: the campaign stopped starting runs after a failure".into();
                 store::campaigns::put_member(self.store().writer(), self.id, m).await?;
                 continue;
             }
@@ -372,7 +380,9 @@ impl Driver {
         };
         let row = store::approvals::get(self.store().readers(), id).await?;
         let state = match &row {
-            Some(a) if a.state == ApprovalState::Pending && a.expires_at > Utc::now() => return Ok(()),
+            Some(a) if a.state == ApprovalState::Pending && a.expires_at > Utc::now() => {
+                return Ok(());
+            }
             Some(a) if a.state == ApprovalState::Pending => "expired".to_owned(),
             Some(a) => a.state.as_str().to_owned(),
             None => "gone".to_owned(),
@@ -421,7 +431,9 @@ impl Driver {
                 self.hold(m, r, MemberState::NeedsYou, detail);
                 return Ok(());
             }
-            Step::Verify => StepInput::Verify(inputs.verify(self.engine.retire_exceptions(r.id).await?)),
+            Step::Verify => {
+                StepInput::Verify(inputs.verify(self.engine.retire_exceptions(r.id).await?))
+            }
         };
         let plan = match self.engine.plan_step(r.id, &input).await {
             Ok(p) => p,
@@ -495,7 +507,8 @@ impl Driver {
                     );
                     self.hold(m, r, MemberState::NeedsYou, detail);
                 } else {
-                    m.detail = format!("the plan of step {n} changed since its preview; previewing again");
+                    m.detail =
+                        format!("the plan of step {n} changed since its preview; previewing again");
                 }
             }
             Err(EngineError::Approval(ApprovalError::Pending { id, .. })) => {
@@ -506,7 +519,8 @@ impl Driver {
             Err(EngineError::WrongState { .. }) => {}
             Err(EngineError::Db(e)) => return Err(e.into()),
             Err(e) => {
-                let detail = format!("confirming step {n} was refused: {e}; continue on the run's page");
+                let detail =
+                    format!("confirming step {n} was refused: {e}; continue on the run's page");
                 self.hold(m, r, MemberState::NeedsYou, detail);
             }
         }

@@ -81,9 +81,11 @@ impl CampaignInputs {
         })?;
         match &inputs.provision {
             ProvisionInput::Create(n) if matches!(n.eips, EipChoice::New(_)) => Ok(inputs),
-            _ => Err("the campaign's stored NAT gateway spec is not a new gateway with new \
+            _ => Err(
+                "the campaign's stored NAT gateway spec is not a new gateway with new \
                       EIPs; start a new campaign"
-                .into()),
+                    .into(),
+            ),
         }
     }
 

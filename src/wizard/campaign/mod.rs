@@ -151,7 +151,14 @@ impl Campaigns {
         }
         if !busy.is_empty() {
             let details = json!({"refused": busy_words(&busy), "vpcs": req.vpcs});
-            audit(self.store().writer(), actor, "campaign.start_refused", "", &details).await?;
+            audit(
+                self.store().writer(),
+                actor,
+                "campaign.start_refused",
+                "",
+                &details,
+            )
+            .await?;
             return Err(CampaignError::Busy(busy));
         }
         let inputs = serde_json::to_value(&req.inputs).expect("campaign inputs serialise");
@@ -216,7 +223,14 @@ impl Campaigns {
             actor.user
         );
         store::campaigns::append_event(&mut *tx, id, &msg).await?;
-        audit(&mut *tx, actor, "campaign.stop", &id.to_string(), &json!({})).await?;
+        audit(
+            &mut *tx,
+            actor,
+            "campaign.stop",
+            &id.to_string(),
+            &json!({}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -348,8 +362,10 @@ fn validate(req: &NewCampaignRequest) -> Result<(), FieldErrors> {
             errs.0.insert("vpcs".into(), e.to_string());
         }
         if !seen.insert((account, region, vpc)) {
-            errs.0
-                .insert("vpcs".into(), format!("{vpc} ({account}, {region}) is selected twice"));
+            errs.0.insert(
+                "vpcs".into(),
+                format!("{vpc} ({account}, {region}) is selected twice"),
+            );
         }
     }
     if !(1..=MAX_CONCURRENCY).contains(&req.concurrency) {

@@ -38,8 +38,7 @@ mod tests {
                     longer need them";
         assert!(!needs_a_person(Step::Verify, idle));
         assert!(needs_a_person(Step::Route, idle));
-        let other_nat =
-            "the VPC already has NAT gateway(s) nat-1; you can adopt one instead of creating another";
+        let other_nat = "the VPC already has NAT gateway(s) nat-1; you can adopt one instead of creating another";
         assert!(needs_a_person(Step::Provision, other_nat));
         assert!(needs_a_person(Step::Assess, "anything new"));
         let reused = "NAT gateway nat-1 was already created by this run; it will be reused, not created again";
