@@ -548,3 +548,83 @@ async fn stop_starts_no_more_runs_and_is_audited_with_who_stopped_it() {
         Some("stopped")
     );
 }
+
+#[tokio::test]
+async fn a_campaign_waits_for_four_eyes_approvals_and_hands_a_rejected_step_to_a_person() {
+    let engine = natpilot::wizard::engine::EngineOptions {
+        approvals: natpilot::approvals::ApprovalPolicy::four_eyes(Duration::from_secs(3600)),
+        ..Default::default()
+    };
+    let app = TestApp::start_custom_engine(
+        WebSettings::default(),
+        sim_config(),
+        |_| async { Vec::new() },
+        engine,
+    )
+    .await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = started(&post_campaign(&mut olga, &[key(GZ, GZ_VPCS[0])], "1", false, true).await);
+    let at_step = |step: Step| {
+        move |_: &Campaign, m: &[store::campaigns::Member]| {
+            m[0].state == MemberState::Approval && m[0].held.is_some_and(|(_, s)| s == step)
+        }
+    };
+    let (_, m) = wait_campaign(
+        app.store(),
+        id,
+        "step 2 to wait for approval",
+        at_step(Step::Provision),
+    )
+    .await;
+    let (run, request) = (m[0].run_id.unwrap(), m[0].approval_id.unwrap());
+    let engine = &app.app.state.engine;
+    let r = engine.run(run).await.unwrap();
+    assert_eq!(
+        (r.status, r.current_step),
+        (RunStatus::Active, Step::Provision),
+        "nothing applied"
+    );
+    assert!(app.sim.handle().nat_gateways(GZ_VPCS[0]).is_empty());
+    let page = olga.get(&format!("/campaigns/{id}")).await;
+    let row = |p: &crate::harness::Page, css: &str| {
+        p.text(&format!("tr[data-vpc='{}'] {css}", GZ_VPCS[0]))
+    };
+    assert_eq!(row(&page, ".member-state"), "waiting for approval");
+    assert!(row(&page, ".member-detail").contains(&format!("approval request {request}")));
+    // The campaign asked as olga: she cannot approve it herself.
+    let own = engine.approve(request, "olga", Role::Operator, "").await;
+    assert!(own.is_err());
+    engine
+        .approve(request, "ann", Role::Operator, "looks right")
+        .await
+        .unwrap();
+    let (_, m) = wait_campaign(
+        app.store(),
+        id,
+        "step 3 to wait for approval",
+        at_step(Step::Route),
+    )
+    .await;
+    let request = m[0].approval_id.unwrap();
+    engine
+        .reject(request, "ann", Role::Operator, "not this week")
+        .await
+        .unwrap();
+    let (_, m) = wait_campaign(
+        app.store(),
+        id,
+        "the rejected step to go to a person",
+        |_, m| m[0].state == MemberState::NeedsYou,
+    )
+    .await;
+    assert!(m[0].detail.contains("was rejected"), "{}", m[0].detail);
+    let r = engine.run(run).await.unwrap();
+    assert_eq!((r.status, r.current_step), (RunStatus::Active, Step::Route));
+    let pending = store::approvals::pending_for(app.store().readers(), run, Step::Route)
+        .await
+        .unwrap();
+    assert!(
+        pending.is_none(),
+        "the campaign does not ask again on its own"
+    );
+}
