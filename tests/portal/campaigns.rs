@@ -628,3 +628,57 @@ async fn a_campaign_waits_for_four_eyes_approvals_and_hands_a_rejected_step_to_a
         "the campaign does not ask again on its own"
     );
 }
+
+#[tokio::test]
+async fn a_blocked_step_waits_for_a_person_and_the_campaign_drives_on_once_they_confirm_it() {
+    let app = start().await;
+    // VPC 2 already sends 0.0.0.0/0 to a server: replacing that route is a person's call.
+    app.sim.handle().with_world(|w| {
+        let old = serde_json::json!({"destination": "0.0.0.0/0", "gateway_type": "NORMAL_CVM",
+            "gateway_id": "10.2.1.11", "id": 900, "item_id": "rti-old00001"});
+        let table = w.route_tables.get_mut("rtb-gzcamp02").unwrap();
+        table.routes.push(serde_json::from_value(old).unwrap());
+    });
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let two = vec![key(GZ, GZ_VPCS[0]), key(GZ, GZ_VPCS[1])];
+    let id = started(&post_campaign(&mut olga, &two, "2", false, true).await);
+    let (c, m) = wait_campaign(
+        app.store(),
+        id,
+        "VPC 2 to wait for a person at step 3",
+        |_, m| m[0].state == MemberState::Done && m[1].state == MemberState::NeedsYou,
+    )
+    .await;
+    assert_eq!(
+        c.state,
+        CampaignState::Running,
+        "a blocker is not a failure"
+    );
+    assert_eq!(m[1].held, Some((RunStatus::Active, Step::Route)));
+    assert!(m[1].detail.contains("step 3 is blocked"), "{}", m[1].detail);
+    let page = olga.get(&format!("/campaigns/{id}")).await;
+    let detail = page.text(&format!("tr[data-vpc='{}'] .member-detail", GZ_VPCS[1]));
+    assert!(
+        detail.contains("confirm the step on the run's page"),
+        "{detail}"
+    );
+    // The person consents on the run's page (the engine call that page makes).
+    let run = m[1].run_id.unwrap();
+    let consent = natpilot::wizard::input::RouteInput {
+        replace_existing_default: true,
+    };
+    let engine = &app.app.state.engine;
+    let plan = engine
+        .plan_step(run, &StepInput::Route(consent.clone()))
+        .await
+        .unwrap();
+    engine
+        .confirm_previewed(run, StepInput::Route(consent), &plan.digest(), "olga")
+        .await
+        .unwrap();
+    let (_, m) = wait_campaign(app.store(), id, "the campaign to finish", |c, _| {
+        c.state == CampaignState::Finished
+    })
+    .await;
+    assert!(m.iter().all(|m| m.state == MemberState::Done), "{m:#?}");
+}
