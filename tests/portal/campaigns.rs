@@ -682,3 +682,72 @@ async fn a_blocked_step_waits_for_a_person_and_the_campaign_drives_on_once_they_
     .await;
     assert!(m.iter().all(|m| m.state == MemberState::Done), "{m:#?}");
 }
+
+/// Engine options with a short lease, so a dead process's campaign is taken over in seconds.
+fn short_lease() -> natpilot::wizard::engine::EngineOptions {
+    natpilot::wizard::engine::EngineOptions {
+        lease: natpilot::wizard::engine::LeaseOptions::with_ttl(Duration::from_secs(2)),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn one_process_drives_a_campaign_and_another_takes_it_over_when_the_first_dies() {
+    let t = TestApp::start_custom_engine(
+        WebSettings::default(),
+        sim_config(),
+        |_| async { Vec::new() },
+        short_lease(),
+    )
+    .await;
+    let mut olga = t.signed_in("olga", Role::Operator).await;
+    let one = vec![key(GZ, GZ_VPCS[0])];
+    let id = started(&post_campaign(&mut olga, &one, "1", false, false).await);
+    let (_, m) = wait_campaign(t.store(), id, "step 1 to wait for a person", |_, m| {
+        m[0].state == MemberState::NeedsYou
+    })
+    .await;
+    let first = t.app.state.engine.holder().to_owned();
+    let holder = || async {
+        store::campaigns::lease_holder(t.store().readers(), id)
+            .await
+            .unwrap()
+    };
+    assert_eq!(holder().await.as_deref(), Some(first.as_str()));
+    // A second process on the same database leaves the campaign to the live first one.
+    let h = t.sim.handle();
+    let second = app::spawn(AppConfig {
+        client: Client::for_endpoint(&t.sim.endpoint(), h.secret_id(), h.secret_key()).unwrap(),
+        listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        metrics_listener: None,
+        store: Store::open(&t.db_path).await.unwrap(),
+        settings: WebSettings::default(),
+        tls: None,
+        engine: short_lease(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(second.state.campaigns.resume().await.unwrap(), 0);
+    assert_eq!(holder().await.as_deref(), Some(first.as_str()));
+    // The first process dies: nothing is released; the second takes over once the lease
+    // expires, and drives the run on after a person confirms step 1.
+    t.app.state.campaigns.halt();
+    t.app.state.engine.halt();
+    let engine = &second.state.engine;
+    let run = m[0].run_id.unwrap();
+    let input = StepInput::Assess(engine.stored_assess_input(run).await.unwrap());
+    engine.confirm_step(run, input, "olga").await.unwrap();
+    let (_, m) = wait_campaign(t.store(), id, "the second process to finish it", |c, _| {
+        c.state == CampaignState::Finished
+    })
+    .await;
+    assert_eq!(m[0].state, MemberState::Done);
+    let r = engine.run(run).await.unwrap();
+    assert_eq!(r.status, RunStatus::Completed);
+    assert_eq!(holder().await, None, "the lease is given up at the end");
+    assert_eq!(app_nats(&t), 1, "one NAT gateway");
+}
+
+fn app_nats(t: &TestApp) -> usize {
+    t.sim.handle().nat_gateways(GZ_VPCS[0]).len()
+}

@@ -313,6 +313,29 @@ impl Campaigns {
         }
     }
 
+    /// Stops this process's drivers and its watch where they stand, releasing nothing — what
+    /// `kill -9` does to a process (tests of a second process taking a campaign over).
+    pub fn halt(&self) {
+        if let Some(w) = self
+            .inner
+            .watcher
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            w.abort();
+        }
+        for (_, t) in self
+            .inner
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+        {
+            t.abort();
+        }
+    }
+
     /// Whether this process's driver of `id` is running.
     fn driving_here(&self, id: CampaignId) -> bool {
         self.inner
