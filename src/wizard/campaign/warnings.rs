@@ -19,7 +19,7 @@ pub fn needs_a_person(step: Step, warning: &str) -> bool {
 }
 
 /// The warnings of `step`'s plan that need a person.
-pub fn for_a_person<'a>(step: Step, warnings: &'a [String]) -> Vec<&'a str> {
+pub fn for_a_person(step: Step, warnings: &[String]) -> Vec<&str> {
     warnings
         .iter()
         .map(String::as_str)
