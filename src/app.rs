@@ -133,7 +133,7 @@ impl RunningApp {
         self.stop.send_replace(true);
         let engine = self.state.engine.clone();
         // Campaign drivers stop first and give their leases up: the next start resumes them.
-        self.state.campaigns.shutdown().await;
+        self.state.campaigns.shutdown(SHUTDOWN_BOUND).await;
         let (left, ()) = tokio::join!(engine.shutdown(SHUTDOWN_BOUND), async {
             if tokio::time::timeout(DRAIN_BOUND, &mut self.server)
                 .await

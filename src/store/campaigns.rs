@@ -328,6 +328,30 @@ pub async fn put_member(
     Ok(())
 }
 
+/// Claims a waiting member for starting its run (driving, since `now`), only while it is
+/// waiting and its campaign runs: a Stop recorded meanwhile wins. False when not claimed.
+pub async fn claim_member(
+    conn: impl SqliteExecutor<'_>,
+    id: CampaignId,
+    position: i64,
+    detail: &str,
+) -> sqlx::Result<Option<DateTime<Utc>>> {
+    let now = now_millis();
+    let done = sqlx::query(
+        "UPDATE campaign_members SET state = 'driving', started_at = ?, detail = ? \
+         WHERE campaign_id = ? AND position = ? AND state = 'waiting' \
+           AND EXISTS (SELECT 1 FROM campaigns WHERE id = ? AND state = 'running')",
+    )
+    .bind(now)
+    .bind(detail)
+    .bind(id.to_string())
+    .bind(position)
+    .bind(id.to_string())
+    .execute(conn)
+    .await?;
+    Ok((done.rows_affected() == 1).then(|| from_millis(now)))
+}
+
 /// Stops a running campaign (the Stop button). False when it was not running.
 pub async fn stop(conn: impl SqliteExecutor<'_>, id: CampaignId, by: &str) -> sqlx::Result<bool> {
     let done = sqlx::query(
@@ -546,6 +570,25 @@ mod tests {
         assert!(holds_lease(w, id, "b").await.unwrap());
         release_lease(w, id, "b").await.unwrap();
         assert_eq!(lease_holder(w, id).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_member_is_claimed_once_and_never_after_a_stop() {
+        let (_dir, store) = temp_store().await;
+        let id = one(&store).await;
+        let w = store.writer();
+        assert!(claim_member(w, id, 0, "starting").await.unwrap().is_some());
+        assert!(claim_member(w, id, 0, "starting").await.unwrap().is_none());
+        let other = one(&store).await;
+        assert!(stop(w, other, "bob").await.unwrap());
+        assert!(
+            claim_member(w, other, 0, "starting")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let m = members(store.readers(), other).await.unwrap().remove(0);
+        assert_eq!(m.state, MemberState::Waiting);
     }
 
     #[tokio::test]

@@ -30,6 +30,8 @@ const MAX_PLAN_CHANGES: u32 = 3;
 
 pub(super) struct Driver {
     engine: Engine,
+    /// True once the process shuts down: the driver ends between two actions.
+    stopping: tokio::sync::watch::Receiver<bool>,
     lease: LeaseOptions,
     id: CampaignId,
     /// Per member: how often in a row the plan changed between preview and confirm.
@@ -44,9 +46,15 @@ enum Tick {
 }
 
 impl Driver {
-    pub(super) fn new(engine: Engine, lease: LeaseOptions, id: CampaignId) -> Driver {
+    pub(super) fn new(
+        engine: Engine,
+        stopping: tokio::sync::watch::Receiver<bool>,
+        lease: LeaseOptions,
+        id: CampaignId,
+    ) -> Driver {
         Driver {
             engine,
+            stopping,
             lease,
             id,
             plan_changes: HashMap::new(),
@@ -106,7 +114,17 @@ impl Driver {
                     tracing::warn!(campaign = %id, error = %e, "campaign tick failed; trying again")
                 }
             }
-            tokio::time::sleep(TICK).await;
+            if *self.stopping.borrow() {
+                break;
+            }
+            let mut stopping = self.stopping.clone();
+            tokio::select! {
+                () = tokio::time::sleep(TICK) => {}
+                _ = stopping.changed() => {}
+            }
+            if *self.stopping.borrow() {
+                break;
+            }
         }
         if let Err(e) = store::campaigns::release_lease(self.store().writer(), id, &holder).await {
             tracing::warn!(campaign = %id, error = %e, "could not release the campaign lease");
@@ -116,6 +134,9 @@ impl Driver {
     /// Whether the campaign still runs and this process still drives it: checked before
     /// every action, so Stop (or a take-over) is obeyed before the next call.
     async fn may_act(&self) -> sqlx::Result<bool> {
+        if *self.stopping.borrow() {
+            return Ok(false);
+        }
         let running = store::campaigns::get(self.store().readers(), self.id)
             .await?
             .is_some_and(|c| c.state == CampaignState::Running);
@@ -174,7 +195,10 @@ impl Driver {
                 return Ok(Tick::Continue);
             }
             let before = m.clone();
-            self.start(&c, m).await?;
+            if !self.start(&c, m).await? {
+                // Stopped meanwhile: the next tick sees it.
+                return Ok(Tick::Continue);
+            }
             self.record(&before, m).await?;
             if m.state.in_flight() {
                 in_flight += 1;
@@ -244,12 +268,19 @@ impl Driver {
     /// Starts the member's run. The intent is stored first (driving, no run yet, when), so a
     /// driver that crashes between the start and storing the run id finds its run again
     /// (`reconcile`) instead of being refused by it.
-    async fn start(&self, c: &Campaign, m: &mut Member) -> Result<(), EngineError> {
+    async fn start(&self, c: &Campaign, m: &mut Member) -> Result<bool, EngineError> {
+        let detail = "starting the run";
+        let claimed =
+            store::campaigns::claim_member(self.store().writer(), self.id, m.position, detail)
+                .await?;
+        let Some(at) = claimed else {
+            return Ok(false);
+        };
         m.state = MemberState::Driving;
-        m.started_at = Some(Utc::now());
-        m.detail = "starting the run".into();
-        store::campaigns::put_member(self.store().writer(), self.id, m).await?;
-        self.start_run(c, m).await
+        m.started_at = Some(at);
+        m.detail = detail.into();
+        self.start_run(c, m).await?;
+        Ok(true)
     }
 
     async fn start_run(&self, c: &Campaign, m: &mut Member) -> Result<(), EngineError> {

@@ -21,6 +21,7 @@ mod warnings;
 pub use inputs::{CampaignInputs, InputsForm};
 
 use std::collections::{BTreeSet, HashMap};
+
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
@@ -108,6 +109,8 @@ struct Inner {
     /// The drivers running in this process.
     tasks: Mutex<HashMap<CampaignId, JoinHandle<()>>>,
     watcher: Mutex<Option<JoinHandle<()>>>,
+    /// Set at shutdown: drivers end between two actions (never inside an engine call).
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl Campaigns {
@@ -119,6 +122,7 @@ impl Campaigns {
                 lease,
                 tasks: Default::default(),
                 watcher: Default::default(),
+                stopping: tokio::sync::watch::channel(false).0,
             }),
         }
     }
@@ -282,9 +286,10 @@ impl Campaigns {
         }
     }
 
-    /// Stops this process's drivers and gives their leases up, so that the next process
-    /// resumes the campaigns at once (graceful shutdown; a driver holds no transaction).
-    pub async fn shutdown(&self) {
+    /// Stops this process's drivers between two actions (never inside an engine call, so no
+    /// run is left half started), waiting at most `bound`, and gives their leases up so that
+    /// the next process resumes the campaigns at once (graceful shutdown).
+    pub async fn shutdown(&self, bound: std::time::Duration) {
         if let Some(w) = self
             .inner
             .watcher
@@ -294,17 +299,20 @@ impl Campaigns {
         {
             w.abort();
         }
-        let ids: BTreeSet<CampaignId> = {
-            let mut tasks = self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner());
-            tasks
-                .drain()
-                .map(|(id, t)| {
-                    t.abort();
-                    id
-                })
-                .collect()
-        };
-        for id in ids {
+        self.inner.stopping.send_replace(true);
+        let tasks: Vec<(CampaignId, JoinHandle<()>)> = self
+            .inner
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .collect();
+        let deadline = tokio::time::Instant::now() + bound;
+        for (id, mut task) in tasks {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+                tracing::warn!(campaign = %id, "campaign driver did not stop in time; cut short");
+                task.abort();
+            }
             let holder = self.inner.engine.holder();
             if let Err(e) = store::campaigns::release_lease(self.store().writer(), id, holder).await
             {
@@ -347,7 +355,11 @@ impl Campaigns {
     }
 
     fn spawn(&self, id: CampaignId) {
-        let driver = driver::Driver::new(self.inner.engine.clone(), self.inner.lease, id);
+        if *self.inner.stopping.borrow() {
+            return;
+        }
+        let stopping = self.inner.stopping.subscribe();
+        let driver = driver::Driver::new(self.inner.engine.clone(), stopping, self.inner.lease, id);
         let task = tokio::spawn(driver.run());
         self.inner
             .tasks
