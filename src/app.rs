@@ -46,6 +46,8 @@ pub struct AppParts {
     pub accounts: crate::estate::CloudAccounts,
     /// Step 4's tables being rebuilt in the background (issue 11).
     pub verify_builds: crate::web::pages::verify_build::Builds,
+    /// Starts, stops and drives campaigns through `engine` (issue 13 item 5).
+    pub campaigns: crate::wizard::campaign::Campaigns,
 }
 
 impl std::ops::Deref for AppState {
@@ -132,6 +134,8 @@ impl RunningApp {
     pub async fn shutdown(mut self) {
         self.stop.send_replace(true);
         let engine = self.state.engine.clone();
+        // Campaign drivers stop first and give their leases up: the next start resumes them.
+        self.state.campaigns.shutdown(SHUTDOWN_BOUND).await;
         let (left, ()) = tokio::join!(engine.shutdown(SHUTDOWN_BOUND), async {
             if tokio::time::timeout(DRAIN_BOUND, &mut self.server)
                 .await
@@ -189,6 +193,7 @@ pub async fn build(
         accounts.clone(),
         options.poll,
     ));
+    let lease = options.lease;
     let engine = Engine::new(store.clone(), connector, options);
     let resumed = engine.resume().await?;
     if resumed > 0 {
@@ -196,6 +201,12 @@ pub async fn build(
     }
     // Later, take over the runs of a process on this database that died (lease expired).
     engine.watch_leases();
+    let campaigns = crate::wizard::campaign::Campaigns::new(engine.clone(), lease);
+    let resumed = campaigns.resume().await?;
+    if resumed > 0 {
+        tracing::info!(resumed, "resumed running campaigns");
+    }
+    campaigns.watch();
     let auth = Arc::new(AuthState::new(&settings));
     let access = web::routes().into_parts().2;
     let state = AppState(Arc::new(AppParts {
@@ -208,6 +219,7 @@ pub async fn build(
         cloud: client,
         accounts,
         verify_builds: Default::default(),
+        campaigns,
     }));
     web::auth::setup::arm_if_no_users(&state).await?;
     let router = web::router(state.clone());

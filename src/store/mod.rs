@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod approvals;
 pub mod audit;
 pub mod backup;
+pub mod campaigns;
 pub mod drift;
 pub mod estate;
 pub mod estate_totals;

@@ -11,6 +11,7 @@ pub mod approvals;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
 pub mod client_ip;
 pub mod error;
 pub mod estate;
@@ -47,6 +48,7 @@ pub fn routes() -> Routes {
         .merge(assets::routes())
         .merge(approvals::routes())
         .merge(estate::routes())
+        .merge(campaigns::routes())
 }
 
 /// The route table, for tests that check every route's protection.

@@ -23,6 +23,7 @@
 //!   `StepInput::{Assess(AssessInput), Provision(..), Route(RouteInput), Verify(VerifyInput)}`.
 //! - Pages read through `store::{runs, steps, events, ledger, undo, results, audit}` functions.
 
+pub mod campaign;
 pub mod cloud;
 pub mod engine;
 pub mod ids;

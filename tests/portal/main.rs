@@ -5,6 +5,7 @@ mod admin;
 mod api;
 mod approvals;
 mod basics;
+mod campaigns;
 #[path = "../common/mod.rs"]
 mod common;
 mod estate_accounts;
