@@ -15,6 +15,7 @@ pub mod client_ip;
 pub mod error;
 pub mod estate;
 pub mod headers;
+pub mod kept_eips;
 pub mod layout;
 pub mod metrics;
 mod metrics_estate;
@@ -47,6 +48,7 @@ pub fn routes() -> Routes {
         .merge(assets::routes())
         .merge(approvals::routes())
         .merge(estate::routes())
+        .merge(kept_eips::routes())
 }
 
 /// The route table, for tests that check every route's protection.

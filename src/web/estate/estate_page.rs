@@ -67,6 +67,8 @@ pub struct EstatePage {
     /// Open drift findings (issue 13 item 4) and a refused accept, if that is what this is.
     drift: Vec<super::drift_section::DriftLine>,
     drift_refused: Option<super::drift_section::AcceptRefusal>,
+    /// Kept EIPs and what they cost per month (issue 13 item 6).
+    kept: crate::web::kept_eips::KeptSummary,
 }
 
 #[derive(Deserialize, Default)]
@@ -157,6 +159,7 @@ pub(super) async fn build(
         scans: scans.len(),
         drift: super::drift_section::open_lines(state).await?,
         drift_refused,
+        kept: crate::web::kept_eips::summary(state).await?,
     })
 }
 

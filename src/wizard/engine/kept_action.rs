@@ -128,7 +128,8 @@ impl Engine {
 
     /// Releases or re-binds one kept EIP; says what was done. See the module comment.
     pub async fn act_on_kept_eip(&self, req: &KeptRequest<'_>) -> Result<String, KeptRefusal> {
-        let kept = self.kept_to_act_on(req).await?;
+        // Refused at once when the request is wrong; checked again under the lease.
+        self.kept_to_act_on(req).await?;
         let lock = self.run_lock(req.run);
         let _one_at_a_time = lock.lock().await;
         let ttl = self.inner.options.lease.ttl;
@@ -147,7 +148,7 @@ impl Engine {
             }
         }
         let result = tokio::select! {
-            r = self.act_leased(req, &kept) => r,
+            r = self.act_leased(req) => r,
             () = self.keep_lease(req.run) => Err(KeptRefusal::plain(
                 "lost the run's lease to another natpilot process before the call ended; check the run's ledger",
             )),
@@ -206,18 +207,11 @@ impl Engine {
     }
 
     /// Steps 3 and 4, holding the lease; a failure after the cloud was asked is recorded.
-    async fn act_leased(
-        &self,
-        req: &KeptRequest<'_>,
-        kept: &KeptEip,
-    ) -> Result<String, KeptRefusal> {
+    async fn act_leased(&self, req: &KeptRequest<'_>) -> Result<String, KeptRefusal> {
+        // Again under the lease: a request that waited for another one (a double submit) or
+        // for a job of the run decides from the records as they are now.
+        let kept = &self.kept_to_act_on(req).await?;
         let run = self.run(req.run).await.map_err(db)?;
-        if run.status.holds_vpc() {
-            return Err(KeptRefusal::plain(format!(
-                "run {} is {} now; finish or roll back the run first",
-                req.run, run.status
-            )));
-        }
         let scope = CallScope {
             run: req.run,
             step: kept.step,
