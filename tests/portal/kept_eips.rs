@@ -235,6 +235,48 @@ async fn after_the_soak_release_takes_exactly_that_address_audited_and_in_the_le
     let again = release(&mut olga, &id, KEPT_ID, KEPT_IP).await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(again.text("#kept-refused").contains("keeps no EIP"));
+
+    // Rolling the run back binds the other kept EIPs back and names the released one.
+    let rolled = olga.post(&format!("/runs/{id}/rollback"), &[]).await;
+    assert_eq!(rolled.status, StatusCode::SEE_OTHER, "{}", rolled.body);
+    app.settle(&id).await;
+    let run = olga.get(&format!("/runs/{id}")).await;
+    assert_eq!(run.text("#run-status"), "rolled back", "{}", run.body);
+    assert!(
+        run.texts("#rollback-differs li")
+            .iter()
+            .any(|d| d.contains(&format!("EIP {KEPT_IP} ({KEPT_ID}) was released by olga"))),
+        "{}",
+        run.body
+    );
+    assert_eq!(
+        sim_eip(&app, "eip-worker02").unwrap().1.as_deref(),
+        Some("ins-worker02")
+    );
+    // What is left: the two converted ordinary IPs, bound back and staying EIPs (no idle
+    // charge, no action), and the EIP allocated for the gateway, which this rollback kept.
+    let page = olga.get(&format!("/kept-eips?run={id}")).await;
+    let hows = page.texts("#kept-eips tr.kept-eip .kept-how");
+    assert_eq!(hows.len(), 3, "{hows:?}");
+    assert_eq!(
+        hows.iter()
+            .filter(|h| h.contains("the rollback bound it back"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        hows.iter()
+            .filter(|h| h.contains("allocated for NAT gateway"))
+            .count(),
+        1
+    );
+    let charges = page.texts("#kept-eips tr.kept-eip .kept-charge");
+    assert_eq!(
+        charges.iter().filter(|c| *c == "none while bound").count(),
+        2
+    );
+    assert_eq!(page.count("form.kept-release-form"), 1);
+    assert_eq!(page.text("#kept-per-month"), "146.00 CNY");
 }
 
 #[tokio::test]
