@@ -419,3 +419,47 @@ async fn a_rollback_that_kept_the_gateways_eips_lists_them() {
     );
     assert_eq!(cell(&page, &id, address, "kept-charge"), "0.20 CNY/hour");
 }
+
+#[tokio::test]
+async fn a_release_the_cloud_refuses_shows_and_records_the_code_and_request_id() {
+    let app = TestApp::start_with(soak(Duration::ZERO)).await;
+    let (mut olga, id) = completed_run(&app).await;
+    let sim = app.sim.handle();
+    sim.deny(&sim.uin(), &sim.region(), "ReleaseAddresses");
+    let refused = release(&mut olga, &id, KEPT_ID, KEPT_IP).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        refused.text("#kept-refused .refused-code"),
+        "UnauthorizedOperation"
+    );
+    let request_id = refused.text("#kept-refused .refused-request");
+    assert!(!request_id.is_empty());
+    assert!(sim_eip(&app, KEPT_ID).is_some());
+    // The failed attempt: in the history, the audit log and the run's ledger, same RequestId.
+    assert!(
+        refused
+            .text("#kept-actions .kept-outcome")
+            .contains(&request_id)
+    );
+    let audit = app.audited("kept_eip.release_failed").await;
+    assert_eq!(audit[0].details["code"], "UnauthorizedOperation");
+    assert_eq!(audit[0].details["request_id"], request_id.as_str());
+    let calls =
+        natpilot::store::ledger::list(app.store().readers(), id.parse().unwrap(), 0, 10_000)
+            .await
+            .unwrap();
+    let call = calls
+        .iter()
+        .find(|c| c.action == "ReleaseAddresses")
+        .expect("the refused call is in the ledger");
+    assert_eq!(call.error_code.as_deref(), Some("UnauthorizedOperation"));
+    assert_eq!(call.request_id.as_deref(), Some(request_id.as_str()));
+    // Still kept: it can be tried again.
+    let page = olga.get("/kept-eips").await;
+    assert_eq!(page.count(&row(&id, KEPT_ID)), 1);
+}
