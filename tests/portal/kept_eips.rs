@@ -463,3 +463,38 @@ async fn a_release_the_cloud_refuses_shows_and_records_the_code_and_request_id()
     let page = olga.get("/kept-eips").await;
     assert_eq!(page.count(&row(&id, KEPT_ID)), 1);
 }
+
+#[tokio::test]
+async fn two_operators_releasing_the_same_eip_at_once_release_it_once() {
+    let app = TestApp::start_with(soak(Duration::ZERO)).await;
+    let (mut olga, id) = completed_run(&app).await;
+    let mut otto = app.signed_in("otto", Role::Operator).await;
+    otto.get("/kept-eips").await;
+    let (a, b) = tokio::join!(
+        release(&mut olga, &id, KEPT_ID, KEPT_IP),
+        release(&mut otto, &id, KEPT_ID, KEPT_ID)
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::SEE_OTHER, StatusCode::UNPROCESSABLE_ENTITY],
+        "{}\n{}",
+        a.body,
+        b.body
+    );
+    // The second decided from the records as they were once the first was done.
+    let refused = if a.status == StatusCode::SEE_OTHER {
+        &b
+    } else {
+        &a
+    };
+    assert!(
+        refused.text("#kept-refused").contains("keeps no EIP"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(app.sim.handle().executed("ReleaseAddresses"), 1);
+    assert_eq!(app.audited("kept_eip.release").await.len(), 1);
+    assert!(app.audited("kept_eip.release_failed").await.is_empty());
+}

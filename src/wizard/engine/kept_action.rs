@@ -345,7 +345,8 @@ impl Engine {
         } else {
             store::EventLevel::Warn
         };
-        let ev = store::events::append(
+        // The timeline entry is a courtesy: the action row, audit entry and ledger hold it.
+        match store::events::append(
             self.store().writer(),
             req.run,
             Some(kept.step),
@@ -353,8 +354,15 @@ impl Engine {
             &format!("kept EIPs page: {detail}"),
             &json!({"kept_eip": req.address_id}),
         )
-        .await?;
-        let _ = self.sender(req.run).send(ev);
+        .await
+        {
+            Ok(ev) => {
+                let _ = self.sender(req.run).send(ev);
+            }
+            Err(e) => {
+                tracing::warn!(run = %req.run, error = %e, "could not add the kept-EIP action to the run's timeline")
+            }
+        }
         Ok(())
     }
 }
