@@ -387,6 +387,9 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         .auth
         .settings()
         .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    settings.kept_eips =
+        crate::kept_eips::KeptSettings::from_config(&config.kept_eips, &config.costs)
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     settings.accounts =
         crate::estate::accounts::resolve_entries(config, settings.cloud.account()).await;
     let app = spawn(AppConfig {

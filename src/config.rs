@@ -39,6 +39,10 @@ pub struct Config {
     pub accounts: Vec<crate::estate::AccountEntry>,
     /// `[estate]`: scans of every account (see `estate::config`).
     pub estate: crate::estate::EstateConfig,
+    /// `[kept_eips]`: the soak period before a kept EIP may be released (see `kept_eips`).
+    pub kept_eips: crate::kept_eips::KeptEipsConfig,
+    /// `[costs]`: what an idle EIP costs per hour, per region (see `kept_eips::config`).
+    pub costs: crate::kept_eips::CostsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

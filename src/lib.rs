@@ -10,6 +10,7 @@ pub mod config;
 pub mod doctor;
 pub mod estate;
 pub mod export;
+pub mod kept_eips;
 pub mod notify;
 pub mod sim;
 pub mod snapshot;

@@ -17,6 +17,7 @@ pub mod exposure_counts;
 pub mod health;
 pub mod inventories;
 pub mod keep_egress;
+pub mod kept_eips;
 pub mod lease;
 pub mod ledger;
 pub mod nat_gateways;

@@ -16,6 +16,7 @@ pub mod client_ip;
 pub mod error;
 pub mod estate;
 pub mod headers;
+pub mod kept_eips;
 pub mod layout;
 pub mod metrics;
 mod metrics_estate;
@@ -49,6 +50,7 @@ pub fn routes() -> Routes {
         .merge(approvals::routes())
         .merge(estate::routes())
         .merge(campaigns::routes())
+        .merge(kept_eips::routes())
 }
 
 /// The route table, for tests that check every route's protection.

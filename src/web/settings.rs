@@ -104,6 +104,8 @@ pub struct WebSettings {
     pub accounts: Vec<crate::estate::ExtraAccount>,
     /// `[estate] scan_interval`; `None`: scans only on demand (tests, `"0"`).
     pub estate_scan_interval: Option<Duration>,
+    /// `[kept_eips]` and `[costs]`: soak period and idle-EIP prices (issue 13 item 6).
+    pub kept_eips: crate::kept_eips::KeptSettings,
 }
 
 impl Default for WebSettings {
@@ -126,6 +128,7 @@ impl Default for WebSettings {
             auth: Default::default(),
             accounts: Vec::new(),
             estate_scan_interval: None,
+            kept_eips: Default::default(),
         }
     }
 }
@@ -154,6 +157,7 @@ impl WebSettings {
             auth: Default::default(),
             accounts: Vec::new(),
             estate_scan_interval: None,
+            kept_eips: Default::default(),
         }
     }
 }

@@ -17,6 +17,7 @@ mod exposure_scale;
 mod hardening;
 mod harness;
 mod keep_egress;
+mod kept_eips;
 mod new_run_page;
 #[cfg(feature = "oidc-tests")]
 mod oidc;

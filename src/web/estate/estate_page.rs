@@ -69,6 +69,8 @@ pub struct EstatePage {
     /// Open drift findings (issue 13 item 4) and a refused accept, if that is what this is.
     drift: Vec<super::drift_section::DriftLine>,
     drift_refused: Option<super::drift_section::AcceptRefusal>,
+    /// Kept EIPs and what they cost per month (issue 13 item 6).
+    kept: crate::web::kept_eips::KeptSummary,
 }
 
 #[derive(Deserialize, Default)]
@@ -160,6 +162,7 @@ pub(super) async fn build(
         trend: super::trend::Trend::load(db).await?,
         drift: super::drift_section::open_lines(state).await?,
         drift_refused,
+        kept: crate::web::kept_eips::summary(state).await?,
     })
 }
 

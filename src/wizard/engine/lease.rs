@@ -154,7 +154,7 @@ impl Engine {
 
     /// Renews the lease every `renew_every`; returns when it is lost: taken by another process,
     /// or not renewed for a whole `ttl` (then fencing refuses our calls anyway).
-    async fn keep_lease(&self, run: RunId) {
+    pub(super) async fn keep_lease(&self, run: RunId) {
         let lease = self.inner.options.lease;
         let mut renewed = tokio::time::Instant::now();
         loop {
@@ -173,7 +173,7 @@ impl Engine {
     }
 
     /// The per-run lock that keeps this process to one job per run at a time.
-    fn run_lock(&self, run: RunId) -> Arc<tokio::sync::Mutex<()>> {
+    pub(super) fn run_lock(&self, run: RunId) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self
             .inner
             .run_locks
