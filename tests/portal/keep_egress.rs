@@ -6,8 +6,14 @@ use natpilot::sim::{ScenarioSource, world::World};
 use natpilot::store::users::Role;
 use reqwest::StatusCode;
 
-use crate::harness::TestApp;
+use crate::harness::{Browser, TestApp};
 use crate::wizard::start;
+
+/// Saves one keep-egress mark (or its removal) and expects the redirect back to step 1.
+async fn mark(olga: &mut Browser, id: &str, form: &[(&str, &str)]) {
+    let done = olga.post(&format!("/runs/{id}/keep-egress"), form).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+}
 
 fn load_conflict(app: &TestApp) {
     let scenario = ScenarioSource::Conflict.load().unwrap();
@@ -28,29 +34,27 @@ async fn instances_keep_their_egress_ip_from_the_table_and_by_rule_and_it_is_aud
     assert_eq!(fresh.count("#keep-list .keep-mark"), 0);
     assert_eq!(fresh.count("#row-ins-worker01 .keeps-egress"), 0);
 
-    let done = olga
-        .post(
-            &format!("/runs/{id}/keep-egress"),
-            &[
-                ("kind", "instance"),
-                ("value", "ins-worker01"),
-                ("keep", "1"),
-            ],
-        )
-        .await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    let done = olga
-        .post(
-            &format!("/runs/{id}/keep-egress"),
-            &[
-                ("kind", "rule"),
-                ("keep_rule_kind", "name"),
-                ("keep_rule_value", "worker-2*"),
-                ("keep", "1"),
-            ],
-        )
-        .await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    mark(
+        &mut olga,
+        &id,
+        &[
+            ("kind", "instance"),
+            ("value", "ins-worker01"),
+            ("keep", "1"),
+        ],
+    )
+    .await;
+    mark(
+        &mut olga,
+        &id,
+        &[
+            ("kind", "rule"),
+            ("keep_rule_kind", "name"),
+            ("keep_rule_value", "worker-2*"),
+            ("keep", "1"),
+        ],
+    )
+    .await;
     let page = olga.get(&base).await;
     assert_eq!(
         page.texts("#keep-list .keep-mark")
@@ -98,17 +102,16 @@ async fn instances_keep_their_egress_ip_from_the_table_and_by_rule_and_it_is_aud
     );
 
     // Stopping removes the mark.
-    let done = olga
-        .post(
-            &format!("/runs/{id}/keep-egress"),
-            &[
-                ("kind", "instance"),
-                ("value", "ins-worker01"),
-                ("keep", "0"),
-            ],
-        )
-        .await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    mark(
+        &mut olga,
+        &id,
+        &[
+            ("kind", "instance"),
+            ("value", "ins-worker01"),
+            ("keep", "0"),
+        ],
+    )
+    .await;
     let page = olga.get(&base).await;
     assert_eq!(page.count("#row-ins-worker01 .keeps-egress"), 0);
 }
@@ -131,17 +134,16 @@ async fn step_1_names_the_shared_proxy_ip_with_its_count_and_keeps_it_on_request
     );
     assert!(n.parse::<usize>().unwrap() >= 2);
     assert!(shared.contains("ins-gateway1"), "{shared}");
-    let done = olga
-        .post(
-            &format!("/runs/{id}/keep-egress"),
-            &[
-                ("kind", "shared_ip"),
-                ("value", "119.28.20.1"),
-                ("keep", "1"),
-            ],
-        )
-        .await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    mark(
+        &mut olga,
+        &id,
+        &[
+            ("kind", "shared_ip"),
+            ("value", "119.28.20.1"),
+            ("keep", "1"),
+        ],
+    )
+    .await;
     let page = olga.get(&base).await;
     assert!(
         page.text("#shared-egress li[data-ip='119.28.20.1']")
@@ -194,18 +196,17 @@ async fn the_table_filters_and_counts_what_keeps_its_egress_ip_from_the_first_vi
     );
 
     // A mark moves rows into the filter at once, and out again.
-    let done = olga
-        .post(
-            &format!("/runs/{id}/keep-egress"),
-            &[
-                ("kind", "rule"),
-                ("keep_rule_kind", "name"),
-                ("keep_rule_value", "worker-*"),
-                ("keep", "1"),
-            ],
-        )
-        .await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    mark(
+        &mut olga,
+        &id,
+        &[
+            ("kind", "rule"),
+            ("keep_rule_kind", "name"),
+            ("keep_rule_value", "worker-*"),
+            ("keep", "1"),
+        ],
+    )
+    .await;
     let kept = olga.get(&format!("{base}?keeps=yes")).await;
     let workers: Vec<String> = row_ids(&all)
         .into_iter()
@@ -224,13 +225,12 @@ async fn the_table_filters_and_counts_what_keeps_its_egress_ip_from_the_first_vi
         total.parse::<usize>().unwrap()
     );
     let rule = r#"{"by":"name","pattern":"worker-*"}"#;
-    let done = olga
-        .post(
-            &format!("/runs/{id}/keep-egress"),
-            &[("kind", "rule"), ("value", rule), ("keep", "0")],
-        )
-        .await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    mark(
+        &mut olga,
+        &id,
+        &[("kind", "rule"), ("value", rule), ("keep", "0")],
+    )
+    .await;
     let kept = olga.get(&format!("{base}?keeps=yes")).await;
     assert_eq!(row_ids(&kept), ["ins-worker02"]);
 }
@@ -249,17 +249,16 @@ async fn keeping_a_shared_egress_ip_keeps_every_instance_that_leaves_through_it(
         .parse()
         .unwrap();
     assert_eq!(page.attr("#keep-count", "data-keeps").as_deref(), Some("0"));
-    let done = olga
-        .post(
-            &format!("/runs/{id}/keep-egress"),
-            &[
-                ("kind", "shared_ip"),
-                ("value", "119.28.20.1"),
-                ("keep", "1"),
-            ],
-        )
-        .await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    mark(
+        &mut olga,
+        &id,
+        &[
+            ("kind", "shared_ip"),
+            ("value", "119.28.20.1"),
+            ("keep", "1"),
+        ],
+    )
+    .await;
     let page = olga.get(&base).await;
     assert_eq!(page.attr("#keep-count", "data-keeps"), Some(n.to_string()));
     let kept = olga.get(&format!("{base}?keeps=yes")).await;
