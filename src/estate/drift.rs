@@ -184,6 +184,10 @@ pub struct PublicHost {
     pub instance_id: String,
     pub ip: String,
     pub kind: IpKind,
+    /// Why the host is protected ("tag", "run"), if it is; absent in scans from before
+    /// protected hosts were counted.
+    #[serde(default)]
+    pub protected: Option<String>,
 }
 
 /// A route table's `0.0.0.0/0` in a scan's snapshot (`estate_vpcs.default_routes`).
@@ -261,6 +265,7 @@ mod tests {
             instance_id: id.into(),
             ip: ip.into(),
             kind,
+            protected: None,
         }
     }
 

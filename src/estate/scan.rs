@@ -129,7 +129,10 @@ async fn scan_account(
         .filter(|r| r.region_state == "AVAILABLE")
         .map(|r| r.region)
         .collect();
-    let scans = names.iter().map(|r| scan_region(&client, r));
+    // What each VPC's newest run protected, read once before the regions are listed.
+    let protected =
+        store::estate::protected_by_newest_runs(store.readers(), &account.label).await?;
+    let scans = names.iter().map(|r| scan_region(&client, r, &protected));
     let results = futures_util::future::join_all(scans).await;
     for (region, vpcs) in results {
         store::estate::record_region(store.writer(), scan, &region, &vpcs).await?;
@@ -141,8 +144,20 @@ async fn scan_account(
     Ok(scan)
 }
 
+/// The tag every run honours (`natpilot:protected=true`, any case of `true`).
+fn tagged_protected(i: &cvm::Instance) -> bool {
+    let (key, value) = crate::wizard::observed::PROTECTED_TAG;
+    i.tags
+        .iter()
+        .any(|t| t.key == key && t.value.eq_ignore_ascii_case(value))
+}
+
 /// Every list of one region; a refusal of any of them is the region's outcome.
-async fn scan_region(client: &Client, region: &str) -> (RegionRow, Vec<VpcRow>) {
+async fn scan_region(
+    client: &Client,
+    region: &str,
+    protected: &store::estate::ProtectedByRuns,
+) -> (RegionRow, Vec<VpcRow>) {
     let (vpcs, instances, addresses, nats, tables) = (
         vpc::DescribeVpcsRequest::default(),
         cvm::DescribeInstancesRequest::default(),
@@ -159,7 +174,7 @@ async fn scan_region(client: &Client, region: &str) -> (RegionRow, Vec<VpcRow>) 
     );
     match listed {
         Ok((vpcs, instances, addresses, nats, tables)) => {
-            summarise(region, vpcs, instances, addresses, nats, tables)
+            summarise(region, vpcs, instances, addresses, nats, tables, protected)
         }
         Err(e) => (
             RegionRow {
@@ -189,6 +204,7 @@ fn summarise(
     addresses: Vec<vpc::Address>,
     nats: Vec<vpc::NatGateway>,
     tables: Vec<vpc::RouteTable>,
+    protected: &store::estate::ProtectedByRuns,
 ) -> (RegionRow, Vec<VpcRow>) {
     let eip_ips: HashSet<&str> = addresses
         .iter()
@@ -228,7 +244,18 @@ fn summarise(
                 "eip" => row.eip_hosts += 1,
                 _ => row.ordinary_hosts += 1,
             }
-            hosts.push(serde_json::json!({"instance_id": i.instance_id, "ip": ip, "kind": kind}));
+            let mut host =
+                serde_json::json!({"instance_id": i.instance_id, "ip": ip, "kind": kind});
+            if tagged_protected(&i) {
+                host["protected"] = "tag".into();
+            } else if protected.contains(&(
+                region.to_owned(),
+                i.virtual_private_cloud.vpc_id.clone(),
+                i.instance_id.clone(),
+            )) {
+                host["protected"] = "run".into();
+            }
+            hosts.push(host);
         }
     }
     for n in nats {
@@ -260,6 +287,10 @@ fn summarise(
     let vpcs = rows
         .into_values()
         .map(|(mut row, hosts, routes)| {
+            row.protected_hosts = hosts
+                .iter()
+                .filter(|h| h.get("protected").is_some())
+                .count() as i64;
             row.public_hosts = serde_json::Value::from(hosts).to_string();
             row.default_routes = serde_json::Value::from(routes).to_string();
             row

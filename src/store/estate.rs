@@ -82,7 +82,10 @@ pub struct VpcRow {
     pub nat_gateways: i64,
     pub route_tables: i64,
     pub nat_routed_tables: i64,
-    /// JSON `[{instance_id, ip, kind}]`.
+    /// Public hosts that are protected (by tag, or by the VPC's newest run); -1 for a row of
+    /// a scan from before they were counted.
+    pub protected_hosts: i64,
+    /// JSON `[{instance_id, ip, kind, protected?}]`.
     pub public_hosts: String,
     /// JSON `[{route_table_id, gateway_type, gateway_id}]`.
     pub default_routes: String,
@@ -120,8 +123,8 @@ pub async fn record_region(
     for v in vpcs {
         sqlx::query(
             "INSERT INTO estate_vpcs (scan_id, region, vpc_id, vpc_name, instances, eip_hosts, \
-             ordinary_hosts, nat_gateways, route_tables, nat_routed_tables, public_hosts, \
-             default_routes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             ordinary_hosts, nat_gateways, route_tables, nat_routed_tables, protected_hosts, \
+             public_hosts, default_routes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(scan)
         .bind(&v.region)
@@ -133,6 +136,7 @@ pub async fn record_region(
         .bind(v.nat_gateways)
         .bind(v.route_tables)
         .bind(v.nat_routed_tables)
+        .bind(v.protected_hosts)
         .bind(&v.public_hosts)
         .bind(&v.default_routes)
         .execute(&mut *tx)
@@ -259,7 +263,7 @@ pub async fn regions_of(db: &SqlitePool, scan: i64) -> sqlx::Result<Vec<RegionRo
 pub async fn vpcs_of(db: &SqlitePool, scan: i64) -> sqlx::Result<Vec<VpcRow>> {
     let rows = sqlx::query(
         "SELECT region, vpc_id, vpc_name, instances, eip_hosts, ordinary_hosts, nat_gateways, \
-         route_tables, nat_routed_tables, public_hosts, default_routes \
+         route_tables, nat_routed_tables, protected_hosts, public_hosts, default_routes \
          FROM estate_vpcs WHERE scan_id = ? ORDER BY region, vpc_id",
     )
     .bind(scan)
@@ -277,6 +281,7 @@ pub async fn vpcs_of(db: &SqlitePool, scan: i64) -> sqlx::Result<Vec<VpcRow>> {
                 nat_gateways: r.try_get("nat_gateways")?,
                 route_tables: r.try_get("route_tables")?,
                 nat_routed_tables: r.try_get("nat_routed_tables")?,
+                protected_hosts: r.try_get("protected_hosts")?,
                 public_hosts: r.try_get("public_hosts")?,
                 default_routes: r.try_get("default_routes")?,
             })
@@ -311,4 +316,29 @@ pub async fn last_run(
     .bind(region)
     .fetch_optional(db)
     .await
+}
+
+/// (region, VPC, instance) of every instance protected in step 1 of its VPC's newest run.
+pub type ProtectedByRuns = std::collections::HashSet<(String, String, String)>;
+
+/// What the newest run of each of the account's VPCs protected in step 1 (the stored exposure
+/// rows' decision: by rule, DNS, tag or as a single host). The scan counts these with the
+/// tagged hosts as the VPC's protected hosts.
+pub async fn protected_by_newest_runs(
+    db: &SqlitePool,
+    account: &str,
+) -> sqlx::Result<ProtectedByRuns> {
+    let rows = sqlx::query(
+        "SELECT r.region, r.vpc_id, e.instance_id FROM runs r \
+         JOIN exposure_rows e ON e.run_id = r.id AND e.protected = 1 \
+         WHERE r.account = ?1 AND r.id = (SELECT n.id FROM runs n WHERE n.account = ?1 \
+               AND n.region = r.region AND n.vpc_id = r.vpc_id \
+               ORDER BY n.started_at DESC, n.id DESC LIMIT 1)",
+    )
+    .bind(account)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
 }

@@ -12,6 +12,9 @@ pub struct EstateTotals {
     /// VPCs with route tables, all of them sending 0.0.0.0/0 to a NAT gateway.
     pub nat_routed_vpcs: i64,
     pub unbound_eips: i64,
+    /// Protected servers counted by the newest scans (rows of scans that predate the count
+    /// add nothing).
+    pub protected_hosts: i64,
 }
 
 /// The newest finished scan of each account (as `estate::latest_scans` picks them).
@@ -40,7 +43,8 @@ async fn vpc_totals(conn: impl SqliteExecutor<'_>) -> sqlx::Result<EstateTotals>
     let r = sqlx::query(concat!(
         "SELECT COUNT(*), COALESCE(SUM(instances), 0), COALESCE(SUM(eip_hosts), 0), \
          COALESCE(SUM(ordinary_hosts), 0), \
-         COALESCE(SUM(route_tables > 0 AND nat_routed_tables = route_tables), 0) \
+         COALESCE(SUM(route_tables > 0 AND nat_routed_tables = route_tables), 0), \
+         COALESCE(SUM(MAX(protected_hosts, 0)), 0) \
          FROM estate_vpcs WHERE scan_id IN (",
         latest_scans!(),
         ")"
@@ -53,6 +57,7 @@ async fn vpc_totals(conn: impl SqliteExecutor<'_>) -> sqlx::Result<EstateTotals>
         eip_hosts: r.try_get(2)?,
         ordinary_hosts: r.try_get(3)?,
         nat_routed_vpcs: r.try_get(4)?,
+        protected_hosts: r.try_get(5)?,
         unbound_eips: 0,
     })
 }

@@ -1,7 +1,8 @@
 //! The estate's Prometheus gauges (issue 13 items 3 and 4), counted from the database at
 //! each scrape: open drift findings per kind (every kind, zeros included, so an alert rule
 //! sees a series go back to 0), and the totals the estate page shows: servers with a public
-//! IP by kind, VPCs routed through a NAT gateway or not, servers, VPCs and unbound EIPs.
+//! IP by kind, VPCs routed through a NAT gateway or not, servers, VPCs, unbound EIPs and
+//! protected servers.
 //! A read that fails (or a row that does not decode) drops that family from the scrape, so
 //! a scraper sees the series vanish instead of a stale or made-up value.
 
@@ -67,11 +68,17 @@ pub async fn refresh(metrics: &Metrics, store: &Store) {
         "EIPs bound to nothing in the newest scans.",
         one(t.unbound_eips),
     );
+    metrics.set_gauge(
+        FAMILIES[4],
+        "Protected servers (keep their public IP on purpose) in the newest scans.",
+        one(t.protected_hosts),
+    );
 }
 
-const FAMILIES: [&str; 4] = [
+const FAMILIES: [&str; 5] = [
     "natpilot_estate_public_ips",
     "natpilot_estate_vpcs",
     "natpilot_estate_instances",
     "natpilot_estate_unbound_eips",
+    "natpilot_estate_protected_hosts",
 ];

@@ -134,6 +134,7 @@ async fn a_new_public_ip_after_a_completed_run_is_one_open_finding_until_an_oper
             "#total-nat-routed",
         ),
         ("natpilot_estate_instances", "#total-instances"),
+        ("natpilot_estate_protected_hosts", "#total-protected"),
     ] {
         let line = format!("{series} {}\n", page.text(total));
         assert!(scraped.contains(&line), "{line} in {scraped}");

@@ -97,6 +97,17 @@ async fn a_run_that_keeps_eips_lists_them_with_age_and_idle_charge() {
     );
     assert_eq!(estate.text("#total-kept"), "4");
     assert_eq!(estate.text("#total-kept-month"), "584.00 CNY");
+    // Once scanned, the VPC's own row counts them too.
+    natpilot::estate::scan::scan_all(app.store(), &app.app.state.accounts, "test")
+        .await
+        .unwrap();
+    let scanned = olga.get("/estate").await;
+    assert_eq!(
+        scanned.text("tr.estate-vpc[data-vpc='vpc-tut0rial'] .vpc-kept"),
+        "4",
+        "{}",
+        scanned.body
+    );
     // Viewers see the list, without forms; their POST is refused.
     let mut vera = app.signed_in("vera", Role::Viewer).await;
     let seen = vera.get("/kept-eips").await;

@@ -10,6 +10,7 @@ mod campaigns;
 mod common;
 mod estate_accounts;
 mod estate_drift;
+mod estate_protected;
 mod estate_trend;
 mod event_streams;
 mod exposure;

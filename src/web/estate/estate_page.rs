@@ -1,6 +1,7 @@
-//! `/estate`: the newest scan of each account, region by region (a refusing region with its
-//! code and RequestId) and VPC by VPC: public IPs by kind, NAT gateways, whether the default
-//! routes go through a NAT, the last run and "Start a rollout"; totals on top.
+//! `/estate`: the newest scan of each account, grouped account → region → VPC with subtotals
+//! (`groups`; a refusing region with its code and RequestId): public IPs by kind, protected
+//! hosts, kept EIPs, NAT gateways, whether the default routes go through a NAT, the last run
+//! and "Start a rollout"; totals on top.
 //! `POST /estate/scan` starts a scan of every account in the background (audited).
 
 use askama::Template;
@@ -23,9 +24,23 @@ pub struct VpcLine {
     pub vpc: store::estate::VpcRow,
     pub last_run: Option<String>,
     pub scanned: String,
+    /// EIPs its runs kept (unbound after a retirement, or left by a rollback).
+    pub kept_eips: usize,
 }
 
 impl VpcLine {
+    pub fn public_hosts(&self) -> i64 {
+        self.vpc.eip_hosts + self.vpc.ordinary_hosts
+    }
+
+    /// The count, or "not counted" for a row of a scan from before they were counted.
+    pub fn protected_words(&self) -> String {
+        match self.vpc.protected_hosts {
+            n if n >= 0 => n.to_string(),
+            _ => "not counted".into(),
+        }
+    }
+
     /// "all", "none" or "2 of 3" route tables send 0.0.0.0/0 through a NAT gateway.
     pub fn nat_words(&self) -> String {
         match (self.vpc.nat_routed_tables, self.vpc.route_tables) {
@@ -52,6 +67,9 @@ pub struct Totals {
     pub ordinary_hosts: i64,
     pub unbound_eips: i64,
     pub nat_routed_vpcs: i64,
+    pub protected_hosts: i64,
+    /// VPCs whose newest scan predates the protected-host count.
+    pub protected_uncounted: i64,
 }
 
 #[derive(Template, WebTemplate)]
@@ -59,7 +77,8 @@ pub struct Totals {
 pub struct EstatePage {
     layout: Layout,
     notice: Option<String>,
-    vpcs: Vec<VpcLine>,
+    groups: Vec<super::groups::AccountGroup>,
+    by_name: bool,
     refused: Vec<RegionLine>,
     failed: Vec<(String, String)>,
     totals: Totals,
@@ -96,6 +115,7 @@ pub(super) async fn build(
 ) -> Result<EstatePage, WebError> {
     let db = state.store.readers();
     let scans = store::estate::latest_scans(db).await?;
+    let kept = crate::web::kept_eips::summary(state).await?;
     let (mut vpcs, mut refused, mut failed, mut totals) =
         (Vec::new(), Vec::new(), Vec::new(), Totals::default());
     for s in &scans {
@@ -126,8 +146,14 @@ pub(super) async fn build(
             if v.route_tables > 0 && v.nat_routed_tables == v.route_tables {
                 totals.nat_routed_vpcs += 1;
             }
+            match v.protected_hosts {
+                n if n >= 0 => totals.protected_hosts += n,
+                _ => totals.protected_uncounted += 1,
+            }
             let last_run = store::estate::last_run(db, &s.account, &v.region, &v.vpc_id).await?;
+            let key = (s.account.clone(), v.region.clone(), v.vpc_id.clone());
             vpcs.push(VpcLine {
+                kept_eips: kept.per_vpc.get(&key).copied().unwrap_or(0),
                 account: s.account.clone(),
                 region: v.region.clone(),
                 vpc: v,
@@ -136,13 +162,9 @@ pub(super) async fn build(
             });
         }
     }
-    // Sortable: most exposed first by default, or by account/region/VPC.
-    match q.sort.as_deref() {
-        Some("name") => vpcs.sort_by(|a, b| {
-            (&a.account, &a.region, &a.vpc.vpc_id).cmp(&(&b.account, &b.region, &b.vpc.vpc_id))
-        }),
-        _ => vpcs.sort_by_key(|l| std::cmp::Reverse(l.vpc.eip_hosts + l.vpc.ordinary_hosts)),
-    }
+    // Sortable at every level: most exposed first by default, or by name.
+    let order = super::groups::Order::from_query(q.sort.as_deref());
+    let groups = super::groups::group(vpcs, order);
     let notice = match q.done.as_deref() {
         Some("scan") => Some(
             "Scan started: every account and region is being read; reload for the result."
@@ -154,7 +176,8 @@ pub(super) async fn build(
     Ok(EstatePage {
         layout,
         notice,
-        vpcs,
+        groups,
+        by_name: order == super::groups::Order::Name,
         refused,
         failed,
         totals,
@@ -162,7 +185,7 @@ pub(super) async fn build(
         trend: super::trend::Trend::load(db).await?,
         drift: super::drift_section::open_lines(state).await?,
         drift_refused,
-        kept: crate::web::kept_eips::summary(state).await?,
+        kept,
     })
 }
 

@@ -4,6 +4,7 @@
 mod accounts_page;
 mod drift_section;
 mod estate_page;
+mod groups;
 mod trend;
 
 use super::routes::{Access, Routes};

@@ -91,6 +91,8 @@ pub fn line(k: &KeptEip, s: &KeptSettings, now: DateTime<Utc>) -> KeptLine {
 /// The estate page's totals of kept EIPs.
 pub struct KeptSummary {
     pub count: usize,
+    /// How many are kept per (account, region, VPC), for the estate's VPC rows.
+    pub per_vpc: std::collections::HashMap<(String, String, String), usize>,
     /// Idle ones with a configured price, per month, e.g. "292.00 CNY".
     pub per_month: String,
     /// Idle ones whose region has no configured price.
@@ -99,8 +101,15 @@ pub struct KeptSummary {
 
 pub fn summarise(lines: &[KeptLine], s: &KeptSettings) -> KeptSummary {
     let total: f64 = lines.iter().map(|l| l.cost_month).sum();
+    let mut per_vpc = std::collections::HashMap::new();
+    for l in lines {
+        *per_vpc
+            .entry((l.account.clone(), l.region.clone(), l.vpc_id.clone()))
+            .or_insert(0) += 1;
+    }
     KeptSummary {
         count: lines.len(),
+        per_vpc,
         per_month: format!("{total:.2} {}", s.currency),
         unpriced: lines.iter().filter(|l| l.idle && !l.priced).count(),
     }
