@@ -44,7 +44,7 @@ async fn vpc_totals(conn: impl SqliteExecutor<'_>) -> sqlx::Result<EstateTotals>
         "SELECT COUNT(*), COALESCE(SUM(instances), 0), COALESCE(SUM(eip_hosts), 0), \
          COALESCE(SUM(ordinary_hosts), 0), \
          COALESCE(SUM(route_tables > 0 AND nat_routed_tables = route_tables), 0), \
-         COALESCE(SUM(MAX(protected_hosts, 0)), 0) \
+         COALESCE(SUM(CASE WHEN protected_hosts > 0 THEN protected_hosts ELSE 0 END), 0) \
          FROM estate_vpcs WHERE scan_id IN (",
         latest_scans!(),
         ")"

@@ -116,6 +116,30 @@ async fn a_new_public_ip_after_a_completed_run_is_one_open_finding_until_an_oper
     let found = app.audited("drift.found").await;
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].details["subject"], NEW_HOST);
+    // The JSON API says the same, with a viewer's token: the finding, and the VPC's row.
+    let mut dana = app.signed_in("dana", Role::Viewer).await;
+    let api = crate::api::Api::new(
+        &app,
+        &crate::api::token(&mut dana, "dash", "viewer", false).await,
+    );
+    let (status, drift) = api.get("/api/v1/drift").await;
+    assert_eq!(status, StatusCode::OK, "{drift}");
+    let findings = drift["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{drift}");
+    assert_eq!(findings[0]["kind"], "new_public_ip");
+    assert_eq!(findings[0]["subject"], NEW_HOST);
+    assert_eq!(findings[0]["run"], run.as_str());
+    assert!(findings[0]["what"].as_str().unwrap().contains(NEW_IP));
+    let (status, estate) = api.get("/api/v1/estate").await;
+    assert_eq!(status, StatusCode::OK, "{estate}");
+    let vpc = &estate["vpcs"][0];
+    assert_eq!(vpc["vpc_id"], "vpc-tut0rial");
+    assert_eq!(vpc["last_run"], run.as_str());
+    assert_eq!(
+        vpc["ordinary_hosts"].as_i64().unwrap().to_string(),
+        page.text("tr.estate-vpc .vpc-ordinary")
+    );
+    assert_eq!(estate["scans"][0]["state"], "completed");
     // The gauges: open findings per kind, and the totals the page shows.
     let scraped = metrics(&app).await;
     assert!(

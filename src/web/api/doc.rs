@@ -6,7 +6,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{approvals, error, runs};
+use super::{approvals, error, estate, runs};
 
 struct BearerToken;
 
@@ -27,13 +27,15 @@ impl Modify for BearerToken {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "natpilot API", description = "Drive NAT gateway rollouts: list VPCs, start a run, plan and confirm each step, approve another person's step, follow it, fetch its record."),
+    info(title = "natpilot API", description = "Drive NAT gateway rollouts: list VPCs, start a run, plan and confirm each step, approve another person's step, follow it, fetch its record; read the estate and its open drift findings."),
     paths(runs::vpcs, runs::start, runs::list, runs::status, runs::report, runs::step, runs::plan, runs::confirm,
-        approvals::list, approvals::get, approvals::approve, approvals::reject),
+        approvals::list, approvals::get, approvals::approve, approvals::reject,
+        estate::estate, estate::drift),
     components(schemas(error::ErrorBody, runs::VpcView, runs::RunView, runs::RunList, runs::StepStateView,
         runs::FailureView, runs::StartRun, runs::StepInfo, runs::PlanRequest, runs::PlanView,
         runs::ChangeView, runs::ConfirmRequest, runs::ConfirmView, approvals::ApprovalView,
-        approvals::DecisionRequest)),
+        approvals::DecisionRequest, estate::EstateView, estate::ScanView, estate::EstateVpcView,
+        estate::RefusedRegionView, estate::DriftList, estate::DriftView)),
     modifiers(&BearerToken)
 )]
 pub struct ApiDoc;

@@ -8,6 +8,7 @@ mod approvals;
 mod auth;
 mod doc;
 mod error;
+mod estate;
 mod runs;
 
 use axum::{
@@ -34,6 +35,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/approvals/{id}", get(approvals::get))
         .route("/api/v1/approvals/{id}/approve", post(approvals::approve))
         .route("/api/v1/approvals/{id}/reject", post(approvals::reject))
+        .route("/api/v1/estate", get(estate::estate))
+        .route("/api/v1/drift", get(estate::drift))
         .route_layer(middleware::from_fn_with_state(state, auth::authenticate))
         .route("/api/v1/openapi.json", get(doc::openapi))
 }
