@@ -199,6 +199,13 @@ impl TestApp {
         loop {
             let page = browser.get(path).await;
             if page.count("#verify-rebuilding") == 0 {
+                // A current table stops the rebuild notice's asking again.
+                assert_eq!(
+                    page.attr("#verify-table", "hx-trigger"),
+                    None,
+                    "{}",
+                    page.body
+                );
                 return page;
             }
             self.app.state.verify_builds.settled(run).await;

@@ -155,6 +155,21 @@ fn fresh_or_rebuilding(page: &Page, fresh: impl Fn(&Page) -> bool) {
     if page.count("#verify-rebuilding") == 1 {
         assert!(page.text("#verify-rebuilding").contains("being rebuilt"));
         assert_eq!(page.count("#egress-table"), 0, "rows shown while rebuilt");
+        // The notice asks again by itself and swaps in the table and the summary.
+        assert_eq!(
+            page.attr("#verify-table", "hx-trigger").as_deref(),
+            Some("every 2s")
+        );
+        assert!(
+            page.attr("#verify-table", "hx-get")
+                .is_some_and(|get| get.contains("/step/4")),
+            "{}",
+            page.body
+        );
+        assert_eq!(
+            page.attr("#verify-table", "hx-select-oob").as_deref(),
+            Some("#verify-summary")
+        );
     } else {
         assert!(fresh(page), "a stale table: {}", page.text("#egress-table"));
     }
