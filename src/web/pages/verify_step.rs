@@ -17,6 +17,7 @@ use crate::{
     },
 };
 
+use super::egress_words;
 use super::step_view::describe_change;
 pub use super::verify_query::{VerifyQuery, VerifyTable};
 
@@ -66,8 +67,8 @@ fn shown(r: Option<&EgressResult>) -> String {
         None => "not tested".into(),
         Some(r) => match r.outcome {
             EgressOutcome::Ip => r.ip.clone().unwrap_or_default(),
-            EgressOutcome::Failed => format!("failed: {}", r.detail),
-            EgressOutcome::Untestable => format!("untestable: {}", r.detail),
+            EgressOutcome::Failed => egress_words::failed(&r.detail),
+            EgressOutcome::Untestable => egress_words::untestable(&r.detail),
         },
     }
 }
@@ -84,8 +85,8 @@ fn verdict(after: Option<&EgressResult>, nat_ips: &BTreeSet<String>) -> (&'stati
                     ip.unwrap_or("nothing")
                 ),
             ),
-            (EgressOutcome::Failed, _) => ("fail", r.detail.clone()),
-            (EgressOutcome::Untestable, _) => ("untestable", r.detail.clone()),
+            (EgressOutcome::Failed, _) => ("fail", egress_words::failed(&r.detail)),
+            (EgressOutcome::Untestable, _) => ("untestable", egress_words::untestable(&r.detail)),
         },
     }
 }
@@ -238,4 +239,47 @@ pub fn lines(inv: &Inventory, s: &Sources<'_>) -> Vec<EgressLine> {
 pub fn line_for(inv: &Inventory, s: &Sources<'_>, instance_id: &str) -> Option<EgressLine> {
     let i = inv.instances.iter().find(|i| i.id == instance_id)?;
     Some(line(i, &lookups(inv, s), s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::EgressPhase;
+
+    fn result(outcome: EgressOutcome, ip: Option<&str>, detail: &str) -> EgressResult {
+        EgressResult {
+            instance_id: "ins-1".into(),
+            phase: EgressPhase::Baseline,
+            outcome,
+            ip: ip.map(Into::into),
+            detail: detail.into(),
+            at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn egress_before_and_after_read_in_plain_words() {
+        let failed = result(EgressOutcome::Failed, None, "FAILED, exit code 28");
+        let offline = result(EgressOutcome::Untestable, None, "TAT agent offline");
+        let ip = result(EgressOutcome::Ip, Some("43.1.1.1"), "");
+        assert_eq!(
+            shown(Some(&failed)),
+            "no way out to the internet (curl exit 28, timed out)"
+        );
+        assert_eq!(
+            shown(Some(&offline)),
+            "not tested: its TAT agent is offline"
+        );
+        assert_eq!(shown(Some(&ip)), "43.1.1.1");
+        assert_eq!(shown(None), "not tested");
+        let nat: BTreeSet<String> = ["43.1.1.1".to_owned()].into();
+        assert_eq!(verdict(Some(&ip), &nat), ("pass", String::new()));
+        assert_eq!(
+            verdict(Some(&failed), &nat),
+            (
+                "fail",
+                "no way out to the internet (curl exit 28, timed out)".into()
+            )
+        );
+    }
 }
