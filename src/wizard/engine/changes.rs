@@ -22,6 +22,13 @@ pub struct Applied {
 /// the record of the same change.
 pub fn key(change: &Change) -> String {
     match change {
+        // A further gateway (issue 12) has records of its own.
+        Change::CreateNatGateway {
+            gateway, attempt, ..
+        } if *gateway > 1 => match attempt {
+            0 | 1 => format!("create_nat@{gateway}"),
+            _ => format!("create_nat@{gateway}#{attempt}"),
+        },
         // The first gateway keeps the key records written before attempts existed have.
         Change::CreateNatGateway { attempt, .. } if *attempt <= 1 => "create_nat".into(),
         Change::CreateNatGateway { attempt, .. } => format!("create_nat#{attempt}"),

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::errors::EngineError;
-use super::jobs::{load_egress, routed_tables};
+use super::jobs::load_egress;
 use super::records;
 use crate::store::keep_egress::MarkKind;
 use crate::store::{self, EgressPhase, RunId, Step, Store, runs::Run};
@@ -124,7 +124,8 @@ async fn creates_so_far(store: &Store, run: RunId) -> Result<u32, records::Recor
     let n = records::undo_records(store, run)
         .await?
         .iter()
-        .filter(|u| u.entry.key.starts_with("create_nat"))
+        // The first gateway's attempts only (a further gateway's keys are `create_nat@…`).
+        .filter(|u| u.entry.key == "create_nat" || u.entry.key.starts_with("create_nat#"))
         .count();
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
@@ -175,7 +176,14 @@ where
         StepInput::Provision(p) => {
             let creates = creates_so_far(store, run.id).await?;
             let inv = observe().await?;
-            let plan = provision::plan(&inv, p, &run.id.tag_value(), creates);
+            let tag = run.id.tag_value();
+            let mut plan = provision::plan(&inv, p, &tag, creates);
+            // Issue 12: one gateway per group of route tables when one cannot keep them all.
+            let baseline = load_egress(store, run.id, EgressPhase::Baseline).await?;
+            let (marks, _) = confirmed_keep_marks(store, run.id).await?;
+            let protected = protected_set(store, run.id).await?;
+            let demands = keep::demand(&inv, &baseline, &marks, &protected);
+            provision::plan_gateways(&mut plan, &inv, p, &tag, &demands);
             Ok((plan, Some(inv)))
         }
         StepInput::Route(r) => {
@@ -183,18 +191,22 @@ where
                 .await?
                 .ok_or_else(missing_nat)?;
             let inv = observe().await?;
+            let gws = records::gateways(store, run.id, nat, &inv).await?;
             let protected = protected_set(store, run.id).await?;
-            let mut plan = route::plan(&inv, &nat, &run.id.tag_value(), &protected, r);
+            let mut plan = route::plan(&inv, &gws, &run.id.tag_value(), &protected, r);
+            if let Some(msg) = gws.missing_message() {
+                plan.conflict("nat_gateways", msg, false);
+            }
             let baseline = load_egress(store, run.id, EgressPhase::Baseline).await?;
             let (marks, changed) = confirmed_keep_marks(store, run.id).await?;
             if let Some(msg) = changed {
                 plan.conflict("keep_egress", msg, false);
             }
-            let routed = keep::routed_after(&inv, &nat, r);
+            let routed = keep::routed_after(&inv, &gws, r);
             keep::plan(
                 &mut plan,
                 &inv,
-                &nat,
+                &gws,
                 &run.id.tag_value(),
                 &baseline,
                 &marks,
@@ -209,13 +221,14 @@ where
                 .ok_or_else(missing_nat)?;
             let inv = observe().await?;
             let after = load_egress(store, run.id, EgressPhase::After).await?;
-            let routed = routed_tables(&inv, &nat);
+            let gws = records::gateways(store, run.id, nat, &inv).await?;
+            let routed = gws.routed_tables(&inv);
             let protected = protected_set(store, run.id).await?;
             let route_plan = records::plan(store, run.id, Step::Route)
                 .await?
                 .unwrap_or_default();
             let check = keep::EgressCheck::from_step3(&inv, &route_plan);
-            let plan = verify::plan(&inv, &nat, &routed, &after, &protected, v, &check);
+            let plan = verify::plan(&inv, &gws, &routed, &after, &protected, v, &check);
             Ok((plan, Some(inv)))
         }
     }

@@ -283,6 +283,14 @@ impl Gateways {
     }
 }
 
+/// Tests name the one gateway by its id.
+#[cfg(test)]
+impl From<&str> for Gateways {
+    fn from(id: &str) -> Gateways {
+        Gateways::single(id.into())
+    }
+}
+
 #[cfg(test)]
 #[path = "gateways_tests.rs"]
 mod tests;
