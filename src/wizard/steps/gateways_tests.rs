@@ -125,3 +125,82 @@ fn run_gateways_are_told_by_their_tag() {
     assert!(!is_runs(&n("abc-natx"), "abc"));
     assert!(!is_runs(&n("abcd"), "abc"));
 }
+
+fn create(new_eips: u32) -> crate::wizard::input::ProvisionInput {
+    crate::wizard::input::ProvisionInput::Create(crate::wizard::input::NewNat {
+        name: "egress".into(),
+        bandwidth_mbps: 100,
+        max_connections: 1_000_000,
+        eips: crate::wizard::input::EipChoice::New(new_eips),
+        zone: None,
+    })
+}
+
+fn vpc(free: u32) -> Inventory {
+    Inventory {
+        vpc_id: "vpc-1".into(),
+        quota: crate::wizard::observed::EipQuota {
+            limit: 10 + free,
+            used: 10,
+        },
+        ..Inventory::default()
+    }
+}
+
+#[test]
+fn step_2_plans_a_create_per_further_gateway_with_its_tables_and_undo() {
+    use crate::wizard::plan::{Change, Plan, Undo};
+    use crate::wizard::steps::provision::{plan_gateways, planned_extras};
+    let d = [demand(&["rtb-a"], 6, 7), demand(&["rtb-b"], 6, 7)];
+    let mut plan = Plan::default();
+    plan_gateways(&mut plan, &vpc(20), &create(1), "run-1", &d);
+    assert!(!plan.is_blocked(), "{:?}", plan.conflicts);
+    let [
+        (
+            Change::CreateNatGateway {
+                name,
+                gateway,
+                run_tag,
+                route_tables,
+                new_eips,
+                ..
+            },
+            Undo::DeleteNatGateway {
+                nat_id: None,
+                run_tag: undo_tag,
+                ..
+            },
+        ),
+    ] = &plan.changes().zip(plan.undo_list()).collect::<Vec<_>>()[..]
+    else {
+        panic!("one further gateway: {:?}", plan.change_list());
+    };
+    assert_eq!(
+        (name.as_str(), *gateway, run_tag.as_str(), *new_eips),
+        ("egress-2", 2, "run-1-nat2", EXTRA_OWN_EIPS)
+    );
+    assert_eq!(route_tables, &["rtb-b".to_owned()]);
+    assert_eq!(undo_tag, "run-1-nat2");
+    assert_eq!(
+        planned_extras(&plan),
+        [("run-1-nat2".to_owned(), vec!["rtb-b".to_owned()])]
+    );
+    assert!(plan.warnings[0].contains("this step makes 2 gateways"));
+
+    // One gateway enough: nothing added, nothing said.
+    let mut one = Plan::default();
+    plan_gateways(&mut one, &vpc(20), &create(1), "run-1", &d[..1]);
+    assert!(one.changes().next().is_none() && one.warnings.is_empty());
+
+    // The further gateway's EIP must fit the quota too.
+    let mut tight = Plan::default();
+    plan_gateways(&mut tight, &vpc(1), &create(1), "run-1", &d);
+    assert!(
+        tight
+            .conflicts
+            .iter()
+            .any(|c| c.message.contains("2 new EIPs are needed")),
+        "{:?}",
+        tight.conflicts
+    );
+}
