@@ -169,7 +169,7 @@ async fn twelve_kept_ips_over_two_route_tables_get_two_gateways_and_roll_back() 
     for want in [
         format!("to = tencentcloud_nat_gateway.natpilot\n  id = \"{first}\""),
         format!("to = tencentcloud_nat_gateway.natpilot_2\n  id = \"{second}\""),
-        format!("nat_gateway_id = tencentcloud_nat_gateway.natpilot_2.id"),
+        "nat_gateway_id = tencentcloud_nat_gateway.natpilot_2.id".to_owned(),
     ] {
         assert!(tf.body.contains(&want), "{want} in:\n{}", tf.body);
     }
