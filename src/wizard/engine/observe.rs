@@ -130,6 +130,25 @@ async fn creates_so_far(store: &Store, run: RunId) -> Result<u32, records::Recor
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
+/// Per further gateway (issue 12), how many creates the run has recorded for it so far: its
+/// records are keyed `create_nat@<n>` and `create_nat@<n>#<attempt>`.
+async fn extra_creates(
+    store: &Store,
+    run: RunId,
+) -> Result<std::collections::BTreeMap<u32, u32>, records::RecordError> {
+    let mut out = std::collections::BTreeMap::new();
+    for u in records::undo_records(store, run).await? {
+        let Some(rest) = u.entry.key.strip_prefix("create_nat@") else {
+            continue;
+        };
+        let n = rest.split('#').next().and_then(|n| n.parse::<u32>().ok());
+        if let Some(n) = n {
+            *out.entry(n).or_insert(0) += 1;
+        }
+    }
+    Ok(out)
+}
+
 /// The exposure report with the input's rules and single-host choices applied (by the same
 /// `decide` the stored rows use). An exception's `reason` is `exception`.
 pub fn apply_choices(mut report: ExposureReport, input: &AssessInput) -> ExposureReport {
@@ -183,7 +202,8 @@ where
             let (marks, _) = confirmed_keep_marks(store, run.id).await?;
             let protected = protected_set(store, run.id).await?;
             let demands = keep::demand(&inv, &baseline, &marks, &protected);
-            provision::plan_gateways(&mut plan, &inv, p, &tag, &demands);
+            let extra = extra_creates(store, run.id).await?;
+            provision::plan_gateways(&mut plan, &inv, p, &tag, &demands, &extra);
             Ok((plan, Some(inv)))
         }
         StepInput::Route(r) => {

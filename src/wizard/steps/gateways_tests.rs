@@ -136,6 +136,10 @@ fn create(new_eips: u32) -> crate::wizard::input::ProvisionInput {
     })
 }
 
+fn none() -> BTreeMap<u32, u32> {
+    BTreeMap::new()
+}
+
 fn vpc(free: u32) -> Inventory {
     Inventory {
         vpc_id: "vpc-1".into(),
@@ -153,7 +157,7 @@ fn step_2_plans_a_create_per_further_gateway_with_its_tables_and_undo() {
     use crate::wizard::steps::provision::{plan_gateways, planned_extras};
     let d = [demand(&["rtb-a"], 6, 7), demand(&["rtb-b"], 6, 7)];
     let mut plan = Plan::default();
-    plan_gateways(&mut plan, &vpc(20), &create(1), "run-1", &d);
+    plan_gateways(&mut plan, &vpc(20), &create(1), "run-1", &d, &none());
     assert!(!plan.is_blocked(), "{:?}", plan.conflicts);
     let [
         (
@@ -189,12 +193,12 @@ fn step_2_plans_a_create_per_further_gateway_with_its_tables_and_undo() {
 
     // One gateway enough: nothing added, nothing said.
     let mut one = Plan::default();
-    plan_gateways(&mut one, &vpc(20), &create(1), "run-1", &d[..1]);
+    plan_gateways(&mut one, &vpc(20), &create(1), "run-1", &d[..1], &none());
     assert!(one.changes().next().is_none() && one.warnings.is_empty());
 
     // The further gateway's EIP must fit the quota too.
     let mut tight = Plan::default();
-    plan_gateways(&mut tight, &vpc(1), &create(1), "run-1", &d);
+    plan_gateways(&mut tight, &vpc(1), &create(1), "run-1", &d, &none());
     assert!(
         tight
             .conflicts
@@ -202,5 +206,43 @@ fn step_2_plans_a_create_per_further_gateway_with_its_tables_and_undo() {
             .any(|c| c.message.contains("2 new EIPs are needed")),
         "{:?}",
         tight.conflicts
+    );
+}
+
+#[test]
+fn a_further_gateway_that_failed_is_deleted_and_created_again_as_a_new_attempt() {
+    use crate::wizard::plan::{Change, Plan};
+    use crate::wizard::steps::provision::plan_gateways;
+    let d = [demand(&["rtb-a"], 6, 7), demand(&["rtb-b"], 6, 7)];
+    let mut inv = vpc(20);
+    inv.nat_gateways.push(NatGateway {
+        id: NatGatewayId::parse("nat-failed2").unwrap(),
+        name: "egress-2".into(),
+        state: "PENDFAILURE".into(),
+        eips: vec![],
+        tags: vec![(
+            crate::wizard::observed::RUN_TAG_KEY.into(),
+            "run-1-nat2".into(),
+        )],
+        zone: "z".into(),
+    });
+    let mut plan = Plan::default();
+    let creates: BTreeMap<u32, u32> = [(2, 1)].into();
+    plan_gateways(&mut plan, &inv, &create(1), "run-1", &d, &creates);
+    let changes = plan.change_list();
+    assert!(
+        matches!(&changes[0], Change::DeleteFailedNatGateway { nat_id } if nat_id.as_str() == "nat-failed2"),
+        "{changes:?}"
+    );
+    assert!(
+        matches!(
+            &changes[1],
+            Change::CreateNatGateway {
+                gateway: 2,
+                attempt: 2,
+                ..
+            }
+        ),
+        "{changes:?}"
     );
 }

@@ -244,13 +244,15 @@ fn check_eips(inv: &Inventory, new_eips: u32, existing: &[String], plan: &mut Pl
 /// Issue 12: places the route tables on gateways from what keeping step 1's egress IPs needs
 /// (`demands`, `keep::demand`) and adds a create for each further gateway to step 2's plan —
 /// or the blocker that says why even the gateways the VPC still allows are not enough. Nothing
-/// changes when the first gateway holds it all.
+/// changes when the first gateway holds it all. `extra_creates`: per further gateway (2, 3),
+/// how many creates the run has recorded for it so far (as `creates_so_far` for the first).
 pub fn plan_gateways(
     plan: &mut Plan,
     inv: &Inventory,
     input: &ProvisionInput,
     run_tag: &str,
     demands: &[super::gateways::Demand],
+    extra_creates: &std::collections::BTreeMap<u32, u32>,
 ) {
     use super::gateways::{EXTRA_OWN_EIPS, Room, assign, extra_tag, is_runs};
     if demands.iter().all(|d| d.eips == 0) {
@@ -338,6 +340,36 @@ pub fn plan_gateways(
     for (k, t) in tables.iter().enumerate().skip(1) {
         let n = k as u32 + 1;
         let name = format!("{base}-{n}");
+        let tag = extra_tag(run_tag, n);
+        // A further gateway that Tencent failed to create is deleted first and created again,
+        // as a new attempt with a record of its own (as for the first gateway).
+        let dead: Vec<&NatGateway> = inv
+            .nat_gateways
+            .iter()
+            .filter(|g| g.run_tag() == Some(tag.as_str()) && g.state.is_dead())
+            .collect();
+        let live = inv
+            .nat_gateways
+            .iter()
+            .any(|g| g.run_tag() == Some(tag.as_str()) && !g.state.is_dead());
+        if !live {
+            for d in &dead {
+                plan.push(
+                    Change::DeleteFailedNatGateway {
+                        nat_id: d.id.clone(),
+                    },
+                    Undo::NothingToUndo {
+                        what: format!("failed NAT gateway {} was deleted", d.id),
+                    },
+                );
+            }
+        }
+        let creates = extra_creates.get(&n).copied().unwrap_or(0);
+        let attempt = if live || dead.is_empty() {
+            creates.max(1)
+        } else {
+            creates + 1
+        };
         described.push(format!(
             "“{name}” ({EXTRA_OWN_EIPS} new EIP of its own) for route table(s) {}",
             t.join(", ")
@@ -350,14 +382,14 @@ pub fn plan_gateways(
                 new_eips: EXTRA_OWN_EIPS,
                 existing_eips: vec![],
                 zone: zone.clone(),
-                run_tag: extra_tag(run_tag, n),
-                attempt: 1,
+                run_tag: tag.clone(),
+                attempt,
                 gateway: n,
                 route_tables: t.clone(),
             },
             Undo::DeleteNatGateway {
                 nat_id: None,
-                run_tag: extra_tag(run_tag, n),
+                run_tag: tag,
                 allocated_eips: vec![],
                 operator_eips: Some(vec![]),
             },
