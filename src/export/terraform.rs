@@ -53,6 +53,40 @@ pub struct RunResources {
     pub routes: Vec<RouteEntryResource>,
     /// Issue 12: the SNAT rules that keep egress IPs, on the run's gateway.
     pub snat_rules: Vec<SnatResource>,
+    /// Issue 12: the further gateways (2, 3) the run made when one could not keep every egress
+    /// IP, each with its routes and rules.
+    pub further: Vec<GatewayResources>,
+}
+
+/// One further gateway of a run, with the routes to it and its SNAT rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayResources {
+    pub nat: NatResource,
+    pub routes: Vec<RouteEntryResource>,
+    pub snat_rules: Vec<SnatResource>,
+}
+
+/// The Terraform labels of a run's gateway number `n` and of its EIPs: the first keeps the
+/// labels it always had.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Labels {
+    n: usize,
+}
+
+impl Labels {
+    fn nat(self) -> String {
+        match self.n {
+            0 | 1 => "natpilot".into(),
+            n => format!("natpilot_{n}"),
+        }
+    }
+
+    fn eip(self, index: usize) -> String {
+        match self.n {
+            0 | 1 => format!("nat_eip_{}", index + 1),
+            n => format!("nat{n}_eip_{}", index + 1),
+        }
+    }
 }
 
 /// Renders the whole `.tf` file.
@@ -64,15 +98,26 @@ pub fn render(resources: &RunResources) -> String {
         comment_safe(&resources.run_id)
     );
     let mut imports: Vec<(String, String)> = Vec::new();
+    let first = Labels { n: 1 };
     if let Some(nat) = &resources.nat {
-        render_nat(&mut out, nat, &mut imports);
+        render_nat(&mut out, nat, first, &mut imports);
     }
     for route in &resources.routes {
-        render_route(&mut out, route, resources.nat.as_ref(), &mut imports);
+        render_route(&mut out, route, resources.nat.as_ref(), first, &mut imports);
     }
     if let Some(nat) = &resources.nat {
         for rule in &resources.snat_rules {
-            snat::render(&mut out, rule, nat, &mut imports);
+            snat::render(&mut out, rule, nat, first, &mut imports);
+        }
+    }
+    for (k, g) in resources.further.iter().enumerate() {
+        let labels = Labels { n: k + 2 };
+        render_nat(&mut out, &g.nat, labels, &mut imports);
+        for route in &g.routes {
+            render_route(&mut out, route, Some(&g.nat), labels, &mut imports);
+        }
+        for rule in &g.snat_rules {
+            snat::render(&mut out, rule, &g.nat, labels, &mut imports);
         }
     }
     for (address, id) in &imports {
@@ -91,10 +136,15 @@ pub fn render(resources: &RunResources) -> String {
     out
 }
 
-fn render_nat(out: &mut String, nat: &NatResource, imports: &mut Vec<(String, String)>) {
+fn render_nat(
+    out: &mut String,
+    nat: &NatResource,
+    labels: Labels,
+    imports: &mut Vec<(String, String)>,
+) {
     let mut eip_refs = Vec::new();
     for (index, eip) in nat.eips.iter().enumerate() {
-        let label = format!("nat_eip_{}", index + 1);
+        let label = labels.eip(index);
         let _ = writeln!(out, "resource \"tencentcloud_eip\" \"{label}\" {{");
         if let Some(name) = &eip.name {
             let _ = writeln!(out, "  name = {}", quote(name));
@@ -108,7 +158,11 @@ fn render_nat(out: &mut String, nat: &NatResource, imports: &mut Vec<(String, St
         eip_refs.push(format!("tencentcloud_eip.{label}.public_ip"));
         imports.push((format!("tencentcloud_eip.{label}"), eip.id.clone()));
     }
-    out.push_str("resource \"tencentcloud_nat_gateway\" \"natpilot\" {\n");
+    let _ = writeln!(
+        out,
+        "resource \"tencentcloud_nat_gateway\" \"{}\" {{",
+        labels.nat()
+    );
     let _ = writeln!(out, "  name             = {}", quote(&nat.name));
     let _ = writeln!(out, "  vpc_id           = {}", quote(&nat.vpc_id));
     if let Some(bandwidth) = nat.bandwidth {
@@ -122,13 +176,17 @@ fn render_nat(out: &mut String, nat: &NatResource, imports: &mut Vec<(String, St
     }
     let _ = writeln!(out, "  assigned_eip_set = [{}]", eip_refs.join(", "));
     out.push_str("}\n\n");
-    imports.push(("tencentcloud_nat_gateway.natpilot".into(), nat.id.clone()));
+    imports.push((
+        format!("tencentcloud_nat_gateway.{}", labels.nat()),
+        nat.id.clone(),
+    ));
 }
 
 fn render_route(
     out: &mut String,
     route: &RouteEntryResource,
     nat: Option<&NatResource>,
+    labels: Labels,
     imports: &mut Vec<(String, String)>,
 ) {
     let label = format!("natpilot_{}", identifier(&route.route_table_id));
@@ -136,7 +194,7 @@ fn render_route(
     // configuration keeps its dependency order.
     let next_hub = match nat {
         Some(nat) if route.next_type == "NAT" && route.next_hub == nat.id => {
-            "tencentcloud_nat_gateway.natpilot.id".to_string()
+            format!("tencentcloud_nat_gateway.{}.id", labels.nat())
         }
         _ => quote(&route.next_hub),
     };
@@ -221,53 +279,78 @@ fn comment_safe(value: &str) -> String {
 }
 
 /// What a run left in the cloud, read from a fresh inventory: the NAT gateway tagged
-/// `natpilot:run=<run id>` and its EIPs, and every `0.0.0.0/0` route pointing at it.
+/// `natpilot:run=<run id>` and its EIPs, and every `0.0.0.0/0` route pointing at it — and the
+/// same for each further gateway the run made (issue 12, tagged `<run id>-nat2`, `-nat3`).
 /// Bandwidth and connection limits are not part of the observed state, so they are left for
 /// Terraform to read on import.
 pub fn from_inventory(
     run_id: &str,
     inventory: &crate::wizard::observed::Inventory,
 ) -> RunResources {
-    let nat = inventory
-        .nat_gateways
-        .iter()
-        .find(|n| n.run_tag() == Some(run_id));
-    let routes = nat
-        .map(|nat| {
-            inventory
-                .route_tables
-                .iter()
-                .flat_map(|table| {
-                    table
-                        .routes
-                        .iter()
-                        .filter(|r| r.points_at(&nat.id))
-                        .map(|r| RouteEntryResource {
-                            route_table_id: table.id.clone(),
-                            route_id: r.route_id,
-                            destination: r.destination.clone(),
-                            next_type: r.gateway_type.to_string(),
-                            next_hub: r.gateway_id.clone(),
-                            description: r.description.clone(),
-                        })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let snat_rules = nat
-        .map(|n| snat::from_inventory(run_id, n.id.as_str(), inventory))
-        .unwrap_or_default();
+    let tagged = |tag: &str| {
+        inventory
+            .nat_gateways
+            .iter()
+            .find(|n| n.run_tag() == Some(tag) && !n.state.is_dead())
+            .or_else(|| {
+                inventory
+                    .nat_gateways
+                    .iter()
+                    .find(|n| n.run_tag() == Some(tag))
+            })
+    };
+    let first = tagged(run_id).map(|n| gateway(run_id, n, inventory));
+    let further = (2..=crate::wizard::steps::provision::NATS_PER_VPC as u32)
+        .filter_map(|k| tagged(&crate::wizard::steps::gateways::extra_tag(run_id, k)))
+        .map(|n| gateway(run_id, n, inventory))
+        .collect();
+    let (nat, routes, snat_rules) = match first {
+        Some(g) => (Some(g.nat), g.routes, g.snat_rules),
+        None => (None, vec![], vec![]),
+    };
     RunResources {
         run_id: run_id.to_string(),
         snat_rules,
-        nat: nat.map(|n| NatResource {
-            id: n.id.to_string(),
-            name: n.name.clone(),
+        nat,
+        routes,
+        further,
+    }
+}
+
+/// One gateway with the routes pointing at it and the run's SNAT rules on it.
+fn gateway(
+    run_id: &str,
+    nat: &crate::wizard::observed::NatGateway,
+    inventory: &crate::wizard::observed::Inventory,
+) -> GatewayResources {
+    let routes = inventory
+        .route_tables
+        .iter()
+        .flat_map(|table| {
+            table
+                .routes
+                .iter()
+                .filter(|r| r.points_at(&nat.id))
+                .map(|r| RouteEntryResource {
+                    route_table_id: table.id.clone(),
+                    route_id: r.route_id,
+                    destination: r.destination.clone(),
+                    next_type: r.gateway_type.to_string(),
+                    next_hub: r.gateway_id.clone(),
+                    description: r.description.clone(),
+                })
+        })
+        .collect();
+    GatewayResources {
+        snat_rules: snat::from_inventory(run_id, nat.id.as_str(), inventory),
+        nat: NatResource {
+            id: nat.id.to_string(),
+            name: nat.name.clone(),
             vpc_id: inventory.vpc_id.clone(),
-            zone: (!n.zone.is_empty()).then(|| n.zone.clone()),
+            zone: (!nat.zone.is_empty()).then(|| nat.zone.clone()),
             bandwidth: None,
             max_concurrent: None,
-            eips: n
+            eips: nat
                 .eips
                 .iter()
                 .map(|(id, ip)| EipResource {
@@ -276,7 +359,7 @@ pub fn from_inventory(
                     name: None,
                 })
                 .collect(),
-        }),
+        },
         routes,
     }
 }

@@ -25,6 +25,14 @@ pub enum Change {
         /// one failed (its undo record is then a record of its own).
         #[serde(default = "first_attempt")]
         attempt: u32,
+        /// Issue 12: 1 for the run's first gateway; 2 or 3 for a further one step 2 plans when
+        /// one gateway cannot hold every kept egress IP (absent from the JSON when 1, so plans
+        /// with one gateway read as they always did).
+        #[serde(default = "first_gateway", skip_serializing_if = "is_first_gateway")]
+        gateway: u32,
+        /// The route tables a further gateway carries (step 3 routes them to it).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        route_tables: Vec<String>,
     },
     AdoptNatGateway {
         nat_id: NatGatewayId,
@@ -95,6 +103,14 @@ pub enum Change {
 
 fn first_attempt() -> u32 {
     1
+}
+
+fn first_gateway() -> u32 {
+    1
+}
+
+fn is_first_gateway(n: &u32) -> bool {
+    *n <= 1
 }
 
 impl Change {

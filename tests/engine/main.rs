@@ -15,3 +15,4 @@ mod keep_unmovable;
 mod lease;
 mod retire;
 mod runs;
+mod two_gateways;

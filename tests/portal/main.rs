@@ -40,6 +40,7 @@ mod shutdown;
 mod snapshots;
 mod tls;
 mod topology;
+mod two_gateways;
 mod two_processes;
 mod verify_edits;
 mod verify_large;

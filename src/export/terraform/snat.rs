@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::{NatResource, comment_safe, identifier, quote};
+use super::{Labels, NatResource, comment_safe, identifier, quote};
 
 /// One SNAT rule of the run's gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +47,7 @@ pub(super) fn render(
     out: &mut String,
     rule: &SnatResource,
     nat: &NatResource,
+    labels: Labels,
     imports: &mut Vec<(String, String)>,
 ) {
     let label = format!("natpilot_{}", identifier(&rule.resource_id));
@@ -55,7 +56,7 @@ pub(super) fn render(
         .public_ips
         .iter()
         .map(|ip| match nat.eips.iter().position(|e| e.ip == *ip) {
-            Some(i) => format!("tencentcloud_eip.nat_eip_{}.public_ip", i + 1),
+            Some(i) => format!("tencentcloud_eip.{}.public_ip", labels.eip(i)),
             None => quote(ip),
         })
         .collect();
@@ -66,7 +67,8 @@ pub(super) fn render(
     let _ = writeln!(out, "  # {}", comment_safe(&rule.id));
     let _ = writeln!(
         out,
-        "  nat_gateway_id = tencentcloud_nat_gateway.natpilot.id"
+        "  nat_gateway_id = tencentcloud_nat_gateway.{}.id",
+        labels.nat()
     );
     let _ = writeln!(out, "  resource_type  = {}", quote(&rule.resource_type));
     if rule.resource_type == "SUBNET" {

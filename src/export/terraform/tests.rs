@@ -32,6 +32,7 @@ fn sample() -> RunResources {
             description: "natpilot run-1".into(),
         }],
         snat_rules: vec![],
+        further: vec![],
     }
 }
 
@@ -231,4 +232,72 @@ fn resources_come_from_the_gateway_tagged_with_the_run_and_its_routes() {
 
     let none = from_inventory("run-without-gateway", &inventory);
     assert!(none.nat.is_none() && none.routes.is_empty());
+}
+
+#[test]
+fn a_further_gateway_is_exported_with_labels_of_its_own() {
+    use crate::wizard::observed::{Inventory, NatGateway, Route, RouteTable, SnatRule};
+    let route = |id: i64, gateway: &str| Route {
+        route_id: id,
+        item_id: format!("rti-{id}"),
+        destination: "0.0.0.0/0".into(),
+        gateway_type: "NAT".into(),
+        gateway_id: gateway.into(),
+        route_type: "USER".into(),
+        enabled: true,
+        description: String::new(),
+    };
+    let nat = |id: &str, tag: &str, ip: &str| NatGateway {
+        id: id.into(),
+        name: format!("{id}-name"),
+        state: "AVAILABLE".into(),
+        eips: vec![(format!("eip-{id}"), ip.into())],
+        tags: vec![("natpilot:run".into(), tag.into())],
+        zone: "ap-guangzhou-3".into(),
+    };
+    let table = |id: &str, gateway: &str, route_id: i64| RouteTable {
+        id: id.into(),
+        name: id.into(),
+        main: false,
+        routes: vec![route(route_id, gateway)],
+    };
+    let inventory = Inventory {
+        vpc_id: "vpc-1".into(),
+        route_tables: vec![table("rtb-a", "nat-one", 7), table("rtb-b", "nat-two", 8)],
+        nat_gateways: vec![
+            nat("nat-one", "run-42", "192.0.2.1"),
+            nat("nat-two", "run-42-nat2", "192.0.2.2"),
+        ],
+        snat_rules: vec![SnatRule {
+            nat_id: "nat-two".into(),
+            id: "snat-two".into(),
+            resource_type: "NETWORKINTERFACE".into(),
+            resource_id: "ins-2".into(),
+            private_ip: "10.0.1.2".into(),
+            public_ips: vec!["192.0.2.2".into()],
+            description: "np run-42 ins-2".into(),
+        }],
+        ..Default::default()
+    };
+    let res = from_inventory("run-42", &inventory);
+    assert_eq!(res.nat.as_ref().unwrap().id, "nat-one");
+    assert_eq!(res.routes.len(), 1);
+    assert_eq!(res.further.len(), 1);
+    assert_eq!(res.further[0].nat.id, "nat-two");
+    assert_eq!(res.further[0].routes[0].route_table_id, "rtb-b");
+    assert_eq!(res.further[0].snat_rules[0].id, "snat-two");
+    let tf = render(&res);
+    for want in [
+        "resource \"tencentcloud_nat_gateway\" \"natpilot\" {",
+        "resource \"tencentcloud_nat_gateway\" \"natpilot_2\" {",
+        "resource \"tencentcloud_eip\" \"nat2_eip_1\" {",
+        "next_hub               = tencentcloud_nat_gateway.natpilot_2.id",
+        "nat_gateway_id = tencentcloud_nat_gateway.natpilot_2.id",
+        "public_ip_addr = [tencentcloud_eip.nat2_eip_1.public_ip]",
+        "to = tencentcloud_nat_gateway.natpilot_2\n  id = \"nat-two\"",
+        "id = \"8.rtb-b\"",
+        "id = \"nat-two#ins-2\"",
+    ] {
+        assert!(tf.contains(want), "{want} missing from:\n{tf}");
+    }
 }

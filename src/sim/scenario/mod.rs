@@ -5,6 +5,7 @@
 mod conflict;
 pub(crate) mod large;
 mod tutorial;
+pub use tutorial::many_kept;
 
 use std::collections::HashSet;
 use std::path::Path;

@@ -169,3 +169,52 @@ fn instances() -> Vec<Instance> {
         legacy,
     ]
 }
+
+/// Issue 12, more kept egress IPs than one NAT gateway holds: the tutorial plus, per entry of
+/// `per_table`, a subnet of instances with ordinary public IPs, all tagged
+/// `natpilot:keep-egress-ip=true`. The first entry's subnet is in the tutorial's route table,
+/// each further one in a route table of its own (`rtb-keep000<t>`). Instance `k` of entry `t`
+/// is `ins-keep<t><k>` (k from 01) with public IP `119.28.<40+t>.<10+k>`.
+pub fn many_kept(per_table: &[usize]) -> Scenario {
+    let mut s = scenario();
+    s.quotas.eip_total = 100;
+    for (t, n) in per_table.iter().enumerate() {
+        let table = if t == 0 {
+            ROUTE_TABLE.to_owned()
+        } else {
+            let id = format!("rtb-keep000{t}");
+            s.route_tables.push(RouteTable {
+                id: id.clone(),
+                name: format!("keep-{t}"),
+                vpc_id: VPC.into(),
+                main: false,
+                routes: vec![],
+                created_time: DEFAULT_CREATED.into(),
+            });
+            id
+        };
+        let subnet_id = format!("subnet-keep000{t}");
+        let mut sub = subnet(
+            &subnet_id,
+            &format!("keep-{t}"),
+            &format!("10.0.{}.0/24", 10 + t),
+        );
+        sub.route_table_id = table;
+        s.subnets.push(sub);
+        for k in 1..=*n {
+            let mut i = instance(
+                &format!("ins-keep{t}{k:02}"),
+                &format!("keep-{t}-{k}"),
+                &subnet_id,
+                &format!("10.0.{}.{}", 10 + t, 10 + k),
+            );
+            i.public_ip = Some(format!("119.28.{}.{}", 40 + t, 10 + k));
+            i.tags.push(Tag {
+                key: "natpilot:keep-egress-ip".into(),
+                value: "true".into(),
+            });
+            s.instances.push(i);
+        }
+    }
+    s
+}

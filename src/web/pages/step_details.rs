@@ -174,6 +174,25 @@ async fn protected_and_nat(
     Ok((protected, nat_id))
 }
 
+/// The EIPs of the run's gateways: its first, and any further one (issue 12) found by its tag.
+/// The plan checks each instance against its own gateway; the page's verdict against these.
+fn gateway_ips(
+    inventory: &Inventory,
+    run: &Run,
+    first: Option<&crate::wizard::ids::NatGatewayId>,
+) -> BTreeSet<String> {
+    let Some(first) = first else {
+        return BTreeSet::new();
+    };
+    let tag = run.id.tag_value();
+    inventory
+        .nat_gateways
+        .iter()
+        .filter(|n| n.id == *first || crate::wizard::steps::gateways::is_runs(n, &tag))
+        .flat_map(|n| n.eip_ips().map(str::to_owned))
+        .collect()
+}
+
 /// Step 4's line per instance of `inventory` around `plan`, and the NAT gateway's EIPs the
 /// check compares with.
 pub async fn verify_lines(
@@ -185,10 +204,7 @@ pub async fn verify_lines(
 ) -> Result<(Vec<verify_step::EgressLine>, BTreeSet<String>), WebError> {
     let readers = state.store.readers();
     let (protected, nat_id) = protected_and_nat(state, run).await?;
-    let nat_ips: BTreeSet<String> = nat_id
-        .and_then(|id| inventory.nat(&id))
-        .map(|n| n.eip_ips().map(str::to_owned).collect())
-        .unwrap_or_default();
+    let nat_ips = gateway_ips(inventory, run, nat_id.as_ref());
     let baseline = store::results::list_egress(readers, run.id, EgressPhase::Baseline).await?;
     let after = store::results::list_egress(readers, run.id, EgressPhase::After).await?;
     let sources = verify_step::Sources {
@@ -214,10 +230,7 @@ pub async fn verify_line(
 ) -> Result<Option<verify_step::EgressLine>, WebError> {
     let readers = state.store.readers();
     let (protected, nat_id) = protected_and_nat(state, run).await?;
-    let nat_ips: BTreeSet<String> = nat_id
-        .and_then(|id| inventory.nat(&id))
-        .map(|n| n.eip_ips().map(str::to_owned).collect())
-        .unwrap_or_default();
+    let nat_ips = gateway_ips(inventory, run, nat_id.as_ref());
     let of = |phase| store::results::egress_of(readers, run.id, phase, instance_id);
     let (baseline, after) = (
         of(EgressPhase::Baseline).await?,

@@ -133,6 +133,7 @@ fn describe_change_seen(c: &Change, inv: Option<&Inventory>) -> String {
             new_eips,
             existing_eips,
             zone,
+            route_tables,
             ..
         } => {
             let eips = if existing_eips.is_empty() {
@@ -141,8 +142,13 @@ fn describe_change_seen(c: &Change, inv: Option<&Inventory>) -> String {
                 format!("existing EIPs {}", existing_eips.join(", "))
             };
             let zone = zone.as_deref().unwrap_or("zone chosen by Tencent");
+            let carries = if route_tables.is_empty() {
+                String::new()
+            } else {
+                format!(", for route table(s) {}", route_tables.join(", "))
+            };
             format!(
-                "Create NAT gateway “{name}”: {bandwidth_mbps} Mbps, {max_connections} connections, {eips}, {zone}"
+                "Create NAT gateway “{name}”: {bandwidth_mbps} Mbps, {max_connections} connections, {eips}, {zone}{carries}"
             )
         }
         Change::AdoptNatGateway { nat_id } => format!("Adopt the existing NAT gateway {nat_id}"),

@@ -223,12 +223,13 @@ fn gateway_named<'a>(
     undo: &'a Undo,
 ) -> Option<(&'a NatGatewayId, nat_gateways::How)> {
     match (change, undo) {
+        // A further gateway (issue 12) is found by its tag, never named as the run's.
         (
-            Change::CreateNatGateway { .. },
+            Change::CreateNatGateway { gateway, .. },
             Undo::DeleteNatGateway {
                 nat_id: Some(id), ..
             },
-        ) => Some((id, nat_gateways::How::Created)),
+        ) if *gateway <= 1 => Some((id, nat_gateways::How::Created)),
         (Change::AdoptNatGateway { nat_id }, _) => Some((nat_id, nat_gateways::How::Adopted)),
         _ => None,
     }

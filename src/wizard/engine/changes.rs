@@ -22,6 +22,13 @@ pub struct Applied {
 /// the record of the same change.
 pub fn key(change: &Change) -> String {
     match change {
+        // A further gateway (issue 12) has records of its own.
+        Change::CreateNatGateway {
+            gateway, attempt, ..
+        } if *gateway > 1 => match attempt {
+            0 | 1 => format!("create_nat@{gateway}"),
+            _ => format!("create_nat@{gateway}#{attempt}"),
+        },
         // The first gateway keeps the key records written before attempts existed have.
         Change::CreateNatGateway { attempt, .. } if *attempt <= 1 => "create_nat".into(),
         Change::CreateNatGateway { attempt, .. } => format!("create_nat#{attempt}"),
@@ -259,4 +266,44 @@ async fn transform(
         instance_id: Some(instance_id.to_owned()),
     });
     Ok(called(None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create(gateway: u32, attempt: u32) -> Change {
+        Change::CreateNatGateway {
+            name: "n".into(),
+            bandwidth_mbps: 100,
+            max_connections: 1_000_000,
+            new_eips: 1,
+            existing_eips: vec![],
+            zone: None,
+            run_tag: "run-1".into(),
+            attempt,
+            gateway,
+            route_tables: vec![],
+        }
+    }
+
+    /// Each gateway and each attempt has an undo record of its own; the first gateway keeps
+    /// the keys it always had.
+    #[test]
+    fn every_gateway_and_attempt_has_a_key_of_its_own() {
+        let keys: Vec<String> = [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1)]
+            .into_iter()
+            .map(|(g, a)| key(&create(g, a)))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "create_nat",
+                "create_nat#2",
+                "create_nat@2",
+                "create_nat@2#2",
+                "create_nat@3"
+            ]
+        );
+    }
 }

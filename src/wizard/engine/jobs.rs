@@ -15,7 +15,7 @@ use crate::store::{self, EgressOutcome, EgressPhase, EventLevel, ReportKind, Ste
 use crate::wizard::cloud::CloudError;
 use crate::wizard::ids::{NatGatewayId, NatState};
 use crate::wizard::input::AssessInput;
-use crate::wizard::observed::{Inventory, NatGateway};
+use crate::wizard::observed::NatGateway;
 use crate::wizard::plan::{AllocatedEip, Change, Plan, Undo};
 use crate::wizard::steps::assess::{self, Egress};
 
@@ -150,8 +150,33 @@ pub async fn run_nat(ctx: &Ctx) -> Result<NatGatewayId, JobError> {
 
 /// Polls until the gateway is AVAILABLE (CreateNatGateway is asynchronous, reference §4.10),
 /// recording the EIPs Tencent allocated for it in its undo record as soon as they are seen.
-async fn after_provision(ctx: &Ctx, _plan: &Plan) -> Result<(), JobError> {
+async fn after_provision(ctx: &Ctx, plan: &Plan) -> Result<(), JobError> {
     let nat_id = run_nat(ctx).await?;
+    wait_available(ctx, &nat_id).await?;
+    // Issue 12: the further gateways the plan created, each found by its own tag.
+    for (tag, _) in crate::wizard::steps::provision::planned_extras(plan) {
+        let seen = ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?;
+        let Some(n) = seen
+            .items
+            .iter()
+            .find(|n| n.run_tag() == Some(tag.as_str()) && !n.state.is_dead())
+        else {
+            return Err(CloudError::state(
+                "DescribeNatGateways",
+                "ResourceNotFound",
+                format!("the NAT gateway tagged natpilot:run={tag} that this step created is not in the VPC (or has failed); retry the step"),
+            )
+            .with_request_id(seen.request_id.clone())
+            .into());
+        };
+        wait_available(ctx, &n.id.clone()).await?;
+    }
+    Ok(())
+}
+
+/// Polls one gateway until it is AVAILABLE, recording its allocated EIPs as they appear.
+async fn wait_available(ctx: &Ctx, nat_id: &NatGatewayId) -> Result<(), JobError> {
+    let nat_id = nat_id.clone();
     let mut last_state = None;
     let mut backoff = ctx.poll.start();
     loop {
@@ -240,11 +265,19 @@ pub async fn record_allocated_eips(ctx: &Ctx, nat: &NatGateway) -> Result<(), Jo
 
 /// Checks every table now routes to the NAT, then runs the post-change egress test.
 async fn after_route(ctx: &Ctx, plan: &Plan) -> Result<(), JobError> {
-    let nat_id = run_nat(ctx).await?;
+    let first = run_nat(ctx).await?;
     let inv = ctx.cloud.inventory(&ctx.run.vpc_id).await?;
-    let routed = routed_tables(&inv, &nat_id);
+    let gws = records::gateways(&ctx.store, ctx.id(), first.clone(), &inv).await?;
+    let routed = gws.routed_tables(&inv);
+    let nat_id = if gws.is_single() {
+        first.to_string()
+    } else {
+        let ids: Vec<&str> = gws.ids().iter().map(|g| g.as_str()).collect();
+        format!("their NAT gateways ({})", ids.join(", "))
+    };
     for table in crate::wizard::steps::route::tables_in_use(&inv) {
         if !routed.contains(&table) {
+            let nat_id = gws.of(&table);
             let msg = format!(
                 "route table {table} has no 0.0.0.0/0 → {nat_id} after the change; retry the step"
             );
@@ -269,16 +302,19 @@ async fn after_route(ctx: &Ctx, plan: &Plan) -> Result<(), JobError> {
         .collect();
     let after = ctx.cloud.egress_test(&inv, &ids).await?;
     store_egress(ctx, EgressPhase::After, &after).await?;
-    let nat_ips: BTreeSet<String> = inv
-        .nat(&nat_id)
-        .map(|n| n.eip_ips().map(str::to_owned).collect())
-        .unwrap_or_default();
-    // Issue 12: a kept instance passes only through its own old IP, others only through a
-    // gateway EIP not kept for someone.
+    // Issue 12: a kept instance passes only through its own old IP, others only through an
+    // EIP of their own route table's gateway that is not kept for someone.
+    let gateway_ips = gws.eips(&inv);
+    let empty = BTreeSet::new();
+    let nat_ips_of = |id: &str| {
+        inv.instance(id)
+            .and_then(|i| gateway_ips.get(gws.of_instance(&inv, i)))
+            .unwrap_or(&empty)
+    };
     let check = crate::wizard::steps::keep::EgressCheck::from_step3(&inv, plan);
     let passed = after
         .iter()
-        .filter(|(id, e)| check.passes(id, Some(e), &nat_ips))
+        .filter(|(id, e)| check.passes(id, Some(e), nat_ips_of(id)))
         .count();
     for (id, want) in &check.expected {
         let seen = match after.get(id) {
@@ -302,15 +338,6 @@ async fn after_route(ctx: &Ctx, plan: &Plan) -> Result<(), JobError> {
         ),
     )
     .await
-}
-
-/// Route tables whose default route points at `nat_id`.
-pub fn routed_tables(inv: &Inventory, nat_id: &NatGatewayId) -> BTreeSet<String> {
-    inv.route_tables
-        .iter()
-        .filter(|t| t.default_route().is_some_and(|r| r.points_at(nat_id)))
-        .map(|t| t.id.clone())
-        .collect()
 }
 
 /// The final report: egress before/after, what was removed (each change with its undo record,

@@ -53,17 +53,27 @@ impl KeptEips {
         if unrecorded.is_empty() {
             return Ok(());
         }
-        let Some(nat_id) = records::nat_gateway(&ctx.store, ctx.id()).await? else {
+        let Some(first) = records::nat_gateway(&ctx.store, ctx.id()).await? else {
             return Ok(());
         };
+        // Every gateway of the run: the first, and any further one (issue 12).
+        let tag = ctx.id().tag_value();
+        let mut gateways = vec![first];
+        for n in ctx.cloud.nat_gateways(&ctx.run.vpc_id).await?.items {
+            if crate::wizard::steps::gateways::is_runs(&n, &tag) && !gateways.contains(&n.id) {
+                gateways.push(n.id);
+            }
+        }
         for ip in unrecorded {
             let seen = ctx.cloud.eips_with_ip(ip).await?;
-            let on_nat: Vec<String> = seen
-                .iter()
-                .filter(|a| a.instance_id.as_deref() == Some(nat_id.as_str()))
-                .map(|a| a.ip.clone())
-                .collect();
-            self.check_gateway(&nat_id, &on_nat)?;
+            for nat_id in &gateways {
+                let on_nat: Vec<String> = seen
+                    .iter()
+                    .filter(|a| a.instance_id.as_deref() == Some(nat_id.as_str()))
+                    .map(|a| a.ip.clone())
+                    .collect();
+                self.check_gateway(nat_id, &on_nat)?;
+            }
         }
         Ok(())
     }

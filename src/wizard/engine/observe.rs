@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::errors::EngineError;
-use super::jobs::{load_egress, routed_tables};
+use super::jobs::load_egress;
 use super::records;
 use crate::store::keep_egress::MarkKind;
 use crate::store::{self, EgressPhase, RunId, Step, Store, runs::Run};
@@ -124,9 +124,29 @@ async fn creates_so_far(store: &Store, run: RunId) -> Result<u32, records::Recor
     let n = records::undo_records(store, run)
         .await?
         .iter()
-        .filter(|u| u.entry.key.starts_with("create_nat"))
+        // The first gateway's attempts only (a further gateway's keys are `create_nat@…`).
+        .filter(|u| u.entry.key == "create_nat" || u.entry.key.starts_with("create_nat#"))
         .count();
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// Per further gateway (issue 12), how many creates the run has recorded for it so far: its
+/// records are keyed `create_nat@<n>` and `create_nat@<n>#<attempt>`.
+async fn extra_creates(
+    store: &Store,
+    run: RunId,
+) -> Result<std::collections::BTreeMap<u32, u32>, records::RecordError> {
+    let mut out = std::collections::BTreeMap::new();
+    for u in records::undo_records(store, run).await? {
+        let Some(rest) = u.entry.key.strip_prefix("create_nat@") else {
+            continue;
+        };
+        let n = rest.split('#').next().and_then(|n| n.parse::<u32>().ok());
+        if let Some(n) = n {
+            *out.entry(n).or_insert(0) += 1;
+        }
+    }
+    Ok(out)
 }
 
 /// The exposure report with the input's rules and single-host choices applied (by the same
@@ -175,7 +195,15 @@ where
         StepInput::Provision(p) => {
             let creates = creates_so_far(store, run.id).await?;
             let inv = observe().await?;
-            let plan = provision::plan(&inv, p, &run.id.tag_value(), creates);
+            let tag = run.id.tag_value();
+            let mut plan = provision::plan(&inv, p, &tag, creates);
+            // Issue 12: one gateway per group of route tables when one cannot keep them all.
+            let baseline = load_egress(store, run.id, EgressPhase::Baseline).await?;
+            let (marks, _) = confirmed_keep_marks(store, run.id).await?;
+            let protected = protected_set(store, run.id).await?;
+            let demands = keep::demand(&inv, &baseline, &marks, &protected);
+            let extra = extra_creates(store, run.id).await?;
+            provision::plan_gateways(&mut plan, &inv, p, &tag, &demands, &extra);
             Ok((plan, Some(inv)))
         }
         StepInput::Route(r) => {
@@ -183,18 +211,22 @@ where
                 .await?
                 .ok_or_else(missing_nat)?;
             let inv = observe().await?;
+            let gws = records::gateways(store, run.id, nat, &inv).await?;
             let protected = protected_set(store, run.id).await?;
-            let mut plan = route::plan(&inv, &nat, &run.id.tag_value(), &protected, r);
+            let mut plan = route::plan(&inv, &gws, &run.id.tag_value(), &protected, r);
+            if let Some(msg) = gws.missing_message() {
+                plan.conflict("nat_gateways", msg, false);
+            }
             let baseline = load_egress(store, run.id, EgressPhase::Baseline).await?;
             let (marks, changed) = confirmed_keep_marks(store, run.id).await?;
             if let Some(msg) = changed {
                 plan.conflict("keep_egress", msg, false);
             }
-            let routed = keep::routed_after(&inv, &nat, r);
+            let routed = keep::routed_after(&inv, &gws, r);
             keep::plan(
                 &mut plan,
                 &inv,
-                &nat,
+                &gws,
                 &run.id.tag_value(),
                 &baseline,
                 &marks,
@@ -209,13 +241,14 @@ where
                 .ok_or_else(missing_nat)?;
             let inv = observe().await?;
             let after = load_egress(store, run.id, EgressPhase::After).await?;
-            let routed = routed_tables(&inv, &nat);
+            let gws = records::gateways(store, run.id, nat, &inv).await?;
+            let routed = gws.routed_tables(&inv);
             let protected = protected_set(store, run.id).await?;
             let route_plan = records::plan(store, run.id, Step::Route)
                 .await?
                 .unwrap_or_default();
             let check = keep::EgressCheck::from_step3(&inv, &route_plan);
-            let plan = verify::plan(&inv, &nat, &routed, &after, &protected, v, &check);
+            let plan = verify::plan(&inv, &gws, &routed, &after, &protected, v, &check);
             Ok((plan, Some(inv)))
         }
     }

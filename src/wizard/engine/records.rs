@@ -11,6 +11,8 @@ use crate::wizard::ids::NatGatewayId;
 use crate::wizard::input::StepInput;
 use crate::wizard::plan::Plan;
 use crate::wizard::steps::assess::ExposureReport;
+use crate::wizard::steps::gateways::Gateways;
+use crate::wizard::steps::provision;
 
 /// A stored record that could not be read back, or could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +103,22 @@ pub async fn nat_gateway(store: &Store, run: RunId) -> Result<Option<NatGatewayI
             }),
         None => Ok(None),
     }
+}
+
+/// Every gateway of the run (issue 12): the first one, plus the further ones step 2's plan
+/// created for some route tables, found in `inv` by their tags.
+pub async fn gateways(
+    store: &Store,
+    run: RunId,
+    first: NatGatewayId,
+    inv: &crate::wizard::observed::Inventory,
+) -> Result<Gateways, RecordError> {
+    let step2 = plan(store, run, Step::Provision).await?.unwrap_or_default();
+    Ok(Gateways::resolve(
+        first,
+        &provision::planned_extras(&step2),
+        inv,
+    ))
 }
 
 /// Step 1's exposure report, once the assessment has written it.

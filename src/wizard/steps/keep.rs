@@ -21,6 +21,7 @@ use crate::wizard::observed::{Instance, Inventory};
 use crate::wizard::plan::{Change, Plan, Undo};
 use crate::wizard::protection::{Facts, Rule};
 use crate::wizard::steps::assess::Egress;
+use crate::wizard::steps::gateways::Gateways;
 use crate::wizard::steps::route::table_by_subnet;
 use crate::wizard::steps::verify::eips_by_instance;
 
@@ -198,39 +199,18 @@ struct Move<'a> {
     rules: Vec<(&'static str, String, String)>,
 }
 
-/// Adds the moves to step 3's `plan` (after its route changes). `routed`: the route tables that
-/// send `0.0.0.0/0` to the gateway once the step's routes are made.
-#[allow(clippy::too_many_arguments)]
-pub fn plan(
+/// The IPs to move and the instances their rules cover. Conflicts for marks that cannot be
+/// kept go to `plan`.
+fn collect_moves<'a>(
     plan: &mut Plan,
-    inv: &Inventory,
-    nat_id: &NatGatewayId,
-    run_tag: &str,
+    inv: &'a Inventory,
+    shared: &[SharedEgress],
     baseline: &BTreeMap<String, Egress>,
     marks: &KeepMarks,
     protected: &BTreeSet<String>,
-    routed: &BTreeSet<String>,
-) {
-    let shared = shared_egress(inv, baseline);
-    warn_unkept_shared(plan, &shared, marks);
-    if marks.instances.is_empty()
-        && marks.rules.is_empty()
-        && marks.shared_ips.is_empty()
-        && !inv.instances.iter().any(|i| marks.reason(i).is_some())
-    {
-        return;
-    }
-    let Some(nat) = inv.nat(nat_id) else {
-        plan.conflict("nat", format!("NAT gateway {nat_id} was not found"), false);
-        return;
-    };
-    let by_subnet = table_by_subnet(inv);
+    routed_instance: &dyn Fn(&Instance) -> bool,
+) -> (Vec<Move<'a>>, BTreeSet<String>) {
     let eips = eip_index(inv);
-    let routed_instance = |i: &Instance| {
-        by_subnet
-            .get(i.subnet_id.as_str())
-            .is_some_and(|t| routed.contains(*t))
-    };
     let mut moves: Vec<Move> = Vec::new();
     let mut covered: BTreeSet<String> = BTreeSet::new();
     // Shared IPs first: their subnet rules decide which instances need no rule of their own.
@@ -302,7 +282,7 @@ pub fn plan(
         if moves.iter().any(|m| m.holder.id == i.id) {
             continue;
         }
-        if let Some(problem) = cannot_keep(inv, &eips, i, baseline, protected, &routed_instance) {
+        if let Some(problem) = cannot_keep(inv, &eips, i, baseline, protected, routed_instance) {
             plan.conflict(
                 &i.id,
                 format!(
@@ -325,6 +305,187 @@ pub fn plan(
         });
         covered.insert(i.id.clone());
     }
+    (moves, covered)
+}
+
+/// Whether the run keeps anything at all (else step 3 is exactly what it was before issue 12).
+fn keeps_nothing(inv: &Inventory, marks: &KeepMarks) -> bool {
+    marks.instances.is_empty()
+        && marks.rules.is_empty()
+        && marks.shared_ips.is_empty()
+        && !inv.instances.iter().any(|i| marks.reason(i).is_some())
+}
+
+/// Routed subnets that get a SUBNET rule on their gateway's own EIPs (see the module
+/// comment): every member routed, not all of them covered by a keeping rule, no keeping rule
+/// on the subnet, and no rule for it on its gateway yet (`has_rule`).
+fn pinned_subnets<'a>(
+    inv: &'a Inventory,
+    moves: &[Move<'_>],
+    covered: &BTreeSet<String>,
+    routed_instance: &dyn Fn(&Instance) -> bool,
+    has_rule: &dyn Fn(&crate::wizard::observed::Subnet) -> bool,
+) -> Vec<&'a crate::wizard::observed::Subnet> {
+    inv.subnets
+        .iter()
+        .filter(|s| {
+            let members: Vec<&Instance> = inv
+                .instances
+                .iter()
+                .filter(|i| i.subnet_id == s.id)
+                .collect();
+            !members.is_empty()
+                && members.iter().all(|i| routed_instance(i))
+                && !members.iter().all(|i| covered.contains(&i.id))
+                && !moves.iter().any(|m| m.rules.iter().any(|r| r.1 == s.id))
+                && !has_rule(s)
+        })
+        .collect()
+}
+
+/// The route tables a move's rules apply in (they must share its gateway); the holder's own
+/// table when it has no rule.
+fn move_tables(inv: &Inventory, m: &Move<'_>) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = m
+        .rules
+        .iter()
+        .filter_map(|(kind, resource, _)| match *kind {
+            "SUBNET" => inv.subnet(resource).map(|s| s.route_table_id.clone()),
+            _ => inv
+                .instance(resource)
+                .and_then(|i| inv.table_of(i))
+                .map(str::to_owned),
+        })
+        .collect();
+    if out.is_empty()
+        && let Some(t) = inv.table_of(m.holder)
+    {
+        out.insert(t.to_owned());
+    }
+    out
+}
+
+/// What keeping the marked egress IPs needs per group of route tables, for step 2 to place
+/// the tables on gateways ([`super::gateways::assign`]): every route table in use, grouped
+/// where one kept IP serves several. Counted as step 3 will plan it, every table routed.
+pub fn demand(
+    inv: &Inventory,
+    baseline: &BTreeMap<String, Egress>,
+    marks: &KeepMarks,
+    protected: &BTreeSet<String>,
+) -> Vec<super::gateways::Demand> {
+    use super::gateways::Demand;
+    let tables = crate::wizard::steps::route::tables_in_use(inv);
+    if keeps_nothing(inv, marks) {
+        return Vec::new();
+    }
+    let mut scratch = Plan::default();
+    let shared = shared_egress(inv, baseline);
+    let routed_instance = |i: &Instance| inv.table_of(i).is_some();
+    let (moves, covered) = collect_moves(
+        &mut scratch,
+        inv,
+        &shared,
+        baseline,
+        marks,
+        protected,
+        &routed_instance,
+    );
+    // Union of tables that share a kept IP, smallest table id as the group's name.
+    let mut group: BTreeMap<String, String> =
+        tables.iter().map(|t| (t.clone(), t.clone())).collect();
+    fn root(group: &BTreeMap<String, String>, t: &str) -> String {
+        let mut t = t.to_owned();
+        while let Some(up) = group.get(&t).filter(|up| **up != t) {
+            t = up.clone();
+        }
+        t
+    }
+    let mut per_move: Vec<(String, usize)> = Vec::new();
+    for m in &moves {
+        let ts: Vec<String> = move_tables(inv, m).into_iter().collect();
+        let Some(first) = ts.first() else { continue };
+        for t in &ts {
+            group.entry(t.clone()).or_insert_with(|| t.clone());
+            let (a, b) = (root(&group, first), root(&group, t));
+            if a != b {
+                let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+                group.insert(hi, lo);
+            }
+        }
+        per_move.push((first.clone(), m.rules.len()));
+    }
+    let mut out: BTreeMap<String, Demand> = BTreeMap::new();
+    let keys: Vec<String> = group.keys().cloned().collect();
+    for t in keys {
+        let r = root(&group, &t);
+        out.entry(r.clone())
+            .or_insert_with(|| Demand {
+                tables: Vec::new(),
+                eips: 0,
+                rules: 0,
+            })
+            .tables
+            .push(t);
+    }
+    for (t, rules) in per_move {
+        let d = out
+            .get_mut(&root(&group, &t))
+            .expect("every table has a group");
+        d.eips += 1;
+        d.rules += rules;
+    }
+    for s in pinned_subnets(inv, &moves, &covered, &routed_instance, &|_| false) {
+        if let Some(d) = out.get_mut(&root(&group, &s.route_table_id)) {
+            d.rules += 1;
+        }
+    }
+    out.into_values().collect()
+}
+
+/// Adds the moves to step 3's `plan` (after its route changes). `routed`: the route tables that
+/// send `0.0.0.0/0` to their gateway once the step's routes are made; `gws`: each table's.
+#[allow(clippy::too_many_arguments)]
+pub fn plan(
+    plan: &mut Plan,
+    inv: &Inventory,
+    gws: &Gateways,
+    run_tag: &str,
+    baseline: &BTreeMap<String, Egress>,
+    marks: &KeepMarks,
+    protected: &BTreeSet<String>,
+    routed: &BTreeSet<String>,
+) {
+    let shared = shared_egress(inv, baseline);
+    warn_unkept_shared(plan, &shared, marks);
+    if keeps_nothing(inv, marks) {
+        return;
+    }
+    let mut missing = false;
+    for nat_id in gws.ids() {
+        if inv.nat(nat_id).is_none() {
+            plan.conflict("nat", format!("NAT gateway {nat_id} was not found"), false);
+            missing = true;
+        }
+    }
+    if missing {
+        return;
+    }
+    let by_subnet = table_by_subnet(inv);
+    let routed_instance = |i: &Instance| {
+        by_subnet
+            .get(i.subnet_id.as_str())
+            .is_some_and(|t| routed.contains(*t))
+    };
+    let (moves, covered) = collect_moves(
+        plan,
+        inv,
+        &shared,
+        baseline,
+        marks,
+        protected,
+        &routed_instance,
+    );
     if moves.is_empty() {
         return;
     }
@@ -337,57 +498,85 @@ pub fn plan(
             );
         }
     }
-    let own_pool: Vec<String> = nat.eip_ips().map(str::to_owned).collect();
-    if own_pool.is_empty() {
-        plan.conflict("nat", format!("NAT gateway {nat_id} has no EIP of its own; a gateway keeps at least one, and it is the egress of everyone not kept"), false);
+    // Each move goes to the gateway of the tables its rules apply in.
+    let mut gateway_of_move: Vec<&NatGatewayId> = Vec::new();
+    for m in &moves {
+        let gs: BTreeSet<&NatGatewayId> = move_tables(inv, m).iter().map(|t| gws.of(t)).collect();
+        if gs.len() > 1 {
+            plan.conflict(
+                &m.ip,
+                format!(
+                    "{} keeps the egress of route tables that step 2 gave different NAT gateways ({}); an SNAT rule only applies on one gateway: roll back and start a new run, so step 2 plans the gateways for the VPC as it is now",
+                    m.ip,
+                    gs.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                false,
+            );
+        }
+        gateway_of_move.push(gs.into_iter().next().unwrap_or(&gws.first));
     }
-    let eips_needed = own_pool.len() + moves.len();
-    if eips_needed > MAX_EIPS_PER_NAT {
-        plan.conflict(
-            "nat_eips",
-            format!(
-                "keeping {} egress IPs needs {eips_needed} EIPs on NAT gateway {nat_id} ({} of its own), and a gateway holds at most {MAX_EIPS_PER_NAT}: keep fewer IPs, or give the gateway fewer EIPs of its own",
-                moves.len(),
-                own_pool.len()
-            ),
-            false,
-        );
-    }
-    // Other routed subnets are pinned to the gateway's own EIPs (see the module comment),
-    // unless a rule already covers them.
-    let has_rule = |resource: &str| {
-        inv.snat_rules
-            .iter()
-            .any(|r| r.nat_id == *nat_id && r.resource_id == resource)
-    };
-    let pinned: Vec<&crate::wizard::observed::Subnet> = inv
-        .subnets
-        .iter()
-        .filter(|s| {
-            let members: Vec<&Instance> = inv
-                .instances
-                .iter()
-                .filter(|i| i.subnet_id == s.id)
-                .collect();
-            !members.is_empty()
-                && members.iter().all(|i| routed_instance(i))
-                && !members.iter().all(|i| covered.contains(&i.id))
-                && !moves.iter().any(|m| m.rules.iter().any(|r| r.1 == s.id))
-                && !has_rule(&s.id)
+    let pools: BTreeMap<&NatGatewayId, Vec<String>> = gws
+        .ids()
+        .into_iter()
+        .map(|id| {
+            let pool = inv
+                .nat(id)
+                .map(|n| n.eip_ips().map(str::to_owned).collect())
+                .unwrap_or_default();
+            (id, pool)
         })
         .collect();
-    let ours = inv
-        .snat_rules
-        .iter()
-        .filter(|r| r.nat_id == *nat_id && !r.description.starts_with(&format!("np {run_tag} ")))
-        .count();
-    let rules_needed = ours + pinned.len() + moves.iter().map(|m| m.rules.len()).sum::<usize>();
-    if rules_needed > MAX_SNAT_RULES_PER_NAT {
-        plan.conflict(
-            "snat_rules",
-            format!("keeping these egress IPs needs {rules_needed} SNAT rules on NAT gateway {nat_id}, and a gateway holds at most {MAX_SNAT_RULES_PER_NAT}: keep fewer instances one by one (mark whole subnets by rule instead)"),
-            false,
-        );
+    let has_rule = |s: &crate::wizard::observed::Subnet| {
+        let nat_id = gws.of(&s.route_table_id);
+        inv.snat_rules
+            .iter()
+            .any(|r| r.nat_id == *nat_id && r.resource_id == s.id)
+    };
+    let pinned = pinned_subnets(inv, &moves, &covered, &routed_instance, &has_rule);
+    for (nat_id, own_pool) in &pools {
+        let here: Vec<&Move> = moves
+            .iter()
+            .zip(&gateway_of_move)
+            .filter(|(_, g)| *g == nat_id)
+            .map(|(m, _)| m)
+            .collect();
+        let pinned_here = pinned
+            .iter()
+            .filter(|s| gws.of(&s.route_table_id) == *nat_id)
+            .count();
+        if here.is_empty() && pinned_here == 0 {
+            continue;
+        }
+        if own_pool.is_empty() {
+            plan.conflict("nat", format!("NAT gateway {nat_id} has no EIP of its own; a gateway keeps at least one, and it is the egress of everyone not kept"), false);
+        }
+        let eips_needed = own_pool.len() + here.len();
+        if eips_needed > MAX_EIPS_PER_NAT {
+            plan.conflict(
+                "nat_eips",
+                format!(
+                    "keeping {} egress IPs needs {eips_needed} EIPs on NAT gateway {nat_id} ({} of its own), and a gateway holds at most {MAX_EIPS_PER_NAT}: keep fewer IPs, or give the gateway fewer EIPs of its own",
+                    here.len(),
+                    own_pool.len()
+                ),
+                false,
+            );
+        }
+        let ours = inv
+            .snat_rules
+            .iter()
+            .filter(|r| {
+                r.nat_id == **nat_id && !r.description.starts_with(&format!("np {run_tag} "))
+            })
+            .count();
+        let rules_needed = ours + pinned_here + here.iter().map(|m| m.rules.len()).sum::<usize>();
+        if rules_needed > MAX_SNAT_RULES_PER_NAT {
+            plan.conflict(
+                "snat_rules",
+                format!("keeping these egress IPs needs {rules_needed} SNAT rules on NAT gateway {nat_id}, and a gateway holds at most {MAX_SNAT_RULES_PER_NAT}: keep fewer instances one by one (mark whole subnets by rule instead)"),
+                false,
+            );
+        }
     }
     let transforms = moves.iter().filter(|m| m.address_id.is_none()).count();
     if inv.quota.limit > 0 && transforms > inv.quota.free() as usize {
@@ -398,11 +587,11 @@ pub fn plan(
         );
     }
     for s in pinned {
-        push_rule(
-            plan, nat_id, run_tag, "SUBNET", &s.id, &s.cidr, &own_pool, None,
-        );
+        let nat_id = gws.of(&s.route_table_id);
+        let pool = pools.get(nat_id).cloned().unwrap_or_default();
+        push_rule(plan, nat_id, run_tag, "SUBNET", &s.id, &s.cidr, &pool, None);
     }
-    for m in &moves {
+    for (m, nat_id) in moves.iter().zip(&gateway_of_move) {
         push_move(plan, nat_id, run_tag, m);
     }
     let longest = moves
@@ -410,8 +599,17 @@ pub fn plan(
         .map(|m| if m.address_id.is_none() { 3 } else { 2 })
         .max()
         .unwrap_or(0);
+    let onto = if gws.is_single() {
+        format!("NAT gateway {}", gws.first)
+    } else {
+        let used: BTreeSet<&str> = gateway_of_move.iter().map(|g| g.as_str()).collect();
+        format!(
+            "the NAT gateway of each one's route table ({})",
+            used.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    };
     plan.warnings.push(format!(
-        "{} egress IP(s) move onto NAT gateway {nat_id} after the routes change: {}. No instance is without egress meanwhile; until its SNAT rule exists (about {} s, one EIP task after another, moves side by side), a kept instance leaves through one of the gateway's own EIPs",
+        "{} egress IP(s) move onto {onto} after the routes change: {}. No instance is without egress meanwhile; until its SNAT rule exists (about {} s, one EIP task after another, moves side by side), a kept instance leaves through one of the gateway's own EIPs",
         moves.len(),
         moves.iter().map(|m| format!("{} ({})", m.ip, m.holder.name)).collect::<Vec<_>>().join(", "),
         longest * TASK_SECS + 1
@@ -624,11 +822,11 @@ pub fn egress_passes(
     }
 }
 
-/// The route tables that send `0.0.0.0/0` to the gateway once step 3 has made the routes it
+/// The route tables that send `0.0.0.0/0` to their gateway once step 3 has made the routes it
 /// plans for `input` (already routed, created, or replaced with consent).
 pub fn routed_after(
     inv: &Inventory,
-    nat_id: &NatGatewayId,
+    gws: &Gateways,
     input: &crate::wizard::input::RouteInput,
 ) -> BTreeSet<String> {
     use crate::wizard::steps::route::{Consent, RouteDecision, decide, tables_in_use};
@@ -642,7 +840,7 @@ pub fn routed_after(
         .filter(|t| {
             inv.route_table(t).is_some_and(|table| {
                 matches!(
-                    decide(table, nat_id, consent),
+                    decide(table, gws.of(t), consent),
                     RouteDecision::AlreadyRouted
                         | RouteDecision::Create
                         | RouteDecision::Replace(_)

@@ -96,7 +96,7 @@ fn marks(ids: &[&str]) -> KeepMarks {
 
 fn planned(inv: &Inventory, m: &KeepMarks, protected: &BTreeSet<String>) -> Plan {
     let mut plan = Plan::default();
-    let nat = "nat-1".into();
+    let nat: Gateways = "nat-1".into();
     let routed = routed_after(inv, &nat, &RouteInput::default());
     plan_into(&mut plan, inv, &nat, m, protected, &routed);
     plan
@@ -105,7 +105,7 @@ fn planned(inv: &Inventory, m: &KeepMarks, protected: &BTreeSet<String>) -> Plan
 fn plan_into(
     plan: &mut Plan,
     inv: &Inventory,
-    nat: &NatGatewayId,
+    nat: &Gateways,
     m: &KeepMarks,
     protected: &BTreeSet<String>,
     routed: &BTreeSet<String>,
@@ -280,7 +280,7 @@ fn a_shared_egress_ip_is_found_and_kept_with_subnet_rules() {
     assert_eq!(shared[0].holder.as_deref(), Some("ins-a2"));
 
     // Not kept: the plan warns that it will be retired.
-    let nat: NatGatewayId = "nat-1".into();
+    let nat: Gateways = "nat-1".into();
     let routed = routed_after(&inv, &nat, &RouteInput::default());
     let mut plan = Plan::default();
     super::plan(

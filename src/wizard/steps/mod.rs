@@ -2,6 +2,7 @@
 //! No I/O here; the engine observes, calls these, and applies what they return.
 
 pub mod assess;
+pub mod gateways;
 pub mod keep;
 pub mod provision;
 pub mod route;

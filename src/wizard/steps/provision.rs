@@ -31,7 +31,7 @@ impl Preflight<'_> {
         let (ours, others) = inv
             .nat_gateways
             .iter()
-            .partition(|n| n.run_tag() == Some(run_tag));
+            .partition(|n| super::gateways::is_runs(n, run_tag));
         Preflight {
             quota: inv.quota,
             others,
@@ -122,7 +122,7 @@ pub fn plan(inv: &Inventory, input: &ProvisionInput, run_tag: &str, creates_so_f
     let others: Vec<&str> = inv
         .nat_gateways
         .iter()
-        .filter(|n| n.run_tag() != Some(run_tag))
+        .filter(|n| !super::gateways::is_runs(n, run_tag))
         .map(|n| n.id.as_str())
         .collect();
     if others.len() >= NATS_PER_VPC {
@@ -169,6 +169,8 @@ fn push_create(
             zone: new.zone.clone(),
             run_tag: run_tag.to_owned(),
             attempt,
+            gateway: 1,
+            route_tables: vec![],
         },
         Undo::DeleteNatGateway {
             nat_id: None,
@@ -237,4 +239,181 @@ fn check_eips(inv: &Inventory, new_eips: u32, existing: &[String], plan: &mut Pl
             );
         }
     }
+}
+
+/// Issue 12: places the route tables on gateways from what keeping step 1's egress IPs needs
+/// (`demands`, `keep::demand`) and adds a create for each further gateway to step 2's plan —
+/// or the blocker that says why even the gateways the VPC still allows are not enough. Nothing
+/// changes when the first gateway holds it all. `extra_creates`: per further gateway (2, 3),
+/// how many creates the run has recorded for it so far (as `creates_so_far` for the first).
+pub fn plan_gateways(
+    plan: &mut Plan,
+    inv: &Inventory,
+    input: &ProvisionInput,
+    run_tag: &str,
+    demands: &[super::gateways::Demand],
+    extra_creates: &std::collections::BTreeMap<u32, u32>,
+) {
+    use super::gateways::{EXTRA_OWN_EIPS, Room, assign, extra_tag, is_runs};
+    if demands.iter().all(|d| d.eips == 0) {
+        return;
+    }
+    let adopted = match input {
+        ProvisionInput::Adopt { nat_id } => inv.nat(nat_id),
+        ProvisionInput::Create(_) => None,
+    };
+    let first_own_eips = match (input, adopted) {
+        (ProvisionInput::Create(new), _) => match &new.eips {
+            EipChoice::New(n) => *n as usize,
+            EipChoice::Existing(ips) => ips.len(),
+        },
+        (ProvisionInput::Adopt { .. }, Some(n)) => n.eips.len(),
+        (ProvisionInput::Adopt { .. }, None) => return,
+    };
+    let room = Room {
+        first_own_eips,
+        first_rules_taken: adopted.map_or(0, |n| {
+            inv.snat_rules
+                .iter()
+                .filter(|r| {
+                    r.nat_id == n.id && !r.description.starts_with(&format!("np {run_tag} "))
+                })
+                .count()
+        }),
+        others: inv
+            .nat_gateways
+            .iter()
+            .filter(|n| !is_runs(n, run_tag) && Some(n.id.clone()) != adopted.map(|a| a.id.clone()))
+            .map(|n| n.id.to_string())
+            .collect(),
+        vpc_id: inv.vpc_id.clone(),
+    };
+    let tables = match assign(demands, &room) {
+        Ok(t) => t,
+        Err(msg) => {
+            plan.conflict("nat_gateways", msg, false);
+            return;
+        }
+    };
+    if tables.len() <= 1 {
+        return;
+    }
+    let (base, bandwidth_mbps, max_connections, zone) = match input {
+        ProvisionInput::Create(new) => (
+            new.name.clone(),
+            new.bandwidth_mbps,
+            new.max_connections,
+            new.zone.clone(),
+        ),
+        ProvisionInput::Adopt { .. } => (default_name(&inv.vpc_id), 100, 1_000_000, None),
+    };
+    let extras = (tables.len() - 1) as u32;
+    let first_new = match input {
+        ProvisionInput::Create(NewNat {
+            eips: EipChoice::New(n),
+            ..
+        }) => *n,
+        _ => 0,
+    };
+    let total_new = first_new + extras * EXTRA_OWN_EIPS;
+    if first_new <= inv.quota.free() && total_new > inv.quota.free() {
+        plan.conflict(
+            "quota",
+            format!(
+                "{total_new} new EIPs are needed ({first_new} for the first NAT gateway, {EXTRA_OWN_EIPS} for each of the {extras} further ones) but the account's EIP quota has {} free ({} of {} used); release unused EIPs or raise the quota",
+                inv.quota.free(),
+                inv.quota.used,
+                inv.quota.limit
+            ),
+            false,
+        );
+    }
+    let kept: usize = demands.iter().map(|d| d.eips).sum();
+    let mut described = vec![format!(
+        "the first for route table(s) {}",
+        if tables[0].is_empty() {
+            "none".to_owned()
+        } else {
+            tables[0].join(", ")
+        }
+    )];
+    for (k, t) in tables.iter().enumerate().skip(1) {
+        let n = k as u32 + 1;
+        let name = format!("{base}-{n}");
+        let tag = extra_tag(run_tag, n);
+        // A further gateway that Tencent failed to create is deleted first and created again,
+        // as a new attempt with a record of its own (as for the first gateway).
+        let dead: Vec<&NatGateway> = inv
+            .nat_gateways
+            .iter()
+            .filter(|g| g.run_tag() == Some(tag.as_str()) && g.state.is_dead())
+            .collect();
+        let live = inv
+            .nat_gateways
+            .iter()
+            .any(|g| g.run_tag() == Some(tag.as_str()) && !g.state.is_dead());
+        if !live {
+            for d in &dead {
+                plan.push(
+                    Change::DeleteFailedNatGateway {
+                        nat_id: d.id.clone(),
+                    },
+                    Undo::NothingToUndo {
+                        what: format!("failed NAT gateway {} was deleted", d.id),
+                    },
+                );
+            }
+        }
+        let creates = extra_creates.get(&n).copied().unwrap_or(0);
+        let attempt = if live || dead.is_empty() {
+            creates.max(1)
+        } else {
+            creates + 1
+        };
+        described.push(format!(
+            "“{name}” ({EXTRA_OWN_EIPS} new EIP of its own) for route table(s) {}",
+            t.join(", ")
+        ));
+        plan.push(
+            Change::CreateNatGateway {
+                name,
+                bandwidth_mbps,
+                max_connections,
+                new_eips: EXTRA_OWN_EIPS,
+                existing_eips: vec![],
+                zone: zone.clone(),
+                run_tag: tag.clone(),
+                attempt,
+                gateway: n,
+                route_tables: t.clone(),
+            },
+            Undo::DeleteNatGateway {
+                nat_id: None,
+                run_tag: tag,
+                allocated_eips: vec![],
+                operator_eips: Some(vec![]),
+            },
+        );
+    }
+    plan.warnings.push(format!(
+        "keeping {kept} egress IPs needs more than one NAT gateway (at most 10 EIPs each, at least one of its own; 200 SNAT rules each): this step makes {} gateways, {}. Step 3 routes each route table to its own gateway and moves each kept IP onto the gateway of its instance's route table; rollback deletes every gateway this run created",
+        tables.len(),
+        described.join("; ")
+    ));
+}
+
+/// The further gateways step 2's plan created: (`natpilot:run` tag, route tables), in order.
+pub fn planned_extras(step2: &Plan) -> Vec<(String, Vec<String>)> {
+    step2
+        .changes()
+        .filter_map(|c| match c {
+            Change::CreateNatGateway {
+                gateway,
+                run_tag,
+                route_tables,
+                ..
+            } if *gateway > 1 => Some((run_tag.clone(), route_tables.clone())),
+            _ => None,
+        })
+        .collect()
 }

@@ -132,7 +132,7 @@ pub fn decide<'t>(
 
 pub fn plan(
     inv: &Inventory,
-    nat_id: &NatGatewayId,
+    gws: &crate::wizard::steps::gateways::Gateways,
     run_tag: &str,
     protected: &BTreeSet<String>,
     input: &RouteInput,
@@ -144,8 +144,9 @@ pub fn plan(
     } else {
         Consent::No
     };
-    let description = description(run_tag, nat_id);
     for table_id in &tables {
+        let nat_id = gws.of(table_id);
+        let description = description(run_tag, nat_id);
         let Some(table) = inv.route_table(table_id) else {
             plan.conflict(
                 table_id,

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::wizard::ids::NatGatewayId;
 use crate::wizard::input::VerifyInput;
 use crate::wizard::observed::{Address, AddressKind, Inventory};
 use crate::wizard::plan::{Change, Kept, Plan, Undo};
@@ -17,7 +16,7 @@ pub fn passed(egress: Option<&Egress>, nat_ips: &BTreeSet<String>) -> bool {
 
 pub fn plan(
     inv: &Inventory,
-    nat_id: &NatGatewayId,
+    gws: &super::gateways::Gateways,
     routed_tables: &BTreeSet<String>,
     after: &BTreeMap<String, Egress>,
     protected: &BTreeSet<String>,
@@ -25,20 +24,26 @@ pub fn plan(
     check: &super::keep::EgressCheck,
 ) -> Plan {
     let mut plan = Plan::default();
-    let Some(nat) = inv.nat(nat_id) else {
-        plan.conflict(
-            "nat",
-            format!("NAT gateway {nat_id} no longer exists; roll back or start over"),
-            false,
-        );
+    for nat_id in gws.ids() {
+        if inv.nat(nat_id).is_none() {
+            plan.conflict(
+                "nat",
+                format!("NAT gateway {nat_id} no longer exists; roll back or start over"),
+                false,
+            );
+        }
+    }
+    if plan.is_blocked() {
         return plan;
-    };
-    let nat_ips: BTreeSet<String> = nat.eip_ips().map(str::to_owned).collect();
+    }
+    // Each instance is checked against the EIPs of its own route table's gateway.
+    let gateway_ips = gws.eips(inv);
     let eips = eips_by_instance(inv);
     for i in &inv.instances {
         if !inv.table_of(i).is_some_and(|t| routed_tables.contains(t)) {
             continue;
         }
+        let nat_ips = &gateway_ips[gws.of_instance(inv, i)];
         let eip = eips.get(i.id.as_str()).copied();
         let Some(ip) = eip.map(|a| a.ip.clone()).or_else(|| i.public_ip.clone()) else {
             continue;
@@ -57,7 +62,7 @@ pub fn plan(
             continue;
         };
         match after.get(&i.id) {
-            _ if check.passes(&i.id, after.get(&i.id), &nat_ips) => {}
+            _ if check.passes(&i.id, after.get(&i.id), nat_ips) => {}
             Some(Egress::Untestable { detail }) => {
                 plan.kept
                     .push(keep(&format!("egress could not be tested ({detail})")));
