@@ -11,10 +11,26 @@ use crate::tencent::Client;
 /// A simulated copy of one VPC and the client that talks to it.
 pub struct Twin {
     pub client: Client,
+    /// The copied VPC's region and id (the twin keeps the real ids).
+    pub region: String,
+    pub vpc_id: String,
     sim: RunningSim,
 }
 
 impl Twin {
+    /// A twin of `vpc_id` in an already running simulator (tests of the registry).
+    #[cfg(test)]
+    pub(crate) fn on(sim: RunningSim, vpc_id: &str) -> Twin {
+        let h = sim.handle();
+        Twin {
+            client: Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key())
+                .expect("a client for the test simulator"),
+            region: h.region(),
+            vpc_id: vpc_id.to_owned(),
+            sim,
+        }
+    }
+
     /// The twin's world, for tests and diagnostics.
     pub fn handle(&self) -> SimHandle {
         self.sim.handle()
@@ -53,5 +69,11 @@ pub async fn make_twin(
     let h = sim.handle();
     let client = Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key())
         .map_err(|e| TwinError::Simulator(e.to_string()))?;
-    Ok((Twin { client, sim }, snapshot.warnings))
+    let twin = Twin {
+        client,
+        region: region.to_owned(),
+        vpc_id: vpc_id.to_owned(),
+        sim,
+    };
+    Ok((twin, snapshot.warnings))
 }

@@ -57,6 +57,9 @@ pub async fn rehearse(
         Ok(client) => client,
         Err(e) => return refuse(format!("Account {account} cannot be used: {e}")).await,
     };
+    if let Err(e) = state.twins.make_room(&state.store).await {
+        return refuse(format!("Cannot rehearse {vpc}: {e}")).await;
+    }
     let delay = state.settings.rehearsal_async_delay;
     let (twin, warnings) = match make_twin(&real, region.as_str(), &vpc, delay).await {
         Ok(made) => made,
