@@ -169,6 +169,18 @@ async fn an_operator_rehearses_a_vpc_on_its_twin_and_the_real_vpc_is_untouched()
     assert_eq!(real.account, "simulated");
     assert!(real.rehearsal_of().is_none());
 
+    // The JSON API says so too.
+    let token = crate::api::token(&mut olga, "ci", "viewer", false).await;
+    let api = crate::api::Api::new(&app, &token);
+    let (status, shown) = api.get(&format!("/api/v1/runs/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    assert_eq!(
+        shown["rehearsal_of"],
+        format!("simulated / {REGION} / {VPC}")
+    );
+    let (_, real_shown) = api.get(&format!("/api/v1/runs/{}", real.id)).await;
+    assert_eq!(real_shown["rehearsal_of"], Value::Null);
+
     // The audit log names it a rehearsal, with what it copies.
     let started = app.audited("rehearsal.start").await;
     assert_eq!(started.len(), 1);
