@@ -48,6 +48,8 @@ pub struct AppParts {
     pub verify_builds: crate::web::pages::verify_build::Builds,
     /// Starts, stops and drives campaigns through `engine` (issue 13 item 5).
     pub campaigns: crate::wizard::campaign::Campaigns,
+    /// The rehearsals' simulated twins of this process (issue 13 item 7).
+    pub twins: crate::rehearsal::Twins,
 }
 
 impl std::ops::Deref for AppState {
@@ -189,12 +191,23 @@ pub async fn build(
         settings.cloud.region(),
         settings.accounts.iter().cloned().map(observed).collect(),
     );
+    let twins = crate::rehearsal::Twins::default();
     let connector = Arc::new(TencentConnector::for_accounts(
         accounts.clone(),
+        twins.clone(),
         options.poll,
     ));
     let lease = options.lease;
     let engine = Engine::new(store.clone(), connector, options);
+    // Before resuming: a rehearsal's twin died with the previous process, its run must end
+    // (fail closed), never be resumed against anything else.
+    let lost = engine.end_lost_rehearsals().await?;
+    if lost > 0 {
+        tracing::info!(
+            lost,
+            "ended rehearsals whose simulated twin was lost at restart"
+        );
+    }
     let resumed = engine.resume().await?;
     if resumed > 0 {
         tracing::info!(resumed, "resumed unfinished runs");
@@ -220,6 +233,7 @@ pub async fn build(
         accounts,
         verify_builds: Default::default(),
         campaigns,
+        twins,
     }));
     web::auth::setup::arm_if_no_users(&state).await?;
     let router = web::router(state.clone());
@@ -392,6 +406,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     settings.accounts =
         crate::estate::accounts::resolve_entries(config, settings.cloud.account()).await;
+    settings.rehearsal_async_delay = config.sim.async_delay()?;
     let app = spawn(AppConfig {
         client,
         listener,

@@ -211,6 +211,15 @@ async fn estate(portal: &Portal, browser: &Browser) {
         .await;
     browser.wait_for("#no-drift").await;
     browser.screenshot("13-estate-drift-accepted").await;
+
+    // Rehearse the VPC on a simulated twin: the run page says so before anything else.
+    browser
+        .click("tr.estate-vpc[data-vpc=vpc-tut0rial] form.rehearse-form button")
+        .await;
+    browser
+        .wait_for_text("#rehearsal-of", "simulated / ap-guangzhou / vpc-tut0rial")
+        .await;
+    browser.screenshot("14-rehearsal").await;
 }
 
 /// Loads `path` again until `css` is on it (a background scan takes its time).

@@ -72,6 +72,12 @@ pub struct Notification {
 
 impl Notification {
     fn for_run(run: &Run, event: EventKind, title: String, text: String) -> Notification {
+        // A rehearsal's news is about a simulated twin: said first, so no reader of a chat
+        // line takes it for a change to the real VPC (issue 13 item 7).
+        let title = match run.rehearsal_of() {
+            Some(of) => format!("[rehearsal on a simulated twin of {of}] {title}"),
+            None => title,
+        };
         Notification {
             event,
             run_id: run.id.to_string(),
@@ -277,4 +283,43 @@ pub async fn record(conn: &mut sqlx::SqliteConnection, n: &Notification) -> sqlx
     let run: Option<RunId> = n.run_id.parse().ok();
     let payload = serde_json::to_value(n).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     store::notifications::append(conn, n.event.as_str(), run, &payload).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{RunStatus, Step};
+
+    fn run(account: &str) -> Run {
+        let now = chrono::Utc::now();
+        Run {
+            id: RunId::new(),
+            account: account.to_owned(),
+            region: "ap-guangzhou".into(),
+            vpc_id: "vpc-tut0rial".into(),
+            started_by: "olga".into(),
+            status: RunStatus::Completed,
+            current_step: Step::Verify,
+            last_error: None,
+            started_at: now,
+            updated_at: now,
+            finished_at: Some(now),
+            finished_by: None,
+        }
+    }
+
+    #[test]
+    fn a_rehearsals_notification_says_first_that_it_is_a_rehearsal() {
+        let twin = crate::rehearsal::TwinLabel::new("prod").to_string();
+        let n = Notification::run_completed(&run(&twin));
+        assert!(
+            n.title.starts_with(
+                "[rehearsal on a simulated twin of prod / ap-guangzhou / vpc-tut0rial] natpilot:"
+            ),
+            "{}",
+            n.title
+        );
+        let real = Notification::run_completed(&run("prod"));
+        assert!(real.title.starts_with("natpilot: run on"), "{}", real.title);
+    }
 }

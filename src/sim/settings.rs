@@ -46,12 +46,7 @@ impl EmbeddedSimConfig {
                 super::scenario::large::MAX_INSTANCES
             );
         }
-        let async_delay = match &self.async_delay {
-            Some(text) => {
-                parse_duration(text).map_err(|e| anyhow::anyhow!("[sim] async_delay: {e}"))?
-            }
-            None => Duration::from_secs(2),
-        };
+        let async_delay = self.async_delay()?;
         let scenario = ScenarioSource::parse(name, self.instances.unwrap_or(1000));
         // Load it once now so a missing or invalid file is named at start-up.
         scenario
@@ -63,6 +58,17 @@ impl EmbeddedSimConfig {
             region: self.region.clone(),
             ..SimConfig::embedded()
         })
+    }
+
+    /// `async_delay` (default 2 s): also the pace of every rehearsal's twin, whichever cloud
+    /// the portal manages.
+    pub fn async_delay(&self) -> anyhow::Result<Duration> {
+        match &self.async_delay {
+            Some(text) => {
+                parse_duration(text).map_err(|e| anyhow::anyhow!("[sim] async_delay: {e}"))
+            }
+            None => Ok(Duration::from_secs(2)),
+        }
     }
 
     /// How the start-up notice names the scenario.

@@ -95,7 +95,7 @@ pub async fn take(client: &Client, region: &str, vpc_id: &str) -> anyhow::Result
         .await
         .with_context(|| format!("cannot describe VPC {vpc_id} in {region}"))?;
     let Some(the_vpc) = found.vpc_set.into_iter().find(|v| v.vpc_id == vpc_id) else {
-        anyhow::bail!("VPC {vpc_id} does not exist in {region}: check the id and the --region");
+        anyhow::bail!("VPC {vpc_id} does not exist in {region}: check the VPC id and the region");
     };
     let by_vpc = || Some(vec![Filter::one("vpc-id", vpc_id)]);
     let subnets = all::<vpc::DescribeSubnets>(

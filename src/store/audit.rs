@@ -17,6 +17,8 @@ pub struct AuditEntry {
     pub action: String,
     pub target: String,
     pub details: serde_json::Value,
+    /// The target is a rehearsal run (issue 13 item 7): the change went to a simulated twin.
+    pub rehearsal: bool,
 }
 
 /// Appends one entry. Use `store.writer()` or an open write transaction (so the audit entry
@@ -60,7 +62,10 @@ pub async fn list(
     f: &AuditFilter,
     limit: u32,
 ) -> sqlx::Result<Vec<AuditEntry>> {
-    let mut sql = String::from("SELECT * FROM audit_log WHERE 1 = 1");
+    let mut sql = String::from(
+        "SELECT a.*, EXISTS (SELECT 1 FROM rehearsals h WHERE h.run_id = a.target) AS rehearsal \
+         FROM audit_log a WHERE 1 = 1",
+    );
     for (on, clause) in [
         (f.actor.is_some(), " AND actor = ?"),
         (f.action.is_some(), " AND action = ?"),
@@ -104,6 +109,7 @@ pub async fn list(
                 action: r.try_get("action")?,
                 target: r.try_get("target")?,
                 details: decode(serde_json::from_str(&details))?,
+                rehearsal: r.try_get("rehearsal")?,
             })
         })
         .collect()

@@ -21,7 +21,8 @@ pub struct Candidate {
 
 /// Step 4's rebind records (what it unbound and kept), its release and transform records (an
 /// unbound EIP that was then released is not kept; a converted one says so), and step 2's
-/// gateway record (the EIPs a rollback kept). `run`: one run, else every run. Oldest first.
+/// gateway record (the EIPs a rollback kept). `run`: one run, else every run but rehearsals
+/// (a twin's EIPs are not the estate's). Oldest first.
 pub async fn candidates(
     conn: impl SqliteExecutor<'_>,
     run: Option<RunId>,
@@ -30,7 +31,9 @@ pub async fn candidates(
         "SELECT u.id, u.run_id, u.step, u.action, u.state, u.note, u.created_at, u.updated_at, \
                 r.account, r.region, r.vpc_id, r.status \
          FROM undo_records u JOIN runs r ON r.id = u.run_id \
-         WHERE (?1 IS NULL OR u.run_id = ?1) AND ( \
+         WHERE (?1 IS NULL OR u.run_id = ?1) \
+           AND (?1 IS NOT NULL OR NOT EXISTS (SELECT 1 FROM rehearsals h WHERE h.run_id = u.run_id)) \
+           AND ( \
            (u.step = 4 AND (json_extract(u.action, '$.undo.kind') = 'reassociate_eip' \
                             OR json_extract(u.action, '$.key') LIKE 'release:%' \
                             OR json_extract(u.action, '$.key') LIKE 'transform:%')) \

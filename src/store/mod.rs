@@ -24,6 +24,7 @@ pub mod nat_gateways;
 pub mod notifications;
 pub mod protection_rules;
 pub mod read_cache;
+pub mod rehearsals;
 pub mod results;
 pub mod retire_exceptions;
 pub mod run_views;

@@ -38,6 +38,22 @@ pub struct Run {
     pub finished_by: Option<String>,
 }
 
+impl Run {
+    /// The real VPC this run rehearses, when its account is a simulated twin's (issue 13
+    /// item 7); `None` for a run on a real account.
+    pub fn rehearsal_of(&self) -> Option<super::rehearsals::RehearsalOf> {
+        crate::rehearsal::TwinLabel::parse(&self.account).map(|l| super::rehearsals::RehearsalOf {
+            account: l.of_account,
+            region: self.region.clone(),
+            vpc_id: self.vpc_id.clone(),
+        })
+    }
+
+    pub fn is_rehearsal(&self) -> bool {
+        crate::rehearsal::TwinLabel::is_twin(&self.account)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewRun<'a> {
     pub account: &'a str,

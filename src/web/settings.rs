@@ -106,6 +106,9 @@ pub struct WebSettings {
     pub estate_scan_interval: Option<Duration>,
     /// `[kept_eips]` and `[costs]`: soak period and idle-EIP prices (issue 13 item 6).
     pub kept_eips: crate::kept_eips::KeptSettings,
+    /// How long each asynchronous step takes on a rehearsal's twin (`[sim] async_delay`,
+    /// default 2 s; issue 13 item 7).
+    pub rehearsal_async_delay: Duration,
 }
 
 impl Default for WebSettings {
@@ -129,6 +132,7 @@ impl Default for WebSettings {
             accounts: Vec::new(),
             estate_scan_interval: None,
             kept_eips: Default::default(),
+            rehearsal_async_delay: Duration::from_secs(2),
         }
     }
 }
@@ -158,6 +162,7 @@ impl WebSettings {
             accounts: Vec::new(),
             estate_scan_interval: None,
             kept_eips: Default::default(),
+            rehearsal_async_delay: Duration::from_secs(2),
         }
     }
 }

@@ -27,6 +27,7 @@ mod provision_step;
 mod proxies;
 mod redirects;
 mod regions;
+mod rehearsals;
 mod route_scale;
 mod route_step;
 mod run_page_scale;

@@ -14,6 +14,8 @@ pub struct AuditLine {
     /// Where the target leads: its run page, or the audit entries of that user.
     pub target_link: Option<String>,
     pub details: Vec<(String, String)>,
+    /// The target is a rehearsal run: marked, so nobody mistakes it for a real change.
+    pub rehearsal: bool,
 }
 
 impl AuditLine {
@@ -36,6 +38,7 @@ impl AuditLine {
             action: e.action,
             target: e.target,
             target_link,
+            rehearsal: e.rehearsal,
         }
     }
 }

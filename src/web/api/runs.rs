@@ -114,6 +114,9 @@ pub struct RunView {
     pub steps: Vec<StepStateView>,
     /// The approval request the current step waits for, if any ("waiting for approval").
     pub waiting_for_approval: Option<i64>,
+    /// For a rehearsal on a simulated twin: the real `account / region / VPC` it copies (its
+    /// `account` is then the twin's label). `null` for a run on a real account.
+    pub rehearsal_of: Option<String>,
 }
 
 async fn run_view(state: &AppState, r: Run) -> Result<RunView, ApiError> {
@@ -132,6 +135,7 @@ async fn run_view(state: &AppState, r: Run) -> Result<RunView, ApiError> {
         .filter(|a| !a.is_expired_at(chrono::Utc::now()) && r.status == store::RunStatus::Active)
         .map(|a| a.id);
     Ok(RunView {
+        rehearsal_of: r.rehearsal_of().map(|of| of.to_string()),
         waiting_for_approval: waiting,
         id: r.id.to_string(),
         account: r.account,

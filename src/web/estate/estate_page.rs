@@ -1,7 +1,7 @@
 //! `/estate`: the newest scan of each account, grouped account → region → VPC with subtotals
 //! (`groups`; a refusing region with its code and RequestId): public IPs by kind, protected
 //! hosts, kept EIPs, NAT gateways, whether the default routes go through a NAT, the last run
-//! and "Start a rollout"; totals on top.
+//! and "Start a rollout" or "Rehearse"; totals on top; the newest rehearsals below.
 //! `POST /estate/scan` starts a scan of every account in the background (audited).
 
 use askama::Template;
@@ -12,6 +12,7 @@ use axum::{
 };
 use serde::Deserialize;
 
+use crate::web::pages::status_words::InWords as _;
 use crate::{
     app::AppState,
     store,
@@ -90,7 +91,12 @@ pub struct EstatePage {
     drift_refused: Option<super::drift_section::AcceptRefusal>,
     /// Kept EIPs and what they cost per month (issue 13 item 6).
     kept: crate::web::kept_eips::KeptSummary,
+    /// The newest rehearsals on simulated twins (issue 13 item 7); never in the totals.
+    rehearsals: Vec<store::rehearsals::Rehearsal>,
 }
+
+/// How many rehearsals the page lists (each links to its run; the history has them all).
+const RECENT_REHEARSALS: i64 = 20;
 
 #[derive(Deserialize, Default)]
 pub struct EstateQuery {
@@ -186,6 +192,7 @@ pub(super) async fn build(
         drift: super::drift_section::open_lines(state).await?,
         drift_refused,
         kept,
+        rehearsals: store::rehearsals::recent(db, RECENT_REHEARSALS).await?,
     })
 }
 

@@ -15,6 +15,7 @@ pub mod plan_summary;
 pub mod progress;
 pub mod protection;
 pub mod provision_step;
+pub mod rehearse;
 pub mod retire_exceptions;
 pub mod route_flips;
 pub mod route_step;
@@ -47,6 +48,7 @@ pub fn routes() -> Routes {
         .get("/runs", Access::Viewer, runs::history)
         .get("/runs/new", Access::Operator, new_run::form)
         .post("/runs", Access::Operator, new_run::start)
+        .post("/rehearse", Access::Operator, rehearse::rehearse)
         .get("/runs/{id}", Access::Viewer, runs::detail)
         .get("/runs/{id}/report", Access::Viewer, runs::report_json)
         .get("/runs/{id}/calls", Access::Viewer, run_records::calls)

@@ -130,7 +130,7 @@ async fn list_vpcs(
 
 /// The page for the region as typed: its VPCs when it is a region name, else the text kept
 /// in the field with what is wrong with it (and no cloud call at all).
-async fn render(
+pub(super) async fn render(
     state: &AppState,
     layout: Layout,
     account: String,
@@ -180,7 +180,7 @@ pub async fn form(
 
 /// The account named in the form or query, else the default account (whose label is what
 /// runs were recorded under before there were several accounts).
-fn account_or_default(state: &AppState, raw: Option<&str>) -> String {
+pub(super) fn account_or_default(state: &AppState, raw: Option<&str>) -> String {
     match raw.map(str::trim).filter(|a| !a.is_empty()) {
         Some(a) => a.to_owned(),
         None => state.accounts.default_account().label.clone(),
@@ -190,10 +190,10 @@ fn account_or_default(state: &AppState, raw: Option<&str>) -> String {
 #[derive(Deserialize)]
 pub struct StartForm {
     #[serde(default)]
-    account: String,
-    region: String,
+    pub(super) account: String,
+    pub(super) region: String,
     #[serde(default)]
-    vpc_id: String,
+    pub(super) vpc_id: String,
 }
 
 pub async fn start(

@@ -181,6 +181,8 @@ pub struct RunPage {
     calls_total: i64,
     call_totals: Vec<ActionTotals>,
     undo: UndoSummary,
+    /// The typed rehearsal record (what it copies, snapshot warnings, why it ended).
+    rehearsal: Option<store::rehearsals::Rehearsal>,
 }
 
 impl RunPage {
@@ -247,7 +249,9 @@ pub async fn detail(
     let calls_total = call_totals.iter().map(|t| t.calls).sum();
     let undo = run_records::undo_summary(&state, id).await?;
     let outcome = run_outcome::outcome(&state, &run).await?;
+    let rehearsal = store::rehearsals::get(db, id).await?;
     Ok(RunPage {
+        rehearsal,
         live_html,
         live,
         last_event_id,
@@ -284,6 +288,7 @@ pub async fn report_json(
     }
     let body = serde_json::json!({
         "run": run,
+        "rehearsal": store::rehearsals::get(db, id).await?,
         // Everything, however large: this is the record a change ticket keeps.
         "events": store::events::list(db, id, 0, u32::MAX).await?,
         "api_calls": store::ledger::list(db, id, 0, u32::MAX).await?,

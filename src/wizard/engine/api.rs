@@ -49,7 +49,20 @@ impl Engine {
         vpc_id: &str,
         actor: impl Into<Actor<'_>>,
     ) -> Result<RunId, StartError> {
-        let actor = actor.into();
+        self.start_marked(account, region, vpc_id, actor.into(), None)
+            .await
+    }
+
+    /// [`Engine::start_run`]; `rehearsal` marks the run, in the transaction that starts it,
+    /// as the rehearsal of a real VPC (with the snapshot's warnings).
+    pub(super) async fn start_marked(
+        &self,
+        account: &str,
+        region: &str,
+        vpc_id: &str,
+        actor: Actor<'_>,
+        rehearsal: Option<(&store::rehearsals::RehearsalOf, &[String])>,
+    ) -> Result<RunId, StartError> {
         let user = actor.user;
         validate_start(region, vpc_id)?;
         let new = NewRun {
@@ -85,7 +98,13 @@ impl Engine {
             None,
         )
         .await?;
-        let msg = format!("run started by {user} on {vpc_id} ({region})");
+        let msg = match rehearsal {
+            None => format!("run started by {user} on {vpc_id} ({region})"),
+            Some((of, _)) => format!(
+                "rehearsal started by {user} on a simulated twin of {of}: nothing here touches \
+                 the real VPC"
+            ),
+        };
         store::events::append(
             &mut *tx,
             run.id,
@@ -96,7 +115,16 @@ impl Engine {
         )
         .await?;
         let details = json!({"account": account, "region": region, "vpc_id": vpc_id});
-        actor.audit(&mut *tx, "run.start", run.id, &details).await?;
+        match rehearsal {
+            None => actor.audit(&mut *tx, "run.start", run.id, &details).await?,
+            Some((of, warnings)) => {
+                store::rehearsals::insert(&mut *tx, run.id, of, warnings).await?;
+                let details = json!({"twin": account, "rehearsal_of": of});
+                actor
+                    .audit(&mut *tx, "rehearsal.start", run.id, &details)
+                    .await?;
+            }
+        }
         tx.commit().await?;
         let run = self
             .run(run.id)

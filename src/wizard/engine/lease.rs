@@ -197,6 +197,11 @@ impl Engine {
             if self.driving_here(run.id) {
                 continue;
             }
+            // A rehearsal's twin lives only in the process that made it: taking the run over
+            // could only fail (`end_lost_rehearsals` ends it at this process's next start).
+            if crate::rehearsal::TwinLabel::is_twin(&run.account) {
+                continue;
+            }
             if let Some(d) = self.driver(run.id).await? {
                 if at_start {
                     tracing::info!(run = %run.id, holder = %d.holder, until = %d.until,

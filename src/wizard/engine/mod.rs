@@ -25,6 +25,7 @@ mod observe;
 pub use observe::protected_set;
 mod protection;
 mod records;
+mod rehearsal;
 mod rollback;
 mod rollback_approval;
 mod snapshots;

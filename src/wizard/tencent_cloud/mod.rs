@@ -27,6 +27,9 @@ pub struct TencentConnector {
     /// The portal's accounts (issue 13): a run's cloud is its account's client. `None`: every
     /// run uses `client` (engine tests, benchmarks).
     accounts: Option<crate::estate::CloudAccounts>,
+    /// The rehearsals' simulated twins (issue 13 item 7): a run whose account is a twin's
+    /// label connects only here.
+    twins: crate::rehearsal::Twins,
     /// Pauses between polls of asynchronous work (EIP tasks, TAT invocations).
     poll: Poll,
 }
@@ -36,12 +39,18 @@ impl TencentConnector {
         TencentConnector {
             client,
             accounts: None,
+            twins: Default::default(),
             poll,
         }
     }
 
     /// Runs act through the client of the account they were started in.
-    pub fn for_accounts(accounts: crate::estate::CloudAccounts, poll: Poll) -> TencentConnector {
+    /// Rehearsal runs act through their twin's client, found in `twins`.
+    pub fn for_accounts(
+        accounts: crate::estate::CloudAccounts,
+        twins: crate::rehearsal::Twins,
+        poll: Poll,
+    ) -> TencentConnector {
         let client = accounts
             .default_account()
             .client
@@ -50,6 +59,7 @@ impl TencentConnector {
         TencentConnector {
             client,
             accounts: Some(accounts),
+            twins,
             poll,
         }
     }
@@ -64,7 +74,18 @@ impl CloudConnector for TencentConnector {
     ) -> Result<Arc<dyn Cloud>, CloudError> {
         // A run of an account that is no longer configured (or whose entry is broken) fails
         // closed, naming the account: acting with another account's keys would be worse.
+        // A rehearsal's run reaches its twin or nothing: never the default client, never a
+        // real account (a lost twin after a restart fails closed with the reason).
         let client = match &self.accounts {
+            _ if crate::rehearsal::TwinLabel::is_twin(account) => {
+                self.twins.client(account).map_err(|message| CloudError {
+                    action: "connect".into(),
+                    code: "natpilot.TwinLost".into(),
+                    message,
+                    request_id: None,
+                    retryable: false,
+                })?
+            }
             None => self.client.clone(),
             Some(accounts) => accounts.client(account).map_err(|message| CloudError {
                 action: "connect".into(),

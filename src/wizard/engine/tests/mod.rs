@@ -6,6 +6,7 @@ mod fake;
 mod fencing;
 mod flows;
 mod recovery;
+mod rehearsals;
 mod shutdown;
 
 use std::{sync::Arc, time::Duration};

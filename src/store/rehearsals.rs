@@ -1,0 +1,131 @@
+//! The `rehearsals` table (issue 13 item 7): which real (account, region, VPC) a rehearsal run
+//! rehearses on its simulated twin. The run is an ordinary `runs` row; this is its typed
+//! "rehearsal of" field, read back strictly.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{Row, SqliteExecutor, sqlite::SqliteRow};
+
+use super::types::{RunId, RunStatus, Step, decode, from_millis, now_millis};
+
+/// The real VPC a rehearsal copies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RehearsalOf {
+    pub account: String,
+    pub region: String,
+    pub vpc_id: String,
+}
+
+impl std::fmt::Display for RehearsalOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} / {} / {}", self.account, self.region, self.vpc_id)
+    }
+}
+
+/// One rehearsal with where its run stands, for the estate page's list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rehearsal {
+    pub run: RunId,
+    pub of: RehearsalOf,
+    /// What the read-only snapshot could not capture (e.g. no DNSPod permission).
+    pub warnings: Vec<String>,
+    pub status: RunStatus,
+    pub current_step: Step,
+    pub started_by: String,
+    pub started_at: DateTime<Utc>,
+    /// Why natpilot ended the run itself (the twin was lost at a restart).
+    pub ended_reason: Option<String>,
+}
+
+const SELECT: &str = "SELECT h.run_id, h.of_account, h.of_region, h.of_vpc_id, h.warnings, \
+     h.created_at, h.ended_reason, r.status, r.current_step, r.started_by \
+     FROM rehearsals h JOIN runs r ON r.id = h.run_id";
+
+fn from_row(row: &SqliteRow) -> sqlx::Result<Rehearsal> {
+    let run: String = row.try_get("run_id")?;
+    let warnings: String = row.try_get("warnings")?;
+    let status: String = row.try_get("status")?;
+    Ok(Rehearsal {
+        run: decode(run.parse())?,
+        of: RehearsalOf {
+            account: row.try_get("of_account")?,
+            region: row.try_get("of_region")?,
+            vpc_id: row.try_get("of_vpc_id")?,
+        },
+        warnings: decode(serde_json::from_str(&warnings))?,
+        status: decode(status.parse())?,
+        current_step: decode(Step::from_number(row.try_get("current_step")?))?,
+        started_by: row.try_get("started_by")?,
+        started_at: from_millis(row.try_get("created_at")?),
+        ended_reason: row.try_get("ended_reason")?,
+    })
+}
+
+/// Marks `run` as a rehearsal of `of` (in the transaction that starts the run).
+pub async fn insert(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+    of: &RehearsalOf,
+    warnings: &[String],
+) -> sqlx::Result<()> {
+    let warnings = serde_json::to_string(warnings).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    sqlx::query(
+        "INSERT INTO rehearsals (run_id, of_account, of_region, of_vpc_id, warnings, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(run.to_string())
+    .bind(&of.account)
+    .bind(&of.region)
+    .bind(&of.vpc_id)
+    .bind(warnings)
+    .bind(now_millis())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The rehearsal a run is, if it is one.
+pub async fn get(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Option<Rehearsal>> {
+    let sql = format!("{SELECT} WHERE h.run_id = ?");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(run.to_string())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The newest rehearsals first.
+pub async fn recent(conn: impl SqliteExecutor<'_>, limit: i64) -> sqlx::Result<Vec<Rehearsal>> {
+    let sql = format!("{SELECT} ORDER BY h.created_at DESC, h.rowid DESC LIMIT ?");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Rehearsal runs not yet ended (their twin lives only as long as the process that made it).
+pub async fn unfinished(conn: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<Rehearsal>> {
+    let sql = format!(
+        "{SELECT} WHERE r.status IN ('active', 'applying', 'failed', 'rolling_back') \
+         ORDER BY h.created_at"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Records why natpilot ended the rehearsal's run itself.
+pub async fn set_ended_reason(
+    conn: impl SqliteExecutor<'_>,
+    run: RunId,
+    reason: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE rehearsals SET ended_reason = ? WHERE run_id = ?")
+        .bind(reason)
+        .bind(run.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
