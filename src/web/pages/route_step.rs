@@ -8,10 +8,12 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::wizard::{
-    ids::NatGatewayId,
     observed::{Instance, Inventory, Route, RouteTable},
     plan::{Change, Plan},
-    steps::route::{self, RouteDecision},
+    steps::{
+        gateways::Gateways,
+        route::{self, RouteDecision},
+    },
 };
 
 /// How many instances a route table's section names before linking to the full list.
@@ -152,7 +154,7 @@ fn route_line(inv: &Inventory, r: &Route) -> RouteLine {
 fn change_for(
     inv: &Inventory,
     table: &RouteTable,
-    nat: Option<&NatGatewayId>,
+    gateways: Option<&Gateways>,
     plan: Option<&Plan>,
     instances: usize,
 ) -> TableChange {
@@ -196,7 +198,9 @@ fn change_for(
     }
     // No change and no conflict for a table in use: the plan found it routed already; the same
     // decision the plan made says so.
-    let decided = nat.map(|n| route::decide(table, n, route::Consent::No));
+    // Against the table's own gateway: a table step 2 gave a further gateway is routed when
+    // it points there, not at the first one.
+    let decided = gateways.map(|g| route::decide(table, g.of(&table.id), route::Consent::No));
     match (instances, decided) {
         (0, _) => TableChange::Unused,
         (_, Some(RouteDecision::AlreadyRouted)) => TableChange::AlreadyRouted,
@@ -220,7 +224,7 @@ fn by_table(inv: &Inventory) -> HashMap<&str, Vec<&Instance>> {
 /// plan); `protected` the run's protected instances. Linear in the instances.
 pub fn tables(
     inv: &Inventory,
-    nat: Option<&NatGatewayId>,
+    gateways: Option<&Gateways>,
     plan: Option<&Plan>,
     protected: &BTreeSet<String>,
 ) -> RouteStepView {
@@ -265,7 +269,7 @@ pub fn tables(
             sample.sort_unstable_by_key(|i| (!protected.contains(&i.id), i.id.as_str()));
             sample.truncate(SAMPLE);
             RouteTableView {
-                change: change_for(inv, t, nat, plan, counts.instances),
+                change: change_for(inv, t, gateways, plan, counts.instances),
                 id: t.id.clone(),
                 name: t.name.clone(),
                 main: t.main,
@@ -346,5 +350,78 @@ impl TableChange {
                 ..
             }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::wizard::ids::{GatewayType, NatGatewayId};
+    use crate::wizard::observed::{Instance, InstanceState, Subnet};
+
+    /// Route table `rtb-<n>` with subnet `subnet-<n>`, one instance, and `0.0.0.0/0 → nat`.
+    fn routed(inv: &mut Inventory, n: u32, nat: &str) {
+        inv.route_tables.push(RouteTable {
+            id: format!("rtb-{n}"),
+            name: format!("table {n}"),
+            main: n == 1,
+            routes: vec![Route {
+                route_id: n.into(),
+                item_id: format!("rti-{n}"),
+                destination: route::DEFAULT_DESTINATION.into(),
+                gateway_type: GatewayType::Nat,
+                gateway_id: nat.into(),
+                route_type: "USER".into(),
+                enabled: true,
+                description: String::new(),
+            }],
+        });
+        inv.subnets.push(Subnet {
+            id: format!("subnet-{n}"),
+            route_table_id: format!("rtb-{n}"),
+            zone: "ap-guangzhou-3".into(),
+            cidr: format!("10.0.{n}.0/24"),
+        });
+        inv.instances.push(Instance {
+            id: format!("ins-{n}"),
+            name: format!("node-{n}"),
+            subnet_id: format!("subnet-{n}"),
+            state: InstanceState::Running,
+            private_ip: Some(format!("10.0.{n}.2")),
+            public_ip: None,
+            tags: vec![],
+            agent_online: true,
+        });
+    }
+
+    #[test]
+    fn a_table_routed_to_its_further_gateway_reads_as_routed() {
+        let mut inv = Inventory::default();
+        routed(&mut inv, 1, "nat-first");
+        routed(&mut inv, 2, "nat-second");
+        let first = NatGatewayId::parse("nat-first").unwrap();
+        let gateways = Gateways {
+            first: first.clone(),
+            by_table: BTreeMap::from([(
+                "rtb-2".to_owned(),
+                NatGatewayId::parse("nat-second").unwrap(),
+            )]),
+            missing: vec![],
+        };
+        // A plan with no change: both tables were routed by an earlier attempt.
+        let plan = Plan::default();
+        let kinds = |g: &Gateways| -> Vec<&'static str> {
+            tables(&inv, Some(g), Some(&plan), &BTreeSet::new())
+                .tables
+                .iter()
+                .map(|t| t.change.kind())
+                .collect()
+        };
+        assert_eq!(kinds(&gateways), ["routed", "routed"]);
+        // Against the first gateway alone the second table is not routed (what the page said
+        // before it looked at each table's own gateway).
+        assert_eq!(kinds(&Gateways::single(first)), ["routed", "unknown"]);
     }
 }

@@ -155,8 +155,15 @@ pub async fn load(
         details.nat_ips = nat_ips.into_iter().collect();
         return Ok(details);
     }
-    let (protected, nat_id) = protected_and_nat(state, run).await?;
-    details.route_tables = route_step::tables(&inventory, nat_id.as_ref(), plan, &protected);
+    let protected = crate::wizard::engine::protected_set(&state.store, run.id).await?;
+    // Each table against its own gateway: with two gateways, one routed to the second is
+    // "routed", not "unknown".
+    let gateways = state
+        .engine
+        .gateways(run.id, &inventory)
+        .await
+        .map_err(engine_error)?;
+    details.route_tables = route_step::tables(&inventory, gateways.as_ref(), plan, &protected);
     Ok(details)
 }
 

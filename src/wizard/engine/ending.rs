@@ -181,6 +181,21 @@ impl Engine {
         Ok(records::nat_gateway(self.store(), run).await?)
     }
 
+    /// Every NAT gateway of the run and the route tables each carries (issue 12: step 2 may
+    /// have created further ones), as found in `inv`; `None` before the run has a gateway.
+    pub async fn gateways(
+        &self,
+        run: RunId,
+        inv: &crate::wizard::observed::Inventory,
+    ) -> Result<Option<crate::wizard::steps::gateways::Gateways>, EngineError> {
+        let Some(first) = records::nat_gateway(self.store(), run).await? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            records::gateways(self.store(), run, first, inv).await?,
+        ))
+    }
+
     /// Gives up on a waiting or failed run, freeing its VPC. Nothing in the cloud is changed;
     /// what the run did stays as it is (its undo records remain for reference).
     pub async fn abandon(
