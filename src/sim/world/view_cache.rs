@@ -41,12 +41,22 @@ struct Cached {
     json: Box<[u8]>,
 }
 
+/// An instance's slot. Its first view is written straight into the answer and not kept: a
+/// one-pass reader (an estate scan) would only pay for the memory. From its second view on
+/// it is kept.
+#[derive(Default)]
+enum Slot {
+    #[default]
+    Unseen,
+    Seen,
+    Cached(Box<Cached>),
+}
+
 /// One slot per instance position (positions never change: instances are only added).
 #[derive(Default)]
 pub struct ViewCache {
-    slots: Vec<Option<Box<Cached>>>,
+    slots: Vec<Slot>,
 }
-
 /// The facts of `instance` (see the module docs), borrowed from the world's fields.
 fn facts_of<'a>(
     instance: &'a Instance,
@@ -84,13 +94,14 @@ impl World {
         ))
     }
 
-    /// The rendered view of the instance at `pos`: the
-    /// cached bytes while its facts are unchanged, otherwise `render(facts)`, then kept.
-    pub fn cached_view(
+    /// Appends the rendered view of the instance at `pos` to `out`: the cached bytes while
+    /// its facts are unchanged, otherwise what `render(facts, out)` writes.
+    pub fn write_view(
         &mut self,
         pos: usize,
-        render: impl FnOnce(&InstanceFacts<'_>) -> SimResult<Vec<u8>>,
-    ) -> SimResult<&[u8]> {
+        out: &mut Vec<u8>,
+        render: impl FnOnce(&InstanceFacts<'_>, &mut Vec<u8>) -> SimResult<()>,
+    ) -> SimResult<()> {
         let World {
             instances,
             addresses,
@@ -103,16 +114,26 @@ impl World {
             .ok_or_else(|| SimError::internal(format!("no instance at position {pos}")))?;
         let facts = facts_of(instance, addresses, addresses_by_owner);
         if view_cache.slots.len() <= pos {
-            view_cache.slots.resize_with(instances.len(), || None);
+            view_cache.slots.resize_with(instances.len(), Slot::default);
         }
         let slot = &mut view_cache.slots[pos];
-        let cached = match slot.take().filter(|cached| cached.facts == facts) {
-            Some(cached) => cached,
-            None => Box::new(Cached {
-                json: render(&facts)?.into_boxed_slice(),
-                facts: facts.into_owned(),
-            }),
-        };
-        Ok(&slot.insert(cached).json)
+        match std::mem::replace(slot, Slot::Seen) {
+            Slot::Cached(cached) if cached.facts == facts => {
+                out.extend_from_slice(&cached.json);
+                *slot = Slot::Cached(cached);
+            }
+            Slot::Unseen => render(&facts, out)?,
+            // Seen before, or cached from facts that changed since.
+            Slot::Seen | Slot::Cached(_) => {
+                let mut json = Vec::new();
+                render(&facts, &mut json)?;
+                out.extend_from_slice(&json);
+                *slot = Slot::Cached(Box::new(Cached {
+                    json: json.into_boxed_slice(),
+                    facts: facts.into_owned(),
+                }));
+            }
+        }
+        Ok(())
     }
 }
