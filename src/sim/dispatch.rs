@@ -16,6 +16,11 @@ use crate::tencent::{Action, Service};
 /// A typed handler: the whole semantics of one action against the world.
 pub type Handler<A> = fn(&mut World, <A as Action>::Request) -> SimResult<<A as Action>::Response>;
 
+/// A handler that writes the JSON object of its response itself (without `RequestId`), for
+/// answers assembled from cached fragments; its bytes must be those `A::Response` would
+/// serialise to.
+pub type EncodedHandler<A> = fn(&mut World, <A as Action>::Request, &mut Vec<u8>) -> SimResult<()>;
+
 type Erased = Box<dyn Fn(&mut World, &[u8], &str) -> SimResult<Vec<u8>> + Send + Sync>;
 
 pub struct Entry {
@@ -44,6 +49,23 @@ impl Registry {
             let request: A::Request = decode(body)?;
             let response = handler(world, request)?;
             encode(&response, request_id, &size)
+        });
+        let entry = Entry {
+            name: A::NAME,
+            service: A::SERVICE,
+            rate_limit: A::RATE_LIMIT_PER_SECOND,
+            call,
+        };
+        self.entries.insert((A::SERVICE, A::NAME), entry);
+        self
+    }
+
+    /// Like [`Registry::add`], for a handler that writes its own response JSON.
+    pub fn add_encoded<A: Action + 'static>(&mut self, handler: EncodedHandler<A>) -> &mut Self {
+        let size = Arc::new(AtomicUsize::new(0));
+        let call: Erased = Box::new(move |world, body, request_id| {
+            let request: A::Request = decode(body)?;
+            encode_with(request_id, &size, |out| handler(world, request, out))
         });
         let entry = Entry {
             name: A::NAME,
@@ -136,11 +158,22 @@ pub fn encode<T: Serialize>(
     request_id: &str,
     size_hint: &AtomicUsize,
 ) -> SimResult<Vec<u8>> {
+    encode_with(request_id, size_hint, |out| {
+        serde_json::to_writer(out, response)
+            .map_err(|e| SimError::internal(format!("cannot encode the response: {e}")))
+    })
+}
+
+/// The envelope around the response object that `write` appends (see [`encode`]).
+pub fn encode_with(
+    request_id: &str,
+    size_hint: &AtomicUsize,
+    write: impl FnOnce(&mut Vec<u8>) -> SimResult<()>,
+) -> SimResult<Vec<u8>> {
     const HEAD: &[u8] = b"{\"Response\":";
     let mut out = Vec::with_capacity(size_hint.load(Ordering::Relaxed) + 64);
     out.extend_from_slice(HEAD);
-    serde_json::to_writer(&mut out, response)
-        .map_err(|e| SimError::internal(format!("cannot encode the response: {e}")))?;
+    write(&mut out)?;
     let empty = match &out[HEAD.len()..] {
         b"{}" => true,
         [b'{', .., b'}'] => false,

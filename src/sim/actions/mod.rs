@@ -50,7 +50,7 @@ pub fn registry() -> Registry {
         .add::<v::DescribeTaskResult>(vpc_task::describe_task_result)
         .add::<v::DescribeVpcTaskResult>(vpc_task::describe_vpc_task_result)
         .add::<v::DescribeAddressQuota>(vpc_task::describe_address_quota)
-        .add::<c::DescribeInstances>(cvm::describe_instances)
+        .add_encoded::<c::DescribeInstances>(cvm::describe_instances)
         .add::<t::DescribeAutomationAgentStatus>(tat::describe_automation_agent_status)
         .add::<t::RunCommand>(tat::run_command)
         .add::<t::DescribeInvocations>(tat::describe_invocations)

@@ -159,8 +159,11 @@ pub fn wan_ip_id(ip: &str) -> String {
     format!("eip-{}", &hash[..8])
 }
 
-pub fn instance(w: &World, i: &world::Instance) -> cvm::Instance {
-    let public = w.public_ips(i);
+/// An instance as DescribeInstances shows it, from its facts alone, so that its serialised
+/// form can be cached by them (`world::view_cache`).
+pub fn instance(facts: &world::view_cache::InstanceFacts<'_>) -> cvm::Instance {
+    let i = &*facts.instance;
+    let public: Vec<String> = facts.public_ips.iter().map(|ip| ip.to_string()).collect();
     cvm::Instance {
         placement: cvm::Placement {
             zone: i.zone.clone(),

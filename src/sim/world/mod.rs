@@ -9,6 +9,7 @@ pub mod runtime;
 pub mod shell;
 pub mod transitions;
 pub mod types;
+pub mod view_cache;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -60,6 +61,8 @@ pub struct World {
     next_task_id: u64,
     next_seq: u64,
     rng: StdRng,
+    /// Serialised DescribeInstances entries (`view_cache.rs`).
+    view_cache: view_cache::ViewCache,
 }
 
 impl World {
@@ -105,6 +108,7 @@ impl World {
             next_task_id: 100_000,
             next_seq: 0,
             rng: StdRng::seed_from_u64(seed),
+            view_cache: view_cache::ViewCache::default(),
         };
         world.next_route_id = scenario
             .route_tables
@@ -180,6 +184,11 @@ impl World {
 
     pub fn instance(&self, id: &str) -> Option<&Instance> {
         self.instance_pos.get(id).map(|&p| &self.instances[p])
+    }
+
+    /// Where an instance stands in `instances()`.
+    pub fn instance_position(&self, id: &str) -> Option<usize> {
+        self.instance_pos.get(id).copied()
     }
 
     pub fn instance_mut(&mut self, id: &str) -> Option<&mut Instance> {
