@@ -55,7 +55,7 @@ async fn main() -> anyhow::Result<()> {
     let rounds = rows.div_ceil(per_round) as usize;
     let started = Instant::now();
     seed(&store, rounds).await?;
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM estate_vpcs")
+    let stored: i64 = natpilot::store::sql::query_scalar("SELECT count(*) FROM estate_vpcs")
         .fetch_one(store.readers())
         .await?;
     println!(
@@ -106,7 +106,7 @@ async fn seed(store: &Store, rounds: usize) -> anyhow::Result<()> {
         for r in round..(round + ROUNDS_PER_TX).min(rounds) {
             let at = start_ms + r as i64 * 3_600_000;
             for account in ACCOUNTS {
-                let scan: i64 = sqlx::query_scalar(
+                let scan: i64 = natpilot::store::sql::query_scalar(
                     "INSERT INTO estate_scans (account, started_by, state, started_at, \
                      finished_at) VALUES (?, 'schedule', 'completed', ?, ?) RETURNING id",
                 )
@@ -116,7 +116,7 @@ async fn seed(store: &Store, rounds: usize) -> anyhow::Result<()> {
                 .fetch_one(&mut *tx)
                 .await?;
                 for (ri, region) in REGIONS.iter().enumerate() {
-                    sqlx::query(
+                    natpilot::store::sql::query(
                         "INSERT INTO estate_scan_regions (scan_id, region, state, unbound_eips) \
                          VALUES (?, ?, 'ok', ?)",
                     )
@@ -134,7 +134,7 @@ async fn seed(store: &Store, rounds: usize) -> anyhow::Result<()> {
                         } else {
                             "[]".to_owned()
                         };
-                        sqlx::query(
+                        natpilot::store::sql::query(
                             "INSERT INTO estate_vpcs (scan_id, region, vpc_id, vpc_name, \
                              instances, eip_hosts, ordinary_hosts, nat_gateways, route_tables, \
                              nat_routed_tables, public_hosts, default_routes) \

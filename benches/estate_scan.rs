@@ -178,7 +178,7 @@ async fn main() -> anyhow::Result<()> {
     println!("calls per action (all accounts and regions) vs the minimum:");
     let regions_n = (accounts_n * REGIONS.len()) as i64;
     for (action, n, limit) in minimum {
-        let made: i64 = sqlx::query_scalar(
+        let made: i64 = natpilot::store::sql::query_scalar(
             "SELECT count(*) FROM estate_calls WHERE action = ? AND state != 'error'",
         )
         .bind(action)
@@ -189,15 +189,16 @@ async fn main() -> anyhow::Result<()> {
             n as i64 * regions_n
         );
     }
-    let limited: i64 = sqlx::query_scalar(
+    let limited: i64 = natpilot::store::sql::query_scalar(
         "SELECT count(*) FROM estate_calls WHERE error_code LIKE 'RequestLimitExceeded%'",
     )
     .fetch_one(store.readers())
     .await?;
-    let refused: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM estate_scan_regions WHERE state = 'refused'")
-            .fetch_one(store.readers())
-            .await?;
+    let refused: i64 = natpilot::store::sql::query_scalar(
+        "SELECT count(*) FROM estate_scan_regions WHERE state = 'refused'",
+    )
+    .fetch_one(store.readers())
+    .await?;
     println!("RequestLimitExceeded answers: {limited} (target 0); regions refused: {refused}");
     anyhow::ensure!(
         refused == 0 && accounts_n == 3,

@@ -94,7 +94,7 @@ async fn seed_runs(store: &Store, count: u64) -> anyhow::Result<()> {
         let mut tx = store.begin_write().await?;
         for i in done..(done + 10_000).min(count) {
             let at = start_ms + i as i64 * 60_000;
-            sqlx::query(
+            natpilot::store::sql::query(
                 "INSERT INTO runs (id, account, region, vpc_id, started_by, status, current_step, \
                  started_at, updated_at, finished_at, finished_by) VALUES (?, 'bench', 'ap-guangzhou', ?, ?, ?, 4, ?, ?, ?, ?)",
             )
@@ -117,7 +117,7 @@ async fn seed_runs(store: &Store, count: u64) -> anyhow::Result<()> {
 
 /// The history cursor `depth` rows from the newest run.
 async fn deep_cursor(store: &Store, depth: u64) -> anyhow::Result<String> {
-    let (ms, id): (i64, String) = sqlx::query_as(
+    let (ms, id): (i64, String) = natpilot::store::sql::query_as(
         "SELECT started_at, id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?",
     )
     .bind(depth as i64)

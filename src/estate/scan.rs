@@ -135,7 +135,7 @@ async fn scan_account(
     let scans = names.iter().map(|r| scan_region(&client, r, &protected));
     let results = futures_util::future::join_all(scans).await;
     for (region, vpcs) in results {
-        store::estate::record_region(store.writer(), scan, &region, &vpcs).await?;
+        store::estate::record_region(store, scan, &region, &vpcs).await?;
     }
     store::estate::finish_scan(store.writer(), scan, None).await?;
     // The snapshot stands on its own; drift is judged from it once it is complete.

@@ -279,7 +279,7 @@ impl Notification {
 }
 
 /// Stores `n` in the caller's transaction (the one that makes the change it announces).
-pub async fn record(conn: &mut sqlx::SqliteConnection, n: &Notification) -> sqlx::Result<i64> {
+pub async fn record(conn: &mut sqlx::AnyConnection, n: &Notification) -> sqlx::Result<i64> {
     let run: Option<RunId> = n.run_id.parse().ok();
     let payload = serde_json::to_value(n).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     store::notifications::append(conn, n.event.as_str(), run, &payload).await

@@ -2,7 +2,7 @@
 //! strictly (an unknown kind or role is an error, never a default).
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::types::{from_millis, now_millis};
 use super::users::Role;
@@ -89,7 +89,7 @@ fn corrupt(what: String) -> sqlx::Error {
     sqlx::Error::Decode(what.into())
 }
 
-fn row(r: sqlx::sqlite::SqliteRow) -> sqlx::Result<ApiToken> {
+fn row(r: sqlx::any::AnyRow) -> sqlx::Result<ApiToken> {
     let kind = match r.try_get::<String, _>("kind")?.as_str() {
         "personal" => TokenKind::Personal,
         "service" => TokenKind::Service,
@@ -129,8 +129,8 @@ pub struct NewToken<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-pub async fn insert(conn: impl SqliteExecutor<'_>, t: &NewToken<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+pub async fn insert(conn: impl AnyExecutor<'_>, t: &NewToken<'_>) -> sqlx::Result<i64> {
+    crate::store::sql::query_scalar(
         "INSERT INTO api_tokens (kind, name, user_id, role, token_sha256, prefix, created_at, \
          expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
@@ -146,11 +146,8 @@ pub async fn insert(conn: impl SqliteExecutor<'_>, t: &NewToken<'_>) -> sqlx::Re
     .await
 }
 
-pub async fn by_hash(
-    conn: impl SqliteExecutor<'_>,
-    sha256: &str,
-) -> sqlx::Result<Option<ApiToken>> {
-    sqlx::query(tokens_where!("WHERE t.token_sha256 = ?"))
+pub async fn by_hash(conn: impl AnyExecutor<'_>, sha256: &str) -> sqlx::Result<Option<ApiToken>> {
+    crate::store::sql::query(tokens_where!("WHERE t.token_sha256 = ?"))
         .bind(sha256)
         .fetch_optional(conn)
         .await?
@@ -158,8 +155,8 @@ pub async fn by_hash(
         .transpose()
 }
 
-pub async fn by_id(conn: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<ApiToken>> {
-    sqlx::query(tokens_where!("WHERE t.id = ?"))
+pub async fn by_id(conn: impl AnyExecutor<'_>, id: i64) -> sqlx::Result<Option<ApiToken>> {
+    crate::store::sql::query(tokens_where!("WHERE t.id = ?"))
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -169,11 +166,11 @@ pub async fn by_id(conn: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Optio
 
 /// A user's personal tokens, and (for `with_service`) every service token, newest first.
 pub async fn list(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     user_id: i64,
     with_service: bool,
 ) -> sqlx::Result<Vec<ApiToken>> {
-    sqlx::query(tokens_where!(
+    crate::store::sql::query(tokens_where!(
         "WHERE (t.kind = 'personal' AND t.user_id = ?) OR (? AND t.kind = 'service') \
          ORDER BY t.id DESC"
     ))
@@ -187,9 +184,9 @@ pub async fn list(
 }
 
 /// Notes a use, at most once a minute per token (no write per request).
-pub async fn touch(conn: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<()> {
+pub async fn touch(conn: impl AnyExecutor<'_>, id: i64) -> sqlx::Result<()> {
     let now = now_millis();
-    sqlx::query(
+    crate::store::sql::query(
         "UPDATE api_tokens SET last_used_at = ? WHERE id = ? \
          AND (last_used_at IS NULL OR last_used_at < ?)",
     )
@@ -202,12 +199,13 @@ pub async fn touch(conn: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<()> {
 }
 
 /// Revokes a token; false when it was already revoked or does not exist.
-pub async fn revoke(conn: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<bool> {
-    let done =
-        sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-            .bind(now_millis())
-            .bind(id)
-            .execute(conn)
-            .await?;
+pub async fn revoke(conn: impl AnyExecutor<'_>, id: i64) -> sqlx::Result<bool> {
+    let done = crate::store::sql::query(
+        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+    )
+    .bind(now_millis())
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }

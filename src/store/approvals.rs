@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{Row, SqliteExecutor, sqlite::SqliteRow};
+use sqlx::{AnyExecutor, Row, any::AnyRow};
 
 use super::types::{BadValue, RunId, Step, decode, from_millis, to_millis};
 use super::users::Role;
@@ -161,7 +161,7 @@ impl ApprovalRow {
     }
 }
 
-fn from_row(row: &SqliteRow) -> sqlx::Result<ApprovalRow> {
+fn from_row(row: &AnyRow) -> sqlx::Result<ApprovalRow> {
     let run: String = row.try_get("run_id")?;
     let state: String = row.try_get("state")?;
     let input: String = row.try_get("input")?;
@@ -216,8 +216,8 @@ pub struct NewApproval<'a> {
 }
 
 /// Files a pending request; a unique violation means one is already pending for the step.
-pub async fn insert(conn: impl SqliteExecutor<'_>, a: &NewApproval<'_>) -> sqlx::Result<i64> {
-    let id = sqlx::query(
+pub async fn insert(conn: impl AnyExecutor<'_>, a: &NewApproval<'_>) -> sqlx::Result<i64> {
+    let id = crate::store::sql::query(
         "INSERT INTO approvals (kind, run_id, step, state, input, plan, plan_digest, \
          observed_digest, observed_at, irreversible, needs_role, requested_by, requested_at, \
          expires_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -241,8 +241,8 @@ pub async fn insert(conn: impl SqliteExecutor<'_>, a: &NewApproval<'_>) -> sqlx:
     Ok(id)
 }
 
-pub async fn get(conn: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<ApprovalRow>> {
-    let row = sqlx::query("SELECT * FROM approvals WHERE id = ?")
+pub async fn get(conn: impl AnyExecutor<'_>, id: i64) -> sqlx::Result<Option<ApprovalRow>> {
+    let row = crate::store::sql::query("SELECT * FROM approvals WHERE id = ?")
         .bind(id)
         .fetch_optional(conn)
         .await?;
@@ -251,30 +251,31 @@ pub async fn get(conn: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<
 
 /// The request waiting for `step` of `run`, if any (expired or not).
 pub async fn pending_for(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     step: Step,
 ) -> sqlx::Result<Option<ApprovalRow>> {
-    let row =
-        sqlx::query("SELECT * FROM approvals WHERE run_id = ? AND step = ? AND state = 'pending'")
-            .bind(run.to_string())
-            .bind(step.number())
-            .fetch_optional(conn)
-            .await?;
+    let row = crate::store::sql::query(
+        "SELECT * FROM approvals WHERE run_id = ? AND step = ? AND state = 'pending'",
+    )
+    .bind(run.to_string())
+    .bind(step.number())
+    .fetch_optional(conn)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 /// Decides a pending request: `state` with who, when, the comment and the outcome. False when
 /// it was no longer pending (someone else decided first); nothing is written then.
 pub async fn decide(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: i64,
     state: ApprovalState,
     by: Option<&str>,
     comment: Option<&str>,
     outcome: Option<&str>,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = crate::store::sql::query(
         "UPDATE approvals SET state = ?, decided_by = ?, decided_at = ?, comment = ?, \
          outcome = ? WHERE id = ? AND state = 'pending'",
     )
@@ -304,40 +305,42 @@ pub enum Listing<'a> {
 
 /// Newest first, at most `limit`.
 pub async fn list(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     which: Listing<'_>,
     limit: u32,
 ) -> sqlx::Result<Vec<ApprovalRow>> {
     let now = to_millis(Utc::now());
     let q = match which {
-        Listing::ForMe { user, role } => sqlx::query(
+        Listing::ForMe { user, role } => crate::store::sql::query(
             "SELECT * FROM approvals WHERE state = 'pending' AND expires_at > ? \
              AND requested_by <> ? AND (needs_role = 'operator' OR ?) ORDER BY id DESC LIMIT ?",
         )
         .bind(now)
         .bind(user.to_owned())
         .bind(role == Role::Admin),
-        Listing::Mine(user) => {
-            sqlx::query("SELECT * FROM approvals WHERE requested_by = ? ORDER BY id DESC LIMIT ?")
-                .bind(user.to_owned())
-        }
-        Listing::Decided => sqlx::query(
+        Listing::Mine(user) => crate::store::sql::query(
+            "SELECT * FROM approvals WHERE requested_by = ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(user.to_owned()),
+        Listing::Decided => crate::store::sql::query(
             "SELECT * FROM approvals WHERE state <> 'pending' OR expires_at <= ? \
              ORDER BY id DESC LIMIT ?",
         )
         .bind(now),
-        Listing::All => sqlx::query("SELECT * FROM approvals ORDER BY id DESC LIMIT ?"),
+        Listing::All => {
+            crate::store::sql::query("SELECT * FROM approvals ORDER BY id DESC LIMIT ?")
+        }
     };
-    let rows = q.bind(limit).fetch_all(conn).await?;
+    let rows = q.bind(i64::from(limit)).fetch_all(conn).await?;
     rows.iter().map(from_row).collect()
 }
 
 /// How many pending requests `user` with `role` could decide now (the nav's count).
-pub async fn count_for(conn: impl SqliteExecutor<'_>, user: &str, role: Role) -> sqlx::Result<i64> {
+pub async fn count_for(conn: impl AnyExecutor<'_>, user: &str, role: Role) -> sqlx::Result<i64> {
     if role < Role::Operator {
         return Ok(0);
     }
-    let n: i64 = sqlx::query_scalar(
+    let n: i64 = crate::store::sql::query_scalar(
         "SELECT COUNT(*) FROM approvals WHERE state = 'pending' AND expires_at > ? \
          AND requested_by <> ? AND (needs_role = 'operator' OR ?)",
     )
@@ -372,10 +375,10 @@ pub async fn count_for_cached(store: &super::Store, user: &str, role: Role) -> s
 /// say "waiting for approval" for them instead of "active". Pending requests are few, and
 /// `approvals_by_state` finds them without reading the others.
 pub async fn runs_waiting(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<std::collections::HashSet<RunId>> {
-    let rows: Vec<String> = sqlx::query_scalar(
+    let rows: Vec<String> = crate::store::sql::query_scalar(
         "SELECT DISTINCT run_id FROM approvals WHERE state = 'pending' AND expires_at > ?",
     )
     .bind(to_millis(now))

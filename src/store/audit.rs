@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{AssertSqlSafe, Row, SqliteExecutor};
+use sqlx::{AnyExecutor, AssertSqlSafe, Row};
 
 use super::types::{decode, from_millis, now_millis, to_millis};
 
@@ -24,14 +24,14 @@ pub struct AuditEntry {
 /// Appends one entry. Use `store.writer()` or an open write transaction (so the audit entry
 /// commits together with the change it describes).
 pub async fn record(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     actor: &str,
     ip: &str,
     action: &str,
     target: &str,
     details: &serde_json::Value,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    crate::store::sql::query_scalar(
         "INSERT INTO audit_log (at, actor, ip, action, target, details) VALUES (?, ?, ?, ?, ?, ?) \
          RETURNING id",
     )
@@ -58,7 +58,7 @@ pub struct AuditFilter {
 
 /// Newest first, at most `limit` entries.
 pub async fn list(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     f: &AuditFilter,
     limit: u32,
 ) -> sqlx::Result<Vec<AuditEntry>> {
@@ -78,7 +78,7 @@ pub async fn list(
         }
     }
     sql.push_str(" ORDER BY id DESC LIMIT ?");
-    let mut q = sqlx::query(AssertSqlSafe(sql));
+    let mut q = crate::store::sql::query(AssertSqlSafe(sql));
     if let Some(a) = &f.actor {
         q = q.bind(a.clone());
     }

@@ -7,7 +7,7 @@ use std::{fmt, str::FromStr};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{Row, SqliteExecutor, sqlite::SqliteRow};
+use sqlx::{AnyExecutor, Row, any::AnyRow};
 
 use super::types::{BadValue, RunId, RunStatus, Step, decode, from_millis, now_millis};
 
@@ -168,15 +168,15 @@ pub struct NewCampaign<'a> {
     pub members: &'a [(String, String, String)],
 }
 
-fn bool_col(r: &SqliteRow, col: &str) -> sqlx::Result<bool> {
+fn bool_col(r: &AnyRow, col: &str) -> sqlx::Result<bool> {
     Ok(r.try_get::<i64, _>(col)? != 0)
 }
 
-fn opt_time(r: &SqliteRow, col: &str) -> sqlx::Result<Option<DateTime<Utc>>> {
+fn opt_time(r: &AnyRow, col: &str) -> sqlx::Result<Option<DateTime<Utc>>> {
     Ok(r.try_get::<Option<i64>, _>(col)?.map(from_millis))
 }
 
-fn campaign_from_row(r: &SqliteRow) -> sqlx::Result<Campaign> {
+fn campaign_from_row(r: &AnyRow) -> sqlx::Result<Campaign> {
     let id: String = r.try_get("id")?;
     let state: String = r.try_get("state")?;
     let inputs: String = r.try_get("inputs")?;
@@ -198,7 +198,7 @@ fn campaign_from_row(r: &SqliteRow) -> sqlx::Result<Campaign> {
     })
 }
 
-fn member_from_row(r: &SqliteRow) -> sqlx::Result<Member> {
+fn member_from_row(r: &AnyRow) -> sqlx::Result<Member> {
     let run: Option<String> = r.try_get("run_id")?;
     let state: String = r.try_get("state")?;
     let held_status: Option<String> = r.try_get("held_status")?;
@@ -231,12 +231,12 @@ fn member_from_row(r: &SqliteRow) -> sqlx::Result<Member> {
 /// Inserts the campaign, its members (all `waiting`) and its first timeline entry, in the
 /// caller's transaction.
 pub async fn insert(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     new: &NewCampaign<'_>,
 ) -> sqlx::Result<CampaignId> {
     let id = CampaignId::new();
     let now = now_millis();
-    sqlx::query(
+    crate::store::sql::query(
         "INSERT INTO campaigns (id, name, started_by, started_at, state, concurrency, keep_going, \
          confirm_assessed, inputs) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
     )
@@ -251,7 +251,7 @@ pub async fn insert(
     .execute(&mut *tx)
     .await?;
     for (i, (account, region, vpc)) in new.members.iter().enumerate() {
-        sqlx::query(
+        crate::store::sql::query(
             "INSERT INTO campaign_members (campaign_id, position, account, region, vpc_id, state) \
              VALUES (?, ?, ?, ?, ?, 'waiting')",
         )
@@ -266,8 +266,8 @@ pub async fn insert(
     Ok(id)
 }
 
-pub async fn get(conn: impl SqliteExecutor<'_>, id: CampaignId) -> sqlx::Result<Option<Campaign>> {
-    let row = sqlx::query("SELECT * FROM campaigns WHERE id = ?")
+pub async fn get(conn: impl AnyExecutor<'_>, id: CampaignId) -> sqlx::Result<Option<Campaign>> {
+    let row = crate::store::sql::query("SELECT * FROM campaigns WHERE id = ?")
         .bind(id.to_string())
         .fetch_optional(conn)
         .await?;
@@ -275,40 +275,44 @@ pub async fn get(conn: impl SqliteExecutor<'_>, id: CampaignId) -> sqlx::Result<
 }
 
 /// The newest campaigns first.
-pub async fn list(conn: impl SqliteExecutor<'_>, limit: i64) -> sqlx::Result<Vec<Campaign>> {
-    let rows = sqlx::query("SELECT * FROM campaigns ORDER BY started_at DESC, id LIMIT ?")
-        .bind(limit)
-        .fetch_all(conn)
-        .await?;
+pub async fn list(conn: impl AnyExecutor<'_>, limit: i64) -> sqlx::Result<Vec<Campaign>> {
+    let rows =
+        crate::store::sql::query("SELECT * FROM campaigns ORDER BY started_at DESC, id LIMIT ?")
+            .bind(limit)
+            .fetch_all(conn)
+            .await?;
     rows.iter().map(campaign_from_row).collect()
 }
 
 /// Campaigns whose driver should be running.
-pub async fn running(conn: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<CampaignId>> {
-    let rows = sqlx::query("SELECT id FROM campaigns WHERE state = 'running' ORDER BY started_at")
-        .fetch_all(conn)
-        .await?;
+pub async fn running(conn: impl AnyExecutor<'_>) -> sqlx::Result<Vec<CampaignId>> {
+    let rows = crate::store::sql::query(
+        "SELECT id FROM campaigns WHERE state = 'running' ORDER BY started_at",
+    )
+    .fetch_all(conn)
+    .await?;
     rows.iter()
         .map(|r| decode(r.try_get::<String, _>("id")?.parse()))
         .collect()
 }
 
-pub async fn members(conn: impl SqliteExecutor<'_>, id: CampaignId) -> sqlx::Result<Vec<Member>> {
-    let rows =
-        sqlx::query("SELECT * FROM campaign_members WHERE campaign_id = ? ORDER BY position")
-            .bind(id.to_string())
-            .fetch_all(conn)
-            .await?;
+pub async fn members(conn: impl AnyExecutor<'_>, id: CampaignId) -> sqlx::Result<Vec<Member>> {
+    let rows = crate::store::sql::query(
+        "SELECT * FROM campaign_members WHERE campaign_id = ? ORDER BY position",
+    )
+    .bind(id.to_string())
+    .fetch_all(conn)
+    .await?;
     rows.iter().map(member_from_row).collect()
 }
 
 /// Writes a member's changing columns as `m` has them.
 pub async fn put_member(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: CampaignId,
     m: &Member,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    crate::store::sql::query(
         "UPDATE campaign_members SET run_id = ?, state = ?, detail = ?, held_status = ?, \
          held_step = ?, approval_id = ?, started_at = ?, ended_at = ? \
          WHERE campaign_id = ? AND position = ?",
@@ -331,13 +335,13 @@ pub async fn put_member(
 /// Claims a waiting member for starting its run (driving, since `now`), only while it is
 /// waiting and its campaign runs: a Stop recorded meanwhile wins. False when not claimed.
 pub async fn claim_member(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: CampaignId,
     position: i64,
     detail: &str,
 ) -> sqlx::Result<Option<DateTime<Utc>>> {
     let now = now_millis();
-    let done = sqlx::query(
+    let done = crate::store::sql::query(
         "UPDATE campaign_members SET state = 'driving', started_at = ?, detail = ? \
          WHERE campaign_id = ? AND position = ? AND state = 'waiting' \
            AND EXISTS (SELECT 1 FROM campaigns WHERE id = ? AND state = 'running')",
@@ -353,8 +357,8 @@ pub async fn claim_member(
 }
 
 /// Stops a running campaign (the Stop button). False when it was not running.
-pub async fn stop(conn: impl SqliteExecutor<'_>, id: CampaignId, by: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+pub async fn stop(conn: impl AnyExecutor<'_>, id: CampaignId, by: &str) -> sqlx::Result<bool> {
+    let done = crate::store::sql::query(
         "UPDATE campaigns SET state = 'stopped', stopped_by = ?, stopped_at = ? \
          WHERE id = ? AND state = 'running'",
     )
@@ -367,8 +371,8 @@ pub async fn stop(conn: impl SqliteExecutor<'_>, id: CampaignId, by: &str) -> sq
 }
 
 /// Records the failure after which no new run starts (the first one only).
-pub async fn halt(conn: impl SqliteExecutor<'_>, id: CampaignId, why: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+pub async fn halt(conn: impl AnyExecutor<'_>, id: CampaignId, why: &str) -> sqlx::Result<bool> {
+    let done = crate::store::sql::query(
         "UPDATE campaigns SET halted_by_failure = ? WHERE id = ? AND halted_by_failure IS NULL",
     )
     .bind(why)
@@ -379,8 +383,8 @@ pub async fn halt(conn: impl SqliteExecutor<'_>, id: CampaignId, why: &str) -> s
 }
 
 /// Marks a running campaign finished. False when it was not running (stopped meanwhile).
-pub async fn finish(conn: impl SqliteExecutor<'_>, id: CampaignId) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+pub async fn finish(conn: impl AnyExecutor<'_>, id: CampaignId) -> sqlx::Result<bool> {
+    let done = crate::store::sql::query(
         "UPDATE campaigns SET state = 'finished', finished_at = ? WHERE id = ? AND state = 'running'",
     )
     .bind(now_millis())
@@ -391,25 +395,27 @@ pub async fn finish(conn: impl SqliteExecutor<'_>, id: CampaignId) -> sqlx::Resu
 }
 
 pub async fn append_event(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: CampaignId,
     message: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO campaign_events (campaign_id, at, message) VALUES (?, ?, ?)")
-        .bind(id.to_string())
-        .bind(now_millis())
-        .bind(message)
-        .execute(conn)
-        .await?;
+    crate::store::sql::query(
+        "INSERT INTO campaign_events (campaign_id, at, message) VALUES (?, ?, ?)",
+    )
+    .bind(id.to_string())
+    .bind(now_millis())
+    .bind(message)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// The campaign's timeline, oldest first: (id, when, what).
 pub async fn events(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: CampaignId,
 ) -> sqlx::Result<Vec<(i64, DateTime<Utc>, String)>> {
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT id, at, message FROM campaign_events WHERE campaign_id = ? ORDER BY id",
     )
     .bind(id.to_string())
@@ -434,13 +440,13 @@ fn ms(d: std::time::Duration) -> i64 {
 /// statement so two processes racing for it cannot both win. `Some(other holder)` when a
 /// live lease is another's.
 pub async fn take_lease(
-    conn: impl SqliteExecutor<'_> + Copy,
+    conn: impl AnyExecutor<'_> + Clone,
     id: CampaignId,
     holder: &str,
     ttl: std::time::Duration,
 ) -> sqlx::Result<Option<String>> {
     let now = now_millis();
-    let row = sqlx::query(
+    let row = crate::store::sql::query(
         "INSERT INTO campaign_leases (campaign_id, holder, expires_at) VALUES (?1, ?2, ?3) \
          ON CONFLICT (campaign_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
          WHERE campaign_leases.holder = excluded.holder OR campaign_leases.expires_at <= ?4 \
@@ -450,15 +456,16 @@ pub async fn take_lease(
     .bind(holder)
     .bind(now.saturating_add(ms(ttl)))
     .bind(now)
-    .fetch_optional(conn)
+    .fetch_optional(conn.clone())
     .await?;
     if row.is_some() {
         return Ok(None);
     }
-    let other = sqlx::query("SELECT holder FROM campaign_leases WHERE campaign_id = ?")
-        .bind(id.to_string())
-        .fetch_optional(conn)
-        .await?;
+    let other =
+        crate::store::sql::query("SELECT holder FROM campaign_leases WHERE campaign_id = ?")
+            .bind(id.to_string())
+            .fetch_optional(conn)
+            .await?;
     Ok(Some(match other {
         Some(r) => r.try_get("holder")?,
         None => String::new(),
@@ -467,12 +474,12 @@ pub async fn take_lease(
 
 /// Extends `holder`'s lease; false when another process holds it now (stop driving).
 pub async fn renew_lease(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: CampaignId,
     holder: &str,
     ttl: std::time::Duration,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = crate::store::sql::query(
         "UPDATE campaign_leases SET expires_at = ? WHERE campaign_id = ? AND holder = ?",
     )
     .bind(now_millis().saturating_add(ms(ttl)))
@@ -485,11 +492,11 @@ pub async fn renew_lease(
 
 /// Whether `holder` holds the campaign's lease now (checked before each action of a driver).
 pub async fn holds_lease(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: CampaignId,
     holder: &str,
 ) -> sqlx::Result<bool> {
-    let row = sqlx::query(
+    let row = crate::store::sql::query(
         "SELECT 1 FROM campaign_leases WHERE campaign_id = ? AND holder = ? AND expires_at > ?",
     )
     .bind(id.to_string())
@@ -502,25 +509,26 @@ pub async fn holds_lease(
 
 /// Whether some process holds a live lease on the campaign.
 pub async fn lease_holder(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: CampaignId,
 ) -> sqlx::Result<Option<String>> {
-    let row =
-        sqlx::query("SELECT holder FROM campaign_leases WHERE campaign_id = ? AND expires_at > ?")
-            .bind(id.to_string())
-            .bind(now_millis())
-            .fetch_optional(conn)
-            .await?;
+    let row = crate::store::sql::query(
+        "SELECT holder FROM campaign_leases WHERE campaign_id = ? AND expires_at > ?",
+    )
+    .bind(id.to_string())
+    .bind(now_millis())
+    .fetch_optional(conn)
+    .await?;
     row.map(|r| r.try_get("holder")).transpose()
 }
 
 /// Gives the lease up (the driver ended or the process shuts down).
 pub async fn release_lease(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: CampaignId,
     holder: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM campaign_leases WHERE campaign_id = ? AND holder = ?")
+    crate::store::sql::query("DELETE FROM campaign_leases WHERE campaign_id = ? AND holder = ?")
         .bind(id.to_string())
         .bind(holder)
         .execute(conn)
@@ -601,7 +609,7 @@ mod tests {
         put_member(store.writer(), id, &m).await.unwrap();
         let back = members(store.readers(), id).await.unwrap().remove(0);
         assert_eq!(back.held, Some((RunStatus::Active, Step::Route)));
-        sqlx::query("UPDATE campaign_members SET held_step = NULL")
+        crate::store::sql::query("UPDATE campaign_members SET held_step = NULL")
             .execute(store.writer())
             .await
             .unwrap();

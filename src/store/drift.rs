@@ -4,7 +4,7 @@
 //! error for the reader, never a row quietly left out of the page or the metrics.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteExecutor, sqlite::SqliteRow};
+use sqlx::{AnyExecutor, Row, any::AnyRow};
 
 use super::types::{RunId, RunStatus, decode, from_millis, now_millis};
 use crate::estate::drift::{DriftKind, VpcKey};
@@ -81,7 +81,7 @@ macro_rules! findings_where {
     };
 }
 
-fn finding(r: &SqliteRow) -> sqlx::Result<Finding> {
+fn finding(r: &AnyRow) -> sqlx::Result<Finding> {
     let id: i64 = r.try_get("id")?;
     let corrupt = |detail: String| sqlx::Error::Decode(Box::new(CorruptFinding { id, detail }));
     let kind: String = r.try_get("kind")?;
@@ -111,10 +111,10 @@ fn finding(r: &SqliteRow) -> sqlx::Result<Finding> {
 
 /// The newest run of (account, region, VPC) and its status.
 pub async fn latest_run(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     at: &VpcKey,
 ) -> sqlx::Result<Option<(RunId, RunStatus)>> {
-    let row = sqlx::query(
+    let row = crate::store::sql::query(
         "SELECT id, status FROM runs WHERE account = ? AND region = ? AND vpc_id = ? \
          ORDER BY started_at DESC, id DESC LIMIT 1",
     )
@@ -132,8 +132,8 @@ pub async fn latest_run(
 }
 
 /// The open and accepted findings of one VPC.
-pub async fn live_in(conn: impl SqliteExecutor<'_>, at: &VpcKey) -> sqlx::Result<Vec<Finding>> {
-    sqlx::query(findings_where!(
+pub async fn live_in(conn: impl AnyExecutor<'_>, at: &VpcKey) -> sqlx::Result<Vec<Finding>> {
+    crate::store::sql::query(findings_where!(
         "WHERE account = ? AND region = ? AND vpc_id = ? \
          AND state IN ('open', 'accepted') ORDER BY id"
     ))
@@ -148,8 +148,8 @@ pub async fn live_in(conn: impl SqliteExecutor<'_>, at: &VpcKey) -> sqlx::Result
 }
 
 /// Every open finding, newest first (the estate page).
-pub async fn open(conn: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<Finding>> {
-    sqlx::query(findings_where!("WHERE state = 'open' ORDER BY id DESC"))
+pub async fn open(conn: impl AnyExecutor<'_>) -> sqlx::Result<Vec<Finding>> {
+    crate::store::sql::query(findings_where!("WHERE state = 'open' ORDER BY id DESC"))
         .fetch_all(conn)
         .await?
         .iter()
@@ -157,8 +157,8 @@ pub async fn open(conn: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<Finding>> {
         .collect()
 }
 
-pub async fn get(conn: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<Finding>> {
-    sqlx::query(findings_where!("WHERE id = ?"))
+pub async fn get(conn: impl AnyExecutor<'_>, id: i64) -> sqlx::Result<Option<Finding>> {
+    crate::store::sql::query(findings_where!("WHERE id = ?"))
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -169,7 +169,7 @@ pub async fn get(conn: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<
 
 /// Raises a finding seen by `scan`; returns its id.
 pub async fn raise(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     at: &VpcKey,
     run: RunId,
     d: &DriftKind,
@@ -177,7 +177,7 @@ pub async fn raise(
 ) -> sqlx::Result<i64> {
     let json = serde_json::to_string(d).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let now = now_millis();
-    sqlx::query_scalar(
+    crate::store::sql::query_scalar(
         "INSERT INTO drift_findings (account, region, vpc_id, run_id, kind, subject, finding, \
          state, first_seen, last_seen, first_scan, last_scan) \
          VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id",
@@ -198,8 +198,8 @@ pub async fn raise(
 }
 
 /// `scan` saw a live finding again.
-pub async fn seen_again(conn: impl SqliteExecutor<'_>, id: i64, scan: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE drift_findings SET last_seen = ?, last_scan = ? WHERE id = ?")
+pub async fn seen_again(conn: impl AnyExecutor<'_>, id: i64, scan: i64) -> sqlx::Result<()> {
+    crate::store::sql::query("UPDATE drift_findings SET last_seen = ?, last_scan = ? WHERE id = ?")
         .bind(now_millis())
         .bind(scan)
         .bind(id)
@@ -209,8 +209,8 @@ pub async fn seen_again(conn: impl SqliteExecutor<'_>, id: i64, scan: i64) -> sq
 }
 
 /// Closes a live finding by itself.
-pub async fn close(conn: impl SqliteExecutor<'_>, id: i64, how: ClosedHow) -> sqlx::Result<()> {
-    sqlx::query(
+pub async fn close(conn: impl AnyExecutor<'_>, id: i64, how: ClosedHow) -> sqlx::Result<()> {
+    crate::store::sql::query(
         "UPDATE drift_findings SET state = 'closed', closed_how = ?, closed_at = ? \
          WHERE id = ? AND state IN ('open', 'accepted')",
     )
@@ -224,11 +224,11 @@ pub async fn close(conn: impl SqliteExecutor<'_>, id: i64, how: ClosedHow) -> sq
 
 /// Run `run` on the VPC completed: findings against any other run are closed.
 pub async fn close_for_new_run(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     at: &VpcKey,
     run: RunId,
 ) -> sqlx::Result<u64> {
-    let done = sqlx::query(
+    let done = crate::store::sql::query(
         "UPDATE drift_findings SET state = 'closed', closed_how = 'new_run', closed_at = ? \
          WHERE account = ? AND region = ? AND vpc_id = ? AND run_id != ? \
          AND state IN ('open', 'accepted')",
@@ -245,12 +245,12 @@ pub async fn close_for_new_run(
 
 /// An operator accepts an open finding with a reason; false when it is not open.
 pub async fn accept(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: i64,
     by: &str,
     reason: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = crate::store::sql::query(
         "UPDATE drift_findings SET state = 'accepted', accepted_by = ?, accepted_at = ?, \
          accept_reason = ? WHERE id = ? AND state = 'open'",
     )
@@ -264,11 +264,13 @@ pub async fn accept(
 }
 
 /// Open findings per stored kind (kinds without any are absent).
-pub async fn open_counts(conn: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query("SELECT kind, COUNT(*) FROM drift_findings WHERE state = 'open' GROUP BY kind")
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
+pub async fn open_counts(conn: impl AnyExecutor<'_>) -> sqlx::Result<Vec<(String, i64)>> {
+    crate::store::sql::query(
+        "SELECT kind, COUNT(*) FROM drift_findings WHERE state = 'open' GROUP BY kind",
+    )
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .collect()
 }

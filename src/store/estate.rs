@@ -1,7 +1,7 @@
 //! Estate scans (issue 13 item 2): the scan rows, their regions, the per-VPC snapshot, the
 //! scan's call ledger and the one-scanner claim. SQL only; `estate::scan` decides.
 
-use sqlx::{Row, SqliteExecutor, SqlitePool};
+use sqlx::{AnyExecutor, AnyPool, Row};
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -9,9 +9,13 @@ fn now_ms() -> i64 {
 
 /// Takes (or renews) the scanner claim for `holder` until `ttl_ms` from now: only when nobody
 /// holds it, it expired, or `holder` has it. One statement, so two processes cannot both win.
-pub async fn claim_scanner(db: &SqlitePool, holder: &str, ttl_ms: i64) -> sqlx::Result<bool> {
+pub async fn claim_scanner(
+    db: impl AnyExecutor<'_>,
+    holder: &str,
+    ttl_ms: i64,
+) -> sqlx::Result<bool> {
     let now = now_ms();
-    let done = sqlx::query(
+    let done = crate::store::sql::query(
         "INSERT INTO estate_scan_claim (name, holder, until) VALUES ('scanner', ?1, ?2) \
          ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until \
          WHERE estate_scan_claim.holder = excluded.holder OR estate_scan_claim.until <= ?3",
@@ -25,16 +29,20 @@ pub async fn claim_scanner(db: &SqlitePool, holder: &str, ttl_ms: i64) -> sqlx::
 }
 
 /// Gives the claim up (only if `holder` has it).
-pub async fn release_scanner(db: &SqlitePool, holder: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM estate_scan_claim WHERE holder = ?")
+pub async fn release_scanner(db: impl AnyExecutor<'_>, holder: &str) -> sqlx::Result<()> {
+    crate::store::sql::query("DELETE FROM estate_scan_claim WHERE holder = ?")
         .bind(holder)
         .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn begin_scan(db: &SqlitePool, account: &str, started_by: &str) -> sqlx::Result<i64> {
-    let row = sqlx::query(
+pub async fn begin_scan(
+    db: impl AnyExecutor<'_>,
+    account: &str,
+    started_by: &str,
+) -> sqlx::Result<i64> {
+    let row = crate::store::sql::query(
         "INSERT INTO estate_scans (account, started_by, state, started_at) \
          VALUES (?, ?, 'running', ?) RETURNING id",
     )
@@ -46,18 +54,24 @@ pub async fn begin_scan(db: &SqlitePool, account: &str, started_by: &str) -> sql
     row.try_get(0)
 }
 
-pub async fn finish_scan(db: &SqlitePool, scan: i64, error: Option<&str>) -> sqlx::Result<()> {
-    sqlx::query("UPDATE estate_scans SET state = ?, error = ?, finished_at = ? WHERE id = ?")
-        .bind(if error.is_some() {
-            "failed"
-        } else {
-            "completed"
-        })
-        .bind(error)
-        .bind(now_ms())
-        .bind(scan)
-        .execute(db)
-        .await?;
+pub async fn finish_scan(
+    db: impl AnyExecutor<'_>,
+    scan: i64,
+    error: Option<&str>,
+) -> sqlx::Result<()> {
+    crate::store::sql::query(
+        "UPDATE estate_scans SET state = ?, error = ?, finished_at = ? WHERE id = ?",
+    )
+    .bind(if error.is_some() {
+        "failed"
+    } else {
+        "completed"
+    })
+    .bind(error)
+    .bind(now_ms())
+    .bind(scan)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -93,17 +107,17 @@ pub struct VpcRow {
 
 /// Stores a region's outcome and its VPCs in one transaction.
 pub async fn record_region(
-    db: &SqlitePool,
+    store: &super::Store,
     scan: i64,
     region: &RegionRow,
     vpcs: &[VpcRow],
 ) -> sqlx::Result<()> {
-    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store.begin_write().await?;
     let (code, message, request_id) = match &region.refused {
         Some((c, m, r)) => (Some(c.as_str()), Some(m.as_str()), r.as_deref()),
         None => (None, None, None),
     };
-    sqlx::query(
+    crate::store::sql::query(
         "INSERT INTO estate_scan_regions (scan_id, region, state, error_code, error_message, \
          request_id, unbound_eips) VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
@@ -121,7 +135,7 @@ pub async fn record_region(
     .execute(&mut *tx)
     .await?;
     for v in vpcs {
-        sqlx::query(
+        crate::store::sql::query(
             "INSERT INTO estate_vpcs (scan_id, region, vpc_id, vpc_name, instances, eip_hosts, \
              ordinary_hosts, nat_gateways, route_tables, nat_routed_tables, protected_hosts, \
              public_hosts, default_routes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -155,8 +169,8 @@ pub struct CallRow<'a> {
     pub params: &'a str,
 }
 
-pub async fn call_sent(db: impl SqliteExecutor<'_>, c: &CallRow<'_>) -> sqlx::Result<i64> {
-    let row = sqlx::query(
+pub async fn call_sent(db: impl AnyExecutor<'_>, c: &CallRow<'_>) -> sqlx::Result<i64> {
+    let row = crate::store::sql::query(
         "INSERT INTO estate_calls (scan_id, service, action, region, attempt, params, state, \
          sent_at) VALUES (?, ?, ?, ?, ?, ?, 'sent', ?) RETURNING id",
     )
@@ -164,7 +178,7 @@ pub async fn call_sent(db: impl SqliteExecutor<'_>, c: &CallRow<'_>) -> sqlx::Re
     .bind(c.service)
     .bind(c.action)
     .bind(c.region)
-    .bind(c.attempt)
+    .bind(i64::from(c.attempt))
     .bind(c.params)
     .bind(now_ms())
     .fetch_one(db)
@@ -173,13 +187,13 @@ pub async fn call_sent(db: impl SqliteExecutor<'_>, c: &CallRow<'_>) -> sqlx::Re
 }
 
 pub async fn call_answered(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id: i64,
     error_code: Option<&str>,
     request_id: Option<&str>,
     duration_ms: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    crate::store::sql::query(
         "UPDATE estate_calls SET state = ?, error_code = ?, request_id = ?, duration_ms = ? \
          WHERE id = ?",
     )
@@ -206,8 +220,8 @@ pub struct Scan {
 }
 
 /// The newest finished scan of each account.
-pub async fn latest_scans(db: &SqlitePool) -> sqlx::Result<Vec<Scan>> {
-    let rows = sqlx::query(
+pub async fn latest_scans(db: &AnyPool) -> sqlx::Result<Vec<Scan>> {
+    let rows = crate::store::sql::query(
         "SELECT s.id, s.account, s.started_by, s.state, s.error, s.started_at, s.finished_at \
          FROM (SELECT MAX(id) AS id FROM estate_scans WHERE state != 'running' \
                GROUP BY account) newest \
@@ -230,8 +244,8 @@ pub async fn latest_scans(db: &SqlitePool) -> sqlx::Result<Vec<Scan>> {
         .collect()
 }
 
-pub async fn regions_of(db: &SqlitePool, scan: i64) -> sqlx::Result<Vec<RegionRow>> {
-    let rows = sqlx::query(
+pub async fn regions_of(db: &AnyPool, scan: i64) -> sqlx::Result<Vec<RegionRow>> {
+    let rows = crate::store::sql::query(
         "SELECT region, state, error_code, error_message, request_id, unbound_eips \
          FROM estate_scan_regions WHERE scan_id = ? ORDER BY region",
     )
@@ -260,8 +274,8 @@ pub async fn regions_of(db: &SqlitePool, scan: i64) -> sqlx::Result<Vec<RegionRo
         .collect()
 }
 
-pub async fn vpcs_of(db: &SqlitePool, scan: i64) -> sqlx::Result<Vec<VpcRow>> {
-    let rows = sqlx::query(
+pub async fn vpcs_of(db: &AnyPool, scan: i64) -> sqlx::Result<Vec<VpcRow>> {
+    let rows = crate::store::sql::query(
         "SELECT region, vpc_id, vpc_name, instances, eip_hosts, ordinary_hosts, nat_gateways, \
          route_tables, nat_routed_tables, protected_hosts, public_hosts, default_routes \
          FROM estate_vpcs WHERE scan_id = ? ORDER BY region, vpc_id",
@@ -290,8 +304,8 @@ pub async fn vpcs_of(db: &SqlitePool, scan: i64) -> sqlx::Result<Vec<VpcRow>> {
 }
 
 /// How many calls a scan made and how many failed.
-pub async fn call_counts(db: &SqlitePool, scan: i64) -> sqlx::Result<(i64, i64)> {
-    let row = sqlx::query(
+pub async fn call_counts(db: &AnyPool, scan: i64) -> sqlx::Result<(i64, i64)> {
+    let row = crate::store::sql::query(
         "SELECT COUNT(*), COALESCE(SUM(state = 'error'), 0) FROM estate_calls WHERE scan_id = ?",
     )
     .bind(scan)
@@ -302,12 +316,12 @@ pub async fn call_counts(db: &SqlitePool, scan: i64) -> sqlx::Result<(i64, i64)>
 
 /// The newest run of (account, region, VPC), if any: the estate page links to it.
 pub async fn last_run(
-    db: &SqlitePool,
+    db: &AnyPool,
     account: &str,
     region: &str,
     vpc_id: &str,
 ) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
+    crate::store::sql::query_scalar(
         "SELECT id FROM runs WHERE vpc_id = ? AND account = ? AND region = ? \
          ORDER BY started_at DESC, id DESC LIMIT 1",
     )
@@ -325,10 +339,10 @@ pub type ProtectedByRuns = std::collections::HashSet<(String, String, String)>;
 /// rows' decision: by rule, DNS, tag or as a single host). The scan counts these with the
 /// tagged hosts as the VPC's protected hosts.
 pub async fn protected_by_newest_runs(
-    db: &SqlitePool,
+    db: &AnyPool,
     account: &str,
 ) -> sqlx::Result<ProtectedByRuns> {
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT r.region, r.vpc_id, e.instance_id FROM runs r \
          JOIN exposure_rows e ON e.run_id = r.id AND e.protected = 1 \
          WHERE r.account = ?1 AND r.id = (SELECT n.id FROM runs n WHERE n.account = ?1 \

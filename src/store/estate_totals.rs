@@ -1,7 +1,7 @@
 //! The estate's totals over the newest finished scan of each account, as the estate page
 //! adds them up: for the Prometheus gauges, counted by SQLite at scrape time.
 
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EstateTotals {
@@ -24,9 +24,9 @@ macro_rules! latest_scans {
     };
 }
 
-pub async fn totals(conn: &sqlx::SqlitePool) -> sqlx::Result<EstateTotals> {
+pub async fn totals(conn: &sqlx::AnyPool) -> sqlx::Result<EstateTotals> {
     let vpcs = vpc_totals(conn).await?;
-    let unbound: i64 = sqlx::query_scalar(concat!(
+    let unbound: i64 = crate::store::sql::query_scalar(concat!(
         "SELECT COALESCE(SUM(unbound_eips), 0) FROM estate_scan_regions WHERE scan_id IN (",
         latest_scans!(),
         ")"
@@ -39,8 +39,8 @@ pub async fn totals(conn: &sqlx::SqlitePool) -> sqlx::Result<EstateTotals> {
     })
 }
 
-async fn vpc_totals(conn: impl SqliteExecutor<'_>) -> sqlx::Result<EstateTotals> {
-    let r = sqlx::query(concat!(
+async fn vpc_totals(conn: impl AnyExecutor<'_>) -> sqlx::Result<EstateTotals> {
+    let r = crate::store::sql::query(concat!(
         "SELECT COUNT(*), COALESCE(SUM(instances), 0), COALESCE(SUM(eip_hosts), 0), \
          COALESCE(SUM(ordinary_hosts), 0), \
          COALESCE(SUM(route_tables > 0 AND nat_routed_tables = route_tables), 0), \

@@ -3,7 +3,7 @@
 //! only their own VPC and region rows (both keyed by scan id first), so the cost follows the
 //! number of points asked for, not the millions of snapshot rows kept.
 
-use sqlx::{AssertSqlSafe, Row, SqlitePool};
+use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 /// One completed scan of one account, summed over its regions and VPCs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,9 +18,9 @@ pub struct ScanTotals {
 }
 
 /// The newest `limit` completed scans, oldest first.
-pub async fn recent(db: &SqlitePool, limit: i64) -> sqlx::Result<Vec<ScanTotals>> {
+pub async fn recent(db: &AnyPool, limit: i64) -> sqlx::Result<Vec<ScanTotals>> {
     // The limit is an integer written into the SQL (a bound LIMIT is re-prepared each time).
-    let rows = sqlx::query(AssertSqlSafe(format!(
+    let rows = crate::store::sql::query(AssertSqlSafe(format!(
         "SELECT s.id, s.account, s.finished_at, \
            (SELECT coalesce(sum(eip_hosts), 0) FROM estate_vpcs v WHERE v.scan_id = s.id) AS eip, \
            (SELECT coalesce(sum(ordinary_hosts), 0) FROM estate_vpcs v WHERE v.scan_id = s.id) \

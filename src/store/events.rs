@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::types::{EventLevel, RunId, Step, decode, from_millis, now_millis};
 
@@ -20,7 +20,7 @@ pub struct Event {
 
 /// Appends an event and returns it with its id.
 pub async fn append(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     step: Option<Step>,
     level: EventLevel,
@@ -28,7 +28,7 @@ pub async fn append(
     data: &serde_json::Value,
 ) -> sqlx::Result<Event> {
     let at = now_millis();
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = crate::store::sql::query_scalar(
         "INSERT INTO run_events (run_id, at, step, level, message, data) VALUES (?, ?, ?, ?, ?, ?) \
          RETURNING id",
     )
@@ -54,7 +54,7 @@ pub async fn append(
 /// Events of a run with id greater than `after_id` (0 for all), oldest first. SSE resumes
 /// from `Last-Event-ID` with this.
 pub async fn list(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     after_id: i64,
     limit: u32,
@@ -64,13 +64,13 @@ pub async fn list(
 
 /// Like [`list`], but with `problems_only` just the warnings and errors.
 pub async fn page(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     problems_only: bool,
     after_id: i64,
     limit: u32,
 ) -> sqlx::Result<Vec<Event>> {
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT id, at, step, level, message, data FROM run_events WHERE run_id = ? AND id > ? \
          AND (?3 = 0 OR level <> 'info') ORDER BY id LIMIT ?4",
     )
@@ -85,11 +85,11 @@ pub async fn page(
 
 /// The newest `limit` events of a run, oldest first (the run page; older ones are paged).
 pub async fn latest(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     limit: u32,
 ) -> sqlx::Result<Vec<Event>> {
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT * FROM (SELECT id, at, step, level, message, data FROM run_events \
          WHERE run_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
     )
@@ -101,14 +101,14 @@ pub async fn latest(
 }
 
 /// How many events a run has.
-pub async fn count(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM run_events WHERE run_id = ?")
+pub async fn count(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<i64> {
+    crate::store::sql::query_scalar("SELECT COUNT(*) FROM run_events WHERE run_id = ?")
         .bind(run.to_string())
         .fetch_one(conn)
         .await
 }
 
-fn event_from_row(r: &sqlx::sqlite::SqliteRow, run: RunId) -> sqlx::Result<Event> {
+fn event_from_row(r: &sqlx::any::AnyRow, run: RunId) -> sqlx::Result<Event> {
     let level: String = r.try_get("level")?;
     let data: String = r.try_get("data")?;
     Ok(Event {

@@ -2,7 +2,7 @@
 //! read one page at a time through an index per sort column (keyset pagination), counted per
 //! state for the summary.
 
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor, sqlite::SqliteRow};
+use sqlx::{Any, AnyExecutor, QueryBuilder, Row, any::AnyRow};
 
 use super::types::RunId;
 
@@ -35,8 +35,8 @@ pub struct ExposureRecord {
 }
 
 /// Deletes the run's rows (before an assessment writes them again).
-pub async fn delete_rows(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM exposure_rows WHERE run_id = ?")
+pub async fn delete_rows(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<()> {
+    crate::store::sql::query("DELETE FROM exposure_rows WHERE run_id = ?")
         .bind(run.to_string())
         .execute(conn)
         .await?;
@@ -49,13 +49,13 @@ const ROWS_PER_STATEMENT: usize = 100;
 /// Inserts rows, a hundred per statement (one statement per row costs ten times as long, and
 /// the writer is shared with every run's lease heartbeat).
 pub async fn insert_rows(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     run: RunId,
     rows: &[ExposureRecord],
 ) -> sqlx::Result<()> {
     let run = run.to_string();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
+        let mut qb = QueryBuilder::<Any>::new(
             "INSERT INTO exposure_rows (run_id, instance_id, name, subnet_id, private_ip, \
              public_ip, kind, tags, dns_names, egress_outcome, egress_ip, egress_detail, \
              agent_online, search, private_key, public_key, dns_key, egress_key, protected, \
@@ -85,15 +85,17 @@ pub async fn insert_rows(
                 .push_bind(r.reason_kind.clone())
                 .push_bind(r.reason.clone());
         });
-        qb.build().execute(&mut *conn).await?;
+        crate::store::sql::build(&mut qb)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
 
 /// Whether the assessment's report is stored (rows are written before it, so this is what
 /// says they are complete).
-pub async fn has_report(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<bool> {
-    let n: i64 = sqlx::query_scalar(
+pub async fn has_report(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<bool> {
+    let n: i64 = crate::store::sql::query_scalar(
         "SELECT count(*) FROM run_reports WHERE run_id = ? AND kind = 'exposure'",
     )
     .bind(run.to_string())
@@ -103,8 +105,8 @@ pub async fn has_report(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Resu
 }
 
 /// Whether the run has any row (one index probe, not a count).
-pub async fn has_rows(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<bool> {
-    let n: i64 = sqlx::query_scalar(
+pub async fn has_rows(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<bool> {
+    let n: i64 = crate::store::sql::query_scalar(
         "SELECT count(*) FROM (SELECT 1 FROM exposure_rows WHERE run_id = ? LIMIT 1)",
     )
     .bind(run.to_string())
@@ -114,11 +116,11 @@ pub async fn has_rows(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result
 }
 
 pub async fn has_instance(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     instance_id: &str,
 ) -> sqlx::Result<bool> {
-    let n: i64 = sqlx::query_scalar(
+    let n: i64 = crate::store::sql::query_scalar(
         "SELECT count(*) FROM exposure_rows WHERE run_id = ? AND instance_id = ?",
     )
     .bind(run.to_string())
@@ -132,10 +134,10 @@ pub async fn has_instance(
 /// through), in id order. What step 1 needs to find shared egress IPs (issue 12) without
 /// decoding the stored inventory on every view.
 pub async fn egress_ips(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
 ) -> sqlx::Result<Vec<(String, String, String)>> {
-    sqlx::query_as(
+    crate::store::sql::query_as(
         "SELECT instance_id, public_ip, egress_ip FROM exposure_rows \
          WHERE run_id = ? AND egress_outcome = 'ip' ORDER BY instance_id",
     )
@@ -145,11 +147,11 @@ pub async fn egress_ips(
 }
 
 pub async fn has_subnet(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     subnet_id: &str,
 ) -> sqlx::Result<bool> {
-    let n: i64 = sqlx::query_scalar(
+    let n: i64 = crate::store::sql::query_scalar(
         "SELECT count(*) FROM (SELECT 1 FROM exposure_rows WHERE run_id = ? AND subnet_id = ? \
          LIMIT 1)",
     )
@@ -176,11 +178,11 @@ pub struct FactsRow {
 
 /// Every row's facts, or only `only`'s.
 pub async fn facts(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     only: Option<&str>,
 ) -> sqlx::Result<Vec<FactsRow>> {
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT instance_id, name, subnet_id, tags, dns_names != '' AS has_dns, protected, \
          reason_kind, reason FROM exposure_rows WHERE run_id = ?1 \
          AND (?2 IS NULL OR instance_id = ?2)",
@@ -207,14 +209,14 @@ pub async fn facts(
 
 /// Rewrites one row's protection.
 pub async fn set_protection(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     instance_id: &str,
     protected: bool,
     reason_kind: &str,
     reason: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    crate::store::sql::query(
         "UPDATE exposure_rows SET protected = ?, protected_key = ?, reason_kind = ?, reason = ? \
          WHERE run_id = ? AND instance_id = ?",
     )
@@ -299,7 +301,7 @@ pub struct ExposureFilter {
     pub keeps_egress: Option<bool>,
 }
 
-fn push_filter(qb: &mut QueryBuilder<Sqlite>, run: RunId, f: &ExposureFilter) {
+fn push_filter(qb: &mut QueryBuilder<Any>, run: RunId, f: &ExposureFilter) {
     qb.push(" WHERE run_id = ").push_bind(run.to_string());
     if let Some(t) = &f.text {
         qb.push(" AND (instr(search, ")
@@ -352,7 +354,7 @@ pub struct PageRow {
     pub keep_reason: String,
 }
 
-fn page_row(r: &SqliteRow, integer: bool) -> sqlx::Result<PageRow> {
+fn page_row(r: &AnyRow, integer: bool) -> sqlx::Result<PageRow> {
     Ok(PageRow {
         key: if integer {
             SortValue::Int(r.try_get("sort_key")?)
@@ -381,7 +383,7 @@ fn page_row(r: &SqliteRow, integer: bool) -> sqlx::Result<PageRow> {
 /// Up to `limit` rows in (sort, instance id) order — both descending when `descending` —
 /// starting at `at`. Always in display order, also for `Last` and `Before`.
 pub async fn page(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     filter: &ExposureFilter,
     sort: SortColumn,
@@ -411,7 +413,7 @@ pub async fn page(
     let dir = if read_desc { "DESC" } else { "ASC" };
     qb.push(format!(" ORDER BY {col} {dir}, instance_id {dir} LIMIT "))
         .push_bind(limit);
-    let rows = qb.build().fetch_all(conn).await?;
+    let rows = crate::store::sql::build(&mut qb).fetch_all(conn).await?;
     let mut out = rows
         .iter()
         .map(|r| page_row(r, sort.is_integer()))
@@ -423,13 +425,15 @@ pub async fn page(
 }
 
 pub async fn count_matching(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     filter: &ExposureFilter,
 ) -> sqlx::Result<i64> {
     let mut qb = QueryBuilder::new("SELECT count(*) FROM exposure_rows");
     push_filter(&mut qb, run, filter);
-    qb.build_query_scalar().fetch_one(conn).await
+    crate::store::sql::build_scalar(&mut qb)
+        .fetch_one(conn)
+        .await
 }
 
 /// What decides whether a row keeps its egress IP (issue 12), with what is stored now
@@ -448,11 +452,8 @@ pub struct KeepFactsRow {
 }
 
 /// Every row's keep facts.
-pub async fn keep_facts(
-    conn: impl SqliteExecutor<'_>,
-    run: RunId,
-) -> sqlx::Result<Vec<KeepFactsRow>> {
-    let rows = sqlx::query(
+pub async fn keep_facts(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<Vec<KeepFactsRow>> {
+    let rows = crate::store::sql::query(
         "SELECT instance_id, name, subnet_id, tags, \
          CASE WHEN egress_outcome = 'ip' THEN egress_ip ELSE '' END AS egress_ip, \
          keeps_egress, keep_reason FROM exposure_rows WHERE run_id = ?",
@@ -477,12 +478,12 @@ pub async fn keep_facts(
 
 /// Rewrites one row's keep-egress decision.
 pub async fn set_keeps_egress(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     instance_id: &str,
     reason: Option<&str>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    crate::store::sql::query(
         "UPDATE exposure_rows SET keeps_egress = ?, keep_reason = ? \
          WHERE run_id = ? AND instance_id = ?",
     )
@@ -496,8 +497,8 @@ pub async fn set_keeps_egress(
 }
 
 /// Whether some row's keep-egress decision has not been worked out yet.
-pub async fn keeps_unknown(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<bool> {
-    let n: i64 = sqlx::query_scalar(
+pub async fn keeps_unknown(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<bool> {
+    let n: i64 = crate::store::sql::query_scalar(
         "SELECT count(*) FROM (SELECT 1 FROM exposure_rows WHERE run_id = ? \
          AND keeps_egress = -1 LIMIT 1)",
     )
@@ -508,9 +509,11 @@ pub async fn keeps_unknown(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::R
 }
 
 /// How many rows keep their egress IP (through the `keeps_egress` index).
-pub async fn count_keeps_egress(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM exposure_rows WHERE run_id = ? AND keeps_egress = 1")
-        .bind(run.to_string())
-        .fetch_one(conn)
-        .await
+pub async fn count_keeps_egress(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<i64> {
+    crate::store::sql::query_scalar(
+        "SELECT count(*) FROM exposure_rows WHERE run_id = ? AND keeps_egress = 1",
+    )
+    .bind(run.to_string())
+    .fetch_one(conn)
+    .await
 }

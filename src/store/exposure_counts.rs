@@ -4,7 +4,7 @@
 //! the rows that have a reason.
 
 use serde::{Deserialize, Serialize};
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::types::RunId;
 
@@ -32,8 +32,8 @@ pub struct ExposureCounts {
 }
 
 /// Every count, by a scan of all the run's rows (to be stored, not for each page view).
-pub async fn scan(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<ExposureCounts> {
-    let r = sqlx::query(
+pub async fn scan(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<ExposureCounts> {
+    let r = crate::store::sql::query(
         "SELECT count(*) AS n, \
          coalesce(sum(kind = 'eip'), 0) AS eip, coalesce(sum(kind = 'ordinary'), 0) AS ordinary, \
          coalesce(sum(kind = 'none'), 0) AS no_ip, coalesce(sum(protected), 0) AS protected, \
@@ -77,11 +77,11 @@ pub async fn scan(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Exp
 
 /// The egress IPs shared by more than one instance (gateways, proxies), most used first.
 pub async fn shared_egress_ips(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     limit: i64,
 ) -> sqlx::Result<Vec<(String, i64)>> {
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT egress_ip, count(*) AS n FROM exposure_rows WHERE run_id = ? \
          AND egress_outcome = 'ip' AND egress_ip != public_ip GROUP BY egress_ip \
          ORDER BY n DESC, egress_ip LIMIT ?",
@@ -104,12 +104,12 @@ pub struct Summary {
 }
 
 pub async fn put_summary(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     summary: &Summary,
 ) -> sqlx::Result<()> {
     let body = serde_json::to_string(summary).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    sqlx::query(
+    crate::store::sql::query(
         "INSERT INTO exposure_summary (run_id, body, at) VALUES (?, ?, ?) \
          ON CONFLICT (run_id) DO UPDATE SET body = excluded.body, at = excluded.at",
     )
@@ -123,18 +123,15 @@ pub async fn put_summary(
 
 /// The stored summary with the protection counts of now; `None` if none is stored. One that
 /// does not decode is an error.
-pub async fn summary(
-    conn: &mut sqlx::SqliteConnection,
-    run: RunId,
-) -> sqlx::Result<Option<Summary>> {
+pub async fn summary(conn: &mut sqlx::AnyConnection, run: RunId) -> sqlx::Result<Option<Summary>> {
     let body: Option<String> =
-        sqlx::query_scalar("SELECT body FROM exposure_summary WHERE run_id = ?")
+        crate::store::sql::query_scalar("SELECT body FROM exposure_summary WHERE run_id = ?")
             .bind(run.to_string())
             .fetch_optional(&mut *conn)
             .await?;
     let Some(body) = body else { return Ok(None) };
     let mut s: Summary = super::types::decode(serde_json::from_str(&body))?;
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT reason_kind, protected, count(*) AS n FROM exposure_rows \
          WHERE run_id = ? AND reason_kind > '' GROUP BY reason_kind, protected",
     )
@@ -174,7 +171,7 @@ pub async fn summary(
 }
 
 /// Counts every row and stores the summary (after the rows are written).
-pub async fn store_summary(conn: &mut sqlx::SqliteConnection, run: RunId) -> sqlx::Result<()> {
+pub async fn store_summary(conn: &mut sqlx::AnyConnection, run: RunId) -> sqlx::Result<()> {
     let s = Summary {
         counts: scan(&mut *conn, run).await?,
         shared_egress: shared_egress_ips(&mut *conn, run, 5).await?,
@@ -182,10 +179,11 @@ pub async fn store_summary(conn: &mut sqlx::SqliteConnection, run: RunId) -> sql
     put_summary(&mut *conn, run, &s).await
 }
 
-pub async fn has_summary(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<bool> {
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM exposure_summary WHERE run_id = ?")
-        .bind(run.to_string())
-        .fetch_one(conn)
-        .await?;
+pub async fn has_summary(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<bool> {
+    let n: i64 =
+        crate::store::sql::query_scalar("SELECT count(*) FROM exposure_summary WHERE run_id = ?")
+            .bind(run.to_string())
+            .fetch_one(conn)
+            .await?;
     Ok(n > 0)
 }

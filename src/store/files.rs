@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// Creates `path` with mode 0600 if it does not exist (SQLite would create it 0644 under the
 /// usual umask, readable by every local user: sessions, audit log, the run history; ASVS 5.0
@@ -44,10 +44,10 @@ pub(super) fn create_private(path: &Path) -> anyhow::Result<()> {
 /// otherwise it would be found only by the first write, and every page would answer 500.
 /// The probe is a real write in a transaction that is rolled back, so it proves what the
 /// portal needs and leaves nothing behind.
-pub(super) async fn check_writable(writer: &SqlitePool, path: &Path) -> anyhow::Result<()> {
+pub(super) async fn check_writable(writer: &AnyPool, path: &Path) -> anyhow::Result<()> {
     let probe = async {
         let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("CREATE TABLE natpilot_write_probe (x INTEGER)")
+        crate::store::sql::query("CREATE TABLE natpilot_write_probe (x INTEGER)")
             .execute(&mut *tx)
             .await?;
         tx.rollback().await

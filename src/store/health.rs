@@ -48,11 +48,11 @@ impl Store {
     pub async fn ping(&self) -> Result<(), String> {
         for (name, pool, budget) in [
             ("readers", self.readers(), PROBE_BUDGET),
-            ("writer", self.writer(), WRITER_BUDGET),
+            ("writer", &self.writer, WRITER_BUDGET),
         ] {
             let asked = tokio::time::timeout(
                 budget,
-                sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(pool),
+                crate::store::sql::query_scalar::<i64>("SELECT 1").fetch_one(pool),
             )
             .await;
             match asked {

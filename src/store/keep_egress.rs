@@ -2,7 +2,7 @@
 //! edits them. Read back strictly: a kind this version does not know is an error, never "not
 //! kept" (which would let step 3 move a partner's allowlisted IP to a random NAT EIP).
 
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::types::{RunId, now_millis};
 
@@ -48,13 +48,13 @@ pub struct Mark {
 
 /// Adds a mark; `false` when the run already has it.
 pub async fn add(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     kind: MarkKind,
     value: &str,
     marked_by: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = crate::store::sql::query(
         "INSERT INTO keep_egress_marks (run_id, kind, value, marked_by, at) VALUES (?, ?, ?, ?, ?) \
          ON CONFLICT (run_id, kind, value) DO NOTHING",
     )
@@ -70,24 +70,25 @@ pub async fn add(
 
 /// Removes a mark; `false` when the run did not have it.
 pub async fn remove(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     kind: MarkKind,
     value: &str,
 ) -> sqlx::Result<bool> {
-    let done =
-        sqlx::query("DELETE FROM keep_egress_marks WHERE run_id = ? AND kind = ? AND value = ?")
-            .bind(run.to_string())
-            .bind(kind.as_str())
-            .bind(value)
-            .execute(conn)
-            .await?;
+    let done = crate::store::sql::query(
+        "DELETE FROM keep_egress_marks WHERE run_id = ? AND kind = ? AND value = ?",
+    )
+    .bind(run.to_string())
+    .bind(kind.as_str())
+    .bind(value)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Every mark of the run, in (kind, value) order.
-pub async fn list(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Vec<Mark>> {
-    let rows = sqlx::query(
+pub async fn list(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<Vec<Mark>> {
+    let rows = crate::store::sql::query(
         "SELECT kind, value, marked_by FROM keep_egress_marks WHERE run_id = ? ORDER BY kind, value",
     )
     .bind(run.to_string())

@@ -4,7 +4,7 @@
 //! interpret them beyond picking the rows by their JSON `kind` and `key`.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::types::{RunId, RunStatus, decode, from_millis, now_millis};
 use super::undo::{UndoRecord, from_row};
@@ -24,10 +24,10 @@ pub struct Candidate {
 /// gateway record (the EIPs a rollback kept). `run`: one run, else every run but rehearsals
 /// (a twin's EIPs are not the estate's). Oldest first.
 pub async fn candidates(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: Option<RunId>,
 ) -> sqlx::Result<Vec<Candidate>> {
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT u.id, u.run_id, u.step, u.action, u.state, u.note, u.created_at, u.updated_at, \
                 r.account, r.region, r.vpc_id, r.status \
          FROM undo_records u JOIN runs r ON r.id = u.run_id \
@@ -119,8 +119,8 @@ pub struct NewAction<'a> {
     pub request_id: Option<&'a str>,
 }
 
-pub async fn insert(conn: impl SqliteExecutor<'_>, a: &NewAction<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+pub async fn insert(conn: impl AnyExecutor<'_>, a: &NewAction<'_>) -> sqlx::Result<i64> {
+    crate::store::sql::query_scalar(
         "INSERT INTO kept_eip_actions (run_id, address_id, ip, action, instance_id, state, actor, \
          detail, code, request_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
@@ -140,8 +140,8 @@ pub async fn insert(conn: impl SqliteExecutor<'_>, a: &NewAction<'_>) -> sqlx::R
 }
 
 /// The actions of one run, or of every run; newest first.
-pub async fn list(conn: impl SqliteExecutor<'_>, run: Option<RunId>) -> sqlx::Result<Vec<Action>> {
-    let rows = sqlx::query(
+pub async fn list(conn: impl AnyExecutor<'_>, run: Option<RunId>) -> sqlx::Result<Vec<Action>> {
+    let rows = crate::store::sql::query(
         "SELECT * FROM kept_eip_actions WHERE (?1 IS NULL OR run_id = ?1) ORDER BY at DESC, id DESC",
     )
     .bind(run.map(|r| r.to_string()))

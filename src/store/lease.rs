@@ -9,7 +9,7 @@
 //! must keep their clocks in sync (NTP) to well under the lease period.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::types::{RunId, from_millis, now_millis};
 
@@ -37,13 +37,13 @@ fn ms(d: std::time::Duration) -> i64 {
 /// when `holder` already holds it (then it is renewed) — in one statement, so two processes
 /// racing for it cannot both win. `Err` carries the lease as another live holder has it.
 pub async fn take(
-    conn: impl SqliteExecutor<'_> + Copy,
+    conn: impl AnyExecutor<'_> + Clone,
     run: RunId,
     holder: &str,
     ttl: std::time::Duration,
 ) -> sqlx::Result<Result<Lease, Lease>> {
     let now = now_millis();
-    let row = sqlx::query(
+    let row = crate::store::sql::query(
         "INSERT INTO run_leases (run_id, holder, acquired_at, expires_at) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (run_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at, \
            acquired_at = CASE WHEN run_leases.holder = excluded.holder THEN run_leases.acquired_at \
@@ -55,7 +55,7 @@ pub async fn take(
     .bind(holder)
     .bind(now)
     .bind(now.saturating_add(ms(ttl)))
-    .fetch_optional(conn)
+    .fetch_optional(conn.clone())
     .await?;
     match row {
         Some(r) => Ok(Ok(from_row(&r, run)?)),
@@ -76,24 +76,26 @@ pub async fn take(
 /// (ours expired and was taken over): the caller must stop driving the run. A lease of ours
 /// that expired but that nobody took is renewed: nobody else can have driven the run meanwhile.
 pub async fn renew(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     holder: &str,
     ttl: std::time::Duration,
 ) -> sqlx::Result<bool> {
     let until = now_millis().saturating_add(ms(ttl));
-    let done = sqlx::query("UPDATE run_leases SET expires_at = ? WHERE run_id = ? AND holder = ?")
-        .bind(until)
-        .bind(run.to_string())
-        .bind(holder)
-        .execute(conn)
-        .await?;
+    let done = crate::store::sql::query(
+        "UPDATE run_leases SET expires_at = ? WHERE run_id = ? AND holder = ?",
+    )
+    .bind(until)
+    .bind(run.to_string())
+    .bind(holder)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Gives the lease up (the job ended). Does nothing when `holder` no longer holds it.
-pub async fn release(conn: impl SqliteExecutor<'_>, run: RunId, holder: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM run_leases WHERE run_id = ? AND holder = ?")
+pub async fn release(conn: impl AnyExecutor<'_>, run: RunId, holder: &str) -> sqlx::Result<()> {
+    crate::store::sql::query("DELETE FROM run_leases WHERE run_id = ? AND holder = ?")
         .bind(run.to_string())
         .bind(holder)
         .execute(conn)
@@ -103,38 +105,41 @@ pub async fn release(conn: impl SqliteExecutor<'_>, run: RunId, holder: &str) ->
 
 /// Ends `holder`'s lease now but keeps the row, as if it had expired: what a test's crash
 /// hook leaves, so that the next engine can take over at once.
-pub async fn expire(conn: impl SqliteExecutor<'_>, run: RunId, holder: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE run_leases SET expires_at = ? WHERE run_id = ? AND holder = ?")
-        .bind(now_millis())
-        .bind(run.to_string())
-        .bind(holder)
-        .execute(conn)
-        .await?;
+pub async fn expire(conn: impl AnyExecutor<'_>, run: RunId, holder: &str) -> sqlx::Result<()> {
+    crate::store::sql::query(
+        "UPDATE run_leases SET expires_at = ? WHERE run_id = ? AND holder = ?",
+    )
+    .bind(now_millis())
+    .bind(run.to_string())
+    .bind(holder)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Whether `holder` holds the run's lease now (checked in the transaction that records a job's end).
-pub async fn held(conn: impl SqliteExecutor<'_>, run: RunId, holder: &str) -> sqlx::Result<bool> {
-    let row =
-        sqlx::query("SELECT 1 FROM run_leases WHERE run_id = ? AND holder = ? AND expires_at > ?")
-            .bind(run.to_string())
-            .bind(holder)
-            .bind(now_millis())
-            .fetch_optional(conn)
-            .await?;
+pub async fn held(conn: impl AnyExecutor<'_>, run: RunId, holder: &str) -> sqlx::Result<bool> {
+    let row = crate::store::sql::query(
+        "SELECT 1 FROM run_leases WHERE run_id = ? AND holder = ? AND expires_at > ?",
+    )
+    .bind(run.to_string())
+    .bind(holder)
+    .bind(now_millis())
+    .fetch_optional(conn)
+    .await?;
     Ok(row.is_some())
 }
 
 /// The run's lease row, live or expired.
-pub async fn get(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Option<Lease>> {
-    let row = sqlx::query("SELECT * FROM run_leases WHERE run_id = ?")
+pub async fn get(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<Option<Lease>> {
+    let row = crate::store::sql::query("SELECT * FROM run_leases WHERE run_id = ?")
         .bind(run.to_string())
         .fetch_optional(conn)
         .await?;
     row.map(|r| from_row(&r, run)).transpose()
 }
 
-fn from_row(r: &sqlx::sqlite::SqliteRow, run: RunId) -> sqlx::Result<Lease> {
+fn from_row(r: &sqlx::any::AnyRow, run: RunId) -> sqlx::Result<Lease> {
     Ok(Lease {
         run_id: run,
         holder: r.try_get("holder")?,

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::types::{RunId, Step, decode, from_millis};
 
@@ -80,12 +80,12 @@ pub struct SentCall<'a> {
 /// statement, so no other process can take the lease between the check and the row — and
 /// `None` says the lease is not held: the call must not be sent.
 pub async fn begin(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     call: &SentCall<'_>,
     fenced: bool,
 ) -> sqlx::Result<Option<i64>> {
     let now = chrono::Utc::now().timestamp_millis();
-    let id: Option<i64> = sqlx::query_scalar(
+    let id: Option<i64> = crate::store::sql::query_scalar(
         "INSERT INTO api_calls (run_id, step, at, service, action, region, request_id, \
          duration_ms, attempt, outcome, error_code, params, holder) \
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, NULL, 0, ?7, 'sent', NULL, ?8, ?9 \
@@ -118,8 +118,8 @@ pub struct Answer {
 }
 
 /// Completes a `sent` row with its answer (a row already completed is left alone).
-pub async fn complete(conn: impl SqliteExecutor<'_>, id: i64, answer: &Answer) -> sqlx::Result<()> {
-    sqlx::query(
+pub async fn complete(conn: impl AnyExecutor<'_>, id: i64, answer: &Answer) -> sqlx::Result<()> {
+    crate::store::sql::query(
         "UPDATE api_calls SET outcome = ?, error_code = ?, request_id = ?, duration_ms = ? \
          WHERE id = ? AND outcome = 'sent'",
     )
@@ -138,8 +138,8 @@ pub async fn complete(conn: impl SqliteExecutor<'_>, id: i64, answer: &Answer) -
 }
 
 /// Stores a whole row at once (imports and tests; the engine writes ahead with [`begin`]).
-pub async fn record(conn: impl SqliteExecutor<'_>, call: &ApiCall) -> sqlx::Result<()> {
-    sqlx::query(
+pub async fn record(conn: impl AnyExecutor<'_>, call: &ApiCall) -> sqlx::Result<()> {
+    crate::store::sql::query(
         "INSERT INTO api_calls (run_id, step, at, service, action, region, request_id, \
          duration_ms, attempt, outcome, error_code, params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
@@ -162,7 +162,7 @@ pub async fn record(conn: impl SqliteExecutor<'_>, call: &ApiCall) -> sqlx::Resu
 
 /// The ledger of a run, oldest first, from `after_id` (0 for the start).
 pub async fn list(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     after_id: i64,
     limit: u32,
@@ -181,13 +181,13 @@ pub struct CallFilter {
 
 /// Calls matching `filter` with id greater than `after_id` (keyset paging), oldest first.
 pub async fn page(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     filter: &CallFilter,
     after_id: i64,
     limit: u32,
 ) -> sqlx::Result<Vec<ApiCall>> {
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT * FROM api_calls WHERE run_id = ? AND id > ? \
          AND (?3 IS NULL OR action = ?3) AND (?4 = 0 OR outcome = 'error') ORDER BY id LIMIT ?5",
     )
@@ -203,11 +203,11 @@ pub async fn page(
 
 /// The newest `limit` calls of a run, oldest first.
 pub async fn latest(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     limit: u32,
 ) -> sqlx::Result<Vec<ApiCall>> {
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT * FROM (SELECT * FROM api_calls WHERE run_id = ? ORDER BY id DESC LIMIT ?) \
          ORDER BY id",
     )
@@ -218,7 +218,7 @@ pub async fn latest(
     rows.iter().map(|r| call_from_row(r, run)).collect()
 }
 
-fn call_from_row(r: &sqlx::sqlite::SqliteRow, run: RunId) -> sqlx::Result<ApiCall> {
+fn call_from_row(r: &sqlx::any::AnyRow, run: RunId) -> sqlx::Result<ApiCall> {
     let params: String = r.try_get("params")?;
     let step: Option<i64> = r.try_get("step")?;
     let state: String = r.try_get("outcome")?;
@@ -253,8 +253,8 @@ pub struct ActionTotals {
 }
 
 /// Per-action totals of a run's ledger, by service and action.
-pub async fn totals(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Vec<ActionTotals>> {
-    let rows = sqlx::query(
+pub async fn totals(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<Vec<ActionTotals>> {
+    let rows = crate::store::sql::query(
         "SELECT service, action, COUNT(*) AS calls, SUM(outcome = 'error') AS failed, \
          SUM(attempt > 1) AS retries, SUM(duration_ms) AS total_ms \
          FROM api_calls WHERE run_id = ? GROUP BY service, action ORDER BY service, action",
@@ -278,10 +278,10 @@ pub async fn totals(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<V
 
 /// Count of calls per action for a run (benchmarks and the run summary).
 pub async fn count_by_action(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
 ) -> sqlx::Result<Vec<(String, i64, i64)>> {
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT action, COUNT(*) AS n, SUM(error_code LIKE 'RequestLimitExceeded%') AS limited \
          FROM api_calls WHERE run_id = ? GROUP BY action ORDER BY action",
     )

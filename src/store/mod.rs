@@ -30,12 +30,16 @@ pub mod retire_exceptions;
 pub mod run_views;
 pub mod runs;
 pub mod sessions;
+pub mod sql;
 pub mod sso_identities;
 pub mod steps;
 pub mod types;
 pub mod undo;
 pub mod users;
 pub mod verify_rows;
+mod writer;
+
+pub use writer::{WriteTx, Writer};
 
 #[cfg(test)]
 mod tests;
@@ -47,33 +51,42 @@ pub use types::{
 
 use std::{
     path::Path,
-    str::FromStr,
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
     },
-    time::Duration,
 };
 
-use sqlx::{
-    Sqlite, SqlitePool, Transaction,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-};
+use sqlx::{AnyPool, any::AnyPoolOptions};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 mod files;
 use files::{check_writable, create_private};
 
+/// What every SQLite connection is set to (through `Any`, which takes only a URL).
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+fn sqlite_pragmas(
+    conn: &mut sqlx::AnyConnection,
+    _: sqlx::pool::PoolConnectionMetadata,
+) -> futures_util::future::BoxFuture<'_, sqlx::Result<()>> {
+    Box::pin(async move {
+        sqlx::raw_sql(SQLITE_PRAGMAS).execute(conn).await?;
+        Ok(())
+    })
+}
+
 /// Handles to the database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
     /// Exactly one connection: SQLite allows one writer at a time, and queueing writers here
     /// (instead of in SQLite's busy handler) is what keeps `database is locked` away.
-    writer: SqlitePool,
-    readers: SqlitePool,
-    /// Bumped by every commit of the writer; lets the portal's session cache know that a
-    /// cached sign-in may be stale (see `write_generation`).
+    writer: AnyPool,
+    readers: AnyPool,
+    /// Counted after every write of this process (`writer::Bump`); lets the portal's caches
+    /// know that a cached value may be stale (see `write_generation`).
     write_generation: Arc<AtomicU64>,
     /// Recently read history pages (`runs::list_cached`).
     history: Arc<read_cache::ReadCache<Arc<runs::RunPage>>>,
@@ -88,42 +101,25 @@ impl Store {
     /// written and applies pending migrations.
     pub async fn open(path: &Path) -> anyhow::Result<Store> {
         create_private(path)?;
+        sql::set_dialect(sql::Dialect::Sqlite)?;
+        sqlx::any::install_default_drivers();
         let url = format!("sqlite://{}", path.display());
-        let options = SqliteConnectOptions::from_str(&url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let write_generation = Arc::new(AtomicU64::new(0));
-        let hooked = write_generation.clone();
-        let writer = SqlitePoolOptions::new()
+        let writer = AnyPoolOptions::new()
             .max_connections(1)
-            // Every write of this process goes through this connection, whichever code path
-            // made it, so a commit hook here sees every change to who may sign in. (A commit
-            // hook, not an update hook: SQLite skips update hooks for WITHOUT ROWID tables
-            // such as `sessions`.)
-            .after_connect(move |conn, _| {
-                let generation = hooked.clone();
-                Box::pin(async move {
-                    conn.lock_handle().await?.set_commit_hook(move || {
-                        generation.fetch_add(1, Ordering::SeqCst);
-                        true // let the commit proceed
-                    });
-                    Ok(())
-                })
-            })
-            .connect_with(options.clone())
+            .after_connect(sqlite_pragmas)
+            .connect(&url)
             .await
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
+        let write_generation = Arc::new(AtomicU64::new(0));
         check_writable(&writer, path).await?;
         MIGRATOR
             .run(&writer)
             .await
             .map_err(|e| anyhow::anyhow!("cannot migrate database {}: {e}", path.display()))?;
-        let readers = SqlitePoolOptions::new()
+        let readers = AnyPoolOptions::new()
             .max_connections(8)
-            .connect_with(options.read_only(true))
+            .after_connect(sqlite_pragmas)
+            .connect(&format!("{url}?mode=ro"))
             .await?;
         Ok(Store {
             writer,
@@ -135,13 +131,13 @@ impl Store {
         })
     }
 
-    /// How many write transactions this store has committed (counted as each commit
-    /// starts, so a reader that sees an unchanged number may still race the very last one).
+    /// How many writes of this store are over (each counted after its statement or its
+    /// transaction ended, so a reader that sees an unchanged number read after them).
     pub fn write_generation(&self) -> u64 {
         self.write_generation.load(Ordering::SeqCst)
     }
 
-    pub fn readers(&self) -> &SqlitePool {
+    pub fn readers(&self) -> &AnyPool {
         &self.readers
     }
 
@@ -153,8 +149,12 @@ impl Store {
         &self.approval_counts
     }
 
-    pub fn writer(&self) -> &SqlitePool {
-        &self.writer
+    /// The writer, for one statement; the write is counted once it is over.
+    pub fn writer(&self) -> Writer<'_> {
+        Writer {
+            pool: &self.writer,
+            bump: writer::Bump(self.write_generation.clone()),
+        }
     }
 
     /// The last health probe's outcome.
@@ -162,9 +162,9 @@ impl Store {
         &self.health
     }
 
-    /// Starts a write transaction with `BEGIN IMMEDIATE`, so it takes the write lock up front
-    /// instead of failing with `SQLITE_BUSY` when it first writes.
-    pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Sqlite>> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await
+    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite, so it takes the write lock
+    /// up front instead of failing with `SQLITE_BUSY` when it first writes).
+    pub async fn begin_write(&self) -> sqlx::Result<WriteTx> {
+        self.writer().begin().await
     }
 }

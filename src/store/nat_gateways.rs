@@ -2,7 +2,7 @@
 //! row per run. Step 3, step 4 and rollback read the gateway from here; it is written in the
 //! same transaction as the undo record that names the gateway.
 
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::types::{RunId, now_millis};
 
@@ -24,12 +24,12 @@ impl How {
 
 /// Records (or replaces, after a failed gateway was deleted and another created) the run's gateway.
 pub async fn set(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     nat_gateway_id: &str,
     how: How,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    crate::store::sql::query(
         "INSERT INTO run_nat_gateways (run_id, nat_gateway_id, how, at) VALUES (?, ?, ?, ?) \
          ON CONFLICT (run_id) DO UPDATE SET nat_gateway_id = excluded.nat_gateway_id, \
          how = excluded.how, at = excluded.at",
@@ -44,10 +44,11 @@ pub async fn set(
 }
 
 /// The run's gateway id as stored (the wizard parses it into its id type).
-pub async fn get(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Option<String>> {
-    let row = sqlx::query("SELECT nat_gateway_id FROM run_nat_gateways WHERE run_id = ?")
-        .bind(run.to_string())
-        .fetch_optional(conn)
-        .await?;
+pub async fn get(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<Option<String>> {
+    let row =
+        crate::store::sql::query("SELECT nat_gateway_id FROM run_nat_gateways WHERE run_id = ?")
+            .bind(run.to_string())
+            .fetch_optional(conn)
+            .await?;
     row.map(|r| r.try_get("nat_gateway_id")).transpose()
 }

@@ -4,18 +4,18 @@
 //! reader; nothing here holds a webhook URL or secret.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::types::{RunId, from_millis, now_millis};
 
 /// Appends a notification; returns its id.
 pub async fn append(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     kind: &str,
     run: Option<RunId>,
     payload: &serde_json::Value,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    crate::store::sql::query_scalar(
         "INSERT INTO notifications (at, kind, run_id, payload) VALUES (?, ?, ?, ?) RETURNING id",
     )
     .bind(now_millis())
@@ -39,17 +39,18 @@ pub struct StoredNotification {
 /// newest), oldest first, and moves the cursor past them. Run inside a write transaction so
 /// two fan-outs cannot both take the same rows.
 pub async fn take_after_cursor(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     webhook: &str,
     limit: u32,
 ) -> sqlx::Result<Vec<StoredNotification>> {
-    let cursor: Option<i64> =
-        sqlx::query_scalar("SELECT last_notification_id FROM webhook_cursors WHERE webhook = ?")
-            .bind(webhook)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let cursor: Option<i64> = crate::store::sql::query_scalar(
+        "SELECT last_notification_id FROM webhook_cursors WHERE webhook = ?",
+    )
+    .bind(webhook)
+    .fetch_optional(&mut *tx)
+    .await?;
     let Some(cursor) = cursor else {
-        sqlx::query(
+        crate::store::sql::query(
             "INSERT INTO webhook_cursors (webhook, last_notification_id) \
              SELECT ?, COALESCE(MAX(id), 0) FROM notifications",
         )
@@ -58,11 +59,11 @@ pub async fn take_after_cursor(
         .await?;
         return Ok(Vec::new());
     };
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT id, at, kind, payload FROM notifications WHERE id > ? ORDER BY id LIMIT ?",
     )
     .bind(cursor)
-    .bind(limit)
+    .bind(i64::from(limit))
     .fetch_all(&mut *tx)
     .await?;
     let taken: Vec<StoredNotification> = rows
@@ -77,22 +78,24 @@ pub async fn take_after_cursor(
         })
         .collect::<sqlx::Result<_>>()?;
     if let Some(last) = taken.last() {
-        sqlx::query("UPDATE webhook_cursors SET last_notification_id = ? WHERE webhook = ?")
-            .bind(last.id)
-            .bind(webhook)
-            .execute(&mut *tx)
-            .await?;
+        crate::store::sql::query(
+            "UPDATE webhook_cursors SET last_notification_id = ? WHERE webhook = ?",
+        )
+        .bind(last.id)
+        .bind(webhook)
+        .execute(&mut *tx)
+        .await?;
     }
     Ok(taken)
 }
 
 /// Queues one delivery (idempotent per notification and webhook).
 pub async fn enqueue(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     notification: i64,
     webhook: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    crate::store::sql::query(
         "INSERT OR IGNORE INTO webhook_deliveries (notification_id, webhook, state, next_attempt_at) \
          VALUES (?, ?, 'pending', ?)",
     )
@@ -132,7 +135,7 @@ macro_rules! deliveries_where {
     };
 }
 
-fn delivery(r: sqlx::sqlite::SqliteRow) -> sqlx::Result<Delivery> {
+fn delivery(r: sqlx::any::AnyRow) -> sqlx::Result<Delivery> {
     Ok(Delivery {
         id: r.try_get("id")?,
         notification_id: r.try_get("notification_id")?,
@@ -151,12 +154,12 @@ fn delivery(r: sqlx::sqlite::SqliteRow) -> sqlx::Result<Delivery> {
 }
 
 /// Pending deliveries whose next attempt is due, oldest first.
-pub async fn due(conn: impl SqliteExecutor<'_>, limit: u32) -> sqlx::Result<Vec<Delivery>> {
-    sqlx::query(deliveries_where!(
+pub async fn due(conn: impl AnyExecutor<'_>, limit: u32) -> sqlx::Result<Vec<Delivery>> {
+    crate::store::sql::query(deliveries_where!(
         "WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.id LIMIT ?"
     ))
     .bind(now_millis())
-    .bind(limit)
+    .bind(i64::from(limit))
     .fetch_all(conn)
     .await?
     .into_iter()
@@ -165,9 +168,9 @@ pub async fn due(conn: impl SqliteExecutor<'_>, limit: u32) -> sqlx::Result<Vec<
 }
 
 /// The newest deliveries, for the admin page.
-pub async fn recent(conn: impl SqliteExecutor<'_>, limit: u32) -> sqlx::Result<Vec<Delivery>> {
-    sqlx::query(deliveries_where!("ORDER BY d.id DESC LIMIT ?"))
-        .bind(limit)
+pub async fn recent(conn: impl AnyExecutor<'_>, limit: u32) -> sqlx::Result<Vec<Delivery>> {
+    crate::store::sql::query(deliveries_where!("ORDER BY d.id DESC LIMIT ?"))
+        .bind(i64::from(limit))
         .fetch_all(conn)
         .await?
         .into_iter()
@@ -178,11 +181,11 @@ pub async fn recent(conn: impl SqliteExecutor<'_>, limit: u32) -> sqlx::Result<V
 /// Claims a due delivery until `until` (its next attempt pushed past the send), so another
 /// process does not send it at the same time; false when someone else claimed it first.
 pub async fn claim(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     d: &Delivery,
     until: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
-    let claimed = sqlx::query(
+    let claimed = crate::store::sql::query(
         "UPDATE webhook_deliveries SET next_attempt_at = ? \
          WHERE id = ? AND state = 'pending' AND next_attempt_at = ?",
     )
@@ -195,8 +198,8 @@ pub async fn claim(
 }
 
 /// Records a successful attempt.
-pub async fn delivered(conn: impl SqliteExecutor<'_>, id: i64, status: u16) -> sqlx::Result<()> {
-    sqlx::query(
+pub async fn delivered(conn: impl AnyExecutor<'_>, id: i64, status: u16) -> sqlx::Result<()> {
+    crate::store::sql::query(
         "UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, \
          last_status = ?, last_error = NULL, delivered_at = ? WHERE id = ? AND state = 'pending'",
     )
@@ -210,7 +213,7 @@ pub async fn delivered(conn: impl SqliteExecutor<'_>, id: i64, status: u16) -> s
 
 /// Records a failed attempt: retried at `retry_at`, or dead when `retry_at` is `None`.
 pub async fn failed(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: i64,
     status: Option<u16>,
     error: &str,
@@ -220,7 +223,7 @@ pub async fn failed(
         Some(t) => ("pending", t.timestamp_millis()),
         None => ("dead", now_millis()),
     };
-    sqlx::query(
+    crate::store::sql::query(
         "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, \
          last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'",
     )
@@ -235,8 +238,8 @@ pub async fn failed(
 }
 
 /// Puts a dead delivery back in the queue (an admin's "Retry"); false if it was not dead.
-pub async fn revive(conn: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+pub async fn revive(conn: impl AnyExecutor<'_>, id: i64) -> sqlx::Result<bool> {
+    let done = crate::store::sql::query(
         "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ? \
          WHERE id = ? AND state = 'dead'",
     )

@@ -1,7 +1,7 @@
 //! Step 1's protection rules of a run, as the operator edits them (one row per rule, its JSON
 //! decoded strictly by the wizard) with how many instances each matches.
 
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::types::{RunId, now_millis};
 
@@ -14,11 +14,8 @@ pub struct RuleRecord {
     pub created_by: String,
 }
 
-pub async fn list_rules(
-    conn: impl SqliteExecutor<'_>,
-    run: RunId,
-) -> sqlx::Result<Vec<RuleRecord>> {
-    let rows = sqlx::query(
+pub async fn list_rules(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<Vec<RuleRecord>> {
+    let rows = crate::store::sql::query(
         "SELECT id, rule, matches, created_by FROM protection_rules WHERE run_id = ? ORDER BY id",
     )
     .bind(run.to_string())
@@ -38,12 +35,12 @@ pub async fn list_rules(
 
 /// Adds a rule; `false` when the run already has it.
 pub async fn add_rule(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     rule: &str,
     created_by: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = crate::store::sql::query(
         "INSERT INTO protection_rules (run_id, rule, matches, created_by, at) \
          VALUES (?, ?, -1, ?, ?) ON CONFLICT (run_id, rule) DO NOTHING",
     )
@@ -58,23 +55,25 @@ pub async fn add_rule(
 
 /// Removes a rule; returns its JSON if it was the run's.
 pub async fn remove_rule(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     id: i64,
 ) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("DELETE FROM protection_rules WHERE run_id = ? AND id = ? RETURNING rule")
-        .bind(run.to_string())
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    crate::store::sql::query_scalar(
+        "DELETE FROM protection_rules WHERE run_id = ? AND id = ? RETURNING rule",
+    )
+    .bind(run.to_string())
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn set_rule_matches(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: i64,
     matches: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE protection_rules SET matches = ? WHERE id = ?")
+    crate::store::sql::query("UPDATE protection_rules SET matches = ? WHERE id = ?")
         .bind(matches)
         .bind(id)
         .execute(conn)

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{Row, SqliteExecutor, sqlite::SqliteRow};
+use sqlx::{AnyExecutor, Row, any::AnyRow};
 
 use super::types::{RunId, RunStatus, Step, decode, from_millis, now_millis};
 
@@ -41,7 +41,7 @@ const SELECT: &str = "SELECT h.run_id, h.of_account, h.of_region, h.of_vpc_id, h
      h.created_at, h.ended_reason, r.status, r.current_step, r.started_by \
      FROM rehearsals h JOIN runs r ON r.id = h.run_id";
 
-fn from_row(row: &SqliteRow) -> sqlx::Result<Rehearsal> {
+fn from_row(row: &AnyRow) -> sqlx::Result<Rehearsal> {
     let run: String = row.try_get("run_id")?;
     let warnings: String = row.try_get("warnings")?;
     let status: String = row.try_get("status")?;
@@ -63,13 +63,13 @@ fn from_row(row: &SqliteRow) -> sqlx::Result<Rehearsal> {
 
 /// Marks `run` as a rehearsal of `of` (in the transaction that starts the run).
 pub async fn insert(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     of: &RehearsalOf,
     warnings: &[String],
 ) -> sqlx::Result<()> {
     let warnings = serde_json::to_string(warnings).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    sqlx::query(
+    crate::store::sql::query(
         "INSERT INTO rehearsals (run_id, of_account, of_region, of_vpc_id, warnings, created_at) \
          VALUES (?, ?, ?, ?, ?, ?)",
     )
@@ -85,9 +85,9 @@ pub async fn insert(
 }
 
 /// The rehearsal a run is, if it is one.
-pub async fn get(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Option<Rehearsal>> {
+pub async fn get(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<Option<Rehearsal>> {
     let sql = format!("{SELECT} WHERE h.run_id = ?");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = crate::store::sql::query(sqlx::AssertSqlSafe(sql))
         .bind(run.to_string())
         .fetch_optional(conn)
         .await?;
@@ -95,9 +95,9 @@ pub async fn get(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Opti
 }
 
 /// The newest rehearsals first.
-pub async fn recent(conn: impl SqliteExecutor<'_>, limit: i64) -> sqlx::Result<Vec<Rehearsal>> {
+pub async fn recent(conn: impl AnyExecutor<'_>, limit: i64) -> sqlx::Result<Vec<Rehearsal>> {
     let sql = format!("{SELECT} ORDER BY h.created_at DESC, h.rowid DESC LIMIT ?");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = crate::store::sql::query(sqlx::AssertSqlSafe(sql))
         .bind(limit)
         .fetch_all(conn)
         .await?;
@@ -105,12 +105,12 @@ pub async fn recent(conn: impl SqliteExecutor<'_>, limit: i64) -> sqlx::Result<V
 }
 
 /// Rehearsal runs not yet ended (their twin lives only as long as the process that made it).
-pub async fn unfinished(conn: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<Rehearsal>> {
+pub async fn unfinished(conn: impl AnyExecutor<'_>) -> sqlx::Result<Vec<Rehearsal>> {
     let sql = format!(
         "{SELECT} WHERE r.status IN ('active', 'applying', 'failed', 'rolling_back') \
          ORDER BY h.created_at"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = crate::store::sql::query(sqlx::AssertSqlSafe(sql))
         .fetch_all(conn)
         .await?;
     rows.iter().map(from_row).collect()
@@ -118,11 +118,11 @@ pub async fn unfinished(conn: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<Rehea
 
 /// Records why natpilot ended the rehearsal's run itself.
 pub async fn set_ended_reason(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     reason: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE rehearsals SET ended_reason = ? WHERE run_id = ?")
+    crate::store::sql::query("UPDATE rehearsals SET ended_reason = ? WHERE run_id = ?")
         .bind(reason)
         .bind(run.to_string())
         .execute(conn)

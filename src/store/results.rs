@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::types::{
     EgressOutcome, EgressPhase, ReportKind, RunId, decode, from_millis, now_millis,
@@ -21,11 +21,11 @@ pub struct EgressResult {
 
 /// Stores (or replaces, on a re-test) one instance's egress result.
 pub async fn put_egress(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     r: &EgressResult,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    crate::store::sql::query(
         "INSERT INTO egress_results (run_id, phase, instance_id, outcome, ip, detail, at) \
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, phase, instance_id) DO UPDATE SET \
          outcome = excluded.outcome, ip = excluded.ip, detail = excluded.detail, at = excluded.at",
@@ -43,11 +43,11 @@ pub async fn put_egress(
 }
 
 pub async fn list_egress(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     phase: EgressPhase,
 ) -> sqlx::Result<Vec<EgressResult>> {
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT * FROM egress_results WHERE run_id = ? AND phase = ? ORDER BY instance_id",
     )
     .bind(run.to_string())
@@ -59,12 +59,12 @@ pub async fn list_egress(
 
 /// One instance's result of `phase`, if it has one (none or one: the key is per instance).
 pub async fn egress_of(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     phase: EgressPhase,
     instance_id: &str,
 ) -> sqlx::Result<Vec<EgressResult>> {
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT * FROM egress_results WHERE run_id = ? AND phase = ? AND instance_id = ?",
     )
     .bind(run.to_string())
@@ -75,10 +75,7 @@ pub async fn egress_of(
     egress_rows(&rows, phase)
 }
 
-fn egress_rows(
-    rows: &[sqlx::sqlite::SqliteRow],
-    phase: EgressPhase,
-) -> sqlx::Result<Vec<EgressResult>> {
+fn egress_rows(rows: &[sqlx::any::AnyRow], phase: EgressPhase) -> sqlx::Result<Vec<EgressResult>> {
     rows.iter()
         .map(|r| {
             let outcome: String = r.try_get("outcome")?;
@@ -106,11 +103,11 @@ pub struct ProtectedHost {
 }
 
 pub async fn put_protected(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     h: &ProtectedHost,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    crate::store::sql::query(
         "INSERT INTO protected_hosts (run_id, instance_id, protected, reason, detail, decided_by, at) \
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, instance_id) DO UPDATE SET \
          protected = excluded.protected, reason = excluded.reason, detail = excluded.detail, \
@@ -129,13 +126,15 @@ pub async fn put_protected(
 }
 
 pub async fn list_protected(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
 ) -> sqlx::Result<Vec<ProtectedHost>> {
-    let rows = sqlx::query("SELECT * FROM protected_hosts WHERE run_id = ? ORDER BY instance_id")
-        .bind(run.to_string())
-        .fetch_all(conn)
-        .await?;
+    let rows = crate::store::sql::query(
+        "SELECT * FROM protected_hosts WHERE run_id = ? ORDER BY instance_id",
+    )
+    .bind(run.to_string())
+    .fetch_all(conn)
+    .await?;
     rows.iter()
         .map(|r| {
             Ok(ProtectedHost {
@@ -151,12 +150,12 @@ pub async fn list_protected(
 }
 
 pub async fn put_report(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     kind: ReportKind,
     body: &serde_json::Value,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    crate::store::sql::query(
         "INSERT INTO run_reports (run_id, kind, body, at) VALUES (?, ?, ?, ?) \
          ON CONFLICT (run_id, kind) DO UPDATE SET body = excluded.body, at = excluded.at",
     )
@@ -170,15 +169,16 @@ pub async fn put_report(
 }
 
 pub async fn get_report(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     kind: ReportKind,
 ) -> sqlx::Result<Option<serde_json::Value>> {
-    let body: Option<String> =
-        sqlx::query_scalar("SELECT body FROM run_reports WHERE run_id = ? AND kind = ?")
-            .bind(run.to_string())
-            .bind(kind.as_str())
-            .fetch_optional(conn)
-            .await?;
+    let body: Option<String> = crate::store::sql::query_scalar(
+        "SELECT body FROM run_reports WHERE run_id = ? AND kind = ?",
+    )
+    .bind(run.to_string())
+    .bind(kind.as_str())
+    .fetch_optional(conn)
+    .await?;
     body.map(|b| decode(serde_json::from_str(&b))).transpose()
 }

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::types::{RunId, now_millis};
 use crate::wizard::input::RetireException;
 
 /// Records (or replaces) one instance's exception; `None` removes it (the rule applies).
 pub async fn set(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     instance_id: &str,
     choice: Option<RetireException>,
@@ -19,14 +19,16 @@ pub async fn set(
 ) -> sqlx::Result<()> {
     match choice {
         None => {
-            sqlx::query("DELETE FROM retire_exceptions WHERE run_id = ? AND instance_id = ?")
-                .bind(run.to_string())
-                .bind(instance_id)
-                .execute(conn)
-                .await?;
+            crate::store::sql::query(
+                "DELETE FROM retire_exceptions WHERE run_id = ? AND instance_id = ?",
+            )
+            .bind(run.to_string())
+            .bind(instance_id)
+            .execute(conn)
+            .await?;
         }
         Some(c) => {
-            sqlx::query(
+            crate::store::sql::query(
                 "INSERT INTO retire_exceptions (run_id, instance_id, choice, decided_by, at) \
                  VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, instance_id) DO UPDATE SET \
                  choice = excluded.choice, decided_by = excluded.decided_by, at = excluded.at",
@@ -45,13 +47,15 @@ pub async fn set(
 
 /// Every exception of the run, by instance id.
 pub async fn list(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
 ) -> sqlx::Result<BTreeMap<String, RetireException>> {
-    let rows = sqlx::query("SELECT instance_id, choice FROM retire_exceptions WHERE run_id = ?")
-        .bind(run.to_string())
-        .fetch_all(conn)
-        .await?;
+    let rows = crate::store::sql::query(
+        "SELECT instance_id, choice FROM retire_exceptions WHERE run_id = ?",
+    )
+    .bind(run.to_string())
+    .fetch_all(conn)
+    .await?;
     rows.iter()
         .map(|r| {
             let choice: String = r.try_get("choice")?;

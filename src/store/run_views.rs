@@ -4,7 +4,7 @@
 //! pages by keyset), so the run page of a 10,000-instance step stays small and quick.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::events::Event;
 use super::types::{RunId, Step, StepState, UndoState, decode, from_millis};
@@ -23,10 +23,10 @@ pub struct StepSummary {
 }
 
 pub async fn step_summaries(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
 ) -> sqlx::Result<Vec<StepSummary>> {
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT step, state, input, confirmed_by, confirmed_at, \
          COALESCE(json_array_length(plan, '$.items'), 0) AS changes \
          FROM run_steps WHERE run_id = ? ORDER BY step",
@@ -75,11 +75,11 @@ impl UndoCounts {
 }
 
 pub async fn undo_counts(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     step: Option<Step>,
 ) -> sqlx::Result<UndoCounts> {
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT state, COUNT(*) AS n, MIN(created_at) AS first, MAX(updated_at) AS last \
          FROM undo_records WHERE run_id = ?1 AND (?2 IS NULL OR step = ?2) GROUP BY state",
     )
@@ -104,13 +104,13 @@ pub async fn undo_counts(
 /// One page of a run's undo records, oldest first, after record id `after` (0 for the
 /// first page), optionally only those in `state`.
 pub async fn undo_page(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     state: Option<UndoState>,
     after: i64,
     limit: u32,
 ) -> sqlx::Result<Vec<UndoRecord>> {
-    let rows = sqlx::query(
+    let rows = crate::store::sql::query(
         "SELECT id, step, action, state, note, created_at, updated_at FROM undo_records \
          WHERE run_id = ?1 AND id > ?2 AND (?3 IS NULL OR state = ?3) ORDER BY id LIMIT ?4",
     )
@@ -125,16 +125,16 @@ pub async fn undo_page(
 
 /// The newest `limit` warnings and errors of a run, newest first.
 pub async fn latest_problems(
-    conn: impl SqliteExecutor<'_> + Copy,
+    conn: impl AnyExecutor<'_> + Clone,
     run: RunId,
     limit: u32,
 ) -> sqlx::Result<Vec<Event>> {
-    let ids: Vec<i64> = sqlx::query_scalar(
+    let ids: Vec<i64> = crate::store::sql::query_scalar(
         "SELECT id FROM run_events WHERE run_id = ? AND level <> 'info' ORDER BY id DESC LIMIT ?",
     )
     .bind(run.to_string())
     .bind(i64::from(limit))
-    .fetch_all(conn)
+    .fetch_all(conn.clone())
     .await?;
     let Some(oldest) = ids.last() else {
         return Ok(Vec::new());
@@ -145,8 +145,8 @@ pub async fn latest_problems(
 }
 
 /// The id of a run's newest event (0 when it has none).
-pub async fn last_event_id(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM run_events WHERE run_id = ?")
+pub async fn last_event_id(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<i64> {
+    crate::store::sql::query_scalar("SELECT COALESCE(MAX(id), 0) FROM run_events WHERE run_id = ?")
         .bind(run.to_string())
         .fetch_one(conn)
         .await
@@ -155,11 +155,11 @@ pub async fn last_event_id(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::R
 /// Who started the run's latest rollback, and when: the engine's "<user> started a rollback"
 /// event, written in the transaction that starts it (with the audit entry).
 pub async fn rollback_started(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
 ) -> sqlx::Result<Option<(String, DateTime<Utc>)>> {
     const SUFFIX: &str = " started a rollback";
-    let row = sqlx::query(
+    let row = crate::store::sql::query(
         "SELECT message, at FROM run_events WHERE run_id = ? AND message LIKE ? \
          ORDER BY id DESC LIMIT 1",
     )

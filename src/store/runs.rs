@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 // Dynamic SQL here is assembled only from constant fragments; values always go through `bind`.
-use sqlx::{AssertSqlSafe, Row, SqliteExecutor, sqlite::SqliteRow};
+use sqlx::{AnyExecutor, AssertSqlSafe, Row, any::AnyRow};
 
 use super::Store;
 use super::types::{RunId, RunStatus, Step, decode, from_millis, now_millis, to_millis};
@@ -81,7 +81,7 @@ pub enum InsertRunError {
 const COLUMNS: &str = "id, account, region, vpc_id, started_by, status, current_step, \
      last_error, started_at, updated_at, finished_at, finished_by";
 
-fn run_from_row(row: &SqliteRow) -> sqlx::Result<Run> {
+fn run_from_row(row: &AnyRow) -> sqlx::Result<Run> {
     run_from_tuple((
         row.try_get("id")?,
         row.try_get("account")?,
@@ -144,7 +144,7 @@ pub async fn insert(store: &Store, new: &NewRun<'_>) -> Result<Run, InsertRunErr
     let id = RunId::new();
     let now = now_millis();
     let mut tx = store.begin_write().await?;
-    let inserted = sqlx::query(
+    let inserted = crate::store::sql::query(
         "INSERT INTO runs (id, account, region, vpc_id, started_by, status, current_step, \
          started_at, updated_at) VALUES (?, ?, ?, ?, ?, 'active', 1, ?, ?)",
     )
@@ -175,12 +175,12 @@ pub async fn insert(store: &Store, new: &NewRun<'_>) -> Result<Run, InsertRunErr
 }
 
 pub async fn active_holder(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     account: &str,
     region: &str,
     vpc_id: &str,
 ) -> sqlx::Result<Option<Holder>> {
-    let row = sqlx::query(
+    let row = crate::store::sql::query(
         "SELECT id, started_by, started_at FROM runs WHERE account = ? AND region = ? AND \
          vpc_id = ? AND status IN ('active', 'applying', 'failed', 'rolling_back')",
     )
@@ -200,9 +200,9 @@ pub async fn active_holder(
     .transpose()
 }
 
-pub async fn get(conn: impl SqliteExecutor<'_>, id: RunId) -> sqlx::Result<Option<Run>> {
+pub async fn get(conn: impl AnyExecutor<'_>, id: RunId) -> sqlx::Result<Option<Run>> {
     let sql = format!("SELECT {COLUMNS} FROM runs WHERE id = ?");
-    let row = sqlx::query(AssertSqlSafe(sql))
+    let row = crate::store::sql::query(AssertSqlSafe(sql))
         .bind(id.to_string())
         .fetch_optional(conn)
         .await?;
@@ -220,8 +220,8 @@ pub struct RunMark {
     pub last_event: i64,
 }
 
-pub async fn mark(conn: impl SqliteExecutor<'_>, id: RunId) -> sqlx::Result<Option<RunMark>> {
-    let row: Option<(String, i64, i64)> = sqlx::query_as(
+pub async fn mark(conn: impl AnyExecutor<'_>, id: RunId) -> sqlx::Result<Option<RunMark>> {
+    let row: Option<(String, i64, i64)> = crate::store::sql::query_as(
         "SELECT status, updated_at, \
          COALESCE((SELECT MAX(id) FROM run_events WHERE run_id = runs.id), 0) \
          FROM runs WHERE id = ?",
@@ -242,7 +242,7 @@ pub async fn mark(conn: impl SqliteExecutor<'_>, id: RunId) -> sqlx::Result<Opti
 /// Records a transition. `last_error` is replaced (None clears it); a terminal status also
 /// stamps `finished_at`/`finished_by`.
 pub async fn set_status(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: RunId,
     status: RunStatus,
     step: Step,
@@ -252,7 +252,7 @@ pub async fn set_status(
     let now = now_millis();
     let finished = (!status.holds_vpc()).then_some(now);
     let err = last_error.map(|e| serde_json::to_string(e).unwrap_or_default());
-    sqlx::query(
+    crate::store::sql::query(
         "UPDATE runs SET status = ?, current_step = ?, last_error = ?, updated_at = ?, \
          finished_at = ?, finished_by = CASE WHEN ? IS NULL THEN NULL ELSE ? END WHERE id = ?",
     )
@@ -273,7 +273,7 @@ pub async fn set_status(
 /// changing nothing, when the run is not in one of `from`: that is how two operators pressing
 /// the same button at once cannot both start work.
 pub async fn transition(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: RunId,
     from: &[RunStatus],
     to: RunStatus,
@@ -284,7 +284,7 @@ pub async fn transition(
     let finished = (!to.holds_vpc()).then_some(now);
     let allowed: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     let allowed = serde_json::to_string(&allowed).unwrap_or_default();
-    let done = sqlx::query(
+    let done = crate::store::sql::query(
         "UPDATE runs SET status = ?, current_step = ?, last_error = NULL, updated_at = ?, \
          finished_at = ?, finished_by = CASE WHEN ? IS NULL THEN NULL ELSE ? END \
          WHERE id = ? AND status IN (SELECT value FROM json_each(?))",
@@ -303,11 +303,13 @@ pub async fn transition(
 }
 
 /// Runs the engine must pick up again after a restart.
-pub async fn unfinished_work(conn: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<Run>> {
+pub async fn unfinished_work(conn: impl AnyExecutor<'_>) -> sqlx::Result<Vec<Run>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM runs WHERE status IN ('applying', 'rolling_back') ORDER BY started_at"
     );
-    let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(conn).await?;
+    let rows = crate::store::sql::query(AssertSqlSafe(sql))
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(run_from_row).collect()
 }
 
@@ -357,7 +359,7 @@ pub struct RunPage {
 /// `runs_by_*` indexes, so page N costs the same as page 1 at a million runs.
 #[tracing::instrument(skip_all)]
 pub async fn list(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     filter: &RunFilter,
     after: Option<&Cursor>,
     limit: u32,
@@ -396,7 +398,7 @@ pub async fn list(
         "SELECT json_group_array(json_array({COLUMNS}) ORDER BY started_at DESC, id DESC) \
          FROM ({sql})"
     );
-    let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+    let mut q = crate::store::sql::query_scalar::<String>(AssertSqlSafe(sql));
     if let Some(s) = filter.status {
         q = q.bind(s.as_str());
     }
@@ -451,8 +453,8 @@ pub async fn list_cached(
 }
 
 /// How many runs are in each status (the `natpilot_runs` gauge). Uses the status index.
-pub async fn count_by_status(conn: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query_as("SELECT status, COUNT(*) FROM runs GROUP BY status ORDER BY status")
+pub async fn count_by_status(conn: impl AnyExecutor<'_>) -> sqlx::Result<Vec<(String, i64)>> {
+    crate::store::sql::query_as("SELECT status, COUNT(*) FROM runs GROUP BY status ORDER BY status")
         .fetch_all(conn)
         .await
 }

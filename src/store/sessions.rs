@@ -2,7 +2,7 @@
 //! exists only in the browser's cookie and in memory while a request is served (issue 6:
 //! no session token in the database).
 
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::{AnyExecutor, FromRow};
 
 use super::users::{Role, now};
 
@@ -48,13 +48,13 @@ impl ClientInfo {
 }
 
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id_hash: &str,
     user_id: Option<i64>,
     client: &ClientInfo,
 ) -> sqlx::Result<()> {
     let now = now();
-    sqlx::query(
+    crate::store::sql::query(
         "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, client_ip, user_agent)
          VALUES (?, ?, ?, ?, ?, ?)",
     )
@@ -82,13 +82,13 @@ pub struct SessionInfo {
 
 /// A user's sessions that are still within both timeouts, most recently used first.
 pub async fn list_for_user(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     user_id: i64,
     idle_secs: i64,
     absolute_secs: i64,
 ) -> sqlx::Result<Vec<SessionInfo>> {
     let now = now();
-    sqlx::query_as(
+    crate::store::sql::query_as(
         "SELECT id_hash, created_at, last_seen_at, client_ip, user_agent FROM sessions
          WHERE user_id = ? AND last_seen_at > ? AND created_at > ?
          ORDER BY last_seen_at DESC, created_at DESC",
@@ -102,11 +102,11 @@ pub async fn list_for_user(
 
 /// Ends every session of `user_id` but `keep` (the one changing the password).
 pub async fn delete_for_user_except(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     user_id: i64,
     keep: &str,
 ) -> sqlx::Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id_hash != ?")
+    let done = crate::store::sql::query("DELETE FROM sessions WHERE user_id = ? AND id_hash != ?")
         .bind(user_id)
         .bind(keep)
         .execute(db)
@@ -117,13 +117,13 @@ pub async fn delete_for_user_except(
 /// Finds a session that is still within both timeouts. A session of a disabled user is not
 /// found: disabling a user ends their sessions at once, even before the rows are deleted.
 pub async fn find_live(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id_hash: &str,
     idle_secs: i64,
     absolute_secs: i64,
 ) -> sqlx::Result<Option<SessionRow>> {
     let now = now();
-    sqlx::query_as(
+    crate::store::sql::query_as(
         "SELECT s.id_hash, s.created_at, s.last_seen_at, s.user_id,
                 u.name AS user_name, u.role AS user_role
          FROM sessions s LEFT JOIN users u ON u.id = s.user_id
@@ -138,8 +138,8 @@ pub async fn find_live(
     .await
 }
 
-pub async fn touch(db: impl SqliteExecutor<'_>, id_hash: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?")
+pub async fn touch(db: impl AnyExecutor<'_>, id_hash: &str) -> sqlx::Result<()> {
+    crate::store::sql::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?")
         .bind(now())
         .bind(id_hash)
         .execute(db)
@@ -147,16 +147,16 @@ pub async fn touch(db: impl SqliteExecutor<'_>, id_hash: &str) -> sqlx::Result<(
     Ok(())
 }
 
-pub async fn delete(db: impl SqliteExecutor<'_>, id_hash: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+pub async fn delete(db: impl AnyExecutor<'_>, id_hash: &str) -> sqlx::Result<()> {
+    crate::store::sql::query("DELETE FROM sessions WHERE id_hash = ?")
         .bind(id_hash)
         .execute(db)
         .await?;
     Ok(())
 }
 
-pub async fn delete_for_user(db: impl SqliteExecutor<'_>, user_id: i64) -> sqlx::Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+pub async fn delete_for_user(db: impl AnyExecutor<'_>, user_id: i64) -> sqlx::Result<u64> {
+    let done = crate::store::sql::query("DELETE FROM sessions WHERE user_id = ?")
         .bind(user_id)
         .execute(db)
         .await?;
@@ -165,15 +165,16 @@ pub async fn delete_for_user(db: impl SqliteExecutor<'_>, user_id: i64) -> sqlx:
 
 /// Removes sessions past either timeout (run now and then; lookups ignore them anyway).
 pub async fn delete_expired(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     idle_secs: i64,
     absolute_secs: i64,
 ) -> sqlx::Result<u64> {
     let now = now();
-    let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at <= ? OR created_at <= ?")
-        .bind(now - idle_secs)
-        .bind(now - absolute_secs)
-        .execute(db)
-        .await?;
+    let done =
+        crate::store::sql::query("DELETE FROM sessions WHERE last_seen_at <= ? OR created_at <= ?")
+            .bind(now - idle_secs)
+            .bind(now - absolute_secs)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected())
 }

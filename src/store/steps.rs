@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{Row, SqliteExecutor, sqlite::SqliteRow};
+use sqlx::{AnyExecutor, Row, any::AnyRow};
 
 use super::runs::Failure;
 use super::types::{RunId, Step, StepState, decode, from_millis, now_millis};
@@ -22,7 +22,7 @@ pub struct StepRow {
     pub updated_at: DateTime<Utc>,
 }
 
-fn from_row(row: &SqliteRow) -> sqlx::Result<StepRow> {
+fn from_row(row: &AnyRow) -> sqlx::Result<StepRow> {
     let id: String = row.try_get("run_id")?;
     let state: String = row.try_get("state")?;
     let input: String = row.try_get("input")?;
@@ -51,7 +51,7 @@ fn from_row(row: &SqliteRow) -> sqlx::Result<StepRow> {
 /// Records the confirmed input and plan of a step, about to be applied (state `applying`).
 /// Re-confirming a step (retry with new input) overwrites the previous attempt.
 pub async fn confirm(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     step: Step,
     input: &serde_json::Value,
@@ -59,7 +59,7 @@ pub async fn confirm(
     user: &str,
 ) -> sqlx::Result<()> {
     let now = now_millis();
-    sqlx::query(
+    crate::store::sql::query(
         "INSERT INTO run_steps (run_id, step, state, input, plan, confirmed_by, confirmed_at, \
          updated_at) VALUES (?, ?, 'applying', ?, ?, ?, ?, ?) \
          ON CONFLICT (run_id, step) DO UPDATE SET state = 'applying', input = excluded.input, \
@@ -79,7 +79,7 @@ pub async fn confirm(
 }
 
 pub async fn set_state(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     step: Step,
     state: StepState,
@@ -87,7 +87,7 @@ pub async fn set_state(
 ) -> sqlx::Result<()> {
     let now = now_millis();
     let applied = (state == StepState::Applied).then_some(now);
-    sqlx::query(
+    crate::store::sql::query(
         "UPDATE run_steps SET state = ?, error = ?, applied_at = COALESCE(?, applied_at), \
          updated_at = ? WHERE run_id = ? AND step = ?",
     )
@@ -103,11 +103,11 @@ pub async fn set_state(
 }
 
 pub async fn get(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     step: Step,
 ) -> sqlx::Result<Option<StepRow>> {
-    let row = sqlx::query("SELECT * FROM run_steps WHERE run_id = ? AND step = ?")
+    let row = crate::store::sql::query("SELECT * FROM run_steps WHERE run_id = ? AND step = ?")
         .bind(run.to_string())
         .bind(step.number())
         .fetch_optional(conn)
@@ -115,8 +115,8 @@ pub async fn get(
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn list(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Vec<StepRow>> {
-    let rows = sqlx::query("SELECT * FROM run_steps WHERE run_id = ? ORDER BY step")
+pub async fn list(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<Vec<StepRow>> {
+    let rows = crate::store::sql::query("SELECT * FROM run_steps WHERE run_id = ? ORDER BY step")
         .bind(run.to_string())
         .fetch_all(conn)
         .await?;

@@ -159,7 +159,7 @@ async fn events_and_audit_entries_cannot_be_changed_once_written() {
     )
     .await
     .unwrap();
-    let upd = sqlx::query("UPDATE run_events SET message = 'x'")
+    let upd = crate::store::sql::query("UPDATE run_events SET message = 'x'")
         .execute(store.writer())
         .await;
     assert!(upd.unwrap_err().to_string().contains("append-only"));
@@ -173,7 +173,7 @@ async fn events_and_audit_entries_cannot_be_changed_once_written() {
     )
     .await
     .unwrap();
-    let del = sqlx::query("DELETE FROM audit_log")
+    let del = crate::store::sql::query("DELETE FROM audit_log")
         .execute(store.writer())
         .await;
     assert!(del.unwrap_err().to_string().contains("append-only"));

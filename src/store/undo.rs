@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::types::{RunId, Step, UndoState, decode, from_millis, now_millis};
 
@@ -21,13 +21,13 @@ pub struct UndoRecord {
 }
 
 pub async fn insert_pending(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     step: Step,
     action: &serde_json::Value,
 ) -> sqlx::Result<i64> {
     let now = now_millis();
-    sqlx::query_scalar(
+    crate::store::sql::query_scalar(
         "INSERT INTO undo_records (run_id, step, action, state, created_at, updated_at) \
          VALUES (?, ?, ?, 'pending', ?, ?) RETURNING id",
     )
@@ -43,13 +43,13 @@ pub async fn insert_pending(
 /// Moves a record on; `action` replaces the stored action when the call revealed ids the
 /// undo needs (e.g. the NAT gateway id returned by CreateNatGateway).
 pub async fn set_state(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: i64,
     state: UndoState,
     action: Option<&serde_json::Value>,
     note: Option<&str>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    crate::store::sql::query(
         "UPDATE undo_records SET state = ?, action = COALESCE(?, action), \
          note = COALESCE(?, note), updated_at = ? WHERE id = ?",
     )
@@ -66,11 +66,11 @@ pub async fn set_state(
 /// Replaces a record's action, keeping its state: the record learned more about what undoing
 /// takes (the EIPs a NAT gateway was given, once they are seen).
 pub async fn set_action(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     id: i64,
     action: &serde_json::Value,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE undo_records SET action = ?, updated_at = ? WHERE id = ?")
+    crate::store::sql::query("UPDATE undo_records SET action = ?, updated_at = ? WHERE id = ?")
         .bind(action.to_string())
         .bind(now_millis())
         .bind(id)
@@ -80,8 +80,8 @@ pub async fn set_action(
 }
 
 /// All undo records of a run in the order they were written.
-pub async fn list(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Vec<UndoRecord>> {
-    let rows = sqlx::query("SELECT * FROM undo_records WHERE run_id = ? ORDER BY id")
+pub async fn list(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<Vec<UndoRecord>> {
+    let rows = crate::store::sql::query("SELECT * FROM undo_records WHERE run_id = ? ORDER BY id")
         .bind(run.to_string())
         .fetch_all(conn)
         .await?;
@@ -90,7 +90,7 @@ pub async fn list(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Vec
 
 /// An undo record from a row with its columns (`id, step, action, state, note, created_at,
 /// updated_at`); a record that does not decode is an error, never skipped.
-pub(crate) fn from_row(r: &sqlx::sqlite::SqliteRow, run: RunId) -> sqlx::Result<UndoRecord> {
+pub(crate) fn from_row(r: &sqlx::any::AnyRow, run: RunId) -> sqlx::Result<UndoRecord> {
     let action: String = r.try_get("action")?;
     let state: String = r.try_get("state")?;
     Ok(UndoRecord {

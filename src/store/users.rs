@@ -4,7 +4,7 @@
 
 use std::{fmt, str::FromStr};
 
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::{AnyExecutor, FromRow};
 
 /// What a user may do. Ordered: each role can do everything the one before it can.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -122,21 +122,21 @@ pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-pub async fn count(db: impl SqliteExecutor<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users")
+pub async fn count(db: impl AnyExecutor<'_>) -> sqlx::Result<i64> {
+    crate::store::sql::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(db)
         .await
 }
 
 /// Inserts a user; fails with a unique-constraint error when the name is taken.
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     name: &UserName,
     role: Role,
     password_hash: &str,
 ) -> sqlx::Result<i64> {
     let now = now();
-    sqlx::query_scalar(
+    crate::store::sql::query_scalar(
         "INSERT INTO users (name, role, password_hash, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?) RETURNING id",
     )
@@ -149,32 +149,35 @@ pub async fn insert(
     .await
 }
 
-pub async fn list(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<User>> {
-    let rows: Vec<UserRow> = sqlx::query_as(select_users!(" FROM users ORDER BY name"))
-        .fetch_all(db)
-        .await?;
+pub async fn list(db: impl AnyExecutor<'_>) -> sqlx::Result<Vec<User>> {
+    let rows: Vec<UserRow> =
+        crate::store::sql::query_as(select_users!(" FROM users ORDER BY name"))
+            .fetch_all(db)
+            .await?;
     rows.into_iter().map(User::try_from).collect()
 }
 
-pub async fn by_id(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<User>> {
-    let row: Option<UserRow> = sqlx::query_as(select_users!(" FROM users WHERE id = ?"))
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
+pub async fn by_id(db: impl AnyExecutor<'_>, id: i64) -> sqlx::Result<Option<User>> {
+    let row: Option<UserRow> =
+        crate::store::sql::query_as(select_users!(" FROM users WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
     row.map(User::try_from).transpose()
 }
 
-pub async fn by_name(db: impl SqliteExecutor<'_>, name: &str) -> sqlx::Result<Option<User>> {
-    let row: Option<UserRow> = sqlx::query_as(select_users!(" FROM users WHERE name = ?"))
-        .bind(name)
-        .fetch_optional(db)
-        .await?;
+pub async fn by_name(db: impl AnyExecutor<'_>, name: &str) -> sqlx::Result<Option<User>> {
+    let row: Option<UserRow> =
+        crate::store::sql::query_as(select_users!(" FROM users WHERE name = ?"))
+            .bind(name)
+            .fetch_optional(db)
+            .await?;
     row.map(User::try_from).transpose()
 }
 
 /// The user and their password hash, for verifying a login.
 pub async fn credentials(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     name: &str,
 ) -> sqlx::Result<Option<(User, String)>> {
     #[derive(FromRow)]
@@ -184,7 +187,7 @@ pub async fn credentials(
         password_hash: String,
     }
     let row: Option<Row> =
-        sqlx::query_as(select_users!(", password_hash FROM users WHERE name = ?"))
+        crate::store::sql::query_as(select_users!(", password_hash FROM users WHERE name = ?"))
             .bind(name)
             .fetch_optional(db)
             .await?;
@@ -193,8 +196,8 @@ pub async fn credentials(
 }
 
 /// Sets a user's role; returns false when no such user exists.
-pub async fn set_role(db: impl SqliteExecutor<'_>, id: i64, role: Role) -> sqlx::Result<bool> {
-    let done = sqlx::query("UPDATE users SET role = ?, updated_at = ? WHERE id = ?")
+pub async fn set_role(db: impl AnyExecutor<'_>, id: i64, role: Role) -> sqlx::Result<bool> {
+    let done = crate::store::sql::query("UPDATE users SET role = ?, updated_at = ? WHERE id = ?")
         .bind(role.as_str())
         .bind(now())
         .bind(id)
@@ -204,38 +207,36 @@ pub async fn set_role(db: impl SqliteExecutor<'_>, id: i64, role: Role) -> sqlx:
 }
 
 pub async fn set_password_hash(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id: i64,
     password_hash: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
-        .bind(password_hash)
-        .bind(now())
-        .bind(id)
-        .execute(db)
-        .await?;
+    let done =
+        crate::store::sql::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(now())
+            .bind(id)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Disables or re-enables a user. Callers disabling a user also end their sessions
 /// (`sessions::delete_for_user`) in the same transaction.
-pub async fn set_disabled(
-    db: impl SqliteExecutor<'_>,
-    id: i64,
-    disabled: bool,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query("UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?")
-        .bind(disabled)
-        .bind(now())
-        .bind(id)
-        .execute(db)
-        .await?;
+pub async fn set_disabled(db: impl AnyExecutor<'_>, id: i64, disabled: bool) -> sqlx::Result<bool> {
+    let done =
+        crate::store::sql::query("UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?")
+            .bind(disabled)
+            .bind(now())
+            .bind(id)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Enabled admins other than `except`: an admin may not demote or disable the last admin.
-pub async fn other_active_admins(db: impl SqliteExecutor<'_>, except: i64) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+pub async fn other_active_admins(db: impl AnyExecutor<'_>, except: i64) -> sqlx::Result<i64> {
+    crate::store::sql::query_scalar(
         "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id != ?",
     )
     .bind(except)

@@ -3,7 +3,7 @@
 //! through an index per sort column (keyset pagination). Display only: nothing that changes
 //! the cloud reads them.
 
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor, sqlite::SqliteRow};
+use sqlx::{Any, AnyExecutor, QueryBuilder, Row, any::AnyRow};
 
 use super::types::{RunId, now_millis};
 
@@ -44,19 +44,22 @@ pub struct Header {
 
 /// The run's inputs version: bumped by triggers on every write of egress results, protected
 /// hosts and exceptions (0 before any).
-pub async fn inputs_version(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<i64> {
-    let v: Option<i64> = sqlx::query_scalar("SELECT version FROM verify_inputs WHERE run_id = ?")
-        .bind(run.to_string())
-        .fetch_optional(conn)
-        .await?;
+pub async fn inputs_version(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<i64> {
+    let v: Option<i64> =
+        crate::store::sql::query_scalar("SELECT version FROM verify_inputs WHERE run_id = ?")
+            .bind(run.to_string())
+            .fetch_optional(conn)
+            .await?;
     Ok(v.unwrap_or(0))
 }
 
-pub async fn header(conn: impl SqliteExecutor<'_>, run: RunId) -> sqlx::Result<Option<Header>> {
-    let row = sqlx::query("SELECT gen, version, basis, body FROM verify_views WHERE run_id = ?")
-        .bind(run.to_string())
-        .fetch_optional(conn)
-        .await?;
+pub async fn header(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<Option<Header>> {
+    let row = crate::store::sql::query(
+        "SELECT gen, version, basis, body FROM verify_views WHERE run_id = ?",
+    )
+    .bind(run.to_string())
+    .fetch_optional(conn)
+    .await?;
     row.map(|r| {
         Ok(Header {
             generation: r.try_get("gen")?,
@@ -108,7 +111,7 @@ pub async fn write_counted(
         stored(done);
     }
     let mut tx = store.begin_write().await?;
-    sqlx::query(
+    crate::store::sql::query(
         "INSERT INTO verify_views (run_id, gen, version, basis, body, at) VALUES (?, ?, ?, ?, ?, ?) \
          ON CONFLICT (run_id) DO UPDATE SET gen = excluded.gen, version = excluded.version, \
          basis = excluded.basis, body = excluded.body, at = excluded.at \
@@ -122,7 +125,7 @@ pub async fn write_counted(
     .bind(now_millis())
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM verify_rows WHERE run_id = ? AND gen < ?")
+    crate::store::sql::query("DELETE FROM verify_rows WHERE run_id = ? AND gen < ?")
         .bind(&id)
         .bind(generation)
         .execute(&mut *tx)
@@ -133,18 +136,19 @@ pub async fn write_counted(
 
 /// One stored row of generation `generation`.
 pub async fn row(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     generation: i64,
     instance_id: &str,
 ) -> sqlx::Result<Option<VerifyRecord>> {
-    let r =
-        sqlx::query("SELECT * FROM verify_rows WHERE run_id = ? AND gen = ? AND instance_id = ?")
-            .bind(run.to_string())
-            .bind(generation)
-            .bind(instance_id)
-            .fetch_optional(conn)
-            .await?;
+    let r = crate::store::sql::query(
+        "SELECT * FROM verify_rows WHERE run_id = ? AND gen = ? AND instance_id = ?",
+    )
+    .bind(run.to_string())
+    .bind(generation)
+    .bind(instance_id)
+    .fetch_optional(conn)
+    .await?;
     r.as_ref().map(record).transpose()
 }
 
@@ -154,14 +158,14 @@ pub async fn row(
 /// `false`, and nothing written, when the header is no longer `from` (another view rebuilt
 /// the rows, or an input changed): those rows are then stale and the next view rebuilds.
 pub async fn patch(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     run: RunId,
     from: &Header,
     to: &Header,
     rows: &[VerifyRecord],
 ) -> sqlx::Result<bool> {
     let id = run.to_string();
-    let moved = sqlx::query(
+    let moved = crate::store::sql::query(
         "UPDATE verify_views SET version = ?, basis = ?, body = ?, at = ? \
          WHERE run_id = ? AND gen = ? AND version = ? AND basis = ?",
     )
@@ -179,12 +183,14 @@ pub async fn patch(
         return Ok(false);
     }
     for r in rows {
-        sqlx::query("DELETE FROM verify_rows WHERE run_id = ? AND gen = ? AND instance_id = ?")
-            .bind(&id)
-            .bind(from.generation)
-            .bind(&r.instance_id)
-            .execute(&mut *conn)
-            .await?;
+        crate::store::sql::query(
+            "DELETE FROM verify_rows WHERE run_id = ? AND gen = ? AND instance_id = ?",
+        )
+        .bind(&id)
+        .bind(from.generation)
+        .bind(&r.instance_id)
+        .execute(&mut *conn)
+        .await?;
     }
     if !rows.is_empty() {
         insert(conn, &id, from.generation, rows).await?;
@@ -193,12 +199,12 @@ pub async fn patch(
 }
 
 async fn insert(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     run: &str,
     generation: i64,
     rows: &[VerifyRecord],
 ) -> sqlx::Result<()> {
-    let mut qb = QueryBuilder::<Sqlite>::new(
+    let mut qb = QueryBuilder::<Any>::new(
         "INSERT INTO verify_rows (run_id, gen, instance_id, name, public_ip, kind, before_text, \
          after_text, verdict, reason, protected, actions, action, kept, exception, choosable, \
          id_lower, name_lower, ip_lower, key_instance, key_public_ip, key_kind, key_verdict, \
@@ -230,7 +236,7 @@ async fn insert(
             .push_bind(r.key_verdict.clone())
             .push_bind(r.key_plan.clone());
     });
-    qb.build().execute(conn).await?;
+    crate::store::sql::build(&mut qb).execute(conn).await?;
     Ok(())
 }
 
@@ -267,7 +273,7 @@ fn key_column(sort: &str) -> &'static str {
     }
 }
 
-fn push_filter(qb: &mut QueryBuilder<Sqlite>, run: RunId, generation: i64, f: &Filter) {
+fn push_filter(qb: &mut QueryBuilder<Any>, run: RunId, generation: i64, f: &Filter) {
     qb.push(" WHERE run_id = ")
         .push_bind(run.to_string())
         .push(" AND gen = ")
@@ -299,28 +305,30 @@ fn push_filter(qb: &mut QueryBuilder<Sqlite>, run: RunId, generation: i64, f: &F
 
 /// Rows the filter selects, over all pages.
 pub async fn count(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     generation: i64,
     f: &Filter,
 ) -> sqlx::Result<usize> {
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM verify_rows");
+    let mut qb = QueryBuilder::<Any>::new("SELECT count(*) FROM verify_rows");
     push_filter(&mut qb, run, generation, f);
-    let n: i64 = qb.build_query_scalar().fetch_one(conn).await?;
+    let n: i64 = crate::store::sql::build_scalar(&mut qb)
+        .fetch_one(conn)
+        .await?;
     Ok(usize::try_from(n).unwrap_or(0))
 }
 
 /// Rows the filter selects that come at or before `(key, id)` in `order`: where the page
 /// after that cursor starts.
 pub async fn count_through(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     generation: i64,
     f: &Filter,
     order: &Order<'_>,
     cursor: (&str, &str),
 ) -> sqlx::Result<usize> {
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM verify_rows");
+    let mut qb = QueryBuilder::<Any>::new("SELECT count(*) FROM verify_rows");
     push_filter(&mut qb, run, generation, f);
     push_bound(
         &mut qb,
@@ -328,11 +336,13 @@ pub async fn count_through(
         cursor,
         if order.descending { ">=" } else { "<=" },
     );
-    let n: i64 = qb.build_query_scalar().fetch_one(conn).await?;
+    let n: i64 = crate::store::sql::build_scalar(&mut qb)
+        .fetch_one(conn)
+        .await?;
     Ok(usize::try_from(n).unwrap_or(0))
 }
 
-fn push_bound(qb: &mut QueryBuilder<Sqlite>, order: &Order<'_>, cursor: (&str, &str), op: &str) {
+fn push_bound(qb: &mut QueryBuilder<Any>, order: &Order<'_>, cursor: (&str, &str), op: &str) {
     qb.push(format!(
         " AND ({}, instance_id) {op} (",
         key_column(order.sort)
@@ -346,7 +356,7 @@ fn push_bound(qb: &mut QueryBuilder<Sqlite>, order: &Order<'_>, cursor: (&str, &
 /// Up to `limit` rows in `order` strictly after `cursor` (or from the start), or, with
 /// `backwards`, the rows at or before `cursor` nearest it first.
 pub async fn page(
-    conn: impl SqliteExecutor<'_>,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     generation: i64,
     f: &Filter,
@@ -354,7 +364,7 @@ pub async fn page(
     cursor: Option<(&str, &str)>,
     limit: usize,
 ) -> sqlx::Result<Vec<VerifyRecord>> {
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT * FROM verify_rows");
+    let mut qb = QueryBuilder::<Any>::new("SELECT * FROM verify_rows");
     push_filter(&mut qb, run, generation, f);
     // Reading backwards walks the other way: the bound and the order flip.
     let backwards = order.backwards;
@@ -372,11 +382,11 @@ pub async fn page(
     let key = key_column(order.sort);
     qb.push(format!(" ORDER BY {key} {dir}, instance_id {dir} LIMIT "))
         .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
-    let rows = qb.build().fetch_all(conn).await?;
+    let rows = crate::store::sql::build(&mut qb).fetch_all(conn).await?;
     rows.iter().map(record).collect()
 }
 
-fn record(r: &SqliteRow) -> sqlx::Result<VerifyRecord> {
+fn record(r: &AnyRow) -> sqlx::Result<VerifyRecord> {
     Ok(VerifyRecord {
         instance_id: r.try_get("instance_id")?,
         name: r.try_get("name")?,

@@ -169,7 +169,7 @@ pub async fn set_disabled(
 }
 
 async fn ensure_other_admin(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut crate::store::WriteTx,
     except: i64,
 ) -> Result<(), AccountError> {
     if users::other_active_admins(&mut **tx, except).await? == 0 {

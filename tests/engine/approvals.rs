@@ -493,7 +493,7 @@ async fn a_rollback_request_whose_undo_records_changed_is_void_and_releases_noth
     let (run, eip) = with_gateway(&env, &engine).await;
     let id = rollback_requested(&engine, run).await;
     // Another process (or a repair by hand) changes the run's undo records meanwhile.
-    sqlx::query(
+    natpilot::store::sql::query(
         "UPDATE undo_records SET note = 'changed elsewhere', state = 'failed' WHERE run_id = ?",
     )
     .bind(run.to_string())

@@ -48,7 +48,7 @@ async fn nat_of(env: &Env, run: RunId) -> String {
 }
 
 async fn set_column(env: &Env, sql: &'static str, value: &str, run: RunId) {
-    sqlx::query(sql)
+    natpilot::store::sql::query(sql)
         .bind(value)
         .bind(run.to_string())
         .execute(env.store.writer())
@@ -352,7 +352,7 @@ async fn a_run_action_and_its_audit_entry_commit_together_or_not_at_all() {
             .contains(&("run.start".into(), run.to_string()))
     );
     // The audit log refuses the entry: the action must not happen either.
-    sqlx::query(
+    natpilot::store::sql::query(
         "CREATE TEMP TRIGGER refuse_audit BEFORE INSERT ON audit_log \
          BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END",
     )
@@ -365,7 +365,7 @@ async fn a_run_action_and_its_audit_entry_commit_together_or_not_at_all() {
         RunStatus::Active,
         "the run was abandoned without an audit entry"
     );
-    sqlx::query("DROP TRIGGER refuse_audit")
+    natpilot::store::sql::query("DROP TRIGGER refuse_audit")
         .execute(env.store.writer())
         .await
         .unwrap();

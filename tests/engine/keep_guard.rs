@@ -131,7 +131,7 @@ async fn missing_records_stop_the_rollback(which: fn(&Undo) -> bool) {
         .collect();
     assert!(!gone.is_empty(), "step 3 recorded worker-2's move");
     for id in gone {
-        sqlx::query("DELETE FROM undo_records WHERE id = ?")
+        natpilot::store::sql::query("DELETE FROM undo_records WHERE id = ?")
             .bind(id)
             .execute(env.store.writer())
             .await
@@ -185,7 +185,7 @@ async fn a_kept_eip_whose_undo_record_does_not_decode_stops_the_rollback_before_
         .find(|(_, e)| matches!(&e.undo, Undo::ReassociateEip { ip, .. } if ip == WORKER2_IP))
         .expect("step 3 recorded the rebind")
         .0;
-    sqlx::query("UPDATE undo_records SET action = ? WHERE id = ?")
+    natpilot::store::sql::query("UPDATE undo_records SET action = ? WHERE id = ?")
         .bind(r#"{"key": "keep:x", "undo": {"kind": "reassociate_eip"}}"#)
         .bind(rebind)
         .execute(env.store.writer())
@@ -223,7 +223,7 @@ async fn a_release_record_that_names_a_kept_eip_releases_nothing() {
             ip: WORKER2_IP.into(),
         });
     }
-    sqlx::query("UPDATE undo_records SET action = ? WHERE id = ?")
+    natpilot::store::sql::query("UPDATE undo_records SET action = ? WHERE id = ?")
         .bind(serde_json::to_string(&entry).unwrap())
         .bind(id)
         .execute(env.store.writer())

@@ -128,11 +128,13 @@ async fn shared_egress_ips_are_found_from_the_exposure_rows() {
     let env = start(ScenarioSource::Conflict).await;
     let run = start_run(&env.engine).await;
     let before = env.engine.keep_egress_view(run).await.unwrap().shared;
-    sqlx::query("UPDATE run_inventories SET body = '{\"damaged\": true}' WHERE run_id = ?")
-        .bind(run.to_string())
-        .execute(env.store.writer())
-        .await
-        .unwrap();
+    natpilot::store::sql::query(
+        "UPDATE run_inventories SET body = '{\"damaged\": true}' WHERE run_id = ?",
+    )
+    .bind(run.to_string())
+    .execute(env.store.writer())
+    .await
+    .unwrap();
     let after = env.engine.keep_egress_view(run).await.unwrap().shared;
     assert_eq!(before, after);
     let proxy = after

@@ -261,7 +261,7 @@ async fn cookies_do_not_authenticate_the_api_and_bad_tokens_say_why() {
     );
     // Expired.
     let t2 = token(&mut olga, "short", "viewer", false).await;
-    sqlx::query("UPDATE api_tokens SET expires_at = 0 WHERE name = 'short'")
+    natpilot::store::sql::query("UPDATE api_tokens SET expires_at = 0 WHERE name = 'short'")
         .execute(app.store().writer())
         .await
         .unwrap();

@@ -345,7 +345,7 @@ async fn a_rebound_eip_and_a_default_route_moved_off_the_nat_close_by_themselves
     sim.with_world(|w| bind_backend2_eip(w, true));
     scan_now(&app).await;
     let id = open_findings(&app).await[0].id;
-    sqlx::query(
+    natpilot::store::sql::query(
         "UPDATE drift_findings SET finding = '{\"EipBoundAgain\":{\"eip\":1}}' WHERE id = ?",
     )
     .bind(id)

@@ -96,7 +96,7 @@ async fn a_vpc_scanned_before_protected_hosts_were_counted_says_so_instead_of_ze
     let mut olga = app.signed_in("olga", Role::Operator).await;
     scanned_page(&app, &mut olga).await;
     // As a row written by a scan of an older natpilot reads after migration 0330.
-    sqlx::query("UPDATE estate_vpcs SET protected_hosts = -1")
+    natpilot::store::sql::query("UPDATE estate_vpcs SET protected_hosts = -1")
         .execute(app.store().writer())
         .await
         .unwrap();

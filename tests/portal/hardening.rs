@@ -12,7 +12,7 @@ use crate::harness::{PASSWORD, TestApp};
 use crate::wizard::start;
 
 async fn session_rows(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+    natpilot::store::sql::query_scalar("SELECT COUNT(*) FROM sessions")
         .fetch_one(app.store().readers())
         .await
         .unwrap()

@@ -206,7 +206,7 @@ async fn a_run_assessed_before_stored_rows_gets_them_from_its_report_with_its_pr
     let id = crate::wizard::start(&app, &mut olga).await;
     // What a database written by the previous version holds: the report, no rows; the
     // migration gave the run the two rules the suggestions were.
-    sqlx::query("DELETE FROM exposure_rows WHERE run_id = ?")
+    natpilot::store::sql::query("DELETE FROM exposure_rows WHERE run_id = ?")
         .bind(&id)
         .execute(app.store().writer())
         .await

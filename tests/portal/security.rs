@@ -382,7 +382,7 @@ async fn passwords_and_session_ids_are_nowhere_in_the_database_or_logs() {
 /// Ages every session row by `secs` in one column, as if that much time had passed.
 async fn age_sessions(app: &TestApp, column: &str, secs: i64) {
     let sql = format!("UPDATE sessions SET {column} = {column} - {secs}");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    natpilot::store::sql::query(sqlx::AssertSqlSafe(sql))
         .execute(app.store().writer())
         .await
         .unwrap();

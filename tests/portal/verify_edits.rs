@@ -13,17 +13,18 @@ use crate::verify_step::cell;
 
 /// The stored header: (generation, inputs version it is of, body).
 async fn header(app: &TestApp, run: &str) -> (i64, i64, serde_json::Value) {
-    let (generation, version, body): (i64, i64, String) =
-        sqlx::query_as("SELECT gen, version, body FROM verify_views WHERE run_id = ?")
-            .bind(run)
-            .fetch_one(app.store().readers())
-            .await
-            .unwrap();
+    let (generation, version, body): (i64, i64, String) = natpilot::store::sql::query_as(
+        "SELECT gen, version, body FROM verify_views WHERE run_id = ?",
+    )
+    .bind(run)
+    .fetch_one(app.store().readers())
+    .await
+    .unwrap();
     (generation, version, serde_json::from_str(&body).unwrap())
 }
 
 async fn inputs_version(app: &TestApp, run: &str) -> i64 {
-    sqlx::query_scalar("SELECT version FROM verify_inputs WHERE run_id = ?")
+    natpilot::store::sql::query_scalar("SELECT version FROM verify_inputs WHERE run_id = ?")
         .bind(run)
         .fetch_one(app.store().readers())
         .await
@@ -32,7 +33,7 @@ async fn inputs_version(app: &TestApp, run: &str) -> i64 {
 
 /// Every stored row of one generation, every column but the generation, in id order.
 async fn stored_rows(app: &TestApp, run: &str, generation: i64) -> Vec<String> {
-    sqlx::query_scalar(
+    natpilot::store::sql::query_scalar(
         "SELECT instance_id || '|' || name || '|' || public_ip || '|' || kind || '|' || \
          before_text || '|' || after_text || '|' || verdict || '|' || reason || '|' || \
          protected || '|' || actions || '|' || action || '|' || kept || '|' || exception || \
@@ -120,7 +121,7 @@ async fn an_exception_saved_moves_its_row_and_counts_and_the_next_view_reads_the
     // Exactly what a rebuild stores: made stale by hand, rebuilt, compared row by row.
     let patched = stored_rows(&app, &id, generation).await;
     assert_eq!(patched.len(), 10_000);
-    sqlx::query("UPDATE verify_inputs SET version = version + 1 WHERE run_id = ?")
+    natpilot::store::sql::query("UPDATE verify_inputs SET version = version + 1 WHERE run_id = ?")
         .bind(&id)
         .execute(app.store().writer())
         .await
@@ -234,11 +235,13 @@ async fn a_refused_confirm_shows_the_stored_rows_and_keeps_what_was_typed() {
     let first = app.step_4_table(&mut olga, &base).await;
     // A stored row made to say something only the stored rows say.
     let instance = rows(&first)[0].clone();
-    sqlx::query("UPDATE verify_rows SET name = 'only-in-the-stored-row' WHERE instance_id = ?")
-        .bind(&instance)
-        .execute(app.store().writer())
-        .await
-        .unwrap();
+    natpilot::store::sql::query(
+        "UPDATE verify_rows SET name = 'only-in-the-stored-row' WHERE instance_id = ?",
+    )
+    .bind(&instance)
+    .execute(app.store().writer())
+    .await
+    .unwrap();
     // Converting every ordinary IP needs more EIP quota than the world has: refused.
     let fields = [
         ("eip_rule", "unbind"),
@@ -272,11 +275,13 @@ async fn the_confirmed_step_4_page_shows_the_rows_stored_for_the_plan_confirmed(
     let base = format!("/runs/{id}/step/4");
     let first = app.step_4_table(&mut olga, &base).await;
     let instance = rows(&first)[0].clone();
-    sqlx::query("UPDATE verify_rows SET name = 'only-in-the-stored-row' WHERE instance_id = ?")
-        .bind(&instance)
-        .execute(app.store().writer())
-        .await
-        .unwrap();
+    natpilot::store::sql::query(
+        "UPDATE verify_rows SET name = 'only-in-the-stored-row' WHERE instance_id = ?",
+    )
+    .bind(&instance)
+    .execute(app.store().writer())
+    .await
+    .unwrap();
     let done = olga
         .post(
             &format!("{base}/confirm"),

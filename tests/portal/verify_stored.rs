@@ -133,7 +133,7 @@ async fn the_confirm_applies_the_engines_plan_not_the_stored_rows() {
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
     // The stored row is made to say something else: the next view shows it (the rows are
     // what the page reads) ...
-    sqlx::query(
+    natpilot::store::sql::query(
         "UPDATE verify_rows SET action = 'release', \
          actions = '[[\"Release EIP 119.28.20.12 of ins-backend2 (tampered)\", true]]' \
          WHERE instance_id = 'ins-backend2'",

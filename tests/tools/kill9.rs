@@ -12,7 +12,7 @@ mod portal;
 
 use natpilot::store::{RunId, RunStatus, Step};
 use reqwest::StatusCode;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use browser::Browser;
 use portal::{PASSWORD, Portal, World, until_in_flight, until_status};
@@ -34,7 +34,7 @@ async fn signed_in(portal: &Portal) -> Browser {
 }
 
 /// Starts a run on the tutorial VPC through the new-run form; returns once step 1 is ready.
-async fn start_run(b: &mut Browser, db: &SqlitePool) -> RunId {
+async fn start_run(b: &mut Browser, db: &AnyPool) -> RunId {
     let form = b.get("/runs/new").await;
     let region = form
         .attr("#new-run-form input[name=region]", "value")
@@ -86,7 +86,7 @@ enum Doing<'a> {
 /// call is in flight, and starts the next portal on the same database (which takes over).
 async fn killed_during(
     world: &World,
-    db: &SqlitePool,
+    db: &AnyPool,
     mut portal: Portal,
     (run, doing): (RunId, Doing<'_>),
     action: &str,

@@ -50,7 +50,7 @@ async fn sigterm_stops_serve_with_exit_code_zero_and_leaves_a_consistent_databas
     );
 
     let store = Store::open(&home.path().join("natpilot.db")).await.unwrap();
-    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+    let check: String = natpilot::store::sql::query_scalar("PRAGMA integrity_check")
         .fetch_one(store.readers())
         .await
         .unwrap();

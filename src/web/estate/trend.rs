@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::store::estate_trend::{self, ScanTotals};
 
@@ -66,7 +66,7 @@ pub fn points_of(scans: &[ScanTotals]) -> Vec<TrendPoint> {
 }
 
 impl Trend {
-    pub async fn load(db: &SqlitePool) -> sqlx::Result<Trend> {
+    pub async fn load(db: &AnyPool) -> sqlx::Result<Trend> {
         let scans = estate_trend::recent(db, SCANS_READ).await?;
         Ok(Trend {
             points: points_of(&scans),

@@ -218,7 +218,7 @@ impl UndoSummary {
 }
 
 async fn undo_counts(
-    db: &sqlx::SqlitePool,
+    db: &sqlx::AnyPool,
     id: RunId,
 ) -> Result<(Vec<(&'static str, &'static str, i64)>, i64), WebError> {
     let c = run_views::undo_counts(db, id, None).await?;

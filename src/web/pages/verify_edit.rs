@@ -133,7 +133,7 @@ impl Edit {
     /// In the exception's write transaction, `before` being the stored inputs' version just
     /// before the exception was written: the row and the header move with it, or (something
     /// else moved since the edit was planned) nothing does.
-    pub async fn apply(self, conn: &mut sqlx::SqliteConnection, before: i64) -> sqlx::Result<()> {
+    pub async fn apply(self, conn: &mut sqlx::AnyConnection, before: i64) -> sqlx::Result<()> {
         if before != self.version {
             return Ok(());
         }

@@ -269,7 +269,7 @@ fn filter_of(q: &VerifyQuery) -> Filter {
 /// One page of the view, as [`VerifyTable::select`] cuts it from all the lines: the same
 /// order, cursor and links, read through the sort column's index.
 async fn table(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     run: RunId,
     generation: i64,
     counts: VerifyCounts,

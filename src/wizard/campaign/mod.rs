@@ -414,7 +414,7 @@ fn validate(req: &NewCampaignRequest) -> Result<(), FieldErrors> {
 
 /// The audit entry of a campaign action (the `target` is the campaign's id).
 async fn audit(
-    conn: impl sqlx::SqliteExecutor<'_>,
+    conn: impl sqlx::AnyExecutor<'_>,
     actor: Actor<'_>,
     action: &str,
     target: &str,

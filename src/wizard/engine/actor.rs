@@ -32,7 +32,7 @@ impl Actor<'_> {
     /// transaction, or the writer for a refusal that changes nothing).
     pub(super) async fn audit(
         &self,
-        conn: impl sqlx::SqliteExecutor<'_>,
+        conn: impl sqlx::AnyExecutor<'_>,
         action: &str,
         run: RunId,
         details: &Value,

@@ -267,7 +267,7 @@ impl Engine {
     /// (another operator was quicker), leaving nothing written.
     pub(super) async fn start_applying(
         &self,
-        mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        mut tx: crate::store::WriteTx,
         run: RunId,
         from: RunStatus,
         step: Step,
@@ -377,7 +377,7 @@ impl Engine {
 
     pub(super) async fn append_event(
         &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        tx: &mut crate::store::WriteTx,
         run: RunId,
         step: Step,
         msg: &str,

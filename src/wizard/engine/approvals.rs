@@ -250,7 +250,7 @@ impl Engine {
     pub(super) async fn file_request(
         &self,
         new: &NewApproval<'_>,
-    ) -> Result<(sqlx::Transaction<'static, sqlx::Sqlite>, i64), EngineError> {
+    ) -> Result<(crate::store::WriteTx, i64), EngineError> {
         let mut tx = self.store().begin_write().await?;
         match store::approvals::insert(&mut *tx, new).await {
             Ok(id) => Ok((tx, id)),
@@ -666,7 +666,7 @@ impl Engine {
     /// [`Engine::close`] in the caller's transaction; false when it was no longer pending.
     async fn close_in(
         &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        tx: &mut crate::store::WriteTx,
         a: &ApprovalRow,
         r: &store::runs::Run,
         closing: Closing,
@@ -710,7 +710,7 @@ impl Engine {
     /// step waits for, if any, so no list keeps offering a decision that can no longer apply.
     pub(super) async fn void_pending_in(
         &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        tx: &mut crate::store::WriteTx,
         r: &store::runs::Run,
         actor: Actor<'_>,
         why: &str,

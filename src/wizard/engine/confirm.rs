@@ -129,7 +129,7 @@ impl Engine {
     /// move to step 2.
     async fn confirm_assessment(
         &self,
-        mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        mut tx: crate::store::WriteTx,
         run: RunId,
         choices: &AssessInput,
         user: &str,

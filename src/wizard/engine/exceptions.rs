@@ -41,7 +41,7 @@ impl Engine {
         also: F,
     ) -> Result<(), EngineError>
     where
-        F: AsyncFnOnce(&mut sqlx::SqliteConnection, i64) -> sqlx::Result<()>,
+        F: AsyncFnOnce(&mut sqlx::AnyConnection, i64) -> sqlx::Result<()>,
     {
         let actor = actor.into();
         let user = actor.user;

@@ -85,7 +85,7 @@ impl Engine {
     /// the transaction that records the job's end (a job that lost it records nothing).
     async fn still_leased(
         &self,
-        tx: &mut sqlx::SqliteConnection,
+        tx: &mut sqlx::AnyConnection,
         run: &Run,
     ) -> Result<bool, sqlx::Error> {
         let held = store::lease::held(&mut *tx, run.id, self.holder()).await?;
@@ -232,7 +232,7 @@ impl Engine {
 /// The state changes that end a job successfully, inside the caller's transaction; returns
 /// the event message and the step it belongs to.
 async fn record_finish(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     run: &Run,
     job: Job,
 ) -> Result<(String, Step), sqlx::Error> {

@@ -13,7 +13,7 @@ use crate::store::{self, RunId, Store, exposure::KeepFactsRow};
 use crate::wizard::observed::{Instance, InstanceState};
 use crate::wizard::steps::keep::KeepMarks;
 
-type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+type Tx = crate::store::WriteTx;
 
 fn corrupt(run: RunId, what: &str, detail: impl std::fmt::Display) -> RecordError {
     RecordError::Corrupt {

@@ -18,7 +18,7 @@ use crate::wizard::steps::assess::ExposureReport;
 
 pub(super) use super::exposure_rows::write_rows;
 
-type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+type Tx = crate::store::WriteTx;
 
 /// Sets each stored rule's match count from the report (no row is read back).
 pub(super) async fn count_matches(
@@ -85,7 +85,7 @@ fn corrupt(run: RunId, what: &str, e: impl std::fmt::Display) -> RecordError {
 
 /// The run's rules with their ids and match counts, each decoded strictly.
 pub(super) async fn rules(
-    conn: impl sqlx::SqliteExecutor<'_>,
+    conn: impl sqlx::AnyExecutor<'_>,
     run: RunId,
 ) -> Result<Vec<(i64, Rule, i64, String)>, RecordError> {
     store::protection_rules::list_rules(conn, run)
@@ -101,7 +101,7 @@ pub(super) async fn rules(
 
 /// The protection as the operator has it now: the stored rules and single-host decisions.
 pub(super) async fn stored_input(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     run: RunId,
 ) -> Result<(AssessInput, BTreeMap<String, String>), RecordError> {
     let rules = rules(&mut *conn, run).await?;

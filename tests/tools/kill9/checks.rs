@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use natpilot::store::{self, RunId};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use super::portal::{World, ledger};
 
@@ -80,7 +80,7 @@ pub fn assert_no_duplicate_route(world: &World) {
 /// forgotten.
 pub async fn assert_no_orphaned_eip(
     world: &World,
-    db: &SqlitePool,
+    db: &AnyPool,
     run: RunId,
     before: &BTreeSet<String>,
 ) {
@@ -104,7 +104,7 @@ pub async fn assert_no_orphaned_eip(
 /// actions of the rows left `sent` by a killed process.
 pub async fn assert_every_received_call_is_ledgered(
     world: &World,
-    db: &SqlitePool,
+    db: &AnyPool,
     run: RunId,
 ) -> Vec<String> {
     let calls = ledger(db, run).await;

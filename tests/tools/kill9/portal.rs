@@ -9,7 +9,7 @@ use std::time::Duration;
 use natpilot::sim::{FaultConfig, FaultKind, RunningSim, SimConfig};
 use natpilot::store::ledger::{ApiCall, CallState};
 use natpilot::store::{self, RunId, RunStatus, Step};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 pub use crate::common::until;
@@ -114,7 +114,7 @@ impl World {
     }
 
     /// A read-only connection to the database (the portal processes own the writes).
-    pub async fn reader(&self) -> SqlitePool {
+    pub async fn reader(&self) -> AnyPool {
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", self.db.display()))
             .unwrap()
             .read_only(true);
@@ -157,17 +157,17 @@ pub struct Portal {
     _logs: tempfile::TempDir,
 }
 
-pub async fn ledger(db: &SqlitePool, run: RunId) -> Vec<ApiCall> {
+pub async fn ledger(db: &AnyPool, run: RunId) -> Vec<ApiCall> {
     store::ledger::list(db, run, 0, 100_000).await.unwrap()
 }
 
-pub async fn status(db: &SqlitePool, run: RunId) -> (RunStatus, Step) {
+pub async fn status(db: &AnyPool, run: RunId) -> (RunStatus, Step) {
     let r = store::runs::get(db, run).await.unwrap().unwrap();
     (r.status, r.current_step)
 }
 
 /// Waits until the run stands at `want`; panics at once if it failed instead.
-pub async fn until_status(db: &SqlitePool, run: RunId, want: (RunStatus, Step)) {
+pub async fn until_status(db: &AnyPool, run: RunId, want: (RunStatus, Step)) {
     until(&format!("run {run} to reach {want:?}"), || async {
         let r = store::runs::get(db, run).await.unwrap().unwrap();
         assert_ne!(r.status, RunStatus::Failed, "{:?}", r.last_error);
@@ -178,13 +178,7 @@ pub async fn until_status(db: &SqlitePool, run: RunId, want: (RunStatus, Step)) 
 
 /// Waits until `action` reached the cloud (one more than `before`) and its ledger row is
 /// `sent`: the moment the portal is killed.
-pub async fn until_in_flight(
-    world: &World,
-    db: &SqlitePool,
-    run: RunId,
-    action: &str,
-    before: usize,
-) {
+pub async fn until_in_flight(world: &World, db: &AnyPool, run: RunId, action: &str, before: usize) {
     until(&format!("{action} to be in flight"), || async {
         world.received(action) > before
             && ledger(db, run)
