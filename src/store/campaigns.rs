@@ -567,17 +567,24 @@ mod tests {
         let id = one(&store).await;
         let w = store.writer();
         let ttl = Duration::from_secs(15);
-        assert_eq!(take_lease(w, id, "a", ttl).await.unwrap(), None);
-        assert_eq!(take_lease(w, id, "b", ttl).await.unwrap(), Some("a".into()));
-        assert!(renew_lease(w, id, "a", ttl).await.unwrap());
-        assert!(!renew_lease(w, id, "b", ttl).await.unwrap());
+        assert_eq!(take_lease(w.clone(), id, "a", ttl).await.unwrap(), None);
+        assert_eq!(
+            take_lease(w.clone(), id, "b", ttl).await.unwrap(),
+            Some("a".into())
+        );
+        assert!(renew_lease(w.clone(), id, "a", ttl).await.unwrap());
+        assert!(!renew_lease(w.clone(), id, "b", ttl).await.unwrap());
         // Expired: another process takes it, the old holder cannot renew it.
-        assert!(renew_lease(w, id, "a", Duration::ZERO).await.unwrap());
-        assert_eq!(take_lease(w, id, "b", ttl).await.unwrap(), None);
-        assert!(!renew_lease(w, id, "a", ttl).await.unwrap());
-        assert!(holds_lease(w, id, "b").await.unwrap());
-        release_lease(w, id, "b").await.unwrap();
-        assert_eq!(lease_holder(w, id).await.unwrap(), None);
+        assert!(
+            renew_lease(w.clone(), id, "a", Duration::ZERO)
+                .await
+                .unwrap()
+        );
+        assert_eq!(take_lease(w.clone(), id, "b", ttl).await.unwrap(), None);
+        assert!(!renew_lease(w.clone(), id, "a", ttl).await.unwrap());
+        assert!(holds_lease(w.clone(), id, "b").await.unwrap());
+        release_lease(w.clone(), id, "b").await.unwrap();
+        assert_eq!(lease_holder(w.clone(), id).await.unwrap(), None);
     }
 
     #[tokio::test]
@@ -585,12 +592,22 @@ mod tests {
         let (_dir, store) = temp_store().await;
         let id = one(&store).await;
         let w = store.writer();
-        assert!(claim_member(w, id, 0, "starting").await.unwrap().is_some());
-        assert!(claim_member(w, id, 0, "starting").await.unwrap().is_none());
-        let other = one(&store).await;
-        assert!(stop(w, other, "bob").await.unwrap());
         assert!(
-            claim_member(w, other, 0, "starting")
+            claim_member(w.clone(), id, 0, "starting")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            claim_member(w.clone(), id, 0, "starting")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let other = one(&store).await;
+        assert!(stop(w.clone(), other, "bob").await.unwrap());
+        assert!(
+            claim_member(w.clone(), other, 0, "starting")
                 .await
                 .unwrap()
                 .is_none()

@@ -173,16 +173,16 @@ mod tests {
         let (_dir, store) = temp_store().await;
         let run = some_run(&store).await;
         let w = store.writer();
-        let mine = take(w, run, "a", TTL).await.unwrap().unwrap();
+        let mine = take(w.clone(), run, "a", TTL).await.unwrap().unwrap();
         assert_eq!(mine.holder, "a");
-        let refused = take(w, run, "b", TTL).await.unwrap().unwrap_err();
+        let refused = take(w.clone(), run, "b", TTL).await.unwrap().unwrap_err();
         assert_eq!(refused.holder, "a");
-        assert!(renew(w, run, "a", TTL).await.unwrap());
-        assert!(!renew(w, run, "b", TTL).await.unwrap());
-        assert!(held(w, run, "a").await.unwrap());
-        assert!(!held(w, run, "b").await.unwrap());
+        assert!(renew(w.clone(), run, "a", TTL).await.unwrap());
+        assert!(!renew(w.clone(), run, "b", TTL).await.unwrap());
+        assert!(held(w.clone(), run, "a").await.unwrap());
+        assert!(!held(w.clone(), run, "b").await.unwrap());
         // Taking again as the holder keeps it (and when it was first taken).
-        let again = take(w, run, "a", TTL).await.unwrap().unwrap();
+        let again = take(w.clone(), run, "a", TTL).await.unwrap().unwrap();
         assert_eq!(again.acquired_at, mine.acquired_at);
     }
 
@@ -191,15 +191,15 @@ mod tests {
         let (_dir, store) = temp_store().await;
         let run = some_run(&store).await;
         let w = store.writer();
-        take(w, run, "a", TTL).await.unwrap().unwrap();
-        expire(w, run, "a").await.unwrap();
-        assert!(!held(w, run, "a").await.unwrap());
-        let taken = take(w, run, "b", TTL).await.unwrap().unwrap();
+        take(w.clone(), run, "a", TTL).await.unwrap().unwrap();
+        expire(w.clone(), run, "a").await.unwrap();
+        assert!(!held(w.clone(), run, "a").await.unwrap());
+        let taken = take(w.clone(), run, "b", TTL).await.unwrap().unwrap();
         assert_eq!(taken.holder, "b");
-        assert!(!renew(w, run, "a", TTL).await.unwrap());
-        release(w, run, "a").await.unwrap();
-        assert_eq!(get(w, run).await.unwrap().unwrap().holder, "b");
-        release(w, run, "b").await.unwrap();
-        assert_eq!(get(w, run).await.unwrap(), None);
+        assert!(!renew(w.clone(), run, "a", TTL).await.unwrap());
+        release(w.clone(), run, "a").await.unwrap();
+        assert_eq!(get(w.clone(), run).await.unwrap().unwrap().holder, "b");
+        release(w.clone(), run, "b").await.unwrap();
+        assert_eq!(get(w.clone(), run).await.unwrap(), None);
     }
 }

@@ -113,6 +113,13 @@ fn arguments(built: &mut Query<'_, Any, AnyArguments>) -> AnyArguments {
     }
 }
 
+/// A yes/no column. Both databases store flags as the integers 0 and 1 (so the same SQL, such
+/// as `disabled = 0`, reads them on both), and `Any` decodes an integer only as a number.
+pub fn flag(row: &AnyRow, column: &str) -> sqlx::Result<bool> {
+    use sqlx::Row;
+    Ok(row.try_get::<i64, _>(column)? != 0)
+}
+
 /// `sql` with each `?` placeholder outside quotes and comments numbered `$1`, `$2`, …
 fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);

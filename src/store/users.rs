@@ -90,7 +90,8 @@ struct UserRow {
     id: i64,
     name: String,
     role: String,
-    disabled: bool,
+    /// 0 or 1 (`sql::flag`).
+    disabled: i64,
     created_at: i64,
 }
 
@@ -105,7 +106,7 @@ impl TryFrom<UserRow> for User {
             id: r.id,
             name: r.name,
             role,
-            disabled: r.disabled,
+            disabled: r.disabled != 0,
             created_at: r.created_at,
         })
     }
@@ -226,7 +227,7 @@ pub async fn set_password_hash(
 pub async fn set_disabled(db: impl AnyExecutor<'_>, id: i64, disabled: bool) -> sqlx::Result<bool> {
     let done =
         crate::store::sql::query("UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?")
-            .bind(disabled)
+            .bind(i64::from(disabled))
             .bind(now())
             .bind(id)
             .execute(db)

@@ -29,7 +29,7 @@ async fn a_mutating_call_whose_run_lease_another_process_holds_is_not_sent() {
     };
     let run = store::runs::insert(&store, &new).await.unwrap().id;
     let w = store.writer();
-    let other = store::lease::take(w, run, "natpilot-other", Duration::from_secs(600))
+    let other = store::lease::take(w.clone(), run, "natpilot-other", Duration::from_secs(600))
         .await
         .unwrap()
         .unwrap();
@@ -67,10 +67,10 @@ async fn a_mutating_call_whose_run_lease_another_process_holds_is_not_sent() {
     assert_eq!(actions(calls), ["DescribeNatGateways"]);
 
     // Once this process holds the lease, the same call leaves (and gets its row).
-    store::lease::expire(w, run, "natpilot-other")
+    store::lease::expire(w.clone(), run, "natpilot-other")
         .await
         .unwrap();
-    store::lease::take(w, run, "natpilot-me", Duration::from_secs(600))
+    store::lease::take(w.clone(), run, "natpilot-me", Duration::from_secs(600))
         .await
         .unwrap()
         .unwrap();

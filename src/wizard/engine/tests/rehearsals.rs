@@ -23,9 +23,8 @@ async fn applying_run(t: &super::T, account: &str, vpc: &str, rehearsal: bool) -
         started_by: "olga",
     };
     let run = store::runs::insert(&t.store, &new).await.unwrap().id;
-    let w = t.store.writer();
     let moved = store::runs::transition(
-        w,
+        t.store.writer(),
         run,
         &[RunStatus::Active],
         RunStatus::Applying,
@@ -41,7 +40,9 @@ async fn applying_run(t: &super::T, account: &str, vpc: &str, rehearsal: bool) -
             region: "ap-guangzhou".into(),
             vpc_id: vpc.into(),
         };
-        store::rehearsals::insert(w, run, &of, &[]).await.unwrap();
+        store::rehearsals::insert(t.store.writer(), run, &of, &[])
+            .await
+            .unwrap();
     }
     run
 }
