@@ -31,7 +31,7 @@ async fn twin_with_run(store: &Store, twins: &Twins, vpc: &str, ended: bool) -> 
 #[tokio::test]
 async fn an_ended_rehearsals_twin_makes_room_and_an_unfinished_one_never_does() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+    let store = crate::store::test_store::open(dir.path()).await.unwrap();
     let twins = Twins::with_max(2);
     let ended = twin_with_run(&store, &twins, "vpc-tut0rial", true).await;
     let going = twin_with_run(&store, &twins, "vpc-tut0rial", false).await;

@@ -33,6 +33,7 @@ pub mod sessions;
 pub mod sql;
 pub mod sso_identities;
 pub mod steps;
+pub mod test_store;
 pub mod types;
 pub mod undo;
 pub mod users;
@@ -60,9 +61,23 @@ use std::{
 use sqlx::{AnyPool, any::AnyPoolOptions};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The same schema for PostgreSQL (`migrations/postgres/`; `tests::migrations_come_in_pairs`).
+static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 mod files;
 use files::{check_writable, create_private};
+
+/// `host:port/database` of a PostgreSQL URL, for messages (the URL may hold a password).
+fn pg_place(url: &str) -> anyhow::Result<String> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| anyhow::anyhow!("the PostgreSQL URL does not parse ({e}); write it as postgres://user@host:port/database"))?;
+    Ok(format!(
+        "{}:{}{}",
+        parsed.host_str().unwrap_or("localhost"),
+        parsed.port().unwrap_or(5432),
+        parsed.path()
+    ))
+}
 
 /// What every SQLite connection is set to (through `Any`, which takes only a URL).
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
@@ -121,14 +136,48 @@ impl Store {
             .after_connect(sqlite_pragmas)
             .connect(&format!("{url}?mode=ro"))
             .await?;
-        Ok(Store {
+        Ok(Store::from_pools(writer, readers, write_generation))
+    }
+
+    /// Connects to the PostgreSQL database at `url` (`postgres://user@host:port/db`) and
+    /// applies pending migrations. Errors name the server and database, never the URL (it may
+    /// hold a password).
+    pub async fn open_postgres(url: &str) -> anyhow::Result<Store> {
+        sql::set_dialect(sql::Dialect::Postgres)?;
+        sqlx::any::install_default_drivers();
+        let place = pg_place(url)?;
+        // One writer connection, as on SQLite: within a process writes queue here; across
+        // processes each write transaction takes an advisory lock (`sql::begin_write`).
+        let writer = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(url)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL {place}: {e}"))?;
+        PG_MIGRATOR
+            .run(&writer)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot migrate PostgreSQL {place}: {e}"))?;
+        let readers = AnyPoolOptions::new()
+            .max_connections(8)
+            .connect(url)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL {place}: {e}"))?;
+        Ok(Store::from_pools(
+            writer,
+            readers,
+            Arc::new(AtomicU64::new(0)),
+        ))
+    }
+
+    fn from_pools(writer: AnyPool, readers: AnyPool, write_generation: Arc<AtomicU64>) -> Store {
+        Store {
             writer,
             readers,
             write_generation,
             history: Default::default(),
             approval_counts: Default::default(),
             health: Default::default(),
-        })
+        }
     }
 
     /// How many writes of this store are over (each counted after its statement or its

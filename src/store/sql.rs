@@ -60,6 +60,20 @@ pub(super) fn begin_write() -> &'static str {
     }
 }
 
+/// What a write transaction runs first after `begin_write`: on PostgreSQL a transaction-wide
+/// advisory lock, so write transactions of every process on the database run one at a time,
+/// as SQLite's single writer makes them. The engine's read-check-write transactions (leases,
+/// one active run per VPC, approvals) rely on that.
+pub(super) fn write_lock() -> Option<&'static str> {
+    match dialect() {
+        Dialect::Sqlite => None,
+        // Any fixed key; "natpilot" in ASCII.
+        Dialect::Postgres => Some(
+            "SELECT count(*) FROM (SELECT pg_advisory_xact_lock(7953766443066879860)) AS locked",
+        ),
+    }
+}
+
 /// `sql` in this process's dialect.
 pub fn text(sql: impl SqlSafeStr) -> SqlStr {
     let sql = sql.into_sql_str();

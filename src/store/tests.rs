@@ -8,7 +8,7 @@ use super::*;
 
 pub(crate) async fn temp_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+    let store = crate::store::test_store::open(dir.path()).await.unwrap();
     (dir, store)
 }
 
@@ -409,4 +409,31 @@ async fn the_health_probe_waits_for_a_long_write_instead_of_reporting_the_store_
     assert!(!probing.is_finished(), "the probe gave up on a busy writer");
     tx.commit().await.unwrap();
     assert_eq!(probing.await.unwrap(), Ok(()));
+}
+
+/// The PostgreSQL schema starts as one baseline of the SQLite migrations up to its number;
+/// every later migration must come as a pair, or one database would lack a table.
+#[test]
+fn migrations_come_in_pairs() {
+    let baseline = PG_MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .min()
+        .expect("a PostgreSQL baseline");
+    let versions = |m: &sqlx::migrate::Migrator| {
+        m.iter()
+            .map(|m| m.version)
+            .filter(|v| *v > baseline)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        versions(&MIGRATOR),
+        versions(&PG_MIGRATOR),
+        "each SQLite migration after {baseline} needs a PostgreSQL one with the same number \
+         in migrations/postgres/, and the other way round"
+    );
+    assert!(
+        MIGRATOR.iter().any(|m| m.version == baseline),
+        "the PostgreSQL baseline {baseline} must be the number of a SQLite migration"
+    );
 }

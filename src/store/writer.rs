@@ -46,7 +46,10 @@ pub struct Writer<'p> {
 impl<'p> Writer<'p> {
     /// A transaction on the writer; counted once it is committed or dropped.
     pub async fn begin(self) -> sqlx::Result<WriteTx> {
-        let tx = self.pool.begin_with(super::sql::begin_write()).await?;
+        let mut tx = self.pool.begin_with(super::sql::begin_write()).await?;
+        if let Some(lock) = super::sql::write_lock() {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
         Ok(WriteTx {
             tx,
             _bump: self.bump,

@@ -49,8 +49,10 @@ async fn assert_every_received_call_is_ledgered(env: &Env, run: RunId) {
 /// Another process takes the run's lease from `holder` (as after a long stall of it).
 async fn steal_lease(env: &Env, run: RunId, holder: &Engine) {
     let w = env.store.writer();
-    store::lease::expire(w, run, holder.holder()).await.unwrap();
-    store::lease::take(w, run, "natpilot-other", Duration::from_secs(600))
+    store::lease::expire(w.clone(), run, holder.holder())
+        .await
+        .unwrap();
+    store::lease::take(w.clone(), run, "natpilot-other", Duration::from_secs(600))
         .await
         .unwrap()
         .unwrap();

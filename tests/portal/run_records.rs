@@ -33,15 +33,15 @@ async fn a_long_record(app: &TestApp, id: &str, ok: usize, failed: usize, warnin
             Some(_) => CallState::Error,
         },
     };
-    let db = app.store().writer();
+    let store = app.store();
     for n in 0..ok {
-        store::ledger::record(db, &call("DescribeInstances", None, n))
+        store::ledger::record(store.writer(), &call("DescribeInstances", None, n))
             .await
             .unwrap();
     }
     for n in 0..failed {
         let c = call("DisassociateAddress", Some("FailedOperation.Mutex"), n);
-        store::ledger::record(db, &c).await.unwrap();
+        store::ledger::record(store.writer(), &c).await.unwrap();
     }
     for n in 0..warnings * 2 {
         let level = if n % 2 == 0 {
@@ -51,7 +51,7 @@ async fn a_long_record(app: &TestApp, id: &str, ok: usize, failed: usize, warnin
         };
         let message = format!("event {n}");
         store::events::append(
-            db,
+            store.writer(),
             run,
             Some(Step::Verify),
             level,

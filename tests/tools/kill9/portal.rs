@@ -3,14 +3,12 @@
 //! and the waits on that database's state.
 
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use natpilot::sim::{FaultConfig, FaultKind, RunningSim, SimConfig};
 use natpilot::store::ledger::{ApiCall, CallState};
 use natpilot::store::{self, RunId, RunStatus, Step};
 use sqlx::AnyPool;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 pub use crate::common::until;
 use crate::process::{self, Natpilot, START_BUDGET};
@@ -115,12 +113,10 @@ impl World {
 
     /// A read-only connection to the database (the portal processes own the writes).
     pub async fn reader(&self) -> AnyPool {
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", self.db.display()))
-            .unwrap()
-            .read_only(true);
-        SqlitePoolOptions::new()
+        sqlx::any::install_default_drivers();
+        sqlx::any::AnyPoolOptions::new()
             .max_connections(1)
-            .connect_with(options)
+            .connect(&format!("sqlite://{}?mode=ro", self.db.display()))
             .await
             .unwrap()
     }

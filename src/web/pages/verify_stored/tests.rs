@@ -4,7 +4,6 @@
 
 use super::*;
 use crate::store::{
-    Store,
     runs::{self, NewRun},
     verify_rows::Header,
 };
@@ -86,7 +85,7 @@ fn summary(t: &VerifyTable) -> (Vec<String>, usize, usize, Option<String>, Optio
 #[tokio::test]
 async fn stored_rows_page_filter_and_sort_exactly_like_the_table_in_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+    let store = crate::store::test_store::open(dir.path()).await.unwrap();
     let new = NewRun {
         account: "acct",
         region: "ap-guangzhou",

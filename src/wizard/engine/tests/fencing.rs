@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::sim::{SimConfig, spawn};
-use crate::store::{self, Step, Store, runs::NewRun};
+use crate::store::{self, Step, runs::NewRun};
 use crate::tencent::Client;
 use crate::wizard::cloud::{CallScope, CloudConnector};
 use crate::wizard::engine::ctx::{LEASE_NOT_HELD, LedgerWriter};
@@ -20,7 +20,7 @@ async fn a_mutating_call_whose_run_lease_another_process_holds_is_not_sent() {
     let client = Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap();
     let connector = TencentConnector::new(client, Poll::fixed(Duration::from_millis(1)));
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+    let store = crate::store::test_store::open(dir.path()).await.unwrap();
     let new = NewRun {
         account: "sim",
         region: &h.region(),

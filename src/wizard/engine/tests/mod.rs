@@ -34,7 +34,7 @@ pub fn options() -> EngineOptions {
 
 pub async fn setup(vpcs: &[&str]) -> T {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+    let store = crate::store::test_store::open(dir.path()).await.unwrap();
     let fake = Fake::new(vpcs);
     let engine = Engine::new(store.clone(), Arc::new(Connector(fake.clone())), options());
     T {

@@ -1,0 +1,34 @@
+//! A fresh store for a test: a SQLite file in the test's directory, or — when
+//! `NATPILOT_TEST_POSTGRES` holds the URL of a PostgreSQL server (`.ci/run` starts one on
+//! loopback) — a new database of its own on that server, so the same tests run on both.
+
+use std::path::Path;
+
+use super::Store;
+
+/// The variable that points the tests at a PostgreSQL server.
+pub const POSTGRES_VAR: &str = "NATPILOT_TEST_POSTGRES";
+
+/// Opens a new, empty store for one test. `dir` holds the SQLite file (and outlives the store).
+pub async fn open(dir: &Path) -> anyhow::Result<Store> {
+    match std::env::var(POSTGRES_VAR) {
+        Ok(server) if !server.is_empty() => open_postgres(&server).await,
+        _ => Store::open(&dir.join("t.db")).await,
+    }
+}
+
+async fn open_postgres(server: &str) -> anyhow::Result<Store> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let name = format!("natpilot_t_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::AnyConnection::connect(server)
+        .await
+        .map_err(|e| anyhow::anyhow!("{POSTGRES_VAR}: cannot connect: {e}"))?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await?;
+    admin.close().await?;
+    let mut url = reqwest::Url::parse(server)?;
+    url.set_path(&name);
+    Store::open_postgres(url.as_str()).await
+}
