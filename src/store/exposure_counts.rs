@@ -151,7 +151,7 @@ pub async fn summary(conn: &mut sqlx::AnyConnection, run: RunId) -> sqlx::Result
     for r in &rows {
         let (kind, protected, n): (String, bool, i64) = (
             r.try_get("reason_kind")?,
-            r.try_get("protected")?,
+            crate::store::sql::flag(r, "protected")?,
             r.try_get("n")?,
         );
         if protected {

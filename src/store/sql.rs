@@ -129,9 +129,14 @@ fn arguments(built: &mut Query<'_, Any, AnyArguments>) -> AnyArguments {
 
 /// A yes/no column. Both databases store flags as the integers 0 and 1 (so the same SQL, such
 /// as `disabled = 0`, reads them on both), and `Any` decodes an integer only as a number.
+/// A computed condition (`x IS NOT NULL AS flag`) is a BOOLEAN on PostgreSQL; that reads too.
 pub fn flag(row: &AnyRow, column: &str) -> sqlx::Result<bool> {
     use sqlx::Row;
-    Ok(row.try_get::<i64, _>(column)? != 0)
+    match row.try_get::<i64, _>(column) {
+        Ok(n) => Ok(n != 0),
+        Err(sqlx::Error::ColumnDecode { .. }) => row.try_get::<bool, _>(column),
+        Err(e) => Err(e),
+    }
 }
 
 /// `sql` with each `?` placeholder outside quotes and comments numbered `$1`, `$2`, …
