@@ -146,7 +146,8 @@ pub async fn insert(store: &Store, new: &NewRun<'_>) -> Result<Run, InsertRunErr
     let mut tx = store.begin_write().await?;
     let inserted = crate::store::sql::query(
         "INSERT INTO runs (id, account, region, vpc_id, started_by, status, current_step, \
-         started_at, updated_at) VALUES (?, ?, ?, ?, ?, 'active', 1, ?, ?)",
+         started_at, updated_at) VALUES (?, ?, ?, ?, ?, 'active', 1, ?, ?) \
+         ON CONFLICT DO NOTHING",
     )
     .bind(id.to_string())
     .bind(new.account)
@@ -157,13 +158,15 @@ pub async fn insert(store: &Store, new: &NewRun<'_>) -> Result<Run, InsertRunErr
     .bind(now)
     .execute(&mut *tx)
     .await;
+    // A conflict is told by no row inserted, not by an error: on PostgreSQL an error ends
+    // the transaction, and the holder is read in the same one.
     match inserted {
-        Ok(_) => {
+        Ok(done) if done.rows_affected() == 1 => {
             let run = get(&mut *tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
             tx.commit().await?;
             Ok(run)
         }
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+        Ok(_) => {
             let holder = active_holder(&mut *tx, new.account, new.region, new.vpc_id).await?;
             tx.rollback().await?;
             Err(InsertRunError::VpcBusy(
@@ -394,10 +397,16 @@ pub async fn list(
     // The page comes back as ONE row holding a JSON array of rows: sqlx hands every SQLite
     // row from its worker thread to the async task separately, and for a 51-row page those
     // hand-overs cost more than the query itself (history benchmark, issue 5).
-    let sql = format!(
-        "SELECT json_group_array(json_array({COLUMNS}) ORDER BY started_at DESC, id DESC) \
-         FROM ({sql})"
-    );
+    let sql = match crate::store::sql::dialect() {
+        crate::store::sql::Dialect::Sqlite => format!(
+            "SELECT json_group_array(json_array({COLUMNS}) ORDER BY started_at DESC, id DESC) \
+             FROM ({sql}) AS page"
+        ),
+        crate::store::sql::Dialect::Postgres => format!(
+            "SELECT COALESCE(json_agg(json_build_array({COLUMNS}) \
+             ORDER BY started_at DESC, id DESC), '[]')::text FROM ({sql}) AS page"
+        ),
+    };
     let mut q = crate::store::sql::query_scalar::<String>(AssertSqlSafe(sql));
     if let Some(s) = filter.status {
         q = q.bind(s.as_str());

@@ -17,6 +17,22 @@ pub async fn open(dir: &Path) -> anyhow::Result<Store> {
     }
 }
 
+/// Whether this test run's store is PostgreSQL.
+pub fn postgres() -> bool {
+    std::env::var(POSTGRES_VAR).is_ok_and(|v| !v.is_empty())
+}
+
+/// A test of the SQLite file itself (its mode, its -wal file) has nothing to check when the
+/// run's store is PostgreSQL, and cannot open a SQLite store in that process. It says so and
+/// is skipped there; it runs in the SQLite run of the same suite.
+pub fn skip_sqlite_file_test() -> bool {
+    let skip = postgres();
+    if skip {
+        eprintln!("skipped: a test of the SQLite file, and this run's store is PostgreSQL");
+    }
+    skip
+}
+
 async fn open_postgres(server: &str) -> anyhow::Result<Store> {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
