@@ -306,7 +306,7 @@ pub async fn vpcs_of(db: &AnyPool, scan: i64) -> sqlx::Result<Vec<VpcRow>> {
 /// How many calls a scan made and how many failed.
 pub async fn call_counts(db: &AnyPool, scan: i64) -> sqlx::Result<(i64, i64)> {
     let row = crate::store::sql::query(
-        "SELECT COUNT(*), COALESCE(SUM(state = 'error'), 0) FROM estate_calls WHERE scan_id = ?",
+        "SELECT COUNT(*), COALESCE(COUNT(CASE WHEN state = 'error' THEN 1 END), 0) FROM estate_calls WHERE scan_id = ?",
     )
     .bind(scan)
     .fetch_one(db)

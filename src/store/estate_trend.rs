@@ -22,10 +22,10 @@ pub async fn recent(db: &AnyPool, limit: i64) -> sqlx::Result<Vec<ScanTotals>> {
     // The limit is an integer written into the SQL (a bound LIMIT is re-prepared each time).
     let rows = crate::store::sql::query(AssertSqlSafe(format!(
         "SELECT s.id, s.account, s.finished_at, \
-           (SELECT coalesce(sum(eip_hosts), 0) FROM estate_vpcs v WHERE v.scan_id = s.id) AS eip, \
-           (SELECT coalesce(sum(ordinary_hosts), 0) FROM estate_vpcs v WHERE v.scan_id = s.id) \
+           (SELECT CAST(coalesce(sum(eip_hosts), 0) AS BIGINT) FROM estate_vpcs v WHERE v.scan_id = s.id) AS eip, \
+           (SELECT CAST(coalesce(sum(ordinary_hosts), 0) AS BIGINT) FROM estate_vpcs v WHERE v.scan_id = s.id) \
              AS ordinary, \
-           (SELECT coalesce(sum(unbound_eips), 0) FROM estate_scan_regions r \
+           (SELECT CAST(coalesce(sum(unbound_eips), 0) AS BIGINT) FROM estate_scan_regions r \
              WHERE r.scan_id = s.id) AS unbound \
          FROM (SELECT id, account, finished_at FROM estate_scans \
                WHERE state = 'completed' AND finished_at IS NOT NULL \

@@ -74,13 +74,13 @@ pub async fn insert_rows(
                 .push_bind(r.egress_outcome)
                 .push_bind(r.egress_ip.clone())
                 .push_bind(r.egress_detail.clone())
-                .push_bind(r.agent_online)
+                .push_bind(i64::from(r.agent_online))
                 .push_bind(r.search.clone())
                 .push_bind(r.private_key)
                 .push_bind(r.public_key)
                 .push_bind(r.dns_key.clone())
                 .push_bind(r.egress_key)
-                .push_bind(r.protected)
+                .push_bind(i64::from(r.protected))
                 .push_bind(i64::from(!r.protected))
                 .push_bind(r.reason_kind.clone())
                 .push_bind(r.reason.clone());
@@ -220,7 +220,7 @@ pub async fn set_protection(
         "UPDATE exposure_rows SET protected = ?, protected_key = ?, reason_kind = ?, reason = ? \
          WHERE run_id = ? AND instance_id = ?",
     )
-    .bind(protected)
+    .bind(i64::from(protected))
     .bind(i64::from(!protected))
     .bind(reason_kind)
     .bind(reason)
@@ -304,9 +304,10 @@ pub struct ExposureFilter {
 fn push_filter(qb: &mut QueryBuilder<Any>, run: RunId, f: &ExposureFilter) {
     qb.push(" WHERE run_id = ").push_bind(run.to_string());
     if let Some(t) = &f.text {
-        qb.push(" AND (instr(search, ")
+        let instr = crate::store::sql::instr();
+        qb.push(format!(" AND ({instr}search, "))
             .push_bind(t.clone())
-            .push(") > 0 OR instr(lower(reason), ")
+            .push(format!(") > 0 OR {instr}lower(reason), "))
             .push_bind(t.clone())
             .push(") > 0)");
     }

@@ -33,21 +33,23 @@ pub struct ExposureCounts {
 
 /// Every count, by a scan of all the run's rows (to be stored, not for each page view).
 pub async fn scan(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<ExposureCounts> {
+    // `count(CASE WHEN … THEN 1 END)`, not SQLite's `sum(condition)`: a condition is no
+    // number on PostgreSQL, and count is a 64-bit integer on both.
     let r = crate::store::sql::query(
         "SELECT count(*) AS n, \
-         coalesce(sum(kind = 'eip'), 0) AS eip, coalesce(sum(kind = 'ordinary'), 0) AS ordinary, \
-         coalesce(sum(kind = 'none'), 0) AS no_ip, coalesce(sum(protected), 0) AS protected, \
-         coalesce(sum(protected AND reason_kind = 'dns'), 0) AS dns, \
-         coalesce(sum(protected AND reason_kind = 'tag'), 0) AS tag, \
-         coalesce(sum(protected AND reason_kind = 'subnet'), 0) AS subnet, \
-         coalesce(sum(protected AND reason_kind = 'name'), 0) AS name, \
-         coalesce(sum(protected AND reason_kind = 'operator'), 0) AS operator, \
-         coalesce(sum(reason_kind = 'exception'), 0) AS exceptions, \
-         coalesce(sum(NOT agent_online), 0) AS offline, \
-         coalesce(sum(egress_outcome = 'untestable'), 0) AS untestable, \
-         coalesce(sum(egress_outcome = 'failed'), 0) AS failed, \
-         coalesce(sum(egress_outcome = 'ip' AND egress_ip = public_ip), 0) AS own, \
-         coalesce(sum(egress_outcome = 'ip' AND egress_ip != public_ip), 0) AS other, \
+         count(CASE WHEN kind = 'eip' THEN 1 END) AS eip, count(CASE WHEN kind = 'ordinary' THEN 1 END) AS ordinary, \
+         count(CASE WHEN kind = 'none' THEN 1 END) AS no_ip, count(CASE WHEN protected = 1 THEN 1 END) AS protected, \
+         count(CASE WHEN protected = 1 AND reason_kind = 'dns' THEN 1 END) AS dns, \
+         count(CASE WHEN protected = 1 AND reason_kind = 'tag' THEN 1 END) AS tag, \
+         count(CASE WHEN protected = 1 AND reason_kind = 'subnet' THEN 1 END) AS subnet, \
+         count(CASE WHEN protected = 1 AND reason_kind = 'name' THEN 1 END) AS name, \
+         count(CASE WHEN protected = 1 AND reason_kind = 'operator' THEN 1 END) AS operator, \
+         count(CASE WHEN reason_kind = 'exception' THEN 1 END) AS exceptions, \
+         count(CASE WHEN agent_online = 0 THEN 1 END) AS offline, \
+         count(CASE WHEN egress_outcome = 'untestable' THEN 1 END) AS untestable, \
+         count(CASE WHEN egress_outcome = 'failed' THEN 1 END) AS failed, \
+         count(CASE WHEN egress_outcome = 'ip' AND egress_ip = public_ip THEN 1 END) AS own, \
+         count(CASE WHEN egress_outcome = 'ip' AND egress_ip != public_ip THEN 1 END) AS other, \
          count(DISTINCT CASE WHEN egress_outcome = 'ip' THEN egress_ip END) AS ips \
          FROM exposure_rows WHERE run_id = ?",
     )

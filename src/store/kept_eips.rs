@@ -4,7 +4,7 @@
 //! interpret them beyond picking the rows by their JSON `kind` and `key`.
 
 use chrono::{DateTime, Utc};
-use sqlx::{AnyExecutor, Row};
+use sqlx::{AnyExecutor, AssertSqlSafe, Row};
 
 use super::types::{RunId, RunStatus, decode, from_millis, now_millis};
 use super::undo::{UndoRecord, from_row};
@@ -27,19 +27,23 @@ pub async fn candidates(
     conn: impl AnyExecutor<'_>,
     run: Option<RunId>,
 ) -> sqlx::Result<Vec<Candidate>> {
-    let rows = crate::store::sql::query(
+    let (kind, key) = (
+        crate::store::sql::json_text("u.action", &["undo", "kind"]),
+        crate::store::sql::json_text("u.action", &["key"]),
+    );
+    let rows = crate::store::sql::query(AssertSqlSafe(format!(
         "SELECT u.id, u.run_id, u.step, u.action, u.state, u.note, u.created_at, u.updated_at, \
                 r.account, r.region, r.vpc_id, r.status \
          FROM undo_records u JOIN runs r ON r.id = u.run_id \
          WHERE (?1 IS NULL OR u.run_id = ?1) \
            AND (?1 IS NOT NULL OR NOT EXISTS (SELECT 1 FROM rehearsals h WHERE h.run_id = u.run_id)) \
            AND ( \
-           (u.step = 4 AND (json_extract(u.action, '$.undo.kind') = 'reassociate_eip' \
-                            OR json_extract(u.action, '$.key') LIKE 'release:%' \
-                            OR json_extract(u.action, '$.key') LIKE 'transform:%')) \
-           OR (u.step = 2 AND json_extract(u.action, '$.undo.kind') = 'delete_nat_gateway')) \
-         ORDER BY u.id",
-    )
+           (u.step = 4 AND ({kind} = 'reassociate_eip' \
+                            OR {key} LIKE 'release:%' \
+                            OR {key} LIKE 'transform:%')) \
+           OR (u.step = 2 AND {kind} = 'delete_nat_gateway')) \
+         ORDER BY u.id"
+    )))
     .bind(run.map(|r| r.to_string()))
     .fetch_all(conn)
     .await?;

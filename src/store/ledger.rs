@@ -255,8 +255,8 @@ pub struct ActionTotals {
 /// Per-action totals of a run's ledger, by service and action.
 pub async fn totals(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<Vec<ActionTotals>> {
     let rows = crate::store::sql::query(
-        "SELECT service, action, COUNT(*) AS calls, SUM(outcome = 'error') AS failed, \
-         SUM(attempt > 1) AS retries, SUM(duration_ms) AS total_ms \
+        "SELECT service, action, COUNT(*) AS calls, COUNT(CASE WHEN outcome = 'error' THEN 1 END) AS failed, \
+         COUNT(CASE WHEN attempt > 1 THEN 1 END) AS retries, CAST(SUM(duration_ms) AS BIGINT) AS total_ms \
          FROM api_calls WHERE run_id = ? GROUP BY service, action ORDER BY service, action",
     )
     .bind(run.to_string())
@@ -282,7 +282,7 @@ pub async fn count_by_action(
     run: RunId,
 ) -> sqlx::Result<Vec<(String, i64, i64)>> {
     let rows = crate::store::sql::query(
-        "SELECT action, COUNT(*) AS n, SUM(error_code LIKE 'RequestLimitExceeded%') AS limited \
+        "SELECT action, COUNT(*) AS n, COUNT(CASE WHEN error_code LIKE 'RequestLimitExceeded%' THEN 1 END) AS limited \
          FROM api_calls WHERE run_id = ? GROUP BY action ORDER BY action",
     )
     .bind(run.to_string())

@@ -96,8 +96,8 @@ pub async fn enqueue(
     webhook: &str,
 ) -> sqlx::Result<()> {
     crate::store::sql::query(
-        "INSERT OR IGNORE INTO webhook_deliveries (notification_id, webhook, state, next_attempt_at) \
-         VALUES (?, ?, 'pending', ?)",
+        "INSERT INTO webhook_deliveries (notification_id, webhook, state, next_attempt_at) \
+         VALUES (?, ?, 'pending', ?) ON CONFLICT DO NOTHING",
     )
     .bind(notification)
     .bind(webhook)

@@ -115,7 +115,7 @@ pub async fn put_protected(
     )
     .bind(run.to_string())
     .bind(&h.instance_id)
-    .bind(h.protected)
+    .bind(i64::from(h.protected))
     .bind(&h.reason)
     .bind(&h.detail)
     .bind(&h.decided_by)

@@ -4,7 +4,7 @@
 //! pages by keyset), so the run page of a 10,000-instance step stays small and quick.
 
 use chrono::{DateTime, Utc};
-use sqlx::{AnyExecutor, Row};
+use sqlx::{AnyExecutor, AssertSqlSafe, Row};
 
 use super::events::Event;
 use super::types::{RunId, Step, StepState, UndoState, decode, from_millis};
@@ -26,11 +26,12 @@ pub async fn step_summaries(
     conn: impl AnyExecutor<'_>,
     run: RunId,
 ) -> sqlx::Result<Vec<StepSummary>> {
-    let rows = crate::store::sql::query(
+    let rows = crate::store::sql::query(AssertSqlSafe(format!(
         "SELECT step, state, input, confirmed_by, confirmed_at, \
-         COALESCE(json_array_length(plan, '$.items'), 0) AS changes \
+         COALESCE({}, 0) AS changes \
          FROM run_steps WHERE run_id = ? ORDER BY step",
-    )
+        crate::store::sql::json_array_length("plan", "items")
+    )))
     .bind(run.to_string())
     .fetch_all(conn)
     .await?;

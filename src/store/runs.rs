@@ -285,23 +285,26 @@ pub async fn transition(
 ) -> sqlx::Result<bool> {
     let now = now_millis();
     let finished = (!to.holds_vpc()).then_some(now);
-    let allowed: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-    let allowed = serde_json::to_string(&allowed).unwrap_or_default();
-    let done = crate::store::sql::query(
+    let mut done = crate::store::sql::query(AssertSqlSafe(format!(
         "UPDATE runs SET status = ?, current_step = ?, last_error = NULL, updated_at = ?, \
          finished_at = ?, finished_by = CASE WHEN ? IS NULL THEN NULL ELSE ? END \
-         WHERE id = ? AND status IN (SELECT value FROM json_each(?))",
-    )
+         WHERE id = ? AND status IN ({})",
+        crate::store::sql::placeholders(from.len())
+    )))
     .bind(to.as_str())
     .bind(step.number())
     .bind(now)
     .bind(finished)
     .bind(finished)
     .bind(actor)
-    .bind(id.to_string())
-    .bind(allowed)
-    .execute(conn)
-    .await?;
+    .bind(id.to_string());
+    for status in from {
+        done = done.bind(status.as_str());
+    }
+    if from.is_empty() {
+        done = done.bind(""); // the one placeholder of an empty list: matches no status
+    }
+    let done = done.execute(conn).await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -127,6 +127,36 @@ fn arguments(built: &mut Query<'_, Any, AnyArguments>) -> AnyArguments {
     }
 }
 
+/// The substring test's function, `instr(` on SQLite and `strpos(` on PostgreSQL: both take
+/// (haystack, needle) and answer 0 when it is not there.
+pub fn instr() -> &'static str {
+    match dialect() {
+        Dialect::Sqlite => "instr(",
+        Dialect::Postgres => "strpos(",
+    }
+}
+
+/// A text field of a JSON text column: `path` is the keys from the top, e.g. `["undo", "kind"]`.
+pub fn json_text(column: &str, path: &[&str]) -> String {
+    match dialect() {
+        Dialect::Sqlite => format!("json_extract({column}, '$.{}')", path.join(".")),
+        Dialect::Postgres => format!("({column}::json #>> '{{{}}}')", path.join(",")),
+    }
+}
+
+/// The length of a JSON array field of a JSON text column (NULL when it is not there).
+pub fn json_array_length(column: &str, field: &str) -> String {
+    match dialect() {
+        Dialect::Sqlite => format!("json_array_length({column}, '$.{field}')"),
+        Dialect::Postgres => format!("json_array_length({column}::json -> '{field}')"),
+    }
+}
+
+/// `?, ?, …` for `n` values, for an `IN (…)` list bound one value each.
+pub fn placeholders(n: usize) -> String {
+    vec!["?"; n.max(1)].join(", ")
+}
+
 /// A yes/no column. Both databases store flags as the integers 0 and 1 (so the same SQL, such
 /// as `disabled = 0`, reads them on both), and `Any` decodes an integer only as a number.
 /// A computed condition (`x IS NOT NULL AS flag`) is a BOOLEAN on PostgreSQL; that reads too.

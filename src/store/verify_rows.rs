@@ -221,12 +221,12 @@ async fn insert(
             .push_bind(r.after.clone())
             .push_bind(r.verdict.clone())
             .push_bind(r.reason.clone())
-            .push_bind(r.protected)
+            .push_bind(i64::from(r.protected))
             .push_bind(r.actions.clone())
             .push_bind(r.action.clone())
             .push_bind(r.kept.clone())
             .push_bind(r.exception.clone())
-            .push_bind(r.choosable)
+            .push_bind(i64::from(r.choosable))
             .push_bind(r.instance_id.to_lowercase())
             .push_bind(r.name.to_lowercase())
             .push_bind(r.public_ip.to_lowercase())
@@ -293,11 +293,12 @@ fn push_filter(qb: &mut QueryBuilder<Any>, run: RunId, generation: i64, f: &Filt
         None => qb,
     };
     if !f.text.is_empty() {
-        qb.push(" AND (instr(id_lower, ")
+        let instr = crate::store::sql::instr();
+        qb.push(format!(" AND ({instr}id_lower, "))
             .push_bind(f.text.clone())
-            .push(") > 0 OR instr(name_lower, ")
+            .push(format!(") > 0 OR {instr}name_lower, "))
             .push_bind(f.text.clone())
-            .push(") > 0 OR instr(ip_lower, ")
+            .push(format!(") > 0 OR {instr}ip_lower, "))
             .push_bind(f.text.clone())
             .push(") > 0)");
     }
