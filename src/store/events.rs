@@ -76,7 +76,7 @@ pub async fn page(
     )
     .bind(run.to_string())
     .bind(after_id)
-    .bind(problems_only)
+    .bind(i64::from(problems_only))
     .bind(i64::from(limit))
     .fetch_all(conn)
     .await?;

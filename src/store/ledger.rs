@@ -102,7 +102,7 @@ pub async fn begin(
     .bind(call.attempt)
     .bind(call.params.to_string())
     .bind(call.holder)
-    .bind(fenced)
+    .bind(i64::from(fenced))
     .fetch_optional(conn)
     .await?;
     Ok(id)
@@ -194,7 +194,7 @@ pub async fn page(
     .bind(run.to_string())
     .bind(after_id)
     .bind(filter.action.as_deref())
-    .bind(filter.failed_only)
+    .bind(i64::from(filter.failed_only))
     .bind(i64::from(limit))
     .fetch_all(conn)
     .await?;

@@ -44,7 +44,7 @@ pub async fn start(scenario: ScenarioSource) -> Env {
         Poll::fixed(Duration::from_millis(10)),
     ));
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("natpilot.db")).await.unwrap();
+    let store = natpilot::store::test_store::open(dir.path()).await.unwrap();
     let engine = Engine::new(store.clone(), connector.clone(), options());
     Env {
         _dir: dir,
