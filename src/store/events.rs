@@ -91,7 +91,7 @@ pub async fn latest(
 ) -> sqlx::Result<Vec<Event>> {
     let rows = crate::store::sql::query(
         "SELECT * FROM (SELECT id, at, step, level, message, data FROM run_events \
-         WHERE run_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+         WHERE run_id = ? ORDER BY id DESC LIMIT ?) AS newest ORDER BY id",
     )
     .bind(run.to_string())
     .bind(i64::from(limit))

@@ -107,7 +107,7 @@ pub async fn has_report(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<
 /// Whether the run has any row (one index probe, not a count).
 pub async fn has_rows(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<bool> {
     let n: i64 = crate::store::sql::query_scalar(
-        "SELECT count(*) FROM (SELECT 1 FROM exposure_rows WHERE run_id = ? LIMIT 1)",
+        "SELECT count(*) FROM (SELECT 1 FROM exposure_rows WHERE run_id = ? LIMIT 1) AS one",
     )
     .bind(run.to_string())
     .fetch_one(conn)
@@ -153,7 +153,7 @@ pub async fn has_subnet(
 ) -> sqlx::Result<bool> {
     let n: i64 = crate::store::sql::query_scalar(
         "SELECT count(*) FROM (SELECT 1 FROM exposure_rows WHERE run_id = ? AND subnet_id = ? \
-         LIMIT 1)",
+         LIMIT 1) AS one",
     )
     .bind(run.to_string())
     .bind(subnet_id)
@@ -321,10 +321,10 @@ fn push_filter(qb: &mut QueryBuilder<Any>, run: RunId, f: &ExposureFilter) {
         None => {}
     }
     if let Some(p) = f.protected {
-        qb.push(" AND protected = ").push_bind(p);
+        qb.push(" AND protected = ").push_bind(i64::from(p));
     }
     if let Some(a) = f.agent_online {
-        qb.push(" AND agent_online = ").push_bind(a);
+        qb.push(" AND agent_online = ").push_bind(i64::from(a));
     }
     if let Some(k) = f.keeps_egress {
         qb.push(" AND keeps_egress = ").push_bind(i64::from(k));
@@ -501,7 +501,7 @@ pub async fn set_keeps_egress(
 pub async fn keeps_unknown(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<bool> {
     let n: i64 = crate::store::sql::query_scalar(
         "SELECT count(*) FROM (SELECT 1 FROM exposure_rows WHERE run_id = ? \
-         AND keeps_egress = -1 LIMIT 1)",
+         AND keeps_egress = -1 LIMIT 1) AS one",
     )
     .bind(run.to_string())
     .fetch_one(conn)

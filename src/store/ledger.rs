@@ -208,7 +208,7 @@ pub async fn latest(
     limit: u32,
 ) -> sqlx::Result<Vec<ApiCall>> {
     let rows = crate::store::sql::query(
-        "SELECT * FROM (SELECT * FROM api_calls WHERE run_id = ? ORDER BY id DESC LIMIT ?) \
+        "SELECT * FROM (SELECT * FROM api_calls WHERE run_id = ? ORDER BY id DESC LIMIT ?) AS newest \
          ORDER BY id",
     )
     .bind(run.to_string())

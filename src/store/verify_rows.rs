@@ -285,7 +285,7 @@ fn push_filter(qb: &mut QueryBuilder<Any>, run: RunId, generation: i64, f: &Filt
         qb.push(" AND kind = ").push_bind(f.kind.clone());
     }
     if let Some(p) = f.protected {
-        qb.push(" AND protected = ").push_bind(p);
+        qb.push(" AND protected = ").push_bind(i64::from(p));
     }
     match f.exception {
         Some(true) => qb.push(" AND exception != ''"),
