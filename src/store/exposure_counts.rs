@@ -103,6 +103,39 @@ pub async fn shared_egress_ips(
 pub struct Summary {
     pub counts: ExposureCounts,
     pub shared_egress: Vec<(String, i64)>,
+    /// Step 1's keep-egress section (issue 12), worked out once with the rows instead of on
+    /// every view from every row. Absent in a summary stored before it was (then worked out
+    /// from the rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_shared: Option<Vec<SharedIp>>,
+}
+
+/// A baseline egress IP several instances leave through without it being their own, as step
+/// 1's keep section lists it: `wizard::steps::keep::SharedEgress`, counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedIp {
+    pub ip: String,
+    /// Instances that left through it (its holder too).
+    pub instances: usize,
+    /// The instance it belongs to, if in the VPC.
+    pub holder: Option<String>,
+}
+
+/// The stored keep section's shared IPs; `None` without a summary or in one stored before
+/// they were. A summary that does not decode is an error.
+pub async fn stored_keep_shared(
+    conn: impl AnyExecutor<'_>,
+    run: RunId,
+) -> sqlx::Result<Option<Vec<SharedIp>>> {
+    let body: Option<String> =
+        crate::store::sql::query_scalar("SELECT body FROM exposure_summary WHERE run_id = ?")
+            .bind(run.to_string())
+            .fetch_optional(conn)
+            .await?;
+    let Some(body) = body else { return Ok(None) };
+    let s: Summary = super::types::decode(serde_json::from_str(&body))?;
+    Ok(s.keep_shared)
 }
 
 pub async fn put_summary(
@@ -174,9 +207,15 @@ pub async fn summary(conn: &mut sqlx::AnyConnection, run: RunId) -> sqlx::Result
 
 /// Counts every row and stores the summary (after the rows are written).
 pub async fn store_summary(conn: &mut sqlx::AnyConnection, run: RunId) -> sqlx::Result<()> {
+    let rows = super::exposure::egress_ips(&mut *conn, run).await?;
+    let keep_shared = crate::wizard::steps::keep::shared_from_rows(&rows)
+        .iter()
+        .map(SharedIp::from)
+        .collect();
     let s = Summary {
         counts: scan(&mut *conn, run).await?,
         shared_egress: shared_egress_ips(&mut *conn, run, 5).await?,
+        keep_shared: Some(keep_shared),
     };
     put_summary(&mut *conn, run, &s).await
 }

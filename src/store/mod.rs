@@ -27,6 +27,7 @@ pub mod read_cache;
 pub mod rehearsals;
 pub mod results;
 pub mod retire_exceptions;
+pub mod route_views;
 pub mod run_views;
 pub mod runs;
 pub mod sessions;

@@ -48,7 +48,7 @@ impl<'p> Writer<'p> {
     pub async fn begin(self) -> sqlx::Result<WriteTx> {
         let mut tx = self.pool.begin_with(super::sql::begin_write()).await?;
         if let Some(lock) = super::sql::write_lock() {
-            sqlx::query(lock).execute(&mut *tx).await?;
+            crate::store::sql::query(lock).execute(&mut *tx).await?;
         }
         Ok(WriteTx {
             tx,

@@ -18,6 +18,7 @@ mod exposure_scale;
 mod hardening;
 mod harness;
 mod keep_egress;
+mod keep_summary;
 mod kept_eips;
 mod new_run_page;
 #[cfg(feature = "oidc-tests")]
@@ -30,6 +31,7 @@ mod regions;
 mod rehearsals;
 mod route_scale;
 mod route_step;
+mod route_stored;
 mod run_page_scale;
 mod run_page_words;
 mod run_records;

@@ -223,6 +223,7 @@ pub async fn load(
         None => store::exposure_counts::Summary {
             counts: store::exposure_counts::scan(&mut *conn, run).await?,
             shared_egress: store::exposure_counts::shared_egress_ips(&mut *conn, run, 5).await?,
+            keep_shared: None,
         },
     };
     let matching = if query.is_filtered() {

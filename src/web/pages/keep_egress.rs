@@ -49,7 +49,7 @@ impl KeepEgressView {
     pub async fn load(state: &AppState, run: RunId) -> Result<KeepEgressView, WebError> {
         let view = state
             .engine
-            .keep_egress_view(run)
+            .keep_egress_summary(run)
             .await
             .map_err(engine_error)?;
         let m = &view.marks;
@@ -79,7 +79,7 @@ impl KeepEgressView {
             .iter()
             .map(|s| SharedLine {
                 ip: s.ip.clone(),
-                instances: s.instances.len(),
+                instances: s.instances,
                 holder: s.holder.clone().unwrap_or_default(),
                 kept: m.shared_ips.contains(&s.ip),
             })

@@ -19,6 +19,7 @@ pub mod rehearse;
 pub mod retire_exceptions;
 pub mod route_flips;
 pub mod route_step;
+pub mod route_stored;
 pub mod run_actions;
 pub mod run_records;
 pub mod runs;

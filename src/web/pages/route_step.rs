@@ -19,6 +19,8 @@ use crate::wizard::{
 /// How many instances a route table's section names before linking to the full list.
 pub const SAMPLE: usize = 10;
 
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SubnetLine {
     pub id: String,
     pub cidr: String,
@@ -26,6 +28,8 @@ pub struct SubnetLine {
     pub instances: usize,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RouteLine {
     pub destination: String,
     /// `NORMAL_CVM 10.0.0.5 (ins-gateway1 egress-gateway (squid))`: [`route::next_hop`].
@@ -37,6 +41,8 @@ pub struct RouteLine {
     pub is_default: bool,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FlipLine {
     pub instance_id: String,
     pub name: String,
@@ -45,6 +51,8 @@ pub struct FlipLine {
 }
 
 /// What the plan does to one route table.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum TableChange {
     Create {
         nat_id: String,
@@ -67,13 +75,16 @@ pub enum TableChange {
 }
 
 /// Instances behind one route table, counted.
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone, Copy, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Counts {
     pub instances: usize,
     pub with_public_ip: usize,
     pub protected: usize,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RouteTableView {
     pub id: String,
     pub name: String,
@@ -117,7 +128,8 @@ impl RouteTableView {
 
 /// The whole step at a glance, above the tables: what confirming changes now, and what waits
 /// for a decision (a route that is replaced only with consent).
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RouteSummary {
     pub tables_changed: usize,
     pub flips: usize,
@@ -128,7 +140,8 @@ pub struct RouteSummary {
     pub blocked_instances: usize,
 }
 
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RouteStepView {
     pub tables: Vec<RouteTableView>,
     pub summary: RouteSummary,

@@ -67,6 +67,8 @@ pub struct StepPage {
     columns: &'static [(&'static str, &'static str)],
     fields: Fields,
     errors: Vec<String>,
+    /// Said above the plan, not an error: e.g. a stored view that could not be read.
+    notice: Option<String>,
     plan: Option<PlanView>,
     /// Steps 3 and 4: the per-table / per-instance breakdown around the plan.
     details: StepDetails,
@@ -167,6 +169,7 @@ async fn page(
         columns: &COLUMNS,
         fields,
         errors: Vec::new(),
+        notice: None,
         plan: None,
         details,
         bandwidths: &BANDWIDTHS_MBPS,
@@ -215,6 +218,17 @@ pub async fn show(
         {
             p.plan = stored.plan;
             p.details = stored.details;
+            p.observed_at = state.engine.observed_at(&run, step);
+            return Ok(p);
+        }
+        // Step 3 at scale: the stored view while the inputs stay as they were.
+        if step == Step::Route
+            && let Some(visit) =
+                super::route_stored::visit(&state, &run, default_input.as_ref()).await?
+        {
+            p.plan = Some(visit.plan);
+            p.details = visit.details;
+            p.notice = visit.notice;
             p.observed_at = state.engine.observed_at(&run, step);
             return Ok(p);
         }

@@ -13,6 +13,7 @@ use super::ctx::Ctx;
 use super::errors::EngineError;
 use super::rollback::Outcome;
 use super::{Actor, Engine, jobs, records};
+use crate::store::exposure_counts::SharedIp;
 use crate::store::{self, EgressPhase, RunId, Step, keep_egress::MarkKind};
 use crate::wizard::cloud::CloudError;
 use crate::wizard::ids::NatGatewayId;
@@ -238,7 +239,35 @@ pub struct KeepView {
     pub shared: Vec<SharedEgress>,
 }
 
+/// What step 1's page shows of the marks: [`KeepView`] with the shared IPs counted, as stored
+/// with the exposure summary (no read of every row per view).
+#[derive(Debug, Clone, Default)]
+pub struct KeepSummary {
+    pub marks: KeepMarks,
+    pub shared: Vec<SharedIp>,
+}
+
 impl Engine {
+    /// [`Engine::keep_egress_view`] for a page: the shared IPs as counted when the rows were
+    /// stored (worked out from the rows for a summary stored before they were counted).
+    pub async fn keep_egress_summary(&self, run: RunId) -> Result<KeepSummary, EngineError> {
+        let marks = super::observe::keep_marks(self.store(), run).await?;
+        super::protection::ensure_rows(self.store(), run).await?;
+        let stored =
+            store::exposure_counts::stored_keep_shared(self.store().readers(), run).await?;
+        let shared = match stored {
+            Some(shared) => shared,
+            None => {
+                let rows = store::exposure::egress_ips(self.store().readers(), run).await?;
+                plan_keep::shared_from_rows(&rows)
+                    .iter()
+                    .map(SharedIp::from)
+                    .collect()
+            }
+        };
+        Ok(KeepSummary { marks, shared })
+    }
+
     /// The run's keep-egress marks and shared egress IPs (from step 1's stored exposure rows:
     /// each instance's own public IP and the IP its baseline egress test printed; no cloud
     /// call, and no decoding of the stored inventory on every view).
@@ -297,7 +326,7 @@ impl Engine {
                 Ok(_) => None,
             },
             MarkKind::SharedIp if keep => {
-                let view = self.keep_egress_view(run).await?;
+                let view = self.keep_egress_summary(run).await?;
                 (!view.shared.iter().any(|s| s.ip == value)).then(|| {
                     format!("{value} is not an egress IP that several instances share today")
                 })

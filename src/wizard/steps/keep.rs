@@ -101,6 +101,16 @@ pub struct SharedEgress {
     pub holder: Option<String>,
 }
 
+impl From<&SharedEgress> for crate::store::exposure_counts::SharedIp {
+    fn from(s: &SharedEgress) -> Self {
+        Self {
+            ip: s.ip.clone(),
+            instances: s.instances.len(),
+            holder: s.holder.clone(),
+        }
+    }
+}
+
 /// The instance's own public IP: its EIP or its ordinary public IP.
 fn own_ip(eips: &BTreeMap<&str, (&str, &str)>, i: &Instance) -> Option<(String, Option<String>)> {
     match eips.get(i.id.as_str()) {
@@ -153,15 +163,18 @@ fn shared_from<'a>(
             *foreign.entry(ip).or_default() += 1;
         }
     }
+    // Each IP's holder: the first instance (in id order) whose own IP it is, found by lookup
+    // (a search of `own` per shared IP was quadratic on a large VPC).
+    let mut holder_of: BTreeMap<&str, &str> = BTreeMap::new();
+    for (id, own) in own {
+        holder_of.entry(own.as_str()).or_insert(id);
+    }
     let mut out: Vec<SharedEgress> = by_ip
         .into_iter()
         .filter(|(ip, _)| foreign.get(ip).copied().unwrap_or(0) >= MIN_SHARED)
         .map(|(ip, ids)| SharedEgress {
             ip: ip.to_owned(),
-            holder: own
-                .iter()
-                .find(|(_, own)| own.as_str() == ip)
-                .map(|(id, _)| (*id).to_owned()),
+            holder: holder_of.get(ip).map(|id| (*id).to_owned()),
             instances: ids.into_iter().map(str::to_owned).collect(),
         })
         .collect();
