@@ -49,8 +49,10 @@ impl TokioClock {
     }
 }
 
-/// How late after its slot a woken caller may still use it.
-pub const LATE: Duration = Duration::from_millis(5);
+/// How late after its slot a woken caller may still use it. Measured on the estate-scan
+/// benchmark (15 regions' page walks on 2 cores), wake-ups of 5–20 ms late were common: with a
+/// 5 ms tolerance one slot in ten was lost. It costs 2 % of the pace (the grid's step).
+pub const LATE: Duration = Duration::from_millis(20);
 
 /// Whose call it is: a run's (first) or a background survey's (when nobody else waits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -195,8 +197,9 @@ mod tests {
                 "{in_window} calls within 1 s after call {i}"
             );
         }
-        // And it does not throttle harder than needed: 61 calls fit in 3 s plus a little.
-        assert!(times[60] <= Duration::from_millis(3_050), "{:?}", times[60]);
+        // And it does not throttle harder than needed: 61 calls fit in 3 s plus the grid's
+        // tolerance for late wake-ups (`LATE` per second).
+        assert!(times[60] <= Duration::from_secs(3) + LATE * 3, "{:?}", times[60]);
     }
 
     /// A run's calls keep their pace while a scan calls the same action with the same keys:
