@@ -49,9 +49,9 @@ impl TokioClock {
     }
 }
 
-/// How late after its slot a woken caller may still use it. Measured on the estate-scan
-/// benchmark (15 regions' page walks on 2 cores), wake-ups of 5–20 ms late were common: with a
-/// 5 ms tolerance one slot in ten was lost. It costs 2 % of the pace (the grid's step).
+/// How late after its slot a woken caller may still use it. On the estate-scan benchmark (15
+/// regions' page walks on 2 cores) a 5 ms tolerance still lost a slot at the 90th percentile
+/// of DescribeInstances' gaps (50 ms, two slots); 20 ms costs 2 % of the pace (the grid's step).
 pub const LATE: Duration = Duration::from_millis(20);
 
 /// Whose call it is: a run's (first) or a background survey's (when nobody else waits).
