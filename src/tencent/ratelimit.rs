@@ -199,7 +199,11 @@ mod tests {
         }
         // And it does not throttle harder than needed: 61 calls fit in 3 s plus the grid's
         // tolerance for late wake-ups (`LATE` per second).
-        assert!(times[60] <= Duration::from_secs(3) + LATE * 3, "{:?}", times[60]);
+        assert!(
+            times[60] <= Duration::from_secs(3) + LATE * 3,
+            "{:?}",
+            times[60]
+        );
     }
 
     /// A run's calls keep their pace while a scan calls the same action with the same keys:
