@@ -361,7 +361,9 @@ async fn fetch_all_ahead_asks_for_the_next_page_before_the_previous_one_has_answ
         let (asked, changed) = &*flag;
         match seen.body["Offset"].as_str() {
             Some("0") => vpcs(&["vpc-1", "vpc-2"], 5),
-            Some("2") => {
+            // Blocking in place hands this worker's other tasks (the client's next page
+            // among them) to another thread while it waits.
+            Some("2") => tokio::task::block_in_place(|| {
                 let guard = asked.lock().unwrap();
                 let (guard, _) = changed
                     .wait_timeout_while(guard, Duration::from_secs(20), |a| !*a)
@@ -370,7 +372,7 @@ async fn fetch_all_ahead_asks_for_the_next_page_before_the_previous_one_has_answ
                     true => vpcs(&["vpc-3", "vpc-4"], 5),
                     false => Answer::Error("InvalidParameter"),
                 }
-            }
+            }),
             _ => {
                 *asked.lock().unwrap() = true;
                 changed.notify_all();
