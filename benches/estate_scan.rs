@@ -126,9 +126,13 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let store = Store::open(&dir.path().join("natpilot.db")).await?;
 
+    let probe = writer_probe(&store);
     let started = Instant::now();
     let scans = natpilot::estate::scan::scan_all(&store, &accounts, "bench").await?;
     let elapsed = started.elapsed().as_secs_f64();
+    let mut probe = probe;
+    probe.stop();
+    let waits = probe.await_waits().await;
 
     // The minimum per region and action, and the floor (one region's slowest list).
     let addresses = world.addresses.len();
@@ -200,9 +204,104 @@ async fn main() -> anyhow::Result<()> {
     .fetch_one(store.readers())
     .await?;
     println!("RequestLimitExceeded answers: {limited} (target 0); regions refused: {refused}");
+    chain_breakdown(&store).await?;
+    let mut waits = waits;
+    println!(
+        "  a one-row write's wait for the store's writer during the scan, µs: {}",
+        spread(&mut waits)
+    );
     anyhow::ensure!(
         refused == 0 && accounts_n == 3,
         "the scan did not cover every account and region"
     );
     Ok(())
+}
+
+/// Where one region's `DescribeInstances` chain spends its time, from the ledger: the gap
+/// between one page's send and the next's, the page's round trip (`duration_ms`, send to
+/// answer) and what is left between an answer and the next send (ledger writes, decoding,
+/// the limiter's wait). Printed as p50 / p90 / max over every chain, in ms.
+async fn chain_breakdown(store: &Store) -> anyhow::Result<()> {
+    let rows: Vec<(i64, String, i64, i64)> = natpilot::store::sql::query_as(
+        "SELECT scan_id, region, sent_at, coalesce(duration_ms, 0) FROM estate_calls \
+         WHERE action = 'DescribeInstances' ORDER BY scan_id, region, id",
+    )
+    .fetch_all(store.readers())
+    .await?;
+    let (mut gaps, mut trips, mut rest) = (Vec::new(), Vec::new(), Vec::new());
+    for pair in rows.windows(2) {
+        let ((s0, r0, t0, d0), (s1, r1, t1, _)) = (&pair[0], &pair[1]);
+        if s0 != s1 || r0 != r1 {
+            continue;
+        }
+        gaps.push(t1 - t0);
+        trips.push(*d0);
+        rest.push(t1 - t0 - d0);
+    }
+    println!("DescribeInstances chains, ms between consecutive pages of one region:");
+    println!("  send to next send      {}", spread(&mut gaps));
+    println!("  send to answer         {}", spread(&mut trips));
+    println!("  answer to next send    {}", spread(&mut rest));
+    Ok(())
+}
+
+fn spread(v: &mut [i64]) -> String {
+    v.sort_unstable();
+    let at = |q: f64| {
+        v.get(((v.len() as f64 - 1.0) * q) as usize)
+            .copied()
+            .unwrap_or(0)
+    };
+    let mean = v.iter().sum::<i64>() as f64 / v.len().max(1) as f64;
+    format!(
+        "mean {mean:.1}, p50 {}, p90 {}, max {}",
+        at(0.5),
+        at(0.9),
+        at(1.0)
+    )
+}
+
+/// Every 5 ms, times one trivial write through the store's writer connection while the scan
+/// runs: how long anything that writes (the ledger's rows among them) waits for it.
+fn writer_probe(store: &Store) -> ProbeTask {
+    let store = store.clone();
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let mut waits = Vec::new();
+        loop {
+            tokio::select! {
+                _ = &mut stopped => return waits,
+                () = tokio::time::sleep(std::time::Duration::from_millis(5)) => {}
+            }
+            let t = Instant::now();
+            let done = natpilot::store::sql::query(
+                "UPDATE estate_scan_claim SET until = until WHERE name = 'probe'",
+            )
+            .execute(store.writer())
+            .await;
+            if done.is_ok() {
+                waits.push(t.elapsed().as_micros() as i64);
+            }
+        }
+    });
+    ProbeTask {
+        stop: Some(stop),
+        task,
+    }
+}
+
+struct ProbeTask {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Vec<i64>>,
+}
+
+impl ProbeTask {
+    fn stop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+    async fn await_waits(self) -> Vec<i64> {
+        self.task.await.unwrap_or_default()
+    }
 }

@@ -5,6 +5,7 @@
 //!   stops the others;
 //! - `accounts`: the accounts with their clients and STS identity (uin);
 //! - `scan`: read-only scans of every region of every account, stored as snapshots;
+//!   `scan_ledger` writes their calls' ledger, many rows per transaction;
 //! - `schedule`: the periodic scan (`[estate] scan_interval`);
 //! - `drift`, `drift_scan`: what a scan finds that a completed run does not allow.
 
@@ -13,6 +14,7 @@ pub mod config;
 pub mod drift;
 pub mod drift_scan;
 pub mod scan;
+mod scan_ledger;
 pub mod schedule;
 
 pub use accounts::{CloudAccount, CloudAccounts, ExtraAccount, IdentityState};

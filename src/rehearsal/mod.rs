@@ -51,6 +51,13 @@ impl Twins {
         self.lock().push((label.to_string(), Arc::new(twin)));
     }
 
+    /// Forgets the twin (its simulator stops when the last handle is dropped): what every
+    /// path that registered a twin for a rehearsal that then did not start must do.
+    pub fn remove(&self, label: &TwinLabel) {
+        let label = label.to_string();
+        self.lock().retain(|(l, _)| *l != label);
+    }
+
     pub fn get(&self, label: &str) -> Option<Arc<Twin>> {
         self.lock()
             .iter()

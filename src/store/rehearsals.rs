@@ -35,10 +35,21 @@ pub struct Rehearsal {
     pub started_at: DateTime<Utc>,
     /// Why natpilot ended the run itself (the twin was lost at a restart).
     pub ended_reason: Option<String>,
+    /// The process (engine lease holder) whose memory holds the twin, and until when its
+    /// heartbeat vouches for it; `None` for a rehearsal from before owners were recorded.
+    pub owner: Option<String>,
+    pub owner_until: Option<DateTime<Utc>>,
+}
+
+impl Rehearsal {
+    /// Whether the process that holds the twin still renews its claim at `now`.
+    pub fn owner_alive(&self, now: DateTime<Utc>) -> bool {
+        self.owner.is_some() && self.owner_until.is_some_and(|u| u > now)
+    }
 }
 
 const SELECT: &str = "SELECT h.run_id, h.of_account, h.of_region, h.of_vpc_id, h.warnings, \
-     h.created_at, h.ended_reason, r.status, r.current_step, r.started_by \
+     h.created_at, h.ended_reason, h.owner, h.owner_until, r.status, r.current_step, r.started_by \
      FROM rehearsals h JOIN runs r ON r.id = h.run_id";
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Rehearsal> {
@@ -58,20 +69,32 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Rehearsal> {
         started_by: row.try_get("started_by")?,
         started_at: from_millis(row.try_get("created_at")?),
         ended_reason: row.try_get("ended_reason")?,
+        owner: row.try_get("owner")?,
+        owner_until: row
+            .try_get::<Option<i64>, _>("owner_until")?
+            .map(from_millis),
     })
 }
 
-/// Marks `run` as a rehearsal of `of` (in the transaction that starts the run).
+/// Who owns a rehearsal's twin: a process's lease holder id, vouched for until `until`.
+pub struct Owner<'a> {
+    pub holder: &'a str,
+    pub until: DateTime<Utc>,
+}
+
+/// Marks `run` as a rehearsal of `of` whose twin `owner` holds (in the transaction that
+/// starts the run).
 pub async fn insert(
     conn: impl AnyExecutor<'_>,
     run: RunId,
     of: &RehearsalOf,
     warnings: &[String],
+    owner: &Owner<'_>,
 ) -> sqlx::Result<()> {
     let warnings = serde_json::to_string(warnings).map_err(|e| sqlx::Error::Encode(e.into()))?;
     crate::store::sql::query(
-        "INSERT INTO rehearsals (run_id, of_account, of_region, of_vpc_id, warnings, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO rehearsals (run_id, of_account, of_region, of_vpc_id, warnings, created_at, \
+         owner, owner_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(run.to_string())
     .bind(&of.account)
@@ -79,9 +102,22 @@ pub async fn insert(
     .bind(&of.vpc_id)
     .bind(warnings)
     .bind(now_millis())
+    .bind(owner.holder)
+    .bind(owner.until.timestamp_millis())
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The owner's heartbeat: every rehearsal `owner.holder` owns is vouched for until
+/// `owner.until` (an `until` in the past gives them up, as a process shutting down does).
+pub async fn renew_owner(conn: impl AnyExecutor<'_>, owner: &Owner<'_>) -> sqlx::Result<u64> {
+    let done = crate::store::sql::query("UPDATE rehearsals SET owner_until = ? WHERE owner = ?")
+        .bind(owner.until.timestamp_millis())
+        .bind(owner.holder)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// The rehearsal a run is, if it is one.

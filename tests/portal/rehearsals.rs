@@ -323,3 +323,132 @@ async fn rehearse_refuses_bad_input_keeping_the_form_and_viewers_cannot_rehearse
     assert!(runs.is_empty(), "{runs:?}");
     assert!(app.sim.handle().received_mutations().is_empty());
 }
+
+#[tokio::test]
+async fn a_rehearsal_that_cannot_start_leaves_no_twin_behind() {
+    let app = TestApp::start_with(settings()).await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    // The run's row cannot be written (as on a full disk): starting fails after the snapshot
+    // made the twin.
+    natpilot::store::sql::query(
+        "CREATE TRIGGER no_new_runs BEFORE INSERT ON runs \
+         BEGIN SELECT RAISE(ABORT, 'test: no new runs'); END",
+    )
+    .execute(app.store().writer())
+    .await
+    .unwrap();
+    olga.get("/runs/new").await;
+    let refused = olga
+        .post("/rehearse", &[("region", REGION), ("vpc_id", VPC)])
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        refused.body
+    );
+    assert!(
+        app.app.state.twins.is_empty(),
+        "{} twin(s) left in memory for a rehearsal that never started",
+        app.app.state.twins.len()
+    );
+}
+
+#[tokio::test]
+async fn a_rehearsal_does_not_wait_for_approval_and_its_step_page_and_audit_say_why() {
+    let engine = natpilot::wizard::engine::EngineOptions {
+        approvals: natpilot::approvals::ApprovalPolicy::four_eyes(Duration::from_secs(3600)),
+        ..Default::default()
+    };
+    let app = TestApp::start_with_engine(settings(), engine).await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = rehearse(&app, &mut olga).await;
+    step(&app, &mut olga, &id, 1, &[]).await;
+    let page = olga.get(&format!("/runs/{id}/step/2")).await;
+    assert_eq!(
+        page.text("#rehearsal-no-approval"),
+        "A rehearsal does not wait for approval: it changes only the simulated twin.",
+        "{}",
+        page.body
+    );
+    let nat = [
+        ("name", "rehearsed-nat"),
+        ("bandwidth_mbps", "100"),
+        ("max_connections", "1000000"),
+        ("new_eips", "1"),
+    ];
+    let preview = step(&app, &mut olga, &id, 2, &nat).await;
+    assert_eq!(preview.text("#confirm-step"), "Confirm and apply");
+    let run = olga.get(&format!("/runs/{id}")).await;
+    assert_eq!(run.text("#step-2 .step-state"), "applied", "{}", run.body);
+    let pending = natpilot::store::approvals::pending_for(
+        app.store().readers(),
+        id.parse().unwrap(),
+        natpilot::store::Step::Provision,
+    )
+    .await
+    .unwrap();
+    assert!(pending.is_none(), "{pending:?}");
+    let confirmed = app.audited("run.confirm").await;
+    let two = confirmed
+        .iter()
+        .find(|e| e.target == id && e.details["step"] == 2)
+        .expect("step 2's confirmation is audited");
+    assert_eq!(
+        two.details["approval"],
+        natpilot::wizard::engine::REHEARSAL_NO_APPROVAL
+    );
+
+    // A real run under the same policy still asks for approval at step 2.
+    let real = crate::wizard::start(&app, &mut olga).await;
+    let page = olga.get(&format!("/runs/{real}/step/2")).await;
+    assert_eq!(page.count("#rehearsal-no-approval"), 0);
+}
+
+#[tokio::test]
+async fn a_twins_kept_eips_are_never_listed_or_counted_as_real() {
+    let app = TestApp::start_with(settings()).await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let id = rehearse(&app, &mut olga).await;
+    step(&app, &mut olga, &id, 1, &[]).await;
+    let nat = [
+        ("name", "rehearsed-nat"),
+        ("bandwidth_mbps", "100"),
+        ("max_connections", "1000000"),
+        ("new_eips", "1"),
+    ];
+    step(&app, &mut olga, &id, 2, &nat).await;
+    // Rolled back keeping the gateway's new EIP: in the twin, an unbound EIP a run kept.
+    let rolled = olga.post(&format!("/runs/{id}/rollback"), &[]).await;
+    assert_eq!(rolled.status, StatusCode::SEE_OTHER, "{}", rolled.body);
+    app.settle(&id).await;
+    let run = olga.get(&format!("/runs/{id}")).await;
+    assert_eq!(run.text("#run-status"), "rolled back", "{}", run.body);
+    let r = app.app.state.engine.run(id.parse().unwrap()).await.unwrap();
+    let twin = app.app.state.twins.get(&r.account).expect("the twin lives");
+    let unbound = twin.handle().with_world(|w| {
+        w.addresses
+            .values()
+            .filter(|a| a.instance_id.is_none())
+            .count()
+    });
+    assert!(unbound > 0, "the twin kept the gateway's EIP");
+
+    for url in ["/kept-eips", &format!("/kept-eips?run={id}")] {
+        let page = olga.get(url).await;
+        assert_eq!(page.status, StatusCode::OK, "{url}: {}", page.body);
+        assert_eq!(
+            page.count(&format!("#kept-eips tr.kept-eip[data-run=\"{id}\"]")),
+            0,
+            "{url}: {}",
+            page.body
+        );
+    }
+    let estate = olga.get("/estate").await;
+    assert_eq!(estate.text("#total-kept"), "0", "{}", estate.body);
+    assert!(
+        estate.text("#total-kept-month").starts_with("0.00 "),
+        "{}",
+        estate.text("#total-kept-month")
+    );
+}

@@ -351,6 +351,66 @@ async fn fetch_all_stops_on_an_empty_page_even_if_the_total_promised_more() {
     assert_eq!(stub.seen().len(), 2);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_all_ahead_asks_for_the_next_page_before_the_previous_one_has_answered() {
+    // The page at offset 2 answers only once the page at offset 4 has been asked for (or
+    // after 20 s): walked one page at a time, the third page would never come first.
+    let third_asked = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let flag = third_asked.clone();
+    let stub = Stub::start(KEY, move |seen, _| {
+        let (asked, changed) = &*flag;
+        match seen.body["Offset"].as_str() {
+            Some("0") => vpcs(&["vpc-1", "vpc-2"], 5),
+            // Blocking in place hands this worker's other tasks (the client's next page
+            // among them) to another thread while it waits.
+            Some("2") => tokio::task::block_in_place(|| {
+                let guard = asked.lock().unwrap();
+                let (guard, _) = changed
+                    .wait_timeout_while(guard, Duration::from_secs(20), |a| !*a)
+                    .unwrap();
+                match *guard {
+                    true => vpcs(&["vpc-3", "vpc-4"], 5),
+                    false => Answer::Error("InvalidParameter"),
+                }
+            }),
+            _ => {
+                *asked.lock().unwrap() = true;
+                changed.notify_all();
+                vpcs(&["vpc-5"], 5)
+            }
+        }
+    })
+    .await;
+    let all = client(&stub, None)
+        .fetch_all_ahead::<DescribeVpcs>("ap-guangzhou", &ListRequest::default(), 2)
+        .await
+        .expect("the third page was asked for while the second was still out");
+    let ids: Vec<&str> = all.iter().map(|v| v.vpc_id.as_str()).collect();
+    assert_eq!(ids, ["vpc-1", "vpc-2", "vpc-3", "vpc-4", "vpc-5"]);
+    assert_eq!(stub.seen().len(), 3);
+}
+
+#[tokio::test]
+async fn fetch_all_ahead_returns_the_error_of_a_page_after_the_pages_already_sent_answered() {
+    let stub = Stub::start(KEY, |seen, _| match seen.body["Offset"].as_str() {
+        Some("0") => vpcs(&["vpc-1", "vpc-2"], 7),
+        Some("2") => Answer::Error("UnauthorizedOperation"),
+        Some(_) => vpcs(&["vpc-x", "vpc-y"], 7),
+        None => vpcs(&[], 7),
+    })
+    .await;
+    let recorder = Arc::new(Recorder::default());
+    let err = client(&stub, None)
+        .with_observer(recorder.clone())
+        .fetch_all_ahead::<DescribeVpcs>("ap-guangzhou", &ListRequest::default(), 3)
+        .await
+        .unwrap_err();
+    assert_eq!(err.outcome_code(), "UnauthorizedOperation");
+    // Pages 2..4 were all out at once; each of them was answered and reported.
+    assert_eq!(stub.seen().len(), 4);
+    assert_eq!(recorder.0.lock().unwrap().len(), 4);
+}
+
 #[tokio::test]
 async fn an_unparsable_body_keeps_the_request_id_and_an_excerpt() {
     let stub = Stub::start(KEY, |_, _| {

@@ -100,7 +100,8 @@ pub struct KeptSummary {
 }
 
 pub fn summarise(lines: &[KeptLine], s: &KeptSettings) -> KeptSummary {
-    let total: f64 = lines.iter().map(|l| l.cost_month).sum();
+    // Folded from +0.0: `sum` of no lines is -0.0, shown as "-0.00".
+    let total: f64 = lines.iter().map(|l| l.cost_month).fold(0.0, |a, b| a + b);
     let mut per_vpc = std::collections::HashMap::new();
     for l in lines {
         *per_vpc
@@ -133,6 +134,13 @@ pub async fn summary(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_kept_eips_cost_zero_not_minus_zero() {
+        let s = KeptSettings::default();
+        let summary = summarise(&[], &s);
+        assert_eq!(summary.per_month, format!("0.00 {}", s.currency));
+    }
 
     #[test]
     fn ages_read_in_days_hours_and_minutes() {

@@ -76,11 +76,15 @@ pub async fn rehearse(
         user: &user.name,
         ip: Some(peer.ip()),
     };
-    match state
+    let started = state
         .engine
         .start_rehearsal(&label, &of, &warnings, actor)
-        .await
-    {
+        .await;
+    if started.is_err() {
+        // No run will ever use this twin: it must not stay in memory taking a place.
+        state.twins.remove(&label);
+    }
+    match started {
         // Audited by the engine (`rehearsal.start`), in the transaction that starts the run.
         Ok(id) => Ok(Redirect::to(&format!("/runs/{id}")).into_response()),
         Err(StartError::Db(e)) => Err(WebError::Internal(e.into())),

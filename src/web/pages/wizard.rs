@@ -85,6 +85,9 @@ pub struct StepPage {
     /// irreversible plans for an admin.
     approval_step: bool,
     approval_irreversible: bool,
+    /// A rehearsal under an approval policy: its confirmations are applied at once, and the
+    /// page says why (`REHEARSAL_NO_APPROVAL`).
+    rehearsal_no_approval: Option<&'static str>,
 }
 
 impl StepPage {
@@ -154,10 +157,15 @@ async fn page(
         false => None,
     };
     let policy = state.engine.approval_policy();
+    // A rehearsal changes only its twin: the policy holds none of its steps.
+    let held = step != Step::Assess && !crate::rehearsal::TwinLabel::is_twin(&run.account);
+    let rehearsal_no_approval = (step != Step::Assess && !held && !policy.is_off())
+        .then_some(crate::wizard::engine::REHEARSAL_NO_APPROVAL);
     Ok(StepPage {
         waiting_for,
-        approval_step: step != Step::Assess && policy.steps.contains(&step),
-        approval_irreversible: step != Step::Assess && policy.irreversible_needs_admin,
+        approval_step: held && policy.steps.contains(&step),
+        approval_irreversible: held && policy.irreversible_needs_admin,
+        rehearsal_no_approval,
         is_current: run.status == RunStatus::Active && run.current_step == step,
         can_drive: may_drive(user, &run),
         layout,

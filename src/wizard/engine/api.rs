@@ -118,7 +118,10 @@ impl Engine {
         match rehearsal {
             None => actor.audit(&mut *tx, "run.start", run.id, &details).await?,
             Some((of, warnings)) => {
-                store::rehearsals::insert(&mut *tx, run.id, of, warnings).await?;
+                // The twin is in this process's memory: this process owns it, renewed by
+                // the lease heartbeat (`Engine::watch_leases`).
+                let owner = self.rehearsal_owner();
+                store::rehearsals::insert(&mut *tx, run.id, of, warnings, &owner).await?;
                 let details = json!({"twin": account, "rehearsal_of": of});
                 actor
                     .audit(&mut *tx, "rehearsal.start", run.id, &details)

@@ -16,6 +16,11 @@ use crate::wizard::cloud::CloudError;
 use crate::wizard::input::{AssessInput, StepInput};
 use crate::wizard::plan::PlanDigest;
 
+/// Why a rehearsal's confirmation was applied without the approval the policy asks of real
+/// runs (its audit entry's `approval`, and what its step page says).
+pub const REHEARSAL_NO_APPROVAL: &str =
+    "a rehearsal does not wait for approval: it changes only the simulated twin";
+
 impl Engine {
     /// Re-plans with `input`, refuses a blocked plan, records input + plan + who confirmed,
     /// and starts applying it in the background. Returns the plan that is being applied.
@@ -96,7 +101,20 @@ impl Engine {
         if previewed.is_some_and(|seen| *seen != plan.digest()) {
             return Err(EngineError::PlanChanged);
         }
-        if let Some(needs) = self.approval_policy().needs(step, &plan) {
+        let needs = self.approval_policy().needs(step, &plan);
+        // A rehearsal changes only its simulated twin: nothing real waits behind a second
+        // person, so it is applied at once — and the audit entry says why.
+        let rehearsal =
+            needs.is_some() && crate::rehearsal::TwinLabel::is_twin(&self.run(run).await?.account);
+        let audit = &match rehearsal {
+            true => {
+                let mut a = audit.clone();
+                a["approval"] = json!(REHEARSAL_NO_APPROVAL);
+                a
+            }
+            false => audit.clone(),
+        };
+        if let Some(needs) = needs.filter(|_| !rehearsal) {
             let held = Held {
                 input,
                 plan: &plan,

@@ -8,6 +8,8 @@
 //!   gateway's new EIPs" — the EIPs step 2's gateway record names as allocated for the gateway
 //!   are left unbound.
 //!
+//! A rehearsal's runs keep nothing real: their candidates are left out (see `kept_list`).
+//!
 //! An address released or re-bound from the Kept EIPs page (a `done` row of
 //! `kept_eip_actions`) is no longer kept. A record that does not decode fails the list.
 
@@ -85,7 +87,11 @@ pub struct KeptEip {
 
 /// Every kept EIP of `run`, or of every run; oldest first.
 pub async fn kept_list(store: &Store, run: Option<RunId>) -> Result<Vec<KeptEip>, RecordError> {
-    let candidates = store::kept_eips::candidates(store.readers(), run).await?;
+    let mut candidates = store::kept_eips::candidates(store.readers(), run).await?;
+    // A rehearsal's EIPs live in its simulated twin: they cost nothing, are gone with the
+    // twin, and releasing one reaches nothing real. Not listed, priced or acted on at all, so
+    // no total of the estate or of the Kept EIPs page can count one as real.
+    candidates.retain(|c| !crate::rehearsal::TwinLabel::is_twin(&c.account));
     let done: BTreeSet<(RunId, String)> = store::kept_eips::list(store.readers(), run)
         .await?
         .into_iter()

@@ -227,6 +227,9 @@ impl Engine {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
+                if let Err(e) = engine.watch_rehearsals().await {
+                    tracing::warn!(error = %e, "could not renew or check rehearsal owners");
+                }
                 if let Err(e) = engine.pick_up_unfinished(false).await {
                     tracing::warn!(error = %e, "could not look for runs to take over");
                 }

@@ -40,6 +40,7 @@ use tokio::{
 
 pub use actor::Actor;
 pub use approvals::{ApprovalError, Confirmation, Decision};
+pub use confirm::REHEARSAL_NO_APPROVAL;
 pub use ctx::{CrashHook, CrashPoint};
 pub use errors::{EngineError, StartError};
 pub use jobs::UndoEntry;

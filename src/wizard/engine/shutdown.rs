@@ -57,6 +57,9 @@ impl Engine {
                 left += 1;
             }
         }
+        if let Err(e) = self.give_up_rehearsals().await {
+            tracing::warn!(error = %e, "could not give up this process's rehearsal twins");
+        }
         if left > 0 {
             tracing::warn!(
                 jobs = left,

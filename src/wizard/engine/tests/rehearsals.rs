@@ -15,7 +15,12 @@ use crate::wizard::engine::ctx::LedgerWriter;
 use crate::wizard::poll::Poll;
 use crate::wizard::tencent_cloud::TencentConnector;
 
-async fn applying_run(t: &super::T, account: &str, vpc: &str, rehearsal: bool) -> RunId {
+/// A rehearsal owned by a process that stopped renewing its claim a minute ago.
+const GONE: Option<(&str, i64)> = Some(("natpilot-gone", -60));
+
+/// A run at step 2; a rehearsal when `owner` names its twin's owner and how many seconds from
+/// now its claim lasts.
+async fn applying_run(t: &super::T, account: &str, vpc: &str, owner: Option<(&str, i64)>) -> RunId {
     let new = NewRun {
         account,
         region: "ap-guangzhou",
@@ -34,13 +39,17 @@ async fn applying_run(t: &super::T, account: &str, vpc: &str, rehearsal: bool) -
     .await
     .unwrap();
     assert!(moved);
-    if rehearsal {
+    if let Some((holder, secs)) = owner {
         let of = RehearsalOf {
             account: "prod".into(),
             region: "ap-guangzhou".into(),
             vpc_id: vpc.into(),
         };
-        store::rehearsals::insert(t.store.writer(), run, &of, &[])
+        let owner = store::rehearsals::Owner {
+            holder,
+            until: chrono::Utc::now() + chrono::Duration::seconds(secs),
+        };
+        store::rehearsals::insert(t.store.writer(), run, &of, &[], &owner)
             .await
             .unwrap();
     }
@@ -50,8 +59,8 @@ async fn applying_run(t: &super::T, account: &str, vpc: &str, rehearsal: bool) -
 #[tokio::test]
 async fn lost_rehearsals_end_with_the_reason_and_nothing_else_is_touched() {
     let t = setup(&[]).await;
-    let lost = applying_run(&t, &TwinLabel::new("prod").to_string(), "vpc-a", true).await;
-    let elsewhere = applying_run(&t, &TwinLabel::new("prod").to_string(), "vpc-b", true).await;
+    let lost = applying_run(&t, &TwinLabel::new("prod").to_string(), "vpc-a", GONE).await;
+    let elsewhere = applying_run(&t, &TwinLabel::new("prod").to_string(), "vpc-b", GONE).await;
     store::lease::take(
         t.store.writer(),
         elsewhere,
@@ -61,7 +70,7 @@ async fn lost_rehearsals_end_with_the_reason_and_nothing_else_is_touched() {
     .await
     .unwrap()
     .unwrap();
-    let real = applying_run(&t, "prod", "vpc-c", false).await;
+    let real = applying_run(&t, "prod", "vpc-c", None).await;
 
     assert_eq!(t.engine.end_lost_rehearsals().await.unwrap(), 1);
     let status = async |run| t.engine.run(run).await.unwrap().status;
@@ -89,13 +98,62 @@ async fn lost_rehearsals_end_with_the_reason_and_nothing_else_is_touched() {
 }
 
 #[tokio::test]
+async fn a_rehearsal_whose_owner_lives_is_not_ended_by_another_process_until_the_owner_is_gone() {
+    let t = setup(&[]).await;
+    // Another process's rehearsal, waiting for its operator: no lease, its owner renewing.
+    let label = TwinLabel::new("prod").to_string();
+    let waiting = applying_run(&t, &label, "vpc-w", Some(("natpilot-alive", 600))).await;
+    let moved = store::runs::transition(
+        t.store.writer(),
+        waiting,
+        &[RunStatus::Applying],
+        RunStatus::Active,
+        Step::Provision,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(moved);
+    // This process's own rehearsal is never ended by it, even with its claim run out.
+    let mine_label = TwinLabel::new("prod").to_string();
+    let mine = applying_run(&t, &mine_label, "vpc-m", GONE).await;
+    crate::store::sql::query("UPDATE rehearsals SET owner = ? WHERE run_id = ?")
+        .bind(t.engine.holder())
+        .bind(mine.to_string())
+        .execute(t.store.writer())
+        .await
+        .unwrap();
+
+    assert_eq!(t.engine.end_lost_rehearsals().await.unwrap(), 0);
+    let status = async |run| t.engine.run(run).await.unwrap().status;
+    assert_eq!(status(waiting).await, RunStatus::Active, "its owner lives");
+    assert_eq!(
+        status(mine).await,
+        RunStatus::Applying,
+        "this process's own"
+    );
+
+    // The owner stops renewing (it died): the next check ends it, with the reason.
+    let gone = store::rehearsals::Owner {
+        holder: "natpilot-alive",
+        until: chrono::Utc::now() - chrono::Duration::seconds(1),
+    };
+    store::rehearsals::renew_owner(t.store.writer(), &gone)
+        .await
+        .unwrap();
+    assert_eq!(t.engine.end_lost_rehearsals().await.unwrap(), 1);
+    assert_eq!(status(waiting).await, RunStatus::Abandoned);
+    assert_eq!(status(mine).await, RunStatus::Applying);
+}
+
+#[tokio::test]
 async fn a_twin_label_without_its_twin_never_falls_back_to_the_default_client() {
     let sim = spawn(SimConfig::for_tests()).await.unwrap();
     let h = sim.handle();
     let client = Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap();
     let connector = TencentConnector::new(client, Poll::fixed(Duration::from_millis(1)));
     let t = setup(&[]).await;
-    let run = applying_run(&t, "sim", "vpc-tut0rial", false).await;
+    let run = applying_run(&t, "sim", "vpc-tut0rial", None).await;
     let scope = crate::wizard::cloud::CallScope {
         run,
         step: Step::Provision,
