@@ -173,7 +173,7 @@ mod tests {
 
     async fn store() -> (tempfile::TempDir, Store, i64) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+        let store = crate::store::test_store::open(dir.path()).await.unwrap();
         let scan = store::estate::begin_scan(store.writer(), "prod", "test")
             .await
             .unwrap();
@@ -230,13 +230,9 @@ mod tests {
     #[tokio::test]
     async fn a_sent_row_that_cannot_be_written_is_an_error_for_its_caller() {
         let (_dir, store, scan) = store().await;
-        crate::store::sql::query(
-            "CREATE TRIGGER no_calls BEFORE INSERT ON estate_calls \
-             BEGIN SELECT RAISE(ABORT, 'test: ledger full'); END",
-        )
-        .execute(store.writer())
-        .await
-        .unwrap();
+        crate::store::test_store::refuse_inserts(&store, "estate_calls", "test: ledger full")
+            .await
+            .unwrap();
         let (ledger, task) = ScanLedger::start(&store);
         let (a, b) = tokio::join!(ledger.sent(row(scan, 1)), ledger.sent(row(scan, 2)));
         assert!(a.unwrap_err().contains("ledger full"));

@@ -48,3 +48,43 @@ async fn open_postgres(server: &str) -> anyhow::Result<Store> {
     url.set_path(&name);
     Store::open_postgres(url.as_str()).await
 }
+
+/// Makes every insert into `table` fail with `reason` (a fault for a test to inject), on
+/// either database, until `allow_inserts`.
+pub async fn refuse_inserts(store: &Store, table: &str, reason: &str) -> sqlx::Result<()> {
+    use sqlx::AssertSqlSafe;
+    let statements = match super::sql::dialect() {
+        super::sql::Dialect::Sqlite => vec![format!(
+            "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} \
+             BEGIN SELECT RAISE(ABORT, '{reason}'); END"
+        )],
+        super::sql::Dialect::Postgres => vec![
+            format!(
+                "CREATE FUNCTION refuse_{table}() RETURNS trigger LANGUAGE plpgsql AS \
+                 'BEGIN RAISE EXCEPTION ''{reason}''; END'"
+            ),
+            format!(
+                "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_{table}()"
+            ),
+        ],
+    };
+    for sql in statements {
+        super::sql::query(AssertSqlSafe(sql))
+            .execute(store.writer())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Ends `refuse_inserts` on `table`.
+pub async fn allow_inserts(store: &Store, table: &str) -> sqlx::Result<()> {
+    let sql = match super::sql::dialect() {
+        super::sql::Dialect::Sqlite => format!("DROP TRIGGER refuse_{table}"),
+        super::sql::Dialect::Postgres => format!("DROP TRIGGER refuse_{table} ON {table}"),
+    };
+    super::sql::query(sqlx::AssertSqlSafe(sql))
+        .execute(store.writer())
+        .await?;
+    Ok(())
+}

@@ -352,40 +352,18 @@ async fn a_run_action_and_its_audit_entry_commit_together_or_not_at_all() {
             .contains(&("run.start".into(), run.to_string()))
     );
     // The audit log refuses the entry: the action must not happen either.
-    let postgres = natpilot::store::sql::dialect() == natpilot::store::sql::Dialect::Postgres;
-    let refuse: &[&'static str] = if postgres {
-        &[
-            "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS \
-             'BEGIN RAISE EXCEPTION ''audit log unavailable''; END'",
-            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
-             FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
-        ]
-    } else {
-        &[
-            "CREATE TEMP TRIGGER refuse_audit BEFORE INSERT ON audit_log \
-           BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END",
-        ]
-    };
-    for sql in refuse {
-        natpilot::store::sql::query(*sql)
-            .execute(env.store.writer())
-            .await
-            .unwrap();
-    }
+    natpilot::store::test_store::refuse_inserts(&env.store, "audit_log", "audit log unavailable")
+        .await
+        .unwrap();
     assert!(env.engine.abandon(run, "alice").await.is_err());
     assert_eq!(
         env.engine.run(run).await.unwrap().status,
         RunStatus::Active,
         "the run was abandoned without an audit entry"
     );
-    natpilot::store::sql::query(if postgres {
-        "DROP TRIGGER refuse_audit ON audit_log"
-    } else {
-        "DROP TRIGGER refuse_audit"
-    })
-    .execute(env.store.writer())
-    .await
-    .unwrap();
+    natpilot::store::test_store::allow_inserts(&env.store, "audit_log")
+        .await
+        .unwrap();
     env.engine.abandon(run, "alice").await.unwrap();
     assert!(
         audited(&env)
