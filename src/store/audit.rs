@@ -109,7 +109,7 @@ pub async fn list(
                 action: r.try_get("action")?,
                 target: r.try_get("target")?,
                 details: decode(serde_json::from_str(&details))?,
-                rehearsal: crate::store::sql::flag(&r, "rehearsal")?,
+                rehearsal: crate::store::sql::flag(r, "rehearsal")?,
             })
         })
         .collect()

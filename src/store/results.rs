@@ -139,7 +139,7 @@ pub async fn list_protected(
         .map(|r| {
             Ok(ProtectedHost {
                 instance_id: r.try_get("instance_id")?,
-                protected: crate::store::sql::flag(&r, "protected")?,
+                protected: crate::store::sql::flag(r, "protected")?,
                 reason: r.try_get("reason")?,
                 detail: r.try_get("detail")?,
                 decided_by: r.try_get("decided_by")?,
