@@ -5,7 +5,8 @@
 //! `RequestLimitExceeded` answers came back. Asserts nothing about time.
 //!
 //! `cargo bench --bench engine_run -- [--instances 10000] [--async-ms 5] [--concurrency 64]
-//! [--rollback 1]`
+//! [--rollback 1]`; with `NATPILOT_TEST_POSTGRES=postgres://…` on a new PostgreSQL database
+//! instead of a SQLite file.
 //! The simulator's async steps (EIP tasks, TAT, NAT creation) take `--async-ms`, small enough
 //! that the rate limits, not the simulated cloud, decide how long the run takes.
 
@@ -227,7 +228,13 @@ async fn engine(sim: &natpilot::sim::RunningSim, o: &Options) -> anyhow::Result<
     };
     let dir = std::env::temp_dir().join(format!("natpilot-engine-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let store = Store::open(&dir.join("bench.db")).await?;
+    let store = natpilot::store::test_store::open(&dir).await?;
+    let kind = if natpilot::store::test_store::postgres() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!("store: {kind}");
     let options = EngineOptions {
         poll,
         concurrency: o.concurrency,

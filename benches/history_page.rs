@@ -8,6 +8,8 @@
 //! the single-connection latency of a deep page (target < 5 ms at 1,000,000 runs).
 //!
 //! `cargo bench --bench history_page -- [--runs 100000] [--seconds 10]`
+//! With `NATPILOT_TEST_POSTGRES=postgres://…` (see `.ci/postgres`) the store is a new database on
+//! that PostgreSQL server instead of a SQLite file (issue 15: both stores, same machine).
 
 #[path = "support/portal.rs"]
 mod portal;
@@ -38,7 +40,15 @@ async fn main() -> anyhow::Result<()> {
     let runs = flag("--runs", 100_000);
     let seconds = flag("--seconds", 10);
     let dir = tempfile::tempdir()?;
-    let store = Store::open(&dir.path().join("natpilot.db")).await?;
+    let store = natpilot::store::test_store::open(dir.path()).await?;
+    println!(
+        "store: {}",
+        if natpilot::store::test_store::postgres() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
 
     let started = Instant::now();
     seed_runs(&store, runs).await?;

@@ -255,7 +255,9 @@ async fn housekeeping(state: AppState) {
         {
             tracing::warn!(error = %e, "could not delete expired sessions");
         }
-        state.auth.throttle.retain_recent();
+        if let Err(e) = state.auth.throttle.retain_recent(&state.store).await {
+            tracing::warn!(error = %e, "could not delete full login buckets");
+        }
     }
 }
 
@@ -310,6 +312,8 @@ pub async fn spawn(config: AppConfig) -> anyhow::Result<RunningApp> {
         state.store.clone(),
         stop.subscribe(),
     ));
+    // Replicas on PostgreSQL: what another one changes reaches this one's caches and pages.
+    let _listening = state.store.listen_for_changes(stop.subscribe());
     if state.auth.sso.is_some() {
         // Discovery in the background: the first sign-in page's CSP then already allows the
         // provider's endpoints, and an unreachable provider never delays start-up.
@@ -359,13 +363,13 @@ fn stopped(stop: &watch::Sender<bool>) -> impl Future<Output = ()> + Send + 'sta
 }
 
 mod signal;
+mod starting;
 
 /// `natpilot serve`: opens the database, binds the listeners, starts the portal and prints
 /// where it is (and the one-time setup link, to the console only, when there are no users).
 pub async fn serve(config: &Config) -> anyhow::Result<()> {
     // Credentials first: a broken source stops start-up before anything is created.
     let (client, cloud, _sim) = connect_cloud(config).await?;
-    let store = Store::open(&config.server.database).await?;
     let listener = TcpListener::bind(config.server.listen)
         .await
         .with_context(|| {
@@ -391,6 +395,20 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         _ => anyhow::bail!(
             "give both --tls-cert and --tls-key (security.tls_cert/tls_key), or neither"
         ),
+    };
+    // Not ready while the store opens and migrates: said on the portal's own address (plain
+    // HTTP only: on an HTTPS address a failed handshake already reads as not ready).
+    println!(
+        "Opening the database {} (migrating it if needed)…",
+        config.server.database
+    );
+    let (store, listener) = if tls.is_none() {
+        let phase = "opening and migrating the database";
+        let starting = starting::answer_while_starting(listener, phase)?;
+        let store = Store::connect(&config.server.database).await;
+        (store?, starting.finish().await?)
+    } else {
+        (Store::connect(&config.server.database).await?, listener)
     };
     let approvals =
         crate::approvals::ApprovalPolicy::from_config(&config.approvals, cloud.is_simulated());

@@ -58,9 +58,11 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
-    /// SQLite database file [default: ./natpilot.db].
-    #[arg(long, value_name = "FILE")]
-    pub database: Option<PathBuf>,
+    /// SQLite database file, or a postgres:// URL for replicas [default: ./natpilot.db]. A URL
+    /// with a password belongs in NATPILOT_SERVER__DATABASE: a command line is visible to
+    /// every user of the machine.
+    #[arg(long, value_name = "FILE|URL")]
+    pub database: Option<String>,
     /// Serve Prometheus metrics on this separate address.
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,

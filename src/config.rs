@@ -50,10 +50,11 @@ pub struct Config {
 pub struct ServerConfig {
     /// Address the web portal listens on.
     pub listen: SocketAddr,
-    /// SQLite database file (created if missing). A URL (`postgres://…`) is refused at load
-    /// time: the PostgreSQL store is not built yet, and a URL must never become a file name.
-    #[serde(deserialize_with = "database_path")]
-    pub database: PathBuf,
+    /// A SQLite database file (created if missing, the embedded default for one process), or
+    /// a `postgres://` URL: the store several replicas share (issue 15). Any other URL is
+    /// refused at load time, so a URL never becomes a file name.
+    #[serde(deserialize_with = "database")]
+    pub database: crate::store::Database,
     /// Optional separate listener for Prometheus metrics; off when unset.
     pub metrics_listen: Option<SocketAddr>,
     pub log_format: LogFormat,
@@ -63,7 +64,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            database: PathBuf::from("./natpilot.db"),
+            database: crate::store::Database::default(),
             metrics_listen: None,
             log_format: LogFormat::Readable,
         }
@@ -275,31 +276,11 @@ fn deserialize_proxies<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<ipnet::Ip
         .collect()
 }
 
-/// A SQLite file path. Anything shaped like a URL is refused, naming only its scheme: the
-/// rest may hold a password, which must not reach a log or an error page.
-fn database_path<'de, D: Deserializer<'de>>(de: D) -> Result<PathBuf, D::Error> {
+/// A SQLite file path or a PostgreSQL URL (see `store::location`); errors never repeat what
+/// follows a URL's scheme, which may hold a password.
+fn database<'de, D: Deserializer<'de>>(de: D) -> Result<crate::store::Database, D::Error> {
     let raw = String::deserialize(de)?;
-    let trimmed = raw.trim();
-    if trimmed.is_empty() {
-        return Err(serde::de::Error::custom(
-            "the database path is empty; give a SQLite file such as `./natpilot.db`",
-        ));
-    }
-    if let Some((scheme, _)) = trimmed.split_once("://") {
-        let scheme = scheme.to_ascii_lowercase();
-        let why = match scheme.as_str() {
-            "postgres" | "postgresql" => "this version of natpilot stores its data in SQLite \
-                 only (several replicas on PostgreSQL are not built yet)"
-                .to_owned(),
-            "sqlite" => "it takes the file path itself, without `sqlite://`".to_owned(),
-            _ => format!("`{scheme}://` is not a database natpilot can use"),
-        };
-        return Err(serde::de::Error::custom(format!(
-            "a `{scheme}://` URL is not a database path: {why}; give a SQLite file such as \
-             `./natpilot.db`"
-        )));
-    }
-    Ok(PathBuf::from(trimmed))
+    crate::store::Database::parse(&raw).map_err(serde::de::Error::custom)
 }
 
 fn lease_secs<'de, D: Deserializer<'de>>(de: D) -> Result<u64, D::Error> {

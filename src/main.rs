@@ -56,7 +56,7 @@ async fn doctor(config: &Config) -> ExitCode {
 /// `natpilot user …` against the configured database.
 async fn user(config: &Config, args: natpilot::cli::UserArgs) -> anyhow::Result<ExitCode> {
     use natpilot::web::user_cli::{self, PasswordSource};
-    let store = natpilot::store::Store::open(&config.server.database).await?;
+    let store = natpilot::store::Store::connect(&config.server.database).await?;
     let stdin = std::io::stdin();
     let mut lock = stdin.lock();
     let source = PasswordSource::Reader(&mut lock);
@@ -66,7 +66,13 @@ async fn user(config: &Config, args: natpilot::cli::UserArgs) -> anyhow::Result<
 
 /// `natpilot backup --to FILE`: a consistent copy of the configured database.
 async fn backup(config: &Config, args: &natpilot::cli::BackupArgs) -> anyhow::Result<ExitCode> {
-    let database = &config.server.database;
+    let database = match &config.server.database {
+        natpilot::store::Database::Sqlite(path) => path,
+        natpilot::store::Database::Postgres(url) => anyhow::bail!(
+            "natpilot backup copies a SQLite file; the database is PostgreSQL ({url}): back it \
+             up with pg_dump (README, \"Backup and restore\")"
+        ),
+    };
     let summary = natpilot::store::backup::to_file(database, &args.to).await?;
     println!(
         "Backed up {} to {} ({} bytes, {} runs, {} users; integrity check ok).",

@@ -67,7 +67,26 @@ impl Store {
                 }
             }
         }
-        Ok(())
+        self.schema_known().await
+    }
+
+    /// Whether this binary knows every migration the database has: a replica left on an
+    /// older version after another one migrated the shared database to a newer schema must
+    /// not go on serving (fail closed) — its queries were written for the old one.
+    async fn schema_known(&self) -> Result<(), String> {
+        let newest: Option<i64> =
+            crate::store::sql::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+                .fetch_one(self.readers())
+                .await
+                .map_err(|e| format!("cannot read the database's migrations: {e}"))?;
+        let known = super::newest_known_migration();
+        match newest {
+            Some(v) if v > known => Err(format!(
+                "the database was migrated by a newer natpilot (migration {v}; this one knows \
+                 up to {known}): upgrade this replica, or stop it"
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -79,5 +98,38 @@ pub async fn probe(store: Store, mut stop: watch::Receiver<bool>) {
             () = tokio::time::sleep(PROBE_EVERY) => {}
             _ = stop.wait_for(|stopped| *stopped) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{sql, test_store};
+
+    #[tokio::test]
+    async fn a_database_migrated_by_a_newer_natpilot_is_unhealthy_here() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = test_store::open(dir.path()).await.unwrap();
+        assert_eq!(store.ping().await, Ok(()));
+        let future = super::super::newest_known_migration() + 10;
+        let insert = match sql::dialect() {
+            sql::Dialect::Sqlite => {
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+                 execution_time) VALUES (?, 'from a newer natpilot', 1, X'00', 0)"
+            }
+            sql::Dialect::Postgres => {
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+                 execution_time) VALUES (?, 'from a newer natpilot', TRUE, '\\x00', 0)"
+            }
+        };
+        sql::query(insert)
+            .bind(future)
+            .execute(store.writer())
+            .await
+            .unwrap();
+        let problem = store.ping().await.unwrap_err();
+        assert!(
+            problem.contains(&format!("migration {future}")) && problem.contains("upgrade"),
+            "{problem}"
+        );
     }
 }

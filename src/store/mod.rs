@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod audit;
 pub mod backup;
 pub mod campaigns;
+pub mod change_notices;
 pub mod drift;
 pub mod estate;
 pub mod estate_totals;
@@ -20,6 +21,8 @@ pub mod keep_egress;
 pub mod kept_eips;
 pub mod lease;
 pub mod ledger;
+pub mod location;
+pub mod login_buckets;
 pub mod nat_gateways;
 pub mod notifications;
 pub mod protection_rules;
@@ -41,6 +44,7 @@ pub mod users;
 pub mod verify_rows;
 mod writer;
 
+pub use location::{Database, PostgresUrl};
 pub use writer::{WriteTx, Writer};
 
 #[cfg(test)]
@@ -64,6 +68,15 @@ use sqlx::{AnyPool, any::AnyPoolOptions};
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// The same schema for PostgreSQL (`migrations/postgres/`; `tests::migrations_come_in_pairs`).
 static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The newest migration this binary has for the store in use.
+fn newest_known_migration() -> i64 {
+    let migrator = match sql::dialect() {
+        sql::Dialect::Sqlite => &MIGRATOR,
+        sql::Dialect::Postgres => &PG_MIGRATOR,
+    };
+    migrator.iter().map(|m| m.version).max().unwrap_or(0)
+}
 
 mod files;
 use files::{check_writable, create_private};
@@ -110,6 +123,10 @@ pub struct Store {
     approval_counts: Arc<read_cache::ReadCache<i64>>,
     /// Whether the database answered the last probe (`health::probe`, for `/healthz`).
     health: health::StoreHealth,
+    /// The PostgreSQL URL, for the listener of other replicas' changes; None on SQLite.
+    postgres_url: Option<Arc<secrecy::SecretString>>,
+    /// Other processes' changes heard by that listener (`change_notices`).
+    notices: change_notices::ChangeNotices,
 }
 
 impl Store {
@@ -140,6 +157,14 @@ impl Store {
         Ok(Store::from_pools(writer, readers, write_generation))
     }
 
+    /// Opens the configured database: the SQLite file, or the PostgreSQL server.
+    pub async fn connect(database: &Database) -> anyhow::Result<Store> {
+        match database {
+            Database::Sqlite(path) => Store::open(path).await,
+            Database::Postgres(url) => Store::open_postgres(url.expose()).await,
+        }
+    }
+
     /// Connects to the PostgreSQL database at `url` (`postgres://user@host:port/db`) and
     /// applies pending migrations. Errors name the server and database, never the URL (it may
     /// hold a password).
@@ -163,11 +188,9 @@ impl Store {
             .connect(url)
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL {place}: {e}"))?;
-        Ok(Store::from_pools(
-            writer,
-            readers,
-            Arc::new(AtomicU64::new(0)),
-        ))
+        let mut store = Store::from_pools(writer, readers, Arc::new(AtomicU64::new(0)));
+        store.postgres_url = Some(Arc::new(secrecy::SecretString::from(url.to_owned())));
+        Ok(store)
     }
 
     fn from_pools(writer: AnyPool, readers: AnyPool, write_generation: Arc<AtomicU64>) -> Store {
@@ -178,6 +201,8 @@ impl Store {
             history: Default::default(),
             approval_counts: Default::default(),
             health: Default::default(),
+            postgres_url: None,
+            notices: Default::default(),
         }
     }
 

@@ -4,16 +4,22 @@
 
 use std::path::Path;
 
-use super::Store;
+use super::{Database, Store};
 
 /// The variable that points the tests at a PostgreSQL server.
 pub const POSTGRES_VAR: &str = "NATPILOT_TEST_POSTGRES";
 
 /// Opens a new, empty store for one test. `dir` holds the SQLite file (and outlives the store).
 pub async fn open(dir: &Path) -> anyhow::Result<Store> {
+    Store::connect(&database(dir).await?).await
+}
+
+/// A new, empty database for one test, to open (again) with `Store::connect`, as a second
+/// process on the same database would: a SQLite file in `dir`, or a new PostgreSQL database.
+pub async fn database(dir: &Path) -> anyhow::Result<Database> {
     match std::env::var(POSTGRES_VAR) {
-        Ok(server) if !server.is_empty() => open_postgres(&server).await,
-        _ => Store::open(&dir.join("t.db")).await,
+        Ok(server) if !server.is_empty() => new_postgres_database(&server).await,
+        _ => Ok(Database::Sqlite(dir.join("t.db"))),
     }
 }
 
@@ -33,7 +39,7 @@ pub fn skip_sqlite_file_test() -> bool {
     skip
 }
 
-async fn open_postgres(server: &str) -> anyhow::Result<Store> {
+async fn new_postgres_database(server: &str) -> anyhow::Result<Database> {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let name = format!("natpilot_t_{}", uuid::Uuid::new_v4().simple());
@@ -46,7 +52,44 @@ async fn open_postgres(server: &str) -> anyhow::Result<Store> {
     admin.close().await?;
     let mut url = reqwest::Url::parse(server)?;
     url.set_path(&name);
-    Store::open_postgres(url.as_str()).await
+    Database::parse(url.as_str()).map_err(|e| anyhow::anyhow!("{POSTGRES_VAR}: {e}"))
+}
+
+/// Everything the database holds, as bytes to search (a test that no secret is stored): the
+/// SQLite file and its WAL, or every row of every table as text on PostgreSQL.
+pub async fn contents(store: &Store, database: &Database) -> Vec<u8> {
+    match database {
+        Database::Sqlite(path) => {
+            let mut bytes = std::fs::read(path).unwrap_or_default();
+            let mut wal = path.clone().into_os_string();
+            wal.push("-wal");
+            bytes.extend(std::fs::read(wal).unwrap_or_default());
+            bytes
+        }
+        Database::Postgres(_) => {
+            let tables: Vec<String> = super::sql::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+            )
+            .fetch_all(store.readers())
+            .await
+            .expect("the table list");
+            let mut bytes = Vec::new();
+            for table in tables {
+                let rows: Vec<String> = super::sql::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT t::text FROM \"{table}\" AS t"
+                )))
+                .fetch_all(store.readers())
+                .await
+                .expect("a table's rows");
+                for row in rows {
+                    bytes.extend(row.into_bytes());
+                    bytes.push(b'\n');
+                }
+            }
+            bytes
+        }
+    }
 }
 
 /// Makes every insert into `table` fail with `reason` (a fault for a test to inject), on

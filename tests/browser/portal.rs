@@ -1,10 +1,10 @@
-//! The portal under test: the real app in-process on port 0, a fresh SQLite file, and the
+//! The portal under test: the real app in-process on port 0, a fresh store (SQLite file, or
+//! PostgreSQL under NATPILOT_TEST_POSTGRES), and the
 //! simulator with the tutorial scenario, exactly as `natpilot serve` runs without credentials.
 
 use natpilot::{
     app::{self, AppConfig, RunningApp},
     sim::{RunningSim, SimConfig},
-    store::Store,
     tencent::Client,
     web::settings::WebSettings,
     wizard::{engine::EngineOptions, poll::Poll},
@@ -31,7 +31,7 @@ impl Portal {
         settings: WebSettings,
     ) -> Portal {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("natpilot.db")).await.unwrap();
+        let store = natpilot::store::test_store::open(dir.path()).await.unwrap();
         let sim = natpilot::sim::spawn(SimConfig {
             async_delay: std::time::Duration::from_millis(300),
             scenario,

@@ -272,7 +272,7 @@ async fn cookies_do_not_authenticate_the_api_and_bad_tokens_say_why() {
         "{err}"
     );
     // Only hashes are stored.
-    let db = app.raw_db_bytes();
+    let db = app.db_contents().await;
     for secret in [&t, &t2] {
         assert!(!db.windows(secret.len()).any(|w| w == secret.as_bytes()));
     }

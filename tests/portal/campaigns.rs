@@ -454,14 +454,14 @@ async fn a_campaign_resumes_after_a_restart_and_step_1_waits_for_a_person_unless
     );
 
     // Restart: same database, same cloud.
-    let (app, sim, db_path, dir) = t.into_parts();
+    let (app, sim, database, dir) = t.into_parts();
     app.shutdown().await;
     let h = sim.handle();
     let app = app::spawn(AppConfig {
         client: Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap(),
         listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         metrics_listener: None,
-        store: Store::open(&db_path).await.unwrap(),
+        store: Store::connect(&database).await.unwrap(),
         settings: WebSettings::default(),
         tls: None,
         engine: Default::default(),
@@ -720,7 +720,7 @@ async fn one_process_drives_a_campaign_and_another_takes_it_over_when_the_first_
         client: Client::for_endpoint(&t.sim.endpoint(), h.secret_id(), h.secret_key()).unwrap(),
         listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         metrics_listener: None,
-        store: Store::open(&t.db_path).await.unwrap(),
+        store: Store::connect(&t.database).await.unwrap(),
         settings: WebSettings::default(),
         tls: None,
         engine: short_lease(),

@@ -1,11 +1,11 @@
 //! The one test harness: `TestApp` starts the real portal in-process on port 0 with a fresh
-//! SQLite file; `Browser` is a cookie-keeping client with typed helpers; pages are parsed
+//! store (a SQLite file, or a PostgreSQL database of its own when `NATPILOT_TEST_POSTGRES` is
+//! set, so the suite runs on both); `Browser` is a cookie-keeping client with typed helpers; pages are parsed
 //! with `scraper`. Logs go to an in-memory buffer (scanned by the secrets test) and are
 //! printed only when TEST_LOG is set.
 
 use std::{
     io::Write,
-    path::PathBuf,
     sync::{Mutex, OnceLock},
 };
 
@@ -13,7 +13,7 @@ use natpilot::{
     app::{self, AppConfig, RunningApp},
     sim::{RunningSim, SimConfig},
     store::{
-        Store,
+        Database, Store,
         users::{self, Role, UserName},
     },
     tencent::Client,
@@ -64,7 +64,8 @@ pub fn captured_logs() -> Vec<u8> {
 pub struct TestApp {
     pub app: RunningApp,
     pub sim: RunningSim,
-    pub db_path: PathBuf,
+    /// The test's database (a SQLite file, or a PostgreSQL database of its own).
+    pub database: Database,
     _dir: tempfile::TempDir,
 }
 
@@ -148,8 +149,10 @@ impl TestApp {
     {
         init_logs();
         let dir = tempfile::tempdir().unwrap();
-        let db_path = dir.path().join("natpilot.db");
-        let store = Store::open(&db_path).await.unwrap();
+        let database = natpilot::store::test_store::database(dir.path())
+            .await
+            .unwrap();
+        let store = Store::connect(&database).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let metrics_listener = Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
         let sim = natpilot::sim::spawn(sim_config).await.unwrap();
@@ -169,15 +172,15 @@ impl TestApp {
         TestApp {
             app,
             sim,
-            db_path,
+            database,
             _dir: dir,
         }
     }
 
     /// The running app, its simulator, database path and the directory that holds it (kept
     /// alive by the caller), to stop the app and start another process on the same database.
-    pub fn into_parts(self) -> (RunningApp, RunningSim, PathBuf, tempfile::TempDir) {
-        (self.app, self.sim, self.db_path, self._dir)
+    pub fn into_parts(self) -> (RunningApp, RunningSim, Database, tempfile::TempDir) {
+        (self.app, self.sim, self.database, self._dir)
     }
 
     /// Waits for a run's background job (assessment, apply, rollback) to finish.
@@ -254,15 +257,10 @@ impl TestApp {
         b
     }
 
-    /// The raw bytes of the database file and its WAL.
-    pub fn raw_db_bytes(&self) -> Vec<u8> {
-        let mut bytes = std::fs::read(&self.db_path).unwrap();
-        for ext in ["-wal", "-shm"] {
-            let mut p = self.db_path.clone().into_os_string();
-            p.push(ext);
-            bytes.extend(std::fs::read(p).unwrap_or_default());
-        }
-        bytes
+    /// Everything the database holds, as bytes to search for a secret (the SQLite file and
+    /// its WAL, or every row on PostgreSQL).
+    pub async fn db_contents(&self) -> Vec<u8> {
+        natpilot::store::test_store::contents(self.store(), &self.database).await
     }
 }
 

@@ -212,7 +212,7 @@ async fn sso_sign_in_creates_the_user_by_subject_and_updates_its_role_each_time(
     );
 
     // The client secret is nowhere: not in the database, not in the log, not on a page.
-    assert!(!String::from_utf8_lossy(&app.raw_db_bytes()).contains(SECRET));
+    assert!(!String::from_utf8_lossy(&app.db_contents().await).contains(SECRET));
     assert!(!String::from_utf8_lossy(&crate::harness::captured_logs()).contains(SECRET));
     assert!(!done.page.body.contains(SECRET) && !runs.body.contains(SECRET));
 }

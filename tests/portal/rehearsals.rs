@@ -205,14 +205,14 @@ async fn a_rehearsal_whose_twin_was_lost_at_restart_is_ended_with_the_reason_not
     let id = rehearse(&t, &mut olga).await;
     let before = real_shape(&t);
 
-    let (first, sim, db_path, dir) = t.into_parts();
+    let (first, sim, database, dir) = t.into_parts();
     first.shutdown().await;
     let h = sim.handle();
     let app = app::spawn(AppConfig {
         client: Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap(),
         listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         metrics_listener: None,
-        store: Store::open(&db_path).await.unwrap(),
+        store: Store::connect(&database).await.unwrap(),
         settings: settings(),
         tls: None,
         engine: Default::default(),

@@ -366,7 +366,7 @@ async fn passwords_and_session_ids_are_nowhere_in_the_database_or_logs() {
     let mut again = app.browser();
     again.login("olga", PASSWORD).await;
     let session2 = again.cookie.clone().unwrap();
-    let db = app.raw_db_bytes();
+    let db = app.db_contents().await;
     let logs = captured_logs();
     for secret in [PASSWORD, &session, &session2] {
         for (what, bytes) in [("database", &db), ("logs", &logs)] {

@@ -45,7 +45,7 @@ async fn shutdown_stops_accepting_leaves_the_step_applying_and_a_new_app_resumes
         .unwrap();
 
     let TestApp {
-        app, sim, db_path, ..
+        app, sim, database, ..
     } = t;
     let addr = app.addr;
     app.shutdown().await;
@@ -66,7 +66,7 @@ async fn shutdown_stops_accepting_leaves_the_step_applying_and_a_new_app_resumes
         client: Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap(),
         listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         metrics_listener: None,
-        store: Store::open(&db_path).await.unwrap(),
+        store: Store::connect(&database).await.unwrap(),
         settings: WebSettings::default(),
         tls: None,
         engine: Default::default(),

@@ -4,7 +4,6 @@ use natpilot::{
     app::{self, AppConfig},
     config::SecurityConfig,
     sim::SimConfig,
-    store::Store,
     tencent::Client,
     web::{
         settings::{CloudLabel, WebSettings},
@@ -35,7 +34,7 @@ async fn the_portal_serves_https_with_hsts_and_secure_cookies() {
         client: Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap(),
         listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         metrics_listener: None,
-        store: Store::open(&dir.path().join("natpilot.db")).await.unwrap(),
+        store: natpilot::store::test_store::open(dir.path()).await.unwrap(),
         settings,
         tls: Some(TlsFiles { cert, key }),
         engine: Default::default(),

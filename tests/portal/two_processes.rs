@@ -5,7 +5,6 @@
 //! lease expires and finishes the step with exactly one NAT gateway. The call the dead
 //! process had in flight reads "outcome unknown — reconciled by …" on the ledger page.
 
-use std::path::Path;
 use std::time::Duration;
 
 use natpilot::app::{self, AppConfig, RunningApp};
@@ -27,8 +26,8 @@ use crate::harness::{Browser, PASSWORD};
 const VPC: &str = "vpc-tut0rial";
 
 /// One natpilot process: the real app on `db`, talking to `sim`, with a short lease.
-async fn process(db: &Path, sim: &RunningSim) -> RunningApp {
-    let store = Store::open(db).await.unwrap();
+async fn process(db: &natpilot::store::Database, sim: &RunningSim) -> RunningApp {
+    let store = Store::connect(db).await.unwrap();
     let h = sim.handle();
     let client = Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap();
     app::spawn(AppConfig {
@@ -105,7 +104,9 @@ async fn step_two_in_flight(app: &RunningApp, sim: &RunningSim, slow: Duration) 
 async fn a_second_process_does_not_drive_a_run_the_first_holds_and_takes_it_over_when_the_first_dies()
  {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("natpilot.db");
+    let db = natpilot::store::test_store::database(dir.path())
+        .await
+        .unwrap();
     let sim = natpilot::sim::spawn(SimConfig {
         async_delay: Duration::from_millis(20),
         rate_limit: false,
@@ -168,4 +169,48 @@ async fn a_second_process_does_not_drive_a_run_the_first_holds_and_takes_it_over
         how.contains("reconciled by the DescribeNatGateways lookup"),
         "{how}"
     );
+}
+
+/// Login throttling counts in the store: failures on one process use up the budget on the
+/// other as well, so replicas behind a load balancer allow what one process does (issue 15).
+#[tokio::test]
+async fn sign_in_failures_on_one_process_throttle_the_account_on_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = natpilot::store::test_store::database(dir.path())
+        .await
+        .unwrap();
+    let sim = natpilot::sim::spawn(SimConfig::default()).await.unwrap();
+    let (first, second) = (process(&db, &sim).await, process(&db, &sim).await);
+    let hash = password::hash(SecretString::from(PASSWORD)).await.unwrap();
+    let name = UserName::parse("olga").unwrap();
+    users::insert(first.state.store.writer(), &name, Role::Operator, &hash)
+        .await
+        .unwrap();
+    let attempts = WebSettings::default().login_attempts;
+    // Half of the budget fails on each process (the default budget is 5 per minute).
+    for i in 0..attempts {
+        let app = if i % 2 == 0 { &first } else { &second };
+        let page = Browser::new(app.url(""))
+            .login("olga", "wrong password!")
+            .await;
+        assert_eq!(
+            page.status,
+            reqwest::StatusCode::UNAUTHORIZED,
+            "{}",
+            page.body
+        );
+    }
+    for app in [&first, &second] {
+        let page = Browser::new(app.url("")).login("olga", PASSWORD).await;
+        assert_eq!(
+            page.status,
+            reqwest::StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            page.body
+        );
+        assert!(
+            page.text("#login-error")
+                .contains("Too many sign-in attempts")
+        );
+    }
 }

@@ -3,7 +3,6 @@
 //! receiver fails, dead letters an admin sends again, and delivery by the next process after a
 //! restart. A failing webhook never holds up the run.
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -199,8 +198,12 @@ async fn a_failing_receiver_gets_retries_then_a_dead_letter_that_an_admin_sends_
     assert_eq!(twice.status, reqwest::StatusCode::CONFLICT);
 }
 
-async fn process(db: &Path, sim: &RunningSim, settings: WebSettings) -> RunningApp {
-    let store = Store::open(db).await.unwrap();
+async fn process(
+    db: &natpilot::store::Database,
+    sim: &RunningSim,
+    settings: WebSettings,
+) -> RunningApp {
+    let store = Store::connect(db).await.unwrap();
     let h = sim.handle();
     let client = Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap();
     app::spawn(AppConfig {
@@ -223,11 +226,11 @@ async fn a_delivery_left_pending_by_a_stopped_portal_is_sent_by_the_next_one() {
     let mut olga = app.signed_in("olga", Role::Operator).await;
     rolled_back_run(&app, &mut olga).await;
     until("a failed attempt", || async { receiver.count() >= 1 }).await;
-    let (first, sim, db_path, _dir) = app.into_parts();
+    let (first, sim, database, _dir) = app.into_parts();
     first.shutdown().await;
     let seen = receiver.count();
     receiver.set_failing(0);
-    let second = process(&db_path, &sim, settings(&url, 50)).await;
+    let second = process(&database, &sim, settings(&url, 50)).await;
     let store = second.state.store.clone();
     let delivered = || async {
         natpilot::store::notifications::recent(store.readers(), 10)

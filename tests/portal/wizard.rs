@@ -151,7 +151,7 @@ async fn an_operator_walks_the_whole_wizard_through_the_forms() {
     // After a whole run, the cloud SecretKey, the password and the session token are nowhere
     // in the raw database bytes or the logs.
     let session = olga.cookie.clone().unwrap();
-    let db = app.raw_db_bytes();
+    let db = app.db_contents().await;
     let logs = crate::harness::captured_logs();
     for secret in [sim.secret_key(), crate::harness::PASSWORD, session.as_str()] {
         for (what, bytes) in [("database", &db), ("logs", &logs)] {

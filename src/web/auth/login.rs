@@ -157,7 +157,8 @@ pub async fn submit(
         audit_login(&state, &form.name, ip, "login.password_off").await?;
         return page(layout, LOCAL_OFF.to_owned(), StatusCode::FORBIDDEN);
     }
-    if let Err(wait) = state.auth.throttle.attempt(ip, &form.name) {
+    let throttled = state.auth.throttle.attempt(&state.store, ip, &form.name);
+    if let Err(wait) = throttled.await? {
         let secs = wait.as_secs().max(1);
         let msg = format!(
             "Too many sign-in attempts. Wait {secs} seconds before trying again; ask an admin if you have forgotten your password."

@@ -5,7 +5,9 @@
 //! message is made good by the next. Messages are coalesced: engine events only wake the
 //! stream, which renders at most once per [`COALESCE`] and skips a fragment identical to the
 //! last; a [`STATUS_CHECK`] tick re-reads the run as well, so a status change that no event
-//! follows still arrives. Once the run no longer holds its VPC the stream sends the final
+//! follows still arrives; on PostgreSQL a change notice from another replica
+//! (`store::change_notices`) is such a tick at once, so a run driven elsewhere is followed as
+//! closely as one driven here. Once the run no longer holds its VPC the stream sends the final
 //! fragment, then `done` (the page closes the stream on it), and ends.
 //! A stream lives only as long as the session that opened it: it checks the session every
 //! [`SESSION_CHECK`] and ends once the session has (sign-out, disabled user, password reset,
@@ -25,7 +27,7 @@ use tokio::time::Instant;
 use crate::{
     app::AppState,
     store::{
-        RunId, RunStatus,
+        RunId, RunStatus, change_notices,
         events::Event,
         runs::{self, RunMark},
     },
@@ -65,6 +67,8 @@ struct Feed {
     id: RunId,
     can_drive: bool,
     rx: broadcast::Receiver<Event>,
+    /// Changes to runs made by other replicas (PostgreSQL's change notices).
+    elsewhere: tokio::sync::watch::Receiver<u64>,
     phase: Phase,
     last_html: String,
     last_sent: Instant,
@@ -79,6 +83,9 @@ impl Feed {
     async fn wake(&mut self) -> bool {
         let by_event = tokio::select! {
             _ = self.rx.recv() => true,
+            // Some run changed on another replica: a tick now, which renders only when this
+            // run's mark moved.
+            () = change_notices::changed(&mut self.elsewhere) => false,
             _ = tokio::time::sleep(STATUS_CHECK) => false,
         };
         tokio::time::sleep_until(self.last_sent + COALESCE).await;
@@ -181,6 +188,7 @@ pub async fn stream(
     let run = load_run(&state, id).await?;
     let feed = Feed {
         rx: state.engine.subscribe(id),
+        elsewhere: state.store.change_notices().runs(),
         state: state.clone(),
         layout,
         id,

@@ -114,6 +114,27 @@ impl Browser {
         self.send(req).await
     }
 
+    /// Opens the run page's live event stream (`/runs/{id}/events`), as the page's htmx does.
+    pub async fn stream(&self, path: &str) -> Stream {
+        let cookies: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(header::COOKIE, cookies.join("; "))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        Stream {
+            resp,
+            buffer: String::new(),
+        }
+    }
+
     /// Signs in; panics unless the portal accepts the password.
     pub async fn login(&mut self, name: &str, password: &str) {
         let form = self.get("/login").await;
@@ -122,5 +143,72 @@ impl Browser {
             .post("/login", &[("name", name), ("password", password)])
             .await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "login: {}", done.body);
+    }
+}
+
+/// A Server-Sent Events stream as a browser reads it.
+pub struct Stream {
+    resp: reqwest::Response,
+    buffer: String,
+}
+
+/// One message of a stream.
+#[derive(Debug)]
+pub enum Message {
+    /// A `progress` message: the run's live fragment.
+    Progress(String),
+    /// `done`: the run no longer holds its VPC; the stream ends after it.
+    Done,
+}
+
+impl Stream {
+    /// The next message (keep-alive comments skipped); None once the stream has ended.
+    pub async fn next(&mut self) -> Option<Message> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let raw: String = self.buffer.drain(..end + 2).collect();
+                let mut event = "message";
+                let mut data = Vec::new();
+                for line in raw.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push(v.strip_prefix(' ').unwrap_or(v));
+                    }
+                }
+                match event {
+                    "progress" => return Some(Message::Progress(data.join("\n"))),
+                    "done" => return Some(Message::Done),
+                    _ => continue,
+                }
+            }
+            let chunk = self.resp.chunk().await.ok()??;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Reads fragments until one satisfies `want` (within the test budget); returns it.
+    pub async fn until(&mut self, what: &str, want: impl Fn(&Page) -> bool) -> Page {
+        let found = tokio::time::timeout(crate::common::BUDGET, async {
+            while let Some(m) = self.next().await {
+                if let Message::Progress(html) = m {
+                    let page = Page {
+                        status: StatusCode::OK,
+                        location: None,
+                        body: html,
+                    };
+                    if want(&page) {
+                        return Some(page);
+                    }
+                }
+            }
+            None
+        })
+        .await;
+        match found {
+            Ok(Some(page)) => page,
+            Ok(None) => panic!("the stream ended before {what}"),
+            Err(_) => panic!("timed out waiting on the stream for {what}"),
+        }
     }
 }

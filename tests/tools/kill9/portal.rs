@@ -1,13 +1,13 @@
 //! `natpilot serve` as a real process against a simulator that lives in the test process (so
-//! the cloud survives a `kill -9` of the portal), on a database file the test reads read-only,
-//! and the waits on that database's state.
+//! the cloud survives a `kill -9` of the portal), on a database the test reads: a SQLite file
+//! (read-only), or — when `NATPILOT_TEST_POSTGRES` is set — a PostgreSQL database of its own,
+//! which is how several replicas share a store (issue 15); and the waits on its state.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use natpilot::sim::{FaultConfig, FaultKind, RunningSim, SimConfig};
 use natpilot::store::ledger::{ApiCall, CallState};
-use natpilot::store::{self, RunId, RunStatus, Step};
+use natpilot::store::{self, Database, RunId, RunStatus, Step};
 use sqlx::AnyPool;
 
 pub use crate::common::until;
@@ -16,11 +16,12 @@ use crate::process::{self, Natpilot, START_BUDGET};
 /// Strong enough for the portal's zxcvbn check (score >= 3), and only ever in this test.
 pub const PASSWORD: &str = "quartz-lantern-meadow-71-orbit";
 
-/// The cloud (a simulator in this process), a home directory and the database file in it.
+/// The cloud (a simulator in this process), a home directory and the database (a file in it,
+/// or a PostgreSQL database).
 pub struct World {
     pub sim: RunningSim,
     pub home: tempfile::TempDir,
-    pub db: PathBuf,
+    pub db: Database,
 }
 
 impl World {
@@ -34,7 +35,7 @@ impl World {
         .await
         .unwrap();
         let home = tempfile::tempdir().unwrap();
-        let db = home.path().join("natpilot.db");
+        let db = store::test_store::database(home.path()).await.unwrap();
         World { sim, home, db }
     }
 
@@ -48,10 +49,7 @@ impl World {
             ("TENCENTCLOUD_SECRET_KEY", h.secret_key().to_owned()),
             ("NATPILOT_TENCENT__ENDPOINT", self.sim.endpoint()),
             ("NATPILOT_TENCENT__REGION", h.region()),
-            (
-                "NATPILOT_SERVER__DATABASE",
-                self.db.to_str().unwrap().to_owned(),
-            ),
+            ("NATPILOT_SERVER__DATABASE", self.database_setting()),
             ("NATPILOT_ENGINE__LEASE_SECS", "3".to_owned()),
             ("NATPILOT_ENGINE__POLL_FIRST_MS", "10".to_owned()),
             ("NATPILOT_ENGINE__POLL_MAX_SECS", "1".to_owned()),
@@ -65,6 +63,14 @@ impl World {
                 "false".to_owned(),
             ),
         ]
+    }
+
+    /// `server.database` for the processes: the file's path, or the PostgreSQL URL.
+    fn database_setting(&self) -> String {
+        match &self.db {
+            Database::Sqlite(path) => path.to_str().unwrap().to_owned(),
+            Database::Postgres(url) => url.expose().to_owned(),
+        }
     }
 
     fn command(&self, args: &[&str]) -> std::process::Command {
@@ -111,14 +117,25 @@ impl World {
         }
     }
 
-    /// A read-only connection to the database (the portal processes own the writes).
+    /// A connection to the database for the test's reads (the portal processes own the
+    /// writes): read-only on SQLite; on PostgreSQL the store's readers (its migrations are
+    /// already applied by the first process).
     pub async fn reader(&self) -> AnyPool {
-        sqlx::any::install_default_drivers();
-        sqlx::any::AnyPoolOptions::new()
-            .max_connections(1)
-            .connect(&format!("sqlite://{}?mode=ro", self.db.display()))
-            .await
-            .unwrap()
+        match &self.db {
+            Database::Sqlite(path) => {
+                sqlx::any::install_default_drivers();
+                sqlx::any::AnyPoolOptions::new()
+                    .max_connections(1)
+                    .connect(&format!("sqlite://{}?mode=ro", path.display()))
+                    .await
+                    .unwrap()
+            }
+            Database::Postgres(_) => store::Store::connect(&self.db)
+                .await
+                .unwrap()
+                .readers()
+                .clone(),
+        }
     }
 
     /// Makes `action` run in the cloud at once but answer only after 20 s (under the client's
