@@ -27,7 +27,8 @@ macro_rules! latest_scans {
 pub async fn totals(conn: &sqlx::AnyPool) -> sqlx::Result<EstateTotals> {
     let vpcs = vpc_totals(conn).await?;
     let unbound: i64 = crate::store::sql::query_scalar(concat!(
-        "SELECT COALESCE(SUM(unbound_eips), 0) FROM estate_scan_regions WHERE scan_id IN (",
+        "SELECT CAST(COALESCE(SUM(unbound_eips), 0) AS BIGINT) FROM estate_scan_regions \
+         WHERE scan_id IN (",
         latest_scans!(),
         ")"
     ))
@@ -41,10 +42,14 @@ pub async fn totals(conn: &sqlx::AnyPool) -> sqlx::Result<EstateTotals> {
 
 async fn vpc_totals(conn: impl AnyExecutor<'_>) -> sqlx::Result<EstateTotals> {
     let r = crate::store::sql::query(concat!(
-        "SELECT COUNT(*), COALESCE(SUM(instances), 0), COALESCE(SUM(eip_hosts), 0), \
-         COALESCE(SUM(ordinary_hosts), 0), \
-         COALESCE(SUM(route_tables > 0 AND nat_routed_tables = route_tables), 0), \
-         COALESCE(SUM(CASE WHEN protected_hosts > 0 THEN protected_hosts ELSE 0 END), 0) \
+        // Sums cast to BIGINT and a count for the boolean: PostgreSQL sums BIGINTs as NUMERIC
+        // and cannot sum booleans; SQLite reads the same text alike.
+        "SELECT COUNT(*), CAST(COALESCE(SUM(instances), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(eip_hosts), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(ordinary_hosts), 0) AS BIGINT), \
+         COUNT(CASE WHEN route_tables > 0 AND nat_routed_tables = route_tables THEN 1 END), \
+         CAST(COALESCE(SUM(CASE WHEN protected_hosts > 0 THEN protected_hosts ELSE 0 END), 0) \
+           AS BIGINT) \
          FROM estate_vpcs WHERE scan_id IN (",
         latest_scans!(),
         ")"

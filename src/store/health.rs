@@ -78,7 +78,7 @@ impl Store {
             crate::store::sql::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
                 .fetch_one(self.readers())
                 .await
-                .map_err(|e| format!("cannot read the database's migrations: {e}"))?;
+                .map_err(|e| format!("the readers failed: {e}"))?;
         let known = super::newest_known_migration();
         match newest {
             Some(v) if v > known => Err(format!(

@@ -132,7 +132,7 @@ pub async fn get(conn: impl AnyExecutor<'_>, run: RunId) -> sqlx::Result<Option<
 
 /// The newest rehearsals first.
 pub async fn recent(conn: impl AnyExecutor<'_>, limit: i64) -> sqlx::Result<Vec<Rehearsal>> {
-    let sql = format!("{SELECT} ORDER BY h.created_at DESC, h.rowid DESC LIMIT ?");
+    let sql = format!("{SELECT} ORDER BY h.created_at DESC, h.run_id DESC LIMIT ?");
     let rows = crate::store::sql::query(sqlx::AssertSqlSafe(sql))
         .bind(limit)
         .fetch_all(conn)

@@ -330,13 +330,9 @@ async fn a_rehearsal_that_cannot_start_leaves_no_twin_behind() {
     let mut olga = app.signed_in("olga", Role::Operator).await;
     // The run's row cannot be written (as on a full disk): starting fails after the snapshot
     // made the twin.
-    natpilot::store::sql::query(
-        "CREATE TRIGGER no_new_runs BEFORE INSERT ON runs \
-         BEGIN SELECT RAISE(ABORT, 'test: no new runs'); END",
-    )
-    .execute(app.store().writer())
-    .await
-    .unwrap();
+    natpilot::store::test_store::refuse_inserts(app.store(), "runs", "test: no new runs")
+        .await
+        .unwrap();
     olga.get("/runs/new").await;
     let refused = olga
         .post("/rehearse", &[("region", REGION), ("vpc_id", VPC)])
