@@ -398,8 +398,10 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     };
     // Not ready while the store opens and migrates: said on the portal's own address (plain
     // HTTP only: on an HTTPS address a failed handshake already reads as not ready).
+    let scheme = if tls.is_some() { "https" } else { "http" };
     println!(
-        "Opening the database {} (migrating it if needed)…",
+        "natpilot starting on {scheme}://{}/: opening the database {} (migrating it if needed)",
+        listener.local_addr()?,
         config.server.database
     );
     let (store, listener) = if tls.is_none() {

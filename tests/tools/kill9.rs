@@ -389,11 +389,13 @@ async fn two_replicas_on_one_database_either_can_die_mid_step_and_the_survivor_f
     checks::assert_one_nat_gateway(&world, VPC);
     checks::assert_no_duplicate_route(&world);
     checks::assert_no_orphaned_eip(&world, &db, run, &eips_before).await;
-    let mut sent = checks::assert_every_received_call_is_ledgered(&world, &db, run).await;
-    sent.sort();
-    assert_eq!(
-        sent,
-        ["CreateNatGateway", "DisassociateAddress"],
-        "only the killed calls have no answer"
-    );
+    // The calls in flight at each kill are left sent (step 4 has several in flight at once,
+    // e.g. a verification's DescribeTaskResult beside the retirement).
+    let sent = checks::assert_every_received_call_is_ledgered(&world, &db, run).await;
+    for action in ["CreateNatGateway", "DisassociateAddress"] {
+        assert!(
+            sent.iter().any(|a| a == action),
+            "the killed {action} is left sent: {sent:?}"
+        );
+    }
 }

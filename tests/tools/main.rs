@@ -14,4 +14,5 @@ mod serve_credentials;
 mod serve_database;
 mod serve_shutdown;
 mod serve_sim_settings;
+mod serve_starting;
 mod snapshot;
