@@ -66,3 +66,25 @@ fn a_backup_taken_while_serve_runs_holds_the_users_and_never_overwrites() {
     assert_eq!(std::fs::read(h.join("copy.db")).unwrap(), before);
     serve.terminate();
 }
+
+/// On a PostgreSQL database `natpilot backup` says it copies SQLite files only and names
+/// pg_dump, without connecting and without repeating the URL's password.
+#[test]
+fn backup_of_a_postgres_database_names_pg_dump_and_never_the_password() {
+    let home = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let db = [(
+        "NATPILOT_SERVER__DATABASE",
+        "postgres://natpilot:hunter2@127.0.0.1:1/natpilot",
+    )];
+    let backup = ["backup", "--to", "copy.db"];
+    let (status, out, err) =
+        process::run_to_end(process::command(home.path(), &db, &backup), logs.path());
+    assert!(!status.success(), "{out}\n{err}");
+    assert!(
+        err.contains("pg_dump") && err.contains("postgres://natpilot@127.0.0.1:1/natpilot"),
+        "{err}"
+    );
+    assert!(!format!("{out}{err}").contains("hunter2"), "{out}\n{err}");
+    assert!(!home.path().join("copy.db").exists());
+}
