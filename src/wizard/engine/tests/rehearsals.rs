@@ -8,7 +8,8 @@ use std::time::Duration;
 use super::setup;
 use crate::rehearsal::{LOST, TwinLabel};
 use crate::sim::{SimConfig, spawn};
-use crate::store::{self, RunId, RunStatus, Step, rehearsals::RehearsalOf, runs::NewRun};
+use crate::store::rehearsals::{RehearsalOf, RehearsalPhase::Rehearsing};
+use crate::store::{self, RunId, RunStatus, Step, runs::NewRun};
 use crate::tencent::Client;
 use crate::wizard::cloud::{CloudConnector, LedgerSink};
 use crate::wizard::engine::ctx::LedgerWriter;
@@ -49,7 +50,7 @@ async fn applying_run(t: &super::T, account: &str, vpc: &str, owner: Option<(&st
             holder,
             until: chrono::Utc::now() + chrono::Duration::seconds(secs),
         };
-        store::rehearsals::insert(t.store.writer(), run, &of, &[], &owner)
+        store::rehearsals::insert(t.store.writer(), run, &of, Rehearsing, &owner)
             .await
             .unwrap();
     }
@@ -168,4 +169,33 @@ async fn a_twin_label_without_its_twin_never_falls_back_to_the_default_client() 
     assert_eq!(err.code, "natpilot.TwinLost");
     assert!(!err.retryable);
     assert_eq!(h.executed("DescribeVpcs"), 0);
+}
+
+#[tokio::test]
+async fn the_copy_ledger_records_describe_calls_without_a_step_and_refuses_a_mutating_one() {
+    let t = setup(&[]).await;
+    let twin = TwinLabel::new("prod").to_string();
+    let run = applying_run(&t, &twin, "vpc-a", Some(("me", 600))).await;
+    let ledger = LedgerWriter::copy_of_real_vpc(t.store.clone(), run, "me".into());
+    let params = serde_json::json!({});
+    let call = |action, mutates| crate::wizard::cloud::LedgerCall {
+        service: "vpc",
+        action,
+        region: "ap-guangzhou",
+        attempt: 1,
+        mutates,
+        params: &params,
+    };
+    let refused = ledger
+        .sent(call("CreateNatGateway", true))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, crate::wizard::engine::ctx::READ_ONLY);
+    assert!(refused.reason.contains("describe calls only"), "{refused:?}");
+    ledger.sent(call("DescribeVpcs", false)).await.unwrap();
+    let calls = store::ledger::list(t.store.readers(), run, 0, 10)
+        .await
+        .unwrap();
+    let seen: Vec<_> = calls.iter().map(|c| (c.action.as_str(), c.step)).collect();
+    assert_eq!(seen, [("DescribeVpcs", None)], "the refused call never left");
 }
