@@ -60,11 +60,8 @@ impl Engine {
     /// The copy job: the twin, then step 1's assessment on it (`wait` waits for both).
     async fn copy_then_assess(&self, run: Run, copy: TwinCopy) {
         let id = run.id;
-        let ledger = LedgerWriter::copy_of_real_vpc(
-            self.store().clone(),
-            id,
-            self.inner.holder.clone(),
-        );
+        let ledger =
+            LedgerWriter::copy_of_real_vpc(self.store().clone(), id, self.inner.holder.clone());
         let real = crate::wizard::tencent_cloud::ledgered(&copy.real, Arc::new(ledger));
         let (progress, mut heard) = mpsc::unbounded_channel();
         let report = move |p: Progress| {
@@ -130,7 +127,9 @@ impl Engine {
     async fn show_copy(&self, run: RunId, heard: &mut mpsc::UnboundedReceiver<Progress>) {
         let mut burst = Vec::new();
         while heard.recv_many(&mut burst, 256).await > 0 {
-            let newest = burst.iter().rposition(|p| matches!(p, Progress::Listing { .. }));
+            let newest = burst
+                .iter()
+                .rposition(|p| matches!(p, Progress::Listing { .. }));
             for (i, p) in burst.drain(..).enumerate() {
                 let shown = match p {
                     Progress::Listing {
@@ -176,8 +175,8 @@ impl Engine {
         data: &serde_json::Value,
     ) -> sqlx::Result<()> {
         let step = Some(Step::Assess);
-        let ev = store::events::append(self.store().writer(), run, step, level, message, data)
-            .await?;
+        let ev =
+            store::events::append(self.store().writer(), run, step, level, message, data).await?;
         let _ = self.sender(run).send(ev);
         Ok(())
     }
@@ -186,9 +185,9 @@ impl Engine {
     /// waits for its copy (it ended meanwhile).
     async fn copied(&self, run: RunId, warnings: &[String]) -> sqlx::Result<bool> {
         let mut tx = self.store().begin_write().await?;
-        let waiting = store::runs::get(&mut *tx, run).await?.is_some_and(|r| {
-            (r.status, r.current_step) == (RunStatus::Applying, Step::Assess)
-        });
+        let waiting = store::runs::get(&mut *tx, run)
+            .await?
+            .is_some_and(|r| (r.status, r.current_step) == (RunStatus::Applying, Step::Assess));
         if !waiting || !store::rehearsals::copied(&mut *tx, run, warnings).await? {
             return Ok(false);
         }
