@@ -537,11 +537,9 @@ async fn rehearse_answers_before_the_copy_ends_and_the_run_page_shows_the_copy_t
     assert_eq!(page.count("#rehearsal-banner"), 1);
     // The lists done so far are in the timeline, with their counts.
     assert!(
-        page.texts("#timeline-body tr")
-            .iter()
-            .any(|e| e.contains("copied")
-                && e.contains("subnets")
-                && e.contains("DescribeSubnets")),
+        page.texts("#timeline-body tr").iter().any(|e| e
+            .contains("copy of the real VPC — subnets: ")
+            && e.contains("DescribeSubnets")),
         "{}",
         page.body
     );

@@ -153,7 +153,7 @@ impl Engine {
                         action,
                         count,
                     } => {
-                        let message = format!("copied {count} {what} from the real VPC ({action})");
+                        let message = format!("copy of the real VPC — {what}: {count} ({action})");
                         let data = json!({"copy": action, "count": count});
                         self.copy_event(run, EventLevel::Info, &message, &data)
                             .await

@@ -259,7 +259,7 @@ async fn a_rehearsal_copies_its_vpc_in_the_background_then_assesses_and_a_failed
     assert!(
         events
             .iter()
-            .any(|e| e.message.starts_with("copied") && e.message.contains("instances")),
+            .any(|e| e.message.starts_with("copy of the real VPC — instances: ")),
         "{events:?}"
     );
 
