@@ -220,6 +220,14 @@ async fn estate(portal: &Portal, browser: &Browser) {
         .wait_for_text("#rehearsal-of", "simulated / ap-guangzhou / vpc-tut0rial")
         .await;
     browser.screenshot("14-rehearsal").await;
+    // The copy of the real VPC runs in the background: the page follows it, without a
+    // reload, to the assessment on the twin.
+    let rehearsal = browser.current_url().await;
+    browser
+        .wait_for_run_status(rehearsal.trim_end_matches('/'), "active")
+        .await;
+    browser.wait_for_text("#next-action", "Review step 1").await;
+    browser.screenshot("15-rehearsal-assessed").await;
 }
 
 /// Loads `path` again until `css` is on it (a background scan takes its time).

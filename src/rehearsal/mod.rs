@@ -7,16 +7,32 @@
 //! the engine connects it through [`Twins`], never through a configured account, so a lost
 //! twin fails closed (`natpilot.TwinLost`) instead of reaching anything real. The twins live
 //! in memory only: after a restart `Engine::end_lost_rehearsals` ends their runs.
+//!
+//! The copy is a background job of the engine, started with the run (`Engine::start_rehearsal`):
+//! the request that asks for a rehearsal answers at once, and the run page shows the copy.
 
 mod label;
 mod twin;
 
 pub use label::TwinLabel;
-pub use twin::{Twin, TwinError, make_twin};
+pub use twin::{SnapshotFailure, Twin, TwinError, make_twin};
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use crate::store::rehearsals::RehearsalOf;
 use crate::tencent::Client;
+
+/// What a rehearsal's copy job needs (`Engine::start_rehearsal`): the twin's label, the real
+/// VPC, the real account's client (describe calls only), the registry the twin joins once
+/// made, and the pace of the twin's asynchronous work.
+pub struct TwinCopy {
+    pub label: TwinLabel,
+    pub of: RehearsalOf,
+    pub real: Client,
+    pub twins: Twins,
+    pub async_delay: Duration,
+}
 
 /// A twin under its label.
 type Entry = (String, Arc<Twin>);
@@ -82,11 +98,17 @@ impl Twins {
     }
 
     /// Makes room for one more twin: retires the oldest twins whose rehearsal no longer holds
-    /// its (twin) VPC until fewer than [`MAX_TWINS`] remain. Refused, naming how many are
-    /// unfinished, when every twin's rehearsal is still going. (`MAX_TWINS` by default.)
+    /// its (twin) VPC until fewer than [`MAX_TWINS`] remain, counting the rehearsals still
+    /// copying their VPC. Refused, naming how many are unfinished, when every twin's rehearsal
+    /// is still going. (`MAX_TWINS` by default.)
     pub async fn make_room(&self, store: &crate::store::Store) -> Result<(), String> {
         let twins: Vec<Entry> = self.lock().clone();
-        let mut excess = (twins.len() + 1).saturating_sub(self.max);
+        // A rehearsal still copying its VPC has no twin yet, but will: it takes a place too.
+        let copying = crate::store::rehearsals::copying(store.readers())
+            .await
+            .map_err(|e| format!("cannot read the rehearsals: {e}"))?;
+        let copying = usize::try_from(copying).unwrap_or(0);
+        let mut excess = (twins.len() + copying + 1).saturating_sub(self.max);
         for (label, twin) in twins {
             if excess == 0 {
                 break;
@@ -109,7 +131,7 @@ impl Twins {
             _ => Err(format!(
                 "{} rehearsals are unfinished, the most natpilot keeps in memory at once; finish \
                  or abandon one of them (estate page, Rehearsals) and rehearse again",
-                self.len()
+                self.len() + copying
             )),
         }
     }

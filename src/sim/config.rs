@@ -106,7 +106,8 @@ pub enum FaultKind {
     InternalError,
     /// `RequestLimitExceeded`; the action does not run.
     RequestLimitExceeded,
-    /// The action runs, the answer comes `slow_delay` late.
+    /// The action runs, the answer comes `slow_delay` late (or as soon as the faults are set
+    /// again, `SimHandle::set_faults`).
     Slow,
     /// The action runs, then the connection is cut mid-answer: the ambiguous failure a
     /// client must reconcile after (did the create happen?).

@@ -195,8 +195,10 @@ impl SimHandle {
         self.shared.clock.advance(by);
     }
 
+    /// Replaces the faults; the `Slow` answers still waiting are sent at once.
     pub fn set_faults(&self, faults: FaultConfig) {
         *self.shared.faults.lock().expect("faults lock") = Faults::new(faults);
+        self.shared.faults_set.send_modify(|n| *n += 1);
     }
 
     pub fn set_rate_limit(&self, enabled: bool) {

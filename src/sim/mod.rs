@@ -57,6 +57,9 @@ pub struct Shared {
     clock: SimClock,
     limiter: Mutex<RateLimiter>,
     faults: Mutex<Faults>,
+    /// Bumped whenever a test sets the faults again: a `Slow` answer still waiting is sent
+    /// at once (so a test can hold a call with a slow fault and release it, without sleeping).
+    faults_set: tokio::sync::watch::Sender<u64>,
     secret_id: String,
     secret_key: SecretString,
     region: RwLock<String>,
@@ -110,6 +113,7 @@ impl Shared {
             clock: SimClock::new(config.manual_clock),
             limiter: Mutex::new(RateLimiter::new(config.rate_limit)),
             faults: Mutex::new(Faults::new(config.faults.clone())),
+            faults_set: tokio::sync::watch::Sender::new(0),
             secret_id: config.secret_id.clone(),
             secret_key: config.secret_key.clone(),
             region,

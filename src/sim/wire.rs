@@ -82,6 +82,7 @@ async fn api(
     ) {
         return json_response(encode_error(&error, &request_id));
     }
+    let mut faults_set = shared.faults_set.subscribe();
     let fault = shared.faults.lock().expect("faults lock").draw(entry.name);
     match fault {
         Some(FaultKind::InternalError) => {
@@ -101,9 +102,13 @@ async fn api(
     let answer = shared.call(entry, &caller, &region, &body, &request_id);
     let body = answer.unwrap_or_else(|error| encode_error(&error, &request_id));
     if fault == Some(FaultKind::Slow) {
-        // As documented: the action has run, its answer comes late.
+        // As documented: the action has run, its answer comes late — or when the faults are
+        // set again (a test releasing a call it held).
         let delay = shared.faults.lock().expect("faults lock").config.slow_delay;
-        tokio::time::sleep(delay).await;
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = faults_set.changed() => {}
+        }
     }
     if fault == Some(FaultKind::Drop) {
         return dropped();

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::sim::Scenario;
 use crate::sim::world::types::Quotas;
 use crate::tencent::models::{Filter, cvm, dnspod, tat, vpc};
-use crate::tencent::{Client, ClientSettings, CredentialChain, PagedAction};
+use crate::tencent::{Action as _, Client, ClientSettings, CredentialChain, PagedAction};
 
 /// `natpilot snapshot` arguments.
 #[derive(Debug, Clone, Default, Args)]
@@ -81,11 +81,60 @@ pub async fn run(config: &Config, args: &SnapshotArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What a snapshot tells whoever waits for it as it goes: the portal's copy of a VPC for a
+/// rehearsal shows it on the run page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// `action` is listing `what` (in words): `listed` so far, of `total` once the cloud said.
+    Listing {
+        what: &'static str,
+        action: &'static str,
+        listed: u64,
+        total: Option<u64>,
+    },
+    /// `action` listed all `count` of `what`.
+    Listed {
+        what: &'static str,
+        action: &'static str,
+        count: u64,
+    },
+}
+
+/// Hears a snapshot's [`Progress`] (called inline: keep it quick).
+pub type Report<'a> = &'a (dyn Fn(Progress) + Send + Sync);
+
+/// DescribeVpcs answered, without the VPC: a typed cause, with the answer's RequestId.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "VPC {vpc_id} does not exist in {region} (DescribeVpcs, RequestId {request_id}): check the VPC id and the region"
+)]
+pub struct NoSuchVpc {
+    pub vpc_id: String,
+    pub region: String,
+    pub request_id: String,
+}
+
 /// Describes `vpc_id` in `region` through `client`.
 pub async fn take(client: &Client, region: &str, vpc_id: &str) -> anyhow::Result<Snapshot> {
+    take_reporting(client, region, vpc_id, &|_| {}).await
+}
+
+/// [`take`], telling `report` what it lists and how many so far.
+pub async fn take_reporting(
+    client: &Client,
+    region: &str,
+    vpc_id: &str,
+    report: Report<'_>,
+) -> anyhow::Result<Snapshot> {
     let mut warnings = Vec::new();
+    report(Progress::Listing {
+        what: "the VPC",
+        action: vpc::DescribeVpcs::NAME,
+        listed: 0,
+        total: Some(1),
+    });
     let found = client
-        .call::<vpc::DescribeVpcs>(
+        .call_with_request_id::<vpc::DescribeVpcs>(
             region,
             &vpc::DescribeVpcsRequest {
                 vpc_ids: Some(vec![vpc_id.to_string()]),
@@ -94,48 +143,71 @@ pub async fn take(client: &Client, region: &str, vpc_id: &str) -> anyhow::Result
         )
         .await
         .with_context(|| format!("cannot describe VPC {vpc_id} in {region}"))?;
-    let Some(the_vpc) = found.vpc_set.into_iter().find(|v| v.vpc_id == vpc_id) else {
-        anyhow::bail!("VPC {vpc_id} does not exist in {region}: check the VPC id and the region");
+    let request_id = found.request_id;
+    let Some(the_vpc) = found
+        .response
+        .vpc_set
+        .into_iter()
+        .find(|v| v.vpc_id == vpc_id)
+    else {
+        return Err(NoSuchVpc {
+            vpc_id: vpc_id.to_owned(),
+            region: region.to_owned(),
+            request_id,
+        }
+        .into());
     };
+    report(Progress::Listed {
+        what: "the VPC",
+        action: vpc::DescribeVpcs::NAME,
+        count: 1,
+    });
     let by_vpc = || Some(vec![Filter::one("vpc-id", vpc_id)]);
-    let subnets = all::<vpc::DescribeSubnets>(
+    let lists = Lists {
         client,
         region,
-        vpc::DescribeSubnetsRequest {
-            filters: by_vpc(),
-            ..Default::default()
-        },
-    )
-    .await?;
-    let tables = all::<vpc::DescribeRouteTables>(
-        client,
-        region,
-        vpc::DescribeRouteTablesRequest {
-            filters: by_vpc(),
-            ..Default::default()
-        },
-    )
-    .await?;
-    let instances = all::<cvm::DescribeInstances>(
-        client,
-        region,
-        cvm::DescribeInstancesRequest {
-            filters: by_vpc(),
-            ..Default::default()
-        },
-    )
-    .await?;
-    let nats = all::<vpc::DescribeNatGateways>(
-        client,
-        region,
-        vpc::DescribeNatGatewaysRequest {
-            filters: by_vpc(),
-            ..Default::default()
-        },
-    )
-    .await?;
-    let eips = all::<vpc::DescribeAddresses>(client, region, Default::default()).await?;
-    let agents = agents(client, region, &instances, &mut warnings).await;
+        report,
+    };
+    let subnets = lists
+        .all::<vpc::DescribeSubnets>(
+            "subnets",
+            vpc::DescribeSubnetsRequest {
+                filters: by_vpc(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let tables = lists
+        .all::<vpc::DescribeRouteTables>(
+            "route tables",
+            vpc::DescribeRouteTablesRequest {
+                filters: by_vpc(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let instances = lists
+        .all::<cvm::DescribeInstances>(
+            "instances",
+            cvm::DescribeInstancesRequest {
+                filters: by_vpc(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let nats = lists
+        .all::<vpc::DescribeNatGateways>(
+            "NAT gateways",
+            vpc::DescribeNatGatewaysRequest {
+                filters: by_vpc(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let eips = lists
+        .all::<vpc::DescribeAddresses>("the region's EIPs", Default::default())
+        .await?;
+    let agents = agents(&lists, &instances, &mut warnings).await;
     let quotas = quotas(client, region, &mut warnings).await;
 
     let owners: HashSet<&str> = instances
@@ -184,33 +256,69 @@ pub async fn take(client: &Client, region: &str, vpc_id: &str) -> anyhow::Result
                 .filter_map(|i| i.public_ip.as_deref()),
         )
         .collect();
-    scenario.domains = domains(client, &public, &mut warnings).await;
+    scenario.domains = domains(&lists, &public, &mut warnings).await;
     scenario
         .validate()
         .map_err(|e| anyhow::anyhow!("the snapshot of {vpc_id} is not a valid scenario: {e}"))?;
     Ok(Snapshot { scenario, warnings })
 }
 
-/// Every page of a list action, with the action named in the error.
-async fn all<A: PagedAction>(
-    client: &Client,
-    region: &str,
-    request: A::Request,
-) -> anyhow::Result<Vec<A::Item>> {
-    client
-        .fetch_all::<A>(region, &request)
-        .await
-        .with_context(|| format!("{} failed", A::NAME))
+/// The list calls of one snapshot, each reported as it goes.
+struct Lists<'a> {
+    client: &'a Client,
+    region: &'a str,
+    report: Report<'a>,
+}
+
+impl Lists<'_> {
+    /// Every page of a list action (reported as `what`), with the action named in the error.
+    async fn all<A: PagedAction>(
+        &self,
+        what: &'static str,
+        request: A::Request,
+    ) -> anyhow::Result<Vec<A::Item>> {
+        let items = self.pages::<A>(what, request, 0, None).await?;
+        (self.report)(Progress::Listed {
+            what,
+            action: A::NAME,
+            count: items.len() as u64,
+        });
+        Ok(items)
+    }
+
+    /// Every page of a list action, reported as part of a longer list of `what` that already
+    /// has `before` items (of `total`, when the caller knows it better than the action).
+    async fn pages<A: PagedAction>(
+        &self,
+        what: &'static str,
+        request: A::Request,
+        before: u64,
+        total: Option<u64>,
+    ) -> anyhow::Result<Vec<A::Item>> {
+        let listing = |listed, said: Option<u64>| {
+            (self.report)(Progress::Listing {
+                what,
+                action: A::NAME,
+                listed: before + listed,
+                total: total.or(said.map(|t| before + t)),
+            })
+        };
+        listing(0, None);
+        self.client
+            .fetch_all_counted::<A>(self.region, &request, listing)
+            .await
+            .with_context(|| format!("{} failed", A::NAME))
+    }
 }
 
 /// TAT agent status of every instance (100 ids per call, reference §4.25). Without TAT access
 /// the instances are written with no agent, and the operator is told.
 async fn agents(
-    client: &Client,
-    region: &str,
+    lists: &Lists<'_>,
     instances: &[cvm::Instance],
     warnings: &mut Vec<String>,
 ) -> Vec<tat::AutomationAgentInfo> {
+    const WHAT: &str = "TAT agents";
     let ids: Vec<String> = instances.iter().map(|i| i.instance_id.clone()).collect();
     let mut agents = Vec::new();
     for chunk in ids.chunks(100) {
@@ -218,7 +326,12 @@ async fn agents(
             instance_ids: Some(chunk.to_vec()),
             ..Default::default()
         };
-        match all::<tat::DescribeAutomationAgentStatus>(client, region, request).await {
+        let before = agents.len() as u64;
+        let total = Some(ids.len() as u64);
+        match lists
+            .pages::<tat::DescribeAutomationAgentStatus>(WHAT, request, before, total)
+            .await
+        {
             Ok(mut page) => agents.append(&mut page),
             Err(e) => {
                 warnings.push(format!(
@@ -228,6 +341,11 @@ async fn agents(
             }
         }
     }
+    (lists.report)(Progress::Listed {
+        what: WHAT,
+        action: tat::DescribeAutomationAgentStatus::NAME,
+        count: agents.len() as u64,
+    });
     agents
 }
 
@@ -259,11 +377,18 @@ async fn quotas(client: &Client, region: &str, warnings: &mut Vec<String>) -> Qu
 
 /// DNSPod domains with records pointing at `ips` (reference §4.29–§4.30; DNSPod has no region).
 async fn domains(
-    client: &Client,
+    lists: &Lists<'_>,
     ips: &HashSet<&str>,
     warnings: &mut Vec<String>,
 ) -> Vec<crate::sim::world::types::Domain> {
-    let listed = match all::<dnspod::DescribeDomainList>(client, "", Default::default()).await {
+    let dnspod = Lists {
+        region: "",
+        ..*lists
+    };
+    let listed = match dnspod
+        .all::<dnspod::DescribeDomainList>("DNS domains", Default::default())
+        .await
+    {
         Ok(listed) => listed,
         Err(e) => {
             warnings.push(format!("DNS records not captured: {e:#}"));
@@ -278,7 +403,10 @@ async fn domains(
             error_on_empty: Some("no".into()),
             ..Default::default()
         };
-        match all::<dnspod::DescribeRecordList>(client, "", request).await {
+        match dnspod
+            .all::<dnspod::DescribeRecordList>("DNS records", request)
+            .await
+        {
             Ok(records) => domains.extend(convert::domain(d, &records, ips)),
             Err(e) => warnings.push(format!("records of {} not captured: {e:#}", d.name)),
         }

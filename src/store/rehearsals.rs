@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{AnyExecutor, Row, any::AnyRow};
 
+pub use super::types::RehearsalPhase;
 use super::types::{RunId, RunStatus, Step, decode, from_millis, now_millis};
 
 /// The real VPC a rehearsal copies.
@@ -20,6 +21,16 @@ impl std::fmt::Display for RehearsalOf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} / {} / {}", self.account, self.region, self.vpc_id)
     }
+}
+
+/// How far the copy of the real VPC is: `what` (in words, e.g. "instances") as listed by
+/// `action` (e.g. `DescribeInstances`), `listed` so far, of `total` when the cloud said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CopyProgress {
+    pub what: String,
+    pub action: String,
+    pub listed: i64,
+    pub total: Option<i64>,
 }
 
 /// One rehearsal with where its run stands, for the estate page's list.
@@ -39,6 +50,9 @@ pub struct Rehearsal {
     /// heartbeat vouches for it; `None` for a rehearsal from before owners were recorded.
     pub owner: Option<String>,
     pub owner_until: Option<DateTime<Utc>>,
+    pub phase: RehearsalPhase,
+    /// What the copy lists now (while copying; where it stopped, for a copy that failed).
+    pub copy: Option<CopyProgress>,
 }
 
 impl Rehearsal {
@@ -49,14 +63,27 @@ impl Rehearsal {
 }
 
 const SELECT: &str = "SELECT h.run_id, h.of_account, h.of_region, h.of_vpc_id, h.warnings, \
-     h.created_at, h.ended_reason, h.owner, h.owner_until, r.status, r.current_step, r.started_by \
+     h.created_at, h.ended_reason, h.owner, h.owner_until, h.phase, h.copy_what, h.copy_action, h.copy_listed, h.copy_total, \
+     r.status, r.current_step, r.started_by \
      FROM rehearsals h JOIN runs r ON r.id = h.run_id";
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Rehearsal> {
     let run: String = row.try_get("run_id")?;
     let warnings: String = row.try_get("warnings")?;
     let status: String = row.try_get("status")?;
+    let phase: String = row.try_get("phase")?;
+    let copy = match (row.try_get("copy_what")?, row.try_get("copy_action")?) {
+        (Some(what), Some(action)) => Some(CopyProgress {
+            what,
+            action,
+            listed: row.try_get::<Option<i64>, _>("copy_listed")?.unwrap_or(0),
+            total: row.try_get("copy_total")?,
+        }),
+        _ => None,
+    };
     Ok(Rehearsal {
+        phase: decode(phase.parse())?,
+        copy,
         run: decode(run.parse())?,
         of: RehearsalOf {
             account: row.try_get("of_account")?,
@@ -82,19 +109,23 @@ pub struct Owner<'a> {
     pub until: DateTime<Utc>,
 }
 
-/// Marks `run` as a rehearsal of `of` whose twin `owner` holds (in the transaction that
-/// starts the run).
+fn warnings_json(warnings: &[String]) -> sqlx::Result<String> {
+    serde_json::to_string(warnings).map_err(|e| sqlx::Error::Encode(e.into()))
+}
+
+/// Marks `run` as a rehearsal of `of`, in `phase`, whose twin `owner` holds (in the
+/// transaction that starts the run).
 pub async fn insert(
     conn: impl AnyExecutor<'_>,
     run: RunId,
     of: &RehearsalOf,
-    warnings: &[String],
+    phase: RehearsalPhase,
     owner: &Owner<'_>,
 ) -> sqlx::Result<()> {
-    let warnings = serde_json::to_string(warnings).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let warnings = warnings_json(&[])?;
     crate::store::sql::query(
         "INSERT INTO rehearsals (run_id, of_account, of_region, of_vpc_id, warnings, created_at, \
-         owner, owner_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         owner, owner_until, phase) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(run.to_string())
     .bind(&of.account)
@@ -104,9 +135,49 @@ pub async fn insert(
     .bind(now_millis())
     .bind(owner.holder)
     .bind(owner.until.timestamp_millis())
+    .bind(phase.as_str())
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Records how far the copy of a rehearsal still copying is.
+pub async fn set_copy_progress(
+    conn: impl AnyExecutor<'_>,
+    run: RunId,
+    copy: &CopyProgress,
+) -> sqlx::Result<()> {
+    crate::store::sql::query(
+        "UPDATE rehearsals SET copy_what = ?, copy_action = ?, copy_listed = ?, copy_total = ? \
+         WHERE run_id = ? AND phase = 'copying'",
+    )
+    .bind(&copy.what)
+    .bind(&copy.action)
+    .bind(copy.listed)
+    .bind(copy.total)
+    .bind(run.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The copy is done: the rehearsal goes on on its twin, with what the snapshot could not
+/// capture. False, changing nothing, when the rehearsal was not copying.
+pub async fn copied(
+    conn: impl AnyExecutor<'_>,
+    run: RunId,
+    warnings: &[String],
+) -> sqlx::Result<bool> {
+    let done = crate::store::sql::query(
+        "UPDATE rehearsals SET phase = 'rehearsing', warnings = ?, copy_what = NULL, \
+         copy_action = NULL, copy_listed = NULL, copy_total = NULL \
+         WHERE run_id = ? AND phase = 'copying'",
+    )
+    .bind(warnings_json(warnings)?)
+    .bind(run.to_string())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The owner's heartbeat: every rehearsal `owner.holder` owns is vouched for until
@@ -150,6 +221,16 @@ pub async fn unfinished(conn: impl AnyExecutor<'_>) -> sqlx::Result<Vec<Rehearsa
         .fetch_all(conn)
         .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// How many unfinished rehearsals are still copying their real VPC (each will hold a twin).
+pub async fn copying(conn: impl AnyExecutor<'_>) -> sqlx::Result<i64> {
+    crate::store::sql::query_scalar(
+        "SELECT COUNT(*) FROM rehearsals h JOIN runs r ON r.id = h.run_id \
+         WHERE h.phase = 'copying' AND r.status IN ('active', 'applying', 'failed', 'rolling_back')",
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Records why natpilot ended the rehearsal's run itself.

@@ -132,6 +132,18 @@ sql_enum!(
     }
 );
 
+sql_enum!(
+    /// Where a rehearsal stands (issue 13 item 7; its run's status says the rest).
+    RehearsalPhase, "rehearsal phase" {
+        /// A job of the owning process copies the real VPC, read-only, into the twin; the run
+        /// waits before step 1's assessment. A rehearsal that ended in this phase never got
+        /// its twin (the copy failed, or the process stopped).
+        Copying = "copying",
+        /// The twin is registered: the rollout goes on there.
+        Rehearsing = "rehearsing",
+    }
+);
+
 sql_enum!(EgressPhase, "egress phase" { Baseline = "baseline", After = "after" });
 
 sql_enum!(EgressOutcome, "egress outcome" {

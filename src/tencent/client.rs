@@ -291,6 +291,18 @@ impl Client {
         region: &str,
         request: &A::Request,
     ) -> Result<Vec<A::Item>, TencentError> {
+        self.fetch_all_counted::<A>(region, request, |_, _| {})
+            .await
+    }
+
+    /// [`Client::fetch_all`], telling `counted` after each page how many items it has so far
+    /// and of how many, when the action reports a total (a long copy's progress).
+    pub async fn fetch_all_counted<A: PagedAction>(
+        &self,
+        region: &str,
+        request: &A::Request,
+        mut counted: impl FnMut(u64, Option<u64>) + Send,
+    ) -> Result<Vec<A::Item>, TencentError> {
         let mut items = Vec::new();
         let mut offset = 0;
         loop {
@@ -299,6 +311,7 @@ impl Client {
             let count = got.len() as u64;
             items.append(&mut got);
             offset += count;
+            counted(offset, total);
             let done = match total {
                 Some(total) => offset >= total,
                 None => count < A::MAX_LIMIT,

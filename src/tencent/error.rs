@@ -100,6 +100,20 @@ fn hint_note(code: &str, action: &str) -> String {
 }
 
 impl TencentError {
+    /// The action whose call failed, when the error knows it.
+    pub fn action(&self) -> Option<&'static str> {
+        match self {
+            TencentError::Network { action, .. }
+            | TencentError::HttpStatus { action, .. }
+            | TencentError::Unparsable { action, .. }
+            | TencentError::Api { action, .. }
+            | TencentError::MaybeApplied { action, .. }
+            | TencentError::Refused { action, .. }
+            | TencentError::Encode { action, .. } => Some(action),
+            TencentError::Credentials(_) | TencentError::Setup(_) => None,
+        }
+    }
+
     /// The API error code, e.g. `InvalidParameter`, for API errors (also inside `MaybeApplied`).
     pub fn code(&self) -> Option<&str> {
         match self {

@@ -1,17 +1,22 @@
 //! Rehearse on a twin (issue 13 item 7): a VPC of the estate is copied read-only into a
 //! simulated twin of its own and the rollout runs there, marked as a rehearsal on every page
 //! that shows it; the real VPC is never touched, never held, never counted; a twin lost at a
-//! restart ends its run fail closed; refusals keep the form.
+//! restart ends its run fail closed; refusals keep the form. The copy of the real VPC is a
+//! background job: the request answers at once, the run page shows the copy and then the
+//! assessment, a failed copy abandons the run with the code and RequestId, and the copy's
+//! calls to the real account are in the run's ledger.
 
 use std::time::Duration;
 
 use natpilot::app::{self, AppConfig};
+use natpilot::sim::{FaultConfig, FaultKind};
 use natpilot::store::{RunStatus, Store, users::Role};
 use natpilot::tencent::Client;
 use natpilot::web::settings::WebSettings;
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::common::until;
 use crate::harness::{Browser, TestApp};
 use crate::wizard::step;
 
@@ -276,11 +281,7 @@ async fn rehearse_refuses_bad_input_keeping_the_form_and_viewers_cannot_rehearse
         "{}",
         new.body
     );
-    let cases: [(&[(&str, &str)], &str); 5] = [
-        (
-            &[("region", REGION), ("vpc_id", "vpc-n0such")],
-            "`vpc-n0such` does not exist",
-        ),
+    let cases: [(&[(&str, &str)], &str); 4] = [
         (&[("region", "mars-1"), ("vpc_id", VPC)], "Region:"),
         (&[("region", REGION), ("vpc_id", "")], "choose the VPC"),
         (
@@ -447,4 +448,293 @@ async fn a_twins_kept_eips_are_never_listed_or_counted_as_real() {
         "{}",
         estate.text("#total-kept-month")
     );
+}
+
+/// From now on the real simulator answers `action` late: held until [`release`] (or 25 s,
+/// under the client's 30 s timeout, should a test never release it).
+fn hold(app: &TestApp, action: &str) {
+    let mut faults = FaultConfig {
+        kinds: vec![FaultKind::Slow],
+        slow_delay: Duration::from_secs(25),
+        ..FaultConfig::default()
+    };
+    faults.per_action.insert(action.into(), 1.0);
+    app.sim.handle().set_faults(faults);
+}
+
+fn release(app: &TestApp) {
+    app.sim.handle().set_faults(FaultConfig::default());
+}
+
+/// Posts the new-run page's "Rehearse" for `vpc`; returns the run id it redirects to.
+async fn start_rehearsal(b: &mut Browser, vpc: &str) -> String {
+    b.get("/runs/new").await;
+    let done = b
+        .post("/rehearse", &[("region", REGION), ("vpc_id", vpc)])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    done.location()
+        .unwrap()
+        .trim_start_matches("/runs/")
+        .to_owned()
+}
+
+/// The rehearsal's calls to the real account: its ledger rows with no step.
+async fn copy_calls(app: &TestApp, id: &str) -> Vec<natpilot::store::ledger::ApiCall> {
+    natpilot::store::ledger::list(app.store().readers(), id.parse().unwrap(), 0, u32::MAX)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.step.is_none())
+        .collect()
+}
+
+#[tokio::test]
+async fn rehearse_answers_before_the_copy_ends_and_the_run_page_shows_the_copy_then_the_assessment()
+{
+    let app = TestApp::start_with(settings()).await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    hold(&app, "DescribeInstances");
+    let id = start_rehearsal(&mut olga, VPC).await;
+
+    // The copy is held at DescribeInstances; the request that started it has answered.
+    until("the copy to list the instances", || async {
+        app.sim.handle().executed("DescribeInstances") >= 1
+    })
+    .await;
+    let run_id = id.parse().unwrap();
+    until("the copy's progress to name DescribeInstances", || async {
+        natpilot::store::rehearsals::get(app.store().readers(), run_id)
+            .await
+            .unwrap()
+            .and_then(|h| h.copy)
+            .is_some_and(|c| c.action == "DescribeInstances")
+    })
+    .await;
+    let fragment = olga.get(&format!("/runs/{id}/progress")).await;
+    assert_eq!(
+        fragment.attr("#copy-listing", "data-action").as_deref(),
+        Some("DescribeInstances"),
+        "{}",
+        fragment.body
+    );
+    let page = olga.get(&format!("/runs/{id}")).await;
+    assert_eq!(page.text("#run-status"), "copying the VPC", "{}", page.body);
+    assert_eq!(
+        page.attr("#run-status", "data-status").as_deref(),
+        Some("copying")
+    );
+    assert!(
+        page.text("#copy-listing")
+            .starts_with("Listing instances (DescribeInstances): 0"),
+        "{}",
+        page.text("#copy-listing")
+    );
+    assert_eq!(page.count("#rehearsal-banner"), 1);
+    // The lists done so far are in the timeline, with their counts.
+    assert!(
+        page.texts("#timeline-body tr").iter().any(|e| e
+            .contains("copy of the real VPC — subnets: ")
+            && e.contains("DescribeSubnets")),
+        "{}",
+        page.body
+    );
+    let r = app.app.state.engine.run(id.parse().unwrap()).await.unwrap();
+    assert_eq!(r.status, RunStatus::Applying);
+    assert!(
+        app.app.state.twins.get(&r.account).is_none(),
+        "no twin before the copy ends"
+    );
+    // The real calls made so far are in the run's record already.
+    let calls = olga.get(&format!("/runs/{id}/calls")).await;
+    assert!(calls.count(".real-copy") >= 3, "{}", calls.body);
+
+    release(&app);
+    app.settle(&id).await;
+    let page = olga.get(&format!("/runs/{id}")).await;
+    assert_eq!(page.count("#copy-progress"), 0, "{}", page.body);
+    assert_eq!(page.text("#run-status"), "active", "{}", page.body);
+    assert_eq!(page.text("#next-action"), "Review step 1", "{}", page.body);
+    let step1 = olga.get(&format!("/runs/{id}/step/1")).await;
+    assert_eq!(
+        step1.text("#row-ins-fr0ntend .protected-state"),
+        "protected",
+        "{}",
+        step1.body
+    );
+    assert!(
+        app.app.state.twins.get(&r.account).is_some(),
+        "the twin is registered"
+    );
+
+    // Every call to the real account is a describe call, answered, with its RequestId; the
+    // twin's assessment calls are step 1's.
+    let real = copy_calls(&app, &id).await;
+    let actions: Vec<&str> = real.iter().map(|c| c.action.as_str()).collect();
+    for wanted in [
+        "DescribeVpcs",
+        "DescribeSubnets",
+        "DescribeRouteTables",
+        "DescribeInstances",
+        "DescribeNatGateways",
+        "DescribeAddresses",
+    ] {
+        assert!(actions.contains(&wanted), "{wanted} not in {actions:?}");
+    }
+    for c in &real {
+        assert!(c.action.starts_with("Describe"), "{c:?}");
+        assert_eq!(c.state, natpilot::store::ledger::CallState::Ok, "{c:?}");
+        assert!(c.request_id.is_some(), "{c:?}");
+        // DNSPod has no region.
+        assert!(c.region == REGION || c.service == "dnspod", "{c:?}");
+    }
+    assert_eq!(
+        real.iter()
+            .filter(|c| c.action == "DescribeInstances")
+            .count() as u64,
+        app.sim.handle().executed("DescribeInstances"),
+        "every DescribeInstances the real cloud answered is in the record"
+    );
+    assert!(app.sim.handle().received_mutations().is_empty());
+}
+
+#[tokio::test]
+async fn a_failing_copy_abandons_the_rehearsal_with_the_code_and_request_id_and_leaves_no_twin() {
+    let app = TestApp::start_with(settings()).await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    let before = real_shape(&app);
+
+    // A VPC that does not exist: DescribeVpcs answers ResourceNotFound.
+    let missing = start_rehearsal(&mut olga, "vpc-n0such").await;
+    app.settle(&missing).await;
+    let page = olga.get(&format!("/runs/{missing}")).await;
+    assert_eq!(page.text("#run-status"), "abandoned", "{}", page.body);
+    let error = page.text("#run-error");
+    assert!(error.contains("ResourceNotFound"), "{error}");
+    assert!(error.contains("`vpc-n0such` does not exist"), "{error}");
+    let calls = copy_calls(&app, &missing).await;
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    let rid = calls[0].request_id.clone().expect("DescribeVpcs answered");
+    assert!(error.contains(&format!("RequestId {rid}")), "{error}");
+    let ended = page.text("#rehearsal-ended");
+    assert!(ended.contains("the copy of the real VPC failed"), "{ended}");
+    assert!(ended.contains(&rid), "{ended}");
+    assert!(ended.contains("Nothing real was changed"), "{ended}");
+
+    // Throttled on DescribeInstances after the client's retries.
+    let mut faults = FaultConfig {
+        kinds: vec![FaultKind::RequestLimitExceeded],
+        ..FaultConfig::default()
+    };
+    faults.per_action.insert("DescribeInstances".into(), 1.0);
+    app.sim.handle().set_faults(faults);
+    let throttled = start_rehearsal(&mut olga, VPC).await;
+    app.settle(&throttled).await;
+    let r = app
+        .app
+        .state
+        .engine
+        .run(throttled.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(r.status, RunStatus::Abandoned);
+    assert_eq!(r.finished_by.as_deref(), Some("natpilot"));
+    let err = r.last_error.clone().expect("the copy's error");
+    assert_eq!(err.code, "RequestLimitExceeded");
+    assert_eq!(err.phase, natpilot::wizard::engine::COPY_PHASE);
+    let calls = copy_calls(&app, &throttled).await;
+    let tries: Vec<_> = calls
+        .iter()
+        .filter(|c| c.action == "DescribeInstances")
+        .collect();
+    assert!(tries.len() > 1, "retried: {tries:?}");
+    assert!(
+        tries
+            .iter()
+            .all(|c| c.error_code.as_deref() == Some("RequestLimitExceeded"))
+    );
+    assert_eq!(err.request_id, tries.last().unwrap().request_id);
+    let page = olga.get(&format!("/runs/{throttled}")).await;
+    let shown = page.text("#run-error");
+    assert!(shown.contains("RequestLimitExceeded"), "{shown}");
+    assert!(
+        shown.contains(err.request_id.as_deref().unwrap()),
+        "{shown}"
+    );
+    let problems = page.text("#run-problems");
+    assert!(
+        problems.contains("the copy of the real VPC failed"),
+        "{problems}"
+    );
+
+    assert!(
+        app.app.state.twins.is_empty(),
+        "{} twin(s) left",
+        app.app.state.twins.len()
+    );
+    assert!(app.sim.handle().received_mutations().is_empty());
+    assert_eq!(real_shape(&app), before);
+    let failed = app.audited("rehearsal.copy_failed").await;
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(
+        failed
+            .iter()
+            .any(|e| e.target == throttled && e.details["code"] == "RequestLimitExceeded")
+    );
+    // The real VPC is not held by either: a real run starts.
+    app.sim.handle().set_faults(FaultConfig::default());
+    crate::wizard::start(&app, &mut olga).await;
+}
+
+#[tokio::test]
+async fn a_restart_during_the_copy_ends_the_rehearsal_as_lost() {
+    let t = TestApp::start_with(settings()).await;
+    let mut olga = t.signed_in("olga", Role::Operator).await;
+    hold(&t, "DescribeInstances");
+    let id = start_rehearsal(&mut olga, VPC).await;
+    until("the copy to list the instances", || async {
+        t.sim.handle().executed("DescribeInstances") >= 1
+    })
+    .await;
+
+    let (first, sim, db_path, dir) = t.into_parts();
+    first.shutdown().await;
+    sim.handle().set_faults(FaultConfig::default());
+    let h = sim.handle();
+    let app = app::spawn(AppConfig {
+        client: Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap(),
+        listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        metrics_listener: None,
+        store: Store::open(&db_path).await.unwrap(),
+        settings: settings(),
+        tls: None,
+        engine: Default::default(),
+    })
+    .await
+    .unwrap();
+    let run = app.state.engine.run(id.parse().unwrap()).await.unwrap();
+    assert_eq!(run.status, RunStatus::Abandoned);
+    assert_eq!(run.finished_by.as_deref(), Some("natpilot"));
+    let h = natpilot::store::rehearsals::get(app.state.store.readers(), run.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        h.phase,
+        natpilot::store::rehearsals::RehearsalPhase::Copying
+    );
+    assert_eq!(h.ended_reason.as_deref(), Some(natpilot::rehearsal::LOST));
+    assert!(app.state.twins.is_empty());
+    let mut b = Browser::new(app.url(""));
+    b.login("olga", crate::harness::PASSWORD).await;
+    let page = b.get(&format!("/runs/{id}")).await;
+    assert_eq!(page.count("#copy-progress"), 0, "{}", page.body);
+    assert!(
+        page.text("#rehearsal-ended").contains("lost at restart"),
+        "{}",
+        page.body
+    );
+    assert!(sim.handle().received_mutations().is_empty());
+    app.shutdown().await;
+    drop(dir);
 }

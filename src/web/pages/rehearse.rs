@@ -1,7 +1,8 @@
 //! `POST /rehearse` (issue 13 item 7): rehearse the rollout of one real VPC on a simulated
-//! twin. The VPC is snapshotted read-only through its account's ordinary client, the twin
-//! (a simulator of its own) is registered for the engine, and a rehearsal run starts on it.
-//! Refusals re-render the new-run page with what was typed and what is wrong.
+//! twin. The form is checked here, then the engine starts the rehearsal's run at once and
+//! copies the VPC read-only through its account's ordinary client in the background (the
+//! run page shows the copy, then the assessment on the twin). Refusals re-render the new-run
+//! page with what was typed and what is wrong.
 
 use axum::{
     Form,
@@ -13,7 +14,7 @@ use axum::{
 use super::new_run::{StartForm, account_or_default, render};
 use crate::{
     app::AppState,
-    rehearsal::{TwinLabel, make_twin},
+    rehearsal::{TwinCopy, TwinLabel},
     store::rehearsals::RehearsalOf,
     tencent::Region,
     web::{auth::session::CurrentUser, error::WebError, layout::Layout, tls::ClientAddr},
@@ -60,32 +61,24 @@ pub async fn rehearse(
     if let Err(e) = state.twins.make_room(&state.store).await {
         return refuse(format!("Cannot rehearse {vpc}: {e}")).await;
     }
-    let delay = state.settings.rehearsal_async_delay;
-    let (twin, warnings) = match make_twin(&real, region.as_str(), &vpc, delay).await {
-        Ok(made) => made,
-        Err(e) => return refuse(format!("Cannot rehearse {vpc}: {e}")).await,
-    };
-    let label = TwinLabel::new(&account);
-    state.twins.insert(&label, twin);
-    let of = RehearsalOf {
-        account: account.clone(),
-        region: region.to_string(),
-        vpc_id: vpc.clone(),
+    let copy = TwinCopy {
+        label: TwinLabel::new(&account),
+        of: RehearsalOf {
+            account: account.clone(),
+            region: region.to_string(),
+            vpc_id: vpc.clone(),
+        },
+        real,
+        twins: state.twins.clone(),
+        async_delay: state.settings.rehearsal_async_delay,
     };
     let actor = Actor {
         user: &user.name,
         ip: Some(peer.ip()),
     };
-    let started = state
-        .engine
-        .start_rehearsal(&label, &of, &warnings, actor)
-        .await;
-    if started.is_err() {
-        // No run will ever use this twin: it must not stay in memory taking a place.
-        state.twins.remove(&label);
-    }
-    match started {
-        // Audited by the engine (`rehearsal.start`), in the transaction that starts the run.
+    // The run is recorded (audited by the engine as `rehearsal.start`, in the transaction
+    // that starts it) and its copy of the VPC goes on in the background: the run page shows it.
+    match state.engine.start_rehearsal(copy, actor).await {
         Ok(id) => Ok(Redirect::to(&format!("/runs/{id}")).into_response()),
         Err(StartError::Db(e)) => Err(WebError::Internal(e.into())),
         Err(e) => refuse(format!("Cannot rehearse {vpc}: {e}")).await,

@@ -55,6 +55,13 @@ pub struct Progress {
     pub time_left: Option<String>,
 }
 
+/// A rehearsal still copying its real VPC into the twin: what it lists, how many so far.
+pub struct Copying {
+    /// The real VPC, `account / region / vpc`.
+    pub of: String,
+    pub now: Option<store::rehearsals::CopyProgress>,
+}
+
 /// The one next action, shown as the primary button.
 pub enum Next {
     /// A link: (href, label).
@@ -81,6 +88,8 @@ pub struct LiveView {
     pub driver: Option<Driver>,
     /// Whether the page follows the run (it holds its VPC); false ends "Live: …".
     pub live: bool,
+    /// While a rehearsal copies its real VPC (before step 1's assessment).
+    pub copying: Option<Copying>,
 }
 
 impl LiveView {
@@ -126,8 +135,11 @@ pub async fn build(
         None
     };
     let driver = state.engine.driver(id).await?;
-    let status = run.status.as_str();
-    let status_words = run.status.words();
+    let copying = copying(state, &run).await?;
+    let (status, status_words) = match copying {
+        Some(_) => ("copying", "copying the VPC"),
+        None => (run.status.as_str(), run.status.words()),
+    };
     // A step held for a second person's approval (issue 14, item 2) says so, and leads there.
     let waiting = crate::web::approvals::waiting(state, &run).await?;
     let (status, status_words, next) = match waiting {
@@ -155,8 +167,23 @@ pub async fn build(
         can_drive,
         rollback,
         driver,
+        copying,
         run,
     })
+}
+
+/// The copy of a rehearsal still copying its real VPC, with its progress.
+async fn copying(state: &AppState, run: &Run) -> Result<Option<Copying>, WebError> {
+    if !run.is_rehearsal() || !run.status.holds_vpc() {
+        return Ok(None);
+    }
+    let rehearsal = store::rehearsals::get(state.store.readers(), run.id).await?;
+    Ok(rehearsal
+        .filter(|h| h.phase == store::rehearsals::RehearsalPhase::Copying)
+        .map(|h| Copying {
+            of: h.of.to_string(),
+            now: h.copy,
+        }))
 }
 
 fn step_lines(run: &Run, summaries: &[StepSummary]) -> Vec<StepLine> {

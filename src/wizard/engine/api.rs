@@ -49,20 +49,24 @@ impl Engine {
         vpc_id: &str,
         actor: impl Into<Actor<'_>>,
     ) -> Result<RunId, StartError> {
-        self.start_marked(account, region, vpc_id, actor.into(), None)
-            .await
+        let run = self
+            .start_marked(account, region, vpc_id, actor.into(), None)
+            .await?;
+        self.spawn(run.clone(), Job::Assess);
+        Ok(run.id)
     }
 
-    /// [`Engine::start_run`]; `rehearsal` marks the run, in the transaction that starts it,
-    /// as the rehearsal of a real VPC (with the snapshot's warnings).
+    /// Records the start of a run (applying step 1, audited) and returns it; the caller
+    /// starts its first job. `rehearsal` marks the run, in the transaction that starts it, as
+    /// the rehearsal of a real VPC, copying it.
     pub(super) async fn start_marked(
         &self,
         account: &str,
         region: &str,
         vpc_id: &str,
         actor: Actor<'_>,
-        rehearsal: Option<(&store::rehearsals::RehearsalOf, &[String])>,
-    ) -> Result<RunId, StartError> {
+        rehearsal: Option<&store::rehearsals::RehearsalOf>,
+    ) -> Result<store::runs::Run, StartError> {
         let user = actor.user;
         validate_start(region, vpc_id)?;
         let new = NewRun {
@@ -100,9 +104,9 @@ impl Engine {
         .await?;
         let msg = match rehearsal {
             None => format!("run started by {user} on {vpc_id} ({region})"),
-            Some((of, _)) => format!(
+            Some(of) => format!(
                 "rehearsal started by {user} on a simulated twin of {of}: nothing here touches \
-                 the real VPC"
+                 the real VPC; copying it (describe calls only) first"
             ),
         };
         store::events::append(
@@ -117,11 +121,12 @@ impl Engine {
         let details = json!({"account": account, "region": region, "vpc_id": vpc_id});
         match rehearsal {
             None => actor.audit(&mut *tx, "run.start", run.id, &details).await?,
-            Some((of, warnings)) => {
-                // The twin is in this process's memory: this process owns it, renewed by
-                // the lease heartbeat (`Engine::watch_leases`).
+            Some(of) => {
+                // The twin will be in this process's memory (the copy job too): this process
+                // owns it, renewed by the lease heartbeat (`Engine::watch_leases`).
                 let owner = self.rehearsal_owner();
-                store::rehearsals::insert(&mut *tx, run.id, of, warnings, &owner).await?;
+                let copying = store::rehearsals::RehearsalPhase::Copying;
+                store::rehearsals::insert(&mut *tx, run.id, of, copying, &owner).await?;
                 let details = json!({"twin": account, "rehearsal_of": of});
                 actor
                     .audit(&mut *tx, "rehearsal.start", run.id, &details)
@@ -129,12 +134,9 @@ impl Engine {
             }
         }
         tx.commit().await?;
-        let run = self
-            .run(run.id)
+        self.run(run.id)
             .await
-            .map_err(|_| StartError::Db(sqlx::Error::RowNotFound))?;
-        self.spawn(run.clone(), Job::Assess);
-        Ok(run.id)
+            .map_err(|_| StartError::Db(sqlx::Error::RowNotFound))
     }
 
     /// The plan for the run's current step with this input, from a fresh observation: what

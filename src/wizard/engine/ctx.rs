@@ -72,22 +72,40 @@ pub const LEASE_NOT_HELD: &str = "natpilot.LeaseNotHeld";
 /// is refused, naming who holds the lease.
 pub struct LedgerWriter {
     store: Store,
-    scope: CallScope,
+    run: RunId,
+    /// `None`: a rehearsal's calls to the real account while it copies the VPC, before step 1.
+    step: Option<Step>,
     holder: Arc<str>,
 }
+
+/// The pseudo-code of a mutating call refused because its ledger takes describe calls only.
+pub const READ_ONLY: &str = "natpilot.ReadOnly";
 
 impl LedgerWriter {
     pub fn new(store: Store, scope: CallScope, holder: Arc<str>) -> LedgerWriter {
         LedgerWriter {
             store,
-            scope,
+            run: scope.run,
+            step: Some(scope.step),
+            holder,
+        }
+    }
+
+    /// The ledger of a rehearsal's copy of its real VPC: the calls to the real account, with
+    /// no step (they come before step 1, and not to the twin). Read-only: it refuses to let
+    /// a mutating call leave (fail closed), so it needs no lease.
+    pub fn copy_of_real_vpc(store: Store, run: RunId, holder: Arc<str>) -> LedgerWriter {
+        LedgerWriter {
+            store,
+            run,
+            step: None,
             holder,
         }
     }
 
     /// Why a mutating call of the run may not be sent by this process.
     async fn not_held(&self, action: &str) -> Refusal {
-        let run = self.scope.run;
+        let run = self.run;
         let now = chrono::Utc::now();
         let reason = match store::lease::get(self.store.readers(), run).await {
             Ok(Some(l)) if l.holder != *self.holder && l.is_live(now) => format!(
@@ -118,9 +136,18 @@ impl LedgerWriter {
 impl LedgerSink for LedgerWriter {
     fn sent<'a>(&'a self, call: LedgerCall<'a>) -> LedgerFuture<'a, Result<i64, Refusal>> {
         Box::pin(async move {
+            if self.step.is_none() && call.mutates {
+                return Err(Refusal {
+                    code: READ_ONLY.to_owned(),
+                    reason: format!(
+                        "the copy of a rehearsal's real VPC makes describe calls only; not sending {}",
+                        call.action
+                    ),
+                });
+            }
             let row = SentCall {
-                run_id: self.scope.run,
-                step: Some(self.scope.step),
+                run_id: self.run,
+                step: self.step,
                 service: call.service,
                 action: call.action,
                 region: call.region,

@@ -26,6 +26,8 @@ pub use observe::protected_set;
 mod protection;
 mod records;
 mod rehearsal;
+mod rehearsal_copy;
+pub use rehearsal_copy::COPY_PHASE;
 mod rollback;
 mod rollback_approval;
 mod snapshots;

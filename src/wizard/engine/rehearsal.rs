@@ -1,34 +1,19 @@
-//! The engine's side of rehearsals (issue 13 item 7): starting a run on a twin, marked in the
-//! same transaction, and ending — fail closed — the rehearsals whose twin died with the
-//! previous process. Making the twin (snapshot, simulator) is `crate::rehearsal`'s job.
+//! The engine's side of rehearsals (issue 13 item 7): ending — fail closed — the rehearsals
+//! whose twin died with the previous process. Starting one and its copy job are in
+//! `rehearsal_copy`; making the twin (snapshot, simulator) is `crate::rehearsal`'s job.
 
 use serde_json::json;
 
 use super::Engine;
 use super::actor::Actor;
-use super::errors::{EngineError, StartError};
+use super::errors::EngineError;
 use crate::rehearsal::{LOST, TwinLabel};
-use crate::store::{self, EventLevel, RunId, RunStatus, rehearsals::RehearsalOf};
+use crate::store::{self, EventLevel, RunId, RunStatus};
 
 /// Who ends a lost rehearsal (the audit log's user column).
-const NATPILOT: &str = "natpilot";
+pub(super) const NATPILOT: &str = "natpilot";
 
 impl Engine {
-    /// Starts the rollout of `of.vpc_id` on the twin `twin` (already registered with the
-    /// connector), marked as a rehearsal of `of` with the snapshot's `warnings`.
-    pub async fn start_rehearsal(
-        &self,
-        twin: &TwinLabel,
-        of: &RehearsalOf,
-        warnings: &[String],
-        actor: impl Into<Actor<'_>>,
-    ) -> Result<RunId, StartError> {
-        let account = twin.to_string();
-        let mark = Some((of, warnings));
-        self.start_marked(&account, &of.region, &of.vpc_id, actor.into(), mark)
-            .await
-    }
-
     /// Ends every unfinished rehearsal whose twin's owner is gone: its twin lived in the
     /// memory of a process that no longer renews its claim (or, for a rehearsal from before
     /// owners were recorded, of an earlier process), so it cannot go on against anything.

@@ -96,7 +96,7 @@ impl CloudConnector for TencentConnector {
             })?,
         };
         Ok(Arc::new(TencentCloud {
-            client: client.with_journal(Arc::new(LedgerJournal(ledger))),
+            client: ledgered(&client, ledger),
             region: region.to_owned(),
             poll: self.poll,
         }))
@@ -106,6 +106,11 @@ impl CloudConnector for TencentConnector {
 /// The client's write-ahead journal over the run's ledger: the row of each attempt is
 /// written (and for a mutating call, the run's lease checked) before the attempt leaves.
 struct LedgerJournal(Arc<dyn LedgerSink>);
+
+/// `client` with every attempt written ahead in `ledger` (a rehearsal's copy of its real VPC).
+pub(crate) fn ledgered(client: &Client, ledger: Arc<dyn LedgerSink>) -> Client {
+    client.with_journal(Arc::new(LedgerJournal(ledger)))
+}
 
 impl CallJournal for LedgerJournal {
     fn before_send<'a>(

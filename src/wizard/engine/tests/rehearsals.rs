@@ -8,7 +8,8 @@ use std::time::Duration;
 use super::setup;
 use crate::rehearsal::{LOST, TwinLabel};
 use crate::sim::{SimConfig, spawn};
-use crate::store::{self, RunId, RunStatus, Step, rehearsals::RehearsalOf, runs::NewRun};
+use crate::store::rehearsals::{RehearsalOf, RehearsalPhase::Rehearsing};
+use crate::store::{self, RunId, RunStatus, Step, runs::NewRun};
 use crate::tencent::Client;
 use crate::wizard::cloud::{CloudConnector, LedgerSink};
 use crate::wizard::engine::ctx::LedgerWriter;
@@ -49,7 +50,7 @@ async fn applying_run(t: &super::T, account: &str, vpc: &str, owner: Option<(&st
             holder,
             until: chrono::Utc::now() + chrono::Duration::seconds(secs),
         };
-        store::rehearsals::insert(t.store.writer(), run, &of, &[], &owner)
+        store::rehearsals::insert(t.store.writer(), run, &of, Rehearsing, &owner)
             .await
             .unwrap();
     }
@@ -168,4 +169,118 @@ async fn a_twin_label_without_its_twin_never_falls_back_to_the_default_client() 
     assert_eq!(err.code, "natpilot.TwinLost");
     assert!(!err.retryable);
     assert_eq!(h.executed("DescribeVpcs"), 0);
+}
+
+#[tokio::test]
+async fn the_copy_ledger_records_describe_calls_without_a_step_and_refuses_a_mutating_one() {
+    let t = setup(&[]).await;
+    let twin = TwinLabel::new("prod").to_string();
+    let run = applying_run(&t, &twin, "vpc-a", Some(("me", 600))).await;
+    let ledger = LedgerWriter::copy_of_real_vpc(t.store.clone(), run, "me".into());
+    let params = serde_json::json!({});
+    let call = |action, mutates| crate::wizard::cloud::LedgerCall {
+        service: "vpc",
+        action,
+        region: "ap-guangzhou",
+        attempt: 1,
+        mutates,
+        params: &params,
+    };
+    let refused = ledger
+        .sent(call("CreateNatGateway", true))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, crate::wizard::engine::ctx::READ_ONLY);
+    assert!(
+        refused.reason.contains("describe calls only"),
+        "{refused:?}"
+    );
+    ledger.sent(call("DescribeVpcs", false)).await.unwrap();
+    let calls = store::ledger::list(t.store.readers(), run, 0, 10)
+        .await
+        .unwrap();
+    let seen: Vec<_> = calls.iter().map(|c| (c.action.as_str(), c.step)).collect();
+    assert_eq!(
+        seen,
+        [("DescribeVpcs", None)],
+        "the refused call never left"
+    );
+}
+
+#[tokio::test]
+async fn a_rehearsal_copies_its_vpc_in_the_background_then_assesses_and_a_failed_copy_ends_it() {
+    let t = setup(&["vpc-tut0rial"]).await;
+    let sim = spawn(SimConfig::for_tests()).await.unwrap();
+    let h = sim.handle();
+    let real = Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap();
+    let twins = crate::rehearsal::Twins::default();
+    let copy = |vpc: &str| crate::rehearsal::TwinCopy {
+        label: TwinLabel::new("prod"),
+        of: RehearsalOf {
+            account: "prod".into(),
+            region: h.region(),
+            vpc_id: vpc.into(),
+        },
+        real: real.clone(),
+        twins: twins.clone(),
+        async_delay: Duration::from_millis(1),
+    };
+    let rehearsal = async |run| {
+        store::rehearsals::get(t.store.readers(), run)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+
+    let good = copy("vpc-tut0rial");
+    let label = good.label.to_string();
+    let run = t.engine.start_rehearsal(good, "olga").await.unwrap();
+    let r = t.engine.wait(run).await.unwrap();
+    assert_eq!(
+        (r.status, r.current_step),
+        (RunStatus::Active, Step::Assess)
+    );
+    let copied = rehearsal(run).await;
+    assert_eq!(copied.phase, store::rehearsals::RehearsalPhase::Rehearsing);
+    assert_eq!(copied.copy, None);
+    assert!(twins.get(&label).is_some(), "the twin is registered");
+    let calls = store::ledger::list(t.store.readers(), run, 0, u32::MAX)
+        .await
+        .unwrap();
+    let real_calls: Vec<_> = calls.iter().filter(|c| c.step.is_none()).collect();
+    assert!(
+        real_calls.iter().any(|c| c.action == "DescribeInstances"),
+        "{calls:?}"
+    );
+    assert!(real_calls.iter().all(|c| c.action.starts_with("Describe")));
+    let events = store::events::list(t.store.readers(), run, 0, 100)
+        .await
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.message.starts_with("copy of the real VPC — instances: ")),
+        "{events:?}"
+    );
+
+    let missing = copy("vpc-n0such");
+    let label = missing.label.to_string();
+    let run = t.engine.start_rehearsal(missing, "olga").await.unwrap();
+    let r = t.engine.wait(run).await.unwrap();
+    assert_eq!(r.status, RunStatus::Abandoned);
+    let error = r.last_error.expect("the copy's error");
+    assert_eq!(error.code, "ResourceNotFound");
+    assert_eq!(error.phase, crate::wizard::engine::COPY_PHASE);
+    assert!(error.request_id.is_some());
+    let ended = rehearsal(run).await;
+    assert_eq!(ended.phase, store::rehearsals::RehearsalPhase::Copying);
+    assert!(
+        ended
+            .ended_reason
+            .as_deref()
+            .is_some_and(|w| w.contains("the copy of the real VPC failed")),
+        "{ended:?}"
+    );
+    assert!(twins.get(&label).is_none());
+    assert!(h.received_mutations().is_empty());
 }
