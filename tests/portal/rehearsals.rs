@@ -697,7 +697,7 @@ async fn a_restart_during_the_copy_ends_the_rehearsal_as_lost() {
     })
     .await;
 
-    let (first, sim, db_path, dir) = t.into_parts();
+    let (first, sim, database, dir) = t.into_parts();
     first.shutdown().await;
     sim.handle().set_faults(FaultConfig::default());
     let h = sim.handle();
@@ -705,7 +705,7 @@ async fn a_restart_during_the_copy_ends_the_rehearsal_as_lost() {
         client: Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap(),
         listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         metrics_listener: None,
-        store: Store::open(&db_path).await.unwrap(),
+        store: Store::connect(&database).await.unwrap(),
         settings: settings(),
         tls: None,
         engine: Default::default(),
