@@ -356,3 +356,27 @@ pub async fn protected_by_newest_runs(
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
         .collect()
 }
+
+#[cfg(test)]
+mod claim_tests {
+    use super::*;
+    use crate::store::{Store, test_store};
+
+    /// Two processes (replicas) on one database: one scans, the other is told it is busy,
+    /// until the claim is given up or runs out (issue 15: estate scans run once).
+    #[tokio::test]
+    async fn one_process_on_a_database_holds_the_scanner_claim_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = test_store::database(dir.path()).await.unwrap();
+        let a = Store::connect(&database).await.unwrap();
+        let b = Store::connect(&database).await.unwrap();
+        assert!(claim_scanner(a.writer(), "a", 60_000).await.unwrap());
+        assert!(!claim_scanner(b.writer(), "b", 60_000).await.unwrap());
+        assert!(claim_scanner(a.writer(), "a", 60_000).await.unwrap(), "renewed");
+        release_scanner(a.writer(), "a").await.unwrap();
+        assert!(claim_scanner(b.writer(), "b", 0).await.unwrap());
+        // b's claim ran out at once (ttl 0): a may take it over.
+        assert!(claim_scanner(a.writer(), "a", 60_000).await.unwrap());
+        assert!(!claim_scanner(b.writer(), "b", 60_000).await.unwrap());
+    }
+}
