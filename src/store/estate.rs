@@ -372,7 +372,10 @@ mod claim_tests {
         let b = Store::connect(&database).await.unwrap();
         assert!(claim_scanner(a.writer(), "a", 60_000).await.unwrap());
         assert!(!claim_scanner(b.writer(), "b", 60_000).await.unwrap());
-        assert!(claim_scanner(a.writer(), "a", 60_000).await.unwrap(), "renewed");
+        assert!(
+            claim_scanner(a.writer(), "a", 60_000).await.unwrap(),
+            "renewed"
+        );
         release_scanner(a.writer(), "a").await.unwrap();
         assert!(claim_scanner(b.writer(), "b", 0).await.unwrap());
         // b's claim ran out at once (ttl 0): a may take it over.

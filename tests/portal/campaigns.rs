@@ -456,18 +456,8 @@ async fn a_campaign_resumes_after_a_restart_and_step_1_waits_for_a_person_unless
     // Restart: same database, same cloud.
     let (app, sim, database, dir) = t.into_parts();
     app.shutdown().await;
-    let h = sim.handle();
-    let app = app::spawn(AppConfig {
-        client: Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap(),
-        listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        metrics_listener: None,
-        store: Store::connect(&database).await.unwrap(),
-        settings: WebSettings::default(),
-        tls: None,
-        engine: Default::default(),
-    })
-    .await
-    .unwrap();
+    let app =
+        TestApp::process_on(&database, &sim, WebSettings::default(), Default::default()).await;
     // A person reviews step 1 of each run (as its page does); the resumed campaign does the rest.
     let engine = &app.state.engine;
     for m in &members {

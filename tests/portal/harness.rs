@@ -183,6 +183,28 @@ impl TestApp {
         (self.app, self.sim, self.database, self._dir)
     }
 
+    /// Another natpilot process (or the next start of one) on `database`, talking to `sim`:
+    /// what a restart or a second replica is in these tests.
+    pub async fn process_on(
+        database: &Database,
+        sim: &RunningSim,
+        settings: WebSettings,
+        engine: natpilot::wizard::engine::EngineOptions,
+    ) -> RunningApp {
+        let h = sim.handle();
+        app::spawn(AppConfig {
+            client: Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap(),
+            listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            metrics_listener: None,
+            store: Store::connect(database).await.unwrap(),
+            settings,
+            tls: None,
+            engine,
+        })
+        .await
+        .unwrap()
+    }
+
     /// Waits for a run's background job (assessment, apply, rollback) to finish.
     pub async fn settle(&self, run: &str) {
         let id = run.parse().unwrap();

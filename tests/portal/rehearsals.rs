@@ -8,10 +8,8 @@
 
 use std::time::Duration;
 
-use natpilot::app::{self, AppConfig};
 use natpilot::sim::{FaultConfig, FaultKind};
-use natpilot::store::{RunStatus, Store, users::Role};
-use natpilot::tencent::Client;
+use natpilot::store::{RunStatus, users::Role};
 use natpilot::web::settings::WebSettings;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -212,18 +210,7 @@ async fn a_rehearsal_whose_twin_was_lost_at_restart_is_ended_with_the_reason_not
 
     let (first, sim, database, dir) = t.into_parts();
     first.shutdown().await;
-    let h = sim.handle();
-    let app = app::spawn(AppConfig {
-        client: Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap(),
-        listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        metrics_listener: None,
-        store: Store::connect(&database).await.unwrap(),
-        settings: settings(),
-        tls: None,
-        engine: Default::default(),
-    })
-    .await
-    .unwrap();
+    let app = TestApp::process_on(&database, &sim, settings(), Default::default()).await;
     let run = app.state.engine.run(id.parse().unwrap()).await.unwrap();
     assert_eq!(run.status, RunStatus::Abandoned);
     assert_eq!(run.finished_by.as_deref(), Some("natpilot"));
@@ -700,18 +687,7 @@ async fn a_restart_during_the_copy_ends_the_rehearsal_as_lost() {
     let (first, sim, database, dir) = t.into_parts();
     first.shutdown().await;
     sim.handle().set_faults(FaultConfig::default());
-    let h = sim.handle();
-    let app = app::spawn(AppConfig {
-        client: Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap(),
-        listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        metrics_listener: None,
-        store: Store::connect(&database).await.unwrap(),
-        settings: settings(),
-        tls: None,
-        engine: Default::default(),
-    })
-    .await
-    .unwrap();
+    let app = TestApp::process_on(&database, &sim, settings(), Default::default()).await;
     let run = app.state.engine.run(id.parse().unwrap()).await.unwrap();
     assert_eq!(run.status, RunStatus::Abandoned);
     assert_eq!(run.finished_by.as_deref(), Some("natpilot"));

@@ -3,9 +3,7 @@
 //! cloud) resumes the run and finishes the step with no duplicate NAT gateway.
 
 use natpilot::{
-    app::{self, AppConfig},
-    store::{RunStatus, Step, Store},
-    tencent::Client,
+    store::{RunStatus, Step},
     web::settings::WebSettings,
     wizard::input::{AssessInput, EipChoice, NewNat, ProvisionInput, StepInput},
 };
@@ -61,18 +59,8 @@ async fn shutdown_stops_accepting_leaves_the_step_applying_and_a_new_app_resumes
     assert!(sim.handle().nat_gateways(VPC).len() <= 1);
 
     // Next start: same database, same cloud.
-    let h = sim.handle();
-    let app = app::spawn(AppConfig {
-        client: Client::for_endpoint(&sim.endpoint(), h.secret_id(), h.secret_key()).unwrap(),
-        listener: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        metrics_listener: None,
-        store: Store::connect(&database).await.unwrap(),
-        settings: WebSettings::default(),
-        tls: None,
-        engine: Default::default(),
-    })
-    .await
-    .unwrap();
+    let app =
+        TestApp::process_on(&database, &sim, WebSettings::default(), Default::default()).await;
     let r = app.state.engine.wait(run).await.unwrap();
     assert_eq!(
         (r.status, r.current_step),
