@@ -518,6 +518,16 @@ async fn rehearse_answers_before_the_copy_ends_and_the_run_page_shows_the_copy_t
         page.text("#copy-listing")
     );
     assert_eq!(page.count("#rehearsal-banner"), 1);
+    // The estate page's list says the same, not "applying".
+    let estate = olga.get("/estate").await;
+    let row = format!("#rehearsals tr.rehearsal-row[data-run-id='{id}']");
+    assert_eq!(
+        estate.attr(&format!("{row} .run-status"), "data-status").as_deref(),
+        Some("copying"),
+        "{}",
+        estate.body
+    );
+    assert!(estate.text(&format!("{row} .rehearsal-phase")).contains("copying the real VPC"));
     // The lists done so far are in the timeline, with their counts.
     assert!(
         page.texts("#timeline-body tr").iter().any(|e| e
