@@ -522,12 +522,18 @@ async fn rehearse_answers_before_the_copy_ends_and_the_run_page_shows_the_copy_t
     let estate = olga.get("/estate").await;
     let row = format!("#rehearsals tr.rehearsal-row[data-run-id='{id}']");
     assert_eq!(
-        estate.attr(&format!("{row} .run-status"), "data-status").as_deref(),
+        estate
+            .attr(&format!("{row} .run-status"), "data-status")
+            .as_deref(),
         Some("copying"),
         "{}",
         estate.body
     );
-    assert!(estate.text(&format!("{row} .rehearsal-phase")).contains("copying the real VPC"));
+    assert!(
+        estate
+            .text(&format!("{row} .rehearsal-phase"))
+            .contains("copying the real VPC")
+    );
     // The lists done so far are in the timeline, with their counts.
     assert!(
         page.texts("#timeline-body tr").iter().any(|e| e

@@ -39,12 +39,20 @@ pub fn key(change: &Change) -> String {
             format!("route:{route_table_id}")
         }
         Change::DisassociateEip { instance_id, .. } => format!("disassociate:{instance_id}"),
-        Change::ReleaseEip { address_id, .. } => format!("release:{address_id}"),
+        Change::ReleaseEip { address_id, .. } => format!("{RELEASE_KEY}{address_id}"),
         Change::TransformAddress { instance_id, .. } => format!("transform:{instance_id}"),
         Change::ReturnNormalAddress { instance_id, .. } => format!("return:{instance_id}"),
         Change::AssociateNatEip { ip, .. } => format!("nat_eip:{ip}"),
         Change::CreateSnatRule { resource_id, .. } => format!("snat:{resource_id}"),
     }
+}
+
+/// How the key of a `ReleaseEip` change starts; the address id follows.
+const RELEASE_KEY: &str = "release:";
+
+/// The EIP a change key says was released (the key of a `ReleaseEip`), if it is one.
+pub(super) fn released_address(key: &str) -> Option<&str> {
+    key.strip_prefix(RELEASE_KEY)
 }
 
 pub(super) fn done(undo: Option<Undo>) -> Applied {

@@ -2,6 +2,7 @@
 //! rollback resumed after a crash never undoes twice. What cannot be undone (released or
 //! returned addresses, a public IP that stays an EIP) is named in the rollback report.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,59 @@ pub struct RollbackReport {
 pub(super) enum Outcome {
     Undone(String),
     NotNeeded,
+    /// Found to be impossible (an EIP this run may have released is gone): recorded as
+    /// irreversible with the reason, and the rollback goes on.
+    CannotUndo(String),
+}
+
+/// The EIPs this run's own records say it released (step 4's release changes): `made` when the
+/// release's call succeeded, `maybe` when it may have been made (pending, failed). Unbinding
+/// such an EIP cannot be undone: binding it back would fail on every attempt.
+#[derive(Debug, Default)]
+pub struct Released {
+    made: HashSet<String>,
+    maybe: HashSet<String>,
+}
+
+impl Released {
+    pub fn from_records(records: &[UndoRecord]) -> Released {
+        let mut released = Released::default();
+        for r in records {
+            let Ok(entry) = serde_json::from_value::<UndoEntry>(r.action.clone()) else {
+                continue; // an unreadable record stops the rollback on its own
+            };
+            let Some(address) = super::changes::released_address(&entry.key) else {
+                continue;
+            };
+            // A release is recorded irreversible once its call succeeded (`batch`); pending or
+            // failed, it may have reached the cloud or not: the rebind looks first.
+            let set = match r.state {
+                UndoState::Irreversible | UndoState::Done => &mut released.made,
+                _ => &mut released.maybe,
+            };
+            set.insert(address.to_owned());
+        }
+        released
+    }
+
+    fn made(&self, undo: &Undo) -> Option<String> {
+        match undo {
+            Undo::ReassociateEip {
+                instance_id,
+                address_id: Some(address),
+                ip,
+            } if self.made.contains(address) => Some(released_words(ip, address, instance_id)),
+            _ => None,
+        }
+    }
+
+    fn maybe(&self, address: Option<&str>) -> bool {
+        address.is_some_and(|a| self.maybe.contains(a) || self.made.contains(a))
+    }
+}
+
+fn released_words(ip: &str, address: &str, instance: &str) -> String {
+    format!("EIP {ip} ({address}) of {instance} was released by this run; it cannot be bound back")
 }
 
 /// What a rollback does with one undo record, from the record alone.
@@ -49,7 +103,7 @@ pub enum Disposition {
     Unreadable { record: i64, detail: String },
 }
 
-pub fn disposition(r: &UndoRecord) -> Disposition {
+pub fn disposition(r: &UndoRecord, released: &Released) -> Disposition {
     let entry = match serde_json::from_value::<UndoEntry>(r.action.clone()) {
         Ok(entry) => entry,
         Err(e) => {
@@ -59,6 +113,14 @@ pub fn disposition(r: &UndoRecord) -> Disposition {
             };
         }
     };
+    if let Some(what) = released.made(&entry.undo)
+        && !matches!(r.state, UndoState::Undone | UndoState::NotNeeded)
+    {
+        return Disposition::Irreversible(UndoEntry {
+            key: entry.key,
+            undo: Undo::CannotUndo { what },
+        });
+    }
     match (&entry.undo, r.state) {
         (_, UndoState::Undone | UndoState::NotNeeded) => Disposition::Skip,
         (Undo::NothingToUndo { .. }, _) => Disposition::Skip,
@@ -79,10 +141,11 @@ pub fn disposition(r: &UndoRecord) -> Disposition {
 /// The undo records a rollback would act on, in the order it takes them (newest first), with
 /// what it would do to each. For the run page, before the operator rolls back.
 pub fn preview(records: &[UndoRecord]) -> Vec<Disposition> {
+    let released = Released::from_records(records);
     records
         .iter()
         .rev()
-        .map(disposition)
+        .map(|r| disposition(r, &released))
         .filter(|d| !matches!(d, Disposition::Skip))
         .collect()
 }
@@ -91,8 +154,9 @@ pub async fn rollback(ctx: &Ctx, release_nat_eips: bool) -> Result<(), JobError>
     let records = store::undo::list(ctx.store.readers(), ctx.id()).await?;
     // Every record must be readable before anything is undone: a rollback that stopped half
     // way at an unreadable record would leave the run in a state nobody planned.
+    let released = &Released::from_records(&records);
     for r in &records {
-        if let Disposition::Unreadable { record, detail } = disposition(r) {
+        if let Disposition::Unreadable { record, detail } = disposition(r, released) {
             return Err(RecordError::Corrupt {
                 what: format!("undo record {record}"),
                 run: ctx.id(),
@@ -112,9 +176,9 @@ pub async fn rollback(ctx: &Ctx, release_nat_eips: bool) -> Result<(), JobError>
     // were applied; then routes, then the NAT gateway, one by one.
     let (retirements, others): (Vec<&UndoRecord>, Vec<&UndoRecord>) =
         records.iter().rev().partition(|r| r.step == Step::Verify);
-    undo_concurrently(ctx, retirements, release_nat_eips).await?;
+    undo_concurrently(ctx, retirements, released, release_nat_eips).await?;
     for r in others {
-        undo_record(ctx, r, release_nat_eips).await?;
+        undo_record(ctx, r, released, release_nat_eips).await?;
     }
     let report = report_from_records(ctx, release_nat_eips).await?;
     store::results::put_report(
@@ -155,7 +219,10 @@ async fn report_from_records(
                     .clone()
                     .unwrap_or_else(|| format!("{}: undone", u.entry.key)),
             ),
-            (UndoState::Irreversible, undo) => report.cannot_undo.push(cannot(undo)),
+            // The note says why, also when the record's own undo was found impossible.
+            (UndoState::Irreversible, undo) => report
+                .cannot_undo
+                .push(u.record.note.clone().unwrap_or_else(|| cannot(undo))),
             _ => {}
         }
     }
@@ -166,6 +233,7 @@ async fn report_from_records(
 async fn undo_concurrently(
     ctx: &Ctx,
     records: Vec<&UndoRecord>,
+    released: &Released,
     release_nat_eips: bool,
 ) -> Result<(), JobError> {
     let stop = AtomicBool::new(false);
@@ -177,7 +245,7 @@ async fn undo_concurrently(
             if stop.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            undo_record(ctx, r, release_nat_eips).await
+            undo_record(ctx, r, released, release_nat_eips).await
         })
         .collect();
     run_bounded(futures, ctx.concurrency, stop).await.map(drop)
@@ -186,8 +254,13 @@ async fn undo_concurrently(
 /// One undo record: skipped when already undone, marked irreversible when it cannot be undone,
 /// else undone after a look at the cloud (so a resumed rollback never undoes twice) and
 /// recorded with what was done.
-async fn undo_record(ctx: &Ctx, r: &UndoRecord, release_nat_eips: bool) -> Result<(), JobError> {
-    let entry = match disposition(r) {
+async fn undo_record(
+    ctx: &Ctx,
+    r: &UndoRecord,
+    released: &Released,
+    release_nat_eips: bool,
+) -> Result<(), JobError> {
+    let entry = match disposition(r, released) {
         Disposition::Skip => {
             if r.state != UndoState::Undone && r.state != UndoState::NotNeeded {
                 let nothing = Some("nothing to undo");
@@ -228,7 +301,7 @@ async fn undo_record(ctx: &Ctx, r: &UndoRecord, release_nat_eips: bool) -> Resul
     };
     let key = format!("undo:{}", entry.key);
     ctx.crash_at(CrashPoint::UndoWritten, &key)?;
-    let outcome = match undo_one(ctx, r.id, &entry, release_nat_eips).await {
+    let outcome = match undo_one(ctx, r.id, &entry, released, release_nat_eips).await {
         Ok(o) => o,
         // Refused for want of the lease: nothing was sent and the record is the new holder's
         // to undo; marking it failed would record a failure that did not happen.
@@ -249,6 +322,7 @@ async fn undo_record(ctx: &Ctx, r: &UndoRecord, release_nat_eips: bool) -> Resul
     ctx.crash_at(CrashPoint::CallSent, &key)?;
     let (state, msg) = match outcome {
         Outcome::Undone(m) => (UndoState::Undone, m),
+        Outcome::CannotUndo(m) => (UndoState::Irreversible, m),
         Outcome::NotNeeded => (
             UndoState::NotNeeded,
             format!("{}: nothing to undo", entry.key),
@@ -271,6 +345,7 @@ async fn undo_one(
     ctx: &Ctx,
     record: i64,
     entry: &UndoEntry,
+    released: &Released,
     release_nat_eips: bool,
 ) -> Result<Outcome, JobError> {
     let cloud = |e: CloudError| JobError::Cloud(e);
@@ -303,9 +378,23 @@ async fn undo_one(
             instance_id,
             address_id,
             ip,
-        } => rebind(ctx, instance_id, address_id.as_deref(), ip)
-            .await
-            .map_err(cloud),
+        } => {
+            let rebound = rebind(ctx, instance_id, address_id.as_deref(), ip).await;
+            match rebound {
+                // Gone, and this run's own record says it may have released it: the release
+                // went through, so there is nothing to bind back. Gone otherwise (someone
+                // else released it) stays an error: the rollback stops and says so.
+                Err(e) if e.code == ADDRESS_GONE && released.maybe(address_id.as_deref()) => {
+                    let address = address_id.as_deref().unwrap_or_default();
+                    Ok(Outcome::CannotUndo(released_words(
+                        ip,
+                        address,
+                        instance_id,
+                    )))
+                }
+                other => other.map_err(cloud),
+            }
+        }
         Undo::DisassociateNatEip { nat_id, ip } => super::keep::undo_nat_eip(ctx, nat_id, ip)
             .await
             .map_err(cloud),
@@ -353,6 +442,9 @@ async fn restore_route(
     }
 }
 
+/// The error of a rebind whose EIP no longer exists.
+const ADDRESS_GONE: &str = "natpilot.AddressGone";
+
 /// Binds the kept EIP back, after one look at it by IP (already bound back: nothing to do).
 async fn rebind(
     ctx: &Ctx,
@@ -367,7 +459,7 @@ async fn rebind(
     match addr {
         None => Err(CloudError::state(
             "AssociateAddress",
-            "natpilot.AddressGone",
+            ADDRESS_GONE,
             format!(
                 "EIP {ip} no longer exists (released?), so it cannot be bound back to {instance_id}"
             ),

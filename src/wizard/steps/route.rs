@@ -299,7 +299,7 @@ fn protected_warning(
         named.push_str(&format!(" and {} more", guarded.len() - NAMED_IN_WARNING));
     }
     Some(format!(
-        "protected instance(s) {named} will send outbound traffic through the NAT too (the route \
+        "Protected instance(s) {named} will send outbound traffic through the NAT too (the route \
          beats their own public IP; inbound is unaffected). To keep their own egress IP, move them \
          to their own subnet with its own route table before this step, or add an EIP-type \
          0.0.0.0/0 route — which applies to every instance of that route table"

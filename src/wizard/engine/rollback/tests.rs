@@ -77,3 +77,52 @@ fn an_undo_record_that_does_not_decode_is_shown_as_unreadable_not_skipped() {
         [("k2".to_owned(), "unreadable"), ("k1".to_owned(), "undo")]
     );
 }
+
+#[test]
+fn binding_back_an_eip_the_run_released_is_shown_as_irreversible_not_as_an_undo() {
+    let release = |id: i64, state: UndoState, address: &str| {
+        let mut r = record(
+            id,
+            state,
+            Undo::CannotUndo {
+                what: format!("{address} released"),
+            },
+        );
+        r.action = to_json(&UndoEntry {
+            key: format!("release:{address}"),
+            undo: Undo::CannotUndo {
+                what: format!("{address} released"),
+            },
+        });
+        r
+    };
+    // a: released (its call succeeded); b: the release may not have reached the cloud, so the
+    // rebind stays an undo that looks at the cloud first; c: nothing released.
+    let records = [
+        record(1, UndoState::Done, rebind("a")),
+        record(2, UndoState::Done, rebind("b")),
+        record(3, UndoState::Done, rebind("c")),
+        release(4, UndoState::Irreversible, "eip-a"),
+        release(5, UndoState::Pending, "eip-b"),
+    ];
+    let shown = shown(&records);
+    assert_eq!(
+        shown,
+        [
+            ("release:eip-b".to_owned(), "cannot"),
+            ("release:eip-a".to_owned(), "cannot"),
+            ("k3".to_owned(), "undo"),
+            ("k2".to_owned(), "undo"),
+            ("k1".to_owned(), "cannot"),
+        ]
+    );
+    let Disposition::Irreversible(entry) =
+        disposition(&records[0], &Released::from_records(&records))
+    else {
+        panic!("a released EIP's rebind is irreversible")
+    };
+    assert_eq!(
+        cannot(&entry.undo),
+        "EIP 1.2.3.4 (eip-a) of ins-a was released by this run; it cannot be bound back"
+    );
+}

@@ -353,3 +353,86 @@ async fn a_confirm_applies_only_the_plan_that_was_previewed() {
     assert_eq!(t.engine.wait(run).await.unwrap().current_step, Step::Verify);
     assert_eq!(t.fake.calls("create_route"), 2);
 }
+
+/// Step 4 released one instance's EIP (an exception to the reversible rule): a rollback
+/// afterwards undoes everything else, names the release among what it cannot undo, and ends
+/// rolled back — it does not try to bind the released EIP back (a walk found it failing with
+/// `natpilot.AddressGone` on every attempt).
+#[tokio::test]
+async fn rollback_after_an_eip_was_released_skips_binding_it_back_and_names_it() {
+    let t = setup(&["vpc-a"]).await;
+    t.fake.world(|w| {
+        let vpc = w.vpcs.get_mut("vpc-a").unwrap();
+        let api = vpc
+            .addresses
+            .iter_mut()
+            .find(|a| a.instance_id.as_deref() == Some("vpc-a-api"))
+            .unwrap();
+        api.kind = AddressKind::Eip;
+        api.id = "vpc-a-eip-api".into();
+    });
+    let run = start(&t.engine, "vpc-a").await;
+    confirm(&t.engine, run, StepInput::Assess(AssessInput::default())).await;
+    confirm(&t.engine, run, provision()).await;
+    confirm(&t.engine, run, StepInput::Route(RouteInput::default())).await;
+    let verify = VerifyInput {
+        confirm_irreversible: true,
+        exceptions: [(
+            "vpc-a-api".to_owned(),
+            crate::wizard::input::RetireException::Irreversible,
+        )]
+        .into(),
+        ..VerifyInput::default()
+    };
+    assert_eq!(
+        confirm(&t.engine, run, StepInput::Verify(verify)).await,
+        RunStatus::Completed
+    );
+    assert!(
+        !t.fake.world(|w| w.vpcs["vpc-a"]
+            .addresses
+            .iter()
+            .any(|a| a.id == "vpc-a-eip-api")),
+        "the EIP was released"
+    );
+    // Before the rollback, its preview does not offer to bind the released EIP back.
+    let records = store::undo::list(t.store.readers(), run).await.unwrap();
+    let rebinds_released = crate::wizard::engine::rollback::preview(&records)
+        .into_iter()
+        .filter(|d| {
+            matches!(d, crate::wizard::engine::rollback::Disposition::Undo { entry, .. }
+                if matches!(&entry.undo, crate::wizard::plan::Undo::ReassociateEip { address_id, .. }
+                    if address_id.as_deref() == Some("vpc-a-eip-api")))
+        })
+        .count();
+    assert_eq!(rebinds_released, 0);
+
+    t.engine.rollback(run, "alice", true).await.unwrap();
+    let r = t.engine.wait(run).await.unwrap();
+    assert_eq!(r.status, RunStatus::RolledBack, "{:?}", r.last_error);
+    let report = store::results::get_report(t.store.readers(), run, ReportKind::Rollback)
+        .await
+        .unwrap()
+        .unwrap();
+    let cannot: Vec<&str> = report["cannot_undo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(
+        cannot
+            .iter()
+            .any(|c| c.contains("vpc-a-eip-api") && c.contains("released")),
+        "{cannot:?}"
+    );
+    // Everything else came back: batch's IP (converted to an EIP and kept) is bound again.
+    let batch_ip = t.fake.world(|w| {
+        w.vpcs["vpc-a"]
+            .addresses
+            .iter()
+            .find(|a| a.instance_id.as_deref() == Some("vpc-a-batch"))
+            .map(|a| a.ip.clone())
+    });
+    assert_eq!(batch_ip.as_deref(), Some("43.5.0.4"));
+}
