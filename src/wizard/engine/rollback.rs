@@ -219,7 +219,11 @@ async fn report_from_records(
                     .clone()
                     .unwrap_or_else(|| format!("{}: undone", u.entry.key)),
             ),
-            // The note says why, also when the record's own undo was found impossible.
+            (
+                UndoState::Irreversible,
+                undo @ (Undo::CannotUndo { .. } | Undo::NothingToUndo { .. }),
+            ) => report.cannot_undo.push(cannot(undo)),
+            // An undo found impossible at rollback (an EIP this run released): its note says why.
             (UndoState::Irreversible, undo) => report
                 .cannot_undo
                 .push(u.record.note.clone().unwrap_or_else(|| cannot(undo))),
