@@ -425,6 +425,32 @@ pub async fn page(
     Ok(out)
 }
 
+/// How many matching rows come before the row (`key`, `id`) in display order: where a page
+/// starts, for "rows 51–100 of 5,000" (one indexed count, not an offset scan of the rows).
+pub async fn count_before(
+    conn: impl AnyExecutor<'_>,
+    run: RunId,
+    filter: &ExposureFilter,
+    sort: SortColumn,
+    descending: bool,
+    key: &SortValue,
+    id: &str,
+) -> sqlx::Result<i64> {
+    let col = sort.column();
+    let mut qb = QueryBuilder::new("SELECT count(*) FROM exposure_rows");
+    push_filter(&mut qb, run, filter);
+    let op = if descending { ">" } else { "<" };
+    qb.push(format!(" AND ({col}, instance_id) {op} ("));
+    match key {
+        SortValue::Int(i) => qb.push_bind(*i),
+        SortValue::Text(s) => qb.push_bind(s.clone()),
+    };
+    qb.push(", ").push_bind(id.to_owned()).push(")");
+    crate::store::sql::build_scalar(&mut qb)
+        .fetch_one(conn)
+        .await
+}
+
 pub async fn count_matching(
     conn: impl AnyExecutor<'_>,
     run: RunId,

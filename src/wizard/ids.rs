@@ -162,6 +162,27 @@ wire_enum! {
     }
 }
 
+impl GatewayType {
+    /// The next hop's kind as Tencent's console names it in English ("CVM", "NAT gateway"),
+    /// for pages and messages; `as_str` stays the wire value. An unknown value is shown as
+    /// the cloud spelled it.
+    pub fn words(&self) -> &str {
+        match self {
+            GatewayType::Nat => "NAT gateway",
+            GatewayType::Cvm | GatewayType::NormalCvm => "CVM",
+            GatewayType::Vpn => "VPN gateway",
+            GatewayType::DirectConnect => "Direct Connect gateway",
+            GatewayType::PeerConnection => "peering connection",
+            GatewayType::Havip => "HAVIP",
+            GatewayType::Eip => "public IP",
+            GatewayType::LocalGateway => "local gateway",
+            GatewayType::Ccn => "CCN",
+            GatewayType::Local => "local",
+            GatewayType::Other(s) => s,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +207,12 @@ mod tests {
         assert_eq!(odd, GatewayType::Other("GWLB".into()));
         assert_eq!(serde_json::to_string(&odd).unwrap(), "\"GWLB\"");
         assert!(NatState::PendFailure.is_dead() && !NatState::Available.is_dead());
+    }
+
+    #[test]
+    fn next_hop_kinds_read_as_the_console_names_them() {
+        assert_eq!(GatewayType::from_wire("NORMAL_CVM").words(), "CVM");
+        assert_eq!(GatewayType::from_wire("NAT").words(), "NAT gateway");
+        assert_eq!(GatewayType::from_wire("GWLB").words(), "GWLB");
     }
 }

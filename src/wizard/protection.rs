@@ -113,6 +113,17 @@ impl Rule {
         }
     }
 
+    /// The instances the rule selects, as an event sentence names them ("every instance
+    /// whose name matches legacy-*"): `describe` reads as a column value, not after "that is".
+    pub fn every_instance(&self) -> String {
+        match self {
+            Rule::Dns => "every instance whose public IP DNS records point at".into(),
+            Rule::Tag { key, value } => format!("every instance tagged {key}={value}"),
+            Rule::Subnet { subnet_id } => format!("every instance in subnet {subnet_id}"),
+            Rule::Name { pattern } => format!("every instance whose name matches {pattern}"),
+        }
+    }
+
     /// Whether the rule selects an instance. A name pattern that does not compile (only
     /// possible for a record written outside natpilot) matches everything: protecting too
     /// much is the safe side.

@@ -140,7 +140,7 @@ async fn the_conflict_route_is_refused_without_consent_replaced_with_it_and_rest
     assert!(
         conflicts
             .iter()
-            .any(|c| c.needs_consent && c.message.contains("NORMAL_CVM 10.0.0.5"))
+            .any(|c| c.needs_consent && c.message.contains("CVM 10.0.0.5"))
     );
 
     let consent = RouteInput {

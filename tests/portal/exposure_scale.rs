@@ -127,6 +127,8 @@ async fn ten_thousand_instances_page_filter_and_count_like_the_world() {
     let page2 = rows(&next);
     assert_eq!(page2.len(), 50);
     assert_eq!(page2[0], "ins-00000032", "page 2 starts right after page 1");
+    assert_eq!(first.text("#exposure-range"), "rows 1–50 of 10,000");
+    assert_eq!(next.text("#exposure-range"), "rows 51–100 of 10,000");
     let back = olga.get(&next.attr("#page-prev", "href").unwrap()).await;
     assert_eq!(rows(&back), page1);
     let last = olga.get(&first.attr("#page-last", "href").unwrap()).await;
@@ -135,12 +137,14 @@ async fn ten_thousand_instances_page_filter_and_count_like_the_world() {
     assert_eq!(tail.last().map(String::as_str), Some("ins-0000270f"));
     assert_eq!(last.count("#page-next"), 0);
     assert_eq!(last.count("#page-first"), 1);
+    assert_eq!(last.text("#exposure-range"), "rows 9,951–10,000 of 10,000");
 
     // Sorted by private IP descending, pages continue the order.
     let desc = olga.get(&format!("{base}?sort=private_ip&dir=desc")).await;
     let ips = desc.texts("#exposure-table tbody .private-ip");
     let more = olga.get(&desc.attr("#page-next", "href").unwrap()).await;
     let more_ips = more.texts("#exposure-table tbody .private-ip");
+    assert_eq!(more.text("#exposure-range"), "rows 51–100 of 10,000");
     let key = |s: &String| u32::from(s.parse::<std::net::Ipv4Addr>().unwrap());
     let all: Vec<u32> = ips.iter().chain(&more_ips).map(key).collect();
     assert!(
@@ -151,6 +155,16 @@ async fn ten_thousand_instances_page_filter_and_count_like_the_world() {
     // Filters count over every page; the rows shown all match.
     let only_eip = olga.get(&format!("{base}?kind=eip")).await;
     assert_eq!(matching(&only_eip), eips);
+    let eip_next = olga
+        .get(&only_eip.attr("#page-next", "href").unwrap())
+        .await;
+    assert_eq!(
+        eip_next.text("#exposure-range"),
+        format!(
+            "rows 51–100 of {}",
+            natpilot::web::pages::numbers::grouped(eips as usize)
+        )
+    );
     assert!(
         only_eip
             .texts("#exposure-table tbody .kind")

@@ -33,6 +33,11 @@ async fn instances_keep_their_egress_ip_from_the_table_and_by_rule_and_it_is_aud
     let fresh = olga.get(&base).await;
     assert_eq!(fresh.count("#keep-list .keep-mark"), 0);
     assert_eq!(fresh.count("#row-ins-worker01 .keeps-egress"), 0);
+    // Offered where there is an egress IP to keep, or one the test could not see (agent
+    // offline); not for a host whose baseline test found no way out at all.
+    assert_eq!(fresh.count("#row-ins-worker01 button.keep"), 1);
+    assert_eq!(fresh.count("#row-ins-legacy01 button.keep"), 1);
+    assert_eq!(fresh.count("#row-ins-worker03 button.keep"), 0);
 
     mark(
         &mut olga,

@@ -78,6 +78,16 @@ async fn rules_protect_what_they_match_exceptions_win_and_step_4_keeps_them() {
             ("By name pattern: node-1?".to_owned(), 10),
         ]
     );
+    // Each rule is in the timeline as a sentence.
+    let timeline = olga.get(&format!("/runs/{id}/timeline")).await.body;
+    for said in [
+        "olga protected every instance tagged team=payments",
+        "olga protected every instance in subnet subnet-large003",
+        "olga protected every instance whose name matches node-1?",
+    ] {
+        assert!(timeline.contains(said), "{said} not in the timeline");
+    }
+    assert!(!timeline.contains("that is name"), "{timeline}");
     // node-11 and node-19 are in subnet 3 too: 8 + 50 + 10 - 2.
     assert_eq!(count(&page, "protected"), 66);
     let protected = olga.get(&format!("{base}?protected=yes&q=node-1")).await;

@@ -209,7 +209,7 @@ async fn the_conflict_plan_says_once_which_box_to_tick_and_names_the_old_next_ho
         page.text(&format!("{table} table.routes"))
     );
     let label = page.text(".consent-label");
-    let ask = format!("Tick “{label}” to replace the route to NORMAL_CVM 10.0.0.5");
+    let ask = format!("Tick “{label}” to replace the route to CVM 10.0.0.5");
     assert_eq!(page.body.matches(&ask).count(), 1, "{}", page.text("#plan"));
 
     // Confirming without consent: refused, saying so once, in the label's words.
@@ -236,7 +236,7 @@ async fn the_conflict_plan_says_once_which_box_to_tick_and_names_the_old_next_ho
         .await;
     let old = preview.text(&format!("{table} .old-route"));
     assert!(
-        old.contains("NORMAL_CVM 10.0.0.5") && old.contains(gateway),
+        old.contains("CVM 10.0.0.5") && old.contains(gateway),
         "{old}"
     );
 }

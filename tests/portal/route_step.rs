@@ -35,7 +35,16 @@ async fn the_route_step_shows_each_tables_subnets_routes_change_and_whose_egress
     subnets.sort();
     assert_eq!(subnets, ["subnet-app00001", "subnet-web00001"]);
     let routes = page.text(&format!("{table} table.routes tbody"));
-    assert!(routes.contains("172.16.0.0/16") && routes.contains("NORMAL_CVM 10.0.2.11"));
+    assert!(
+        routes.contains("172.16.0.0/16")
+            && routes.contains("CVM 10.0.2.11")
+            && !routes.contains("NORMAL_CVM")
+            && routes.contains("added by a user"),
+        "{routes}"
+    );
+    // No default route to replace: no consent to ask for.
+    assert_eq!(page.count("#replace-default"), 0);
+    assert_eq!(page.count("#no-default-routes"), 1);
     assert_eq!(
         page.attr(&format!("{table} .planned-change"), "data-change")
             .as_deref(),
@@ -83,7 +92,7 @@ async fn an_existing_default_route_needs_consent_and_the_old_route_is_shown() {
     assert_eq!(page.count(&format!("{table} .consent-needed")), 1);
     assert!(
         page.text(&format!("{table} tr.default-route"))
-            .contains("NORMAL_CVM 10.0.2.30")
+            .contains("CVM 10.0.2.30")
     );
     assert_eq!(page.count("#replace-default:not([checked])"), 1);
 
@@ -111,11 +120,11 @@ async fn an_existing_default_route_needs_consent_and_the_old_route_is_shown() {
     assert!(
         preview
             .text(&format!("{table} .old-route"))
-            .contains("NORMAL_CVM 10.0.2.30")
+            .contains("CVM 10.0.2.30")
     );
     assert_eq!(preview.count("#replace-default[checked]"), 1);
     // The plan's change and its undo name the old next hop as the instance it is.
-    let named = "NORMAL_CVM 10.0.2.30 (ins-legacy01 legacy-batch";
+    let named = "CVM 10.0.2.30 (ins-legacy01 legacy-batch";
     assert!(
         preview.text("#plan-changes").contains(named),
         "{}",

@@ -81,6 +81,15 @@ impl ExposureQuery {
         }
     }
 
+    /// The sort column as its heading reads ("Public IP"), for the table's caption.
+    pub fn sort_heading(&self) -> &'static str {
+        let key = self.sort_key();
+        COLUMNS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or("Instance", |(_, heading)| heading)
+    }
+
     pub fn descending(&self) -> bool {
         self.dir == "desc"
     }
@@ -258,6 +267,22 @@ fn parse_cursor(raw: &str, col: SortColumn) -> Option<(SortValue, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_caption_names_the_sort_column_as_its_heading_reads() {
+        let by = |sort: &str| {
+            ExposureQuery {
+                sort: sort.into(),
+                ..Default::default()
+            }
+            .cleaned()
+            .sort_heading()
+        };
+        assert_eq!(by("public_ip"), "Public IP");
+        assert_eq!(by("private_ip"), "Private IP");
+        assert_eq!(by(""), "Instance");
+        assert_eq!(by("rowid; drop table runs"), "Instance");
+    }
 
     #[test]
     fn cursors_round_trip_and_junk_is_dropped() {

@@ -32,6 +32,8 @@ pub struct ExposureLine {
     pub agent: &'static str,
     pub protected: bool,
     pub reason: String,
+    /// Whether there can be an egress IP to keep: not when the baseline test found no way out.
+    pub keepable: bool,
     /// Why it keeps its egress IP (issue 12), or empty.
     pub keep_reason: String,
 }
@@ -52,6 +54,8 @@ pub struct ExposureView {
     pub counts: ExposureCounts,
     /// Rows the filters select (all pages).
     pub matching: i64,
+    /// Matching rows before this page's first (0 on the first page).
+    pub before: i64,
     /// Instances that keep their egress IP (issue 12), whatever the filters.
     pub keeps_egress: i64,
     /// Egress IPs several instances share (gateways, proxies), with how many use each.
@@ -77,18 +81,21 @@ impl ExposureView {
         PAGE_SIZE
     }
 
+    /// Where this page sits among the matching rows: "rows 51–100 of 5,000".
+    pub fn range(&self) -> String {
+        let first = self.before + 1;
+        let last = self.before + self.lines.len() as i64;
+        format!(
+            "rows {}–{} of {}",
+            self.n(first),
+            self.n(last),
+            self.n(self.matching)
+        )
+    }
+
     /// A count with thousands separators ("50,000").
     pub fn n(&self, v: impl std::borrow::Borrow<i64>) -> String {
-        let v = *v.borrow();
-        let digits = v.unsigned_abs().to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        if v < 0 { format!("-{out}") } else { out }
+        super::numbers::signed(*v.borrow())
     }
 
     /// Why the protected instances are protected, in words ("12 by DNS, 3 by tag").
@@ -124,6 +131,7 @@ fn line(r: PageRow) -> Result<ExposureLine, WebError> {
         _ => "not tested".into(),
     };
     Ok(ExposureLine {
+        keepable: r.egress_outcome != "failed",
         tags: tags
             .iter()
             .filter(|(k, _)| k != PROTECTED_TAG.0)
@@ -232,7 +240,23 @@ pub async fn load(
         summary.counts.instances
     };
     let keeps_egress = store::exposure::count_keeps_egress(&mut *conn, run).await?;
+    let before = match rows.first() {
+        Some(r) if has_prev => {
+            store::exposure::count_before(
+                &mut *conn,
+                run,
+                &filter,
+                sort,
+                desc,
+                &r.key,
+                &r.instance_id,
+            )
+            .await?
+        }
+        _ => 0,
+    };
     Ok(ExposureView {
+        before,
         ready: true,
         keeps_egress,
         lines: rows.into_iter().map(line).collect::<Result<_, _>>()?,

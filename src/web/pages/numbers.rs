@@ -13,9 +13,15 @@ pub fn grouped(n: impl std::borrow::Borrow<usize>) -> String {
     out
 }
 
+/// A signed count the same way ("-1,200").
+pub fn signed(n: i64) -> String {
+    let digits = grouped(n.unsigned_abs() as usize);
+    if n < 0 { format!("-{digits}") } else { digits }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::grouped;
+    use super::{grouped, signed};
 
     #[test]
     fn groups_of_three() {
@@ -24,5 +30,7 @@ mod tests {
             assert_eq!(grouped(n), want);
         }
         assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(signed(-1_200), "-1,200");
+        assert_eq!(signed(42), "42");
     }
 }

@@ -151,13 +151,24 @@ impl RouteStepView {
     pub fn is_empty(&self) -> bool {
         self.tables.is_empty()
     }
+
+    /// Whether the consent to replace existing default routes decides anything: some table
+    /// has a default route of its own that is replaced (consent given) or waits for it, or
+    /// the plan is not known yet. Without one the checkbox would only puzzle.
+    pub fn consent_matters(&self) -> bool {
+        self.tables.is_empty()
+            || self.tables.iter().any(|t| {
+                matches!(t.change, TableChange::Replace { .. } | TableChange::Unknown)
+                    || t.change.needs_consent()
+            })
+    }
 }
 
 fn route_line(inv: &Inventory, r: &Route) -> RouteLine {
     RouteLine {
         destination: r.destination.clone(),
         next_hop: route::next_hop(inv, r),
-        route_type: r.route_type.clone(),
+        route_type: route::route_type_words(&r.route_type),
         enabled: r.enabled,
         description: r.description.clone(),
         is_default: r.destination == route::DEFAULT_DESTINATION,

@@ -120,7 +120,7 @@ pub fn describe_change(c: &Change) -> String {
 fn hop(old: &Route, inv: Option<&Inventory>) -> String {
     match inv {
         Some(inv) => route::next_hop(inv, old),
-        None => format!("{} {}", old.gateway_type, old.gateway_id),
+        None => route::hop_words(old),
     }
 }
 

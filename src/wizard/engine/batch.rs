@@ -280,8 +280,8 @@ fn describe(change: &Change, called: bool) -> String {
             ..
         } => {
             format!(
-                "replaced 0.0.0.0/0 → {} {} with → {nat_id} in {route_table_id}",
-                old.gateway_type, old.gateway_id
+                "replaced 0.0.0.0/0 → {} with → {nat_id} in {route_table_id}",
+                crate::wizard::steps::route::hop_words(old)
             )
         }
         Change::DisassociateEip {

@@ -210,9 +210,9 @@ async fn route(ctx: &Ctx, change: &Change, route_table_id: &str) -> Result<Appli
                 "CreateRoutes",
                 "natpilot.RouteChanged",
                 format!(
-                    "{route_table_id} now sends 0.0.0.0/0 to {} {}, which the confirmed plan did \
+                    "{route_table_id} now sends 0.0.0.0/0 to {}, which the confirmed plan did \
                      not expect; plan this step again",
-                    current.gateway_type, current.gateway_id
+                    crate::wizard::steps::route::hop_words(current)
                 ),
             ))
         }

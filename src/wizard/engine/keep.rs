@@ -347,7 +347,7 @@ impl Engine {
             let what = match kind {
                 MarkKind::Instance => format!("instance {value}"),
                 MarkKind::Rule => serde_json::from_str::<Rule>(value)
-                    .map(|r| format!("every instance that is {}", r.describe()))
+                    .map(|r| r.every_instance())
                     .unwrap_or_else(|_| value.to_owned()),
                 MarkKind::SharedIp => format!("shared egress IP {value}"),
             };

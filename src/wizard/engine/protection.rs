@@ -281,11 +281,7 @@ impl Engine {
         let mut tx = self.store().begin_write().await?;
         if store::protection_rules::add_rule(&mut *tx, run, &json, actor.user).await? {
             refresh(&mut tx, run, None).await?;
-            let msg = format!(
-                "{} protected every instance that is {}",
-                actor.user,
-                rule.describe()
-            );
+            let msg = format!("{} protected {}", actor.user, rule.every_instance());
             self.append_event(&mut tx, run, Step::Assess, &msg).await?;
             let details = json!({ "rule": rule });
             actor
@@ -318,9 +314,9 @@ impl Engine {
             .map_err(|e| corrupt(run, &format!("protection rule {rule_id}"), e))?;
         refresh(&mut tx, run, None).await?;
         let msg = format!(
-            "{} removed the rule: protect every instance that is {}",
+            "{} removed the rule: protect {}",
             actor.user,
-            rule.describe()
+            rule.every_instance()
         );
         self.append_event(&mut tx, run, Step::Assess, &msg).await?;
         let details = json!({ "rule": rule });

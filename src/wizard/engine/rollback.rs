@@ -423,8 +423,8 @@ async fn restore_route(
         return Ok(Outcome::NotNeeded);
     };
     let msg = format!(
-        "restored 0.0.0.0/0 → {} {} in {route_table_id}",
-        old.gateway_type, old.gateway_id
+        "restored 0.0.0.0/0 → {} in {route_table_id}",
+        crate::wizard::steps::route::hop_words(old)
     );
     match table.default_route() {
         Some(r)

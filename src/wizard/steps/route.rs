@@ -22,11 +22,11 @@ pub const CONSENT_LABEL: &str = "Replace existing 0.0.0.0/0 routes";
 /// How many protected instances a warning names before it says "and N more".
 const NAMED_IN_WARNING: usize = 5;
 
-/// A route's next hop in words: `NORMAL_CVM 10.0.0.5`, followed by the instance or NAT gateway
+/// A route's next hop in words: `CVM 10.0.0.5`, followed by the instance or NAT gateway
 /// it is when the inventory knows it (`ins-gateway1 egress-gateway (squid)`), so an operator
 /// sees *what* a replaced route sent traffic to, not only an IP.
 pub fn next_hop(inv: &Inventory, r: &Route) -> String {
-    let hop = format!("{} {}", r.gateway_type, r.gateway_id);
+    let hop = hop_words(r);
     let known = match r.gateway_type {
         GatewayType::NormalCvm | GatewayType::Cvm | GatewayType::Havip => inv
             .instances
@@ -39,12 +39,28 @@ pub fn next_hop(inv: &Inventory, r: &Route) -> String {
             .nat_gateways
             .iter()
             .find(|n| n.id.as_str() == r.gateway_id)
-            .map(|n| format!("NAT gateway {}", n.name)),
+            .map(|n| n.name.clone()),
         _ => None,
     };
     match known {
         Some(k) if !k.trim().is_empty() => format!("{hop} ({})", k.trim()),
         _ => hop,
+    }
+}
+
+/// A next hop without the inventory: its kind in words and its id (`CVM 10.0.0.5`).
+pub fn hop_words(r: &Route) -> String {
+    format!("{} {}", r.gateway_type.words(), r.gateway_id)
+}
+
+/// Tencent's route type in words: USER routes are the ones a person added; NETD and CCN
+/// routes are put there by the system and cannot be edited.
+pub fn route_type_words(route_type: &str) -> String {
+    match route_type {
+        "USER" => "added by a user".into(),
+        "NETD" => "system (network probe)".into(),
+        "CCN" => "system (CCN)".into(),
+        other => other.to_owned(),
     }
 }
 
@@ -172,8 +188,9 @@ pub fn plan(
             RouteDecision::System(r) => plan.conflict(
                 table_id,
                 format!(
-                    "{table_id} has a system ({}) 0.0.0.0/0 route to {} {} that cannot be changed",
-                    r.route_type, r.gateway_type, r.gateway_id
+                    "{table_id} has a system ({}) 0.0.0.0/0 route to {} that cannot be changed",
+                    r.route_type,
+                    hop_words(r)
                 ),
                 false,
             ),
@@ -206,12 +223,11 @@ pub fn plan(
 fn needs_consent_message(inv: &Inventory, table: &RouteTable, r: &Route) -> String {
     format!(
         "Route table {} ({}) already sends all outbound traffic to {}. Tick “{CONSENT_LABEL}” to \
-         replace the route to {} {}; the old route is recorded and rollback restores it.",
+         replace the route to {}; the old route is recorded and rollback restores it.",
         table.id,
         table.name,
         next_hop(inv, r),
-        r.gateway_type,
-        r.gateway_id
+        hop_words(r)
     )
 }
 
