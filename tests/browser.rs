@@ -95,8 +95,10 @@ async fn walk(portal: &Portal, browser: &Browser) {
     browser
         .wait_for_text("#row-ins-worker01 .reason", "not protected")
         .await;
-    browser.click("#preview-plan").await;
-    browser.wait_for("#plan").await;
+    // What confirming records sits above the button and follows each decision.
+    browser
+        .wait_for_text("#step-form #plan-protection", "1 protected")
+        .await;
     browser.screenshot("04-step1-assess").await;
     browser.click("#confirm-step").await;
 
@@ -114,6 +116,14 @@ async fn walk(portal: &Portal, browser: &Browser) {
     browser.wait_for("#run-live #run-head").await;
     browser
         .wait_for_text("#step-2 .step-state", "applied")
+        .await;
+    // The records below follow too, once per step (the run still holds its VPC, so this is
+    // not the end-of-run fetch): the inputs table and the NAT gateway's undo record.
+    browser
+        .wait_for_text("#run-records #input-2", "applied")
+        .await;
+    browser
+        .wait_for_text("#run-records #undo", "undo ready")
         .await;
 
     // 3 · Route egress: per route table the planned route and whose egress flips at once,

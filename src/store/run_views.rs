@@ -124,6 +124,23 @@ pub async fn undo_page(
     rows.iter().map(|r| super::undo::from_row(r, run)).collect()
 }
 
+/// Step 4's release records of a run (a prefilter on the stored key; callers decode and
+/// check each): what a page needs to say that unbinding a released EIP cannot be undone,
+/// without reading every record of a 10,000-instance run.
+pub async fn release_records(
+    conn: impl AnyExecutor<'_>,
+    run: RunId,
+) -> sqlx::Result<Vec<UndoRecord>> {
+    let rows = crate::store::sql::query(
+        "SELECT id, step, action, state, note, created_at, updated_at FROM undo_records \
+         WHERE run_id = ?1 AND step = 4 AND action LIKE '%\"key\":\"release:%' ORDER BY id",
+    )
+    .bind(run.to_string())
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| super::undo::from_row(r, run)).collect()
+}
+
 /// The newest `limit` warnings and errors of a run, newest first.
 pub async fn latest_problems(
     conn: impl AnyExecutor<'_> + Clone,

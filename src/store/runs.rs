@@ -308,6 +308,26 @@ pub async fn transition(
     Ok(done.rows_affected() == 1)
 }
 
+/// Whether run `id` stands at `status` on `step`, holding its row (a write that changes
+/// nothing) until the transaction ends: a transition made meanwhile by another transaction
+/// waits for it, or was made before and makes this false.
+pub async fn still(
+    conn: impl AnyExecutor<'_>,
+    id: RunId,
+    status: RunStatus,
+    step: Step,
+) -> sqlx::Result<bool> {
+    let done = crate::store::sql::query(
+        "UPDATE runs SET updated_at = updated_at WHERE id = ? AND status = ? AND current_step = ?",
+    )
+    .bind(id.to_string())
+    .bind(status.as_str())
+    .bind(step.number())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Runs the engine must pick up again after a restart.
 pub async fn unfinished_work(conn: impl AnyExecutor<'_>) -> sqlx::Result<Vec<Run>> {
     let sql = format!(

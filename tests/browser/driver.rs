@@ -201,7 +201,7 @@ impl Browser {
     pub async fn open_step(&self, run_url: &str, n: u8) {
         self.wait_for_run_status(run_url, "active").await;
         self.goto(&format!("{run_url}/step/{n}")).await;
-        self.wait_for("#preview-plan").await;
+        self.wait_for("#step-form").await;
     }
 
     /// Waits until the run page's live status (kept current by its event stream, no reload)

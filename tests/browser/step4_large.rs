@@ -54,8 +54,7 @@ async fn walk(portal: &Portal, browser: &Browser) {
     let run_url = browser.current_url().await.trim_end_matches('/').to_owned();
 
     browser.open_step(&run_url, 1).await;
-    browser.click("#preview-plan").await;
-    browser.wait_for("#plan").await;
+    browser.wait_for("#step-form #plan").await;
     browser.click("#confirm-step").await;
     browser.open_step(&run_url, 2).await;
     browser.fill("#nat-name", "natpilot-large").await;

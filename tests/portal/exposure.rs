@@ -177,14 +177,19 @@ async fn protecting_a_host_is_saved_at_once_shows_the_reason_and_keeps_the_view(
         )
     );
     let back = olga.get(&done.location().unwrap()).await;
-    // A protection swaps the previewed plan's count too, not only the table and the form.
+    // A protection swaps the form, and with it the plan's count: the plan is in the form,
+    // right above the confirm button.
     let oob = back
         .attr("#exposure-section", "hx-select-oob")
         .unwrap_or_default();
-    assert!(
-        oob.split(',').any(|s| s.trim() == "#plan") && oob.contains("#step-form"),
-        "{oob}"
+    assert_eq!(oob, "#step-form");
+    assert_eq!(back.count("#step-form #plan #plan-protection"), 1);
+    assert_eq!(
+        back.count("#step-form #preview-plan"),
+        0,
+        "nothing to preview"
     );
+    assert_eq!(back.count("#step-form #confirm-step:not([disabled])"), 1);
     assert_eq!(back.text("#row-ins-backend1 .protected-state"), "protected");
     assert_eq!(back.text("#row-ins-backend1 .reason"), "chosen by olga");
     assert_eq!(back.count("#row-ins-backend1 button.unprotect"), 1);

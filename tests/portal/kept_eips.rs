@@ -509,3 +509,116 @@ async fn two_operators_releasing_the_same_eip_at_once_release_it_once() {
     assert_eq!(app.audited("kept_eip.release").await.len(), 1);
     assert!(app.audited("kept_eip.release_failed").await.is_empty());
 }
+
+/// `extra` more EIPs that step 4 of `id` unbound and kept, and `failed` release attempts that
+/// left them kept: a run that kept many, without driving the simulator through them all.
+async fn kept_many(app: &TestApp, id: &str, extra: usize, failed: usize) {
+    use natpilot::store::{Step, UndoState, kept_eips::ActionKind, kept_eips::NewAction};
+    use natpilot::wizard::engine::UndoEntry;
+    use natpilot::wizard::plan::Undo;
+    let run: natpilot::store::RunId = id.parse().unwrap();
+    let mut tx = app.store().begin_write().await.unwrap();
+    for n in 0..extra {
+        let entry = UndoEntry {
+            key: format!("disassociate:ins-many{n:04}"),
+            undo: Undo::ReassociateEip {
+                instance_id: format!("ins-many{n:04}"),
+                address_id: Some(format!("eip-many{n:04}")),
+                ip: format!("203.0.{}.{}", n / 250, n % 250 + 1),
+            },
+        };
+        let action = serde_json::to_value(&entry).unwrap();
+        let record = natpilot::store::undo::insert_pending(&mut *tx, run, Step::Verify, &action)
+            .await
+            .unwrap();
+        natpilot::store::undo::set_state(&mut *tx, record, UndoState::Done, None, None)
+            .await
+            .unwrap();
+    }
+    for n in 0..failed {
+        let address = format!("eip-many{:04}", n % extra.max(1));
+        natpilot::store::kept_eips::insert(
+            &mut *tx,
+            &NewAction {
+                run,
+                address_id: &address,
+                ip: "203.0.0.1",
+                kind: ActionKind::Release,
+                instance_id: None,
+                done: false,
+                actor: "olga",
+                detail: "refused by the cloud",
+                code: Some("ResourceInUse"),
+                request_id: Some("req-test"),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_run_that_kept_many_eips_is_listed_page_by_page_with_totals_of_every_row() {
+    let app = TestApp::start().await;
+    let (mut olga, id) = completed_run(&app).await;
+    // The tutorial's four kept EIPs and 120 more: three pages of 50.
+    let before = olga.get("/kept-eips").await;
+    assert_eq!(
+        before.attr("#kept-count", "data-count").as_deref(),
+        Some("4")
+    );
+    assert_eq!(before.count("#kept-pages"), 0, "one page needs no pager");
+    kept_many(&app, &id, 120, 60).await;
+    let first = olga.get("/kept-eips").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(first.count("#kept-eips tr.kept-eip"), 50);
+    // The totals count every row, not the page's.
+    assert_eq!(
+        first.attr("#kept-count", "data-count").as_deref(),
+        Some("124")
+    );
+    assert_eq!(first.text("#kept-range"), "rows 1–50 of 124");
+    assert_eq!(first.count("#kept-page-prev"), 0);
+    let next = first.attr("#kept-page-next", "href").unwrap();
+    assert_eq!(next, "/kept-eips?page=2");
+    let last = olga
+        .get(&first.attr("#kept-page-last", "href").unwrap())
+        .await;
+    assert_eq!(last.count("#kept-eips tr.kept-eip"), 24);
+    assert_eq!(last.text("#kept-range"), "rows 101–124 of 124");
+    assert_eq!(last.count("#kept-page-next"), 0);
+    assert_eq!(last.count(&row(&id, "eip-many0119")), 1);
+    assert_eq!(first.count(&row(&id, "eip-many0119")), 0);
+    // A page past the end shows the last one, not an empty table.
+    let past = olga.get("/kept-eips?page=99").await;
+    assert_eq!(past.text("#kept-range"), "rows 101–124 of 124");
+    // One run's list pages with its filter kept.
+    let mine = olga.get(&format!("/kept-eips?run={id}")).await;
+    assert_eq!(
+        mine.attr("#kept-page-next", "href").as_deref(),
+        Some(format!("/kept-eips?run={id}&page=2").as_str())
+    );
+    // The history shows the newest 50 attempts and says how many there are.
+    assert_eq!(first.count("#kept-actions tr.kept-action"), 50);
+    assert!(
+        first.text("#kept-history-more").contains("50 of 60"),
+        "{}",
+        first.text("#kept-history-more")
+    );
+    // A refused release is shown on the page that holds its row: here, the last.
+    let refused = release(&mut olga, &id, "eip-many0110", "203.0.0.111").await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.text("#kept-refused").contains("soak"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.count(&row(&id, "eip-many0110")), 1);
+    assert_eq!(refused.text("#kept-range"), "rows 101–124 of 124");
+}

@@ -477,6 +477,64 @@ async fn copy_calls(app: &TestApp, id: &str) -> Vec<natpilot::store::ledger::Api
 }
 
 #[tokio::test]
+async fn a_rehearsal_abandoned_during_its_copy_stops_copying_and_registers_no_twin() {
+    let app = TestApp::start_with(settings()).await;
+    let mut olga = app.signed_in("olga", Role::Operator).await;
+    hold(&app, "DescribeInstances");
+    let id = start_rehearsal(&mut olga, VPC).await;
+    until("the copy to list the instances", || async {
+        app.sim.handle().executed("DescribeInstances") >= 1
+    })
+    .await;
+
+    // The run "applies" step 1 while it copies, yet it can be abandoned: it has changed
+    // nothing anywhere.
+    let page = olga.get(&format!("/runs/{id}")).await;
+    assert_eq!(
+        page.attr("#run-status", "data-status").as_deref(),
+        Some("copying")
+    );
+    assert_eq!(
+        page.text("#abandon"),
+        "Abandon the rehearsal",
+        "{}",
+        page.body
+    );
+    let done = olga.post(&format!("/runs/{id}/abandon"), &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    // The copy job ends without the held answer: its abandon is seen at once.
+    app.settle(&id).await;
+    let r = app.app.state.engine.run(id.parse().unwrap()).await.unwrap();
+    assert_eq!(r.status, RunStatus::Abandoned);
+    assert_eq!(r.finished_by.as_deref(), Some("olga"));
+    assert!(app.app.state.twins.get(&r.account).is_none(), "no twin");
+    let page = olga.get(&format!("/runs/{id}")).await;
+    assert_eq!(page.count("#copy-progress") + page.count("#abandon"), 0);
+    assert!(
+        page.texts("#timeline-body tr")
+            .iter()
+            .any(|e| e.contains("olga abandoned the rehearsal during the copy of the real VPC")),
+        "{}",
+        page.body
+    );
+
+    // The held call's row says no answer was recorded; nothing else is sent afterwards.
+    let before = copy_calls(&app, &id).await;
+    let held = before
+        .iter()
+        .find(|c| c.action == "DescribeInstances")
+        .expect("the held call is in the ledger");
+    assert_eq!(held.state, natpilot::store::ledger::CallState::Sent);
+    release(&app);
+    // A second rehearsal of the same VPC copies to the end: the VPC was freed, and a copy
+    // that would still run would have sent its next call by the time this one is done.
+    let again = start_rehearsal(&mut olga, VPC).await;
+    app.settle(&again).await;
+    assert_eq!(copy_calls(&app, &id).await.len(), before.len());
+    assert!(app.sim.handle().received_mutations().is_empty());
+}
+
+#[tokio::test]
 async fn rehearse_answers_before_the_copy_ends_and_the_run_page_shows_the_copy_then_the_assessment()
 {
     let app = TestApp::start_with(settings()).await;

@@ -265,6 +265,10 @@ async fn live_stream_follows_the_store(app: &TestApp, olga: &Browser, run: RunId
     assert_eq!(resp.status(), StatusCode::OK);
     let first = read_until(&mut resp, "data-done=\"6000\"").await;
     assert!(first.contains("data-under-way=\"64\""), "{first}");
+    assert!(
+        !first.contains("event: records"),
+        "the page has just shown them"
+    );
 
     // 64 in-flight changes complete; the stream shows it, then the step and run end.
     let records = store::undo::list(app.store().readers(), run).await.unwrap();
@@ -285,12 +289,42 @@ async fn live_stream_follows_the_store(app: &TestApp, olga: &Browser, run: RunId
         assert!(ok, "{from} → {to}");
     };
     moved(RunStatus::Applying, RunStatus::Failed).await;
-    let failed = read_until(&mut resp, "data-status=\"failed\"").await;
+    let mut failed = read_until(&mut resp, "data-status=\"failed\"").await;
     assert!(!failed.contains("event: done"), "{failed}");
+    // The records below the live part (calls, undo records, inputs) are not in the
+    // fragment: a new status asks the page to fetch them once.
+    if !failed.contains("event: records") {
+        failed += &read_until(&mut resp, "event: records").await;
+    }
+    assert!(
+        failed.find("event: records") > failed.find("data-status=\"failed\""),
+        "records are asked for after the fragment that changed: {failed}"
+    );
+
+    // A rollback counts every step's records by what it made of them, not step 4's
+    // "changes made".
+    moved(RunStatus::Failed, RunStatus::RollingBack).await;
+    let rolling = read_until(&mut resp, "id=\"rollback-progress\"").await;
+    assert!(
+        rolling.contains("data-total=\"6064\" data-handled=\"0\""),
+        "{rolling}"
+    );
+    assert!(!rolling.contains("id=\"step-progress\""), "{rolling}");
+    let records = store::undo::list(app.store().readers(), run).await.unwrap();
+    let mut tx = app.store().begin_write().await.unwrap();
+    for r in records.iter().rev().take(100) {
+        store::undo::set_state(&mut *tx, r.id, UndoState::Undone, None, None)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let undoing = read_until(&mut resp, "data-handled=\"100\"").await;
+    assert!(undoing.contains("data-to-go=\"5964\""), "{undoing}");
+    assert!(undoing.contains("100 undone"), "{undoing}");
     // The run ends: the final state, then `done`, then the end of the stream.
-    moved(RunStatus::Failed, RunStatus::Completed).await;
+    moved(RunStatus::RollingBack, RunStatus::RolledBack).await;
     let last = read_until(&mut resp, "event: done").await;
-    assert!(last.contains("data-status=\"completed\""), "{last}");
+    assert!(last.contains("data-status=\"rolled_back\""), "{last}");
     let end = tokio::time::timeout(std::time::Duration::from_secs(60), resp.chunk())
         .await
         .expect("the stream ends after `done`")

@@ -32,6 +32,13 @@ async fn the_run_page_offers_one_next_action_and_a_rollback_only_once_something_
     assert_eq!(page.count("#rollback"), 0, "{}", page.body);
     assert_eq!(page.count("#release-nat-eips"), 0);
     assert_eq!(page.count("#abandon"), 1);
+    // The stepper says step 1 waits for review, not that it never started.
+    assert_eq!(page.text("#step-1 .step-state"), "assessed — to review");
+    assert_eq!(
+        page.attr("#step-1 .step-state", "data-state").as_deref(),
+        Some("review")
+    );
+    assert_eq!(page.text("#step-2 .step-state"), "not started");
     let refused = olga
         .post(
             &format!("/runs/{id}/rollback"),
@@ -51,6 +58,11 @@ async fn the_run_page_offers_one_next_action_and_a_rollback_only_once_something_
     step(&app, &mut olga, &id, 2, &nat).await;
     let page = olga.get(&format!("/runs/{id}")).await;
     assert_eq!(page.text("#next-action"), "Open step 3");
+    assert_eq!(
+        page.text("#step-3 .step-state"),
+        "open — to plan and confirm"
+    );
+    assert_eq!(page.text("#step-4 .step-state"), "not started");
     assert_eq!(page.count("#rollback"), 1, "{}", page.body);
     assert_eq!(page.count("#release-nat-eips"), 1);
     assert!(page.text("#rollback-form").contains("NAT gateway nat-"));
@@ -96,6 +108,13 @@ async fn the_run_page_offers_one_next_action_and_a_rollback_only_once_something_
         "{}",
         page.text("#outcome-kinds")
     );
+    // The EIPs the run kept have no "before": idle EIPs from before the run are not theirs.
+    let kept = "#outcome-kinds tr:nth-child(3)";
+    assert_eq!(
+        page.text(&format!("{kept} td:first-child")),
+        "Unbound EIPs this run kept"
+    );
+    assert_eq!(page.text(&format!("{kept} .before")), "—");
     assert!(page.text("#outcome-idle").contains("charges for idle EIPs"));
     assert_eq!(
         page.attr("#final-report", "href").unwrap(),

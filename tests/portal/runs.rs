@@ -276,7 +276,8 @@ async fn the_event_stream_sends_whole_fragments_and_ends_with_the_final_state() 
     let page = olga.get(&format!("/runs/{id}")).await;
     let sse = page.attr("#run-live", "sse-connect").unwrap();
     assert!(sse.starts_with(&format!("/runs/{id}/events")));
-    // One stream feeds one fragment; `done` closes it and fetches the records once.
+    // One stream feeds one fragment; `done` closes it and fetches the records once, as
+    // does `records` (the run moved to another status or step).
     assert_eq!(page.attr("#run-live", "sse-close").as_deref(), Some("done"));
     assert_eq!(
         page.attr("#run-live #run-progress", "sse-swap").as_deref(),
@@ -284,7 +285,7 @@ async fn the_event_stream_sends_whole_fragments_and_ends_with_the_final_state() 
     );
     assert_eq!(
         page.attr("#run-live #run-records", "hx-trigger").as_deref(),
-        Some("sse:done")
+        Some("sse:done, sse:records")
     );
     assert_eq!(
         page.count("#run-live [sse-swap=event]"),
@@ -329,6 +330,9 @@ async fn the_event_stream_sends_whole_fragments_and_ends_with_the_final_state() 
     olga.post(&format!("/runs/{id}/rollback"), &[]).await;
     let rest = read_sse_until(&mut resp, "event: done").await;
     assert!(rest.contains("data-status=\"rolled_back\""), "{rest}");
+    // Records are asked for at most once, when the rollback is seen under way (a quick one
+    // may be seen only at its end, which `done` covers), never with every fragment.
+    assert!(rest.matches("event: records").count() <= 1, "{rest}");
     let final_at = rest.rfind("data-status=\"rolled_back\"").unwrap();
     assert!(final_at < rest.find("event: done").unwrap());
     assert!(

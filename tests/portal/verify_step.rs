@@ -165,6 +165,33 @@ async fn per_instance_exceptions_shape_the_plan_and_irreversible_ones_need_the_v
     assert_eq!(worker_ip.as_deref(), Some("119.28.20.21"), "kept for now");
     let after = olga.get(&format!("/runs/{id}/step/4")).await;
     assert!(after.text("#egress-check").contains("as confirmed"));
+    // The run page's undo table does not offer "undo ready" for the unbind of the EIP that
+    // was released: binding it back cannot run.
+    let run = olga.get(&format!("/runs/{id}")).await;
+    let rows = run.texts("#undo tbody tr");
+    let unbind = rows
+        .iter()
+        .find(|r| r.contains("Bind 119.28.20.12 to ins-backend2 again"))
+        .unwrap_or_else(|| panic!("{rows:#?}"));
+    assert!(
+        unbind.contains("cannot be undone: the EIP was released") && !unbind.contains("undo ready"),
+        "{unbind}"
+    );
+    // Nor for the conversion of an ordinary IP, whose undo says it cannot be undone.
+    let converted = rows
+        .iter()
+        .find(|r| r.contains("119.28.20.11 of ins-backend1 stays an EIP"))
+        .unwrap_or_else(|| panic!("{rows:#?}"));
+    assert!(
+        converted.ends_with("change made — cannot be undone"),
+        "{converted}"
+    );
+    // The route's undo still is ready.
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("Delete the route") && r.ends_with("change made — undo ready")),
+        "{rows:#?}"
+    );
 }
 
 #[tokio::test]
@@ -208,4 +235,59 @@ async fn an_exception_edited_before_previewing_keeps_the_rule_chosen_in_the_form
         )
         .await;
     assert!(!odd.location().unwrap().contains("script"));
+}
+
+#[tokio::test]
+async fn an_exception_edit_keeps_the_typed_vpc_id_and_never_carries_a_wrong_one() {
+    let app = TestApp::start().await;
+    let (mut olga, id) = at_verify_step(&app).await;
+    olga.get(&format!("/runs/{id}/step/4")).await;
+    // Found walking the wizard: "release" chosen and the VPC id typed, then a click on a
+    // row's exception came back with the typed id gone, and the plan refused the release.
+    let edit = |typed: &'static str| {
+        [
+            ("set", "ins-worker01=keep"),
+            ("back", ""),
+            ("eip_rule", "release"),
+            ("ordinary_rule", "convert"),
+            ("confirm_vpc", typed),
+        ]
+    };
+    let done = olga
+        .post(&format!("/runs/{id}/retire-exception"), &edit(VPC))
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let back = olga.get(&done.location().unwrap()).await;
+    assert_eq!(back.attr("#confirm-vpc", "value").as_deref(), Some(VPC));
+    assert_eq!(back.count("#eip-rule-release[checked]"), 1);
+    // The plan shown is the irreversible one the operator asked for, not refused for want
+    // of the typed id; paging and sorting keep the typed id too.
+    assert!(
+        cell(&back, "ins-backend2", "retire-plan").contains("Release"),
+        "{}",
+        back.text("#egress-table")
+    );
+    let sort = back
+        .attr("#egress-table th a.sort", "href")
+        .unwrap_or_default();
+    assert!(sort.contains(&format!("vpc={VPC}")), "{sort}");
+    assert!(
+        back.attr("input[name=back][form=step-form]", "value")
+            .is_some_and(|v| v.contains(&format!("vpc={VPC}")))
+    );
+
+    // A wrong id is not carried back: the redirect is built from known values only.
+    let done = olga
+        .post(
+            &format!("/runs/{id}/retire-exception"),
+            &edit("vpc-someother"),
+        )
+        .await;
+    let to = done.location().unwrap();
+    assert!(!to.contains("someother") && !to.contains("vpc="), "{to}");
+    // Nor one put in a link by hand.
+    let forged = olga
+        .get(&format!("/runs/{id}/step/4?eip=release&vpc=vpc-someother"))
+        .await;
+    assert_eq!(forged.attr("#confirm-vpc", "value").as_deref(), Some(""));
 }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::kept_eips::{KeptSettings, Price, config::HOURS_PER_MONTH};
+use crate::web::pages::numbers::money;
 use crate::wizard::engine::{KeptEip, release_from};
 
 pub struct KeptLine {
@@ -50,8 +51,8 @@ pub fn line(k: &KeptEip, s: &KeptSettings, now: DateTime<Utc>) -> KeptLine {
     {
         (false, _) => ("none while bound".into(), "none".into(), true, 0.0),
         (true, Price::PerHour(p)) => (
-            format!("{p:.2} {}/hour", s.currency),
-            format!("{:.2} {}", p * HOURS_PER_MONTH, s.currency),
+            format!("{} {}/hour", money(p), s.currency),
+            format!("{} {}", money(p * HOURS_PER_MONTH), s.currency),
             true,
             p * HOURS_PER_MONTH,
         ),
@@ -100,8 +101,7 @@ pub struct KeptSummary {
 }
 
 pub fn summarise(lines: &[KeptLine], s: &KeptSettings) -> KeptSummary {
-    // Folded from +0.0: `sum` of no lines is -0.0, shown as "-0.00".
-    let total: f64 = lines.iter().map(|l| l.cost_month).fold(0.0, |a, b| a + b);
+    let total: f64 = lines.iter().map(|l| l.cost_month).sum();
     let mut per_vpc = std::collections::HashMap::new();
     for l in lines {
         *per_vpc
@@ -111,7 +111,7 @@ pub fn summarise(lines: &[KeptLine], s: &KeptSettings) -> KeptSummary {
     KeptSummary {
         count: lines.len(),
         per_vpc,
-        per_month: format!("{total:.2} {}", s.currency),
+        per_month: format!("{} {}", money(total), s.currency),
         unpriced: lines.iter().filter(|l| l.idle && !l.priced).count(),
     }
 }

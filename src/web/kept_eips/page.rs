@@ -14,7 +14,10 @@ use super::lines::{KeptLine, KeptSummary, line, summarise};
 use crate::{
     app::AppState,
     store::{self, RunId},
-    web::{auth::session::CurrentUser, error::WebError, layout::Layout, tls::ClientAddr},
+    web::{
+        auth::session::CurrentUser, error::WebError, layout::Layout, pages::numbers::grouped,
+        tls::ClientAddr,
+    },
     wizard::engine::{InstanceId, KeptAction, KeptRefusal, KeptRequest},
 };
 
@@ -51,6 +54,50 @@ impl Refused {
     }
 }
 
+/// Rows a page shows: a run that kept thousands of EIPs must not make a megabyte page.
+const PAGE: usize = 50;
+/// Newest releases and re-binds shown; every one is also in its run's ledger and audit log.
+const ACTIONS_SHOWN: usize = 50;
+
+/// Where this page sits in the list, with links to the others (`?page=N`, from 1).
+pub struct Pager {
+    /// "rows 51–100 of 497".
+    pub range: String,
+    pub first: Option<String>,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub last: Option<String>,
+}
+
+impl Pager {
+    fn new(total: usize, page: usize, run: Option<&str>) -> Pager {
+        let pages = total.div_ceil(PAGE).max(1);
+        let page = page.clamp(1, pages);
+        let link = |n: usize| {
+            let run = run.map(|r| format!("run={r}&")).unwrap_or_default();
+            format!("/kept-eips?{run}page={n}")
+        };
+        let from = ((page - 1) * PAGE + 1).min(total);
+        let to = (page * PAGE).min(total);
+        Pager {
+            range: format!(
+                "rows {}–{} of {}",
+                grouped(from),
+                grouped(to),
+                grouped(total)
+            ),
+            first: (page > 1).then(|| link(1)),
+            prev: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+            last: (page < pages).then(|| link(pages)),
+        }
+    }
+
+    pub fn paged(&self) -> bool {
+        self.prev.is_some() || self.next.is_some()
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "kept/list.html")]
 pub struct KeptPage {
@@ -58,7 +105,10 @@ pub struct KeptPage {
     notice: Option<String>,
     /// Only this run's (`?run=`), when given.
     run: Option<String>,
+    /// This page's rows; the totals count every row.
     lines: Vec<KeptLine>,
+    pager: Pager,
+    actions_total: usize,
     actions: Vec<ActionLine>,
     totals: KeptSummary,
     soak: String,
@@ -75,6 +125,7 @@ impl KeptPage {
 #[derive(Deserialize, Default)]
 pub struct KeptQuery {
     run: Option<String>,
+    page: Option<usize>,
     done: Option<String>,
     ip: Option<String>,
 }
@@ -110,7 +161,15 @@ pub async fn page(
         (Some("rebind"), Some(ip)) => Some(format!("EIP {ip} was bound to the instance.")),
         _ => None,
     };
-    build(&state, layout, q.run.as_deref(), notice, None).await
+    build(
+        &state,
+        layout,
+        q.run.as_deref(),
+        notice,
+        None,
+        q.page.unwrap_or(1),
+    )
+    .await
 }
 
 async fn build(
@@ -119,6 +178,7 @@ async fn build(
     run: Option<&str>,
     notice: Option<String>,
     refused: Option<Refused>,
+    page: usize,
 ) -> Result<KeptPage, WebError> {
     let filter = run_filter(run)?;
     let s = &state.settings.kept_eips;
@@ -128,10 +188,27 @@ async fn build(
         .kept_eips(filter)
         .await
         .map_err(|e| WebError::Internal(e.into()))?;
-    let lines: Vec<KeptLine> = kept.iter().map(|k| line(k, s, now)).collect();
-    let actions = store::kept_eips::list(state.store.readers(), filter)
-        .await?
+    let mut lines: Vec<KeptLine> = kept.iter().map(|k| line(k, s, now)).collect();
+    let totals = summarise(&lines, s);
+    // A refused form is shown on the page that holds its row, with what was typed.
+    let page = refused
+        .as_ref()
+        .and_then(|r| {
+            lines
+                .iter()
+                .position(|l| r.run == l.run && r.address_id == l.address_id)
+        })
+        .map_or(page, |i| i / PAGE + 1);
+    let run_text = filter.map(|r| r.to_string());
+    let pager = Pager::new(lines.len(), page, run_text.as_deref());
+    let start = (page.clamp(1, lines.len().div_ceil(PAGE).max(1)) - 1) * PAGE;
+    lines = lines.into_iter().skip(start).take(PAGE).collect();
+    // Newest first from the store.
+    let all_actions = store::kept_eips::list(state.store.readers(), filter).await?;
+    let actions_total = all_actions.len();
+    let actions = all_actions
         .into_iter()
+        .take(ACTIONS_SHOWN)
         .map(|a| ActionLine {
             run: a.run.to_string(),
             what: match &a.instance_id {
@@ -151,9 +228,11 @@ async fn build(
     Ok(KeptPage {
         layout,
         notice,
-        run: filter.map(|r| r.to_string()),
-        totals: summarise(&lines, s),
+        run: run_text,
+        totals,
         lines,
+        pager,
+        actions_total,
         actions,
         soak: soak_words(s.soak),
         refused,
@@ -287,7 +366,7 @@ async fn act(
             let mut shown = refused(r.message);
             shown.code = r.code.unwrap_or_default();
             shown.request_id = r.request_id.unwrap_or_default();
-            let page = build(state, layout, None, None, Some(shown)).await?;
+            let page = build(state, layout, None, None, Some(shown), 1).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }

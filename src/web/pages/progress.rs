@@ -9,6 +9,11 @@
 //! (`store::change_notices`) is such a tick at once, so a run driven elsewhere is followed as
 //! closely as one driven here. Once the run no longer holds its VPC the stream sends the final
 //! fragment, then `done` (the page closes the stream on it), and ends.
+//! The records below the live part (API calls, undo records, inputs used) grow with the run,
+//! so they are not in the fragment: when the run moves to another status or step (a step
+//! applied, a rollback started or stopped) the stream sends `records` after the fragment,
+//! and the page fetches them once; a run that waits at step 3 shows step 2's calls and undo
+//! records without a reload, and a burst of events never re-fetches them.
 //! A stream lives only as long as the session that opened it: it checks the session every
 //! [`SESSION_CHECK`] and ends once the session has (sign-out, disabled user, password reset,
 //! timeouts), issue 10 defect 6.
@@ -27,7 +32,7 @@ use tokio::time::Instant;
 use crate::{
     app::AppState,
     store::{
-        RunId, RunStatus, change_notices,
+        RunId, RunStatus, Step, change_notices,
         events::Event,
         runs::{self, RunMark},
     },
@@ -74,6 +79,10 @@ struct Feed {
     last_sent: Instant,
     /// The run as it stood when `last_html` was rendered; see [`Feed::unchanged`].
     last_mark: Option<RunMark>,
+    /// Status and step of the last fragment sent; a change makes `records_due`.
+    stage: Option<(RunStatus, Step)>,
+    /// A `records` message goes out before the next fragment.
+    records_due: bool,
 }
 
 impl Feed {
@@ -117,6 +126,9 @@ impl Feed {
 
     /// The next message, or None once the stream is over.
     async fn next(&mut self) -> Option<SseEvent> {
+        if std::mem::take(&mut self.records_due) {
+            return Some(SseEvent::default().event("records").data("records"));
+        }
         loop {
             match self.phase {
                 Phase::Over => return None,
@@ -155,11 +167,18 @@ impl Feed {
                 }
             };
             let html = view.render().unwrap_or_default();
+            let stage = Some((view.run.status, view.run.current_step));
             if !view.live {
+                // `done` makes the page fetch the records.
                 self.phase = Phase::Ending;
             } else if html == self.last_html {
                 continue;
+            } else {
+                // Not on the first message: the page that opened the stream has just
+                // rendered its records.
+                self.records_due = self.stage.is_some() && self.stage != stage;
             }
+            self.stage = stage;
             self.last_sent = Instant::now();
             let message = SseEvent::default()
                 .event("progress")
@@ -197,6 +216,8 @@ pub async fn stream(
         last_html: String::new(),
         last_sent: Instant::now() - COALESCE,
         last_mark: None,
+        stage: None,
+        records_due: false,
     };
     let messages = stream::unfold(feed, |mut feed| async move {
         let message = feed.next().await?;

@@ -33,6 +33,9 @@ pub struct ExceptionForm {
     eip_rule: Option<String>,
     #[serde(default)]
     ordinary_rule: Option<String>,
+    /// The VPC id typed in the step form, kept for the view returned to when it is the run's.
+    #[serde(default)]
+    confirm_vpc: Option<String>,
 }
 
 pub async fn set(
@@ -53,6 +56,11 @@ pub async fn set(
     if let Some(rule) = form.ordinary_rule {
         back.ordinary = rule;
     }
+    back.vpc = form
+        .confirm_vpc
+        .filter(|typed| typed.trim() == run.vpc_id)
+        .map(|_| run.vpc_id.clone())
+        .unwrap_or_default();
     let back = back.cleaned();
     // The page returned to has these rules: its stored rows follow the edit, in its
     // transaction, so that view is a stored read and not a rebuild.

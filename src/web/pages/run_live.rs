@@ -55,6 +55,41 @@ pub struct Progress {
     pub time_left: Option<String>,
 }
 
+/// A rollback under way, over every step's undo records: the step's "changes made" would
+/// stand still (or read as if the step were re-applied) while the changes are taken back.
+pub struct RollbackProgress {
+    pub total: i64,
+    /// Records the rollback needs to do nothing more about: undone, not needed, or found
+    /// impossible to undo.
+    pub handled: i64,
+    pub undone: i64,
+    pub not_needed: i64,
+    pub cannot: i64,
+    /// Changes still to undo (made, under way or failed).
+    pub to_go: i64,
+    pub percent: i64,
+}
+
+impl RollbackProgress {
+    pub fn of(c: &UndoCounts) -> RollbackProgress {
+        let undone = c.get(UndoState::Undone);
+        let not_needed = c.get(UndoState::NotNeeded);
+        let cannot = c.get(UndoState::Irreversible);
+        let to_go = c.get(UndoState::Done) + c.get(UndoState::Pending) + c.get(UndoState::Failed);
+        let handled = undone + not_needed + cannot;
+        let total = handled + to_go;
+        RollbackProgress {
+            total,
+            handled,
+            undone,
+            not_needed,
+            cannot,
+            to_go,
+            percent: if total > 0 { handled * 100 / total } else { 0 },
+        }
+    }
+}
+
 /// A rehearsal still copying its real VPC into the twin: what it lists, how many so far.
 pub struct Copying {
     /// The real VPC, `account / region / vpc`.
@@ -79,6 +114,7 @@ pub struct LiveView {
     pub status_words: &'static str,
     pub steps: Vec<StepLine>,
     pub progress: Option<Progress>,
+    pub rolling_back: Option<RollbackProgress>,
     pub problems: Vec<Event>,
     pub recent: Vec<Event>,
     pub events_total: i64,
@@ -124,8 +160,17 @@ pub async fn build(
     let db = state.store.readers();
     let id = run.id;
     let summaries = run_views::step_summaries(db, id).await?;
-    let steps = step_lines(&run, &summaries);
-    let progress = progress_of(state, &run, &summaries).await?;
+    // Step 1 waits for its assessment before it can be reviewed: say which of the two it is.
+    let assessed = run.current_step == Step::Assess
+        && run.status == RunStatus::Active
+        && store::exposure::has_report(db, id).await?;
+    let steps = step_lines(&run, &summaries, assessed);
+    let (progress, rolling_back) = if run.status == RunStatus::RollingBack {
+        let counts = run_views::undo_counts(db, id, None).await?;
+        (None, Some(RollbackProgress::of(&counts)))
+    } else {
+        (progress_of(state, &run, &summaries).await?, None)
+    };
     let problems = run_views::latest_problems(db, id, PROBLEMS).await?;
     let recent = store::events::latest(db, id, RECENT).await?;
     let events_total = store::events::count(db, id).await?;
@@ -161,6 +206,7 @@ pub async fn build(
         status_words,
         steps,
         progress,
+        rolling_back,
         problems,
         recent,
         events_total,
@@ -186,17 +232,31 @@ async fn copying(state: &AppState, run: &Run) -> Result<Option<Copying>, WebErro
         }))
 }
 
-fn step_lines(run: &Run, summaries: &[StepSummary]) -> Vec<StepLine> {
+fn step_lines(run: &Run, summaries: &[StepSummary], assessed: bool) -> Vec<StepLine> {
     Step::ALL
         .into_iter()
         .map(|step| {
             let state = summaries.iter().find(|s| s.step == step).map(|s| s.state);
+            let current = step == run.current_step;
+            // A step with no plan yet is either the one waiting for the operator or one
+            // still ahead; "not started" for the step the run stands at reads as if it were
+            // stuck.
+            let (machine, words) = match state {
+                Some(s) => (s.as_str(), s.words()),
+                None if current && run.status == RunStatus::Active => match step {
+                    Step::Assess if assessed => ("review", "assessed — to review"),
+                    Step::Assess => ("assessing", "assessing"),
+                    _ => ("open", "open — to plan and confirm"),
+                },
+                None if current && run.status == RunStatus::Failed => ("failed", "failed"),
+                None => ("pending", "not started"),
+            };
             StepLine {
                 number: step.number(),
                 title: step.title(),
-                state: state.map_or("pending", |s| s.as_str()),
-                words: state.map_or("not started", |s| s.words()),
-                current: step == run.current_step,
+                state: machine,
+                words,
+                current,
             }
         })
         .collect()
@@ -333,6 +393,32 @@ mod tests {
             first_at: None,
             last_at: None,
         }
+    }
+
+    #[test]
+    fn a_rollback_counts_every_record_by_what_it_made_of_it() {
+        let c = counts(&[
+            (UndoState::Undone, 40),
+            (UndoState::NotNeeded, 5),
+            (UndoState::Irreversible, 3),
+            (UndoState::Done, 50),
+            (UndoState::Pending, 1),
+            (UndoState::Failed, 1),
+        ]);
+        let p = RollbackProgress::of(&c);
+        assert_eq!(
+            (
+                p.total,
+                p.handled,
+                p.undone,
+                p.not_needed,
+                p.cannot,
+                p.to_go,
+                p.percent
+            ),
+            (100, 48, 40, 5, 3, 52, 48)
+        );
+        assert_eq!(RollbackProgress::of(&counts(&[])).percent, 0);
     }
 
     #[test]

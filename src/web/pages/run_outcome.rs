@@ -52,7 +52,8 @@ struct RollbackReport {
 /// One kind of public address, before the run and now.
 pub struct KindRow {
     pub kind: &'static str,
-    pub before: usize,
+    /// None where "before" does not apply: the EIPs this run kept did not exist as such.
+    pub before: Option<usize>,
     pub after: usize,
 }
 
@@ -236,17 +237,19 @@ fn completed(
     let rows = vec![
         KindRow {
             kind: "EIPs bound to instances",
-            before: eips,
+            before: Some(eips),
             after: eips.saturating_sub(unbound + released),
         },
         KindRow {
             kind: "Ordinary public IPs",
-            before: ordinary,
+            before: Some(ordinary),
             after: ordinary.saturating_sub(converted + returned),
         },
         KindRow {
-            kind: "Unbound EIPs kept on the account",
-            before: 0,
+            // Only the ones this run kept: EIPs that were idle before the run are not counted
+            // here, so there is no "before" to show.
+            kind: "Unbound EIPs this run kept",
+            before: None,
             after: unbound + converted,
         },
     ];

@@ -19,7 +19,10 @@ use crate::{
         undo::UndoRecord,
     },
     web::{error::WebError, layout::Layout},
-    wizard::engine::UndoEntry,
+    wizard::{
+        engine::{Released, UndoEntry},
+        plan::Undo,
+    },
 };
 
 use super::call_outcome::CallOutcomeView as _;
@@ -190,17 +193,55 @@ pub struct UndoLine {
     pub state_words: &'static str,
 }
 
-impl From<UndoRecord> for UndoLine {
-    fn from(record: UndoRecord) -> UndoLine {
-        let what = serde_json::from_value::<UndoEntry>(record.action.clone())
-            .map(|e| describe_undo(&e.undo))
-            .unwrap_or_else(|e| format!("This undo record does not decode ({e})."));
-        let state_words = record.state.words();
+impl UndoLine {
+    /// `released`: the EIPs this run released, so that unbinding one reads as what it is — a
+    /// change whose undo (binding it back) cannot run, not "undo ready".
+    fn new(record: UndoRecord, released: &Released) -> UndoLine {
+        let entry = serde_json::from_value::<UndoEntry>(record.action.clone());
+        let what = match &entry {
+            Ok(e) => describe_undo(&e.undo),
+            Err(e) => format!("This undo record does not decode ({e})."),
+        };
+        // A made change whose undo cannot run reads as such, never "undo ready".
+        let made = record.state == UndoState::Done;
+        let state_words = match &entry {
+            Ok(e) if made && released.was_released(&e.undo) => {
+                "change made — cannot be undone: the EIP was released"
+            }
+            Ok(UndoEntry {
+                undo: Undo::CannotUndo { .. },
+                ..
+            }) if made => "change made — cannot be undone",
+            _ => record.state.words(),
+        };
         UndoLine {
             record,
             what,
             state_words,
         }
+    }
+
+    /// The lines of one page of records of `run`.
+    async fn page(
+        db: &sqlx::AnyPool,
+        run: RunId,
+        records: Vec<UndoRecord>,
+    ) -> Result<Vec<UndoLine>, WebError> {
+        let rebinds = records.iter().any(|r| {
+            r.state == UndoState::Done
+                && r.action.pointer("/undo/kind").and_then(|k| k.as_str())
+                    == Some("reassociate_eip")
+        });
+        // Only a page that shows an unbind needs to know what was released.
+        let released = if rebinds {
+            Released::from_records(&run_views::release_records(db, run).await?)
+        } else {
+            Released::default()
+        };
+        Ok(records
+            .into_iter()
+            .map(|r| UndoLine::new(r, &released))
+            .collect())
     }
 }
 
@@ -233,11 +274,12 @@ async fn undo_counts(
 pub async fn undo_summary(state: &AppState, id: RunId) -> Result<UndoSummary, WebError> {
     let db = state.store.readers();
     let (counts, total) = undo_counts(db, id).await?;
-    let first = run_views::undo_page(db, id, None, 0, UNDO_ON_RUN_PAGE)
-        .await?
-        .into_iter()
-        .map(UndoLine::from)
-        .collect();
+    let first = UndoLine::page(
+        db,
+        id,
+        run_views::undo_page(db, id, None, 0, UNDO_ON_RUN_PAGE).await?,
+    )
+    .await?;
     Ok(UndoSummary {
         counts,
         total,
@@ -304,7 +346,7 @@ pub async fn undo(
         counts,
         total,
         state: state_param.to_owned(),
-        rows: rows.into_iter().map(UndoLine::from).collect(),
+        rows: UndoLine::page(db, id, rows).await?,
         paged: after > 0,
         next,
     })

@@ -82,7 +82,8 @@ pub async fn prepare(
         .retire_exceptions(run.id)
         .await
         .map_err(engine_error)?;
-    let Ok(mut input) = verify_step_form::parse(&rules.eip, &rules.ordinary, "", run, exceptions)
+    let Ok(mut input) =
+        verify_step_form::parse(&rules.eip, &rules.ordinary, &rules.vpc, run, exceptions)
     else {
         return Ok(None);
     };

@@ -46,6 +46,11 @@ pub struct VerifyQuery {
     pub eip: String,
     #[serde(default)]
     pub ordinary: String,
+    /// The VPC id typed to allow irreversible choices, kept like the rules so that an
+    /// exception edit or a page turn does not clear it. Only the run's own VPC id is ever
+    /// carried (`shown_input`); anything else is dropped there.
+    #[serde(default)]
+    pub vpc: String,
 }
 
 impl VerifyQuery {
@@ -71,6 +76,12 @@ impl VerifyQuery {
             after: self.after.trim().chars().take(200).collect(),
             eip: known(&self.eip, &["unbind", "release"]),
             ordinary: known(&self.ordinary, &["convert", "return"]),
+            vpc: Some(self.vpc.trim())
+                .filter(|v| {
+                    v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
+                .unwrap_or_default()
+                .to_owned(),
         }
     }
 
@@ -86,6 +97,7 @@ impl VerifyQuery {
             ("after", self.after.as_str()),
             ("eip", self.eip.as_str()),
             ("ordinary", self.ordinary.as_str()),
+            ("vpc", self.vpc.as_str()),
         ]
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
@@ -94,7 +106,7 @@ impl VerifyQuery {
 
     /// What the filter form carries besides the filters (rules and sort), as hidden fields.
     pub fn kept_by_filter(&self) -> Vec<(&'static str, &str)> {
-        let keep = ["sort", "dir", "eip", "ordinary"];
+        let keep = ["sort", "dir", "eip", "ordinary", "vpc"];
         self.pairs()
             .into_iter()
             .filter(|(k, _)| keep.contains(k))
@@ -174,6 +186,7 @@ impl VerifyQuery {
             dir: self.dir.clone(),
             eip: self.eip.clone(),
             ordinary: self.ordinary.clone(),
+            vpc: self.vpc.clone(),
             ..VerifyQuery::default()
         }
         .to_query_string()

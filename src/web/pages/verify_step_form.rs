@@ -18,6 +18,7 @@ pub fn rule_fields(q: &VerifyQuery) -> Fields {
     vec![
         ("eip_rule".to_owned(), q.eip.clone()),
         ("ordinary_rule".to_owned(), q.ordinary.clone()),
+        ("confirm_vpc".to_owned(), q.vpc.clone()),
     ]
 }
 
@@ -26,6 +27,7 @@ pub fn rule_fields(q: &VerifyQuery) -> Fields {
 pub fn shown_input(
     input: Option<&StepInput>,
     mut query: VerifyQuery,
+    vpc_id: &str,
 ) -> (VerifyInput, VerifyQuery) {
     let input = match input {
         Some(StepInput::Verify(v)) => v.clone(),
@@ -38,6 +40,12 @@ pub fn shown_input(
     query.ordinary = match input.ordinary_rule {
         OrdinaryRule::ConvertKeep => String::new(),
         OrdinaryRule::Return => "return".into(),
+    };
+    // The typed VPC id travels only when it was right: the run's own id, never what was sent.
+    query.vpc = if input.confirm_irreversible {
+        vpc_id.to_owned()
+    } else {
+        String::new()
     };
     (input, query)
 }

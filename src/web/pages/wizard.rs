@@ -198,7 +198,12 @@ pub async fn show(
 ) -> Result<StepPage, WebError> {
     let run = load_run(&state, run_id(&raw)?).await?;
     let step = parse_step(n)?;
-    let verify_query = verify_query.cleaned();
+    let mut verify_query = verify_query.cleaned();
+    // A typed VPC id rides in the links only when it is this run's: a link that carries
+    // another VPC's id must not prefill the irreversible confirmation with it.
+    if verify_query.vpc != run.vpc_id {
+        verify_query.vpc.clear();
+    }
     // Step 4's rules travel in the table's links, so paging and exceptions keep them.
     let fields = match step {
         Step::Verify => verify_step_form::rule_fields(&verify_query),
@@ -218,7 +223,8 @@ pub async fn show(
     // default route and retire choices), shown at once so it can be confirmed as it stands.
     if matches!(step, Step::Assess | Step::Route | Step::Verify) {
         let default_input = input_for(&state, step, &fields, &run).await?.ok();
-        let verify = verify_step_form::shown_input(default_input.as_ref(), verify_query);
+        let verify =
+            verify_step_form::shown_input(default_input.as_ref(), verify_query, &run.vpc_id);
         // Step 4 at scale: one page of stored rows while the inputs stay as they were.
         if step == Step::Verify
             && let Some(stored) =
@@ -405,7 +411,8 @@ async fn with_preview(
             p.observed_at = state.engine.observed_at(run, input.step());
             // Step 4: the rows stored for these rules and exceptions, current ones only.
             if let StepInput::Verify(v) = input {
-                let (_, query) = verify_step_form::shown_input(Some(input), VerifyQuery::default());
+                let (_, query) =
+                    verify_step_form::shown_input(Some(input), VerifyQuery::default(), &run.vpc_id);
                 if let Some(details) = super::verify_shown::previewed(state, run, v, &query).await?
                 {
                     p.details = details;
@@ -415,7 +422,8 @@ async fn with_preview(
             // Step 2's observations came with the page; steps 3 and 4 break the plan down.
             if input.step() != Step::Provision {
                 let mut shown = step_details::Shown::preview(plan, inventory);
-                shown.verify = verify_step_form::shown_input(Some(input), VerifyQuery::default());
+                shown.verify =
+                    verify_step_form::shown_input(Some(input), VerifyQuery::default(), &run.vpc_id);
                 p.details = step_details::load(state, run, input.step(), shown).await?;
             }
             p.observed_at = state.engine.observed_at(run, input.step());

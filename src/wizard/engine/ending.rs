@@ -11,7 +11,7 @@ use super::rollback_approval::{ApprovedRollback, ROLLBACK_FROM, RollbackStart};
 use super::{Engine, Job, jobs::to_json};
 use crate::notify::{self, Notification};
 use crate::store::approvals::ApprovalState;
-use crate::store::{self, EventLevel, ReportKind, RunId, RunStatus};
+use crate::store::{self, EventLevel, ReportKind, RunId, RunStatus, Step};
 use crate::wizard::ids::NatGatewayId;
 
 impl Engine {
@@ -207,24 +207,45 @@ impl Engine {
         let user = actor.user;
         let r = self.run(run).await?;
         let mut tx = self.store().begin_write().await?;
-        let from = [RunStatus::Active, RunStatus::Failed];
+        // A rehearsal still copying its real VPC "applies" step 1 but has changed nothing
+        // anywhere: it may be abandoned, and its copy stops (`until_not_copying`).
+        let copying = (r.status, r.current_step) == (RunStatus::Applying, Step::Assess);
+        let from: &[RunStatus] = if copying {
+            &[RunStatus::Applying]
+        } else {
+            &[RunStatus::Active, RunStatus::Failed]
+        };
+        let wanted = "only a waiting or failed run, or a rehearsal still copying its VPC, can be \
+                      abandoned";
         if !store::runs::transition(
             &mut *tx,
             run,
-            &from,
+            from,
             RunStatus::Abandoned,
             r.current_step,
             Some(user),
         )
         .await?
         {
-            return Err(EngineError::wrong(
-                r.status,
-                r.current_step,
-                "only a waiting or failed run can be abandoned",
-            ));
+            return Err(EngineError::wrong(r.status, r.current_step, wanted));
         }
-        let msg = format!("{user} abandoned the run; cloud resources were left as they are");
+        // Looked at after the transition holds the run's row: a copy that finished meanwhile
+        // (its `copied` holds the row too) shows here, and the abandon is rolled back.
+        if copying
+            && !store::rehearsals::get(&mut *tx, run)
+                .await?
+                .is_some_and(|h| h.phase == store::rehearsals::RehearsalPhase::Copying)
+        {
+            return Err(EngineError::wrong(r.status, r.current_step, wanted));
+        }
+        let msg = if copying {
+            format!(
+                "{user} abandoned the rehearsal during the copy of the real VPC; the copy stops \
+                 (describe calls only: nothing was changed)"
+            )
+        } else {
+            format!("{user} abandoned the run; cloud resources were left as they are")
+        };
         let ev = store::events::append(
             &mut *tx,
             run,

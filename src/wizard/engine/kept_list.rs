@@ -138,10 +138,14 @@ fn derive(
                 })
         })
         .collect::<Result<_, _>>()?;
+    // Every (run, record key) once: asking the list per candidate was quadratic, seconds for
+    // a run that kept a few thousand EIPs.
+    let keys: BTreeSet<(RunId, &str)> = decoded
+        .iter()
+        .map(|(c, e)| (c.record.run_id, e.key.as_str()))
+        .collect();
     let keyed = |run: RunId, prefix: &str, rest: &str| {
-        decoded
-            .iter()
-            .any(|(c, e)| c.record.run_id == run && e.key == format!("{prefix}:{rest}"))
+        keys.contains(&(run, format!("{prefix}:{rest}").as_str()))
     };
     let mut out = Vec::new();
     for (c, entry) in &decoded {

@@ -48,7 +48,7 @@ pub use errors::{EngineError, StartError};
 pub use jobs::UndoEntry;
 pub use lease::{Driver, LeaseOptions};
 pub use records::RecordError;
-pub use rollback::{Disposition, RollbackReport, preview as rollback_preview};
+pub use rollback::{Disposition, Released, RollbackReport, preview as rollback_preview};
 pub use rollback_approval::{RollbackRequest, RollbackStart};
 pub use shutdown::SHUTDOWN_BOUND;
 pub use snapshots::Snapshot;

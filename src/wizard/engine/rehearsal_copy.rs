@@ -6,7 +6,9 @@
 //! many so far on the run page. Then the twin is registered and the job drives step 1's
 //! assessment on it. A copy that fails ends the run (abandoned, fail closed) with the code and
 //! RequestId; one cut by a shutdown or crash is ended as lost by the next start
-//! (`end_lost_rehearsals`), its twin never having existed anywhere else.
+//! (`end_lost_rehearsals`), its twin never having existed anywhere else. An operator may
+//! abandon the rehearsal during the copy (`Engine::abandon`): the copy stops at once, here or
+//! on whichever process copies, and no twin is registered.
 
 use std::sync::Arc;
 
@@ -23,6 +25,9 @@ use crate::snapshot::Progress;
 use crate::store::{
     self, EventLevel, RunId, RunStatus, Step, rehearsals::CopyProgress, runs::Failure, runs::Run,
 };
+
+/// How often a copy looks whether its rehearsal was abandoned on another process.
+const COPY_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The `phase` of a run's `last_error` when the copy failed.
 pub const COPY_PHASE: &str = "copy of the real VPC";
@@ -84,6 +89,12 @@ impl Engine {
                 tracing::info!(run = %id, "shutting down during a rehearsal's copy; the next start ends it as lost");
                 return;
             }
+            () = self.until_not_copying(id) => {
+                // Abandoned: the call in flight is dropped (its ledger row stays "sent", no
+                // answer recorded); the twin was never registered.
+                tracing::info!(run = %id, "the rehearsal ended during its copy; the copy stops");
+                return;
+            }
         };
         let failure = match made {
             Ok((twin, warnings)) => {
@@ -118,6 +129,33 @@ impl Engine {
         if let Err(e) = self.end_failed_copy(id, &failure).await {
             // It stays copying; the next start ends it as lost.
             tracing::error!(run = %id, error = %e, "could not record a rehearsal's failed copy");
+        }
+    }
+
+    /// Resolves once run `id` no longer waits for its copy (step 1 "applying"): abandoned by
+    /// an operator on this process (its event wakes this at once) or another one (the tick).
+    /// A failed read does not stop the copy: `copied` looks again before the twin is used.
+    async fn until_not_copying(&self, id: RunId) {
+        let mut events = self.subscribe(id);
+        loop {
+            let tick = tokio::time::sleep(COPY_CHECK);
+            tokio::pin!(tick);
+            tokio::select! {
+                heard = events.recv() => {
+                    if matches!(heard, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
+                        tick.as_mut().await;
+                    }
+                }
+                () = tick.as_mut() => {}
+            }
+            match store::runs::get(self.store().readers(), id).await {
+                Ok(Some(r))
+                    if (r.status, r.current_step) == (RunStatus::Applying, Step::Assess) => {}
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::warn!(run = %id, error = %e, "could not look whether a rehearsal still copies");
+                }
+            }
         }
     }
 
@@ -185,9 +223,10 @@ impl Engine {
     /// waits for its copy (it ended meanwhile).
     async fn copied(&self, run: RunId, warnings: &[String]) -> sqlx::Result<bool> {
         let mut tx = self.store().begin_write().await?;
-        let waiting = store::runs::get(&mut *tx, run)
-            .await?
-            .is_some_and(|r| (r.status, r.current_step) == (RunStatus::Applying, Step::Assess));
+        // A write, not a read: it holds the run's row until this commits, so an abandon made
+        // meanwhile (which changes the row, then looks at the phase) is either seen here or
+        // sees the copy done and is refused.
+        let waiting = store::runs::still(&mut *tx, run, RunStatus::Applying, Step::Assess).await?;
         if !waiting || !store::rehearsals::copied(&mut *tx, run, warnings).await? {
             return Ok(false);
         }

@@ -77,6 +77,11 @@ impl Released {
         }
     }
 
+    /// Whether undoing `undo` would bind back an EIP this run released: it cannot be.
+    pub fn was_released(&self, undo: &Undo) -> bool {
+        self.made(undo).is_some()
+    }
+
     fn maybe(&self, address: Option<&str>) -> bool {
         address.is_some_and(|a| self.maybe.contains(a) || self.made.contains(a))
     }
