@@ -53,6 +53,66 @@ pub async fn step_summaries(
         .collect()
 }
 
+/// How many changes of each kind (the plan's `change.kind`, e.g. `return_normal_address`) a
+/// step's confirmed plan holds. Reads the whole plan: callers keep the answer (a confirmed
+/// plan does not change).
+pub async fn plan_kinds(
+    conn: impl AnyExecutor<'_>,
+    run: RunId,
+    step: Step,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    let sql = match crate::store::sql::dialect() {
+        crate::store::sql::Dialect::Sqlite => {
+            "SELECT json_extract(e.value, '$.change.kind') AS kind, COUNT(*) AS n \
+             FROM run_steps, json_each(run_steps.plan, '$.items') AS e \
+             WHERE run_id = ? AND step = ? GROUP BY kind"
+        }
+        crate::store::sql::Dialect::Postgres => {
+            "SELECT e -> 'change' ->> 'kind' AS kind, COUNT(*) AS n \
+             FROM run_steps, json_array_elements(run_steps.plan::json -> 'items') AS e \
+             WHERE run_id = ? AND step = ? GROUP BY 1"
+        }
+    };
+    let rows = crate::store::sql::query(AssertSqlSafe(sql))
+        .bind(run.to_string())
+        .bind(step.number())
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<Option<String>, _>("kind")?.unwrap_or_default(),
+                r.try_get("n")?,
+            ))
+        })
+        .collect()
+}
+
+/// How many of a step's changes whose key starts with each of `prefixes` (e.g. `return:`)
+/// are no longer to be made: recorded and moved on from "under way" (done, failed, …).
+pub async fn finished_by_key(
+    conn: impl AnyExecutor<'_> + Clone,
+    run: RunId,
+    step: Step,
+    prefixes: &[&str],
+) -> sqlx::Result<Vec<i64>> {
+    let mut out = Vec::with_capacity(prefixes.len());
+    for prefix in prefixes {
+        let n: i64 = crate::store::sql::query(
+            "SELECT COUNT(*) AS n FROM undo_records WHERE run_id = ? AND step = ? \
+             AND state <> 'pending' AND action LIKE ?",
+        )
+        .bind(run.to_string())
+        .bind(step.number())
+        .bind(format!("%\"key\":\"{prefix}%"))
+        .fetch_one(conn.clone())
+        .await?
+        .try_get("n")?;
+        out.push(n);
+    }
+    Ok(out)
+}
+
 /// How many undo records of a run (of one step, or all) are in each state, and when the
 /// first was written and the last moved on (the pace of the step).
 #[derive(Debug, Clone, Default)]

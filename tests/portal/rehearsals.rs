@@ -569,6 +569,10 @@ async fn rehearse_answers_before_the_copy_ends_and_the_run_page_shows_the_copy_t
         page.attr("#run-status", "data-status").as_deref(),
         Some("copying")
     );
+    assert_eq!(
+        page.text("#step-1 .step-state"),
+        "waits for the copy of the real VPC"
+    );
     assert!(
         page.text("#copy-listing")
             .starts_with("Listing instances (DescribeInstances): 0"),

@@ -194,10 +194,13 @@ async fn a_ten_thousand_instance_step_4_in_progress_has_a_small_live_page() {
         [INSTANCES as i64, DONE as i64, UNDER_WAY as i64, remaining]
     );
     assert_eq!(page.attr("#progress-bar", "value").as_deref(), Some("6000"));
+    // Time left from the plan's kinds and the cloud's limits: 4,000 unbinds not yet made.
     assert!(
-        page.text("#progress-pace").contains("time left"),
+        page.text("#progress-pace").contains(
+            "time left about 6 min 40 s at best (4,000 EIPs to unbind at the cloud's limit of 10 a second)"
+        ),
         "{}",
-        page.body
+        page.text("#progress-pace")
     );
     assert!(page.text("#run-problems").contains("ins-00042 was retried"));
     assert!(page.text("#live-note").starts_with("Live:"));

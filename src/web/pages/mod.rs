@@ -24,6 +24,7 @@ pub mod run_actions;
 pub mod run_records;
 pub mod runs;
 pub mod step_details;
+pub mod step_pace;
 pub mod step_view;
 pub mod verify_build;
 pub mod verify_counts;

@@ -33,6 +33,11 @@ pub struct RollbackOffer {
 }
 
 impl RollbackOffer {
+    /// A count as the page shows it ("1,988").
+    pub fn n(&self, v: impl std::borrow::Borrow<usize>) -> String {
+        super::numbers::grouped(*v.borrow())
+    }
+
     pub fn more(&self) -> usize {
         self.total.saturating_sub(self.first.len())
     }

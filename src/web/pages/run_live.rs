@@ -26,6 +26,7 @@ use crate::{
 use super::rollback_view::{self, RollbackOffer};
 use super::runs::{load_run, may_drive, run_id};
 use super::status_words::InWords as _;
+use super::step_pace;
 
 /// Newest events and problems shown in the fragment (the timeline page has all).
 const RECENT: u32 = 12;
@@ -129,6 +130,11 @@ pub struct LiveView {
 }
 
 impl LiveView {
+    /// A count as the page shows it ("1,983").
+    fn n(&self, v: &i64) -> String {
+        super::numbers::signed(*v)
+    }
+
     pub fn last_event_id(&self) -> i64 {
         self.recent.last().map_or(0, |e| e.id)
     }
@@ -160,11 +166,20 @@ pub async fn build(
     let db = state.store.readers();
     let id = run.id;
     let summaries = run_views::step_summaries(db, id).await?;
-    // Step 1 waits for its assessment before it can be reviewed: say which of the two it is.
-    let assessed = run.current_step == Step::Assess
+    let copying = copying(state, &run).await?;
+    // Step 1 waits for its assessment (a rehearsal's for its copy first) before it can be
+    // reviewed: say which it is.
+    let first = if copying.is_some() {
+        FirstStep::Copying
+    } else if run.current_step == Step::Assess
         && run.status == RunStatus::Active
-        && store::exposure::has_report(db, id).await?;
-    let steps = step_lines(&run, &summaries, assessed);
+        && store::exposure::has_report(db, id).await?
+    {
+        FirstStep::Assessed
+    } else {
+        FirstStep::Assessing
+    };
+    let steps = step_lines(&run, &summaries, first);
     let (progress, rolling_back) = if run.status == RunStatus::RollingBack {
         let counts = run_views::undo_counts(db, id, None).await?;
         (None, Some(RollbackProgress::of(&counts)))
@@ -180,7 +195,6 @@ pub async fn build(
         None
     };
     let driver = state.engine.driver(id).await?;
-    let copying = copying(state, &run).await?;
     let (status, status_words) = match copying {
         Some(_) => ("copying", "copying the VPC"),
         None => (run.status.as_str(), run.status.words()),
@@ -232,7 +246,16 @@ async fn copying(state: &AppState, run: &Run) -> Result<Option<Copying>, WebErro
         }))
 }
 
-fn step_lines(run: &Run, summaries: &[StepSummary], assessed: bool) -> Vec<StepLine> {
+/// Where step 1 stands before it is confirmed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FirstStep {
+    /// A rehearsal copies its real VPC first.
+    Copying,
+    Assessing,
+    Assessed,
+}
+
+fn step_lines(run: &Run, summaries: &[StepSummary], first: FirstStep) -> Vec<StepLine> {
     Step::ALL
         .into_iter()
         .map(|step| {
@@ -243,12 +266,21 @@ fn step_lines(run: &Run, summaries: &[StepSummary], assessed: bool) -> Vec<StepL
             // stuck.
             let (machine, words) = match state {
                 Some(s) => (s.as_str(), s.words()),
-                None if current && run.status == RunStatus::Active => match step {
-                    Step::Assess if assessed => ("review", "assessed — to review"),
-                    Step::Assess => ("assessing", "assessing"),
-                    _ => ("open", "open — to plan and confirm"),
+                None if current => match (run.status, step) {
+                    (RunStatus::Active, Step::Assess) if first == FirstStep::Assessed => {
+                        ("review", "assessed — to review")
+                    }
+                    // Step 1 has no plan: its assessment runs as the run "applies" it.
+                    (RunStatus::Applying, Step::Assess) if first == FirstStep::Copying => {
+                        ("assessing", "waits for the copy of the real VPC")
+                    }
+                    (RunStatus::Active | RunStatus::Applying, Step::Assess) => {
+                        ("assessing", "assessing")
+                    }
+                    (RunStatus::Active, _) => ("open", "open — to plan and confirm"),
+                    (RunStatus::Failed, _) => ("failed", "failed"),
+                    _ => ("pending", "not started"),
                 },
-                None if current && run.status == RunStatus::Failed => ("failed", "failed"),
                 None => ("pending", "not started"),
             };
             StepLine {
@@ -278,19 +310,35 @@ async fn progress_of(
     else {
         return Ok(None);
     };
-    let counts = run_views::undo_counts(state.store.readers(), run.id, Some(summary.step)).await?;
+    let db = state.store.readers();
+    let counts = run_views::undo_counts(db, run.id, Some(summary.step)).await?;
     let applying = summary.state == StepState::Applying && run.status == RunStatus::Applying;
+    let floor = match summary.confirmed_at {
+        Some(at) if applying => {
+            step_pace::floor(db, run.id, summary.step, at.timestamp_millis()).await?
+        }
+        _ => None,
+    };
     Ok(Some(progress(
         summary.step,
         summary.changes,
         &counts,
         applying,
+        floor.as_ref(),
     )))
 }
 
 /// Counts from the undo records: a pending record is a change under way while the step
-/// applies, and a change that did not complete once it has stopped.
-pub fn progress(step: Step, total: i64, c: &UndoCounts, applying: bool) -> Progress {
+/// applies, and a change that did not complete once it has stopped. Time left: at the pace so
+/// far, unless the slowest kind of change left (`floor`, from the cloud's rate limits) needs
+/// longer — the pace so far cannot see a slower kind coming.
+pub fn progress(
+    step: Step,
+    total: i64,
+    c: &UndoCounts,
+    applying: bool,
+    floor: Option<&step_pace::Floor>,
+) -> Progress {
     let done = c.get(UndoState::Done)
         + c.get(UndoState::NotNeeded)
         + c.get(UndoState::Irreversible)
@@ -317,13 +365,18 @@ pub fn progress(step: Step, total: i64, c: &UndoCounts, applying: bool) -> Progr
     let pace = observed.map(|p| format!("{:.1} changes a second", p));
     let left = remaining + under_way;
     let time_left = (applying && left > 0).then(|| {
-        let rate = observed.map_or(ceiling, |p| p.min(ceiling));
-        let basis = if observed.is_some() {
-            "at the pace so far"
-        } else {
-            "at best, at the cloud's limit of 10 unbinds a second"
-        };
-        format!("about {} {basis}", duration_words(left as f64 / rate))
+        let by_pace = observed.map(|p| left as f64 / p.min(ceiling));
+        match (by_pace, floor) {
+            (Some(t), Some(f)) if f.seconds < t => {
+                format!("about {} at the pace so far", duration_words(t))
+            }
+            (Some(t), None) => format!("about {} at the pace so far", duration_words(t)),
+            (_, Some(f)) => format!("about {} at best ({})", duration_words(f.seconds), f.words),
+            (None, None) => format!(
+                "about {} at best, at the cloud's limit of 10 unbinds a second",
+                duration_words(left as f64 / ceiling)
+            ),
+        }
     });
     Progress {
         step: step.number(),
@@ -424,10 +477,10 @@ mod tests {
     #[test]
     fn a_stopped_step_counts_its_unfinished_changes_as_failed() {
         let c = counts(&[(UndoState::Done, 60), (UndoState::Pending, 4)]);
-        let live = progress(Step::Verify, 100, &c, true);
+        let live = progress(Step::Verify, 100, &c, true, None);
         assert_eq!((live.done, live.under_way, live.failed), (60, 4, 0));
         assert_eq!(live.remaining, 36);
-        let stopped = progress(Step::Verify, 100, &c, false);
+        let stopped = progress(Step::Verify, 100, &c, false, None);
         assert_eq!(
             (stopped.under_way, stopped.failed, stopped.remaining),
             (0, 4, 36)
@@ -436,9 +489,37 @@ mod tests {
     }
 
     #[test]
+    fn time_left_follows_the_slowest_kind_once_the_pace_so_far_cannot_keep_up() {
+        let mut c = counts(&[(UndoState::Done, 100), (UndoState::Pending, 4)]);
+        c.first_at = Some(chrono::Utc::now() - chrono::Duration::seconds(10));
+        c.last_at = Some(chrono::Utc::now());
+        let slow = step_pace::Floor {
+            seconds: 400.0,
+            words: "800 ordinary IPs to return at the cloud's limit of 2 a second".into(),
+        };
+        // 10 a second so far: 900 left would take 90 s, the returns alone 400 s.
+        let p = progress(Step::Verify, 1000, &c, true, Some(&slow));
+        assert_eq!(
+            p.time_left.as_deref(),
+            Some(
+                "about 6 min 40 s at best (800 ordinary IPs to return at the cloud's limit of 2 a second)"
+            )
+        );
+        let quick = step_pace::Floor {
+            seconds: 20.0,
+            words: String::new(),
+        };
+        let p = progress(Step::Verify, 1000, &c, true, Some(&quick));
+        assert_eq!(
+            p.time_left.as_deref(),
+            Some("about 1 min 30 s at the pace so far")
+        );
+    }
+
+    #[test]
     fn time_left_is_bounded_by_the_cloud_rate_limit() {
         let c = counts(&[(UndoState::Pending, 1)]);
-        let p = progress(Step::Verify, 1001, &c, true);
+        let p = progress(Step::Verify, 1001, &c, true, None);
         assert_eq!(
             p.time_left.as_deref(),
             Some("about 1 min 41 s at best, at the cloud's limit of 10 unbinds a second")

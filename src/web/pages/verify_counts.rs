@@ -55,6 +55,11 @@ impl VerifyCounts {
         }
     }
 
+    /// How many instances the counts are of, with thousands separators like the counts.
+    pub fn of_instances(&self) -> String {
+        thousands(self.instances)
+    }
+
     /// The counts as (text, filter name, filter value) items, zeros left out except the
     /// retirements, so "0 EIPs to unbind" still tells the operator nothing will be unbound.
     pub fn items(&self) -> Vec<(String, &'static str, &'static str)> {
