@@ -12,6 +12,7 @@ pub mod estate;
 pub mod export;
 pub mod kept_eips;
 pub mod notify;
+pub mod numbers;
 pub mod rehearsal;
 pub mod sim;
 pub mod snapshot;

@@ -196,6 +196,11 @@ impl Client {
         }
     }
 
+    /// Whose calls this handle makes: a run's, or a background survey's.
+    pub fn priority(&self) -> Priority {
+        self.priority
+    }
+
     pub fn credential_source(&self) -> &CredentialSource {
         self.shared.credentials.source()
     }

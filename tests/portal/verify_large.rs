@@ -177,7 +177,10 @@ async fn step_4_on_10000_instances_pages_filters_counts_and_refuses_a_blocked_pl
     // what to do, at the top and before the table; the confirm button is off.
     let blockers = first.text("#summary-blockers");
     assert!(
-        blockers.contains(&format!("keeping {ordinary} ordinary public IPs as EIPs")),
+        blockers.contains(&format!(
+            "keeping {} ordinary public IPs as EIPs",
+            thousands(ordinary)
+        )),
         "{blockers}"
     );
     assert!(blockers.contains("return them instead"), "{blockers}");

@@ -9,7 +9,8 @@ pub mod exposure;
 pub mod exposure_view;
 pub mod keep_egress;
 pub mod new_run;
-pub mod numbers;
+/// Counts and money in words, shared with the wizard's messages.
+pub use crate::numbers;
 pub mod observation;
 pub mod plan_summary;
 pub mod progress;

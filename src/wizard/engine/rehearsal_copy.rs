@@ -26,6 +26,13 @@ use crate::store::{
     self, EventLevel, RunId, RunStatus, Step, rehearsals::CopyProgress, runs::Failure, runs::Run,
 };
 
+/// The real account's client as a copy uses it: a read-only survey, at background priority
+/// like an estate scan, so a run on the same account and region (same action budgets) goes
+/// first and a rehearsal never slows the real rollout it prepares.
+fn surveying(real: &crate::tencent::Client) -> crate::tencent::Client {
+    real.in_background()
+}
+
 /// How often a copy looks whether its rehearsal was abandoned on another process.
 const COPY_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -67,7 +74,7 @@ impl Engine {
         let id = run.id;
         let ledger =
             LedgerWriter::copy_of_real_vpc(self.store().clone(), id, self.inner.holder.clone());
-        let real = crate::wizard::tencent_cloud::ledgered(&copy.real, Arc::new(ledger));
+        let real = crate::wizard::tencent_cloud::ledgered(&surveying(&copy.real), Arc::new(ledger));
         let (progress, mut heard) = mpsc::unbounded_channel();
         let report = move |p: Progress| {
             let _ = progress.send(p);
@@ -290,5 +297,17 @@ impl Engine {
         let _ = self.sender(run).send(ev);
         tracing::warn!(run = %run, code = %failure.code, "a rehearsal's copy failed; run abandoned");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tencent::{Client, ratelimit::Priority};
+
+    #[test]
+    fn a_copy_calls_the_real_account_at_background_priority() {
+        let real = Client::for_endpoint("http://127.0.0.1:9", "AKIDtest", "secret").unwrap();
+        assert_eq!(real.priority(), Priority::Foreground);
+        assert_eq!(super::surveying(&real).priority(), Priority::Background);
     }
 }

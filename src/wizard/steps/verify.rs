@@ -165,10 +165,12 @@ fn check_quota(plan: &mut Plan, inv: &Inventory) {
         plan.conflict(
             "eip_quota",
             format!(
-                "keeping {transforms} ordinary public IPs as EIPs needs {transforms} free EIPs of \
-                 quota and only {free} are free: return them instead (rule “return”, \
-                 irreversible), add exceptions to keep some of them as they are, or raise the EIP \
-                 quota in the Tencent Cloud console"
+                "keeping {n} ordinary public IPs as EIPs needs {n} free EIPs of quota and only \
+                 {free} are free: return them instead (rule “return”, irreversible), add \
+                 exceptions to keep some of them as they are, or raise the EIP quota in the \
+                 Tencent Cloud console",
+                n = crate::numbers::grouped(transforms),
+                free = crate::numbers::grouped(free),
             ),
             false,
         );
