@@ -439,7 +439,7 @@ async fn a_twins_kept_eips_are_never_listed_or_counted_as_real() {
 
 /// From now on the real simulator answers `action` late: held until [`release`] (or 25 s,
 /// under the client's 30 s timeout, should a test never release it).
-fn hold(app: &TestApp, action: &str) {
+pub fn hold(app: &TestApp, action: &str) {
     let mut faults = FaultConfig {
         kinds: vec![FaultKind::Slow],
         slow_delay: Duration::from_secs(25),
@@ -449,8 +449,19 @@ fn hold(app: &TestApp, action: &str) {
     app.sim.handle().set_faults(faults);
 }
 
-fn release(app: &TestApp) {
+pub fn release(app: &TestApp) {
     app.sim.handle().set_faults(FaultConfig::default());
+}
+
+/// A rehearsal of `VPC` started by `b`, its copy held at DescribeInstances (see [`hold`]).
+async fn held_rehearsal(app: &TestApp, b: &mut Browser) -> String {
+    hold(app, "DescribeInstances");
+    let id = start_rehearsal(b, VPC).await;
+    until("the copy to list the instances", || async {
+        app.sim.handle().executed("DescribeInstances") >= 1
+    })
+    .await;
+    id
 }
 
 /// Posts the new-run page's "Rehearse" for `vpc`; returns the run id it redirects to.
@@ -480,12 +491,7 @@ async fn copy_calls(app: &TestApp, id: &str) -> Vec<natpilot::store::ledger::Api
 async fn a_rehearsal_abandoned_during_its_copy_stops_copying_and_registers_no_twin() {
     let app = TestApp::start_with(settings()).await;
     let mut olga = app.signed_in("olga", Role::Operator).await;
-    hold(&app, "DescribeInstances");
-    let id = start_rehearsal(&mut olga, VPC).await;
-    until("the copy to list the instances", || async {
-        app.sim.handle().executed("DescribeInstances") >= 1
-    })
-    .await;
+    let id = held_rehearsal(&app, &mut olga).await;
 
     // The run "applies" step 1 while it copies, yet it can be abandoned: it has changed
     // nothing anywhere.
@@ -755,12 +761,7 @@ async fn a_failing_copy_abandons_the_rehearsal_with_the_code_and_request_id_and_
 async fn a_restart_during_the_copy_ends_the_rehearsal_as_lost() {
     let t = TestApp::start_with(settings()).await;
     let mut olga = t.signed_in("olga", Role::Operator).await;
-    hold(&t, "DescribeInstances");
-    let id = start_rehearsal(&mut olga, VPC).await;
-    until("the copy to list the instances", || async {
-        t.sim.handle().executed("DescribeInstances") >= 1
-    })
-    .await;
+    let id = held_rehearsal(&t, &mut olga).await;
 
     let (first, sim, database, dir) = t.into_parts();
     first.shutdown().await;

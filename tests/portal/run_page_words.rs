@@ -167,31 +167,11 @@ async fn the_run_page_offers_one_next_action_and_a_rollback_only_once_something_
 
 #[tokio::test]
 async fn the_stepper_says_step_1_is_being_assessed_while_it_is() {
-    use natpilot::sim::{FaultConfig, FaultKind};
     let app = TestApp::start().await;
     let mut olga = app.signed_in("olga", Role::Operator).await;
-    // The assessment is held at its egress test (for at most 25 s, under the client's
-    // timeout).
-    let mut faults = FaultConfig {
-        kinds: vec![FaultKind::Slow],
-        slow_delay: std::time::Duration::from_secs(25),
-        ..FaultConfig::default()
-    };
-    faults.per_action.insert("RunCommand".into(), 1.0);
-    app.sim.handle().set_faults(faults);
-    // Started as `wizard::start` does, without waiting for the assessment.
-    let page = olga.get("/runs/new").await;
-    let region = page
-        .attr("#new-run-form input[name=region]", "value")
-        .unwrap();
-    let done = olga
-        .post("/runs", &[("region", &region), ("vpc_id", "vpc-tut0rial")])
-        .await;
-    let id = done
-        .location()
-        .unwrap()
-        .trim_start_matches("/runs/")
-        .to_owned();
+    // The assessment is held at its egress test.
+    crate::rehearsals::hold(&app, "RunCommand");
+    let id = crate::wizard::begin(&mut olga).await;
     crate::common::until("the assessment to test egress", || async {
         app.sim.handle().executed("RunCommand") >= 1
     })
@@ -205,7 +185,7 @@ async fn the_stepper_says_step_1_is_being_assessed_while_it_is() {
     );
     assert_eq!(page.text("#step-1 .step-state"), "assessing");
     assert_eq!(page.text("#step-2 .step-state"), "not started");
-    app.sim.handle().set_faults(FaultConfig::default());
+    crate::rehearsals::release(&app);
     app.settle(&id).await;
     let page = olga.get(&format!("/runs/{id}")).await;
     assert_eq!(page.text("#step-1 .step-state"), "assessed — to review");

@@ -8,6 +8,13 @@ use crate::harness::{Browser, TestApp};
 const VPC: &str = "vpc-tut0rial";
 
 pub async fn start(app: &TestApp, b: &mut Browser) -> String {
+    let id = begin(b).await;
+    app.settle(&id).await;
+    id
+}
+
+/// Starts a run on the tutorial VPC from the new-run page; its assessment goes on.
+pub async fn begin(b: &mut Browser) -> String {
     let page = b.get("/runs/new").await;
     let region = page
         .attr("#new-run-form input[name=region]", "value")
@@ -15,13 +22,10 @@ pub async fn start(app: &TestApp, b: &mut Browser) -> String {
     let done = b
         .post("/runs", &[("region", &region), ("vpc_id", VPC)])
         .await;
-    let id = done
-        .location()
+    done.location()
         .unwrap()
         .trim_start_matches("/runs/")
-        .to_owned();
-    app.settle(&id).await;
-    id
+        .to_owned()
 }
 
 /// Previews and confirms a step with these fields; returns the preview page.
