@@ -2,6 +2,7 @@
 //! each step (waiting for the gateway, checking routes and egress, the final report). Every
 //! transition is persisted before the next cloud call; no transaction spans a cloud call.
 
+use crate::numbers::grouped;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -37,8 +38,8 @@ pub async fn assess(ctx: &Ctx) -> Result<(), JobError> {
         Step::Assess,
         &format!(
             "found {} instances in {} subnets; testing egress",
-            inv.instances.len(),
-            inv.subnets.len()
+            grouped(inv.instances.len()),
+            grouped(inv.subnets.len())
         ),
     )
     .await?;
@@ -57,10 +58,10 @@ pub async fn assess(ctx: &Ctx) -> Result<(), JobError> {
     tx.commit().await?;
     let summary = format!(
         "{} of {} instances are exposed; {} suggested for protection; {} untestable",
-        report.exposed,
-        report.rows.len(),
-        report.protected,
-        report.untestable
+        grouped(report.exposed),
+        grouped(report.rows.len()),
+        grouped(report.protected),
+        grouped(report.untestable)
     );
     ctx.event(
         Some(Step::Assess),
