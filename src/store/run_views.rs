@@ -91,26 +91,32 @@ pub async fn plan_kinds(
 /// How many of a step's changes whose key starts with each of `prefixes` (e.g. `return:`)
 /// are no longer to be made: recorded and moved on from "under way" (done, failed, …).
 pub async fn finished_by_key(
-    conn: impl AnyExecutor<'_> + Clone,
+    conn: impl AnyExecutor<'_>,
     run: RunId,
     step: Step,
     prefixes: &[&str],
 ) -> sqlx::Result<Vec<i64>> {
-    let mut out = Vec::with_capacity(prefixes.len());
+    // One pass over the step's records, a sum per prefix: the live fragment asks this every
+    // few hundred milliseconds while a 10,000-change step applies.
+    let sums: Vec<String> = (0..prefixes.len())
+        .map(|i| format!("COALESCE(SUM(CASE WHEN action LIKE ? THEN 1 ELSE 0 END), 0) AS n{i}"))
+        .collect();
+    let sql = format!(
+        "SELECT {} FROM undo_records WHERE run_id = ? AND step = ? AND state <> 'pending'",
+        sums.join(", ")
+    );
+    let mut query = crate::store::sql::query(AssertSqlSafe(sql));
     for prefix in prefixes {
-        let n: i64 = crate::store::sql::query(
-            "SELECT COUNT(*) AS n FROM undo_records WHERE run_id = ? AND step = ? \
-             AND state <> 'pending' AND action LIKE ?",
-        )
+        query = query.bind(format!("%\"key\":\"{prefix}%"));
+    }
+    let row = query
         .bind(run.to_string())
         .bind(step.number())
-        .bind(format!("%\"key\":\"{prefix}%"))
-        .fetch_one(conn.clone())
-        .await?
-        .try_get("n")?;
-        out.push(n);
-    }
-    Ok(out)
+        .fetch_one(conn)
+        .await?;
+    (0..prefixes.len())
+        .map(|i| row.try_get::<i64, _>(format!("n{i}").as_str()))
+        .collect()
 }
 
 /// How many undo records of a run (of one step, or all) are in each state, and when the

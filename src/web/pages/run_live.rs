@@ -366,16 +366,15 @@ pub fn progress(
     let left = remaining + under_way;
     let time_left = (applying && left > 0).then(|| {
         let by_pace = observed.map(|p| left as f64 / p.min(ceiling));
-        match (by_pace, floor) {
-            (Some(t), Some(f)) if f.seconds < t => {
-                format!("about {} at the pace so far", duration_words(t))
-            }
-            (Some(t), None) => format!("about {} at the pace so far", duration_words(t)),
-            (_, Some(f)) => format!("about {} at best ({})", duration_words(f.seconds), f.words),
-            (None, None) => format!(
-                "about {} at best, at the cloud's limit of 10 unbinds a second",
-                duration_words(left as f64 / ceiling)
-            ),
+        match floor.filter(|f| by_pace.is_none_or(|t| f.seconds >= t)) {
+            Some(f) => format!("about {} at best ({})", duration_words(f.seconds), f.words),
+            None => match by_pace {
+                Some(t) => format!("about {} at the pace so far", duration_words(t)),
+                None => format!(
+                    "about {} at best, at the cloud's limit of 10 unbinds a second",
+                    duration_words(left as f64 / ceiling)
+                ),
+            },
         }
     });
     Progress {
